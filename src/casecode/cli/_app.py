@@ -1,0 +1,65 @@
+"""The typer application and the error guard every command is wrapped in."""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Optional
+
+import typer
+
+from .. import __version__
+from ..errors import CasecodeError
+
+app = typer.Typer(
+    name="casecode",
+    help="Qualitative coding for case studies: code transcripts, review suggestions, reproduce the 2015 study.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool):
+    if value:
+        typer.echo(f"casecode {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Optional[bool] = typer.Option(
+        None, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+):
+    """casecode: explainable qualitative coding."""
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit 1."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def command(*args, **kwargs) -> Callable:
+    """Register a command on `app`, turning casecode and file-system errors into one-line CLI errors."""
+
+    def register(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def guarded(*a, **kw):
+            try:
+                return fn(*a, **kw)
+            except CasecodeError as exc:
+                fail(str(exc))
+            except FileNotFoundError as exc:
+                fail(f"{exc.filename}: no such file; check the path")
+            except PermissionError as exc:
+                fail(f"{exc.filename}: permission denied; choose a folder you can write to")
+
+        return app.command(*args, **kwargs)(guarded)
+
+    return register
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,221 @@
+"""Validated codebook data (YAML through pydantic) and its reader and writer.
+
+A codebook is data, never code: every field is checked on read, and an error names the file, the code and the
+field, with the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import CodebookError
+
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# Token attributes a Matcher pattern may use; anything else is a typo we want to catch on read.
+_TOKEN_KEYS = {
+    "ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "POS", "TAG", "DEP", "SHAPE", "IS_ALPHA", "IS_PUNCT",
+    "IS_STOP", "IS_DIGIT", "LIKE_NUM", "OP", "IS_SENT_START", "ENT_TYPE", "MORPH", "LENGTH", "IS_TITLE",
+    "IS_LOWER", "IS_UPPER", "_",
+}
+_OPS = {"?", "*", "+", "!", "{0,2}", "{0,3}", "{0,4}", "{0,5}", "{1,2}", "{1,3}"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Pattern(_Strict):
+    """One match pattern: a phrase (matched on lemmas) or a spaCy Matcher token list."""
+
+    pattern: Union[str, list[dict[str, Any]]]
+    id: str | None = None
+    note: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _check_pattern(cls, value):
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("empty phrase; write the words to match, e.g. 'listen to staff'")
+            return value
+        if not value:
+            raise ValueError("empty token list; give at least one token dict such as {LEMMA: staff}")
+        for i, token in enumerate(value):
+            if not isinstance(token, dict):
+                raise ValueError(f"token {i} is {token!r}, not a mapping such as {{LEMMA: staff}}")
+            unknown = set(token) - _TOKEN_KEYS
+            if unknown:
+                raise ValueError(
+                    f"token {i} has unknown attribute {sorted(unknown)[0]!r}; use one of LEMMA, LOWER, ORTH, POS, OP"
+                )
+            op = token.get("OP")
+            if op is not None and op not in _OPS and not re.fullmatch(r"\{\d*,\d*\}", str(op)):
+                raise ValueError(f"token {i} has OP {op!r}; use one of ?, *, +, ! or {{0,3}}")
+        return value
+
+    @property
+    def is_phrase(self) -> bool:
+        return isinstance(self.pattern, str)
+
+
+class Code(_Strict):
+    """A code of the codebook, with what a coder needs to apply it."""
+
+    id: str
+    label: str
+    definition: str = ""
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    patterns: list[Pattern] = Field(default_factory=list)
+    exclusions: list[Pattern] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+    in_chart: bool = True
+    group: str | None = None
+    color: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value):
+        if not _ID_RE.match(value):
+            raise ValueError(f"id {value!r} must be lower-case letters, digits and _ and start with a letter")
+        return value
+
+    @field_validator("label")
+    @classmethod
+    def _check_label(cls, value):
+        if not value.strip():
+            raise ValueError("empty label; give the code a readable name")
+        return value
+
+    @field_validator("color")
+    @classmethod
+    def _check_color(cls, value):
+        if value is not None and not _COLOR_RE.match(value):
+            raise ValueError(f"colour {value!r} is not #RRGGBB")
+        return value
+
+    def pattern_id(self, index: int, exclusion: bool = False) -> str:
+        """The id a pattern reports when it fires: its own, or `<code>:<n>` / `<code>:not<n>`."""
+        pat = (self.exclusions if exclusion else self.patterns)[index]
+        return pat.id or f"{self.id}:{'not' if exclusion else ''}{index + 1}"
+
+
+class Codebook(_Strict):
+    """An ordered set of codes; order is the report order used by every table and chart."""
+
+    name: str
+    title: str = ""
+    description: str = ""
+    version: str = "1"
+    source: str = ""
+    codes: list[Code]
+
+    @model_validator(mode="after")
+    def _unique_ids(self):
+        seen: set[str] = set()
+        for code in self.codes:
+            if code.id in seen:
+                raise ValueError(f"duplicate code id {code.id!r}; every code needs its own id")
+            seen.add(code.id)
+        return self
+
+    def __iter__(self) -> Iterator[Code]:
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __contains__(self, code_id: object) -> bool:
+        return any(c.id == code_id for c in self.codes)
+
+    def __getitem__(self, code_id: str) -> Code:
+        for code in self.codes:
+            if code.id == code_id:
+                return code
+        raise CodebookError(f"unknown code {code_id!r} in codebook {self.name!r}; known codes: {', '.join(self.ids)}")
+
+    @property
+    def ids(self) -> list[str]:
+        return [c.id for c in self.codes]
+
+    @property
+    def chart_ids(self) -> list[str]:
+        """Ids of the codes drawn in the frequency chart, in order."""
+        return [c.id for c in self.codes if c.in_chart]
+
+    def labels(self) -> dict[str, str]:
+        return {c.id: c.label for c in self.codes}
+
+
+def _where(raw: Any, loc: tuple) -> str:
+    """Turn a pydantic error location into 'code 'bold' field 'patterns[2].pattern''."""
+    parts = list(loc)
+    prefix = ""
+    if len(parts) >= 2 and parts[0] == "codes" and isinstance(parts[1], int):
+        index = parts[1]
+        try:
+            code_id = raw["codes"][index].get("id", f"#{index + 1}")
+        except Exception:  # the codes list itself is malformed
+            code_id = f"#{index + 1}"
+        prefix = f"code {code_id!r} "
+        parts = parts[2:]
+    field = ""
+    for part in parts:
+        if isinstance(part, int):
+            field += f"[{part}]"
+        elif part in ("str", "list[dict[str,any]]", "list[dict[str, any]]"):
+            continue
+        else:
+            field += ("." if field else "") + str(part)
+    return f"{prefix}field {field!r}" if field else prefix.strip() or "top level"
+
+
+def codebook_from_dict(raw: Any, source: str = "<codebook>") -> Codebook:
+    """Validate a parsed mapping as a codebook; errors name `source`, the code and the field."""
+    if not isinstance(raw, dict):
+        raise CodebookError(f"{source}: top level must be a mapping with 'name' and 'codes'; got {type(raw).__name__}")
+    try:
+        return Codebook.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err["loc"]
+        # A union (phrase or token list) reports one error per branch; the token-list branch is the useful one.
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown field; remove it or check its spelling"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        raise CodebookError(f"{source}: {_where(raw, loc)}: {msg}") from None
+
+
+def read_codebook(path: str | Path) -> Codebook:
+    """Read and validate a YAML codebook; raises CodebookError naming the file, code and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CodebookError(f"{path}: codebook not found; check the path or run 'casecode init' first") from None
+    except UnicodeDecodeError as exc:
+        raise CodebookError(f"{path}: not UTF-8 at byte {exc.start}; save the codebook as UTF-8") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise CodebookError(f"{path}: YAML error at {where}: {problem}; fix the indentation or quoting there") from None
+    return codebook_from_dict(raw, str(path))
+
+
+def write_codebook(codebook: Codebook, path: str | Path) -> Path:
+    """Write a codebook as YAML that `read_codebook` reads back unchanged."""
+    path = Path(path)
+    data = codebook.model_dump(exclude_none=True, exclude_defaults=False)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
+    return path

@@ -1,0 +1,85 @@
+"""Documents, segments and cases: what every reader produces and every coder consumes.
+
+Offsets are character (code point) offsets into `Document.text`, end exclusive, like a Python slice, so that
+`doc.text[seg.start:seg.end] == seg.text` always holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import pandas as pd
+
+#: Columns of a segments DataFrame, in order. `cases` is a tuple of case ids the segment is attributed to.
+SEGMENT_COLUMNS = [
+    "segment_id",  # unique in a project: "<document_id>:<unit>" for transcripts
+    "document_id",
+    "unit",  # 1-based position of the unit in its document
+    "start",
+    "end",
+    "text",
+    "speaker",  # speaker label of a turn, or "" for a plain paragraph
+    "role",  # "interviewer", "respondent" or ""
+    "kind",  # paragraph, turn, quote, body, appendix1, appendix2, comment, cue ...
+    "heading",  # nearest heading above the unit (the author's placement in a report)
+    "cases",  # tuple of case ids
+    "codable",  # False for interviewer turns and headings: coders skip them
+]
+
+#: Columns of a cases DataFrame.
+CASE_COLUMNS = ["case_id", "name", "type", "members", "aliases"]
+
+
+@dataclass
+class Segment:
+    """One codable unit of a document: a paragraph, a speaker turn, a quote or a list item."""
+
+    segment_id: str
+    document_id: str
+    unit: int
+    start: int
+    end: int
+    text: str
+    speaker: str = ""
+    role: str = ""
+    kind: str = "paragraph"
+    heading: str = ""
+    cases: tuple[str, ...] = ()
+    codable: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {col: getattr(self, col) for col in SEGMENT_COLUMNS}
+
+
+@dataclass
+class Document:
+    """A source text with its metadata and its segments."""
+
+    document_id: str
+    text: str
+    path: str = ""
+    format: str = "txt"
+    metadata: dict[str, Any] = field(default_factory=dict)
+    segments: list[Segment] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def case(self) -> str:
+        return str(self.metadata.get("case", "") or "")
+
+    def segments_frame(self) -> pd.DataFrame:
+        return segments_frame(self.segments)
+
+
+def segments_frame(segments: Iterable[Segment]) -> pd.DataFrame:
+    """Segments as a DataFrame with SEGMENT_COLUMNS."""
+    rows = [s.as_dict() for s in segments]
+    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+
+
+def check_offsets(document: Document) -> None:
+    """Assert that every segment's offsets point at its text (a cheap guard used by readers and tests)."""
+    for seg in document.segments:
+        if document.text[seg.start:seg.end] != seg.text:
+            raise AssertionError(f"{document.document_id}: segment {seg.segment_id} offsets {seg.start}-{seg.end} drifted")

@@ -1,0 +1,33 @@
+"""The exceptions casecode raises: one base, one subclass per room.
+
+Every message names the bad value, where it was (file, line, row or field) and the fix, on one line, so the
+CLI can print it as it is.
+"""
+
+
+class CasecodeError(Exception):
+    """Base of every error casecode raises on purpose."""
+
+
+class CorpusError(CasecodeError):
+    """A document, transcript, manifest or case table could not be read."""
+
+
+class CodebookError(CasecodeError):
+    """A codebook file is malformed or names an unknown code."""
+
+
+class CoderError(CasecodeError):
+    """A coder was misconfigured, not fitted, or given input it cannot code."""
+
+
+class StoreError(CasecodeError):
+    """The project store refused an operation; nothing was written."""
+
+
+class ReviewError(CasecodeError):
+    """A review workbook or coding file holds a bad row."""
+
+
+class AnalysisError(CasecodeError):
+    """Tables handed to an analysis do not fit together."""
