@@ -193,7 +193,8 @@ def _check_coders(codings_by_coder: Mapping[str, pd.DataFrame], units: pd.DataFr
     return coders
 
 
-def _judgements(codings: pd.DataFrame, units: pd.DataFrame, codes: list[str], seen: Iterable[str] | None) -> pd.DataFrame:
+def _judgements(codings: pd.DataFrame, units: pd.DataFrame, codes: list[str],
+                seen: Iterable[str] | None) -> pd.DataFrame:
     """Units × codes 0/1 as floats, NaN on units the coder did not see."""
     matrix = presence(codings, units, codes).astype(float)
     if seen is not None:
@@ -230,10 +231,11 @@ def _note(table: pd.DataFrame, pairable: int) -> str:
 
 def _disagreements(code: str, table: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     differs = (table.notna().sum(axis=1) >= 2) & (table.nunique(axis=1) > 1)
-    texts = units["text"] if "text" in units.columns else pd.Series("", index=units.index)
-    text_by_unit = pd.Series(texts.to_numpy(), index=units["segment_id"].to_numpy())
+    all_texts = units["text"] if "text" in units.columns else pd.Series("", index=units.index)
+    text_by_unit = pd.Series(all_texts.to_numpy(), index=units["segment_id"].to_numpy())
     flagged = table.loc[differs].astype("Int64")
-    out = pd.DataFrame({"code": code, "segment_id": flagged.index, "text": text_by_unit.reindex(flagged.index).to_numpy()})
+    texts = text_by_unit.reindex(flagged.index).to_numpy()
+    out = pd.DataFrame({"code": code, "segment_id": flagged.index, "text": texts})
     for coder in table.columns:
         out[coder] = flagged[coder].to_numpy()
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Callable, Optional
 
 import typer
@@ -54,6 +55,13 @@ def command(*args, **kwargs) -> Callable:
                 fail(f"{exc.filename}: no such file; check the path")
             except PermissionError as exc:
                 fail(f"{exc.filename}: permission denied; choose a folder you can write to")
+            except (typer.Exit, typer.Abort, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # a bug of ours: say so in one line, keep the traceback for a debug run
+                if os.environ.get("CASECODE_DEBUG"):
+                    raise
+                fail(f"internal error ({type(exc).__name__}: {exc}); rerun with CASECODE_DEBUG=1 for the "
+                     f"traceback and report it")
 
         return app.command(*args, **kwargs)(guarded)
 

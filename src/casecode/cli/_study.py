@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -23,3 +24,22 @@ def reproduce(
     result = run(out, nlp_name=model)
     for line in result.summary_lines():
         typer.echo(line)
+
+
+@command("compare")
+def compare(
+    project: Path = typer.Argument(..., help="A replication project made with 'casecode init --from-study 2015'."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: PROJECT/comparison)."),
+    include_suggested: bool = typer.Option(False, "--include-suggested", help="Count unreviewed suggestions too."),
+):
+    """Compare a replication with the 2015 baseline: charts, Fisher's exact tests, Appendix Two, Word report.
+
+    Example: casecode compare my-replication --include-suggested
+    """
+    from ..store import open_project
+    from ..studies.replication import compare as run
+
+    with open_project(project) as proj:
+        files = run(proj, out or project / "comparison", include_suggested=include_suggested)
+    for path in files:
+        typer.echo(f"Wrote {path}")

@@ -23,6 +23,8 @@ _TOKEN_KEYS = {
     "IS_STOP", "IS_DIGIT", "LIKE_NUM", "OP", "IS_SENT_START", "ENT_TYPE", "MORPH", "LENGTH", "IS_TITLE",
     "IS_LOWER", "IS_UPPER", "_",
 }
+_UNION_BRANCHES = {"str", "list[any]"}  # how pydantic names the branches of Pattern.pattern in error locations
+_TEXT_KEYS = {"ORTH", "TEXT", "LOWER", "LEMMA", "NORM"}
 _OPS = {"?", "*", "+", "!", "{0,2}", "{0,3}", "{0,4}", "{0,5}", "{1,2}", "{1,3}"}
 
 
@@ -33,7 +35,8 @@ class _Strict(BaseModel):
 class Pattern(_Strict):
     """One match pattern: a phrase (matched on lemmas) or a spaCy Matcher token list."""
 
-    pattern: Union[str, list[dict[str, Any]]]
+    # list[Any], not list[dict]: the validator below names a bad token better than pydantic's union errors do.
+    pattern: Union[str, list[Any]]
     id: str | None = None
     note: str | None = None
 
@@ -57,6 +60,12 @@ class Pattern(_Strict):
             op = token.get("OP")
             if op is not None and op not in _OPS and not re.fullmatch(r"\{\d*,\d*\}", str(op)):
                 raise ValueError(f"token {i} has OP {op!r}; use one of ?, *, +, ! or {{0,3}}")
+            for key in _TEXT_KEYS & set(token):
+                words = token[key].get("IN", []) if isinstance(token[key], dict) else [token[key]]
+                bad = next((w for w in words if not isinstance(w, str)), None)
+                if bad is not None:
+                    # YAML reads on, off, yes, no as booleans: {LOWER: {IN: [to, on]}} silently holds True.
+                    raise ValueError(f"token {i} {key} value {bad!r} is not text; quote words such as 'on' or 'no'")
         return value
 
     @property
@@ -169,7 +178,7 @@ def _where(raw: Any, loc: tuple) -> str:
     for part in parts:
         if isinstance(part, int):
             field += f"[{part}]"
-        elif part in ("str", "list[dict[str,any]]", "list[dict[str, any]]"):
+        elif part in _UNION_BRANCHES:
             continue
         else:
             field += ("." if field else "") + str(part)
@@ -183,11 +192,14 @@ def codebook_from_dict(raw: Any, source: str = "<codebook>") -> Codebook:
     try:
         return Codebook.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # A union (phrase or token list) reports one error per branch; our own validator's error says most.
+        err = next((e for e in errors if e["type"] == "value_error"), errors[0])
         loc = err["loc"]
-        # A union (phrase or token list) reports one error per branch; the token-list branch is the useful one.
         msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
+        if set(loc) & _UNION_BRANCHES:  # neither a phrase nor a list: pydantic's per-branch wording misleads
+            msg = "give a phrase (text) or a token list such as [{LEMMA: staff}]"
+        elif err["type"] == "extra_forbidden":
             msg = f"unknown field; remove it or check its spelling"
         elif err["type"] == "missing":
             msg = "required field is missing"

@@ -16,14 +16,24 @@ from ..errors import CoderError
 DEFAULT_PIPELINE = "blank:en"
 
 
+# Forms the lookup table gets wrong or lacks ("developing" -> "develope", "putting" -> "putt"), which would make
+# lemma patterns such as "develop ... leaders" or "put money behind" miss them.
+_LEMMA_FIXES = {
+    "developed": "develop", "developing": "develop", "putting": "put", "trialled": "trial", "trialling": "trial",
+    "focussed": "focus", "focussing": "focus",
+}
+
+
 @Language.component("casecode_lower_lemma")
 def _lower_lemma(doc):
     """Re-lemmatize tokens whose lemma is still capitalised, via the lower-case form in the lookup table."""
     table = _lookup_table()
     for token in doc:
         lemma = token.lemma_
-        if not lemma or lemma != lemma.lower():
-            low = token.lower_
+        low = token.lower_
+        if low in _LEMMA_FIXES:
+            token.lemma_ = _LEMMA_FIXES[low]
+        elif not lemma or lemma != lemma.lower():
             token.lemma_ = table.get(low, low)
     return doc
 

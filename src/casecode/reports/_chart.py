@@ -24,6 +24,7 @@ SERIES_NAMES = {
 }
 _COLORS = {"reference": "#1f4e79", "automatic": "#e69f00", "reported": "#c8c8c8", "baseline": "#7f7f7f"}
 _LABEL_WIDTH = 38  # characters per line of a code label on the y axis
+_POINT_WIDTH = 0.2  # width, in cases, of the band drawn for a reported exact count
 
 
 def plot_cases_per_code(
@@ -50,7 +51,7 @@ def plot_cases_per_code(
     fig, ax = _new_chart(len(table), title, unit_label, x_max)
     if show_reported:
         _draw_reported(ax, table, names["reported"])
-    _draw_bars(ax, [(table[col], names[col], _COLORS[col], [""] * len(table)) for col in series])
+    _draw_bars(ax, [(table[col], names[col], _COLORS[col], [_count_text(v) for v in table[col]]) for col in series])
     ax.set_yticks(range(len(table)), [_wrap(label) for label in table["label"]])
     _legend(fig, ax)
     return _save(fig, path_stem)
@@ -65,13 +66,13 @@ def plot_share_comparison(
     """Bars of the share of cases (0-100%) taking each code in the baseline study and in the new one, side by
     side per code, each bar labelled with its count ("5/9").
 
-    `compare_df` columns: `code, label, baseline_count, baseline_n, new_count, new_n`; a missing count (NaN) is
-    drawn as no bar labelled "n/a".
+    `compare_df` columns: `code, label, baseline_cases, baseline_n, new_cases, new_n`, as `compare_studies`
+    returns them; a missing count (<NA>, a code one study lacks) is drawn as no bar labelled "n/a".
     """
     fig, ax = _new_chart(len(compare_df), title, "Share of cases (%)", 100)
     bars = []
     for prefix, name, color in (("baseline", labels[0], _COLORS["baseline"]), ("new", labels[1], _COLORS["reference"])):
-        counts, totals = compare_df[f"{prefix}_count"], compare_df[f"{prefix}_n"]
+        counts, totals = compare_df[f"{prefix}_cases"], compare_df[f"{prefix}_n"]
         shares = [_share(c, n) for c, n in zip(counts, totals)]
         texts = [_fraction(c, n) for c, n in zip(counts, totals)]
         bars.append((shares, name, color, texts))
@@ -98,17 +99,14 @@ def _new_chart(n_rows: int, title: str, x_label: str, x_max: float) -> tuple[Fig
 
 
 def _draw_bars(ax, bars: list[tuple[Sequence[float], str, str, Sequence[str]]]) -> None:
-    """Draw one bar per row for each series, side by side within the row, each bar labelled at its end.
-
-    A series is (values, legend name, colour, labels); an empty label means "write the value".
-    """
+    """Draw one bar per row for each series (values, legend name, colour, bar labels), side by side within
+    the row, each bar labelled at its end; a missing value draws no bar."""
     height = 0.8 / len(bars)
     for i, (values, name, color, texts) in enumerate(bars):
         offset = -0.4 + height * (i + 0.5)
         widths = [0 if _missing(v) else v for v in values]
         container = ax.barh([row + offset for row in range(len(widths))], widths, height=height * 0.92,
                             color=color, label=name, zorder=2)
-        texts = [text or _count_text(v) for text, v in zip(texts, values)]
         ax.bar_label(container, labels=texts, padding=3, fontsize=8)
 
 
@@ -121,10 +119,13 @@ def _draw_reported(ax, table: pd.DataFrame, name: str) -> None:
     for row, (low, high, phrase) in enumerate(zip(table["reported_min"], table["reported_max"], phrases)):
         if _missing(low) or _missing(high):
             continue
-        ax.barh(row, max(high - low, 0.06), left=low if high > low else low - 0.03, height=0.95,
-                color=_COLORS["reported"], zorder=1, label=None if labelled else name)
-        ax.errorbar((low + high) / 2, row, xerr=(high - low) / 2, fmt="none", ecolor="#555555", capsize=4,
-                    elinewidth=1, zorder=3)
+        # An exact count ("Six councils") gets a narrow band so it stays visible; marks at the axis end may
+        # overhang it (clip_on=False) rather than vanish.
+        width = max(high - low, _POINT_WIDTH)
+        ax.barh(row, width, left=(low + high - width) / 2, height=0.95, color=_COLORS["reported"], zorder=1,
+                label=None if labelled else name, clip_on=False)
+        ax.errorbar((low + high) / 2, row, xerr=(high - low) / 2, fmt="none", ecolor="#333333", capsize=6,
+                    capthick=1.5, elinewidth=1, zorder=3, clip_on=False)
         labelled = True
         if isinstance(phrase, str) and phrase:
             ax.annotate(f"“{phrase}”", (1, row), xycoords=phrase_at, xytext=(18, 0), textcoords="offset points",
@@ -141,8 +142,9 @@ def _save(fig: Figure, path_stem: str | Path) -> tuple[Path, Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")
     fig.savefig(png, dpi=150, bbox_inches="tight")
-    # A fixed hash salt and no date keep the SVG byte-identical between runs, so a regenerated chart diffs clean.
-    with matplotlib.rc_context({"svg.hashsalt": "casecode"}):
+    # Text stays text (editable, searchable); a fixed hash salt and no date keep the SVG byte-identical between
+    # runs, so a regenerated chart diffs clean.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "casecode"}):
         fig.savefig(svg, bbox_inches="tight", metadata={"Date": None})
     return png, svg
 

@@ -109,14 +109,21 @@ def require_columns(rows: list[tuple[Any, dict]], required: Sequence[str], what:
         raise StoreError(f"{what} lacks column(s) {', '.join(missing)}; expected {', '.join(required)}")
 
 
+def known_list(ids: Sequence[str], limit: int = 20) -> str:
+    """Ids for an error message, cut short after `limit`."""
+    ids = list(ids)
+    shown = ", ".join(ids[:limit]) or "none"
+    return shown + (f" (and {len(ids) - limit} more)" if len(ids) > limit else "")
+
+
 def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
 def frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], dtypes: Mapping[str, str]) -> pd.DataFrame:
-    """A DataFrame with exactly `columns`, typed by `dtypes` even when empty."""
-    df = pd.DataFrame(list(rows), columns=list(columns))
-    for column, dtype in dtypes.items():
-        df[column] = df[column].astype(dtype)
+    """A DataFrame with exactly `columns`, typed by `dtypes` (others are strings), the same even when empty."""
+    df = pd.DataFrame([dict(row) for row in rows], columns=list(columns))
+    for column in columns:
+        df[column] = df[column].astype(dtypes.get(column, "str"))
     return df

@@ -1,0 +1,26 @@
+"""Analysis: cross-tabs, agreement between coders, evaluation against a gold coding, comparison of studies.
+
+DataFrames in, DataFrames out; nothing here reads the store or writes files except `Evaluation.write`.
+"""
+
+from ._agreement import agreement_table, cohen_kappa, krippendorff_alpha, percent_agreement
+from ._compare import COMPARISON_COLUMNS, compare_studies
+from ._crosstab import case_code_matrix, cases_per_code, code_frequencies
+from ._evaluate import CASE_CELL_COLUMNS, CASE_CODE_COLUMNS, SCORE_COLUMNS, Evaluation, evaluate
+
+__all__ = [
+    "CASE_CELL_COLUMNS",
+    "CASE_CODE_COLUMNS",
+    "COMPARISON_COLUMNS",
+    "SCORE_COLUMNS",
+    "Evaluation",
+    "agreement_table",
+    "case_code_matrix",
+    "cases_per_code",
+    "code_frequencies",
+    "cohen_kappa",
+    "compare_studies",
+    "evaluate",
+    "krippendorff_alpha",
+    "percent_agreement",
+]

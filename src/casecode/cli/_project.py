@@ -1,0 +1,245 @@
+"""Project commands: init, add, code, review, memo, train, agree, report, evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ._app import command, fail
+
+PROJECT_OPTION = typer.Option(Path("."), "--project", "-p", help="The project folder (default: the current one).")
+
+
+def _open(path: Path):
+    from ..store import open_project
+
+    return open_project(path)
+
+
+@command("init")
+def init(
+    project: Path = typer.Argument(..., help="Folder to create the project in."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="A YAML codebook to code with."),
+    from_study: Optional[str] = typer.Option(None, "--from-study", help="Start a replication: '2015'."),
+    name: Optional[str] = typer.Option(None, "--name", help="A name for the project."),
+    database: Optional[str] = typer.Option(None, "--database", help="A database URL (default: SQLite in the folder)."),
+):
+    """Create a project folder with its store and codebook.
+
+    Example: casecode init my-study --codebook codebooks/leadership-actions-2015.yaml
+    """
+    from ..codebook import read_codebook
+    from ..store import init_project
+
+    if from_study is not None:
+        from ..studies.replication import start_replication
+
+        created = start_replication(project, study=from_study, name=name, database_url=database)
+        typer.echo(f"Created replication project {created.path} with the 2015 codebook, baseline and model.")
+        return
+    book = read_codebook(codebook) if codebook else None
+    created = init_project(project, book, name=name, database_url=database)
+    typer.echo(f"Created project {created.path}" + ("" if book else "; set a codebook with --codebook next time"))
+
+
+@command("add")
+def add(
+    files: List[Path] = typer.Argument(None, help="Transcripts: .txt, .md, .docx, .vtt, .srt."),
+    project: Path = PROJECT_OPTION,
+    case: Optional[str] = typer.Option(None, "--case", help="The case (e.g. council) every file belongs to."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="A CSV listing files and their metadata."),
+    interviewer: List[str] = typer.Option([], "--interviewer", help="Name of an interviewer (repeatable)."),
+):
+    """Add transcripts to a project; an unchanged file is skipped, a changed one refused.
+
+    Example: casecode add interviews/*.txt --case "Fenmoor District Council" -p my-study
+    """
+    from ..workflow import add_files
+
+    with _open(project) as proj:
+        result = add_files(proj, files or [], case=case, manifest=manifest, interviewer_names=interviewer)
+    for row in result.itertuples():
+        typer.echo(f"{row.status}: {row.document_id} ({row.path})" + (f" [case {row.case_id}]" if row.case_id else ""))
+        if row.warnings:
+            typer.echo(f"Warning: {row.warnings}", err=True)
+
+
+@command("code")
+def code(
+    files: List[Path] = typer.Argument(None, help="Code these files directly, with no project."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook for coding files directly."),
+    out: Optional[Path] = typer.Option(None, "--out", help="CSV for codings of files coded directly."),
+    project: Path = PROJECT_OPTION,
+    model: Optional[str] = typer.Option(None, "--model", help="An installed trained spaCy pipeline."),
+    no_model: bool = typer.Option(False, "--no-model", help="Use the rules only, not the project's learned model."),
+    recode: bool = typer.Option(False, "--recode", help="Code every unit again (never duplicating suggestions)."),
+):
+    """Suggest codes: for a project's new units, or for FILES straight into a CSV.
+
+    Example: casecode code transcripts/*.txt --codebook codebooks/leadership-actions-2015.yaml --out codings.csv
+    """
+    if files:
+        from ..codebook import read_codebook
+        from ..workflow import code_files
+
+        if codebook is None or out is None:
+            fail("coding files directly needs --codebook CODEBOOK and --out OUT.csv")
+        table = code_files(files, read_codebook(codebook), nlp_name=model)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+        typer.echo(f"Wrote {len(table)} codings of {len(files)} file(s) to {out}")
+        return
+    from ..workflow import code_project
+
+    with _open(project) as proj:
+        codings = code_project(proj, nlp_name=model, use_model=not no_model, recode=recode)
+    typer.echo(f"Stored {len(codings)} suggestions; review them with 'casecode review -p {project}'")
+
+
+@command("review")
+def review(
+    project: Path = PROJECT_OPTION,
+    out: Path = typer.Option(Path("review.xlsx"), "--out", help="The review workbook to write."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Folder for highlighted HTML transcripts."),
+    apply: Optional[Path] = typer.Option(None, "--apply", help="Read decisions back from this workbook."),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Who decided, where a row leaves it empty."),
+):
+    """Write suggestions to a review workbook (and HTML), or apply a reviewed workbook's decisions.
+
+    Example: casecode review -p my-study --out review.xlsx --html review-html
+    """
+    from ..workflow import apply_review, write_review
+
+    with _open(project) as proj:
+        if apply is not None:
+            decisions = apply_review(proj, apply, reviewer=reviewer)
+            counts = decisions.decision.value_counts().to_dict() if len(decisions) else {}
+            typer.echo(f"Recorded {len(decisions)} decisions from {apply}: "
+                       + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none"))
+            return
+        written = write_review(proj, out, html_dir=html)
+    typer.echo(f"Wrote {written['suggestions']} suggestions to {written['workbook']}")
+    for page in written["pages"]:
+        typer.echo(f"Wrote {page}")
+
+
+@command("memo")
+def memo(
+    text: Optional[str] = typer.Argument(None, help="The note. Omit it to list memos."),
+    on: str = typer.Option("project", "--on", help="What it is about: project, document:ID, segment:ID, code:ID, case:ID."),
+    author: str = typer.Option("", "--author", help="Who wrote it."),
+    project: Path = PROJECT_OPTION,
+):
+    """Attach a memo to the project, a document, a segment, a code or a case; without text, list memos.
+
+    Example: casecode memo "Speaker 2 is the deputy" --on document:fenmoor --author Ana -p my-study
+    """
+    target_type, _, target_id = on.partition(":")
+    with _open(project) as proj:
+        if text is None:
+            memos = proj.memos(target_type if on != "project" else None, target_id or None)
+            for row in memos.itertuples():
+                typer.echo(f"[{row.target_type}:{row.target_id}] {row.author or '-'} {row.created_at}: {row.text}")
+            return
+        memo_id = proj.add_memo(target_type, target_id if target_type != "project" else "", text, author=author)
+    typer.echo(f"Stored memo {memo_id} on {on}")
+
+
+@command("train")
+def train(project: Path = PROJECT_OPTION):
+    """Fit the learned coder on the project's reviewed codings and save it with the project.
+
+    Example: casecode train -p my-study
+    """
+    from ..workflow import train_model
+
+    with _open(project) as proj:
+        info = train_model(proj)
+    typer.echo(f"Trained on {info['units']} reviewed units ({info['positives']} codings); saved in the project")
+
+
+@command("agree")
+def agree(
+    sources: List[Path] = typer.Argument(..., help="Review workbooks, coding CSVs or project folders, one per coder."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="The codebook (default: the project's)."),
+    project: Optional[Path] = typer.Option(None, "--project", "-p", help="Project whose units all count as seen."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for agreement.csv and disagreements.csv."),
+):
+    """Agreement between coders per code: percentage, Cohen's kappa, Krippendorff's alpha, and disagreements.
+
+    Example: casecode agree review-ana.xlsx review-ben.xlsx -p my-study --out agreement
+    """
+    from ..codebook import read_codebook
+    from ..workflow import agree as run
+
+    segments = None
+    if project is not None:
+        with _open(project) as proj:
+            book = read_codebook(codebook) if codebook else proj.codebook()
+            segments = proj.segments(codable=True)
+    elif codebook is not None:
+        book = read_codebook(codebook)
+    else:
+        fail("give --codebook CODEBOOK or --project PROJECT so the codes are known")
+    per_code, disagreements = run(sources, book, segments)
+    shown = per_code[["code", "units", "percent_agreement", "kappa", "alpha"]]
+    typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    typer.echo(f"{len(disagreements)} disagreements")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        per_code.to_csv(out / "agreement.csv", index=False)
+        disagreements.to_csv(out / "disagreements.csv", index=False)
+        typer.echo(f"Wrote {out / 'agreement.csv'} and {out / 'disagreements.csv'}")
+
+
+@command("report")
+def report(
+    project: Path = PROJECT_OPTION,
+    out: Path = typer.Option(Path("report"), "--out", help="Folder for the tables, chart and Word report."),
+    title: Optional[str] = typer.Option(None, "--title", help="Title of the Word report."),
+    suggested: bool = typer.Option(False, "--include-suggested", help="Count unreviewed suggestions too."),
+):
+    """Write the case-by-code matrix, cases-per-code table and chart, and a Word report.
+
+    Example: casecode report -p my-study --out report
+    """
+    from ..workflow import project_report
+
+    statuses = ("accepted", "manual", "reference") + (("suggested",) if suggested else ())
+    with _open(project) as proj:
+        paths = project_report(proj, out, title=title, statuses=statuses)
+    for path in paths:
+        typer.echo(f"Wrote {path}")
+
+
+@command("evaluate")
+def evaluate(
+    predicted: Optional[Path] = typer.Argument(None, help="Coding CSV to judge (document, unit, code)."),
+    gold: Optional[Path] = typer.Argument(None, help="Gold coding CSV (document, unit, code)."),
+    files: List[Path] = typer.Option([], "--files", "-f", help="The transcripts both codings cover."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="The codebook."),
+    study: Optional[str] = typer.Option(None, "--study", help="Run the 2015 study's evaluations: '2015'."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the per-code tables."),
+):
+    """Score a coding against a gold coding: per-code P/R/F1/kappa, micro/macro, case-level kappa.
+
+    Example: casecode evaluate codings.csv gold.csv -f transcripts/*.txt --codebook codebooks/leadership-actions-2015.yaml
+    """
+    if study is not None:
+        from ..studies.evaluation import evaluate_study
+
+        for line in evaluate_study(study, out):
+            typer.echo(line)
+        return
+    from ..codebook import read_codebook
+    from ..workflow._evaluate import evaluate_files
+
+    if predicted is None or gold is None or not files or codebook is None:
+        fail("give PREDICTED and GOLD coding CSVs, the transcripts with --files, and --codebook")
+    result = evaluate_files(predicted, gold, files, read_codebook(codebook))
+    typer.echo(result.to_markdown())
+    if out is not None:
+        for path in result.write(out):
+            typer.echo(f"Wrote {path}")

@@ -1,0 +1,58 @@
+"""The codings table every coder returns, and the segments table every coder reads."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import pandas as pd
+
+from ..errors import CoderError
+
+#: Columns of a codings DataFrame, in order. Offsets are into the document text (not the segment).
+CODING_COLUMNS = [
+    "segment_id",
+    "document_id",
+    "code",
+    "start",
+    "end",
+    "evidence",  # the matched text, document[start:end]
+    "rule",  # what fired: a pattern id, "model", or "rule+model"
+    "score",  # 0..1
+    "coder",  # "rules", "model", "combined", "reference", or a person's name
+]
+
+_NEEDED = ("segment_id", "document_id", "start", "text")
+
+
+def codable_segments(segments: pd.DataFrame) -> pd.DataFrame:
+    """The rows a coder codes: every row whose `codable` is not False, with a fresh 0..n-1 index."""
+    if not isinstance(segments, pd.DataFrame):
+        raise CoderError(f"segments must be a DataFrame with columns {', '.join(_NEEDED)}; got {type(segments).__name__}")
+    missing = [c for c in _NEEDED if c not in segments.columns]
+    if missing:
+        raise CoderError(
+            f"segments table has no {missing[0]!r} column; pass a segments DataFrame "
+            f"(casecode.corpus.SEGMENT_COLUMNS) with at least {', '.join(_NEEDED)}"
+        )
+    rows = segments
+    if "codable" in rows.columns:
+        rows = rows[rows["codable"].map(lambda v: v is None or pd.isna(v) or bool(v))]  # a missing flag codes
+    return rows.reset_index(drop=True)
+
+
+def segment_cases(value: Any) -> tuple[str, ...]:
+    """A segment's `cases` cell as a tuple of case ids (a tuple, list, single string or empty)."""
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, Iterable):
+        return tuple(str(v) for v in value if v)
+    return ()
+
+
+def codings_frame(records: list[dict]) -> pd.DataFrame:
+    """Records as a codings DataFrame with CODING_COLUMNS and plain dtypes."""
+    frame = pd.DataFrame(records, columns=CODING_COLUMNS)
+    frame["start"] = frame["start"].astype("int64")
+    frame["end"] = frame["end"].astype("int64")
+    frame["score"] = frame["score"].astype("float64")
+    return frame

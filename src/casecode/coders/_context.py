@@ -1,0 +1,501 @@
+"""Scope checks for a rule match: is the action negated, hedged, hypothetical, wished for, in the past, or done by
+another council?
+
+A pattern firing on "invest in staff" says nothing yet: "we never invested in staff", "we should invest in staff",
+"we used to invest in staff" and "Wigan invest in staff" all name the action without this council taking it. Each
+check below looks at the match's sentence or clause (a lexical clause: punctuation and clause-opening conjunctions
+split a sentence) and gives a reason. A check that suppresses makes the match not count; a hedge only lowers its
+score. With a dependency parse (a trained pipeline), negation and the subject come from the parse instead of
+windows.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from spacy.tokens import Doc, Span, Token
+
+# --- word lists -----------------------------------------------------------------------------------------------------
+# Compared with token.lower_ (function words) or token.lemma_ (content words), never the raw text.
+
+NEGATORS = {
+    "not", "n't", "nt", "never", "no", "nobody", "noone", "none", "nothing", "neither", "nor", "without", "hardly",
+    "barely", "scarcely", "rarely", "seldom", "nowhere",
+}
+# Predicates that mean "not doing" by themselves ("afraid to take risks", "stopped listening"). They negate the
+# match, and a negator before them cancels out: "not afraid to take risks", "never stop listening to staff".
+NEGATIVE_PREDICATES = {
+    "afraid", "scare", "scared", "frighten", "frightened", "fearful", "fear", "reluctant", "hesitant", "hesitate",
+    "averse", "wary", "nervous", "timid", "stop", "cease", "quit", "neglect", "refuse", "avoid", "resist", "lack",
+    "unable", "forget",
+}
+# "not just consulting but involving", "no doubt", "without fail": a negator that does not negate the action.
+_NOT_NEGATING_NEXT = {"just", "only", "simply", "merely", "least", "doubt", "question", "matter", "exception"}
+_HEDGE_NEXT = {"always", "necessarily", "all", "entirely", "fully", "enough", "much"}
+
+# Clause boundaries: punctuation, and conjunctions that always open a new clause.
+_CLAUSE_PUNCT = {",", ";", ":", "—", "–", "--", "(", ")", "...", "…", "\"", "“", "”"}
+_CLAUSE_OPENERS = {
+    "but", "although", "though", "whereas", "because", "cos", "unless", "however", "whilst", "while", "yet",
+    "until", "otherwise", "instead", "except", "which", "who", "whom", "whose", "if",
+}
+# "and", "or", "so", "then" open a clause only before a new subject: "staff and partners" is one clause,
+# "we cut budgets and we stopped training" is two.
+_SOFT_OPENERS = {"and", "or", "so", "then", "plus", "&"}
+_SUBJECTS = {"we", "i", "they", "he", "she", "you", "it", "there", "people", "everyone", "everybody", "nobody"}
+FIRST_PERSON = {"we", "i"}
+
+_HEDGES = (
+    ("maybe",), ("perhaps",), ("probably",), ("possibly",), ("arguably",), ("supposedly",), ("i", "suppose"),
+    ("i", "guess"), ("sort", "of"), ("kind", "of"), ("to", "some", "extent"), ("in", "theory"), ("on", "paper"),
+    ("a", "bit"), ("struggle",), ("hard", "to"), ("difficult", "to"),
+)
+# "We try to take the workforce with us" and "we tend to involve residents" describe practice: not hedges.
+_HYPOTHETICAL = (
+    ("one", "day"), ("some", "day"), ("someday",), ("at", "some", "point"), ("eventually",), ("in", "the", "future"),
+    ("in", "future"), ("hopefully",), ("would", "have"), ("could", "have"), ("might", "have"), ("should", "have"),
+    ("'d", "have"),
+)
+# A condition before the match in the same sentence: "if we had the money, we'd invest in innovation".
+_CONDITIONS = (("if", "we", "had"), ("if", "we", "could"), ("if", "we", "were"), ("if", "only"), ("if", "i", "had"))
+_MODALS = {"might", "may", "could"}
+_WISH_VERBS = {"should", "ought", "need", "want", "wish", "hope", "plan", "intend", "aspire"}
+_WOULD = {"would", "'d"}
+_WISH_AFTER_WOULD = {"like", "love", "prefer"}
+_WISH_PHRASES = (
+    ("i", "wish"), ("if", "only"), ("ideally",), ("ideal", "world"), ("would", "be", "nice"), ("would", "be", "good"),
+    ("would", "be", "great"), ("would", "be", "lovely"), ("'d", "be", "nice"), ("'d", "be", "good"),
+    ("'d", "be", "great"),
+)
+# Tokens allowed between "we" and the wish verb: "we really need to", "we'd all like to", "we are planning to".
+_WISH_FILLERS = {
+    "really", "just", "'d", "would", "do", "also", "still", "all", "probably", "definitely", "'ll", "will", "'re",
+    "are", "desperately", "genuinely", "think", "certainly", "have", "'ve", "kind", "of", "sort", "possibly",
+}
+# "we need to keep investing" says the action goes on.
+_CONTINUING = {"keep", "continue", "carry", "maintain", "sustain"}
+
+_PAST = (
+    ("used", "to"), ("in", "the", "past"), ("previously",), ("ago",), ("back", "then"),
+    ("in", "those", "days"), ("in", "the", "old", "days"), ("historically",), ("formerly",), ("at", "one", "time"),
+    ("once", "upon"), ("no", "longer"), ("previous", "administration"), ("previous", "regime"),
+    ("previous", "chief"), ("previous", "leader"), ("previous", "leadership"), ("previous", "management"),
+)
+# Between a past cue and the match these reset the time: "in the past we didn't, but now we take risks".
+_PAST_RESET = {"but", "now", "whereas", "however", "nowadays", "today", "currently", "recently"}
+# ...and these say it still goes on: "years ago we started listening sessions and still run them".
+_CONTINUITY = {"since", "still", "continue", "keep", "kept", "start", "begin", "introduce", "launch", "establish"}
+_BE_GET = {"be", "is", "are", "was", "were", "been", "being", "get", "got", "'s", "'re"}
+
+# A council name after these is an object, not the actor: "learn from Wigan", "work with Oldham", "see how Wigan".
+_OBJECT_MARKERS = {
+    "with", "from", "to", "between", "alongside", "across", "than", "about", "for", "by", "of", "into", "among",
+    "amongst", "beside", "versus", "against", "visit", "visited", "how", "what", "where", "on", "including",
+    "involving", "through", "towards", "toward", "around", "round", "like-minded",
+}
+_LOCATIVE = {"in", "at"}
+_COORD = {"and", "or", "&", ",", "the", "both", "also"}
+_ACTOR_VERBS = {
+    "do", "does", "did", "have", "has", "had", "are", "is", "were", "was", "'s", "'ve", "'re", "seem", "seems",
+    "really", "always", "already", "just", "run", "runs", "ran", "got", "use", "used", "uses",
+}
+
+# Dependency labels for the parsed path.
+_CLAUSE_DEPS = {"relcl", "advcl", "conj", "parataxis", "acl", "csubj", "appos", "ROOT"}
+_SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A council or organisation named in the text (token offsets); `other` is True for anyone but the segment's
+    own case."""
+
+    start: int
+    end: int
+    text: str
+    other: bool = True
+
+
+@dataclass
+class Scope:
+    """The verdict on one match: reasons it does not count, remarks that keep it, and a score factor."""
+
+    suppressed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    factor: float = 1.0
+
+    @property
+    def counts(self) -> bool:
+        return not self.suppressed
+
+    def why(self) -> str:
+        return "; ".join(self.suppressed + self.notes)
+
+
+HEDGE_FACTOR = 0.7
+QUESTION_FACTOR = 0.8
+
+
+def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: bool = False) -> Scope:
+    """Run every scope check on a match. `pattern_negates`: the pattern itself holds a negator ("not afraid to
+    fail"), so negators inside the match are part of the phrase, not a negation of it."""
+    scope = Scope()
+    clause = clause_of(span)
+    parsed = span.doc.has_annotation("DEP")
+    if parsed:
+        _negation_parsed(span, scope, pattern_negates)
+    else:
+        _negation(span, clause, scope, pattern_negates)
+    _attribution(span, clause, mentions, scope, parsed)
+    _past(span, clause, scope)
+    _wish(span, clause, scope)
+    _hypothetical(span, clause, scope)
+    _hedge(span, scope)
+    return scope
+
+
+# --- clauses --------------------------------------------------------------------------------------------------------
+
+
+def _opens_clause(token: Token) -> bool:
+    low = token.lower_
+    if low in _CLAUSE_PUNCT:
+        return True
+    if low == "-":  # a spaced dash ("we tried - and failed"), not the hyphen inside "co-design"
+        return token.i > 0 and bool(token.doc[token.i - 1].whitespace_)
+    if low in _CLAUSE_OPENERS:
+        return True
+    if low in _SOFT_OPENERS and token.i + 1 < len(token.doc):
+        return token.doc[token.i + 1].lower_ in _SUBJECTS
+    return False
+
+
+def clauses(sent: Span) -> list[Span]:
+    """Split a sentence into lexical clauses at punctuation and clause-opening conjunctions."""
+    doc = sent.doc
+    bounds = [sent.start]
+    for token in sent[1:]:
+        if _opens_clause(token):
+            bounds.append(token.i)
+    bounds.append(sent.end)
+    return [doc[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def clause_of(span: Span) -> Span:
+    """The clause holding the start of `span`, stretched to the end of `span` if the match crosses a boundary."""
+    for clause in clauses(span.sent):
+        if clause.start <= span.start < clause.end:
+            return span.doc[clause.start:max(clause.end, span.end)]
+    return span.sent
+
+
+_WORDS: "weakref.WeakKeyDictionary[Doc, tuple[list[str], list[str]]]" = weakref.WeakKeyDictionary()
+
+
+def _words(doc: Doc) -> tuple[list[str], list[str]]:
+    """The doc's lower-case forms and lemmas as plain lists (cached per doc: the checks read them many times)."""
+    words = _WORDS.get(doc)
+    if words is None:
+        words = _WORDS[doc] = ([t.lower_ for t in doc], [t.lemma_ for t in doc])
+    return words
+
+
+def _phrase_at(doc: Doc, i: int, phrase: tuple[str, ...]) -> bool:
+    if i + len(phrase) > len(doc):
+        return False
+    lower, lemma = _words(doc)
+    return all(lower[i + k] == w or lemma[i + k] == w for k, w in enumerate(phrase))
+
+
+def _hits(doc: Doc, start: int, end: int, phrases: Sequence[tuple[str, ...]]) -> Iterable[tuple[int, str]]:
+    """(index, text) of every phrase of `phrases` starting in doc[start:end], matched on lower case or lemma."""
+    lower, lemma = _words(doc)
+    firsts = {p[0] for p in phrases}
+    for i in range(max(start, 0), min(end, len(doc))):
+        if lower[i] not in firsts and lemma[i] not in firsts:
+            continue
+        for phrase in phrases:
+            if _phrase_at(doc, i, phrase):
+                yield i, doc[i:i + len(phrase)].text
+
+
+def _find(doc: Doc, start: int, end: int, phrases: Sequence[tuple[str, ...]]) -> tuple[int, str] | None:
+    """The last phrase of `phrases` that starts in doc[start:end], as (index, text)."""
+    found = None
+    for found in _hits(doc, start, end, phrases):
+        pass
+    return found
+
+
+# --- negation -------------------------------------------------------------------------------------------------------
+
+NEGATION_WINDOW = 6  # a negator this many tokens before the match, in its clause, negates it
+PREDICATE_WINDOW = 3  # a negative predicate must govern the match closely: "afraid to take risks"
+
+
+def _next_lower(token: Token, k: int = 1) -> str:
+    i = token.i + k
+    return token.doc[i].lower_ if 0 <= i < len(token.doc) else ""
+
+
+def is_negator(token: Token) -> bool:
+    """A negating word: "not", "never", "no", "nobody", "without", "hardly"; exceptions such as "not just"."""
+    if not (token.lower_ in NEGATORS or token.lemma_ in NEGATORS):
+        return False
+    nxt = _next_lower(token)
+    if nxt in _NOT_NEGATING_NEXT or nxt in _HEDGE_NEXT or _next_lower(token, -1) == "or":  # "whether or not"
+        return False
+    if token.lower_ == "without" and nxt in {"fail", "exception"}:
+        return False
+    if token.lower_ == "never":  # "never been more focused": emphasis, not negation
+        return not ({_next_lower(token, k) for k in (1, 2, 3)} & {"more", "better", "stronger", "clearer"})
+    return True
+
+
+def is_negative_predicate(token: Token) -> bool:
+    """A predicate that means "not doing": "afraid (to)", "stopped", "reluctant", "lack (of)", "failed to"."""
+    if token.lemma_ == "fail":  # "failed to engage" negates; "fail fast", "allowed to fail" do not
+        return _next_lower(token) == "to"
+    return token.lemma_ in NEGATIVE_PREDICATES or token.lower_ in NEGATIVE_PREDICATES
+
+
+def _count_negation(negators: list[Token], scope: Scope, after: bool = False) -> None:
+    if not negators:
+        return
+    words = " + ".join(repr(t.text) for t in negators)
+    if len(negators) % 2:
+        scope.suppressed.append(f"negation{' after' if after else ''}: {words}")
+    else:  # two negators cancel: "not afraid to take risks", "never stop listening to staff"
+        scope.notes.append(f"double negation, kept: {words}")
+
+
+# "I don't think we've been good at learning from others": the negation of "think" is the negation of the rest.
+_NEG_RAISERS = tuple(
+    (who, aux, "not", verb) for who in ("i", "we") for aux in ("do", "be")
+    for verb in ("think", "believe", "reckon", "sure", "feel", "convinced")
+)
+
+
+def _negation(span: Span, clause: Span, scope: Scope, pattern_negates: bool) -> None:
+    doc = span.doc
+    lo = max(clause.start, span.start - NEGATION_WINDOW)
+    found = [t for t in doc[lo:span.start] if is_negator(t)]
+    raised = _find(doc, clause.start, span.start, _NEG_RAISERS)
+    if raised is not None and raised[0] + 2 < lo:
+        found.append(doc[raised[0] + 2])
+    found += [t for t in doc[max(clause.start, span.start - PREDICATE_WINDOW):span.start] if is_negative_predicate(t)]
+    if not pattern_negates:
+        found += [t for t in span[1:] if is_negator(t) or is_negative_predicate(t)]
+    _hedged_negation(doc[lo:span.start], scope)
+    if found:
+        _count_negation(sorted(set(found), key=lambda t: t.i), scope)
+        return
+    # "Investing in staff isn't something we do": the match is the subject and the negation follows it.
+    if any(t.lower_ in _SUBJECTS for t in doc[clause.start:span.start]):
+        return
+    after = [t for t in doc[span.end:min(span.end + 5, clause.end)] if t.lower_ in {"not", "n't", "never"}]
+    _count_negation([t for t in after if is_negator(t)][:1], scope, after=True)
+
+
+def _hedged_negation(tokens: Span, scope: Scope) -> None:
+    """"We don't always involve residents": a partial negation lowers the score instead of suppressing."""
+    for t in tokens:
+        if t.lower_ in {"not", "n't", "never"} and _next_lower(t) in _HEDGE_NEXT:
+            scope.notes.append(f"hedged: {t.text + ' ' + t.nbor(1).text!r}")
+            scope.factor *= HEDGE_FACTOR
+
+
+def _governing_chain(span: Span) -> list[Token]:
+    """The match root and its heads up to the head of its clause (parsed docs only)."""
+    chain = [span.root]
+    token = span.root
+    while token.dep_ not in _CLAUSE_DEPS and token.head.i != token.i:
+        token = token.head
+        chain.append(token)
+    return chain
+
+
+_NEG_CHILD_DEPS = {"neg", "det", "nsubj", "nsubjpass", "advmod", "dobj", "prep", "npadvmod"}
+
+
+def _negation_parsed(span: Span, scope: Scope, pattern_negates: bool) -> None:
+    """Negators attached to the match's governing chain (neg, det "no", subject "nobody", "without" above the
+    match); negative predicates in the chain ("afraid" above "take risks") count as negators too."""
+    inside = set(range(span.start, span.end))
+    found: list[Token] = []
+    for token in _governing_chain(span):
+        if token.i not in inside and (is_negator(token) or is_negative_predicate(token)):
+            found.append(token)
+        for child in token.children:
+            if pattern_negates and child.i in inside:
+                continue
+            if child.dep_ == "neg" and child.lower_ not in NEGATORS:  # a negation the word list lacks
+                found.append(child)
+            elif (child.dep_ == "neg" or child.dep_ in _NEG_CHILD_DEPS) and is_negator(child):
+                found.append(child)
+    _count_negation(sorted(set(found), key=lambda t: t.i), scope)
+
+
+# --- another council ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Actor:
+    start: int
+    end: int
+    other: bool
+    text: str
+
+
+def _governor(doc: Doc, mention: Mention, floor: int) -> Token | None:
+    """The word that governs a council name, skipping coordination: 'with [Oldham and] Wigan' -> 'with'."""
+    i = mention.start - 1
+    while i >= floor and (doc[i].lower_ in _COORD or doc[i].is_title and i > floor):
+        i -= 1
+    return doc[i] if i >= floor else None
+
+
+def _is_actor(doc: Doc, mention: Mention, region: Span, has_first_person: bool) -> bool:
+    """Whether a council name is who acts in this clause, rather than the one learnt from or worked with."""
+    gov = _governor(doc, mention, region.start)
+    if gov is None:  # clause-initial: "Wigan do that", "Oldham and Wigan have..."
+        return True
+    if gov.lower_ in _LOCATIVE:  # "In Oldham they...", or "...in Wigan" when no "we" acts in the clause
+        return gov.i == region.start or not has_first_person
+    if gov.lower_ in {"like", "unlike"}:  # a comparison: credited to them unless "we" is nearer (see caller)
+        return True
+    return gov.lower_ not in _OBJECT_MARKERS and gov.lemma_ not in _OBJECT_MARKERS
+
+
+def _actors(span: Span, region: Span, mentions: Sequence[Mention]) -> list[_Actor]:
+    """Everyone who may act in `region`: "we"/"I", and council names that are not objects."""
+    doc = span.doc
+    found = [_Actor(t.i, t.i + 1, False, t.text) for t in region
+             if t.lower_ in FIRST_PERSON and not span.start <= t.i < span.end]
+    for m in mentions:
+        if region.start <= m.start < region.end and not span.start <= m.start < span.end:
+            if _is_actor(doc, m, region, bool(found)):
+                found.append(_Actor(m.start, m.end, m.other, m.text))
+    return sorted(found, key=lambda a: a.start)
+
+
+def _verb_follows(doc: Doc, actor: _Actor) -> bool:
+    """"...something Wigan do well": a council name followed by a verb (or the end) acts."""
+    return actor.end >= len(doc) or doc[actor.end].lower_ in _ACTOR_VERBS or doc[actor.end].is_punct
+
+
+def _attribution(span: Span, clause: Span, mentions: Sequence[Mention], scope: Scope, parsed: bool) -> None:
+    if not mentions:
+        return
+    if parsed:
+        verdict = _subject_parsed(span, mentions)
+        if verdict is not None:
+            if verdict:
+                scope.suppressed.append(f"done by another council: {verdict!r}")
+            return
+    actors = _actors(span, clause, mentions)
+    before = [a for a in actors if a.start < span.start]
+    after = [a for a in actors if a.start >= span.end and (a.other is False or _verb_follows(span.doc, a))]
+    if before:  # the nearest actor before the match acts: "we engage staff like Wigan do" is ours
+        actor = before[-1]
+    elif after:  # "engaging staff is something Wigan do well"
+        actor = after[0]
+    else:  # the sentence topic: "In Oldham, they go door to door"
+        topic = _actors(span, span.doc[span.sent.start:span.start], mentions)
+        if not topic:
+            return
+        actor = topic[-1]
+    if actor.other:
+        scope.suppressed.append(f"done by another council: {actor.text!r}")
+
+
+def _subject_parsed(span: Span, mentions: Sequence[Mention]) -> str | None:
+    """'' when the subject of the match is "we"/"I" or the own case, the council's text when it is another
+    council, None when the parse does not say (then the lexical rules decide)."""
+    for token in _governing_chain(span):
+        for child in token.children:
+            if child.dep_ not in _SUBJECT_DEPS:
+                continue
+            if child.lower_ in FIRST_PERSON:
+                return ""
+            sub = range(child.left_edge.i, child.right_edge.i + 1)
+            for m in mentions:
+                if m.start in sub:
+                    return m.text if m.other else ""
+            return None
+    return None
+
+
+# --- time, wishes, hedges -------------------------------------------------------------------------------------------
+
+
+def _past(span: Span, clause: Span, scope: Scope) -> None:
+    doc, sent = span.doc, span.sent
+    if any(t.lemma_ in _CONTINUITY or t.lower_ in _CONTINUITY for t in clause):
+        return  # "we have been doing this since 2015", "years ago we started and still do"
+    for i, text in _hits(doc, sent.start, sent.end, _PAST):
+        if text.lower().startswith("used") and i > 0 and doc[i - 1].lower_ in _BE_GET:
+            continue  # "the fund is used to pay for", "we're used to risk": not "we used to"
+        if i >= span.end and i >= clause.end:
+            continue  # a past cue after the match only counts inside its clause
+        lo, hi = (i + len(text.split()), span.start) if i < span.start else (span.end, i)
+        if any(t.lower_ in _PAST_RESET or _phrase_at(doc, t.i, ("these", "days")) for t in doc[lo:hi]):
+            continue
+        scope.suppressed.append(f"past: {text!r}")
+        return
+
+
+def _first_person_before(doc: Doc, i: int, floor: int) -> bool:
+    j = i - 1
+    while j >= floor and doc[j].lower_ in _WISH_FILLERS:
+        j -= 1
+    return j >= floor and doc[j].lower_ in FIRST_PERSON
+
+
+WISH_WINDOW = 6
+
+
+def _wish(span: Span, clause: Span, scope: Scope) -> None:
+    """"We should", "we need to", "we'd like to", "I wish", "if only": wanted, not done (first person only:
+    "you need to involve them" is advice from practice, and "councils should" is about others)."""
+    doc = span.doc
+    lo = max(clause.start, span.start - WISH_WINDOW)
+    hit = _find(doc, span.sent.start, span.start, _WISH_PHRASES)
+    if hit is None:
+        for t in doc[lo:span.start]:
+            wish = t.lemma_ in _WISH_VERBS or t.lower_ in _WISH_VERBS or (
+                t.lemma_ in _WISH_AFTER_WOULD and t.i > 0 and doc[t.i - 1].lower_ in _WOULD)
+            if wish and _first_person_before(doc, t.i, clause.start):
+                hit = (t.i, doc[max(clause.start, t.i - 1):t.i + 1].text)
+    if hit is None:
+        return
+    after = [t for t in doc[hit[0] + 1:min(hit[0] + 4, span.end)]]
+    if any(t.lemma_ in _CONTINUING for t in after) or any(t.lemma_ in _CONTINUING for t in span[:1]):
+        return  # "we need to keep investing in staff": it goes on
+    scope.suppressed.append(f"wish, not done: {hit[1]!r}")
+
+
+def _hypothetical(span: Span, clause: Span, scope: Scope) -> None:
+    """"Maybe one day", "we might", "we could have", "if we had the money": not done."""
+    doc = span.doc
+    hit = _find(doc, clause.start, clause.end, _HYPOTHETICAL) or _find(doc, span.sent.start, span.start, _CONDITIONS)
+    if hit is None:
+        for t in doc[max(clause.start, span.start - 3):span.start]:
+            if t.lower_ in _MODALS and t.text != "May":  # "we might invest"; not the month
+                hit = (t.i, t.text)
+    if hit is not None:
+        scope.suppressed.append(f"hypothetical: {hit[1]!r}")
+
+
+def _hedge(span: Span, scope: Scope) -> None:
+    """"I suppose", "perhaps", "sort of", a question: the match counts with a lower score."""
+    sent = span.sent
+    hit = _find(span.doc, sent.start, sent.end, _HEDGES)
+    if hit is not None and not span.start <= hit[0] < span.end:
+        scope.notes.append(f"hedged: {hit[1]!r}")
+        scope.factor *= HEDGE_FACTOR
+    if any(t.text == "?" for t in sent[-2:]):
+        scope.notes.append("question")
+        scope.factor *= QUESTION_FACTOR

@@ -1,0 +1,238 @@
+"""The learned coder: TF-IDF words and word pairs, one logistic regression per code, calibrated where data allows.
+
+It follows scikit-learn's estimator contract (`__init__` only stores its arguments, `fit` returns self, learned
+state ends in `_`, predicting starts with `check_is_fitted`), so `clone`, grid search and cross-validation work.
+X is an iterable of texts; y a 0/1 indicator matrix (DataFrame columns = code ids) or a list of label lists.
+
+Probabilities: a code with at least `cv` positive and `cv` negative examples is calibrated with
+CalibratedClassifierCV (`calibration`, `cv` folds); a code with fewer keeps the logistic regression's own
+probabilities (`calibrated_` says which), and a code never or always present predicts its training rate.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.dummy import DummyClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.utils.validation import check_is_fitted
+
+from ..errors import CoderError
+from ._codings import codable_segments, codings_frame
+from ._nlp import load_nlp
+
+
+class LearnedCoder(ClassifierMixin, BaseEstimator):
+    """A multi-label text classifier for codes; `predict_proba` gives one probability per code."""
+
+    def __init__(
+        self,
+        *,
+        lemmatize: bool = True,
+        pipeline: str | None = None,
+        min_df: int | float = 1,
+        ngram_range: tuple[int, int] = (1, 2),
+        C: float = 4.0,
+        class_weight: str | dict | None = "balanced",
+        calibration: str | None = "sigmoid",
+        cv: int = 3,
+        threshold: float = 0.5,
+        max_iter: int = 1000,
+    ):
+        self.lemmatize = lemmatize
+        self.pipeline = pipeline
+        self.min_df = min_df
+        self.ngram_range = ngram_range
+        self.C = C
+        self.class_weight = class_weight
+        self.calibration = calibration
+        self.cv = cv
+        self.threshold = threshold
+        self.max_iter = max_iter
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # X is text: the numeric estimator checks do not apply
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.two_d_labels = True
+        return tags
+
+    # --- fitting ---
+
+    def fit(self, X: Iterable[str], y) -> "LearnedCoder":
+        texts = self._texts(X)
+        Y, classes = _indicator(y, len(texts))
+        self.vectorizer_ = TfidfVectorizer(min_df=self.min_df, ngram_range=tuple(self.ngram_range), sublinear_tf=True)
+        features = self.vectorizer_.fit_transform(texts)
+        self.classes_ = np.asarray(classes, dtype=object)
+        self.estimators_, self.calibrated_ = [], np.zeros(len(classes), dtype=bool)
+        self.coef_ = np.zeros((len(classes), features.shape[1]))
+        for j in range(Y.shape[1]):
+            estimator, coef, calibrated = self._fit_one(features, Y[:, j])
+            self.estimators_.append(estimator)
+            self.coef_[j] = coef
+            self.calibrated_[j] = calibrated
+        return self
+
+    def _logistic(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+
+    def _fit_one(self, features, y: np.ndarray):
+        positives = int(y.sum())
+        negatives = len(y) - positives
+        if positives == 0 or negatives == 0:  # nothing to separate: predict the training rate
+            return DummyClassifier(strategy="prior").fit(features, y), np.zeros(features.shape[1]), False
+        logistic = self._logistic().fit(features, y)
+        if self.calibration and min(positives, negatives) >= self.cv:
+            calibrated = CalibratedClassifierCV(self._logistic(), method=self.calibration, cv=self.cv)
+            return calibrated.fit(features, y), logistic.coef_[0], True
+        # Too few examples for calibration folds: the logistic probabilities are used as they are.
+        return logistic, logistic.coef_[0], False
+
+    # --- predicting ---
+
+    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
+        """Probability of each code (columns in `classes_` order) for each text."""
+        check_is_fitted(self)
+        features = self.vectorizer_.transform(self._texts(X))
+        if features.shape[0] == 0:
+            return np.zeros((0, len(self.classes_)))
+        return np.column_stack([_positive(est, features) for est in self.estimators_])
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        """0/1 indicator matrix: probability >= `threshold`."""
+        check_is_fitted(self)
+        return (self.predict_proba(X) >= self.threshold).astype(int)
+
+    def top_terms(self, text: str, code: str, k: int = 3) -> list[str]:
+        """The words of `text` that weigh most for `code` (positive weight x tf-idf), for explanations."""
+        check_is_fitted(self)
+        j = self._class_index(code)
+        return _top_terms(self, self.vectorizer_.transform(self._texts([text]))[0], j, k)
+
+    def code(self, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
+        """Codings for the codable segments: see `model_codings`."""
+        return model_codings(self, segments, threshold=threshold)
+
+    # --- persistence ---
+
+    def to_bytes(self) -> bytes:
+        """The fitted model as bytes (pickle), for the store to save; read back with `from_bytes`."""
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "LearnedCoder":
+        """A model saved by `to_bytes`. Pickle runs code when loading: load only bytes your own store wrote."""
+        try:
+            model = pickle.loads(data)
+        except Exception as exc:  # pickle raises many types on corrupt input
+            raise CoderError(f"saved model could not be read ({type(exc).__name__}); retrain it with 'fit'") from None
+        if not isinstance(model, cls):
+            raise CoderError(f"saved bytes hold a {type(model).__name__}, not a {cls.__name__}; retrain the model")
+        return model
+
+    # --- helpers ---
+
+    def _texts(self, X) -> list[str]:
+        if isinstance(X, str):
+            raise CoderError("X is one string; pass a list of texts, e.g. [text]")
+        texts = ["" if t is None else str(t) for t in X]
+        if not self.lemmatize:
+            return texts
+        nlp = load_nlp(self.pipeline)
+        return [" ".join(t.lemma_.lower() for t in doc if not (t.is_punct or t.is_space))
+                for doc in nlp.pipe(texts, batch_size=64)]
+
+    def _class_index(self, code) -> int:
+        names = [str(c) for c in self.classes_]
+        if str(code) not in names:
+            raise CoderError(f"model has no code {code!r}; it knows {', '.join(names)}")
+        return names.index(str(code))
+
+
+def model_codings(model: LearnedCoder, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
+    """One coding per (segment, code) with probability >= threshold (default: the model's). Evidence is the
+    whole segment; `rule` reads "model p=0.82 (top terms: listen, staff)"."""
+    check_is_fitted(model)
+    threshold = model.threshold if threshold is None else threshold
+    rows = codable_segments(segments)
+    if rows.empty:
+        return codings_frame([])
+    texts = rows["text"].astype(str).tolist()
+    proba = model.predict_proba(texts)
+    features = model.vectorizer_.transform(model._texts(texts))
+    records = []
+    for i, j in zip(*np.nonzero(proba >= threshold)):
+        seg = rows.iloc[i]
+        records.append(_model_record(seg, str(model.classes_[j]), proba[i, j], _top_terms(model, features[i], j)))
+    return codings_frame(records)
+
+
+def model_rule(p: float, terms: list[str]) -> str:
+    """The `rule` text of a model coding."""
+    return f"model p={p:.2f}" + (f" (top terms: {', '.join(terms)})" if terms else "")
+
+
+def _model_record(seg: pd.Series, code: str, p: float, terms: list[str]) -> dict:
+    return {
+        "segment_id": seg["segment_id"], "document_id": seg["document_id"], "code": code,
+        "start": int(seg["start"]), "end": int(seg["start"]) + len(str(seg["text"])), "evidence": str(seg["text"]),
+        "rule": model_rule(p, terms), "score": round(float(p), 3), "coder": "model",
+    }
+
+
+def _top_terms(model: LearnedCoder, row, j: int, k: int = 3) -> list[str]:
+    """Features present in one tf-idf row with the largest positive contribution to code j."""
+    names = model.vectorizer_.get_feature_names_out()
+    weights = {idx: value * model.coef_[j, idx] for idx, value in zip(row.indices, row.data)}
+    best = sorted((w, idx) for idx, w in weights.items() if w > 0)[::-1][:k]
+    return [str(names[idx]) for _, idx in best]
+
+
+def _positive(estimator, features) -> np.ndarray:
+    """Probability of the positive class, also for a model that only ever saw one class."""
+    proba = estimator.predict_proba(features)
+    classes = list(estimator.classes_)
+    return proba[:, classes.index(1)] if 1 in classes else np.zeros(features.shape[0])
+
+
+def _indicator(y, n: int) -> tuple[np.ndarray, list]:
+    """y as an (n, codes) 0/1 matrix and the code names."""
+    if not isinstance(y, (pd.DataFrame, np.ndarray)):
+        y = list(y)  # a generator would be used up by the first look
+    if isinstance(y, pd.DataFrame):
+        matrix, classes = y.to_numpy(), [str(c) for c in y.columns]
+    elif _is_label_lists(y):
+        binarizer = MultiLabelBinarizer()
+        matrix = binarizer.fit_transform([list(labels) for labels in y])
+        classes = [str(c) for c in binarizer.classes_]
+    else:
+        matrix = np.asarray(y)
+        if matrix.ndim != 2:
+            raise CoderError(f"y has shape {matrix.shape}; pass a 0/1 matrix (one column per code) or label lists")
+        classes = list(range(matrix.shape[1]))
+    if matrix.shape[0] != n:
+        raise CoderError(f"y has {matrix.shape[0]} rows for {n} texts; give one row of codes per text")
+    if matrix.shape[1] == 0:
+        raise CoderError("y names no codes; give at least one code column or label")
+    try:
+        return (matrix.astype(float) > 0).astype(int), classes
+    except (TypeError, ValueError):
+        raise CoderError("y holds values that are not 0/1; use 1 where a code applies and 0 elsewhere") from None
+
+
+def _is_label_lists(y) -> bool:
+    if isinstance(y, (np.ndarray, pd.Series)) and getattr(y, "ndim", 1) == 2:
+        return False
+    rows = y.tolist() if isinstance(y, np.ndarray) else y
+    return bool(rows) and all(isinstance(r, (list, tuple, set, frozenset)) for r in rows) and any(
+        isinstance(v, str) for r in rows for v in r
+    )

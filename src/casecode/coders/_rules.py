@@ -1,0 +1,370 @@
+"""The rule coder: codebook patterns matched with spaCy, checked for scope, returned as Spans and as codings.
+
+Modelled on spaCy's SpanRuler: patterns are dicts with `label` (the code id), `pattern` (a phrase, matched on
+lemmas, or a Matcher token list) and `id`; an optional `exclusion: True` marks a word-sense trap ("arts and
+culture") that drops any match of the same label it overlaps. Results go to `doc.spans[spans_key]` as a SpanGroup;
+each span's score and reasons are in `span._.casecode_score` and `span._.casecode_why`. Matches that a scope check
+or a trap suppressed go to `doc.spans[spans_key + "_suppressed"]`, so `explain` can show why nothing was coded.
+
+Score: a heuristic of pattern specificity, the number of words a pattern requires (gaps and optional tokens do
+not count): 1 word 0.5, 2 words 0.65, 3 words 0.8, 4 or more 0.9; times 0.7 when hedged, 0.8 in a question.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from ..codebook import Codebook
+from ..errors import CoderError
+from ._codings import codable_segments, codings_frame, segment_cases
+from ._context import NEGATIVE_PREDICATES, NEGATORS, Mention, Scope, assess
+from ._nlp import load_nlp
+
+SCORES = (0.5, 0.65, 0.8, 0.9)  # by number of required words: 1, 2, 3, 4+
+
+# Anyone's council but ours, without a case table: "other councils", "a neighbouring authority".
+_OTHER_COUNCIL = [
+    [
+        {"LOWER": {"IN": ["other", "another", "neighbouring", "neighboring", "nearby", "surrounding", "adjacent",
+                          "some", "many", "most", "lots", "few", "several", "similar"]}},
+        {"LOWER": {"IN": ["of", "the", "local", "district", "county", "london", "metropolitan", "unitary"]},
+         "OP": "{0,2}"},
+        {"LEMMA": {"IN": ["council", "authority", "borough", "la", "organisation", "organization", "place"]}},
+    ],
+    [{"LOWER": "the"}, {"LEMMA": {"IN": ["council", "authority", "borough"]}}, {"LOWER": "next"}, {"LOWER": "door"}],
+]
+
+
+def _ensure_extensions() -> None:
+    # Span extensions are stored by character offsets only, so two codes matching the same words would share one
+    # value; these keep the value per (offsets, label, id) in doc.user_data instead.
+    for name in ("casecode_score", "casecode_why"):
+        if not Span.has_extension(name):
+            Span.set_extension(name, getter=_getter(name), setter=_setter(name))
+    if not Doc.has_extension("casecode_cases"):
+        Doc.set_extension("casecode_cases", default=None)
+
+
+def _key(name: str, span: Span) -> tuple:
+    return ("casecode", name, span.start_char, span.end_char, span.label_, span.id_)
+
+
+def _getter(name: str):
+    return lambda span: span.doc.user_data.get(_key(name, span))
+
+
+def _setter(name: str):
+    def setter(span: Span, value: Any) -> None:
+        span.doc.user_data[_key(name, span)] = value
+
+    return setter
+
+
+@dataclass(frozen=True)
+class _Entry:
+    label: str
+    id: str
+    exclusion: bool
+    words: int  # required words, for the score
+    negates: bool  # the pattern itself holds a negator: "not afraid to fail"
+    literal: bool  # no gaps or optional tokens: a fixed phrase such as "not risk averse"
+
+
+class RuleCoder:
+    """Codes text with a codebook's patterns, checking each match's scope (negation, other councils, past...)."""
+
+    def __init__(
+        self,
+        codebook: Codebook | None,
+        nlp: Language | None = None,
+        *,
+        spans_key: str = "casecode",
+        scope: bool = True,
+        cases: pd.DataFrame | None = None,
+    ):
+        _ensure_extensions()
+        self.codebook = codebook
+        self.nlp = nlp if nlp is not None else load_nlp()
+        self.spans_key = spans_key
+        self.scope = scope
+        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        self._patterns: list[dict] = []
+        self._entries: dict[str, _Entry] = {}
+        self._others = Matcher(self.nlp.vocab)
+        self._others.add("other_council", _OTHER_COUNCIL)
+        self._aliases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self._alias_cases: dict[str, set[str]] = {}
+        if cases is not None:
+            self._add_cases(cases)
+        if codebook is not None:
+            self.add_patterns(codebook_patterns(codebook))
+
+    # --- the SpanRuler surface ---
+
+    def __len__(self) -> int:
+        """The number of patterns (exclusions included), as SpanRuler counts them."""
+        return len(self._patterns)
+
+    def __contains__(self, label: object) -> bool:
+        return label in self.labels
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Code ids with at least one pattern, in the order they were added (codebook order)."""
+        return tuple(dict.fromkeys(p["label"] for p in self._patterns))
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p["id"] for p in self._patterns))
+
+    @property
+    def patterns(self) -> list[dict]:
+        return list(self._patterns)
+
+    def add_patterns(self, patterns: Iterable[dict]) -> None:
+        """Add pattern dicts `{label, pattern, id?, exclusion?}`; phrases are lemmatized with `nlp.pipe`."""
+        phrases: list[tuple[str, dict]] = []
+        for entry in patterns:
+            entry = self._checked(entry)
+            key = f"casecode:{len(self._patterns)}"
+            self._patterns.append(entry)
+            if isinstance(entry["pattern"], str):
+                phrases.append((key, entry))
+                continue
+            try:
+                self.matcher.add(key, [entry["pattern"]])
+            except (ValueError, KeyError) as exc:
+                first = str(exc).strip().splitlines()[0]
+                raise CoderError(f"pattern {entry['id']!r} of code {entry['label']!r} is not a valid spaCy token "
+                                 f"pattern ({first}); fix it in the codebook") from None
+            literal = len(_required(entry["pattern"])) == len(entry["pattern"])
+            self._entries[key] = self._entry(entry, len(_required(entry["pattern"])), entry["pattern"], literal)
+        # The lemmatizer must run on phrase patterns (nlp.pipe, not nlp.make_doc), or LEMMA matching finds nothing.
+        docs = self.nlp.pipe([e["pattern"] for _, e in phrases])
+        for (key, entry), doc in zip(phrases, docs):
+            self.phrase_matcher.add(key, [doc])
+            words = [t for t in doc if not t.is_punct]
+            self._entries[key] = self._entry(entry, len(words), doc, True)
+
+    @staticmethod
+    def _checked(entry: dict) -> dict:
+        if not isinstance(entry, dict) or "label" not in entry or "pattern" not in entry:
+            raise CoderError(f"pattern {entry!r} needs 'label' and 'pattern' keys, e.g. "
+                             f"{{'label': 'employees', 'pattern': 'listen to staff'}}")
+        pattern = entry["pattern"]
+        if not (isinstance(pattern, str) and pattern.strip() or isinstance(pattern, list) and pattern):
+            raise CoderError(f"pattern for code {entry['label']!r} is {pattern!r}; give a phrase or a token list")
+        entry = dict(entry)
+        entry.setdefault("id", f"{entry['label']}:{'not' if entry.get('exclusion') else ''}p")
+        entry["exclusion"] = bool(entry.get("exclusion", False))
+        return entry
+
+    @staticmethod
+    def _entry(entry: dict, words: int, pattern: Any, literal: bool) -> _Entry:
+        return _Entry(entry["label"], entry["id"], entry["exclusion"], max(words, 1), _negates(pattern), literal)
+
+    def _add_cases(self, cases: pd.DataFrame) -> None:
+        if "case_id" not in getattr(cases, "columns", ()):
+            raise CoderError("cases table has no 'case_id' column; pass casecode.corpus.CASE_COLUMNS")
+        for row in cases.to_dict("records"):
+            for alias in _aliases(row):
+                key = f"alias:{alias.lower()}"
+                if key not in self._alias_cases:
+                    # Aliases match on LOWER, which needs no lemmatizer, so the tokenizer alone makes their docs.
+                    self._aliases.add(key, [self.nlp.make_doc(alias)])
+                    self._alias_cases[key] = set()
+                self._alias_cases[key].add(str(row["case_id"]))
+
+    # --- matching ---
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Match, check scope, and set `doc.spans[spans_key]` (kept) and `[spans_key + '_suppressed']`."""
+        kept, dropped = [], []
+        for span, scope, entry in self._assessed(doc):
+            score = round(SCORES[min(entry.words, len(SCORES)) - 1] * scope.factor, 3)
+            span._.casecode_score = score if scope.counts else 0.0
+            span._.casecode_why = scope.why()
+            (kept if scope.counts else dropped).append(span)
+        doc.spans[self.spans_key] = kept
+        doc.spans[self.spans_key + "_suppressed"] = dropped
+        return doc
+
+    def _assessed(self, doc: Doc) -> list[tuple[Span, Scope, _Entry]]:
+        codes, traps = self._matches(doc)
+        mentions = self._mentions(doc) if self.scope else []
+        out = []
+        for (start, end), entry in codes:
+            span = Span(doc, start, end, label=entry.label, span_id=entry.id)
+            trap = _trap(start, end, entry.literal, traps.get(entry.label, []))
+            if trap is not None:
+                scope = Scope(suppressed=[f"word sense ({trap[1].id}): {doc[trap[0][0]:trap[0][1]].text!r}"])
+            elif self.scope:
+                scope = assess(span, mentions=mentions, pattern_negates=entry.negates)
+            else:
+                scope = Scope()
+            out.append((span, scope, entry))
+        return out
+
+    def _matches(self, doc: Doc):
+        """Code matches (only the longest where one pattern's match contains another's of the same code), and
+        exclusion matches by code."""
+        found: dict[tuple[str, int, int], _Entry] = {}
+        traps: dict[str, list] = {}
+        with warnings.catch_warnings():  # W036: a coder may hold only phrases, or only token patterns
+            warnings.filterwarnings("ignore", message=r"\[W036")
+            matches = list(self.matcher(doc)) + list(self.phrase_matcher(doc))
+        for match_id, start, end in matches:
+            entry = self._entries[self.nlp.vocab.strings[match_id]]
+            if entry.exclusion:
+                traps.setdefault(entry.label, []).append(((start, end), entry))
+                continue
+            old = found.get((entry.label, start, end))
+            if old is None or entry.words > old.words:
+                found[(entry.label, start, end)] = entry
+        codes = []
+        for (label, start, end), entry in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
+            inside = any(l == label and s <= start and end <= e and (s, e) != (start, end) for l, s, e in found)
+            if not inside:
+                codes.append(((start, end), entry))
+        return codes, traps
+
+    def _mentions(self, doc: Doc) -> list[Mention]:
+        mentions = [Mention(s, e, doc[s:e].text, True) for _, s, e in self._others(doc)]
+        own = doc._.casecode_cases
+        if own is None or not self._alias_cases:  # whose segment this is, is unknown: names prove nothing
+            return mentions
+        spans = filter_spans([Span(doc, s, e, label=m) for m, s, e in self._aliases(doc)])
+        for span in spans:
+            cases = self._alias_cases[span.label_]
+            mentions.append(Mention(span.start, span.end, span.text, not (cases & set(own))))
+        return mentions
+
+    # --- outputs ---
+
+    def explain(self, text: str, cases: Sequence[str] | None = None) -> pd.DataFrame:
+        """Every match in `text`, kept or suppressed, with its score and the reasons, so a researcher can see why
+        a passage was, or was not, coded. `cases`: the case ids the text belongs to."""
+        doc = self.nlp(text)
+        doc._.casecode_cases = tuple(cases) if cases is not None else None
+        rows = []
+        for span, scope, entry in self._assessed(doc):
+            rows.append({
+                "code": span.label_, "pattern": span.id_, "start": span.start_char, "end": span.end_char,
+                "text": span.text, "counts": scope.counts,
+                "score": round(SCORES[min(entry.words, 4) - 1] * scope.factor, 3) if scope.counts else 0.0,
+                "why": scope.why(),
+            })
+        frame = pd.DataFrame(rows, columns=["code", "pattern", "start", "end", "text", "counts", "score", "why"])
+        return frame.astype({"start": "int64", "end": "int64", "counts": bool, "score": "float64"})
+
+    def code(self, segments: pd.DataFrame, *, keep: str = "best", batch_size: int = 64) -> pd.DataFrame:
+        """Code the codable segments: codings with offsets into the document text, coder "rules".
+
+        keep="best" gives one coding per (segment, code), the highest-scoring evidence (ties: the longest, then the
+        earliest), which is what a reviewer accepts or rejects; keep="all" gives every kept span.
+        """
+        if keep not in ("best", "all"):
+            raise CoderError(f"keep={keep!r}; use 'best' (one coding per segment and code) or 'all'")
+        rows = codable_segments(segments)
+        has_cases = "cases" in rows.columns
+        records = []
+        texts = ((str(text), i) for i, text in enumerate(rows["text"]))
+        for doc, i in self.nlp.pipe(texts, as_tuples=True, batch_size=batch_size):  # one process: spaCy default
+            seg = rows.iloc[i]
+            own = segment_cases(seg["cases"]) if has_cases else ()
+            doc._.casecode_cases = own or None
+            spans = list(self(doc).spans[self.spans_key])
+            for span in best_spans(spans) if keep == "best" else spans:
+                records.append(self._record(seg, span))
+        return codings_frame(records)
+
+    @staticmethod
+    def _record(seg: pd.Series, span: Span) -> dict:
+        why = span._.casecode_why
+        offset = int(seg["start"])
+        return {
+            "segment_id": seg["segment_id"], "document_id": seg["document_id"], "code": span.label_,
+            "start": offset + span.start_char, "end": offset + span.end_char, "evidence": span.text,
+            "rule": f"{span.id_} ({why})" if why else span.id_, "score": span._.casecode_score, "coder": "rules",
+        }
+
+
+def best_spans(spans: Iterable[Span]) -> list[Span]:
+    """One span per label: the highest score, then the longest, then the earliest."""
+    best: dict[str, Span] = {}
+    for span in spans:
+        old = best.get(span.label_)
+        rank = (span._.casecode_score or 0.0, len(span.text), -span.start_char)
+        if old is None or rank > (old._.casecode_score or 0.0, len(old.text), -old.start_char):
+            best[span.label_] = span
+    return sorted(best.values(), key=lambda s: s.start_char)
+
+
+def codebook_patterns(codebook: Codebook) -> list[dict]:
+    """The codebook's patterns and exclusions as RuleCoder pattern dicts, in codebook order."""
+    out = []
+    for code in codebook:
+        for i, pat in enumerate(code.patterns):
+            out.append({"label": code.id, "pattern": pat.pattern, "id": code.pattern_id(i)})
+        for i, pat in enumerate(code.exclusions):
+            out.append({"label": code.id, "pattern": pat.pattern, "id": code.pattern_id(i, True), "exclusion": True})
+    return out
+
+
+def _trap(start: int, end: int, literal: bool, traps: list) -> tuple | None:
+    """The exclusion that drops a match: any overlapping one, unless the match is a fixed phrase that contains it
+    and is longer, as "not risk averse" contains the trap "risk averse". A pattern with gaps gets no such pass:
+    "take [children at] risk" swallowing the trap "at risk" is still the trap."""
+    for (s, e), entry in traps:
+        if s < end and start < e and not (literal and start <= s and e <= end and end - start > e - s):
+            return (s, e), entry
+    return None
+
+
+def _required(pattern: list[dict]) -> list[dict]:
+    """Token dicts a match must contain: not optional, not negated, not an empty wildcard."""
+    out = []
+    for token in pattern:
+        op = str(token.get("OP", ""))
+        if op in ("?", "*", "!") or op.startswith("{0") or not set(token) - {"OP"}:
+            continue
+        out.append(token)
+    return out
+
+
+_NEGATING = NEGATORS | NEGATIVE_PREDICATES
+
+
+def _negates(pattern: Any) -> bool:
+    """Whether a pattern (a phrase Doc or a token list) itself contains a negator."""
+    if isinstance(pattern, Doc):
+        return any(t.lower_ in _NEGATING or t.lemma_ in _NEGATING for t in pattern)
+    for token in pattern:
+        for key in ("LOWER", "LEMMA", "ORTH", "TEXT", "NORM"):
+            value = token.get(key)
+            values = value.get("IN", []) if isinstance(value, dict) else [value]
+            if any(isinstance(v, str) and v.lower() in _NEGATING for v in values):
+                return True
+    return False
+
+
+def _aliases(row: dict) -> list[str]:
+    """Names a case goes by: its name, members and aliases, and the parts of an "X and Y" partnership name."""
+    names = [row.get("name")]
+    for column in ("members", "aliases"):
+        value = row.get(column)
+        if isinstance(value, str):
+            names.append(value)
+        elif isinstance(value, Iterable):
+            names.extend(value)
+    parts = [p for n in names if isinstance(n, str) for p in n.split(" and ")]
+    return [n.strip() for n in dict.fromkeys([*names, *parts]) if isinstance(n, str) and n.strip()]

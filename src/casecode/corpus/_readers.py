@@ -1,0 +1,137 @@
+"""Reading one document or many: the entry points over the format readers.
+
+Metadata precedence: what the caller passes (arguments, manifest row) beats what the file says (front matter,
+Word properties). `council` is copied to `case` when `case` is absent.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from ..errors import CorpusError
+from ._docx import read_docx
+from ._model import Document, check_offsets
+from ._plain import plain_blocks
+from ._subtitles import read_subtitles
+from ._text import read_text_file, split_front_matter
+from ._turns import Block, build_segments
+
+#: File extensions read_document accepts.
+SUPPORTED_EXTENSIONS = (".txt", ".md", ".docx", ".vtt", ".srt")
+
+
+def read_document(
+    path: str | Path,
+    document_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    interviewer_names: Iterable[str] | None = None,
+) -> Document:
+    """Read a .txt, .md, .docx, .vtt or .srt file into a Document with its segments.
+
+    `interviewer_names` (with the metadata's `interviewer`) marks those speakers' turns as the interviewer's.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower()
+    if fmt not in SUPPORTED_EXTENSIONS:
+        raise CorpusError(
+            f"{path}: unsupported file type '{path.suffix}'; casecode reads {', '.join(SUPPORTED_EXTENSIONS)}"
+            " — convert the file to one of these"
+        )
+    if not path.is_file():
+        raise CorpusError(f"{path}: file not found; check the path")
+    document_id = _checked_id(document_id, path) if document_id is not None else slugify(path.stem)
+    doc = Document(document_id, "", path=str(path), format=fmt[1:])
+    blocks, timings = _read_into(doc, path)
+    doc.metadata.update(metadata or {})
+    if doc.metadata.get("council") and not doc.metadata.get("case"):
+        doc.metadata["case"] = doc.metadata["council"]
+    interviewers = [*(interviewer_names or []), *_names(doc.metadata.get("interviewer"))]
+    cases = (str(doc.metadata["case"]),) if doc.metadata.get("case") else ()
+    doc.segments, speaker_roles = build_segments(document_id, doc.text, blocks, interviewers, cases)
+    if speaker_roles:
+        doc.metadata["speaker_roles"] = speaker_roles
+    if timings is not None:
+        # Cue blocks carry their speakers, so they are never split: one segment per block.
+        doc.metadata["timings"] = [(seg.segment_id, *timing) for seg, timing in zip(doc.segments, timings)]
+    check_offsets(doc)
+    return doc
+
+
+def _read_into(doc: Document, path: Path) -> tuple[list[Block], list[tuple[float, float]] | None]:
+    """Fill the document's text, file metadata and warnings; return its blocks and, for subtitles, cue timings."""
+    if doc.format == "docx":
+        doc.text, blocks, doc.metadata = read_docx(path)
+        timings = None
+    else:
+        doc.text, encoding, doc.warnings = read_text_file(path)
+        if doc.format in ("vtt", "srt"):
+            doc.text, blocks, timings = read_subtitles(doc.text, str(path), vtt=doc.format == "vtt")
+        else:
+            doc.metadata, body_start = split_front_matter(doc.text, str(path))
+            blocks, timings = plain_blocks(doc.text, body_start), None
+        doc.metadata["encoding"] = encoding
+    if not blocks:
+        raise CorpusError(f"{path}: no paragraphs found; add the document's text below any front matter")
+    return blocks, timings
+
+
+def read_documents(
+    paths: Iterable[str | Path | Mapping[str, Any]],
+    case: str | None = None,
+    interviewer_names: Iterable[str] | None = None,
+) -> list[Document]:
+    """Read many documents. An item may be a path or a `read_manifest` row (its cells become metadata).
+
+    `case`, when given, is every document's case. Two documents with one document_id are an error.
+    """
+    interviewer_names = list(interviewer_names or [])
+    documents: list[Document] = []
+    seen: dict[str, str] = {}
+    for item in paths:
+        path, document_id, metadata = _item(item)
+        if case is not None:
+            metadata["case"] = case
+        doc = read_document(path, document_id, metadata, interviewer_names)
+        if doc.document_id in seen:
+            raise CorpusError(
+                f"{path}: document_id '{doc.document_id}' is already used by {seen[doc.document_id]};"
+                " give one of them a document_id (a manifest column)"
+            )
+        seen[doc.document_id] = str(path)
+        documents.append(doc)
+    return documents
+
+
+def _item(item: str | Path | Mapping[str, Any]) -> tuple[Path, str | None, dict[str, Any]]:
+    if not isinstance(item, Mapping):
+        return Path(item), None, {}
+    metadata = {key: value for key, value in item.items() if key not in ("file", "path", "document_id")}
+    return Path(item.get("path") or item["file"]), item.get("document_id"), metadata
+
+
+def slugify(name: str) -> str:
+    """A safe document id from a file name: ASCII lower case, digits, '-' and '_' ("Jane Smith" → "jane-smith")."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9_]+", "-", ascii_name.lower()).strip("-_")
+    return slug or "document"
+
+
+def _checked_id(document_id: str, path: Path) -> str:
+    # ':' separates document and unit in segment ids, so it cannot be part of a document id.
+    if not document_id.strip() or ":" in document_id:
+        raise CorpusError(
+            f"{path}: document_id {document_id!r} is empty or contains ':'; use letters, digits, '-' or '_'"
+        )
+    return document_id.strip()
+
+
+def _names(value: Any) -> list[str]:
+    """Interviewer names from metadata: a YAML list or a string with ';' between names."""
+    if not value:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(name).strip() for name in value]
+    return [name.strip() for name in str(value).split(";") if name.strip()]

@@ -1,0 +1,165 @@
+"""WebVTT (.vtt) and SubRip (.srt) transcripts: cues with timings and speakers.
+
+A speaker comes from a VTT voice tag (`<v Jane Smith>`), else a `Name: text` label, else the previous cue's
+speaker. Consecutive cues of one speaker merge into one unit; cues with no speaker stay one unit each. Within a
+unit, cue lines and cues are joined with single spaces (subtitle line breaks are layout, and a newline would cut
+a phrase in two for the coders); units are joined with blank lines. Tags and HTML entities are removed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from ..errors import CorpusError
+from ._turns import Block, find_label
+
+UNIT_SEPARATOR = "\n\n"
+EXPECTED_TIMING = "00:01:02.500 --> 00:01:05.000"
+
+_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[.,](\d{1,3})"
+_TIMING_RE = re.compile(rf"{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?")  # VTT cue settings may follow the end time
+_TIMING_LIKE_RE = re.compile(r"\d+:\d")
+_VOICE_RE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
+_TAG_RE = re.compile(r"<[^>]*>|\{\\[^}]*\}")  # HTML-like cue tags and SRT {\an8} positioning codes
+_VTT_BLOCKS = ("NOTE", "STYLE", "REGION")
+
+
+@dataclass
+class _Cue:
+    start: float
+    end: float
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Part:
+    """A speaker's stretch of text: one cue, a voice within a cue, or merged cues."""
+
+    speaker: str
+    role: str
+    text: str
+    start: float
+    end: float
+
+
+def read_subtitles(raw: str, name: str, vtt: bool) -> tuple[str, list[Block], list[tuple[float, float]]]:
+    """(text, blocks, (start, end) seconds of each block) of a decoded .vtt or .srt file."""
+    parts = _merged(_speakers(_cues(raw, name, vtt)))
+    blocks, pos = [], 0
+    for part in parts:
+        blocks.append(Block(pos, pos + len(part.text), "cue", part.speaker, part.role))
+        pos += len(part.text) + len(UNIT_SEPARATOR)
+    return UNIT_SEPARATOR.join(part.text for part in parts), blocks, [(part.start, part.end) for part in parts]
+
+
+def _cues(raw: str, name: str, vtt: bool) -> list[_Cue]:
+    """Parse cues line by line, tolerating missing and extra blank lines and cue ids."""
+    lines = raw.split("\n")
+    cues: list[_Cue] = []
+    in_cue = False
+    i = _skip_block(lines, 0) if vtt and lines[0].lstrip("\ufeff").startswith("WEBVTT") else 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if not line:
+            in_cue = False
+        elif not in_cue and vtt and line.split()[0] in _VTT_BLOCKS:
+            i = _skip_block(lines, i)
+            continue
+        elif "-->" in line or (not in_cue and _is_timing_like(line)):
+            cues.append(_Cue(*_timing(line, name, i + 1)))
+            in_cue = True
+        elif _is_cue_id(lines, i, in_cue):
+            pass
+        elif cues:
+            cues[-1].lines.append(line)  # also text after a stray blank line inside a cue
+            in_cue = True
+        else:
+            raise CorpusError(
+                f"{name}: line {i + 1}: text {line!r} comes before any cue; each cue needs a timing line such as"
+                f" {EXPECTED_TIMING}"
+            )
+        i += 1
+    if not cues:
+        raise CorpusError(f"{name}: no cues found; each cue needs a timing line such as {EXPECTED_TIMING}")
+    return cues
+
+
+def _skip_block(lines: list[str], i: int) -> int:
+    while i < len(lines) and lines[i].strip():
+        i += 1
+    return i
+
+
+def _is_cue_id(lines: list[str], i: int, in_cue: bool) -> bool:
+    """A cue id is the line just before a timing: any text in VTT, only a number (SRT's counter) inside a cue,
+    where it means the blank line before it is missing. Between cues a counter may also stand apart from its
+    timing by stray blank lines."""
+    line = lines[i].strip()
+    if in_cue and not line.isdigit():
+        return False
+    following = i + 1
+    if line.isdigit() and not in_cue:
+        while following < len(lines) and not lines[following].strip():
+            following += 1
+    return following < len(lines) and _is_timing_like(lines[following].strip())
+
+
+def _is_timing_like(line: str) -> bool:
+    return "-->" in line or bool(_TIMING_LIKE_RE.match(line))
+
+
+def _timing(line: str, name: str, lineno: int) -> tuple[float, float]:
+    match = _TIMING_RE.fullmatch(line)
+    if not match:
+        raise CorpusError(f"{name}: line {lineno}: bad timing {line!r}; write it as {EXPECTED_TIMING}")
+    groups = match.groups()
+    return _seconds(groups[:4]), _seconds(groups[4:])
+
+
+def _seconds(parts) -> float:
+    hours, minutes, seconds, fraction = parts
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(fraction.ljust(3, "0")) / 1000
+
+
+def _speakers(cues: list[_Cue]) -> list[_Part]:
+    """One part per cue, or per voice when a cue holds several `<v>` voices, with its speaker."""
+    parts: list[_Part] = []
+    current = ""
+    for cue in cues:
+        for voice, text in _voices(cue.lines):
+            part = _Part(voice or "", "", text, cue.start, cue.end)
+            label = find_label(text) if voice is None else None
+            if label:
+                part.speaker, part.role = label.name, label.role
+            elif voice is None:
+                part.speaker = current  # no tag and no label: the previous speaker goes on
+            current = part.speaker
+            parts.append(part)
+    return parts
+
+
+def _voices(lines: list[str]) -> list[tuple[str | None, str]]:
+    """Group a cue's lines by voice tag: (voice or None, text without tags)."""
+    groups: list[tuple[str | None, list[str]]] = []
+    for line in lines:
+        voice = _VOICE_RE.match(line)
+        text = " ".join(html.unescape(_TAG_RE.sub("", line)).split())
+        if voice or not groups:
+            groups.append((voice.group(1).strip() if voice else None, []))
+        if text:
+            groups[-1][1].append(text)
+    return [(voice, " ".join(texts)) for voice, texts in groups if texts]
+
+
+def _merged(parts: list[_Part]) -> list[_Part]:
+    """Merge consecutive parts of the same (non-empty) speaker."""
+    merged: list[_Part] = []
+    for part in parts:
+        if merged and part.speaker and merged[-1].speaker == part.speaker:
+            merged[-1].text += " " + part.text
+            merged[-1].end = part.end
+        else:
+            merged.append(part)
+    return merged

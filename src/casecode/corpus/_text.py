@@ -1,0 +1,113 @@
+"""Turning a file's bytes into clean text: encoding, line endings and YAML front matter.
+
+Researchers' files come from Word, Notepad, old Macs and transcription services; we accept the encodings they
+produce and say so when we had to guess, rather than read mojibake silently.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import CorpusError
+
+_BOMS = [
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+_FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+
+
+def _cp1252_or_latin1(error: UnicodeDecodeError) -> tuple[str, int]:
+    # Windows-1252 leaves five bytes (0x81, 0x8D, ...) undefined; read them as Latin-1, as browsers do.
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("casecode.cp1252", _cp1252_or_latin1)
+
+
+def decode_bytes(data: bytes, name: str) -> tuple[str, str, list[str]]:
+    """Decode a text file's bytes; return (text with \\n line endings and no BOM, encoding, warnings)."""
+    if not data.strip():
+        raise CorpusError(f"{name}: the file is empty; put the document's text in it or leave it out")
+    warnings: list[str] = []
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            text = _decode_strict(data, encoding, name).lstrip("\ufeff")
+            break
+    else:
+        if b"\x00" in data:
+            raise CorpusError(
+                f"{name}: contains NUL bytes but no UTF-16 byte-order mark, so it is binary or UTF-16 without a BOM;"
+                " save it as UTF-8 text"
+            )
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = data.decode("cp1252", errors="casecode.cp1252"), "windows-1252"
+            warnings.append(f"{name}: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this")
+    if "\x00" in text:
+        raise CorpusError(f"{name}: contains NUL characters after decoding as {encoding}; save it as UTF-8 text")
+    if not text.strip():
+        raise CorpusError(f"{name}: the file is empty; put the document's text in it or leave it out")
+    return normalise_newlines(text), encoding, warnings
+
+
+def _decode_strict(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise CorpusError(
+            f"{name}: starts with a {encoding} byte-order mark but byte {exc.start} is not valid {encoding};"
+            " re-save the file as UTF-8"
+        ) from None
+
+
+def normalise_newlines(text: str) -> str:
+    """Windows (\\r\\n) and old Mac (\\r) line endings become \\n."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text_file(path: Path) -> tuple[str, str, list[str]]:
+    """Read and decode a text file: (text, encoding, warnings)."""
+    return decode_bytes(path.read_bytes(), str(path))
+
+
+def split_front_matter(text: str, name: str) -> tuple[dict[str, Any], int]:
+    """Parse a leading `---` YAML block; return (metadata, offset where the body starts).
+
+    A file without front matter gives ({}, 0). An opening `---` that is never closed is ordinary text (a
+    markdown rule), not front matter.
+    """
+    match = _FRONT_MATTER_RE.match(text)
+    if not match:
+        return {}, 0
+    try:
+        data = yaml.safe_load(match.group(1) or "")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 2  # the YAML starts on the file's second line
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CorpusError(
+            f"{name}: line {line}: front matter is not valid YAML ({problem}); fix the block between the '---' lines"
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise CorpusError(
+            f"{name}: line 2: front matter is a {type(data).__name__}, not 'key: value' lines such as 'case: anytown'"
+        )
+    return {str(key).strip(): _plain_value(value) for key, value in data.items()}, match.end()
+
+
+def _plain_value(value: Any) -> Any:
+    # YAML turns 2015-06-01 into a date; keep metadata as the strings a manifest would give.
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value

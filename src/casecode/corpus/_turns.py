@@ -1,0 +1,233 @@
+"""Paragraph units and speaker turns, shared by every reader.
+
+A reader turns its file into one text plus a list of `Block`s (offsets into that text); `build_segments` numbers
+them, finds speaker labels, carries a speaker over continuation paragraphs and decides roles. Readers never split
+paragraphs or detect speakers themselves.
+
+Speaker labels: the segment's `speaker` is the name only ("Jane Smith"); a role written beside it, as in
+"Jane Smith (Chief Executive): ...", goes to `Document.metadata["speaker_roles"]`, so every turn of one person
+groups under one speaker whether or not the role was repeated. The label stays part of the segment text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+from ._model import Segment
+
+#: Labels that mean "the interviewer" whatever the interview's names (compared case-insensitively).
+INTERVIEWER_LABELS = {"interviewer", "int", "i", "q", "question"}
+_FIXED_LABELS = INTERVIEWER_LABELS | {"a", "r", "answer", "respondent", "interviewee", "participant"}
+# Words that open prose or notes with a colon ("Note: ...", "Next Steps: ..."); a label containing one of them is
+# not a speaker.
+_NOT_NAMES = set(
+    """note notes nb n.b ps p.s example examples e.g eg i.e ie summary source sources update edit warning caution tip
+    important re subject date time location venue title agenda action actions outcome outcomes result results
+    conclusion conclusions background context purpose aim aims objective objectives definition see also total key
+    step steps next quote reference references ref tel email e-mail phone fax web website url address attendees
+    present apologies minutes item items recommendation recommendations chapter section part page figure table
+    appendix however therefore thus so but and yes no first second third finally overall issue issues finding
+    findings point points name timestamp in on at for when after before as this that these those it we our my to
+    from with if then there here what why how where who which""".split()
+)
+_NAME_PARTICLES = {"de", "da", "di", "du", "del", "der", "den", "van", "von", "la", "le", "bin", "ibn", "al", "y"}
+_MAX_LABEL_WORDS = 6
+_MAX_LABEL_CHARS = 60
+
+# `**Name:** text`, `**Name**: text`, or `Name (Role): text`; the colon must be followed by whitespace or the end,
+# which keeps out times (10:30) and URLs (https://).
+_BOLD_LABEL_RE = re.compile(r"\*\*(?P<label>[^*\n]{1,80}?)\s*(?::\s*\*\*|\*\*\s*:)(?=\s|$)")
+_PLAIN_LABEL_RE = re.compile(r"(?P<label>[^\W\d_][^:\n]{0,80}?)\s*:(?=\s|$)")
+_ROLE_RE = re.compile(r"(?P<name>[^()]+?)\s*\((?P<role>[^()]{1,60})\)")
+_HEADING_MARKS_RE = re.compile(r"^#{1,6}\s+|\s+#+\s*$")
+
+
+@dataclass
+class Block:
+    """A stretch of a document's text that becomes one unit (before speaker lines are split off).
+
+    `kind` is paragraph, heading, row or cue. `speaker` is None when the reader does not know it (the text is
+    searched for a label); a string, even "", when it does (a subtitle cue's voice), with `role` the role written
+    beside the name.
+    """
+
+    start: int
+    end: int
+    kind: str = "paragraph"
+    speaker: str | None = None
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Label:
+    """A speaker label found at the start of a paragraph or line."""
+
+    name: str
+    role: str = ""
+    strong: bool = True  # False for a lone capitalised word ("Housing:"), which needs support to count
+
+
+def paragraph_units(text: str, start_offset: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each block of `text[start_offset:]` separated by blank lines, trimmed of whitespace."""
+    spans: list[tuple[int, int]] = []
+    block_start = None
+    pos = start_offset
+    for line in text[start_offset:].split("\n"):
+        if line.strip():
+            if block_start is None:
+                block_start = pos + len(line) - len(line.lstrip())
+            block_end = pos + len(line.rstrip())
+        elif block_start is not None:
+            spans.append((block_start, block_end))
+            block_start = None
+        pos += len(line) + 1
+    if block_start is not None:
+        spans.append((block_start, block_end))
+    return spans
+
+
+def heading_text(text: str) -> str:
+    """A markdown heading without its `#` marks."""
+    return _HEADING_MARKS_RE.sub("", text).strip()
+
+
+def find_label(text: str) -> Label | None:
+    """The speaker label at the start of `text`, if it has one. Bold (`**Name:**`) marks a label but does not
+    excuse it from the checks: a bold lead-in such as "**Key issues:**" is not a speaker."""
+    match = _BOLD_LABEL_RE.match(text) or _PLAIN_LABEL_RE.match(text)
+    return _label(match.group("label")) if match else None
+
+
+def _label(raw: str) -> Label | None:
+    raw = " ".join(raw.split())
+    with_role = _ROLE_RE.fullmatch(raw)
+    name, role = (with_role.group("name"), with_role.group("role").strip()) if with_role else (raw, "")
+    words = name.split()
+    if not words or len(words) > _MAX_LABEL_WORDS or len(name) > _MAX_LABEL_CHARS or "(" in name or ")" in name:
+        return None
+    if any(w.strip(".,'’").lower() in _NOT_NAMES for w in words):
+        return None
+    if not all(_is_name_word(w, i == 0, i == len(words) - 1) for i, w in enumerate(words)):
+        return None
+    fixed = name.lower() in _FIXED_LABELS or _is_numbered_label(name)
+    weak = len(words) == 1 and not role and not fixed and not name.isupper()
+    return Label(name, role, strong=not weak)
+
+
+def _is_name_word(word: str, first: bool, last: bool) -> bool:
+    if not first and ((word.isdigit() and last) or word.lower() in _NAME_PARTICLES):
+        return True  # "Speaker 2", "Ludwig van Beethoven"
+    head = word[0]
+    return head.isalpha() and not head.islower() and all(c.isalnum() or c in ".-'’" for c in word)
+
+
+def _is_numbered_label(name: str) -> bool:
+    return re.fullmatch(r"(?i)(q|a|r|p|interviewer|respondent|participant|speaker)\s*\d+", name) is not None
+
+
+def is_interviewer(speaker: str, interviewer_names: Iterable[str] = ()) -> bool:
+    """True for Interviewer/INT/I/Q/Q1 labels and for names listed as the interview's interviewers."""
+    key = _name_key(speaker)
+    if key in INTERVIEWER_LABELS or re.fullmatch(r"(q|interviewer)\s*\d*", key):
+        return True
+    return key in {_name_key(n) for n in interviewer_names}
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.replace(".", " ").lower().split())
+
+
+def build_segments(
+    document_id: str,
+    text: str,
+    blocks: list[Block],
+    interviewer_names: Iterable[str] = (),
+    cases: tuple[str, ...] = (),
+) -> tuple[list[Segment], dict[str, str]]:
+    """Number the blocks as units and attribute speakers; return (segments, {speaker: role written beside it})."""
+    speaker_roles: dict[str, str] = {}
+    segments: list[Segment] = []
+    heading, current = "", ""
+    for unit, (block, label) in enumerate(_turn_blocks(text, blocks), start=1):
+        seg_text = text[block.start : block.end]
+        seg = Segment(f"{document_id}:{unit}", document_id, unit, block.start, block.end, seg_text, cases=cases)
+        if block.kind == "heading":
+            seg.kind, seg.codable = "heading", False
+            heading, current = heading_text(seg_text), ""  # a new section does not continue the last speaker
+            seg.heading = heading
+            segments.append(seg)
+            continue
+        if label:
+            seg.speaker = label.name
+            if label.role:
+                speaker_roles.setdefault(label.name, label.role)
+        elif block.speaker is None and block.kind != "row":
+            seg.speaker = current  # a continuation paragraph keeps the previous speaker; a table row does not
+        current = seg.speaker
+        seg.kind = "turn" if seg.speaker else block.kind
+        seg.heading = heading
+        segments.append(seg)
+    _assign_roles(segments, list(interviewer_names))
+    return segments, speaker_roles
+
+
+def _turn_blocks(text: str, blocks: list[Block]) -> list[tuple[Block, Label | None]]:
+    """Each block with the label opening it; a block whose lines each open with a label ("Q: ...\\nA: ...") is
+    split into one block per turn. Blocks that do not start with a label stay whole, so wrapped prose is safe."""
+    found = [_line_labels(text, block) for block in blocks]
+    accept = _label_filter([label for labels in found for _, label in labels])
+    result: list[tuple[Block, Label | None]] = []
+    for block, labels in zip(blocks, found):
+        if block.speaker is not None:  # the reader knows the speaker
+            result.append((block, Label(block.speaker, block.role) if block.speaker else None))
+            continue
+        labels = [(offset, label) for offset, label in labels if accept(label)]
+        if not labels or labels[0][0] != block.start:
+            result.append((block, None))
+            continue
+        bounds = [offset for offset, _ in labels] + [block.end]
+        for (start, label), end in zip(labels, bounds[1:]):
+            end = start + len(text[start:end].rstrip())
+            result.append((Block(start, end, block.kind), label))
+    return result
+
+
+def _line_labels(text: str, block: Block) -> list[tuple[int, Label]]:
+    """(offset, label) for each line of the block that opens with a label, if its first line does."""
+    if block.speaker is not None or block.kind == "heading":
+        return []
+    labels = []
+    pos = block.start
+    for line in text[block.start : block.end].split("\n"):
+        indent = len(line) - len(line.lstrip())
+        label = find_label(line[indent:])
+        if label:
+            labels.append((pos + indent, label))
+        elif pos == block.start:
+            return []
+        pos += len(line) + 1
+    return labels
+
+
+def _label_filter(labels: list[Label]):
+    """Which labels count. Weak labels (lone capitalised words such as "Housing:") count only in a document that
+    looks like a transcript: one with a strong label or a label used twice. Notes with one "Housing:" and one
+    "Finance:" paragraph are not a transcript."""
+    uses = Counter(label.name for label in labels)
+    transcript = any(label.strong for label in labels) or any(n > 1 for n in uses.values())
+    return lambda label: label.strong or transcript
+
+
+def _assign_roles(segments: list[Segment], interviewers: list[str]) -> None:
+    if not any(seg.speaker for seg in segments):
+        return  # no turns at all: every role stays ""
+    for seg in segments:
+        if not seg.speaker:
+            continue
+        if is_interviewer(seg.speaker, interviewers):
+            seg.role, seg.codable = "interviewer", False
+        else:
+            seg.role = "respondent"

@@ -1,0 +1,352 @@
+"""Review workbooks (suggested codings out to a reviewer, decisions back) and plain CSV/XLSX tables.
+
+A review workbook has a `review` sheet, one row per suggestion, where the reviewer picks a decision (accept,
+reject, recode, add) from a drop-down, and a `codes` sheet listing the valid code ids. A row with an empty
+`coding_id` and decision `add` applies a code of the reviewer's own to the unit named by `document` and `unit`.
+Rows are numbered as the spreadsheet shows them (the header is row 1), so an error points at the cell to fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+import math
+import zipfile
+from pathlib import Path
+from typing import Any, NoReturn
+
+import openpyxl
+import pandas as pd
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from ..codebook import Codebook
+from ..errors import ReviewError
+
+#: Columns of the review sheet, in order; the reviewer fills the last four.
+REVIEW_COLUMNS = [
+    "coding_id", "document", "unit", "speaker", "unit_text", "evidence", "code", "label", "score", "why",
+    "decision", "new_code", "comment", "decided_by",
+]
+#: Columns of the table `read_review_workbook` returns; `row` is the spreadsheet row of the decision.
+DECISION_COLUMNS = ["coding_id", "segment_id", "decision", "new_code", "comment", "decided_by", "row"]
+DECISIONS = ("accept", "reject", "recode", "add")
+REVIEW_SHEET, CODES_SHEET = "review", "codes"
+
+_READ_COLUMNS = ["coding_id", "document", "unit", "decision", "new_code", "comment", "decided_by"]
+_WIDTHS = {"coding_id": 10, "document": 18, "unit": 6, "speaker": 14, "unit_text": 60, "evidence": 30, "code": 16,
+           "label": 28, "score": 7, "why": 24, "decision": 11, "new_code": 16, "comment": 30, "decided_by": 12}
+_WRAPPED = {"unit_text", "evidence", "label", "why", "comment"}
+_SPARE_ROWS = 500  # rows below the suggestions where the drop-downs still work, for codes added by hand
+
+
+def write_review_workbook(path: str | Path, suggestions: pd.DataFrame, segments: pd.DataFrame,
+                          codebook: Codebook) -> Path:
+    """Write suggestions for review: `suggestions` are codings with `coding_id` (CODING_COLUMNS + coding_id),
+    `segments` (SEGMENT_COLUMNS) give each suggestion's unit number, speaker and text."""
+    rows = _review_rows(suggestions, segments, codebook)
+    book = openpyxl.Workbook()
+    review = book.active
+    review.title = REVIEW_SHEET
+    _write_sheet(review, rows, widths=_WIDTHS, wrapped=_WRAPPED)
+    codes = book.create_sheet(CODES_SHEET)
+    _write_sheet(codes, pd.DataFrame({"code": codebook.ids, "label": [c.label for c in codebook],
+                                      "definition": [c.definition for c in codebook]}))
+    _add_dropdowns(review, len(rows), len(codebook))
+    return _save(book, path)
+
+
+def read_review_workbook(path: str | Path, codebook: Codebook, reviewer: str | None = None,
+                         segments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The decisions of a review workbook (rows with a decision), checked, as DECISION_COLUMNS.
+
+    `reviewer` fills `decided_by` where the row leaves it empty. `segment_id` comes from the row's document and
+    unit: looked up in `segments` when given, else `<document>:<unit>` (the transcript convention).
+    Raises ReviewError naming the file, row and column of the first bad cell.
+    """
+    path = Path(path)
+    header, body = _read_sheet(path)
+    positions = _positions(header, path)
+    decisions: list[dict[str, Any]] = []
+    first_row: dict[int, int] = {}
+    for number, values in enumerate(body, start=2):
+        row = _Row(path, number, {name: values[i] if i < len(values) else None for name, i in positions.items()})
+        if not row.text("decision"):
+            continue
+        decision = _decision(row, codebook, reviewer, segments)
+        if decision["coding_id"] is not None:
+            if decision["coding_id"] in first_row:
+                row.fail("coding_id", f"{decision['coding_id']} is decided again (first on row "
+                                      f"{first_row[decision['coding_id']]}); keep one decision per suggestion")
+            first_row[decision["coding_id"]] = number
+        decisions.append(decision)
+    table = pd.DataFrame(decisions, columns=DECISION_COLUMNS)
+    table["coding_id"] = table["coding_id"].astype("Int64")
+    table["row"] = table["row"].astype(int)
+    return table
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a DataFrame (index not written) as CSV or XLSX, chosen by the file's extension."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header, rows = _table_rows(frame)
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+        return path
+    if suffix == ".xlsx":
+        book = openpyxl.Workbook()
+        _write_sheet(book.active, frame)
+        return _save(book, path)
+    raise ReviewError(f"{path}: cannot write a table as {suffix or 'a file without extension'!r}; "
+                      f"name the file .csv or .xlsx")
+
+
+class _Row:
+    """One spreadsheet row being read: its cells by column name, and errors that point at a cell."""
+
+    def __init__(self, path: Path, number: int, cells: dict[str, Any]):
+        self.path, self.number, self.cells = path, number, cells
+
+    def text(self, column: str) -> str:
+        value = self.cells.get(column)
+        return "" if value is None else str(value).strip()
+
+    def fail(self, column: str, problem: str) -> NoReturn:
+        raise ReviewError(f"{self.path}: row {self.number}, column {column!r}: {problem}")
+
+
+def _decision(row: _Row, codebook: Codebook, reviewer: str | None, segments: pd.DataFrame | None) -> dict:
+    """Check one row that holds a decision and return it as a DECISION_COLUMNS dict."""
+    decision = row.text("decision").lower()
+    if decision not in DECISIONS:
+        row.fail("decision", f"{row.text('decision')!r} is not a decision; use accept, reject, recode or add")
+    coding_id = _coding_id(row, decision)
+    new_code = _new_code(row, decision, codebook)
+    decided_by = row.text("decided_by") or (reviewer or "")
+    if not decided_by:
+        row.fail("decided_by", "empty; write who decided, or give the reviewer's name when reading the workbook")
+    return {
+        "coding_id": coding_id,
+        "segment_id": _segment_id(row, segments, required=decision == "add"),
+        "decision": decision,
+        "new_code": new_code,
+        "comment": row.text("comment"),
+        "decided_by": decided_by,
+        "row": row.number,
+    }
+
+
+def _coding_id(row: _Row, decision: str) -> int | None:
+    raw = row.cells.get("coding_id")
+    if row.text("coding_id") == "":
+        if decision != "add":
+            row.fail("coding_id", f"empty; {decision} needs the coding_id of a suggestion (use add for a code of "
+                                  f"your own)")
+        return None
+    if decision == "add":
+        row.fail("decision", "'add' is for rows of your own with an empty coding_id; use recode to change the code "
+                             "of this suggestion")
+    number = _as_int(raw)
+    if number is None:
+        row.fail("coding_id", f"{raw!r} is not a coding id; keep the id casecode wrote, or empty the cell to add a "
+                              f"code")
+    return number
+
+
+def _new_code(row: _Row, decision: str, codebook: Codebook) -> str:
+    new_code = row.text("new_code")
+    if decision in ("recode", "add") and not new_code:
+        row.fail("new_code", f"empty; {decision} needs a code id from the {CODES_SHEET!r} sheet")
+    if decision in ("accept", "reject") and new_code:
+        row.fail("new_code", f"{new_code!r} given with decision {decision!r}; use recode to change the code, or "
+                             f"empty new_code")
+    if new_code and new_code not in codebook:
+        close = difflib.get_close_matches(new_code, codebook.ids, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(codebook.ids)}"
+        row.fail("new_code", f"{new_code!r} is not a code of codebook {codebook.name!r}; {hint} (see the "
+                             f"{CODES_SHEET!r} sheet)")
+    return new_code
+
+
+def _segment_id(row: _Row, segments: pd.DataFrame | None, required: bool) -> str:
+    """The segment a row names by document and unit ("" when it names none and need not)."""
+    document, unit_text = row.text("document"), row.text("unit")
+    if not document or not unit_text:
+        if required:
+            row.fail("document" if not document else "unit",
+                     "empty; an added code needs the document and the unit it applies to")
+        return ""
+    unit = _as_int(row.cells["unit"])
+    if unit is None:
+        row.fail("unit", f"{row.cells['unit']!r} is not a unit number; write the number shown in the 'unit' column")
+    if segments is None:
+        return f"{document}:{unit}"
+    found = segments.loc[(segments["document_id"] == document) & (segments["unit"] == unit), "segment_id"]
+    if found.empty:
+        column = "unit" if (segments["document_id"] == document).any() else "document"
+        row.fail(column, f"document {document!r} has no unit {unit}; copy document and unit from a suggestion row")
+    return str(found.iloc[0])
+
+
+def _read_sheet(path: Path) -> tuple[tuple, list[tuple]]:
+    """The header and the rows of the review sheet (or of the first sheet, if it was renamed)."""
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise ReviewError(f"{path}: review workbook not found; check the path") from None
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
+        raise ReviewError(f"{path}: not an Excel workbook (.xlsx); save the review from Excel or LibreOffice "
+                          f"as .xlsx") from None
+    try:
+        sheet = book[REVIEW_SHEET] if REVIEW_SHEET in book.sheetnames else book.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+    finally:
+        book.close()
+    return (rows[0] if rows else ()), rows[1:]
+
+
+def _positions(header: tuple, path: Path) -> dict[str, int]:
+    """Column name → position for the columns reading needs; a missing one is an error naming it."""
+    names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
+    for column in _READ_COLUMNS:
+        if column not in names:
+            raise ReviewError(f"{path}: the {REVIEW_SHEET!r} sheet has no column {column!r} in its header row; "
+                              f"restore the header casecode wrote ({', '.join(REVIEW_COLUMNS)})")
+    return {column: names.index(column) for column in _READ_COLUMNS}
+
+
+def _review_rows(suggestions: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """The review sheet's rows, in document and unit order, decision columns empty."""
+    units = segments.set_index("segment_id")
+    missing = suggestions.loc[~suggestions["segment_id"].isin(units.index)]
+    if len(missing):
+        first = missing.iloc[0]
+        raise ReviewError(f"suggestion {first['coding_id']} names segment {first['segment_id']!r}, which the segments "
+                          f"given lack; pass the segments of the coded documents")
+    unit = units.loc[suggestions["segment_id"]]
+    labels, why = codebook.labels(), _explanations(codebook)
+    rows = pd.DataFrame({
+        "coding_id": suggestions["coding_id"].to_numpy(),
+        "document": suggestions["document_id"].to_numpy(),
+        "unit": unit["unit"].to_numpy(),
+        "speaker": unit["speaker"].to_numpy(),
+        "unit_text": unit["text"].to_numpy(),
+        "evidence": suggestions["evidence"].to_numpy(),
+        "code": suggestions["code"].to_numpy(),
+        "label": [labels.get(code, code) for code in suggestions["code"]],
+        "score": [None if _missing(s) else round(float(s), 2) for s in suggestions["score"]],
+        "why": [_why(rule, why) for rule in suggestions["rule"]],
+        "start": suggestions["start"].to_numpy(),
+    })
+    rows = rows.sort_values(["document", "unit", "start"], kind="stable").drop(columns="start")
+    for column in ("decision", "new_code", "comment", "decided_by"):
+        rows[column] = None
+    return rows[REVIEW_COLUMNS]
+
+
+def _explanations(codebook: Codebook) -> dict[str, str]:
+    """Pattern id → what the pattern matches (its note, its phrase, or its token list), for the `why` column."""
+    found = {}
+    for code in codebook:
+        for i, pattern in enumerate(code.patterns):
+            shown = pattern.pattern if pattern.is_phrase else json.dumps(pattern.pattern, ensure_ascii=False)
+            found[code.pattern_id(i)] = pattern.note or f"matched {shown}"
+    return found
+
+
+def _why(rule: Any, explanations: dict[str, str]) -> str:
+    """A rule like `culture:2` or `culture:2+model` with each pattern id explained."""
+    if _missing(rule) or not str(rule):
+        return ""
+    parts = str(rule).split("+")
+    return " + ".join(f"{part} ({explanations[part]})" if part in explanations else part for part in parts)
+
+
+def _add_dropdowns(sheet, n_rows: int, n_codes: int) -> None:
+    """Drop-downs on `decision` and `new_code`, over the suggestions and spare rows below them."""
+    last = n_rows + 1 + _SPARE_ROWS
+    choices = {
+        "decision": f'"{",".join(DECISIONS)}"',
+        "new_code": f"{CODES_SHEET}!$A$2:$A${n_codes + 1}",
+    }
+    for column, formula in choices.items():
+        letter = get_column_letter(REVIEW_COLUMNS.index(column) + 1)
+        check = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                               errorTitle=f"Not a {column}", error=f"Pick a {column} from the list.")
+        check.add(f"{letter}2:{letter}{last}")
+        sheet.add_data_validation(check)
+
+
+def _write_sheet(sheet, frame: pd.DataFrame, widths: dict[str, int] | None = None,
+                 wrapped: set[str] = frozenset()) -> None:
+    """Write `frame` to a worksheet: bold frozen header with a filter, widths (given or fitted), wrapped columns."""
+    header, rows = _table_rows(frame)
+    sheet.append(header)
+    for values in rows:
+        sheet.append(values)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDDDDD")
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for i, column in enumerate(header, start=1):
+        letter = get_column_letter(i)
+        width = (widths or {}).get(column) or _fitted_width(column, frame.iloc[:, i - 1])
+        sheet.column_dimensions[letter].width = width
+        if column in wrapped:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _table_rows(frame: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:
+    """The header and the rows of a table as plain cell values, shared by the CSV and XLSX writers."""
+    header = [str(column) for column in frame.columns]
+    rows = [[_cell(value) for value in values] for values in frame.itertuples(index=False)]
+    return header, rows
+
+
+def _cell(value: Any) -> Any:
+    if _missing(value):
+        return None
+    if isinstance(value, (tuple, list, set)):
+        return "; ".join(str(v) for v in value)
+    if hasattr(value, "item"):  # a numpy scalar
+        return value.item()
+    return value
+
+
+def _fitted_width(name: str, values: pd.Series) -> int:
+    longest = max([len(name)] + [len(str(v)) for v in values.head(200)])
+    return min(max(longest + 2, 8), 60)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _as_int(value: Any) -> int | None:
+    """An integer cell value, whether Excel stored it as a number or as text; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _save(book, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path

@@ -1,0 +1,104 @@
+"""Appendix Two of the 2016 report, regenerated: each council's leadership actions in its own words, the codes
+each was given, and a council-by-action table of ticks.
+
+Inputs shared by both writers:
+- `items`: DataFrame `case_id, text, codes` (codes: a tuple of code ids), one row per named action, in order.
+- `matrix`: the case-by-code matrix (index `case_id`, one 0/1 column per code).
+- `groups`: ordered (group title, [case_id, ...]) pairs, e.g. ("COUNTY COUNCILS", ["monmouthshire", "surrey"]).
+- `cases`: DataFrame `case_id, name` for the council names (ids stand in when it is not given).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+from docx import Document
+from docx.shared import RGBColor
+
+from ..analysis._tables import markdown_table
+from ..codebook import Codebook
+from ._tables import case_names, tick_table
+from ._word import add_table, is_wide, save, set_orientation
+
+Groups = Sequence[tuple[str, Sequence[str]]]
+
+TITLE = "Appendix Two: leadership actions being taken by the case study councils"
+TABLE_HEADING = "Leadership actions by council"
+UNCODED = "not coded to the eleven"
+
+
+def appendix_two_markdown(
+    items: pd.DataFrame,
+    matrix: pd.DataFrame,
+    codebook: Codebook,
+    groups: Groups,
+    path: str | Path,
+    cases: pd.DataFrame | None = None,
+    title: str = TITLE,
+    uncoded: str = UNCODED,
+) -> Path:
+    """Write Appendix Two as Markdown: groups (##), councils (###), their actions with codes, the tick table."""
+    names = case_names(cases)
+    lines = [f"# {title}", ""]
+    for group, case_ids in groups:
+        lines += [f"## {group}", ""]
+        for case_id in case_ids:
+            lines += [f"### {names.get(case_id, case_id)}", ""]
+            lines += [f"- {_md(text)} — {coded}" for text, coded in _actions(items, case_id, codebook, uncoded)]
+            lines.append("")
+    table = tick_table(matrix, codebook, _ordered(groups), names, first_column="Council", total="**Total**")
+    lines += [f"## {TABLE_HEADING}", "", markdown_table(table), ""]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def appendix_two_docx(
+    items: pd.DataFrame,
+    matrix: pd.DataFrame,
+    codebook: Codebook,
+    groups: Groups,
+    path: str | Path,
+    cases: pd.DataFrame | None = None,
+    title: str = TITLE,
+    uncoded: str = UNCODED,
+) -> Path:
+    """Write Appendix Two as Word: group and council headings, bulleted actions with their codes in grey
+    italics, and the tick table on a landscape page when it is wide."""
+    names = case_names(cases)
+    doc = Document()
+    doc.add_heading(title, level=0)
+    for group, case_ids in groups:
+        doc.add_heading(group, level=1)
+        for case_id in case_ids:
+            doc.add_heading(names.get(case_id, case_id), level=2)
+            for text, coded in _actions(items, case_id, codebook, uncoded):
+                bullet = doc.add_paragraph(f"{text} — ", style="List Bullet")
+                note = bullet.add_run(coded)
+                note.italic = True
+                note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+    table = tick_table(matrix, codebook, _ordered(groups), names, first_column="Council")
+    set_orientation(doc, landscape=is_wide(table))
+    doc.add_heading(TABLE_HEADING, level=1)
+    add_table(doc, table)
+    return save(doc, path)
+
+
+def _actions(items: pd.DataFrame, case_id: str, codebook: Codebook, uncoded: str) -> Iterable[tuple[str, str]]:
+    """(action text, "coded: <labels>" or `uncoded`) for each action of one council, in order."""
+    labels = codebook.labels()
+    for text, codes in items.loc[items["case_id"] == case_id, ["text", "codes"]].itertuples(index=False):
+        codes = tuple(codes or ())
+        yield text, ("coded: " + "; ".join(labels.get(c, c) for c in codes)) if codes else uncoded
+
+
+def _md(text: str) -> str:
+    """Quoted text made inert in Markdown: a `<` would otherwise open raw HTML."""
+    return str(text).replace("<", "\\<")
+
+
+def _ordered(groups: Groups) -> list[str]:
+    return [case_id for _, case_ids in groups for case_id in case_ids]

@@ -1,0 +1,223 @@
+"""Checking coding rows and applying review decisions, inside a transaction the caller owns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Collection, NamedTuple
+
+from sqlalchemy import Connection, select
+
+from ..errors import StoreError
+from . import _schema as t
+from ._values import as_utc, chunks, clean, known_list, text
+
+#: Score a person's coding (an `add` or a `recode`) carries, so score thresholds never drop it.
+MANUAL_SCORE = 1.0
+
+
+class Span(NamedTuple):
+    document_id: str
+    start: int
+    end: int
+    text: str
+
+
+def segment_spans(conn: Connection, segment_ids: Collection[str]) -> dict[str, Span]:
+    """Where each of `segment_ids` that exists sits in its document."""
+    s = t.segments.c
+    spans: dict[str, Span] = {}
+    for part in chunks(sorted(segment_ids)):
+        query = select(s.segment_id, s.document_id, s.start, s.end, s.text).where(s.segment_id.in_(part))
+        for row in conn.execute(query):
+            spans[row.segment_id] = Span(row.document_id, row.start, row.end, row.text)
+    return spans
+
+
+def check_code(code: str, known: Collection[str], where: str) -> str:
+    if code not in known:
+        raise StoreError(
+            f"{where}: unknown code {code!r}; known codes: {known_list(known)}; add it to the codebook or fix the row"
+        )
+    return code
+
+
+def _offset(value: Any, default: int, where: str) -> int:
+    value = clean(value)
+    if value is None or value == "":
+        return default
+    # An int column with a gap arrives as floats (12.0); anything else fractional or textual is a mistake.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise StoreError(f"{where} is {value!r}, not a whole number of characters")
+
+
+def _score(value: Any, where: str) -> float | None:
+    value = clean(value)
+    if value is None or value == "":
+        return None
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        score = -1.0
+    if not 0.0 <= score <= 1.0:
+        raise StoreError(f"{where}: score {value!r} is not a number from 0 to 1")
+    return score
+
+
+def coding_values(label: Any, row: dict[str, Any], known: Collection[str], spans: dict[str, Span]) -> dict:
+    """Check one coding row and return its column values (without status, created_at, run).
+
+    Only segment_id, code and coder are required: document_id comes from the segment, a missing span covers the
+    whole segment, and missing evidence is the text the span covers.
+    """
+    where = f"codings row {label}"
+    segment_id = text(row.get("segment_id"))
+    span = spans.get(segment_id)
+    if span is None:
+        raise StoreError(
+            f"{where}: segment {segment_id!r} is not in the store; add its document first with add_document"
+        )
+    code = check_code(text(row.get("code")), known, where)
+    document_id = text(row.get("document_id")) or span.document_id
+    if document_id != span.document_id:
+        raise StoreError(
+            f"{where}: document_id {document_id!r} does not match segment {segment_id!r}, "
+            f"which belongs to {span.document_id!r}; fix the document_id"
+        )
+    start = _offset(row.get("start"), span.start, f"{where} start")
+    end = _offset(row.get("end"), span.end, f"{where} end")
+    if not span.start <= start < end <= span.end:
+        raise StoreError(
+            f"{where}: offsets {start}-{end} fall outside segment {segment_id!r} ({span.start}-{span.end}); "
+            "offsets count characters from the start of the document"
+        )
+    coder = text(row.get("coder"))
+    if not coder:
+        raise StoreError(f"{where}: coder is empty; name the coder ('rules', 'model', 'reference' or a person)")
+    return {
+        "segment_id": segment_id,
+        "document_id": document_id,
+        "code": code,
+        "start": start,
+        "end": end,
+        "evidence": text(row.get("evidence")) or span.text[start - span.start : end - span.start],
+        "rule": text(row.get("rule")),
+        "score": _score(row.get("score"), where),
+        "coder": coder,
+    }
+
+
+def _insert_coding(conn: Connection, values: dict, status: str, stamp: dt.datetime, run: str | None) -> int:
+    row = dict(values, status=status, created_at=stamp, run=run)
+    return conn.execute(t.codings.insert().values(**row)).inserted_primary_key[0]
+
+
+def _set_status(conn: Connection, coding_id: int, status: str) -> None:
+    conn.execute(t.codings.update().where(t.codings.c.coding_id == coding_id).values(status=status))
+
+
+def apply_decision(conn: Connection, label: Any, row: dict[str, Any], known: Collection[str]) -> int:
+    """Check one decision row, change the codings it concerns, append it to the history; return its id."""
+    where = f"decisions row {label}"
+    decision = text(row.get("decision")).strip().lower()
+    if decision not in t.DECISIONS:
+        raise StoreError(f"{where}: decision {decision!r} is not one of {', '.join(t.DECISIONS)}")
+    decided_by = text(row.get("decided_by")).strip()
+    if not decided_by:
+        raise StoreError(f"{where}: decided_by is empty; name the person who decided")
+    stamp = as_utc(row.get("decided_at"), f"{where} decided_at")
+    if decision == "add":
+        effect = _add(conn, where, row, known, decided_by, stamp)
+    else:
+        effect = _decide_on_coding(conn, where, row, decision, known, decided_by, stamp)
+    entry = dict(
+        effect,
+        decision=decision,
+        decided_by=decided_by,
+        decided_at=stamp,
+        comment=text(row.get("comment")),
+        source=text(row.get("source")),
+    )
+    return conn.execute(t.decisions.insert().values(**entry)).inserted_primary_key[0]
+
+
+def _add(conn, where, row, known, decided_by, stamp) -> dict:
+    """`add`: a new manual coding spanning the whole segment."""
+    if clean(row.get("coding_id")) is not None:
+        raise StoreError(f"{where}: 'add' creates a new coding; leave coding_id empty (got {row['coding_id']!r})")
+    code = check_code(text(row.get("new_code")) or text(row.get("code")), known, where)
+    segment_id = text(row.get("segment_id"))
+    span = segment_spans(conn, [segment_id]).get(segment_id)
+    if span is None:
+        raise StoreError(f"{where}: segment {segment_id!r} is not in the store; check the segment_id")
+    c = t.codings.c
+    standing = conn.execute(
+        select(c.coding_id, c.status).where(
+            c.segment_id == segment_id, c.code == code, c.status.in_(("accepted", "manual"))
+        )
+    ).first()
+    # Refusing a duplicate makes importing the same review twice fail loudly instead of doubling counts.
+    if standing is not None:
+        raise StoreError(
+            f"{where}: segment {segment_id!r} already has code {code!r} (coding {standing.coding_id}, "
+            f"{standing.status}); nothing to add"
+        )
+    values = {
+        "segment_id": segment_id,
+        "document_id": span.document_id,
+        "code": code,
+        "start": span.start,
+        "end": span.end,
+        "evidence": span.text,
+        "rule": "add",
+        "score": MANUAL_SCORE,
+        "coder": decided_by,
+    }
+    new_id = _insert_coding(conn, values, "manual", stamp, None)
+    return {"coding_id": None, "segment_id": segment_id, "code": code, "new_code": None, "new_coding_id": new_id}
+
+
+def _coding_id(value: Any, where: str) -> int:
+    value = clean(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise StoreError(f"{where}: coding_id {value!r} is not a coding number; copy it from the codings table")
+    return value
+
+
+def _decide_on_coding(conn, where, row, decision, known, decided_by, stamp) -> dict:
+    """`accept`, `reject` or `recode` an existing coding."""
+    coding_id = _coding_id(row.get("coding_id"), where)
+    coding = conn.execute(select(t.codings).where(t.codings.c.coding_id == coding_id)).mappings().first()
+    if coding is None:
+        raise StoreError(f"{where}: coding {coding_id} is not in the store; copy the coding_id from the codings table")
+    segment_id = text(row.get("segment_id"))
+    if segment_id and segment_id != coding["segment_id"]:
+        raise StoreError(
+            f"{where}: coding {coding_id} belongs to segment {coding['segment_id']!r}, not {segment_id!r}; "
+            "fix the segment_id or the coding_id"
+        )
+    new_code = text(row.get("new_code"))
+    effect = {"coding_id": coding_id, "segment_id": coding["segment_id"], "code": coding["code"], "new_coding_id": None}
+    if decision != "recode":
+        if new_code and new_code != coding["code"]:
+            raise StoreError(f"{where}: new_code {new_code!r} given with '{decision}'; use 'recode' to change the code")
+        _set_status(conn, coding_id, "accepted" if decision == "accept" else "rejected")
+        return dict(effect, new_code=None)
+    if not new_code:
+        raise StoreError(f"{where}: 'recode' needs a new_code; give the code this coding should have")
+    check_code(new_code, known, where)
+    if new_code == coding["code"]:
+        raise StoreError(f"{where}: coding {coding_id} already has code {new_code!r}; use 'accept' instead of 'recode'")
+    _set_status(conn, coding_id, "rejected")
+    values = {k: coding[k] for k in ("segment_id", "document_id", "start", "end", "evidence")}
+    values.update(code=new_code, rule=f"recode:{coding_id}", score=MANUAL_SCORE, coder=decided_by)
+    new_id = _insert_coding(conn, values, "manual", stamp, None)
+    return dict(effect, new_code=new_code, new_coding_id=new_id)

@@ -1,0 +1,96 @@
+"""Checking a Document before it is stored, and removing one, inside a transaction the caller owns."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import Connection, delete, func, select
+
+from ..corpus import Document
+from ..errors import StoreError
+from . import _schema as t
+from ._values import chunks, to_json, utcnow
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_document(doc: Document) -> None:
+    """Refuse a document whose segments do not point into its own text or repeat an id."""
+    if not isinstance(doc, Document):
+        raise StoreError(f"add_document takes a casecode.corpus.Document; got {type(doc).__name__}")
+    if not str(doc.document_id or "").strip():
+        raise StoreError(f"document from {doc.path!r} has an empty document_id; give it an id")
+    seen: set[str] = set()
+    for seg in doc.segments:
+        where = f"document {doc.document_id!r} segment {seg.segment_id!r}"
+        if seg.document_id != doc.document_id:
+            raise StoreError(f"{where} names document {seg.document_id!r}; a segment must belong to its document")
+        if seg.segment_id in seen:
+            raise StoreError(f"{where} appears twice; segment ids must be unique")
+        seen.add(seg.segment_id)
+        if doc.text[seg.start : seg.end] != seg.text:
+            raise StoreError(
+                f"{where}: offsets {seg.start}-{seg.end} do not point at its text; the reader that made it drifted"
+            )
+
+
+def check_segment_ids_free(conn: Connection, doc: Document) -> None:
+    """Segment ids are unique in a project; refuse ids another document already uses."""
+    s = t.segments.c
+    ids = [seg.segment_id for seg in doc.segments]
+    for part in chunks(ids):
+        clash = conn.execute(select(s.segment_id, s.document_id).where(s.segment_id.in_(part))).first()
+        if clash is not None:
+            raise StoreError(
+                f"segment id {clash.segment_id!r} of document {doc.document_id!r} is already used by document "
+                f"{clash.document_id!r}; give the documents distinct ids"
+            )
+
+
+def insert_document(conn: Connection, doc: Document, digest: str) -> None:
+    conn.execute(
+        t.documents.insert().values(
+            document_id=doc.document_id,
+            path=str(doc.path or ""),
+            format=str(doc.format or ""),
+            sha256=digest,
+            text=doc.text,
+            metadata=to_json(doc.metadata, f"document {doc.document_id!r} metadata"),
+            encoding=str(doc.metadata.get("encoding", "") or ""),
+            added_at=utcnow(),
+        )
+    )
+    if not doc.segments:
+        return
+    columns = ("segment_id", "document_id", "unit", "start", "end", "text", "speaker", "role", "kind", "heading")
+    rows = [dict({c: getattr(seg, c) for c in columns}, codable=bool(seg.codable)) for seg in doc.segments]
+    conn.execute(t.segments.insert(), rows)
+    links = [
+        {"segment_id": seg.segment_id, "case_id": str(case_id), "position": i}
+        for seg in doc.segments
+        for i, case_id in enumerate(dict.fromkeys(seg.cases))  # a case listed twice is linked once
+    ]
+    if links:
+        conn.execute(t.segment_cases.insert(), links)
+
+
+def remove_document(conn: Connection, document_id: str) -> None:
+    """Delete a document, its segments and its suggested codings; refuse if a person has reviewed any coding."""
+    c = t.codings.c
+    # Every decision leaves its coding (or the coding it created) in a status other than 'suggested', so this
+    # count also covers the decision history.
+    reviewed = conn.execute(
+        select(func.count()).where(c.document_id == document_id, c.status != "suggested")
+    ).scalar_one()
+    if reviewed:
+        raise StoreError(
+            f"document {document_id!r} has {reviewed} reviewed or reference coding(s) that removing it would lose; "
+            "add the new version under a new id"
+        )
+    segment_ids = select(t.segments.c.segment_id).where(t.segments.c.document_id == document_id)
+    conn.execute(delete(t.codings).where(c.document_id == document_id))
+    conn.execute(delete(t.segment_cases).where(t.segment_cases.c.segment_id.in_(segment_ids)))
+    conn.execute(delete(t.segments).where(t.segments.c.document_id == document_id))
+    conn.execute(delete(t.documents).where(t.documents.c.document_id == document_id))

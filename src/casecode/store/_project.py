@@ -1,0 +1,596 @@
+"""The project store: one database, reached through SQLAlchemy Core, holding everything a coding project records.
+
+Tables go in and come out as DataFrames with the columns of docs/DESIGN.md. Every write runs in one transaction,
+so a bad row anywhere leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import pandas as pd
+import yaml
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from ..codebook import Codebook
+from ..codebook._model import codebook_from_dict
+from ..coders import CODING_COLUMNS, DEFAULT_PIPELINE
+from ..corpus import CASE_COLUMNS, SEGMENT_COLUMNS, Document, Segment
+from ..errors import CasecodeError, StoreError
+from . import _documents
+from . import _schema as t
+from ._codings import apply_decision, coding_values, segment_spans
+from ._values import (
+    chunks, clean, frame, from_json, id_tuple, known_list, records, require_columns, text, to_json, utcnow,
+)
+
+DOCUMENT_COLUMNS = ["document_id", "path", "format", "sha256", "encoding", "metadata", "added_at"]
+STORED_CODING_COLUMNS = ["coding_id", *CODING_COLUMNS, "status", "created_at", "run"]
+DECISION_COLUMNS = [
+    "decision_id", "coding_id", "segment_id", "decision", "code", "new_code", "new_coding_id",
+    "decided_by", "decided_at", "comment", "source",
+]
+MEMO_COLUMNS = ["memo_id", "target_type", "target_id", "author", "text", "created_at"]
+#: Statuses of the codings that stand: reviewed, added by a person, or imported as the reference.
+CURRENT_STATUSES = ("accepted", "manual", "reference")
+
+_SEGMENT_DTYPES = {"unit": "int64", "start": "int64", "end": "int64", "codable": "bool", "cases": "object"}
+_CODING_DTYPES = {"coding_id": "int64", "start": "int64", "end": "int64", "score": "float64",
+                  "created_at": "datetime64[us]"}
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # sqlite3 otherwise begins transactions only before writes, so reads would sit outside them; SQLAlchemy's
+    # documented recipe hands BEGIN to us (see `_sqlite_begin`). SQLite also leaves foreign keys off by default.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def _make_engine(url: str, timeout: float) -> Engine:
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError:
+        raise StoreError(
+            f"database URL {url!r} is not valid; write e.g. sqlite:///project.sqlite or postgresql://user@host/db"
+        ) from None
+    try:
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(parsed)
+        if parsed.database in (None, "", ":memory:"):
+            # One shared connection, or every new connection would see a different empty database.
+            engine = create_engine(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            engine = create_engine(parsed, connect_args={"timeout": timeout})
+    except (sa_exc.NoSuchModuleError, ImportError) as exc:
+        raise StoreError(
+            f"database URL {parsed!r} needs a driver that is not installed ({exc}); pip install it"
+        ) from None
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _describe(engine: Engine) -> str:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"'{url.database}'" if url.database not in (None, "", ":memory:") else "the in-memory store"
+    return f"'{url.render_as_string(hide_password=True)}'"
+
+
+def _ids(value: str | Iterable[str] | None) -> list[str] | None:
+    """A filter argument: one value or several."""
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _missing(kind: str, name: str, available: Iterable[str]) -> StoreError:
+    return StoreError(f"no {kind} {name!r} in this project; known: {known_list(sorted(available))}")
+
+
+class Project:
+    """A casecode project database: documents, segments, cases, codings and their review history, memos, models.
+
+    Usually made by `init_project` / `open_project`; `Project(url)` opens any database URL directly and
+    `Project.create_in_memory()` makes a throwaway one for tests and notebooks. Use it as a context manager or
+    call `close()`. `timeout`: seconds to wait while another program holds a lock on an SQLite file.
+    """
+
+    def __init__(self, database_url: str, *, path: str | Path | None = None, config: dict | None = None,
+                 timeout: float = 5.0):
+        self.database_url = database_url
+        self.path = Path(path) if path is not None else None
+        self.config = dict(config or {})
+        self._engine: Engine | None = _make_engine(database_url, timeout)
+        self._where = _describe(self._engine)
+        self._conn: Connection | None = None
+        try:
+            self._prepare()
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def create_in_memory(cls, codebook: Codebook | None = None, name: str = "in-memory") -> "Project":
+        """A project in an in-memory SQLite database, gone when closed."""
+        project = cls("sqlite://", config={"name": name})
+        if codebook is not None:
+            project.set_codebook(codebook)
+        return project
+
+    # -- connection and transactions -------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Create missing tables and refuse a database written by a newer casecode."""
+        with self._begin() as conn:
+            t.metadata.create_all(conn)
+            version = self._info(conn, "schema_version")
+            if version is None:
+                self._set_info(conn, "schema_version", str(t.SCHEMA_VERSION))
+                for key in ("name", "created"):
+                    if self.config.get(key):
+                        self._set_info(conn, key, str(self.config[key]))
+            if not self.config.get("name"):
+                self.config["name"] = self._info(conn, "name") or ""
+            if version is not None and int(version) > t.SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self._where} was written by a newer casecode (schema {version}, this one reads "
+                    f"{t.SCHEMA_VERSION}); upgrade casecode"
+                )
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A connection inside a transaction, or inside a savepoint of the open `transaction()`.
+
+        The savepoint keeps each call all-or-nothing even when a caller catches its error and goes on.
+        """
+        try:
+            if self._conn is not None:
+                with self._conn.begin_nested():
+                    yield self._conn
+                return
+            if self._engine is None:
+                raise StoreError("this project is closed; open it again with open_project(<folder>)")
+            with self._engine.begin() as conn:
+                yield conn
+        except sa_exc.DBAPIError as exc:
+            raise self._database_error(exc) from None
+
+    def _database_error(self, exc: sa_exc.DBAPIError) -> StoreError:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        if "locked" in reason:
+            return StoreError(f"database {self._where} is locked by another program; close it and try again")
+        if "not a database" in reason:
+            return StoreError(
+                f"{self._where} is not a casecode database ({reason}); point 'database' in casecode.yaml at the "
+                "project database or restore it"
+            )
+        return StoreError(f"database {self._where} refused the operation: {reason}; nothing was written")
+
+    @contextmanager
+    def transaction(self) -> Iterator["Project"]:
+        """Group several writes so they all happen or none does: `with project.transaction(): ...`.
+
+        Inside, every method joins this one transaction; a nested `transaction()` becomes a savepoint.
+        """
+        if self._conn is not None:
+            with self._begin():
+                yield self
+            return
+        with self._begin() as conn:
+            self._conn = conn
+            try:
+                yield self
+            finally:
+                self._conn = None
+
+    def close(self) -> None:
+        """Release the database; the project cannot be used afterwards."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<casecode Project {self.name!r} at {self._where}>"
+
+    # -- project info ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _info(conn: Connection, key: str) -> str | None:
+        return conn.execute(select(t.project_info.c.value).where(t.project_info.c.key == key)).scalar_one_or_none()
+
+    @staticmethod
+    def _set_info(conn: Connection, key: str, value: str) -> None:
+        # Delete then insert: a portable upsert inside the caller's transaction.
+        conn.execute(delete(t.project_info).where(t.project_info.c.key == key))
+        conn.execute(t.project_info.insert().values(key=key, value=value))
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("name") or "")
+
+    @property
+    def pipeline(self) -> str:
+        """Name of the spaCy pipeline the project codes with."""
+        return str(self.config.get("spacy_pipeline") or DEFAULT_PIPELINE)
+
+    @property
+    def codebook_path(self) -> Path | None:
+        """The codebook file in the project folder (None for a project without a folder)."""
+        if self.path is None:
+            return None
+        return self.path / str(self.config.get("codebook") or "codebook.yaml")
+
+    # -- codebook --------------------------------------------------------------------------------------------
+
+    def set_codebook(self, codebook: Codebook) -> None:
+        """Store `codebook` (its full YAML and one row per code); refuses to drop a code that codings use."""
+        if not isinstance(codebook, Codebook):
+            raise StoreError(f"set_codebook takes a Codebook (see read_codebook); got {type(codebook).__name__}")
+        rows = [
+            {"code_id": c.id, "position": i, "label": c.label, "definition": c.definition,
+             "in_chart": c.in_chart, "grp": c.group, "color": c.color}
+            for i, c in enumerate(codebook)
+        ]
+        data = codebook.model_dump(exclude_none=True)
+        with self._begin() as conn:
+            self._check_codes_kept(conn, codebook)
+            conn.execute(delete(t.codes))
+            if rows:
+                conn.execute(t.codes.insert(), rows)
+            self._set_info(conn, "codebook", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+    def _check_codes_kept(self, conn: Connection, codebook: Codebook) -> None:
+        c = t.codings.c
+        used = conn.execute(
+            select(c.code, func.count()).where(c.code.not_in(codebook.ids)).group_by(c.code).order_by(c.code)
+        ).first()
+        if used is not None:
+            raise StoreError(
+                f"the new codebook drops code {used[0]!r}, which {used[1]} coding(s) use; keep it in the codebook "
+                "(in_chart: false hides it from charts)"
+            )
+
+    def codebook(self) -> Codebook:
+        """The stored codebook."""
+        with self._begin() as conn:
+            raw = self._info(conn, "codebook")
+        if raw is None:
+            raise StoreError(
+                f"project {self.name!r} has no codebook; store one with project.set_codebook(read_codebook(<file>))"
+            )
+        try:
+            return codebook_from_dict(yaml.safe_load(raw), source=f"codebook stored in {self._where}")
+        except CasecodeError as exc:
+            raise StoreError(str(exc)) from None
+
+    def _code_ids(self, conn: Connection) -> list[str]:
+        if self._info(conn, "codebook") is None:
+            raise StoreError(
+                f"project {self.name!r} has no codebook, so codes cannot be checked; store one first with "
+                "project.set_codebook(read_codebook(<file>))"
+            )
+        return list(conn.execute(select(t.codes.c.code_id).order_by(t.codes.c.position)).scalars())
+
+    # -- cases -----------------------------------------------------------------------------------------------
+
+    def add_cases(self, cases: pd.DataFrame | Iterable[dict]) -> int:
+        """Store cases (CASE_COLUMNS; other columns go to `metadata`), replacing any with the same case_id.
+
+        Returns the number of cases written.
+        """
+        rows = [self._case_row(label, row) for label, row in records(cases, "cases")]
+        ids = [r["case_id"] for r in rows]
+        if len(set(ids)) != len(ids):
+            twice = next(i for i in ids if ids.count(i) > 1)
+            raise StoreError(f"case {twice!r} appears twice in the cases table; keep one row per case_id")
+        with self._begin() as conn:
+            for part in chunks(ids):
+                conn.execute(delete(t.cases).where(t.cases.c.case_id.in_(part)))
+            if rows:
+                conn.execute(t.cases.insert(), rows)
+        return len(rows)
+
+    @staticmethod
+    def _case_row(label: Any, row: dict) -> dict:
+        where = f"cases row {label}"
+        case_id = text(row.get("case_id")).strip()
+        if not case_id:
+            raise StoreError(f"{where}: case_id is empty; give every case an id")
+        extra = {k: clean(v) for k, v in row.items() if k not in CASE_COLUMNS and k != "metadata"}
+        meta = dict(clean(row.get("metadata")) or {}, **extra)
+        return {
+            "case_id": case_id,
+            "name": text(row.get("name")) or case_id,
+            "type": text(row.get("type")),
+            "members": to_json(list(id_tuple(row.get("members"), f"{where} members")), f"{where} members"),
+            "aliases": to_json(list(id_tuple(row.get("aliases"), f"{where} aliases")), f"{where} aliases"),
+            "metadata": to_json(meta, f"{where} metadata"),
+        }
+
+    def cases(self) -> pd.DataFrame:
+        """Cases with CASE_COLUMNS (members and aliases as tuples) plus `metadata` (a dict)."""
+        with self._begin() as conn:
+            result = conn.execute(select(t.cases).order_by(t.cases.c.case_id)).mappings().all()
+        rows = [
+            dict(row, members=tuple(from_json(row["members"])), aliases=tuple(from_json(row["aliases"])),
+                 metadata=from_json(row["metadata"]))
+            for row in result
+        ]
+        objects = {"members": "object", "aliases": "object", "metadata": "object"}
+        return frame(rows, [*CASE_COLUMNS, "metadata"], objects)
+
+    # -- documents and segments ------------------------------------------------------------------------------
+
+    def add_document(self, document: Document, on_change: str = "error") -> str:
+        """Store a document with its segments and their cases; returns "added", "unchanged" or "replaced".
+
+        A document already stored with the same text is left alone. Different text under the same id is an
+        error, unless `on_change="replace"`, which swaps it and its segments in (refused once a coding of it has
+        been reviewed).
+        """
+        if on_change not in ("error", "replace"):
+            raise StoreError(f"on_change {on_change!r} is not one of error, replace")
+        _documents.check_document(document)
+        digest = _documents.sha256(document.text)
+        with self._begin() as conn:
+            d = t.documents.c
+            old = conn.execute(select(d.sha256, d.path).where(d.document_id == document.document_id)).first()
+            if old is not None and old.sha256 == digest:
+                return "unchanged"
+            if old is not None and on_change == "error":
+                raise StoreError(
+                    f"document {document.document_id!r} from {document.path or old.path!r} changed since it was "
+                    "added (sha256 differs); add it under a new id or remove the old one first"
+                )
+            if old is not None:
+                _documents.remove_document(conn, document.document_id)
+            _documents.check_segment_ids_free(conn, document)
+            _documents.insert_document(conn, document, digest)
+        return "added" if old is None else "replaced"
+
+    def remove_document(self, document_id: str) -> None:
+        """Remove a document, its segments and its suggested codings; refused once a coding has been reviewed."""
+        with self._begin() as conn:
+            self._require_document(conn, document_id)
+            _documents.remove_document(conn, document_id)
+
+    def _require_document(self, conn: Connection, document_id: str) -> None:
+        d = t.documents.c
+        if conn.execute(select(d.document_id).where(d.document_id == document_id)).first() is None:
+            raise _missing("document", document_id, conn.execute(select(d.document_id)).scalars())
+
+    def documents(self) -> pd.DataFrame:
+        """The stored documents (without their text): DOCUMENT_COLUMNS, `metadata` as a dict."""
+        d = t.documents.c
+        with self._begin() as conn:
+            result = conn.execute(
+                select(*(d[c] for c in DOCUMENT_COLUMNS)).order_by(d.added_at, d.document_id)
+            ).mappings().all()
+        rows = [dict(row, metadata=from_json(row["metadata"])) for row in result]
+        return frame(rows, DOCUMENT_COLUMNS, {"metadata": "object", "added_at": "datetime64[us]"})
+
+    def document_text(self, document_id: str) -> str:
+        with self._begin() as conn:
+            self._require_document(conn, document_id)
+            d = t.documents.c
+            return conn.execute(select(d.text).where(d.document_id == document_id)).scalar_one()
+
+    def document(self, document_id: str) -> Document:
+        """A stored document rebuilt as a Document with its segments."""
+        with self._begin() as conn:
+            self._require_document(conn, document_id)
+            row = conn.execute(select(t.documents).where(t.documents.c.document_id == document_id)).mappings().one()
+        segs = self.segments([document_id])
+        return Document(
+            document_id=row["document_id"],
+            text=row["text"],
+            path=row["path"],
+            format=row["format"],
+            metadata=from_json(row["metadata"]),
+            segments=[Segment(**rec) for rec in segs.to_dict("records")],
+        )
+
+    def segments(self, document_ids: str | Iterable[str] | None = None, codable: bool | None = None) -> pd.DataFrame:
+        """Segments with SEGMENT_COLUMNS, in document and unit order; `cases` holds the segment's own case ids.
+
+        Falling back to a document's metadata case for segments without cases is the caller's job.
+        """
+        s = t.segments.c
+        where = []
+        if (ids := _ids(document_ids)) is not None:
+            where.append(s.document_id.in_(ids))
+        if codable is not None:
+            where.append(s.codable == bool(codable))
+        columns = [s[c] for c in SEGMENT_COLUMNS if c != "cases"]
+        links = (
+            select(t.segment_cases.c.segment_id, t.segment_cases.c.case_id)
+            .join(t.segments)
+            .where(*where)
+            .order_by(t.segment_cases.c.segment_id, t.segment_cases.c.position)
+        )
+        with self._begin() as conn:
+            result = conn.execute(select(*columns).where(*where).order_by(s.document_id, s.unit)).mappings().all()
+            cases: dict[str, list[str]] = {}
+            for segment_id, case_id in conn.execute(links):
+                cases.setdefault(segment_id, []).append(case_id)
+        rows = [dict(row, cases=tuple(cases.get(row["segment_id"], ()))) for row in result]
+        return frame(rows, SEGMENT_COLUMNS, _SEGMENT_DTYPES)
+
+    # -- codings and decisions -------------------------------------------------------------------------------
+
+    def add_codings(self, codings: pd.DataFrame | Iterable[dict], status: str = "suggested",
+                    run: str | None = None) -> list[int]:
+        """Store codings (CODING_COLUMNS) with one status; returns their coding ids in row order.
+
+        Every code must be in the stored codebook and every segment in the store. Only segment_id, code and
+        coder are required: a missing span covers the whole segment. `run` labels the batch (default: the
+        current UTC time).
+        """
+        if status not in t.STATUSES:
+            raise StoreError(f"status {status!r} is not one of {', '.join(t.STATUSES)}")
+        rows = records(codings, "codings")
+        if not rows:
+            return []
+        require_columns(rows, ["segment_id", "code", "coder"], "codings")
+        stamp = utcnow()
+        run = run or stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with self._begin() as conn:
+            known = self._code_ids(conn)
+            spans = segment_spans(conn, {text(row.get("segment_id")) for _, row in rows})
+            values = [
+                dict(coding_values(label, row, known, spans), status=status, created_at=stamp, run=run)
+                for label, row in rows
+            ]
+            insert = t.codings.insert().returning(t.codings.c.coding_id, sort_by_parameter_order=True)
+            return list(conn.execute(insert, values).scalars())
+
+    def codings(self, coder: str | Iterable[str] | None = None, status: str | Iterable[str] | None = None,
+                code: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """Stored codings (coding_id, CODING_COLUMNS, status, created_at, run); filters take one value or several."""
+        c = t.codings.c
+        where = [c[name].in_(values) for name, values in (("coder", _ids(coder)), ("status", _ids(status)),
+                                                          ("code", _ids(code))) if values is not None]
+        with self._begin() as conn:
+            result = conn.execute(
+                select(*(c[col] for col in STORED_CODING_COLUMNS)).where(*where).order_by(c.coding_id)
+            ).mappings().all()
+        return frame(result, STORED_CODING_COLUMNS, _CODING_DTYPES)
+
+    def current_codings(self) -> pd.DataFrame:
+        """The codings that stand: status accepted, manual or reference (not suggested, not rejected)."""
+        return self.codings(status=CURRENT_STATUSES)
+
+    def record_decisions(self, decisions: pd.DataFrame | Iterable[dict]) -> list[int]:
+        """Apply review decisions in row order, all or none; returns the new decision ids.
+
+        Columns: coding_id (empty for `add`), segment_id, decision (accept, reject, recode, add), new_code (the
+        code for recode and add), decided_by, decided_at (default now), comment, source. accept/reject set the
+        coding's status; recode rejects the coding and adds a `manual` one with the new code on the same span;
+        add creates a `manual` coding spanning the segment. Earlier decisions are kept: history only grows.
+        """
+        rows = records(decisions, "decisions")
+        if not rows:
+            return []
+        require_columns(rows, ["decision", "decided_by"], "decisions")
+        with self._begin() as conn:
+            known = self._code_ids(conn)
+            return [apply_decision(conn, label, row, known) for label, row in rows]
+
+    def decisions(self) -> pd.DataFrame:
+        """The full decision history, oldest first: DECISION_COLUMNS."""
+        with self._begin() as conn:
+            result = conn.execute(select(t.decisions).order_by(t.decisions.c.decision_id)).mappings().all()
+        return frame(result, DECISION_COLUMNS, {"decision_id": "int64", "coding_id": "Int64",
+                                                "new_coding_id": "Int64", "decided_at": "datetime64[us]"})
+
+    # -- memos -----------------------------------------------------------------------------------------------
+
+    def add_memo(self, target_type: str, target_id: str, text: str, author: str = "") -> int:
+        """Attach a memo to the project, a document, segment, code or case; returns its memo id."""
+        if target_type not in t.MEMO_TARGETS:
+            raise StoreError(f"memo target type {target_type!r} is not one of {', '.join(t.MEMO_TARGETS)}")
+        if not str(text or "").strip():
+            raise StoreError(f"memo on {target_type} {target_id!r} is empty; write the memo text")
+        target_id = "" if target_type == "project" else str(target_id)
+        with self._begin() as conn:
+            self._check_memo_target(conn, target_type, target_id)
+            memo = t.memos.insert().values(target_type=target_type, target_id=target_id, author=str(author or ""),
+                                           text=str(text), created_at=utcnow())
+            return conn.execute(memo).inserted_primary_key[0]
+
+    def _check_memo_target(self, conn: Connection, target_type: str, target_id: str) -> None:
+        if target_type == "project":
+            return
+        if target_type == "code":
+            table, key = t.codes, t.codes.c.code_id
+        else:
+            table = {"document": t.documents, "segment": t.segments, "case": t.cases}[target_type]
+            key = table.c[f"{target_type}_id"]
+        if conn.execute(select(key).where(key == target_id)).first() is None:
+            raise _missing(target_type, target_id, conn.execute(select(key)).scalars())
+
+    def memos(self, target_type: str | None = None, target_id: str | None = None) -> pd.DataFrame:
+        """Memos, oldest first (MEMO_COLUMNS), optionally only those on one target type or target."""
+        m = t.memos.c
+        where = [m.target_type == target_type] if target_type is not None else []
+        if target_id is not None:
+            where.append(m.target_id == str(target_id))
+        with self._begin() as conn:
+            result = conn.execute(select(t.memos).where(*where).order_by(m.memo_id)).mappings().all()
+        return frame(result, MEMO_COLUMNS, {"memo_id": "int64", "created_at": "datetime64[us]"})
+
+    # -- models and baselines --------------------------------------------------------------------------------
+
+    def save_model(self, name: str, payload: bytes, kind: str = "", meta: dict | None = None) -> None:
+        """Store a trained model's bytes under `name`, replacing any model of that name."""
+        if not isinstance(payload, (bytes, bytearray, memoryview)):
+            raise StoreError(
+                f"model {name!r} payload must be bytes (e.g. pickle.dumps(coder)); got {type(payload).__name__}"
+            )
+        if not str(name or "").strip():
+            raise StoreError("model name is empty; name the model, e.g. 'model-2015'")
+        row = {"name": name, "kind": str(kind or ""), "payload": bytes(payload),
+               "meta": to_json(meta or {}, f"model {name!r} meta"), "created_at": utcnow()}
+        with self._begin() as conn:
+            conn.execute(delete(t.models).where(t.models.c.name == name))
+            conn.execute(t.models.insert().values(**row))
+
+    def load_model(self, name: str) -> bytes:
+        with self._begin() as conn:
+            payload = conn.execute(select(t.models.c.payload).where(t.models.c.name == name)).scalar_one_or_none()
+            if payload is None:
+                raise _missing("model", name, conn.execute(select(t.models.c.name)).scalars())
+        return bytes(payload)
+
+    def models(self) -> pd.DataFrame:
+        """Stored models without their payload: name, kind, meta (a dict), size (bytes), created_at."""
+        m = t.models.c
+        with self._begin() as conn:
+            result = conn.execute(
+                select(m.name, m.kind, m.meta, func.length(m.payload).label("size"), m.created_at).order_by(m.name)
+            ).mappings().all()
+        rows = [dict(row, meta=from_json(row["meta"])) for row in result]
+        columns = ["name", "kind", "meta", "size", "created_at"]
+        return frame(rows, columns, {"meta": "object", "size": "int64", "created_at": "datetime64[us]"})
+
+    def set_baseline(self, name: str, payload: dict) -> None:
+        """Attach earlier results (e.g. the 2015 findings) under `name`, replacing any of that name."""
+        if not isinstance(payload, dict):
+            raise StoreError(f"baseline {name!r} must be a dict; got {type(payload).__name__}")
+        row = {"name": name, "payload": to_json(payload, f"baseline {name!r}"), "created_at": utcnow()}
+        with self._begin() as conn:
+            conn.execute(delete(t.baselines).where(t.baselines.c.name == name))
+            conn.execute(t.baselines.insert().values(**row))
+
+    def baseline(self, name: str) -> dict:
+        b = t.baselines.c
+        with self._begin() as conn:
+            payload = conn.execute(select(b.payload).where(b.name == name)).scalar_one_or_none()
+            if payload is None:
+                raise _missing("baseline", name, conn.execute(select(b.name)).scalars())
+        return from_json(payload)
+
+    def baselines(self) -> pd.DataFrame:
+        """Names and dates of the attached baselines."""
+        b = t.baselines.c
+        with self._begin() as conn:
+            result = conn.execute(select(b.name, b.created_at).order_by(b.name)).mappings().all()
+        return frame(result, ["name", "created_at"], {"created_at": "datetime64[us]"})

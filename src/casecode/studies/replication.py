@@ -1,0 +1,156 @@
+"""Replicating the 2015 study with new councils, and comparing the new results with the 2015 baseline."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..analysis import compare_studies
+from ..errors import StoreError
+
+BASELINE = "solace-2015"
+CAUTION = (
+    "Fisher's exact test asks whether the share of councils taking an action differs between the studies by more "
+    "than chance would explain. With nine councils in 2015 and a handful now, only very large differences can "
+    "reach significance, eleven actions are tested without correction for multiple tests, and the councils were "
+    "chosen for their reputation, not sampled: read a p-value as a pointer for discussion, not as a finding."
+)
+
+
+def start_replication(path: str | Path, study: str = "2015", name: str | None = None,
+                      database_url: str | None = None):
+    """Create a project with the 2015 codebook, the 2015 results as baseline, and a model trained on 2015."""
+    from ..coders import LearnedCoder
+    from ..store import init_project
+    from .solace2015 import baseline_payload, label_matrix, load_study
+
+    if str(study) != "2015":
+        raise StoreError(f"unknown study {study!r}; the study casecode can start from is '2015'")
+    record = load_study()
+    project = init_project(path, record.codebook, name=name or "Replication of the 2015 Solace study",
+                           database_url=database_url)
+    with project:
+        project.set_baseline(BASELINE, baseline_payload(record))
+        labels = label_matrix(record.scope, record.reference, record.codebook.ids)
+        model = LearnedCoder().fit(list(record.scope.text), labels)
+        project.save_model("combined", model.to_bytes(), kind="LearnedCoder",
+                           meta={"trained_on": "2015 reference coding"})
+    return project
+
+
+def baseline_matrix(payload: dict) -> pd.DataFrame:
+    """The 2015 case-by-code matrix stored as a baseline."""
+    matrix = pd.DataFrame.from_dict(payload["matrix"], orient="index")[payload["codes"]].astype(int)
+    matrix.index.name = "case_id"
+    return matrix
+
+
+def _groups(cases: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """Councils grouped by type, as the 2016 report groups them (county, metropolitan, district)."""
+    order = {"county": 0, "metropolitan": 1, "district": 2, "district partnership": 2}
+    groups: dict[str, list[str]] = {}
+    for row in sorted(cases.itertuples(), key=lambda r: (order.get((r.type or "").lower(), 3), r.name)):
+        kind = (row.type or "other").lower()
+        title = {"district partnership": "DISTRICT COUNCILS"}.get(kind, f"{kind.upper()} COUNCILS")
+        groups.setdefault(title, []).append(row.case_id)
+    return list(groups.items())
+
+
+def _appendix_items(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """Each council's actions in its own words: the sentence of each coded evidence span, with its codes."""
+    seg = segments.set_index("segment_id")
+    rows: dict[tuple[str, str], list[str]] = {}
+    for c in codings.itertuples():
+        text = seg.at[c.segment_id, "text"]
+        start = c.start - int(seg.at[c.segment_id, "start"])
+        sentence = _sentence_around(text, max(start, 0), max(c.end - int(seg.at[c.segment_id, "start"]), 0))
+        for case_id in seg.at[c.segment_id, "cases"]:
+            rows.setdefault((case_id, sentence), [])
+            if c.code not in rows[(case_id, sentence)]:
+                rows[(case_id, sentence)].append(c.code)
+    return pd.DataFrame([{"case_id": k[0], "text": k[1], "codes": tuple(v)} for k, v in rows.items()],
+                        columns=["case_id", "text", "codes"])
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    left = max(text.rfind(". ", 0, start), text.rfind(": ", 0, start))
+    right = text.find(". ", end)
+    piece = text[left + 2 if left >= 0 else 0: right + 1 if right >= 0 else len(text)]
+    return re.sub(r"\s+", " ", piece).strip().strip('"“”')
+
+
+def compare(project, out: str | Path, include_suggested: bool = False) -> list[Path]:
+    """Write the new study's chart and Appendix Two, the share comparison with 2015, and a Word report."""
+    from ..reports import (appendix_two_docx, appendix_two_markdown, plot_cases_per_code, plot_share_comparison,
+                           word_report)
+    from ..workflow import project_tables
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    statuses = ("accepted", "manual", "reference") + (("suggested",) if include_suggested else ())
+    codebook = project.codebook()
+    try:
+        payload = project.baseline(BASELINE)
+    except StoreError:
+        raise StoreError(f"project {project.path} has no 2015 baseline; create it with "
+                         f"'casecode init PROJECT --from-study 2015'") from None
+    tables = project_tables(project, statuses, chart_only=True)
+    cases = project.cases()
+    segments = project.segments()
+    comparison = compare_studies(baseline_matrix(payload), tables.matrix, labels=codebook)
+    files = []
+    comparison_path = out / "comparison.csv"
+    comparison.to_csv(comparison_path, index=False)
+    tables.matrix.to_csv(out / "actions_by_council.csv")
+    files += [comparison_path, out / "actions_by_council.csv"]
+    own = tables.per_code.rename(columns={"cases": "reference"})[["code", "label", "reference"]]
+    own_png, own_svg = plot_cases_per_code(own, out / "councils_per_action", title="Key leadership actions: new study",
+                                           reported=False, n_cases=max(len(cases), 1),
+                                           names={"reference": "councils coded"})
+    share_png, share_svg = plot_share_comparison(comparison, out / "comparison_2015", labels=("2015", "new study"),
+                                                 title="Share of councils taking each action: 2015 and now")
+    files += [own_png, own_svg, share_png, share_svg]
+    items = _appendix_items(tables.codings[tables.codings.code.isin(codebook.chart_ids)], segments)
+    groups = _groups(cases)
+    title = "Appendix Two (new study): leadership actions being taken by the councils"
+    files.append(appendix_two_markdown(items, tables.matrix, codebook, groups, out / "appendix_two.md",
+                                       cases=cases, title=title))
+    files.append(appendix_two_docx(items, tables.matrix, codebook, groups, out / "appendix_two.docx",
+                                   cases=cases, title=title))
+    files.append(_word(out / "comparison_report.docx", project, codebook, cases, statuses, own_png, share_png,
+                       items, groups, comparison))
+    return files
+
+
+def _word(path, project, codebook, cases, statuses, own_png, share_png, items, groups, comparison):
+    from ..reports import word_report
+
+    method = (
+        f"{len(project.documents())} transcripts from {len(cases)} councils were coded against the 2015 codebook "
+        f"of eleven leadership actions. casecode suggested codes with explainable rules and a model trained on the "
+        f"2015 reference coding; the counts below use codings with status {', '.join(statuses)}"
+        + (" — unreviewed suggestions included, so treat them as provisional." if "suggested" in statuses else ".")
+        + " A council takes an action when any of its transcript units carries that code. The 2015 baseline is the "
+          "reference coding of the 2016 final report (nine case studies)."
+    )
+    table = comparison[["label", "baseline_cases", "baseline_n", "new_cases", "new_n", "difference", "p_value"]].copy()
+    table["difference"] = (table["difference"] * 100).round(0).astype("Int64").astype(str) + " pts"
+    table["p_value"] = table["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.3f}")
+    names = cases.set_index("case_id").name.to_dict()
+    appendix = []
+    for group, ids in groups:
+        appendix.append(group.title())
+        for case_id in ids:
+            lines = [f"{r.text} — {', '.join(codebook[c].label for c in r.codes)}"
+                     for r in items[items.case_id == case_id].itertuples()]
+            appendix += [names.get(case_id, case_id), lines or ["no coded actions"]]
+    sections = [
+        ("Method", [method]),
+        ("The codebook", [[f"{c.label}: {c.definition}" for c in codebook if c.in_chart]]),
+        ("Actions in the new study", [Path(own_png)]),
+        ("Comparison with 2015", [Path(share_png), table.rename(columns={"label": "action"}), CAUTION]),
+        ("Appendix Two (new study)", appendix),
+    ]
+    return word_report(path, project.name, sections)

@@ -1,0 +1,25 @@
+"""A researcher's project workflow, composed from the rooms upstream: add files, code, review, agree, report.
+
+Each function takes an open `casecode.store.Project` (or paths) and is what one CLI command calls.
+"""
+
+from ._agree import agree, read_coder_codings
+from ._coding import code_files, code_project, make_coder, train_model
+from ._ingest import add_files, case_id_for
+from ._report import project_report, project_tables
+from ._review import apply_review, write_review
+
+__all__ = [
+    "add_files",
+    "agree",
+    "apply_review",
+    "case_id_for",
+    "code_files",
+    "code_project",
+    "make_coder",
+    "project_report",
+    "project_tables",
+    "read_coder_codings",
+    "train_model",
+    "write_review",
+]

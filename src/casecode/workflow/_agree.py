@@ -1,0 +1,101 @@
+"""Agreement between coders: codings from review workbooks, CSV files or projects, compared per code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from ..analysis import agreement_table
+from ..codebook import Codebook
+from ..errors import ReviewError
+from ..interop import read_review_workbook
+
+_UNIT_COLUMNS = ["segment_id", "text"]
+
+
+def _segment_id(row: pd.Series) -> str:
+    return f"{row['document']}:{int(row['unit'])}"
+
+
+def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None):
+    """A reviewer's codings: accepted suggestions, recodes and additions; units are the workbook's units."""
+    decisions = read_review_workbook(path, codebook, segments=segments)  # validates every row first
+    sheet = pd.read_excel(path, sheet_name="review", dtype={"coding_id": "Int64"})
+    sheet = sheet.dropna(subset=["document", "unit"])
+    sheet["segment_id"] = sheet.apply(_segment_id, axis=1)
+    code_of = dict(zip(sheet.coding_id.dropna().astype(int), sheet.code))
+    rows = []
+    for d in decisions.itertuples():
+        if d.decision == "accept":
+            rows.append((d.decided_by, d.segment_id, code_of[int(d.coding_id)]))
+        elif d.decision in ("recode", "add"):
+            rows.append((d.decided_by, d.segment_id, d.new_code))
+    units = sheet.drop_duplicates("segment_id").rename(columns={"unit_text": "text"})[_UNIT_COLUMNS]
+    return pd.DataFrame(rows, columns=["coder", "segment_id", "code"]), units
+
+
+def _from_csv(path: Path):
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "segment_id" not in table.columns:
+        missing = {"document", "unit"} - set(table.columns)
+        if missing:
+            raise ReviewError(f"{path}: missing column {sorted(missing)[0]!r}; a coding CSV needs segment_id, or "
+                              f"document and unit, and code")
+        table["segment_id"] = table.apply(_segment_id, axis=1)
+    if "code" not in table.columns:
+        raise ReviewError(f"{path}: missing column 'code'; a coding CSV needs a code column")
+    if "coder" not in table.columns:
+        table["coder"] = path.stem
+    units = table.drop_duplicates("segment_id").assign(text=lambda d: d.get("evidence", ""))[_UNIT_COLUMNS]
+    return table[table.code != ""][["coder", "segment_id", "code"]], units
+
+
+def _from_project(path: Path):
+    from ..store import open_project
+
+    with open_project(path) as project:
+        current = project.current_codings()
+        units = project.segments(codable=True)[_UNIT_COLUMNS]
+    return current[["coder", "segment_id", "code"]], units
+
+
+def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook,
+                       segments: pd.DataFrame | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Codings by coder from review workbooks (.xlsx), coding CSVs or project folders, and the units seen."""
+    frames, unit_frames = [], []
+    for source in sources:
+        path = Path(source)
+        if path.is_dir():
+            codings, units = _from_project(path)
+        elif path.suffix.lower() == ".xlsx":
+            codings, units = _from_workbook(path, codebook, segments)
+        elif path.suffix.lower() == ".csv":
+            codings, units = _from_csv(path)
+        elif not path.exists():
+            raise ReviewError(f"{path}: no such file or project folder")
+        else:
+            raise ReviewError(f"{path}: cannot read codings from a {path.suffix or 'plain'} file; give review "
+                              f"workbooks (.xlsx), coding CSVs or project folders")
+        frames.append(codings)
+        unit_frames.append(units)
+    codings = pd.concat(frames, ignore_index=True)
+    units = pd.concat(unit_frames, ignore_index=True).drop_duplicates("segment_id")
+    if segments is not None:
+        units = segments[_UNIT_COLUMNS]
+    by_coder = {str(name): group.reset_index(drop=True) for name, group in codings.groupby("coder", sort=True)}
+    return by_coder, units.reset_index(drop=True)
+
+
+def agree(sources: Iterable[str | Path], codebook: Codebook, segments: pd.DataFrame | None = None):
+    """Per-code agreement (percentage, Cohen's kappa for two coders, Krippendorff's alpha) and disagreements.
+
+    Every unit in `segments` (or, without it, every unit any source mentions) counts as seen by every coder;
+    a coder who did not give a unit a code said it was absent.
+    """
+    by_coder, units = read_coder_codings(sources, codebook, segments)
+    if len(by_coder) < 2:
+        raise ReviewError(f"found codings by {len(by_coder)} coder(s) ({', '.join(by_coder) or 'none'}); "
+                          f"agreement needs two or more — give each coder's workbook or CSV")
+    return agreement_table(by_coder, units, codebook.ids, labels=codebook)

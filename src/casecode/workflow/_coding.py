@@ -1,0 +1,109 @@
+"""Running the coders: over a project's new units, or straight over files with no project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from ..codebook import Codebook
+from ..corpus import read_documents, segments_frame
+from ..errors import CoderError, StoreError
+
+#: Columns of `code_files` output (and of `casecode code --out`).
+FILE_CODING_COLUMNS = ["document", "unit", "speaker", "code", "score", "start", "end", "evidence", "rule"]
+MODEL_NAME = "combined"
+AUTOMATIC_CODERS = ("rules", "model", "combined")
+
+
+def make_coder(codebook: Codebook, nlp_name: str | None = None, cases: pd.DataFrame | None = None,
+               model_bytes: bytes | None = None):
+    """The rule coder, combined with a learned model when one is given (as saved bytes)."""
+    from ..coders import CombinedCoder, LearnedCoder, RuleCoder, load_nlp
+
+    rules = RuleCoder(codebook, load_nlp(nlp_name), cases=cases)
+    if model_bytes is None:
+        return rules
+    return CombinedCoder(rules, LearnedCoder.from_bytes(model_bytes))
+
+
+def code_files(paths: Iterable[str | Path], codebook: Codebook, nlp_name: str | None = None,
+               cases: pd.DataFrame | None = None, model_bytes: bytes | None = None) -> pd.DataFrame:
+    """Code transcripts directly, with no project: one row per coding (FILE_CODING_COLUMNS).
+
+    Units are paragraphs numbered from 1 in each file; interviewer turns are not coded; offsets are into the
+    file's decoded text with line endings normalised to \\n.
+    """
+    documents = read_documents(list(paths))
+    segments = pd.concat([segments_frame(doc.segments) for doc in documents], ignore_index=True) \
+        if documents else segments_frame([])
+    coder = make_coder(codebook, nlp_name, cases, model_bytes)
+    codings = coder.code(segments)
+    seg = segments.set_index("segment_id")
+    out = pd.DataFrame({
+        "document": codings.document_id,
+        "unit": codings.segment_id.map(seg.unit).astype(int),
+        "speaker": codings.segment_id.map(seg.speaker),
+        "code": codings.code,
+        "score": codings.score.round(3),
+        "start": codings.start.astype(int),
+        "end": codings.end.astype(int),
+        "evidence": codings.evidence,
+        "rule": codings.rule,
+    }, columns=FILE_CODING_COLUMNS)
+    return out.sort_values(["document", "unit", "start"], kind="stable").reset_index(drop=True)
+
+
+def _saved_model(project) -> bytes | None:
+    try:
+        return project.load_model(MODEL_NAME)
+    except StoreError:
+        return None
+
+
+def code_project(project, nlp_name: str | None = None, use_model: bool = True, recode: bool = False) -> pd.DataFrame:
+    """Code the project's codable units that no automatic coder has seen yet; store suggestions as `suggested`.
+
+    The learned model saved in the project (see `train_model`) joins the rules when present. `recode` codes
+    every unit again but never duplicates a suggestion already stored for the same unit and code.
+    """
+    segments = project.segments(codable=True)
+    previous = project.codings(coder=list(AUTOMATIC_CODERS))
+    if not recode:
+        segments = segments[~segments.segment_id.isin(set(previous.segment_id))]
+    if segments.empty:
+        return pd.DataFrame(columns=previous.columns)
+    model = _saved_model(project) if use_model else None
+    coder = make_coder(project.codebook(), nlp_name or project.pipeline, project.cases(), model)
+    codings = coder.code(segments)
+    seen = set(zip(previous.segment_id, previous.code))
+    codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
+    if not codings.empty:
+        project.add_codings(codings, status="suggested", run=f"code:{codings.coder.iloc[0]}")
+    return codings.reset_index(drop=True)
+
+
+def train_model(project, min_units: int = 10) -> dict:
+    """Fit the learned coder on the project's accepted codings and save it with the project.
+
+    Training units are those a person has decided on (or the reference coding covers); their current codings
+    (accepted, manual, reference) are the labels, so a unit whose suggestions were all rejected is a negative.
+    """
+    from ..coders import LearnedCoder
+
+    current = project.current_codings()
+    decided = set(project.decisions().segment_id) | set(current.segment_id)
+    segments = project.segments()
+    units = segments[segments.segment_id.isin(decided)]
+    if len(units) < min_units:
+        raise CoderError(f"only {len(units)} reviewed units; review at least {min_units} before training "
+                         f"(casecode review --apply WORKBOOK)")
+    codes = project.codebook().ids
+    present = current[current.code.isin(codes)][["segment_id", "code"]].drop_duplicates()
+    labels = pd.crosstab(present.segment_id, present.code).reindex(index=units.segment_id, columns=codes,
+                                                                   fill_value=0).clip(upper=1)
+    model = LearnedCoder().fit(list(units.text), labels)
+    project.save_model(MODEL_NAME, model.to_bytes(), kind="LearnedCoder",
+                       meta={"units": len(units), "codes": {c: int(labels[c].sum()) for c in codes}})
+    return {"units": len(units), "positives": int(labels.to_numpy().sum())}

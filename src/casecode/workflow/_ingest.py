@@ -1,0 +1,64 @@
+"""Adding transcripts to a project: read, attach them to cases, store without duplicates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from ..corpus import Document, read_documents, read_manifest
+from ..errors import CorpusError
+
+
+def case_id_for(name: str) -> str:
+    """A stable case id from a case name: 'Fenmoor District Council' → 'fenmoor_district_council'."""
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    if not slug:
+        raise CorpusError(f"case name {name!r} has no letters or digits; give the case a name")
+    return slug if slug[0].isalpha() else f"case_{slug}"
+
+
+def _with_case_ids(doc: Document) -> tuple[Document, dict | None]:
+    """Point the document's segments at a case id (not the name the file gives) and describe the case."""
+    name = str(doc.metadata.get("case") or "").strip()
+    if not name:
+        return doc, None
+    case_id = case_id_for(name)
+    doc.segments = [replace(seg, cases=(case_id,)) for seg in doc.segments]
+    case = {"case_id": case_id, "name": name, "type": str(doc.metadata.get("case_type") or "")}
+    return doc, case
+
+
+def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None,
+              manifest: str | Path | None = None, interviewer_names: Iterable[str] = ()) -> pd.DataFrame:
+    """Read files (or a manifest's rows) and add them to `project`.
+
+    Returns one row per file: `document_id, path, case_id, status` ('added' or 'unchanged'), `warnings`.
+
+    All files are read before anything is stored, so a bad file stops the whole batch with the store untouched.
+    A document already stored with the same text is 'unchanged'; a changed one is an error (see the store).
+    """
+    items: list = list(paths)
+    if manifest is not None:
+        items += read_manifest(manifest)
+    if not items:
+        raise CorpusError("no files given; name transcripts to add or pass --manifest FILE")
+    documents = read_documents(items, case=case, interviewer_names=interviewer_names)
+    prepared = [_with_case_ids(doc) for doc in documents]
+    known = set(project.cases().case_id)
+    new_cases = {}
+    for _, info in prepared:
+        if info and info["case_id"] not in known:
+            new_cases.setdefault(info["case_id"], info)
+    rows = []
+    with project.transaction():
+        if new_cases:
+            project.add_cases(list(new_cases.values()))
+        for doc, info in prepared:
+            rows.append({"document_id": doc.document_id, "path": doc.path,
+                         "case_id": info["case_id"] if info else "", "status": project.add_document(doc),
+                         "warnings": "; ".join(doc.warnings)})
+    return pd.DataFrame(rows, columns=["document_id", "path", "case_id", "status", "warnings"])

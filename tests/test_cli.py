@@ -1,0 +1,300 @@
+"""The command line through typer's test runner: help and README for every command, exact one-line errors, and
+the researcher's path from `casecode init` to `casecode agree`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from casecode import __version__
+from casecode.cli import app
+from casecode.corpus import read_document
+from casecode.store import open_project
+
+ROOT = Path(__file__).resolve().parents[1]
+CODEBOOK = ROOT / "codebooks" / "leadership-actions-2015.yaml"
+COMMANDS = sorted(typer.main.get_command(app).commands)
+
+INTERVIEW = """\
+---
+case: Fenmoor District Council
+interviewee: Jane Smith
+interviewer: Ana Lopez
+---
+
+Ana Lopez: Do you get the housing association and the health trust round one table?
+
+Jane Smith (Chief Executive): We ring-fenced a budget and set up a small innovation team.
+
+Jane Smith: We get the housing association and the health trust round one table every month.
+"""
+
+SECOND = """\
+# Ashby: the director
+
+Interviewer: How do you learn from others?
+
+PRIYA SHAH: We went to see how Wigan do it and borrowed their approach.
+
+PRIYA SHAH: We listened to residents and co-designed the service with them.
+"""
+
+BAD_CODEBOOK = """\
+name: bad
+title: A codebook with one id twice
+codes:
+  - id: listen
+    label: Listening
+    patterns:
+      - pattern: listen to staff
+  - id: listen
+    label: Listening again
+"""
+
+
+def _runner() -> CliRunner:
+    try:  # click < 8.2 mixes stderr into output unless told not to; later versions keep both apart
+        return CliRunner(mix_stderr=False)
+    except TypeError:
+        return CliRunner()
+
+
+def run(*args: str | Path, ok: bool = True):
+    result = _runner().invoke(app, [str(a) for a in args])
+    if ok:
+        assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+def assert_error(result, message: str) -> None:
+    """Exit 1 with exactly one line, `Error: <message>`, on stderr, and no traceback anywhere."""
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert result.stderr == f"Error: {message}\n"
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """Run commands in tmp_path, with the two transcripts written there, so paths in messages are short."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fenmoor.txt").write_text(INTERVIEW, encoding="utf-8")
+    (tmp_path / "ashby.md").write_text(SECOND, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def project(workdir):
+    run("init", "proj", "--codebook", CODEBOOK)
+    return workdir / "proj"
+
+
+# -- help, version and README -----------------------------------------------------------------------------------
+
+
+def _flat(text: str) -> str:
+    """Help text without rich's box lines and wrapping."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_help_shows_summary_and_example(name):
+    command = typer.main.get_command(app).commands[name]
+    doc = (command.callback.__doc__ or "").strip()
+    summary = doc.splitlines()[0] if doc else ""
+    assert summary, f"command {name!r} has no docstring"
+    assert re.search(rf"^\s*Example: casecode {name}\b", doc, re.M), f"command {name!r} lacks an 'Example:' line"
+    result = run(name, "--help")
+    assert _flat(summary) in _flat(result.output)
+
+
+def test_every_command_is_listed_in_the_main_help():
+    output = _flat(run("--help").output)
+    for name in COMMANDS:
+        assert re.search(rf"\b{name}\b", output), name
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_is_named_in_readme(name):
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert any(re.search(rf"\bcasecode {re.escape(name)}\b", line) for line in lines), \
+        f"README.md has no line with 'casecode {name}'"
+
+
+def test_version():
+    result = run("--version")
+    assert result.output == f"casecode {__version__}\n"
+
+
+# -- one-line errors ------------------------------------------------------------------------------------------
+
+
+def test_error_folder_not_a_project(workdir):
+    result = run("add", "fenmoor.txt", "-p", "nowhere", ok=False)
+    assert_error(result, "'nowhere' is not a casecode project; create one with 'casecode init nowhere'")
+
+
+def test_error_missing_file(project):
+    result = run("add", "missing.txt", "-p", "proj", ok=False)
+    assert_error(result, "missing.txt: file not found; check the path")
+
+
+def test_error_unsupported_extension(project):
+    Path("notes.pdf").write_bytes(b"%PDF-1.4")
+    result = run("add", "notes.pdf", "-p", "proj", ok=False)
+    assert_error(result, "notes.pdf: unsupported file type '.pdf'; casecode reads .txt, .md, .docx, .vtt, .srt — "
+                         "convert the file to one of these")
+
+
+def test_error_bad_manifest_column(project):
+    Path("manifest.csv").write_text("file,county\nfenmoor.txt,Norfolk\n", encoding="utf-8")
+    result = run("add", "--manifest", "manifest.csv", "-p", "proj", ok=False)
+    assert_error(result, "manifest.csv: unknown column 'county' in the header; allowed: file, case, council, "
+                         "interviewee, role, date, interviewer, document_id, title, case_type")
+    with open_project("proj") as proj:
+        assert proj.documents().empty
+
+
+def test_error_codebook_with_duplicate_id(workdir):
+    Path("bad.yaml").write_text(BAD_CODEBOOK, encoding="utf-8")
+    result = run("code", "fenmoor.txt", "--codebook", "bad.yaml", "--out", "x.csv", ok=False)
+    assert_error(result, "bad.yaml: top level: duplicate code id 'listen'; every code needs its own id")
+    assert not Path("x.csv").exists()
+
+
+@pytest.mark.parametrize("options", [[], ["--codebook", str(CODEBOOK)], ["--out", "x.csv"]])
+def test_error_code_files_without_codebook_or_out(workdir, options):
+    result = run("code", "fenmoor.txt", *options, ok=False)
+    assert_error(result, "coding files directly needs --codebook CODEBOOK and --out OUT.csv")
+    assert not Path("x.csv").exists()
+
+
+def test_error_review_apply_bad_decision(project):
+    run("add", "fenmoor.txt", "-p", "proj")
+    run("code", "-p", "proj")
+    run("review", "-p", "proj", "--out", "review.xlsx")
+    fill("review.xlsx", "bad.xlsx", {0: {"decision": "accept"}, 1: {"decision": "acept"}})
+    result = run("review", "-p", "proj", "--apply", "bad.xlsx", "--reviewer", "Ana", ok=False)
+    assert_error(result, "bad.xlsx: row 3, column 'decision': 'acept' is not a decision; use accept, reject, recode "
+                         "or add")
+    with open_project("proj") as proj:
+        assert proj.decisions().empty
+        assert set(proj.codings().status) == {"suggested"}
+
+
+# -- coding files directly ------------------------------------------------------------------------------------
+
+
+def test_code_files_writes_codings_with_offsets_into_the_files(workdir):
+    result = run("code", "fenmoor.txt", "ashby.md", "--codebook", CODEBOOK, "--out", "out/codings.csv")
+    table = pd.read_csv("out/codings.csv", keep_default_na=False)
+    assert result.output == f"Wrote {len(table)} codings of 2 file(s) to {Path('out/codings.csv')}\n"
+    assert list(table.columns) == ["document", "unit", "speaker", "code", "score", "start", "end", "evidence", "rule"]
+    assert {("fenmoor", "partnerships"), ("fenmoor", "resources"), ("ashby", "learn"), ("ashby", "residents")} \
+        <= set(zip(table.document, table.code))
+    files = {"fenmoor": "fenmoor.txt", "ashby": "ashby.md"}
+    for row in table.itertuples():
+        text = Path(files[row.document]).read_text(encoding="utf-8")
+        assert text[row.start:row.end] == row.evidence
+        segment = read_document(files[row.document]).segments[row.unit - 1]
+        assert segment.unit == row.unit and segment.start <= row.start < row.end <= segment.end
+        assert segment.speaker == row.speaker and segment.role != "interviewer"
+        assert 0 < row.score <= 1 and row.rule
+    # The interviewer asked with the very phrase a respondent used, and was not coded.
+    assert table[table.document == "fenmoor"].unit.tolist().count(1) == 0
+
+
+# -- the researcher's path ------------------------------------------------------------------------------------
+
+
+def fill(source: str | Path, out: str | Path, edits: dict[int, dict], added: list[dict] = ()) -> None:
+    """Copy a review workbook, filling cells of the suggestion rows at the given positions (0 = first row)."""
+    book = openpyxl.load_workbook(source)
+    sheet = book["review"]
+    column = {cell.value: cell.column for cell in sheet[1]}
+    for position, values in edits.items():
+        for name, value in values.items():
+            sheet.cell(position + 2, column[name]).value = value
+    for values in added:
+        row = sheet.max_row + 1
+        for name, value in values.items():
+            sheet.cell(row, column[name]).value = value
+    book.save(out)
+
+
+def test_happy_path_from_init_to_agree(workdir):
+    result = run("init", "proj", "--codebook", CODEBOOK, "--name", "Happy")
+    assert result.output == f"Created project {workdir / 'proj'}\n"
+
+    Path("manifest.csv").write_text("file,case,interviewee\nashby.md,Ashby Borough Council,Priya Shah\n",
+                                    encoding="utf-8")
+    result = run("add", "fenmoor.txt", "--manifest", "manifest.csv", "-p", "proj")
+    assert result.output == ("added: fenmoor (fenmoor.txt) [case fenmoor_district_council]\n"
+                             f"added: ashby ({Path('ashby.md')}) [case ashby_borough_council]\n")
+    result = run("add", "fenmoor.txt", "-p", "proj")
+    assert result.output == "unchanged: fenmoor (fenmoor.txt) [case fenmoor_district_council]\n"
+
+    result = run("code", "-p", "proj")
+    with open_project("proj") as proj:
+        suggested = proj.codings(status="suggested")
+        roles = proj.segments().set_index("segment_id").loc[suggested.segment_id, "role"]
+    assert result.output == f"Stored {len(suggested)} suggestions; review them with 'casecode review -p proj'\n"
+    assert len(suggested) >= 4 and "interviewer" not in set(roles)
+
+    result = run("review", "-p", "proj", "--out", "review.xlsx", "--html", "html")
+    assert result.output == (f"Wrote {len(suggested)} suggestions to review.xlsx\n"
+                             f"Wrote {Path('html/ashby.html')}\nWrote {Path('html/fenmoor.html')}\n")
+    sheet = pd.read_excel("review.xlsx", sheet_name="review")
+    assert len(sheet) == len(suggested)
+    last = sheet.iloc[-1]
+
+    # Ana accepts all but the first suggestion, rejects that and adds a code; Ben accepts the first two only.
+    n = len(sheet)
+    fill("review.xlsx", "ana.xlsx", {0: {"decision": "reject", "decided_by": "Ana"}}
+         | {i: {"decision": "accept", "decided_by": "Ana"} for i in range(1, n)},
+         [{"document": last.document, "unit": int(last.unit), "decision": "add", "new_code": "culture",
+           "decided_by": "Ana", "comment": "an open culture"}])
+    fill("review.xlsx", "ben.xlsx", {i: {"decision": "accept" if i < 2 else "reject"} for i in range(n)})
+
+    result = run("review", "-p", "proj", "--apply", "ana.xlsx")
+    assert result.output == f"Recorded {n + 1} decisions from ana.xlsx: accept {n - 1}, reject 1, add 1\n"
+    with open_project("proj") as proj:
+        history = proj.decisions()
+        assert list(history.decided_by) == ["Ana"] * (n + 1)
+        assert set(proj.codings(status="accepted").coding_id) == set(sheet.coding_id.iloc[1:])
+
+    result = run("report", "-p", "proj", "--out", "report", "--title", "Happy report")
+    for name in ("case_by_code.csv", "cases_per_code.csv", "report.docx"):
+        assert f"Wrote {Path('report') / name}\n" in result.output
+        assert (workdir / "report" / name).is_file()
+    matrix = pd.read_csv("report/case_by_code.csv", index_col=0)
+    assert matrix.loc[last.document == "ashby" and "ashby_borough_council" or "fenmoor_district_council",
+                      "culture"] == 1
+
+    result = run("memo", "Recorded in the chamber", "--on", "document:fenmoor", "--author", "Ana", "-p", "proj")
+    assert result.output == "Stored memo 1 on document:fenmoor\n"
+    result = run("memo", "Visits only", "--on", "code:learn", "-p", "proj")
+    assert result.output == "Stored memo 2 on code:learn\n"
+    listed = run("memo", "-p", "proj").output.splitlines()
+    assert len(listed) == 2
+    assert listed[0].startswith("[document:fenmoor] Ana ") and listed[0].endswith(": Recorded in the chamber")
+    assert listed[1].startswith("[code:learn] - ") and listed[1].endswith(": Visits only")
+    assert run("memo", "--on", "code:learn", "-p", "proj").output.splitlines() == listed[1:]
+    assert_error(run("memo", "lost", "--on", "document:nowhere", "-p", "proj", ok=False),
+                 "no document 'nowhere' in this project; known: ashby, fenmoor")
+
+    result = run("agree", "ana.xlsx", "ben.xlsx", "-p", "proj", "--out", "agreement")
+    agreement = pd.read_csv("agreement/agreement.csv")
+    disagreements = pd.read_csv("agreement/disagreements.csv")
+    assert f"{len(disagreements)} disagreements\n" in result.output
+    assert len(disagreements) == (n - 2) + 1  # Ben rejected what Ana accepted, and did not add Ana's code
+    assert set(agreement.code) >= {"culture", "learn", "partnerships"}
+    assert (agreement.coders == 2).all()
+    assert agreement.set_index("code").loc["culture", "n_present_Ana"] == 1
+    assert agreement.set_index("code").loc["culture", "n_present_Ben"] == 0

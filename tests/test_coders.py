@@ -1,0 +1,447 @@
+"""The coders room: the rule coder and its scope checks, the learned coder, and their combination."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import estimator_checks as checks
+from spacy.tokens import Doc
+
+from casecode.codebook import read_codebook
+from casecode.coders import CODING_COLUMNS, CombinedCoder, LearnedCoder, RuleCoder, load_nlp, model_codings
+from casecode.errors import CoderError
+
+CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "leadership-actions-2015.yaml"
+CASES = pd.DataFrame([
+    {"case_id": "wigan", "name": "Wigan", "type": "metropolitan", "members": (), "aliases": ("Wigan Council",)},
+    {"case_id": "oldham", "name": "Oldham", "type": "metropolitan", "members": (), "aliases": ()},
+    {"case_id": "ehh", "name": "East Hampshire and Havant", "type": "district",
+     "members": ("East Hampshire", "Havant"), "aliases": ()},
+])
+HAVANT = ("ehh",)  # the speaker's own case in the attribution tests
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return read_codebook(CODEBOOK)
+
+
+@pytest.fixture(scope="module")
+def coder(codebook, nlp):
+    return RuleCoder(codebook, nlp, cases=CASES)
+
+
+def counted(coder, text, cases=None) -> set:
+    found = coder.explain(text, cases=cases)
+    return set(found[found["counts"]]["code"])
+
+
+# --- hard cases: each failed before its rule existed -------------------------------------------------------------
+
+HARD = [
+    # negation in scope
+    ("negation-never", "We never really invested in a team for innovation.", None, "resources", False),
+    ("negation-no-appetite", "There's no appetite for risk in this council.", None, "pace_risk", False),
+    ("negation-nobody", "Nobody listens to staff here.", None, "employees", False),
+    ("negation-after", "Investing in staff isn't something we do.", None, "resources", False),
+    ("negation-lack-of", "There's a lack of investment in innovation.", None, "resources", False),
+    ("negation-haven't-got", "We haven't got a ring-fenced budget.", None, "resources", False),
+    ("negation-hardly", "We hardly ever talk to residents.", None, "residents", False),
+    ("negation-don't-think", "I don't think we've been very good at learning from other places.", None, "learn",
+     False),
+    ("negation-afraid", "We're afraid to take risks.", None, "pace_risk", False),
+    ("negation-risk-averse", "We're very risk averse.", None, "pace_risk", False),
+    # double negation and "not just": still coded
+    ("kept-never-stop", "We never stop listening to our staff.", None, "employees", True),
+    ("kept-not-afraid", "We've not been afraid to take risks.", None, "pace_risk", True),
+    ("kept-not-risk-averse", "We're not risk averse at all.", None, "pace_risk", True),
+    ("kept-not-just", "We don't just consult residents, we co-design with them.", None, "residents", True),
+    ("kept-no-blame", "We've moved to a no-blame culture.", None, "culture", True),
+    # actions credited to another council
+    ("other-named-first", "Wigan do that really well, engaging their staff.", HAVANT, "employees", False),
+    ("other-in-x-they", "In Oldham they have a brilliant staff engagement programme.", HAVANT, "employees", False),
+    ("other-named-after", "Engaging staff is something Wigan do well.", HAVANT, "employees", False),
+    ("other-councils", "Other councils have innovation teams.", None, "resources", False),
+    ("other-neighbours", "Some neighbouring authorities go door to door with residents.", None, "residents", False),
+    ("own-case-named", "Wigan do that really well, engaging their staff.", ("wigan",), "employees", True),
+    ("own-like-x-we", "Like Wigan, we engage staff through listening sessions.", HAVANT, "employees", True),
+    ("learn-from-other", "We borrowed the idea from Wigan.", HAVANT, "learn", True),
+    ("learn-went-to-see", "We went to see how Wigan did it.", HAVANT, "learn", True),
+    # the past
+    ("past-used-to", "We used to have staff forums.", None, "employees", False),
+    ("past-in-the-past", "In the past we took lots of risks, but now we're cautious.", None, "pace_risk", False),
+    ("past-years-ago", "Years ago we had a transformation fund.", None, "resources", False),
+    ("kept-but-now", "In the past we were cautious, but now we take risks.", None, "pace_risk", True),
+    ("kept-since", "We have been doing this since 2015: we engage staff every month.", None, "employees", True),
+    ("kept-used-to-risk", "We're used to taking risks.", None, "pace_risk", True),
+    ("kept-started-still", "Six years ago we started listening sessions and still run them.", None, "employees",
+     True),
+    # wishes and obligations
+    ("wish-should", "We should engage staff more.", None, "employees", False),
+    ("wish-need-to", "We need to involve residents earlier.", None, "residents", False),
+    ("wish-would-like", "We'd like to use agile methods.", None, "agile", False),
+    ("wish-i-wish", "I wish we had an innovation budget.", None, "resources", False),
+    ("wish-want-to-start", "We want to start co-designing with service users.", None, "residents", False),
+    ("kept-need-to-keep", "We need to keep investing in our staff.", None, "resources", True),
+    ("kept-you-need-to", "You need to involve middle managers from the start.", None, "leaders", True),
+    # hedges and hypotheticals
+    ("hypothetical-one-day", "Maybe one day we'll have an innovation fund.", None, "resources", False),
+    ("hypothetical-might", "I suppose we might take a few more risks.", None, "pace_risk", False),
+    ("kept-hedged", "I suppose we do take risks.", None, "pace_risk", True),
+    # word-sense traps
+    ("trap-arts-and-culture", "The council funds arts and culture across the borough.", None, "culture", False),
+    ("trap-culture-and-leisure", "We've set up a culture and leisure trust.", None, "culture", False),
+    ("trap-cultural-venues", "Our cultural venues are doing well.", None, "culture", False),
+    ("trap-blame-culture", "It's a blame culture here.", None, "culture", False),
+    ("trap-agile-working", "We moved to agile working with hot desks.", None, "agile", False),
+    ("trap-agile-hot-desks", "We've gone agile, with hot desking and laptops for everyone.", None, "agile", False),
+    ("trap-my-partner", "My partner and kids live in Leeds.", None, "partnerships", False),
+    ("trap-her-partner", "Her partner works at the hospital.", None, "partnerships", False),
+    ("trap-risk-assessment", "We take every project through a risk assessment.", None, "pace_risk", False),
+    ("trap-at-risk", "We take children at risk into care.", None, "pace_risk", False),
+    ("trap-pace-place", "Our office in Pace is closing.", None, "pace_risk", False),
+    ("trap-pace-police", "Interviews follow PACE rules.", None, "pace_risk", False),
+    ("trap-group-leaders", "We support the group leaders with briefings.", None, "leaders", False),
+    ("trap-colleagues-in-health", "We talk to colleagues in health every week.", None, "employees", False),
+    ("trap-vision-impairment", "We help people with vision impairment.", None, "bold", False),
+    ("trap-manchester-united", "The Manchester United foundation runs sessions here.", None, "bold", False),
+    ("trap-human-resources", "Human resources handle the paperwork.", None, "resources", False),
+    ("trap-inward-investment", "We attract inward investment to the town.", None, "resources", False),
+    ("trap-determined-by", "The budget is determined by the government.", None, "disciplined", False),
+    ("trap-community-safety", "The community safety team deals with antisocial behaviour.", None, "residents", False),
+    ("trap-public-sector", "I've worked in the public sector for years.", None, "residents", False),
+    ("trap-airline-pilot", "My brother is an airline pilot.", None, "agile", False),
+    ("trap-foster-carers", "We recruit foster carers through the website.", None, "recruiting", False),
+    # capitals and inflections
+    ("capitalised-partners", "Partners were round the table from the start.", None, "partnerships", True),
+    ("upper-case", "PARTNERSHIPS ARE ABOUT PEOPLE.", None, "partnerships", True),
+    ("inflection-developing", "We're developing our team leaders.", None, "leaders", True),
+    ("kept-determined", "We were determined to make it work.", None, "disciplined", True),
+]
+
+
+@pytest.mark.parametrize("text,cases,code,expected", [h[1:] for h in HARD], ids=[h[0] for h in HARD])
+def test_rule_coder_hard_case(coder, text, cases, code, expected):
+    assert (code in counted(coder, text, cases)) is expected, coder.explain(text, cases=cases).to_string()
+
+
+# Spoken council-manager vocabulary that must be coded, not only the report's words.
+VOCABULARY = [
+    ("We got the housing association and the health trust round one table.", "partnerships"),
+    ("We just crack on.", "pace_risk"),
+    ("We put money behind it.", "resources"),
+    ("It has a ring-fenced budget.", "resources"),
+    ("It was invest to save.", "resources"),
+    ("We went to see how they did it in Wigan.", "learn"),
+    ("We borrowed the idea from Bristol.", "learn"),
+    ("We work in two-week sprints.", "agile"),
+    ("We built a prototype.", "agile"),
+    ("It's test and learn.", "agile"),
+    ("We iterate.", "agile"),
+    ("We go door to door.", "residents"),
+    ("We're always listening to residents.", "residents"),
+    ("It's about the community.", "residents"),
+    ("We co-design with service users.", "residents"),
+    ("Our middle managers lead it.", "leaders"),
+    ("There's a leadership programme.", "leaders"),
+    ("We offer coaching.", "leaders"),
+    ("We have an appetite for risk.", "pace_risk"),
+    ("It was a leap of faith.", "pace_risk"),
+    ("We're not afraid to fail.", "pace_risk"),
+    ("We move at pace.", "pace_risk"),
+    ("We have three priorities.", "disciplined"),
+    ("We focus on the priorities.", "disciplined"),
+    ("We stick to it.", "disciplined"),
+    ("Members don't change tack.", "disciplined"),
+    ("There's real ambition.", "bold"),
+    ("We have a vision.", "bold"),
+    ("We are united.", "bold"),
+    ("There's a passion for it.", "bold"),
+    ("Members and officers work together.", "bold"),
+    ("Culture is crucial.", "culture"),
+    ("There's permission to fail.", "culture"),
+    ("It's safe to try things.", "culture"),
+    ("It's a mindset.", "culture"),
+    ("The chief exec went round every depot.", "employees"),
+]
+
+
+@pytest.mark.parametrize("text,code", VOCABULARY)
+def test_rule_coder_spoken_vocabulary(coder, text, code):
+    assert code in counted(coder, text)
+
+
+def test_rule_coder_codebook_examples_are_coded(coder, codebook):
+    for code in codebook:
+        for example in code.examples:
+            assert code.id in counted(coder, example), (code.id, example)
+
+
+def test_rule_coder_hedge_lowers_score(coder):
+    plain = coder.explain("We take risks.")
+    hedged = coder.explain("I suppose we take risks.")
+    assert hedged["score"].max() < plain["score"].max()
+    assert "hedged: 'I suppose'" in hedged["why"].iloc[0]
+
+
+def test_rule_coder_longer_pattern_scores_higher(coder):
+    found = coder.explain("We have an appetite for risk and pace.").set_index("pattern")
+    assert found.loc["pace-appetite", "score"] == 0.8 and found.loc["pace_risk:1", "score"] == 0.5
+
+
+def test_rule_coder_explain_lists_suppressed_with_reason(coder):
+    found = coder.explain("We never really invested in a team.")
+    assert list(found["counts"]) == [False]
+    assert found["why"].iloc[0] == "negation: 'never'"
+
+
+# --- the SpanRuler surface -----------------------------------------------------------------------------------------
+
+
+def test_rule_coder_span_ruler_surface(coder, codebook):
+    assert coder.labels == tuple(codebook.ids)
+    assert "culture" in coder and "nonsense" not in coder
+    assert len(coder) == sum(len(c.patterns) + len(c.exclusions) for c in codebook)
+    assert {"label", "pattern", "id", "exclusion"} <= set(coder.patterns[0])
+
+
+def test_rule_coder_call_sets_span_group(coder, nlp):
+    doc = coder(nlp("We listen to our staff. My partner is a nurse."))
+    group = doc.spans["casecode"]
+    assert [(s.label_, s.text, s.id_) for s in group] == [("employees", "listen to our staff",
+                                                           "employees-engage-staff")]
+    assert group[0]._.casecode_score == 0.65
+    assert [s.label_ for s in doc.spans["casecode_suppressed"]] == ["partnerships"]
+
+
+def test_rule_coder_same_words_two_codes_keep_own_scores(nlp):
+    coder = RuleCoder(None, nlp)
+    coder.add_patterns([{"label": "a", "pattern": "innovation team", "id": "a1"},
+                        {"label": "b", "pattern": [{"LOWER": "innovation"}, {"LOWER": "team"}], "id": "b1"},
+                        {"label": "b", "pattern": "team", "id": "b2"}])
+    doc = coder(nlp("I suppose the innovation team."))
+    assert [(s.label_, s._.casecode_score) for s in doc.spans["casecode"]] == [("a", 0.455), ("b", 0.455)]
+
+
+def test_rule_coder_add_patterns_phrases_use_lemmas(nlp):
+    coder = RuleCoder(None, nlp, scope=False)
+    coder.add_patterns([{"label": "employees", "pattern": "listen to staff"}])
+    assert counted(coder, "Managers listened to staff.") == {"employees"}
+
+
+def test_rule_coder_bad_token_pattern_names_code(nlp):
+    coder = RuleCoder(None, nlp)
+    with pytest.raises(CoderError, match="pattern 'x1' of code 'bold' is not a valid spaCy token pattern"):
+        coder.add_patterns([{"label": "bold", "pattern": [{"LEMMA": {"NOT_AN_OP": 1}}], "id": "x1"}])
+
+
+# --- the parsed path (a trained pipeline's dependency labels), on hand-built parses --------------------------------
+
+
+def _parsed(nlp, rows, cases=None) -> Doc:
+    words = [r[0] for r in rows]
+    doc = Doc(nlp.vocab, words=words, spaces=[True] * (len(words) - 1) + [False], lemmas=[r[1] for r in rows],
+              heads=[r[2] for r in rows], deps=[r[3] for r in rows])
+    doc._.casecode_cases = cases
+    return doc
+
+
+PARSED = [
+    ("double-negation", [("We", "we", 3, "nsubj"), ("'ve", "have", 3, "aux"), ("not", "not", 3, "neg"),
+                         ("been", "be", 3, "ROOT"), ("afraid", "afraid", 3, "acomp"), ("to", "to", 6, "aux"),
+                         ("take", "take", 4, "xcomp"), ("risks", "risk", 6, "dobj"), (".", ".", 3, "punct")],
+     None, "pace_risk", True),
+    ("neg-dependency", [("We", "we", 3, "nsubj"), ("did", "do", 3, "aux"), ("n't", "not", 3, "neg"),
+                        ("engage", "engage", 3, "ROOT"), ("the", "the", 5, "det"), ("workforce", "workforce", 3,
+                                                                                   "dobj"), (".", ".", 3, "punct")],
+     None, "employees", False),
+    # Lexically "never" sits four words before "involve"; the parse puts it in the relative clause.
+    ("neg-in-relative-clause", [("Managers", "manager", 5, "nsubj"), ("who", "who", 3, "nsubj"),
+                                ("never", "never", 3, "neg"), ("cared", "care", 0, "relcl"),
+                                ("now", "now", 5, "advmod"), ("involve", "involve", 5, "ROOT"),
+                                ("residents", "resident", 5, "dobj"), (".", ".", 5, "punct")],
+     None, "residents", True),
+    ("subject-other-council", [("Oldham", "oldham", 1, "nsubj"), ("engage", "engage", 1, "ROOT"),
+                               ("their", "their", 3, "poss"), ("staff", "staff", 1, "dobj"), (".", ".", 1, "punct")],
+     HAVANT, "employees", False),
+    ("subject-we", [("We", "we", 1, "nsubj"), ("engage", "engage", 1, "ROOT"), ("staff", "staff", 1, "dobj"),
+                    ("like", "like", 5, "mark"), ("Oldham", "oldham", 5, "nsubj"), ("do", "do", 1, "advcl"),
+                    (".", ".", 1, "punct")],
+     HAVANT, "employees", True),
+]
+
+
+@pytest.mark.parametrize("rows,cases,code,expected", [p[1:] for p in PARSED], ids=[p[0] for p in PARSED])
+def test_rule_coder_parsed_scope(coder, nlp, rows, cases, code, expected):
+    doc = coder(_parsed(nlp, rows, cases))
+    assert (code in {s.label_ for s in doc.spans["casecode"]}) is expected
+
+
+# --- codings ---------------------------------------------------------------------------------------------------------
+
+DOCUMENT = ("Interviewer: Do you listen to your staff?\n"
+            "Respondent: We listen to our staff every week, and Partners are round the table. "
+            "We never had an innovation fund.\n")
+
+
+@pytest.fixture
+def segments():
+    first = DOCUMENT.index("\n") + 1
+    lines = [(0, first - 1, "interviewer", False), (first, len(DOCUMENT) - 1, "respondent", True)]
+    return pd.DataFrame([
+        {"segment_id": f"t1:{i + 1}", "document_id": "t1", "unit": i + 1, "start": a, "end": b,
+         "text": DOCUMENT[a:b], "speaker": role.title(), "role": role, "kind": "turn", "heading": "",
+         "cases": HAVANT, "codable": codable}
+        for i, (a, b, role, codable) in enumerate(lines)
+    ])
+
+
+def test_rule_coder_code_offsets_point_at_evidence(coder, segments):
+    codings = coder.code(segments)
+    assert list(codings.columns) == CODING_COLUMNS
+    assert sorted(codings["code"]) == ["employees", "partnerships"]  # the fund is negated
+    assert set(codings["segment_id"]) == {"t1:2"}  # the interviewer's turn is not codable
+    assert set(codings["coder"]) == {"rules"}
+    for row in codings.itertuples():
+        assert DOCUMENT[row.start:row.end] == row.evidence
+
+
+def test_rule_coder_code_best_or_all(coder, segments):
+    text = "We take risks, we take calculated risks."
+    one = segments.iloc[[1]].assign(text=text, end=lambda f: f["start"] + len(text))
+    best = coder.code(one)
+    assert list(best["evidence"]) == ["take calculated risks"]
+    assert len(coder.code(one, keep="all")) == 2
+
+
+def test_rule_coder_code_needs_text_column(coder, segments):
+    with pytest.raises(CoderError, match="segments table has no 'text' column"):
+        coder.code(segments.drop(columns="text"))
+
+
+# --- the learned coder -----------------------------------------------------------------------------------------------
+
+TRAIN = [
+    ("We listen to our staff", ["employees"]), ("We engage the workforce", ["employees"]),
+    ("Staff are involved in everything", ["employees"]), ("We talk to frontline staff", ["employees"]),
+    ("We invest in innovation", ["resources"]), ("We put money behind it", ["resources"]),
+    ("A ring-fenced budget for change", ["resources"]), ("We fund the innovation team", ["resources"]),
+    ("We talk to residents", ["residents"]), ("Residents co-design services", ["residents"]),
+    ("We go door to door", ["residents"]), ("Community engagement matters", ["residents"]),
+]
+TEXTS = [t for t, _ in TRAIN]
+LABELS = [labels for _, labels in TRAIN]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return LearnedCoder().fit(TEXTS, LABELS)
+
+
+# The numeric estimator checks feed X as a 2-D float array; LearnedCoder takes texts (its tags say so, and
+# parametrize_with_checks then skips it). These API checks need no numeric fit and do apply.
+API_CHECKS = [checks.check_no_attributes_set_in_init, checks.check_parameters_default_constructible,
+              checks.check_get_params_invariance, checks.check_set_params, checks.check_estimator_repr,
+              checks.check_estimator_cloneable, checks.check_estimators_unfitted, checks.check_valid_tag_types,
+              checks.check_do_not_raise_errors_in_init_or_set_params, checks.check_mixin_order]
+
+
+@checks.parametrize_with_checks([LearnedCoder()])
+def test_learned_coder_sklearn_checks(estimator, check):
+    check(estimator)  # only the checks its string-input tags allow (cloning); the rest are below
+
+
+@pytest.mark.parametrize("check", API_CHECKS, ids=lambda c: c.__name__)
+def test_learned_coder_sklearn_api_check(check):
+    check("LearnedCoder", LearnedCoder())
+
+
+def test_learned_coder_contract():
+    model = LearnedCoder(C=2.0)
+    assert model.get_params()["C"] == 2.0 and not hasattr(model, "classes_")
+    assert clone(model.set_params(threshold=0.3)).threshold == 0.3
+    with pytest.raises(NotFittedError):
+        model.predict(["We listen to staff"])
+    assert model.fit(TEXTS, LABELS) is model
+    assert {"vectorizer_", "classes_", "estimators_", "calibrated_", "coef_"} <= set(vars(model))
+
+
+def test_learned_coder_predicts_codes(model):
+    assert list(model.classes_) == ["employees", "residents", "resources"]
+    proba = model.predict_proba(["We listen to staff a lot", "We put money into innovation"])
+    assert proba.shape == (2, 3) and ((proba >= 0) & (proba <= 1)).all()
+    assert proba[0].argmax() == 0 and proba[1].argmax() == 2
+    assert set(np.unique(model.predict(TEXTS))) <= {0, 1}
+
+
+def test_learned_coder_indicator_matrix_equals_label_lists(model):
+    frame = pd.DataFrame([[int(c in labels) for c in model.classes_] for labels in LABELS], columns=model.classes_)
+    other = LearnedCoder().fit(TEXTS, frame)
+    assert list(other.classes_) == list(model.classes_)
+    assert np.allclose(other.predict_proba(TEXTS), model.predict_proba(TEXTS))
+
+
+def test_learned_coder_too_few_examples_skip_calibration():
+    model = LearnedCoder().fit(["a staff b", "c d", "e f", "g staff"], [["x"], [], [], ["x"]])
+    assert list(model.calibrated_) == [False]  # two positives < cv=3 folds: logistic probabilities as they are
+
+
+def test_learned_coder_bytes_round_trip(model):
+    again = LearnedCoder.from_bytes(model.to_bytes())
+    assert np.array_equal(again.predict_proba(TEXTS), model.predict_proba(TEXTS))
+
+
+def test_learned_coder_from_bad_bytes():
+    with pytest.raises(CoderError, match="saved model could not be read"):
+        LearnedCoder.from_bytes(b"not a pickle")
+
+
+def test_learned_coder_rejects_bad_y():
+    with pytest.raises(CoderError, match="y has 1 rows for 2 texts"):
+        LearnedCoder().fit(["a", "b"], [["x"]])
+
+
+def test_model_codings_whole_segment_with_terms(model, segments):
+    one = segments.iloc[[1]]
+    codings = model_codings(model, one, threshold=0.0)
+    assert set(codings["coder"]) == {"model"} and len(codings) == 3
+    row = codings[codings["code"] == "employees"].iloc[0]
+    assert (row.start, row.end, row.evidence) == (one.iloc[0].start, one.iloc[0].end, one.iloc[0].text)
+    assert row.rule.startswith(f"model p={row.score:.2f} (top terms: ")
+
+
+# --- the combination -------------------------------------------------------------------------------------------------
+
+
+def test_combined_score_is_noisy_or(coder, model):
+    combined = CombinedCoder(coder, model, rule_weight=0.7, threshold=0.5)
+    assert combined.score(0.8, 0.0) == pytest.approx(0.56)  # a specific rule passes alone
+    assert combined.score(0.5, 0.0) == pytest.approx(0.35)  # a one-word rule needs the model
+    assert combined.score(None, 0.6) == pytest.approx(0.6)
+    assert combined.score(0.5, None) == 0.5  # a code the model does not know: the rule alone
+
+
+def test_combined_coder_merges_rule_and_model(coder, model, segments):
+    codings = CombinedCoder(coder, model).code(segments)
+    assert set(codings["coder"]) == {"combined"}
+    staff = codings[codings["code"] == "employees"].iloc[0]
+    assert staff.evidence == "listen to our staff"  # the rule's span, not the whole turn
+    assert staff.rule.startswith("rule:employees-engage-staff + model p=")
+    assert "partnerships" in set(codings["code"])  # not in the model: the rule alone decides
+    for row in codings.itertuples():
+        assert DOCUMENT[row.start:row.end] == row.evidence
+
+
+def test_combined_coder_needs_shared_codes(coder):
+    stranger = LearnedCoder().fit(["a b", "c d", "e f"], np.array([[1], [0], [1]]))
+    with pytest.raises(CoderError, match="none of them in the codebook"):
+        CombinedCoder(coder, stranger).code(pd.DataFrame({"segment_id": ["s"], "document_id": ["d"],
+                                                          "start": [0], "text": ["x"]}))

@@ -1,0 +1,480 @@
+"""Tests of casecode.corpus readers: encodings, front matter, paragraphs, speaker turns, docx, subtitles, manifests."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import docx
+import pytest
+
+from casecode.corpus import (
+    SEGMENT_COLUMNS,
+    check_offsets,
+    paragraph_units,
+    read_document,
+    read_documents,
+    read_manifest,
+)
+from casecode.errors import CorpusError
+
+SMART = "Jane Smith: The budget was “tight” — £3m short.\n\nQ: Why?\n\nIt was a hard year.\n"
+
+
+def write(folder: Path, name: str, data: str | bytes, encoding: str = "utf-8") -> Path:
+    path = folder / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
+    return path
+
+
+def read(folder: Path, name: str, data: str | bytes, **kwargs):
+    doc = read_document(write(folder, name, data), **kwargs)
+    check_offsets(doc)
+    return doc
+
+
+def turns(doc) -> list[tuple[int, str, str, str, bool]]:
+    return [(s.unit, s.speaker, s.role, s.kind, s.codable) for s in doc.segments]
+
+
+# --- decoding -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data, encoding, warned",
+    [
+        (SMART.encode("utf-8"), "utf-8", False),
+        (codecs.BOM_UTF8 + SMART.encode("utf-8"), "utf-8-sig", False),
+        (codecs.BOM_UTF16_LE + SMART.encode("utf-16-le"), "utf-16-le", False),
+        (codecs.BOM_UTF16_BE + SMART.encode("utf-16-be"), "utf-16-be", False),
+        (SMART.encode("cp1252"), "windows-1252", True),
+        (SMART.replace("\n", "\r\n").encode("utf-8"), "utf-8", False),
+        (SMART.replace("\n", "\r").encode("cp1252"), "windows-1252", True),
+    ],
+    ids=["utf8", "utf8-bom", "utf16le-bom", "utf16be-bom", "cp1252", "crlf", "cr-cp1252"],
+)
+def test_read_document_decodes_and_normalises(tmp_path, data, encoding, warned):
+    path = write(tmp_path, "interview.txt", data)
+    doc = read_document(path)
+    assert doc.text == SMART
+    assert doc.metadata["encoding"] == encoding
+    expected = [f"{path}: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this"] if warned else []
+    assert doc.warnings == expected
+    assert [s.text for s in doc.segments] == ["Jane Smith: The budget was “tight” — £3m short.", "Q: Why?",
+                                              "It was a hard year."]
+    check_offsets(doc)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "the file is empty"),
+        (b"  \n\n ", "the file is empty"),
+        (b"abc\x00def", "contains NUL bytes but no UTF-16 byte-order mark"),
+        (b"---\ncase: a\n---\n\n", "no paragraphs found"),
+    ],
+    ids=["empty", "blank", "nul", "front-matter-only"],
+)
+def test_read_document_refuses_unreadable_text(tmp_path, data, message):
+    path = write(tmp_path, "bad.txt", data)
+    with pytest.raises(CorpusError) as err:
+        read_document(path)
+    assert str(err.value).startswith(f"{path}: ")
+    assert message in str(err.value)
+
+
+def test_read_document_unsupported_extension_names_file_and_formats(tmp_path):
+    path = write(tmp_path, "notes.pdf", "x")
+    with pytest.raises(CorpusError) as err:
+        read_document(path)
+    assert str(err.value) == (
+        f"{path}: unsupported file type '.pdf'; casecode reads .txt, .md, .docx, .vtt, .srt — convert the file to one"
+        " of these"
+    )
+
+
+@pytest.mark.parametrize(
+    "name, document_id, expected",
+    [
+        ("Jane Smith – Interview (2).txt", None, "jane-smith-interview-2"),
+        ("Zoë_Brontë.md", None, "zoe_bronte"),
+        ("***.txt", None, "document"),
+        ("a.txt", "custom-id", "custom-id"),
+    ],
+)
+def test_read_document_document_id(tmp_path, name, document_id, expected):
+    doc = read(tmp_path, name, "Some text.", document_id=document_id)
+    assert doc.document_id == expected
+    assert doc.segments[0].segment_id == f"{expected}:1"
+
+
+def test_read_document_refuses_document_id_with_colon(tmp_path):
+    with pytest.raises(CorpusError, match="contains ':'"):
+        read(tmp_path, "a.txt", "Some text.", document_id="a:b")
+
+
+# --- front matter and paragraphs -------------------------------------------------------------------------------
+
+
+def test_read_document_front_matter_gives_metadata(tmp_path):
+    text = "---\ncouncil: Anytown\ninterviewee: Jane Smith\nrole: Chief Executive\ndate: 2015-06-01\n---\n\nFirst.\n"
+    doc = read(tmp_path, "a.md", text, metadata={"interviewee": "J. Smith"})
+    assert doc.metadata == {
+        "council": "Anytown", "case": "Anytown", "interviewee": "J. Smith", "role": "Chief Executive",
+        "date": "2015-06-01", "encoding": "utf-8",
+    }
+    assert doc.text == text  # the front matter stays in the text; offsets count it
+    assert [(s.unit, s.text, s.cases) for s in doc.segments] == [(1, "First.", ("Anytown",))]
+    assert doc.case == "Anytown"
+
+
+def test_read_document_invalid_front_matter_names_line(tmp_path):
+    path = write(tmp_path, "a.md", "---\ncase: Anytown\ntitle: [unclosed\n---\n\nText.\n")
+    with pytest.raises(CorpusError) as err:
+        read_document(path)
+    assert str(err.value).startswith(f"{path}: line 4: front matter is not valid YAML (")
+    assert str(err.value).endswith("); fix the block between the '---' lines")
+
+
+def test_paragraph_units_trim_whitespace_and_honour_start_offset():
+    text = "skip me\n\n  First line\n  second line  \n \t \n\n\nLast.  \n"
+    spans = paragraph_units(text, start_offset=9)
+    assert [text[start:end] for start, end in spans] == ["First line\n  second line", "Last."]
+    assert paragraph_units("\n\n \n") == []
+
+
+def test_markdown_headings_are_uncodable_units_that_label_what_follows(tmp_path):
+    text = "Preface.\n\n# Part one\nFirst para.\n\n---\n\n## Part *two* ##\n\nSecond para.\n"
+    doc = read(tmp_path, "a.md", text)
+    got = [(s.unit, s.text, s.kind, s.heading, s.codable) for s in doc.segments]
+    assert got == [
+        (1, "Preface.", "paragraph", "", True),
+        (2, "# Part one", "heading", "Part one", False),
+        (3, "First para.", "paragraph", "Part one", True),
+        (4, "## Part *two* ##", "heading", "Part *two*", False),
+        (5, "Second para.", "paragraph", "Part *two*", True),
+    ]
+    assert {s.role for s in doc.segments} == {""}  # no speakers at all
+
+
+# --- speaker turns ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "paragraph, speaker, role",
+    [
+        ("Jane Smith (Chief Executive): We began in 2014.", "Jane Smith", "respondent"),
+        ("JANE: Yes.", "JANE", "respondent"),
+        ("Dr. Mary O'Neill-Brown: Yes.", "Dr. Mary O'Neill-Brown", "respondent"),
+        ("Speaker 2: Yes.", "Speaker 2", "respondent"),
+        ("Q: Why?", "Q", "interviewer"),
+        ("Q3: Why?", "Q3", "interviewer"),
+        ("A: Because.", "A", "respondent"),
+        ("Interviewer: Go on.", "Interviewer", "interviewer"),
+        ("INT: Go on.", "INT", "interviewer"),
+        ("I: Go on.", "I", "interviewer"),
+        ("R: Fine.", "R", "respondent"),
+        ("**Jane Smith:** Yes.", "Jane Smith", "respondent"),
+        ("**Jane Smith**: Yes.", "Jane Smith", "respondent"),
+        ("Jane Smith:\nThe answer on the next line.", "Jane Smith", "respondent"),
+    ],
+)
+def test_speaker_label_recognised(tmp_path, paragraph, speaker, role):
+    doc = read(tmp_path, "a.txt", paragraph)
+    seg = doc.segments[0]
+    assert (seg.speaker, seg.role, seg.kind, seg.text) == (speaker, role, "turn", paragraph)
+    assert seg.codable == (role != "interviewer")
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Note: the recording starts late.",
+        "We met at 10:30 in the hall.",
+        "At 10:30: the meeting began.",
+        "https://example.org/report: see page 4.",
+        "Website: https://example.org",
+        "The reason was simple: money was short.",
+        "In 2015 Anytown Council: a hard year.",
+        "Alpha Beta Gamma Delta Epsilon Zeta Eta: seven capitalised words.",
+        "A" * 61 + ": a label longer than sixty characters.",
+        "Housing: the budget rose.\n\nFinance: it did not.",
+        "Key Findings: three themes.",
+        "**Leadership challenges:** money and staff.",
+    ],
+)
+def test_speaker_label_false_positives_stay_paragraphs(tmp_path, paragraph):
+    doc = read(tmp_path, "a.txt", paragraph)
+    assert {(s.speaker, s.role, s.kind) for s in doc.segments} == {("", "", "paragraph")}
+
+
+def test_lone_name_labels_count_when_a_label_repeats(tmp_path):
+    doc = read(tmp_path, "a.txt", "John: Hi.\n\nMary: Hello.\n\nJohn: Bye.")
+    assert [s.speaker for s in doc.segments] == ["John", "Mary", "John"]
+
+
+def test_turns_continue_split_and_reset_at_headings(tmp_path):
+    text = (
+        "Interview with Jane Smith, June 2015.\n\n"
+        "Alan Jones: How did it start?\n\n"
+        "Jane Smith (Chief Executive): Slowly.\nIt was hard: money was short.\n\n"
+        "And then it got better.\n\n"
+        "Q: And staff?\nA: They were great.\n\n"
+        "Sarah: I agree.\n\n"
+        "# Notes\n\n"
+        "Recorded on a phone.\n"
+    )
+    doc = read(tmp_path, "a.md", text, interviewer_names=["alan jones"])
+    assert turns(doc) == [
+        (1, "", "", "paragraph", True),
+        (2, "Alan Jones", "interviewer", "turn", False),
+        (3, "Jane Smith", "respondent", "turn", True),
+        (4, "Jane Smith", "respondent", "turn", True),
+        (5, "Q", "interviewer", "turn", False),
+        (6, "A", "respondent", "turn", True),
+        (7, "Sarah", "respondent", "turn", True),  # a lone name counts beside other labels
+        (8, "", "", "heading", False),
+        (9, "", "", "paragraph", True),
+    ]
+    assert [s.text for s in doc.segments][4:6] == ["Q: And staff?", "A: They were great."]
+    assert doc.metadata["speaker_roles"] == {"Jane Smith": "Chief Executive"}
+
+
+@pytest.mark.parametrize(
+    "front_matter, interviewer_names",
+    [("interviewer: Alan Jones\n", None), ("interviewer: [Bo Li, Alan Jones]\n", None), ("", ["Alan Jones"])],
+)
+def test_interviewer_named_in_metadata_or_argument(tmp_path, front_matter, interviewer_names):
+    text = f"---\n{front_matter}---\nAlan Jones: Why?\n\nJane Smith: Because.\n"
+    doc = read(tmp_path, "a.md", text, interviewer_names=interviewer_names)
+    assert turns(doc) == [
+        (1, "Alan Jones", "interviewer", "turn", False),
+        (2, "Jane Smith", "respondent", "turn", True),
+    ]
+
+
+# --- Word ------------------------------------------------------------------------------------------------------
+
+
+def test_read_docx_headings_labels_and_tables(tmp_path):
+    word = docx.Document()
+    word.core_properties.title = "Anytown interview"
+    word.core_properties.author = "Alan Jones"
+    word.add_heading("Anytown interview", level=0)
+    word.add_heading("Leadership", level=1)
+    asked = word.add_paragraph()
+    asked.add_run("Alan Jones:").bold = True
+    asked.add_run(" How did it start?")
+    answer = word.add_paragraph()
+    answer.add_run("Jane Smith (Chief Executive)").bold = True
+    answer.add_run(": Slowly.")
+    word.add_paragraph("   ")
+    word.add_paragraph("It got better.")
+    lead_in = word.add_paragraph()
+    lead_in.add_run("Leadership challenges:").bold = True
+    lead_in.add_run(" money and staff.")
+    for rows in ([["Year", "", "Budget"], ["2015", "cut", "£3m"]], [["Alan Jones:", "And now?"]]):
+        table = word.add_table(rows=len(rows), cols=len(rows[0]))
+        for row, values in zip(table.rows, rows):
+            for cell, value in zip(row.cells, values):
+                cell.text = value
+    path = tmp_path / "Anytown Interview.docx"
+    word.save(path)
+
+    doc = read_document(path, metadata={"interviewer": "Alan Jones", "case": "anytown"})
+    check_offsets(doc)
+    assert doc.format == "docx" and doc.document_id == "anytown-interview"
+    assert doc.text == (
+        "Anytown interview\n\nLeadership\n\nAlan Jones: How did it start?\n\nJane Smith (Chief Executive): Slowly."
+        "\n\nIt got better.\n\nLeadership challenges: money and staff.\n\nYear | Budget\n\n2015 | cut | £3m"
+        "\n\nAlan Jones: | And now?"
+    )
+    got = [(s.unit, s.speaker, s.role, s.kind, s.heading, s.codable) for s in doc.segments]
+    assert got == [
+        (1, "", "", "heading", "Anytown interview", False),
+        (2, "", "", "heading", "Leadership", False),
+        (3, "Alan Jones", "interviewer", "turn", "Leadership", False),
+        (4, "Jane Smith", "respondent", "turn", "Leadership", True),
+        (5, "Jane Smith", "respondent", "turn", "Leadership", True),
+        (6, "Jane Smith", "respondent", "turn", "Leadership", True),
+        (7, "", "", "row", "Leadership", True),
+        (8, "", "", "row", "Leadership", True),
+        (9, "Alan Jones", "interviewer", "turn", "Leadership", False),  # a transcript kept in a table
+    ]
+    assert doc.metadata["title"] == "Anytown interview" and doc.metadata["author"] == "Alan Jones"
+    assert doc.metadata["created"].startswith("20")
+    assert doc.metadata["speaker_roles"] == {"Jane Smith": "Chief Executive"}
+    assert all(s.cases == ("anytown",) for s in doc.segments)
+
+
+def test_read_docx_refuses_a_file_that_is_not_word(tmp_path):
+    path = write(tmp_path, "fake.docx", "plain text")
+    with pytest.raises(CorpusError, match=r"not a Word \.docx file"):
+        read_document(path)
+
+
+# --- subtitles -------------------------------------------------------------------------------------------------
+
+VTT = """WEBVTT - Anytown interview
+Kind: captions
+
+NOTE recorded on Zoom,
+exported by hand
+
+STYLE
+::cue { color: yellow }
+
+1
+00:00:01.000 --> 00:00:04.000 align:start position:10%
+<v Alan Jones>Hello &amp; welcome.
+2
+00:00:04.500 --> 00:00:06.000
+<v Alan Jones>How did it <i>start</i>?</v>
+
+
+00:06.000 --> 00:09.250
+<v.loud Jane Smith>Slowly.
+
+
+It was hard.
+
+00:00:10.000 --> 00:00:12.000
+<v Alan Jones>Why?</v>
+<v Jane Smith>Money.</v>
+"""
+
+SRT = """1
+00:00:01,000 --> 00:00:04,000
+Alan Jones: Hello & welcome.
+2
+00:00:04,500 --> 00:00:06,000
+How did it <i>start</i>?
+
+
+3
+
+00:00:06,000 --> 00:00:09,250
+Jane Smith: Slowly.
+
+It was hard.
+
+4
+00:00:10,000 --> 00:00:11,000
+{\\an8}Alan Jones: Why?
+
+5
+00:00:11,000 --> 00:00:12,000
+Jane Smith: Money.
+"""
+
+
+@pytest.mark.parametrize(
+    "name, data, texts, last_cues",
+    [
+        ("a.vtt", VTT, ["Hello & welcome. How did it start?", "Slowly. It was hard.", "Why?", "Money."],
+         [(10.0, 12.0), (10.0, 12.0)]),  # two voices in one cue share its timing
+        ("a.srt", SRT, ["Alan Jones: Hello & welcome. How did it start?", "Jane Smith: Slowly. It was hard.",
+                        "Alan Jones: Why?", "Jane Smith: Money."],
+         [(10.0, 11.0), (11.0, 12.0)]),
+    ],
+)
+def test_read_subtitles_merges_cues_by_speaker_with_timings(tmp_path, name, data, texts, last_cues):
+    doc = read(tmp_path, name, data, metadata={"interviewer": "Alan Jones"})
+    assert doc.text == "\n\n".join(texts)
+    assert [s.text for s in doc.segments] == texts
+    assert turns(doc) == [
+        (1, "Alan Jones", "interviewer", "turn", False),
+        (2, "Jane Smith", "respondent", "turn", True),
+        (3, "Alan Jones", "interviewer", "turn", False),
+        (4, "Jane Smith", "respondent", "turn", True),
+    ]
+    timings = [(1.0, 6.0), (6.0, 9.25), *last_cues]
+    assert doc.metadata["timings"] == [(f"a:{unit}", *timing) for unit, timing in enumerate(timings, start=1)]
+
+
+def test_read_subtitles_without_speakers_keeps_one_unit_per_cue(tmp_path):
+    data = "1\n00:00:01,000 --> 00:00:02,000\nFirst line\nwrapped.\n\n2\n00:00:02,000 --> 00:00:03,000\nSecond.\n"
+    doc = read(tmp_path, "a.srt", data)
+    assert [(s.text, s.speaker, s.role, s.kind) for s in doc.segments] == [
+        ("First line wrapped.", "", "", "cue"), ("Second.", "", "", "cue"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, data, line, bad",
+    [
+        ("a.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02\nHi.\n", 3, "00:00:01.000 --> 00:00:02"),
+        ("a.srt", "1\n00:00:01,000 - 00:00:02,000\nHi.\n", 2, "00:00:01,000 - 00:00:02,000"),
+        ("a.srt", "1\n00:00:01,000 --> 00:00:02,000\nHi.\n2\n00:00:03,000 --> 3s\nBye.\n", 5,
+         "00:00:03,000 --> 3s"),
+    ],
+)
+def test_read_subtitles_bad_timing_names_line_and_form(tmp_path, name, data, line, bad):
+    path = write(tmp_path, name, data)
+    with pytest.raises(CorpusError) as err:
+        read_document(path)
+    assert str(err.value) == f"{path}: line {line}: bad timing '{bad}'; write it as 00:01:02.500 --> 00:01:05.000"
+
+
+# --- manifests -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def corpus_folder(tmp_path):
+    write(tmp_path, "jane.txt", "Interviewer: Why?\n\nJane Smith: Because.\n")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "bo.md", "---\ncase: elsewhere\n---\nBo Li: Yes.\n")
+    return tmp_path
+
+
+def test_read_manifest_rows_feed_read_documents(corpus_folder):
+    manifest = write(
+        corpus_folder,
+        "manifest.csv",
+        "File,council,interviewee,interviewer,document_id\n"
+        "jane.txt,Anytown,Jane Smith,,\n"
+        ",,,,\n"
+        "sub/bo.md,Otherton,Bo Li,Bo Li,bo-li\n",
+    )
+    rows = read_manifest(manifest)
+    assert rows[0] == {"file": "jane.txt", "council": "Anytown", "case": "Anytown", "interviewee": "Jane Smith",
+                       "path": corpus_folder / "jane.txt"}
+    docs = read_documents(rows)
+    assert [(d.document_id, d.case, d.metadata["interviewee"]) for d in docs] == [
+        ("jane", "Anytown", "Jane Smith"), ("bo-li", "Otherton", "Bo Li"),
+    ]
+    assert turns(docs[1]) == [(1, "Bo Li", "interviewer", "turn", False)]
+
+
+def test_read_documents_case_and_duplicate_ids(corpus_folder):
+    docs = read_documents([corpus_folder / "jane.txt"], case="anytown", interviewer_names=["Jane Smith"])
+    assert docs[0].segments[1].cases == ("anytown",) and docs[0].segments[1].role == "interviewer"
+    write(corpus_folder / "sub", "jane.txt", "Other text.")
+    with pytest.raises(CorpusError, match="document_id 'jane' is already used by"):
+        read_documents([corpus_folder / "jane.txt", corpus_folder / "sub" / "jane.txt"])
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("file,case,xyz\njane.txt,a,b\n",
+         "unknown column 'xyz' in the header; allowed: file, case, council, interviewee, role, date, interviewer,"
+         " document_id, title, case_type"),
+        ("file,case\njane.txt,a\na.txt,b\n",
+         "row 3: file 'a.txt' not found (relative paths are read from the manifest's folder)"),
+        ("case\na\n", "no 'file' column in the header; add one naming each document's file"),
+        ("file,case,\njane.txt,a,oops\n", "row 2: a value 'oops' sits in a column with no header; name it"),
+    ],
+    ids=["unknown-column", "missing-file", "no-file-column", "unnamed-column"],
+)
+def test_read_manifest_errors(corpus_folder, content, message):
+    manifest = write(corpus_folder, "manifest.csv", content)
+    with pytest.raises(CorpusError) as err:
+        read_manifest(manifest)
+    assert str(err.value) == f"{manifest}: {message}"
+
+
+def test_segments_frame_has_the_documented_columns(tmp_path):
+    frame = read(tmp_path, "a.txt", SMART).segments_frame()
+    assert list(frame.columns) == SEGMENT_COLUMNS
+    assert frame["unit"].tolist() == [1, 2, 3]

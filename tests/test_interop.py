@@ -1,0 +1,222 @@
+"""Interop: review workbooks out and back, and CSV/XLSX tables."""
+
+from __future__ import annotations
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from casecode.codebook._model import codebook_from_dict
+from casecode.errors import ReviewError
+from casecode.interop import (
+    DECISION_COLUMNS,
+    REVIEW_COLUMNS,
+    read_review_workbook,
+    write_review_workbook,
+    write_table,
+)
+
+DOC = "Interviewer: What helped?\nAnna: We listened to staff and built partnerships."
+
+
+@pytest.fixture
+def codebook():
+    return codebook_from_dict({
+        "name": "actions",
+        "codes": [
+            {"id": "engage", "label": "Engage employees", "patterns": [{"pattern": "listen to staff"}]},
+            {"id": "partners", "label": "Build innovative partnerships",
+             "patterns": [{"pattern": [{"LEMMA": "build"}, {"LEMMA": "partnership"}], "note": "building partners"}]},
+            {"id": "culture", "label": "Create an innovative organisational culture"},
+        ],
+    })
+
+
+@pytest.fixture
+def segments():
+    second = DOC.index("We")
+    return pd.DataFrame({
+        "segment_id": ["i1:1", "i1:2"], "document_id": "i1", "unit": [1, 2],
+        "start": [13, second], "end": [DOC.index("\n"), len(DOC)],
+        "text": [DOC[13:DOC.index("\n")], DOC[second:]], "speaker": ["Interviewer", "Anna"],
+    })
+
+
+@pytest.fixture
+def suggestions():
+    def suggestion(coding_id, code, phrase, rule, score):
+        start = DOC.index(phrase)
+        return {"coding_id": coding_id, "segment_id": "i1:2", "document_id": "i1", "code": code, "start": start,
+                "end": start + len(phrase), "evidence": phrase, "rule": rule, "score": score, "coder": "rules"}
+
+    # Written out of text order: the workbook lists them in document and unit order.
+    return pd.DataFrame([
+        suggestion(12, "partners", "built partnerships", "partners:1+model", 0.9),
+        suggestion(11, "engage", "listened to staff", "engage:1", 1.0),
+        suggestion(13, "culture", "We listened", "model", 0.5128),
+    ])
+
+
+@pytest.fixture
+def workbook(tmp_path, suggestions, segments, codebook):
+    return write_review_workbook(tmp_path / "review.xlsx", suggestions, segments, codebook)
+
+
+def edit(path, cells: dict[tuple[int, str], object]) -> None:
+    """Set cells of the review sheet, addressed by (spreadsheet row, column name), as a reviewer would."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["review"]
+    for (row, column), value in cells.items():
+        sheet.cell(row=row, column=REVIEW_COLUMNS.index(column) + 1, value=value)
+    book.save(path)
+
+
+def test_write_review_workbook_lays_out_rows_codes_and_dropdowns(workbook, codebook):
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["review"]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == REVIEW_COLUMNS
+    assert [r[0] for r in rows[1:]] == [13, 11, 12]  # text order
+    assert rows[2][1:10] == ["i1", 2, "Anna", "We listened to staff and built partnerships.", "listened to staff",
+                             "engage", "Engage employees", 1.0, "engage:1 (matched listen to staff)"]
+    assert rows[3][9] == "partners:1 (building partners) + model"
+    assert rows[1][8:10] == [0.51, "model"]
+    assert rows[1][10:] == [None, None, None, None]
+    assert [r[:2] for r in book["codes"].iter_rows(values_only=True)] == [("code", "label")] + [
+        (c.id, c.label) for c in codebook
+    ]
+    assert sheet.freeze_panes == "A2"
+    assert sheet["E2"].alignment.wrap_text
+    checks = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in sheet.data_validations.dataValidation}
+    assert checks == {"K2": '"accept,reject,recode,add"', "L2": "codes!$A$2:$A$4"}
+
+
+def test_review_workbook_round_trip(workbook):
+    edit(workbook, {
+        (2, "decision"): "accept", (2, "decided_by"): "jm",
+        (3, "decision"): "Recode ", (3, "new_code"): "culture", (3, "comment"): "about culture",
+        (5, "document"): "i1", (5, "unit"): 1, (5, "decision"): "add", (5, "new_code"): "engage",
+    })
+    decisions = read_review_workbook(workbook, codebook_from_dict({"name": "actions", "codes": [
+        {"id": "engage", "label": "E"}, {"id": "culture", "label": "C"}]}), reviewer="ab")
+    assert list(decisions.columns) == DECISION_COLUMNS
+    assert decisions.astype(object).where(decisions.notna(), None).to_dict("records") == [
+        {"coding_id": 13, "segment_id": "i1:2", "decision": "accept", "new_code": "", "comment": "",
+         "decided_by": "jm", "row": 2},
+        {"coding_id": 11, "segment_id": "i1:2", "decision": "recode", "new_code": "culture",
+         "comment": "about culture", "decided_by": "ab", "row": 3},
+        {"coding_id": None, "segment_id": "i1:1", "decision": "add", "new_code": "engage", "comment": "",
+         "decided_by": "ab", "row": 5},
+    ]
+
+
+def test_read_review_workbook_finds_added_units_in_segments(workbook, codebook, segments):
+    edit(workbook, {(5, "document"): "i1", (5, "unit"): "2", (5, "decision"): "add", (5, "new_code"): "culture"})
+    segments = segments.assign(segment_id=["first", "second"])
+    decisions = read_review_workbook(workbook, codebook, reviewer="ab", segments=segments)
+    assert decisions["segment_id"].tolist() == ["second"]
+
+
+@pytest.mark.parametrize(
+    "cells, message",
+    [
+        ({(3, "decision"): "acept"},
+         "row 3, column 'decision': 'acept' is not a decision; use accept, reject, recode or add"),
+        ({(2, "decision"): "recode"},
+         "row 2, column 'new_code': empty; recode needs a code id from the 'codes' sheet"),
+        ({(2, "decision"): "recode", (2, "new_code"): "cultur"},
+         "row 2, column 'new_code': 'cultur' is not a code of codebook 'actions'; did you mean 'culture'? "
+         "(see the 'codes' sheet)"),
+        ({(2, "decision"): "recode", (2, "new_code"): "xyz"},
+         "row 2, column 'new_code': 'xyz' is not a code of codebook 'actions'; use one of engage, partners, "
+         "culture (see the 'codes' sheet)"),
+        ({(2, "decision"): "reject", (2, "new_code"): "culture"},
+         "row 2, column 'new_code': 'culture' given with decision 'reject'; use recode to change the code, or "
+         "empty new_code"),
+        ({(6, "decision"): "add", (6, "new_code"): "culture"},
+         "row 6, column 'document': empty; an added code needs the document and the unit it applies to"),
+        ({(6, "decision"): "add", (6, "new_code"): "culture", (6, "document"): "i1"},
+         "row 6, column 'unit': empty; an added code needs the document and the unit it applies to"),
+        ({(6, "decision"): "add", (6, "new_code"): "culture", (6, "document"): "i1", (6, "unit"): "two"},
+         "row 6, column 'unit': 'two' is not a unit number; write the number shown in the 'unit' column"),
+        ({(2, "decision"): "add", (2, "new_code"): "culture"},
+         "row 2, column 'decision': 'add' is for rows of your own with an empty coding_id; use recode to change "
+         "the code of this suggestion"),
+        ({(2, "decision"): "accept", (2, "coding_id"): "11a"},
+         "row 2, column 'coding_id': '11a' is not a coding id; keep the id casecode wrote, or empty the cell to add "
+         "a code"),
+        ({(6, "decision"): "accept", (6, "document"): "i1", (6, "unit"): 2},
+         "row 6, column 'coding_id': empty; accept needs the coding_id of a suggestion (use add for a code of your "
+         "own)"),
+        ({(2, "decision"): "accept", (3, "decision"): "reject", (3, "coding_id"): 13},
+         "row 3, column 'coding_id': 13 is decided again (first on row 2); keep one decision per suggestion"),
+    ],
+)
+def test_read_review_workbook_rejects_bad_rows(workbook, codebook, cells, message):
+    edit(workbook, cells)
+    with pytest.raises(ReviewError) as caught:
+        read_review_workbook(workbook, codebook, reviewer="ab")
+    assert str(caught.value) == f"{workbook}: {message}"
+
+
+def test_read_review_workbook_needs_a_decider(workbook, codebook):
+    edit(workbook, {(2, "decision"): "accept"})
+    with pytest.raises(ReviewError) as caught:
+        read_review_workbook(workbook, codebook)
+    assert str(caught.value) == (f"{workbook}: row 2, column 'decided_by': empty; write who decided, or give the "
+                                 f"reviewer's name when reading the workbook")
+
+
+def test_read_review_workbook_rejects_unknown_units_of_segments(workbook, codebook, segments):
+    edit(workbook, {(5, "document"): "i1", (5, "unit"): 7, (5, "decision"): "add", (5, "new_code"): "culture"})
+    with pytest.raises(ReviewError) as caught:
+        read_review_workbook(workbook, codebook, reviewer="ab", segments=segments)
+    assert str(caught.value) == (f"{workbook}: row 5, column 'unit': document 'i1' has no unit 7; copy document and "
+                                 f"unit from a suggestion row")
+
+
+def test_read_review_workbook_names_a_missing_header_column(workbook, codebook):
+    book = openpyxl.load_workbook(workbook)
+    book["review"]["K1"] = "verdict"
+    book.save(workbook)
+    with pytest.raises(ReviewError) as caught:
+        read_review_workbook(workbook, codebook)
+    assert str(caught.value) == (
+        f"{workbook}: the 'review' sheet has no column 'decision' in its header row; restore the header casecode "
+        f"wrote ({', '.join(REVIEW_COLUMNS)})"
+    )
+
+
+@pytest.mark.parametrize("name, content", [("review.xlsx", b"coding_id,decision\n1,accept\n"),
+                                           ("review.csv", b"coding_id,decision\n1,accept\n")])
+def test_read_review_workbook_rejects_files_that_are_not_xlsx(tmp_path, codebook, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ReviewError) as caught:
+        read_review_workbook(path, codebook)
+    assert str(caught.value) == (
+        f"{path}: not an Excel workbook (.xlsx); save the review from Excel or LibreOffice as .xlsx"
+    )
+
+
+def test_read_review_workbook_reports_a_missing_file(tmp_path, codebook):
+    path = tmp_path / "nowhere.xlsx"
+    with pytest.raises(ReviewError, match="review workbook not found; check the path"):
+        read_review_workbook(path, codebook)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_write_table_writes_the_same_cells_to_csv_and_xlsx(tmp_path, suffix):
+    frame = pd.DataFrame({"code": ["bold", "pace"], "cases": [3, 0], "share": [0.5, None], "ids": [("a", "b"), ()]})
+    path = write_table(frame, tmp_path / f"table{suffix}")
+    back = pd.read_csv(path) if suffix == ".csv" else pd.read_excel(path)
+    assert list(back.columns) == ["code", "cases", "share", "ids"]
+    assert back["code"].tolist() == ["bold", "pace"] and back["cases"].tolist() == [3, 0]
+    assert back["share"].iloc[0] == 0.5 and pd.isna(back["share"].iloc[1])
+    assert back["ids"].iloc[0] == "a; b"
+
+
+def test_write_table_rejects_other_extensions(tmp_path):
+    with pytest.raises(ReviewError) as caught:
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "table.txt")
+    assert str(caught.value) == f"{tmp_path / 'table.txt'}: cannot write a table as '.txt'; name the file .csv or .xlsx"

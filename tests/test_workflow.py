@@ -1,0 +1,513 @@
+"""The researcher's workflow end to end (the acceptance test of the issue): transcripts in every supported format
+and encoding → project → suggestions → review workbook → decisions → memos → report → agreement."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import docx
+import openpyxl
+import pandas as pd
+import pytest
+
+from casecode.analysis import cohen_kappa, krippendorff_alpha, percent_agreement
+from casecode.codebook import read_codebook
+from casecode.errors import CorpusError, ReviewError, StoreError
+from casecode.store import init_project, open_project
+from casecode.workflow import add_files, agree, apply_review, code_project, project_report, write_review
+
+CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "leadership-actions-2015.yaml"
+
+# -- transcripts, one per format and encoding -------------------------------------------------------------------
+
+FRONT_MATTER_TXT = """\
+---
+case: Fenmoor District Council
+interviewee: Jane Smith
+role: Chief Executive
+date: 2015-06-01
+interviewer: Ana Lopez
+---
+
+Ana Lopez: How did the council find room to innovate when budgets were falling?
+
+Jane Smith (Chief Executive): We ring-fenced a budget and set up a small innovation team.
+
+Ana Lopez: Who do you work with?
+
+JANE SMITH: We get the housing association and the health trust round one table every month.
+
+It has taken a while, but it works.
+"""
+
+BOM_CRLF_TXT = """\
+Interviewer: How do you learn from other councils?
+
+Tom Reed: We went to see how Wigan do it and borrowed their approach.
+"""
+
+UTF16_TXT = """\
+Q: What changed for residents?
+
+A: We listened to residents and co-designed the service with them.
+"""
+
+# Curly quotes and a pound sign exist in Windows-1252 but are not ASCII; old Mac files end lines with CR.
+CP1252_TXT = """\
+Interviewer: Where did the money come from?
+
+Mark Evans: We set aside \u00a3200,000 as a \u201cninety-day\u201d innovation fund and ring-fenced a budget for it.
+"""
+
+FRONT_MATTER_MD = """\
+---
+case: Ashby Borough Council
+interviewee: Priya Shah
+interviewer: Ben Cole
+---
+
+# Interview with Priya Shah
+
+## Partnerships
+
+Ben Cole: Who sits round the table?
+
+Priya Shah (Director of Place): We get the housing association and the health trust round one table every month.
+"""
+
+VTT = """\
+WEBVTT
+
+00:00:01.000 --> 00:00:04.000
+<v Interviewer>How do you learn from others?
+
+00:00:04.500 --> 00:00:09.000
+<v Sam Green>We went to see how Wigan do it and borrowed their approach.
+"""
+
+SRT = """\
+1
+00:00:01,000 --> 00:00:03,000
+Interviewer: And your partners?
+
+2
+00:00:03,500 --> 00:00:08,000
+Lee Wong: We get the housing association and the health trust round one table every month.
+"""
+
+
+def _write_docx(path: Path) -> None:
+    """A Word transcript: a heading, bold speaker labels and a two-column table of turns."""
+    document = docx.Document()
+    document.add_heading("Interview with Ruth Hale", level=1)
+    for speaker, text in [("Interviewer:", " What did you change first?"),
+                          ("Ruth Hale:", " We ring-fenced a budget and set up a small innovation team.")]:
+        paragraph = document.add_paragraph()
+        paragraph.add_run(speaker).bold = True
+        paragraph.add_run(text)
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Interviewer:", "And with other places?"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Ruth Hale:", "We went to see how Wigan do it and borrowed their approach."
+    document.save(str(path))
+
+
+def write_transcripts(folder: Path) -> dict:
+    """Write every transcript and a manifest for some of them; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "front": folder / "fenmoor-ceo.txt",
+        "bom": folder / "fenmoor-policy.txt",
+        "utf16": folder / "ashby-residents.txt",
+        "cp1252": folder / "ashby-finance.txt",
+        "md": folder / "ashby-director.md",
+        "docx": folder / "carlow-leader.docx",
+        "vtt": folder / "carlow-panel.vtt",
+        "srt": folder / "carlow-partners.srt",
+    }
+    paths["front"].write_text(FRONT_MATTER_TXT, encoding="utf-8")
+    paths["bom"].write_bytes(codecs.BOM_UTF8 + BOM_CRLF_TXT.replace("\n", "\r\n").encode("utf-8"))
+    paths["utf16"].write_bytes(codecs.BOM_UTF16_LE + UTF16_TXT.encode("utf-16-le"))
+    paths["cp1252"].write_bytes(CP1252_TXT.replace("\n", "\r").encode("cp1252"))
+    paths["md"].write_text(FRONT_MATTER_MD, encoding="utf-8")
+    _write_docx(paths["docx"])
+    paths["vtt"].write_text(VTT, encoding="utf-8")
+    paths["srt"].write_text(SRT, encoding="utf-8")
+    manifest = folder / "manifest.csv"
+    manifest.write_text(
+        "file,case,interviewee,role,date,interviewer\n"
+        "fenmoor-policy.txt,Fenmoor District Council,Tom Reed,Head of Policy,2015-06-02,\n"
+        "ashby-residents.txt,Ashby Borough Council,,,2015-06-10,\n"
+        "ashby-finance.txt,Ashby Borough Council,Mark Evans,Finance Director,2015-06-11,\n"
+        "carlow-leader.docx,Carlow City Council,Ruth Hale,Leader,2015-07-01,\n"
+        "carlow-panel.vtt,Carlow City Council,Sam Green,,2015-07-02,\n"
+        "carlow-partners.srt,Carlow City Council,Lee Wong,,2015-07-03,\n",
+        encoding="utf-8",
+    )
+    paths["manifest"] = manifest
+    return paths
+
+
+DOCUMENT_IDS = ["ashby-director", "ashby-finance", "ashby-residents", "carlow-leader", "carlow-panel",
+                "carlow-partners", "fenmoor-ceo", "fenmoor-policy"]
+
+
+def build_project(folder: Path, files: dict):
+    project = init_project(folder, read_codebook(CODEBOOK), name="Acceptance")
+    added = add_files(project, [files["front"], files["md"]], manifest=files["manifest"])
+    return project, added
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A coded project, made once; tests work on a copy of its folder."""
+    root = tmp_path_factory.mktemp("built")
+    files = write_transcripts(root / "transcripts")
+    project, added = build_project(root / "project", files)
+    suggested = code_project(project)
+    project.close()
+    return {"folder": root / "project", "files": files, "added": added, "suggested": suggested}
+
+
+@pytest.fixture
+def project(built, tmp_path):
+    folder = tmp_path / "project"
+    shutil.copytree(built["folder"], folder)
+    with open_project(folder) as proj:
+        yield proj
+
+
+def check_offsets(project) -> None:
+    """Every segment's and every coding's offsets point at the source text."""
+    texts = {doc_id: project.document_text(doc_id) for doc_id in project.documents().document_id}
+    for seg in project.segments().itertuples():
+        assert texts[seg.document_id][seg.start:seg.end] == seg.text, seg.segment_id
+    for coding in project.codings().itertuples():
+        assert texts[coding.document_id][coding.start:coding.end] == coding.evidence, coding.coding_id
+
+
+# -- adding files ---------------------------------------------------------------------------------------------
+
+
+def test_add_files_reads_every_format_and_encoding(built):
+    added = built["added"]
+    assert sorted(added.document_id) == DOCUMENT_IDS
+    assert set(added.status) == {"added"}
+    by_id = added.set_index("document_id")
+    assert by_id.loc["fenmoor-ceo", "case_id"] == "fenmoor_district_council"
+    assert by_id.loc["carlow-panel", "case_id"] == "carlow_city_council"
+    warned = by_id.loc["ashby-finance", "warnings"]
+    assert str(built["files"]["cp1252"]) in warned and "Windows-1252" in warned
+    assert (by_id.drop(index="ashby-finance").warnings == "").all()
+
+
+def test_add_files_decodes_text_and_finds_turns(project):
+    docs = project.documents().set_index("document_id")
+    assert docs.loc["fenmoor-policy", "encoding"] == "utf-8-sig"
+    assert docs.loc["ashby-residents", "encoding"] == "utf-16-le"
+    assert docs.loc["ashby-finance", "encoding"] == "windows-1252"
+    assert docs.loc["fenmoor-ceo", "metadata"]["interviewee"] == "Jane Smith"
+    assert docs.loc["fenmoor-ceo", "metadata"]["date"] == "2015-06-01"
+    assert docs.loc["carlow-leader", "metadata"]["role"] == "Leader"
+    for doc_id in DOCUMENT_IDS:
+        text = project.document_text(doc_id)
+        assert "\r" not in text and "\ufeff" not in text, doc_id
+    assert "\u00a3200,000 as a \u201cninety-day\u201d" in project.document_text("ashby-finance")
+    segments = project.segments()
+    turns = {(s.document_id, s.speaker, s.role) for s in segments.itertuples() if s.speaker}
+    assert {("fenmoor-ceo", "Ana Lopez", "interviewer"), ("fenmoor-ceo", "Jane Smith", "respondent"),
+            ("fenmoor-ceo", "JANE SMITH", "respondent"), ("fenmoor-policy", "Interviewer", "interviewer"),
+            ("fenmoor-policy", "Tom Reed", "respondent"), ("ashby-residents", "Q", "interviewer"),
+            ("ashby-residents", "A", "respondent"), ("ashby-finance", "Mark Evans", "respondent"),
+            ("ashby-director", "Ben Cole", "interviewer"), ("ashby-director", "Priya Shah", "respondent"),
+            ("carlow-leader", "Ruth Hale", "respondent"), ("carlow-leader", "Interviewer", "interviewer"),
+            ("carlow-panel", "Sam Green", "respondent"), ("carlow-panel", "Interviewer", "interviewer"),
+            ("carlow-partners", "Lee Wong", "respondent"), ("carlow-partners", "Interviewer", "interviewer"),
+            } <= turns
+    # A continuation paragraph keeps the previous speaker; headings are never codable.
+    continued = segments[segments.text == "It has taken a while, but it works."]
+    assert list(continued.speaker) == ["JANE SMITH"]
+    headings = segments[segments.kind == "heading"]
+    assert set(headings.text) >= {"# Interview with Priya Shah", "## Partnerships", "Interview with Ruth Hale"}
+    assert not headings.codable.any()
+    assert (segments[segments.role == "interviewer"].codable == False).all()  # noqa: E712
+    check_offsets(project)
+
+
+def test_add_files_twice_does_not_duplicate(project, built):
+    files = built["files"]
+    before = (project.documents(), project.segments())
+    again = add_files(project, [files["front"], files["md"]], manifest=files["manifest"])
+    assert set(again.status) == {"unchanged"}
+    assert len(project.documents()) == len(before[0]) == len(DOCUMENT_IDS)
+    pd.testing.assert_frame_equal(project.segments(), before[1])
+
+
+def test_add_files_refuses_a_changed_file_and_stores_nothing(project, built, tmp_path):
+    changed = tmp_path / "fenmoor-ceo.txt"
+    changed.write_text(FRONT_MATTER_TXT.replace("every month", "every week"), encoding="utf-8")
+    new = tmp_path / "dunmore-ceo.txt"
+    new.write_text("Kim Lee: We listened to residents.\n", encoding="utf-8")
+    before = (project.documents(), project.segments(), project.document_text("fenmoor-ceo"), project.cases())
+    with pytest.raises(StoreError, match=r"document 'fenmoor-ceo' .* changed since it was added"):
+        add_files(project, [new, changed], case="Dunmore Council")
+    pd.testing.assert_frame_equal(project.documents(), before[0])
+    pd.testing.assert_frame_equal(project.segments(), before[1])
+    assert project.document_text("fenmoor-ceo") == before[2]
+    pd.testing.assert_frame_equal(project.cases(), before[3])
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("missing.txt", None, r"missing\.txt: file not found"),
+    ("notes.pdf", b"%PDF-1.4", r"notes\.pdf: unsupported file type '\.pdf'"),
+])
+def test_add_files_refuses_bad_files(project, tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(CorpusError, match=message):
+        add_files(project, [path])
+    assert len(project.documents()) == len(DOCUMENT_IDS)
+
+
+# -- coding ---------------------------------------------------------------------------------------------------
+
+
+def test_code_project_stores_suggestions_off_interviewer_turns(project, built):
+    codings = project.codings()
+    assert len(codings) == len(built["suggested"]) > 0
+    assert set(codings.status) == {"suggested"}
+    segments = project.segments().set_index("segment_id")
+    assert (segments.loc[codings.segment_id, "role"] != "interviewer").all()
+    assert segments.loc[codings.segment_id, "codable"].all()
+    found = set(zip(codings.document_id, codings.code))
+    assert {("fenmoor-ceo", "partnerships"), ("fenmoor-policy", "learn"), ("ashby-residents", "residents"),
+            ("carlow-panel", "learn"), ("carlow-partners", "partnerships"), ("ashby-director", "partnerships"),
+            ("carlow-leader", "learn")} <= found
+    check_offsets(project)
+
+
+def test_code_project_again_adds_nothing(project):
+    before = project.codings()
+    assert code_project(project).empty
+    assert code_project(project, recode=True).empty
+    pd.testing.assert_frame_equal(project.codings(), before)
+
+
+# -- review ---------------------------------------------------------------------------------------------------
+
+
+def read_sheet(path: Path) -> pd.DataFrame:
+    return pd.read_excel(path, sheet_name="review")
+
+
+def edit_workbook(path: Path, out: Path, edits: dict[int, dict], added: list[dict] = ()) -> Path:
+    """Copy a review workbook, filling cells of the rows holding the given coding ids and appending rows."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["review"]
+    header = [cell.value for cell in sheet[1]]
+    column = {name: i + 1 for i, name in enumerate(header)}
+    for row in range(2, sheet.max_row + 1):
+        coding_id = sheet.cell(row, column["coding_id"]).value
+        for name, value in edits.get(coding_id, {}).items():
+            sheet.cell(row, column[name]).value = value
+    for values in added:
+        row = sheet.max_row + 1
+        for name, value in values.items():
+            sheet.cell(row, column[name]).value = value
+    book.save(out)
+    return out
+
+
+@pytest.fixture
+def reviewed(project, tmp_path):
+    """A first round of review: accept one, reject one, recode one with a comment, add one by hand."""
+    written = write_review(project, tmp_path / "review.xlsx", html_dir=tmp_path / "html")
+    suggestions = project.codings(status="suggested")
+    by = {(c.document_id, c.code): c.coding_id for c in suggestions.itertuples()}
+    plan = {
+        "accept": by[("fenmoor-ceo", "partnerships")],
+        "reject": by[("carlow-panel", "learn")],
+        "recode": by[("ashby-residents", "residents")],
+    }
+    target = project.segments("fenmoor-policy", codable=True).iloc[-1]
+    edits = {
+        plan["accept"]: {"decision": "accept"},
+        plan["reject"]: {"decision": "reject", "decided_by": "Ben"},
+        plan["recode"]: {"decision": "recode", "new_code": "learn", "comment": "co-design is learning here"},
+    }
+    add = {"document": "fenmoor-policy", "unit": int(target.unit), "decision": "add", "new_code": "culture",
+           "decided_by": "Cara", "comment": "open to ideas"}
+    workbook = edit_workbook(written["workbook"], tmp_path / "review-ana.xlsx", edits, [add])
+    before = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    recorded = apply_review(project, workbook, reviewer="Ana")
+    after = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return {"written": written, "plan": plan, "target": target, "recorded": recorded, "workbook": workbook,
+            "window": (before, after), "suggestions": suggestions}
+
+
+def test_write_review_writes_workbook_and_html(project, reviewed):
+    written = reviewed["written"]
+    sheet = read_sheet(written["workbook"])
+    suggestions = reviewed["suggestions"]
+    assert written["suggestions"] == len(sheet) == len(suggestions)
+    assert set(sheet.coding_id) == set(suggestions.coding_id)
+    assert sheet[["decision", "new_code", "comment", "decided_by"]].isna().all().all()
+    pages = written["pages"]
+    assert {page.stem for page in pages} == set(suggestions.document_id)
+    html = pages[0].read_text(encoding="utf-8")
+    assert 'class="cc-run"' in html and "<script" not in html
+
+
+def test_apply_review_records_every_decision(project, reviewed):
+    plan, (before, after) = reviewed["plan"], reviewed["window"]
+    history = project.decisions()
+    assert len(history) == len(reviewed["recorded"]) == 4
+    # In workbook row order: suggestions by document and unit, then the added row.
+    assert list(history.decision) == ["recode", "reject", "accept", "add"]
+    rows = history.set_index("decision")
+    assert rows.loc["accept", "coding_id"] == plan["accept"] and rows.loc["accept", "decided_by"] == "Ana"
+    assert rows.loc["reject", "coding_id"] == plan["reject"] and rows.loc["reject", "decided_by"] == "Ben"
+    assert rows.loc["recode", "coding_id"] == plan["recode"]
+    assert (rows.loc["recode", "code"], rows.loc["recode", "new_code"]) == ("residents", "learn")
+    assert rows.loc["recode", "comment"] == "co-design is learning here"
+    assert pd.isna(rows.loc["add", "coding_id"]) and rows.loc["add", "decided_by"] == "Cara"
+    assert rows.loc["add", "segment_id"] == reviewed["target"].segment_id
+    assert rows.loc["add", "code"] == "culture" and rows.loc["add", "comment"] == "open to ideas"
+    assert (history.source == str(reviewed["workbook"])).all()
+    assert history.decided_at.between(pd.Timestamp(before), pd.Timestamp(after)).all()
+
+    codings = project.codings().set_index("coding_id")
+    assert codings.loc[plan["accept"], "status"] == "accepted"
+    assert codings.loc[plan["reject"], "status"] == "rejected"
+    assert codings.loc[plan["recode"], "status"] == "rejected"
+    recoded = codings.loc[rows.loc["recode", "new_coding_id"]]
+    assert (recoded.status, recoded.code, recoded.coder) == ("manual", "learn", "Ana")
+    assert (recoded.start, recoded.end) == tuple(codings.loc[plan["recode"], ["start", "end"]])
+    added = codings.loc[rows.loc["add", "new_coding_id"]]
+    assert (added.status, added.code, added.coder, added.segment_id) == (
+        "manual", "culture", "Cara", reviewed["target"].segment_id)
+    assert (added.start, added.end) == (reviewed["target"].start, reviewed["target"].end)
+    decided = {plan["accept"], plan["reject"], plan["recode"], *history.new_coding_id.dropna()}
+    assert set(codings.drop(index=list(decided)).status) == {"suggested"}
+    check_offsets(project)
+
+
+def test_second_review_changes_a_decision_and_keeps_the_history(project, reviewed, tmp_path):
+    plan = reviewed["plan"]
+    first = project.decisions()
+    workbook = edit_workbook(reviewed["written"]["workbook"], tmp_path / "review-again.xlsx",
+                             {plan["accept"]: {"decision": "reject", "decided_by": "Ben",
+                                               "comment": "a meeting is not a partnership"}})
+    apply_review(project, workbook)
+    history = project.decisions()
+    assert len(history) == len(first) + 1
+    pd.testing.assert_frame_equal(history.iloc[:len(first)], first)
+    latest = history.iloc[-1]
+    assert (latest.coding_id, latest.decision, latest.decided_by) == (plan["accept"], "reject", "Ben")
+    earlier = history[history.coding_id == plan["accept"]]
+    assert list(earlier.decision) == ["accept", "reject"]
+    assert project.codings().set_index("coding_id").loc[plan["accept"], "status"] == "rejected"
+    assert plan["accept"] not in set(project.current_codings().coding_id)
+
+
+def test_apply_review_refuses_a_bad_row_and_records_nothing(project, tmp_path):
+    written = write_review(project, tmp_path / "review.xlsx")
+    sheet = read_sheet(written["workbook"])
+    good, bad = int(sheet.coding_id.iloc[0]), int(sheet.coding_id.iloc[1])
+    workbook = edit_workbook(written["workbook"], tmp_path / "bad.xlsx",
+                             {good: {"decision": "accept"}, bad: {"decision": "recode", "new_code": "parnterships"}})
+    before = project.codings()
+    with pytest.raises(ReviewError) as caught:
+        apply_review(project, workbook, reviewer="Ana")
+    assert str(caught.value).startswith(f"{workbook}: row 3, column 'new_code': 'parnterships' is not a code")
+    assert "did you mean 'partnerships'?" in str(caught.value)
+    assert project.decisions().empty
+    pd.testing.assert_frame_equal(project.codings(), before)
+
+
+# -- memos, report, agreement ---------------------------------------------------------------------------------
+
+
+def test_memos_on_document_segment_and_code(project):
+    segment_id = project.segments("fenmoor-ceo", codable=True).segment_id.iloc[0]
+    project.add_memo("document", "fenmoor-ceo", "Recorded in the council chamber.", author="Ana")
+    project.add_memo("segment", segment_id, "She means the 2014 budget.", author="Ben")
+    project.add_memo("code", "learn", "Visits count, reading reports does not.")
+    memos = project.memos()
+    assert list(zip(memos.target_type, memos.target_id, memos.author)) == [
+        ("document", "fenmoor-ceo", "Ana"), ("segment", segment_id, "Ben"), ("code", "learn", "")]
+    assert list(project.memos("code").text) == ["Visits count, reading reports does not."]
+    with pytest.raises(StoreError, match="no document 'nowhere'"):
+        project.add_memo("document", "nowhere", "lost")
+
+
+def test_project_report_writes_matrix_chart_and_docx(project, reviewed, tmp_path):
+    paths = project_report(project, tmp_path / "report", title="Acceptance report")
+    names = {path.name for path in paths}
+    assert {"case_by_code.csv", "cases_per_code.csv", "report.docx"} <= names
+    assert all(path.is_file() and path.stat().st_size > 0 for path in paths)
+    matrix = pd.read_csv(tmp_path / "report" / "case_by_code.csv", index_col=0)
+    assert list(matrix.columns) == read_codebook(CODEBOOK).ids
+    # Accepted partnerships at Fenmoor, the recode to learn at Ashby, the hand-added culture at Fenmoor.
+    assert matrix.loc["fenmoor_district_council", "partnerships"] == 1
+    assert matrix.loc["fenmoor_district_council", "culture"] == 1
+    assert matrix.loc["ashby_borough_council", "learn"] == 1
+    assert matrix.loc["ashby_borough_council", "residents"] == 0
+    assert matrix.loc["carlow_city_council", "learn"] == 0  # rejected
+    report = docx.Document(str(tmp_path / "report" / "report.docx"))
+    assert "Acceptance report" in "\n".join(p.text for p in report.paragraphs)
+    assert report.tables
+
+
+def test_agree_between_two_reviewers(project, tmp_path):
+    written = write_review(project, tmp_path / "review.xlsx")
+    sheet = read_sheet(written["workbook"])
+    ids = [int(i) for i in sheet.coding_id]
+    code_of = dict(zip(ids, sheet.code))
+    unit_of = {i: f"{d}:{u}" for i, d, u in zip(ids, sheet.document, sheet.unit)}
+    extra = project.segments("fenmoor-policy", codable=True).iloc[-1]
+    # Ana accepts all but the last suggestion and adds one code; Ben accepts the first half and rejects the rest.
+    ana = {i: {"decision": "accept"} for i in ids[:-1]} | {ids[-1]: {"decision": "reject"}}
+    ben = {i: {"decision": "accept" if n < len(ids) // 2 else "reject"} for n, i in enumerate(ids)}
+    add = [{"document": extra.document_id, "unit": int(extra.unit), "decision": "add", "new_code": "culture"}]
+    ana_book = edit_workbook(written["workbook"], tmp_path / "ana.xlsx",
+                             {i: dict(v, decided_by="Ana") for i, v in ana.items()},
+                             [dict(add[0], decided_by="Ana")])
+    ben_book = edit_workbook(written["workbook"], tmp_path / "ben.xlsx",
+                             {i: dict(v, decided_by="Ben") for i, v in ben.items()})
+    segments = project.segments(codable=True)
+    per_code, disagreements = agree([ana_book, ben_book], project.codebook(), segments)
+
+    units = list(segments.segment_id)
+    present = {"Ana": {(unit_of[i], code_of[i]) for i, v in ana.items() if v["decision"] == "accept"}
+               | {(extra.segment_id, "culture")},
+               "Ben": {(unit_of[i], code_of[i]) for i, v in ben.items() if v["decision"] == "accept"}}
+    rows = per_code.set_index("code")
+    assert list(per_code.code) == project.codebook().ids
+    for code in project.codebook().ids:
+        a = [int((u, code) in present["Ana"]) for u in units]
+        b = [int((u, code) in present["Ben"]) for u in units]
+        matrix = pd.DataFrame({"Ana": a, "Ben": b})
+        assert rows.loc[code, "units"] == len(units)
+        assert rows.loc[code, "kappa"] == pytest.approx(cohen_kappa(a, b), nan_ok=True)
+        assert rows.loc[code, "alpha"] == pytest.approx(krippendorff_alpha(matrix), nan_ok=True)
+        assert rows.loc[code, "percent_agreement"] == pytest.approx(percent_agreement(a, b))
+        differ = {u for u, x, y in zip(units, a, b) if x != y}
+        flagged = disagreements[disagreements.code == code]
+        assert set(flagged.segment_id) == differ, code
+        for row in flagged.itertuples():
+            assert (row.Ana, row.Ben) == (int((row.segment_id, code) in present["Ana"]),
+                                          int((row.segment_id, code) in present["Ben"]))
+    assert len(disagreements) > 0
+    assert rows.loc["culture", "kappa"] < 1.0
+
+
+def test_agree_needs_two_coders(project, tmp_path):
+    written = write_review(project, tmp_path / "review.xlsx")
+    first = int(read_sheet(written["workbook"]).coding_id.iloc[0])
+    book = edit_workbook(written["workbook"], tmp_path / "ana.xlsx", {first: {"decision": "accept", "decided_by": "Ana"}})
+    with pytest.raises(ReviewError, match=r"found codings by 1 coder\(s\) \(Ana\)"):
+        agree([book], project.codebook(), project.segments(codable=True))
