@@ -70,6 +70,7 @@ HARD = [
     ("other-in-x-they", "In Oldham they have a brilliant staff engagement programme.", HAVANT, "employees", False),
     ("other-named-after", "Engaging staff is something Wigan do well.", HAVANT, "employees", False),
     ("other-councils", "Other councils have innovation teams.", None, "resources", False),
+    ("other-some-of-the", "Some of the other councils go door to door.", None, "residents", False),
     ("other-neighbours", "Some neighbouring authorities go door to door with residents.", None, "residents", False),
     ("own-case-named", "Wigan do that really well, engaging their staff.", ("wigan",), "employees", True),
     ("own-like-x-we", "Like Wigan, we engage staff through listening sessions.", HAVANT, "employees", True),
@@ -120,7 +121,12 @@ HARD = [
     ("trap-public-sector", "I've worked in the public sector for years.", None, "residents", False),
     ("trap-airline-pilot", "My brother is an airline pilot.", None, "agile", False),
     ("trap-foster-carers", "We recruit foster carers through the website.", None, "recruiting", False),
-    # capitals and inflections
+    ("trap-hire-consultants", "We hired consultants for the review.", None, "recruiting", False),
+    ("trap-resources-tight", "Resources are really tight.", None, "resources", False),
+    # capitals, inflections and curly apostrophes (Word transcripts)
+    ("curly-negation", "We haven’t got a ring-fenced budget.", None, "resources", False),
+    ("curly-phrase", "Don’t try to do everything at once.", None, "disciplined", True),
+    ("curly-wish", "We’d like to use agile methods.", None, "agile", False),
     ("capitalised-partners", "Partners were round the table from the start.", None, "partnerships", True),
     ("upper-case", "PARTNERSHIPS ARE ABOUT PEOPLE.", None, "partnerships", True),
     ("inflection-developing", "We're developing our team leaders.", None, "leaders", True),
@@ -171,6 +177,9 @@ VOCABULARY = [
     ("It's safe to try things.", "culture"),
     ("It's a mindset.", "culture"),
     ("The chief exec went round every depot.", "employees"),
+    ("We set up a company with Norse.", "partnerships"),
+    ("We spent £2 million on it.", "resources"),
+    ("Staff feel empowered to try things.", "culture"),
 ]
 
 
@@ -269,6 +278,10 @@ PARSED = [
                                 ("now", "now", 5, "advmod"), ("involve", "involve", 5, "ROOT"),
                                 ("residents", "resident", 5, "dobj"), (".", ".", 5, "punct")],
      None, "residents", True),
+    ("neg-on-head-of-subject", [("Investing", "invest", 3, "csubj"), ("in", "in", 0, "prep"),
+                                ("staff", "staff", 1, "pobj"), ("is", "be", 3, "ROOT"), ("n't", "not", 3, "neg"),
+                                ("a", "a", 6, "det"), ("priority", "priority", 3, "attr"), (".", ".", 3, "punct")],
+     None, "resources", False),
     ("subject-other-council", [("Oldham", "oldham", 1, "nsubj"), ("engage", "engage", 1, "ROOT"),
                                ("their", "their", 3, "poss"), ("staff", "staff", 1, "dobj"), (".", ".", 1, "punct")],
      HAVANT, "employees", False),

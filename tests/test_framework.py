@@ -9,8 +9,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import casecode.cli._framework  # noqa: F401  (registers `framework` until cli/__init__ imports it)
-from casecode.analysis._framework import COVERAGE_COLUMNS, framework_coverage, framework_markdown, framework_summary
+from casecode.analysis import (
+    FRAMEWORK_COVERAGE_COLUMNS,
+    framework_coverage,
+    framework_markdown,
+    framework_summary,
+)
 from casecode.cli import app
 from casecode.codebook import Code, Codebook, read_codebook
 from casecode.coders import CODING_COLUMNS, RuleCoder
@@ -29,7 +33,8 @@ interviewer: Ruth Hallam
 
 Ruth Hallam: How do you find out what residents need?
 
-Jo Bloggs (Chief Executive): We listen to residents in every ward, and we co-designed the new library service with the families who use it.
+Jo Bloggs (Chief Executive): We listen to residents in every ward, and we co-designed the new library service
+with the families who use it.
 
 Ruth Hallam: Who do you work with?
 
@@ -37,7 +42,8 @@ Jo Bloggs (Chief Executive): We have a strong partnership with the NHS, with a p
 
 Ruth Hallam: How do you keep track of delivery?
 
-Jo Bloggs (Chief Executive): Everything goes through the programme board, and we evaluate every project when it finishes.
+Jo Bloggs (Chief Executive): Everything goes through the programme board, and we evaluate every project when it
+finishes.
 
 Ruth Hallam: Is there money for innovation?
 
@@ -169,7 +175,7 @@ def test_coverage_rows_follow_cases_then_codebook(small):
     codebook, segments = small
     codings = _codings([("d:0", "alpha", 0.5), ("d:3", "alpha", 0.5)])
     coverage = framework_coverage(codings, segments, codebook)
-    assert list(coverage.columns) == COVERAGE_COLUMNS
+    assert list(coverage.columns) == FRAMEWORK_COVERAGE_COLUMNS
     assert list(zip(coverage.case_id, coverage.code)) == [("b", "alpha"), ("b", "beta"), ("a", "alpha"),
                                                           ("a", "beta")]
     assert list(coverage.status) == ["evidence", "silent", "evidence", "silent"]
@@ -234,7 +240,8 @@ def test_transcript_coverage_marks_questions_spoken_to(book, coder, transcript):
     # "we don't have an innovation fund" speaks to the strategic question only to say no: silent.
     assert status["strategic_approach"] == "silent"
     evidence = coverage.set_index("code").evidence
-    assert evidence["cross_boundary"] == "“We have a strong partnership with the NHS, with a pooled budget for hospital discharge.”"
+    quote = "“We have a strong partnership with the NHS, with a pooled budget for hospital discharge.”"
+    assert evidence["cross_boundary"] == quote
     assert "Jo Bloggs" not in " ".join(evidence)
 
 
@@ -260,7 +267,7 @@ def test_cli_framework_writes_csv_and_markdown(transcript, tmp_path):
     assert ("Testshire Council: 3 of 8 questions with evidence; silent: political_vision, leading_innovation, "
             "strategic_approach, culture_promotes, employees_skilled") in result.output
     coverage = pd.read_csv(out / "framework_coverage.csv", keep_default_na=False)
-    assert list(coverage.columns) == COVERAGE_COLUMNS
+    assert list(coverage.columns) == FRAMEWORK_COVERAGE_COLUMNS
     assert set(coverage.loc[coverage.status == "evidence", "code"]) == SPOKEN_TO
     assert "## Testshire Council" in (out / "framework_coverage.md").read_text(encoding="utf-8")
 

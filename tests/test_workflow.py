@@ -110,7 +110,8 @@ def _write_docx(path: Path) -> None:
         paragraph.add_run(text)
     table = document.add_table(rows=2, cols=2)
     table.cell(0, 0).text, table.cell(0, 1).text = "Interviewer:", "And with other places?"
-    table.cell(1, 0).text, table.cell(1, 1).text = "Ruth Hale:", "We went to see how Wigan do it and borrowed their approach."
+    table.cell(1, 0).text = "Ruth Hale:"
+    table.cell(1, 1).text = "We went to see how Wigan do it and borrowed their approach."
     document.save(str(path))
 
 
@@ -508,6 +509,48 @@ def test_agree_between_two_reviewers(project, tmp_path):
 def test_agree_needs_two_coders(project, tmp_path):
     written = write_review(project, tmp_path / "review.xlsx")
     first = int(read_sheet(written["workbook"]).coding_id.iloc[0])
-    book = edit_workbook(written["workbook"], tmp_path / "ana.xlsx", {first: {"decision": "accept", "decided_by": "Ana"}})
+    book = edit_workbook(written["workbook"], tmp_path / "ana.xlsx",
+                         {first: {"decision": "accept", "decided_by": "Ana"}})
     with pytest.raises(ReviewError, match=r"found codings by 1 coder\(s\) \(Ana\)"):
         agree([book], project.codebook(), project.segments(codable=True))
+
+
+def test_agree_counts_a_reviewer_who_rejected_everything_named_by_the_file(project, tmp_path):
+    written = write_review(project, tmp_path / "review.xlsx")
+    ids = [int(i) for i in read_sheet(written["workbook"]).coding_id]
+    ana = edit_workbook(written["workbook"], tmp_path / "ana.xlsx", {i: {"decision": "accept"} for i in ids})
+    ben = edit_workbook(written["workbook"], tmp_path / "ben.xlsx", {i: {"decision": "reject"} for i in ids})
+    per_code, disagreements = agree([ana, ben], project.codebook(), project.segments(codable=True))
+    assert len(disagreements) == len(ids)
+    assert set(disagreements.columns) >= {"ana", "ben"}
+    assert (disagreements.ana == 1).all() and (disagreements.ben == 0).all()
+    assert per_code.n_present_ben.sum() == 0 and per_code.n_present_ana.sum() == len(ids)
+
+
+def test_agree_between_two_project_folders(built, tmp_path):
+    """Each project is one coder, named by its folder, whoever accepted or added its codings."""
+    folders = {}
+    for name, decision in [("ana", "accept"), ("ben", "reject")]:
+        folders[name] = tmp_path / name
+        shutil.copytree(built["folder"], folders[name])
+        with open_project(folders[name]) as proj:
+            first = proj.codings().coding_id.iloc[0]
+            proj.record_decisions([{"coding_id": first, "decision": decision, "decided_by": name.title()}])
+            segments, codebook = proj.segments(codable=True), proj.codebook()
+    per_code, disagreements = agree(folders.values(), codebook, segments)
+    assert list(disagreements[["ana", "ben"]].itertuples(index=False, name=None)) == [(1, 0)]
+    assert per_code.coders.eq(2).all()
+
+
+def test_agree_with_an_empty_workbook_is_a_review_error(project, tmp_path):
+    written = write_review(project, tmp_path / "review.xlsx")
+    first = int(read_sheet(written["workbook"]).coding_id.iloc[0])
+    ana = edit_workbook(written["workbook"], tmp_path / "ana.xlsx",
+                        {first: {"decision": "accept", "decided_by": "Ana"}})
+    apply_review(project, ana)
+    project.record_decisions([{"coding_id": i, "decision": "reject", "decided_by": "Ana"}
+                              for i in project.codings(status="suggested").coding_id])
+    empty = write_review(project, tmp_path / "empty.xlsx")["workbook"]
+    assert read_sheet(empty).empty
+    with pytest.raises(ReviewError, match=r"found codings by 1 coder\(s\) \(Ana\)"):
+        agree([ana, empty], project.codebook(), project.segments(codable=True))

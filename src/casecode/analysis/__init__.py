@@ -6,12 +6,15 @@ DataFrames in, DataFrames out; nothing here reads the store or writes files exce
 from ._agreement import agreement_table, cohen_kappa, krippendorff_alpha, percent_agreement
 from ._compare import COMPARISON_COLUMNS, compare_studies
 from ._crosstab import case_code_matrix, cases_per_code, code_frequencies
+from ._framework import FRAMEWORK_COVERAGE_COLUMNS, FRAMEWORK_SUMMARY_COLUMNS, framework_coverage, framework_markdown, framework_summary
 from ._evaluate import CASE_CELL_COLUMNS, CASE_CODE_COLUMNS, SCORE_COLUMNS, Evaluation, evaluate
 
 __all__ = [
     "CASE_CELL_COLUMNS",
     "CASE_CODE_COLUMNS",
     "COMPARISON_COLUMNS",
+    "FRAMEWORK_COVERAGE_COLUMNS",
+    "FRAMEWORK_SUMMARY_COLUMNS",
     "SCORE_COLUMNS",
     "Evaluation",
     "agreement_table",
@@ -21,6 +24,9 @@ __all__ = [
     "cohen_kappa",
     "compare_studies",
     "evaluate",
+    "framework_coverage",
+    "framework_markdown",
+    "framework_summary",
     "krippendorff_alpha",
     "percent_agreement",
 ]

@@ -17,9 +17,9 @@ from ._crosstab import _check_segments_known
 from ._tables import as_case_tuple, case_ids, markdown_table, require_columns
 
 #: Columns of `framework_coverage`, one row per (case, question).
-COVERAGE_COLUMNS = ["case_id", "group", "code", "question", "units", "evidence", "status"]
+FRAMEWORK_COVERAGE_COLUMNS = ["case_id", "group", "code", "question", "units", "evidence", "status"]
 #: Columns of `framework_summary`, one row per case.
-SUMMARY_COLUMNS = ["case_id", "questions", "with_evidence", "silent", "silent_codes"]
+FRAMEWORK_SUMMARY_COLUMNS = ["case_id", "questions", "with_evidence", "silent", "silent_codes"]
 
 QUOTES_PER_QUESTION = 2
 QUOTE_CHARS = 140  # a sentence longer than this is cut to a window around the matched words
@@ -57,7 +57,7 @@ def framework_coverage(codings: pd.DataFrame, segments: pd.DataFrame, codebook: 
                 "case_id": case, "group": question["group"], "code": code, "question": question["question"],
                 "units": units, "evidence": _evidence(cell), "status": "evidence" if units else "silent",
             })
-    frame = pd.DataFrame(records, columns=COVERAGE_COLUMNS)
+    frame = pd.DataFrame(records, columns=FRAMEWORK_COVERAGE_COLUMNS)
     frame["units"] = frame["units"].astype(int)
     return frame
 
@@ -72,7 +72,7 @@ def framework_summary(coverage: pd.DataFrame) -> pd.DataFrame:
             "case_id": case, "questions": len(rows), "with_evidence": len(rows) - len(silent),
             "silent": len(silent), "silent_codes": "; ".join(silent),
         })
-    return pd.DataFrame(records, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(records, columns=FRAMEWORK_SUMMARY_COLUMNS)
 
 
 def framework_markdown(coverage: pd.DataFrame, title: str = "Innovation framework coverage",
@@ -81,7 +81,7 @@ def framework_markdown(coverage: pd.DataFrame, title: str = "Innovation framewor
 
     `names` maps case ids to display names (default: the ids).
     """
-    require_columns(coverage, COVERAGE_COLUMNS, "coverage")
+    require_columns(coverage, FRAMEWORK_COVERAGE_COLUMNS, "coverage")
     names = names or {}
     summary = framework_summary(coverage)
     summary.insert(1, "case", [names.get(c, c) for c in summary["case_id"]])

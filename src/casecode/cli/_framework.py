@@ -17,7 +17,7 @@ COVERAGE_MD = "framework_coverage.md"
 def framework(
     files: List[Path] = typer.Argument(None, help="Transcripts to code: .txt, .md, .docx, .vtt, .srt."),
     project: Optional[Path] = typer.Option(None, "--project", "-p", help="Code this project's units instead."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: ./framework, or PROJECT/framework)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: framework, or PROJECT/framework)."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Framework codebook (default: the 2016 one)."),
     model: Optional[str] = typer.Option(None, "--model", help="An installed trained spaCy pipeline."),
 ):
@@ -25,7 +25,7 @@ def framework(
 
     Example: casecode framework interviews/*.txt --out framework
     """
-    from ..analysis._framework import framework_coverage
+    from ..analysis import framework_coverage
     from ..codebook import read_codebook
 
     if bool(files) == (project is not None):
@@ -46,7 +46,7 @@ def framework(
 
 def _write(coverage, out: Path, names: dict) -> None:
     """Write the CSV and the Markdown, and print one line per council."""
-    from ..analysis._framework import framework_markdown, framework_summary
+    from ..analysis import framework_markdown, framework_summary
 
     out.mkdir(parents=True, exist_ok=True)
     coverage.to_csv(out / COVERAGE_CSV, index=False)
@@ -96,9 +96,9 @@ def _with_cases(segments):
 
 def _coded_cases(cases, segments) -> list[str]:
     """The case ids that have units, in the cases table's order, then any others the units name."""
-    named = list(dict.fromkeys(c for t in segments["cases"] for c in t))
-    known = [c for c in cases["case_id"] if c in set(named)]
-    return known + [c for c in named if c not in set(known)]
+    named = dict.fromkeys(c for t in segments["cases"] for c in t)
+    known = [c for c in cases["case_id"] if c in named]
+    return known + [c for c in named if c not in known]
 
 
 def _rule_codings(book, segments, nlp_name, cases):

@@ -218,14 +218,14 @@ def report(
 def evaluate(
     predicted: Optional[Path] = typer.Argument(None, help="Coding CSV to judge (document, unit, code)."),
     gold: Optional[Path] = typer.Argument(None, help="Gold coding CSV (document, unit, code)."),
-    files: List[Path] = typer.Option([], "--files", "-f", help="The transcripts both codings cover."),
+    files: List[Path] = typer.Argument(None, help="The transcripts both codings cover."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="The codebook."),
     study: Optional[str] = typer.Option(None, "--study", help="Run the 2015 study's evaluations: '2015'."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the per-code tables."),
 ):
     """Score a coding against a gold coding: per-code P/R/F1/kappa, micro/macro, case-level kappa.
 
-    Example: casecode evaluate codings.csv gold.csv -f transcripts/*.txt --codebook codebooks/leadership-actions-2015.yaml
+    Example: casecode evaluate codings.csv gold.csv transcripts/*.txt --codebook codebooks/leadership-actions-2015.yaml
     """
     if study is not None:
         from ..studies.evaluation import evaluate_study
@@ -237,7 +237,7 @@ def evaluate(
     from ..workflow._evaluate import evaluate_files
 
     if predicted is None or gold is None or not files or codebook is None:
-        fail("give PREDICTED and GOLD coding CSVs, the transcripts with --files, and --codebook")
+        fail("give PREDICTED and GOLD coding CSVs, then the transcripts they cover, and --codebook")
     result = evaluate_files(predicted, gold, files, read_codebook(codebook))
     typer.echo(result.to_markdown())
     if out is not None:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from spacy.tokens import Doc, Span, Token
 
 # --- word lists -----------------------------------------------------------------------------------------------------
-# Compared with token.lower_ (function words) or token.lemma_ (content words), never the raw text.
+# Compared with _low(token) (lower case, straight apostrophes) or token.lemma_, never the raw text.
 
 NEGATORS = {
     "not", "n't", "nt", "never", "no", "nobody", "noone", "none", "nothing", "neither", "nor", "without", "hardly",
@@ -36,7 +37,7 @@ _NOT_NEGATING_NEXT = {"just", "only", "simply", "merely", "least", "doubt", "que
 _HEDGE_NEXT = {"always", "necessarily", "all", "entirely", "fully", "enough", "much"}
 
 # Clause boundaries: punctuation, and conjunctions that always open a new clause.
-_CLAUSE_PUNCT = {",", ";", ":", "—", "–", "--", "(", ")", "...", "…", "\"", "“", "”"}
+_CLAUSE_PUNCT = {",", ";", ":", "—", "–", "--", "(", ")", "...", "…", "\"", "“", "”", ".", "!", "?"}
 _CLAUSE_OPENERS = {
     "but", "although", "though", "whereas", "because", "cos", "unless", "however", "whilst", "while", "yet",
     "until", "otherwise", "instead", "except", "which", "who", "whom", "whose", "if",
@@ -62,6 +63,7 @@ _HYPOTHETICAL = (
 _CONDITIONS = (("if", "we", "had"), ("if", "we", "could"), ("if", "we", "were"), ("if", "only"), ("if", "i", "had"))
 _MODALS = {"might", "may", "could"}
 _WISH_VERBS = {"should", "ought", "need", "want", "wish", "hope", "plan", "intend", "aspire"}
+_WISH_NEEDS_TO = {"plan", "hope", "intend", "aspire"}
 _WOULD = {"would", "'d"}
 _WISH_AFTER_WOULD = {"like", "love", "prefer"}
 _WISH_PHRASES = (
@@ -103,7 +105,9 @@ _ACTOR_VERBS = {
 }
 
 # Dependency labels for the parsed path.
-_CLAUSE_DEPS = {"relcl", "advcl", "conj", "parataxis", "acl", "csubj", "appos", "ROOT"}
+# The chain climbs through subjects and complements ("investing in staff isn't something we do", "I don't think we
+# invest") and stops at clauses with their own polarity (relative, adverbial, coordinated).
+_CLAUSE_DEPS = {"relcl", "advcl", "conj", "parataxis", "acl", "appos", "ROOT"}
 _SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
 
 
@@ -160,7 +164,7 @@ def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: boo
 
 
 def _opens_clause(token: Token) -> bool:
-    low = token.lower_
+    low = _low(token)
     if low in _CLAUSE_PUNCT:
         return True
     if low == "-":  # a spaced dash ("we tried - and failed"), not the hyphen inside "co-design"
@@ -168,7 +172,7 @@ def _opens_clause(token: Token) -> bool:
     if low in _CLAUSE_OPENERS:
         return True
     if low in _SOFT_OPENERS and token.i + 1 < len(token.doc):
-        return token.doc[token.i + 1].lower_ in _SUBJECTS
+        return _low(token.doc[token.i + 1]) in _SUBJECTS
     return False
 
 
@@ -194,11 +198,16 @@ def clause_of(span: Span) -> Span:
 _WORDS: "weakref.WeakKeyDictionary[Doc, tuple[list[str], list[str]]]" = weakref.WeakKeyDictionary()
 
 
+def _low(token: Token) -> str:
+    """Lower-case form with curly apostrophes made straight, so "don’t" reads as "don't"."""
+    return token.lower_.replace("’", "'")
+
+
 def _words(doc: Doc) -> tuple[list[str], list[str]]:
     """The doc's lower-case forms and lemmas as plain lists (cached per doc: the checks read them many times)."""
     words = _WORDS.get(doc)
     if words is None:
-        words = _WORDS[doc] = ([t.lower_ for t in doc], [t.lemma_ for t in doc])
+        words = _WORDS[doc] = ([_low(t) for t in doc], [t.lemma_ for t in doc])
     return words
 
 
@@ -209,19 +218,26 @@ def _phrase_at(doc: Doc, i: int, phrase: tuple[str, ...]) -> bool:
     return all(lower[i + k] == w or lemma[i + k] == w for k, w in enumerate(phrase))
 
 
-def _hits(doc: Doc, start: int, end: int, phrases: Sequence[tuple[str, ...]]) -> Iterable[tuple[int, str]]:
+@lru_cache(maxsize=None)
+def _by_first_word(phrases: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0], []).append(phrase)
+    return index
+
+
+def _hits(doc: Doc, start: int, end: int, phrases: tuple[tuple[str, ...], ...]) -> Iterable[tuple[int, str]]:
     """(index, text) of every phrase of `phrases` starting in doc[start:end], matched on lower case or lemma."""
     lower, lemma = _words(doc)
-    firsts = {p[0] for p in phrases}
+    index = _by_first_word(phrases)
     for i in range(max(start, 0), min(end, len(doc))):
-        if lower[i] not in firsts and lemma[i] not in firsts:
-            continue
-        for phrase in phrases:
+        candidates = index.get(lower[i], []) + (index.get(lemma[i], []) if lemma[i] != lower[i] else [])
+        for phrase in candidates:
             if _phrase_at(doc, i, phrase):
                 yield i, doc[i:i + len(phrase)].text
 
 
-def _find(doc: Doc, start: int, end: int, phrases: Sequence[tuple[str, ...]]) -> tuple[int, str] | None:
+def _find(doc: Doc, start: int, end: int, phrases: tuple[tuple[str, ...], ...]) -> tuple[int, str] | None:
     """The last phrase of `phrases` that starts in doc[start:end], as (index, text)."""
     found = None
     for found in _hits(doc, start, end, phrases):
@@ -237,19 +253,19 @@ PREDICATE_WINDOW = 3  # a negative predicate must govern the match closely: "afr
 
 def _next_lower(token: Token, k: int = 1) -> str:
     i = token.i + k
-    return token.doc[i].lower_ if 0 <= i < len(token.doc) else ""
+    return _low(token.doc[i]) if 0 <= i < len(token.doc) else ""
 
 
 def is_negator(token: Token) -> bool:
     """A negating word: "not", "never", "no", "nobody", "without", "hardly"; exceptions such as "not just"."""
-    if not (token.lower_ in NEGATORS or token.lemma_ in NEGATORS):
+    if not (_low(token) in NEGATORS or token.lemma_ in NEGATORS):
         return False
     nxt = _next_lower(token)
     if nxt in _NOT_NEGATING_NEXT or nxt in _HEDGE_NEXT or _next_lower(token, -1) == "or":  # "whether or not"
         return False
-    if token.lower_ == "without" and nxt in {"fail", "exception"}:
+    if _low(token) == "without" and nxt in {"fail", "exception"}:
         return False
-    if token.lower_ == "never":  # "never been more focused": emphasis, not negation
+    if _low(token) == "never":  # "never been more focused": emphasis, not negation
         return not ({_next_lower(token, k) for k in (1, 2, 3)} & {"more", "better", "stronger", "clearer"})
     return True
 
@@ -258,7 +274,7 @@ def is_negative_predicate(token: Token) -> bool:
     """A predicate that means "not doing": "afraid (to)", "stopped", "reluctant", "lack (of)", "failed to"."""
     if token.lemma_ == "fail":  # "failed to engage" negates; "fail fast", "allowed to fail" do not
         return _next_lower(token) == "to"
-    return token.lemma_ in NEGATIVE_PREDICATES or token.lower_ in NEGATIVE_PREDICATES
+    return token.lemma_ in NEGATIVE_PREDICATES or _low(token) in NEGATIVE_PREDICATES
 
 
 def _count_negation(negators: list[Token], scope: Scope, after: bool = False) -> None:
@@ -293,16 +309,16 @@ def _negation(span: Span, clause: Span, scope: Scope, pattern_negates: bool) -> 
         _count_negation(sorted(set(found), key=lambda t: t.i), scope)
         return
     # "Investing in staff isn't something we do": the match is the subject and the negation follows it.
-    if any(t.lower_ in _SUBJECTS for t in doc[clause.start:span.start]):
+    if any(_low(t) in _SUBJECTS for t in doc[clause.start:span.start]):
         return
-    after = [t for t in doc[span.end:min(span.end + 5, clause.end)] if t.lower_ in {"not", "n't", "never"}]
+    after = [t for t in doc[span.end:min(span.end + 5, clause.end)] if _low(t) in {"not", "n't", "never"}]
     _count_negation([t for t in after if is_negator(t)][:1], scope, after=True)
 
 
 def _hedged_negation(tokens: Span, scope: Scope) -> None:
     """"We don't always involve residents": a partial negation lowers the score instead of suppressing."""
     for t in tokens:
-        if t.lower_ in {"not", "n't", "never"} and _next_lower(t) in _HEDGE_NEXT:
+        if _low(t) in {"not", "n't", "never"} and _next_lower(t) in _HEDGE_NEXT:
             scope.notes.append(f"hedged: {t.text + ' ' + t.nbor(1).text!r}")
             scope.factor *= HEDGE_FACTOR
 
@@ -331,7 +347,7 @@ def _negation_parsed(span: Span, scope: Scope, pattern_negates: bool) -> None:
         for child in token.children:
             if pattern_negates and child.i in inside:
                 continue
-            if child.dep_ == "neg" and child.lower_ not in NEGATORS:  # a negation the word list lacks
+            if child.dep_ == "neg" and _low(child) not in NEGATORS:  # a negation the word list lacks
                 found.append(child)
             elif (child.dep_ == "neg" or child.dep_ in _NEG_CHILD_DEPS) and is_negator(child):
                 found.append(child)
@@ -352,7 +368,7 @@ class _Actor:
 def _governor(doc: Doc, mention: Mention, floor: int) -> Token | None:
     """The word that governs a council name, skipping coordination: 'with [Oldham and] Wigan' -> 'with'."""
     i = mention.start - 1
-    while i >= floor and (doc[i].lower_ in _COORD or doc[i].is_title and i > floor):
+    while i >= floor and (_low(doc[i]) in _COORD or doc[i].is_title and i > floor):
         i -= 1
     return doc[i] if i >= floor else None
 
@@ -362,18 +378,18 @@ def _is_actor(doc: Doc, mention: Mention, region: Span, has_first_person: bool) 
     gov = _governor(doc, mention, region.start)
     if gov is None:  # clause-initial: "Wigan do that", "Oldham and Wigan have..."
         return True
-    if gov.lower_ in _LOCATIVE:  # "In Oldham they...", or "...in Wigan" when no "we" acts in the clause
+    if _low(gov) in _LOCATIVE:  # "In Oldham they...", or "...in Wigan" when no "we" acts in the clause
         return gov.i == region.start or not has_first_person
-    if gov.lower_ in {"like", "unlike"}:  # a comparison: credited to them unless "we" is nearer (see caller)
+    if _low(gov) in {"like", "unlike"}:  # a comparison: credited to them unless "we" is nearer (see caller)
         return True
-    return gov.lower_ not in _OBJECT_MARKERS and gov.lemma_ not in _OBJECT_MARKERS
+    return _low(gov) not in _OBJECT_MARKERS and gov.lemma_ not in _OBJECT_MARKERS
 
 
 def _actors(span: Span, region: Span, mentions: Sequence[Mention]) -> list[_Actor]:
     """Everyone who may act in `region`: "we"/"I", and council names that are not objects."""
     doc = span.doc
     found = [_Actor(t.i, t.i + 1, False, t.text) for t in region
-             if t.lower_ in FIRST_PERSON and not span.start <= t.i < span.end]
+             if _low(t) in FIRST_PERSON and not span.start <= t.i < span.end]
     for m in mentions:
         if region.start <= m.start < region.end and not span.start <= m.start < span.end:
             if _is_actor(doc, m, region, bool(found)):
@@ -383,7 +399,7 @@ def _actors(span: Span, region: Span, mentions: Sequence[Mention]) -> list[_Acto
 
 def _verb_follows(doc: Doc, actor: _Actor) -> bool:
     """"...something Wigan do well": a council name followed by a verb (or the end) acts."""
-    return actor.end >= len(doc) or doc[actor.end].lower_ in _ACTOR_VERBS or doc[actor.end].is_punct
+    return actor.end >= len(doc) or _low(doc[actor.end]) in _ACTOR_VERBS or doc[actor.end].is_punct
 
 
 def _attribution(span: Span, clause: Span, mentions: Sequence[Mention], scope: Scope, parsed: bool) -> None:
@@ -418,7 +434,7 @@ def _subject_parsed(span: Span, mentions: Sequence[Mention]) -> str | None:
         for child in token.children:
             if child.dep_ not in _SUBJECT_DEPS:
                 continue
-            if child.lower_ in FIRST_PERSON:
+            if _low(child) in FIRST_PERSON:
                 return ""
             sub = range(child.left_edge.i, child.right_edge.i + 1)
             for m in mentions:
@@ -433,15 +449,15 @@ def _subject_parsed(span: Span, mentions: Sequence[Mention]) -> str | None:
 
 def _past(span: Span, clause: Span, scope: Scope) -> None:
     doc, sent = span.doc, span.sent
-    if any(t.lemma_ in _CONTINUITY or t.lower_ in _CONTINUITY for t in clause):
+    if any(t.lemma_ in _CONTINUITY or _low(t) in _CONTINUITY for t in clause):
         return  # "we have been doing this since 2015", "years ago we started and still do"
     for i, text in _hits(doc, sent.start, sent.end, _PAST):
-        if text.lower().startswith("used") and i > 0 and doc[i - 1].lower_ in _BE_GET:
+        if text.lower().startswith("used") and i > 0 and _low(doc[i - 1]) in _BE_GET:
             continue  # "the fund is used to pay for", "we're used to risk": not "we used to"
         if i >= span.end and i >= clause.end:
             continue  # a past cue after the match only counts inside its clause
         lo, hi = (i + len(text.split()), span.start) if i < span.start else (span.end, i)
-        if any(t.lower_ in _PAST_RESET or _phrase_at(doc, t.i, ("these", "days")) for t in doc[lo:hi]):
+        if any(_low(t) in _PAST_RESET or _phrase_at(doc, t.i, ("these", "days")) for t in doc[lo:hi]):
             continue
         scope.suppressed.append(f"past: {text!r}")
         return
@@ -449,9 +465,9 @@ def _past(span: Span, clause: Span, scope: Scope) -> None:
 
 def _first_person_before(doc: Doc, i: int, floor: int) -> bool:
     j = i - 1
-    while j >= floor and doc[j].lower_ in _WISH_FILLERS:
+    while j >= floor and _low(doc[j]) in _WISH_FILLERS:
         j -= 1
-    return j >= floor and doc[j].lower_ in FIRST_PERSON
+    return j >= floor and _low(doc[j]) in FIRST_PERSON
 
 
 WISH_WINDOW = 6
@@ -465,8 +481,10 @@ def _wish(span: Span, clause: Span, scope: Scope) -> None:
     hit = _find(doc, span.sent.start, span.start, _WISH_PHRASES)
     if hit is None:
         for t in doc[lo:span.start]:
-            wish = t.lemma_ in _WISH_VERBS or t.lower_ in _WISH_VERBS or (
-                t.lemma_ in _WISH_AFTER_WOULD and t.i > 0 and doc[t.i - 1].lower_ in _WOULD)
+            wish = t.lemma_ in _WISH_VERBS or _low(t) in _WISH_VERBS or (
+                t.lemma_ in _WISH_AFTER_WOULD and t.i > 0 and _low(doc[t.i - 1]) in _WOULD)
+            if t.lemma_ in _WISH_NEEDS_TO and _next_lower(t) != "to":  # "we plan for the next steps" is practice
+                wish = False
             if wish and _first_person_before(doc, t.i, clause.start):
                 hit = (t.i, doc[max(clause.start, t.i - 1):t.i + 1].text)
     if hit is None:
@@ -483,7 +501,7 @@ def _hypothetical(span: Span, clause: Span, scope: Scope) -> None:
     hit = _find(doc, clause.start, clause.end, _HYPOTHETICAL) or _find(doc, span.sent.start, span.start, _CONDITIONS)
     if hit is None:
         for t in doc[max(clause.start, span.start - 3):span.start]:
-            if t.lower_ in _MODALS and t.text != "May":  # "we might invest"; not the month
+            if _low(t) in _MODALS and t.text != "May":  # "we might invest"; not the month
                 hit = (t.i, t.text)
     if hit is not None:
         scope.suppressed.append(f"hypothetical: {hit[1]!r}")

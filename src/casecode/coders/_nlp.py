@@ -31,7 +31,10 @@ def _lower_lemma(doc):
     for token in doc:
         lemma = token.lemma_
         low = token.lower_
-        if low in _LEMMA_FIXES:
+        if "’" in low:  # curly apostrophes (Word, transcripts): "n’t" is lemmatized as "n't" ("not")
+            low = low.replace("’", "'")
+            token.lemma_ = _LEMMA_FIXES.get(low) or table.get(low, low)
+        elif low in _LEMMA_FIXES:
             token.lemma_ = _LEMMA_FIXES[low]
         elif not lemma or lemma != lemma.lower():
             token.lemma_ = table.get(low, low)

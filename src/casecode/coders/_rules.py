@@ -30,14 +30,27 @@ from ._nlp import load_nlp
 
 SCORES = (0.5, 0.65, 0.8, 0.9)  # by number of required words: 1, 2, 3, 4+
 
-# Anyone's council but ours, without a case table: "other councils", "a neighbouring authority".
+# Anyone's council but ours, without a case table: "other councils", "a neighbouring authority", "some councils".
+# A quantifier needs the council right after it: "several of the councils" may well include the speaker's own.
+_COUNCIL = {"LEMMA": {"IN": ["council", "authority", "borough", "la", "organisation", "organization", "place"]}}
 _OTHER_COUNCIL = [
     [
         {"LOWER": {"IN": ["other", "another", "neighbouring", "neighboring", "nearby", "surrounding", "adjacent",
-                          "some", "many", "most", "lots", "few", "several", "similar"]}},
-        {"LOWER": {"IN": ["of", "the", "local", "district", "county", "london", "metropolitan", "unitary"]},
-         "OP": "{0,2}"},
-        {"LEMMA": {"IN": ["council", "authority", "borough", "la", "organisation", "organization", "place"]}},
+                          "similar"]}},
+        {"LOWER": {"IN": ["local", "district", "county", "london", "metropolitan", "unitary"]}, "OP": "?"},
+        _COUNCIL,
+    ],
+    [
+        {"LOWER": {"IN": ["some", "many", "most", "lots", "few", "several"]}},
+        {"LOWER": {"IN": ["local", "district", "county", "london", "metropolitan", "unitary"]}, "OP": "?"},
+        _COUNCIL,
+    ],
+    [  # "some of the other councils", "a lot of other authorities"
+        {"LOWER": {"IN": ["some", "many", "most", "lots", "few", "several", "all", "a"]}},
+        {"LOWER": {"IN": ["of", "lot"]}},
+        {"LOWER": {"IN": ["the", "of"]}, "OP": "?"},
+        {"LOWER": {"IN": ["other", "neighbouring", "neighboring", "nearby", "surrounding"]}},
+        _COUNCIL,
     ],
     [{"LOWER": "the"}, {"LEMMA": {"IN": ["council", "authority", "borough"]}}, {"LOWER": "next"}, {"LOWER": "door"}],
 ]
@@ -93,6 +106,9 @@ class RuleCoder:
         _ensure_extensions()
         self.codebook = codebook
         self.nlp = nlp if nlp is not None else load_nlp()
+        if not {"lemmatizer", "casecode_lower_lemma"} & set(self.nlp.pipe_names):
+            raise CoderError("the spaCy pipeline has no lemmatizer, so lemma patterns cannot match; use "
+                             "casecode.coders.load_nlp() or a trained pipeline")
         self.spans_key = spans_key
         self.scope = scope
         self.matcher = Matcher(self.nlp.vocab, validate=True)
@@ -190,8 +206,7 @@ class RuleCoder:
         """Match, check scope, and set `doc.spans[spans_key]` (kept) and `[spans_key + '_suppressed']`."""
         kept, dropped = [], []
         for span, scope, entry in self._assessed(doc):
-            score = round(SCORES[min(entry.words, len(SCORES)) - 1] * scope.factor, 3)
-            span._.casecode_score = score if scope.counts else 0.0
+            span._.casecode_score = _score(entry, scope)
             span._.casecode_why = scope.why()
             (kept if scope.counts else dropped).append(span)
         doc.spans[self.spans_key] = kept
@@ -199,6 +214,9 @@ class RuleCoder:
         return doc
 
     def _assessed(self, doc: Doc) -> list[tuple[Span, Scope, _Entry]]:
+        if len(doc) and not doc.has_annotation("SENT_START"):  # no sentencizer: the doc is one sentence
+            for token in doc:
+                token.is_sent_start = token.i == 0
         codes, traps = self._matches(doc)
         mentions = self._mentions(doc) if self.scope else []
         out = []
@@ -232,7 +250,8 @@ class RuleCoder:
                 found[(entry.label, start, end)] = entry
         codes = []
         for (label, start, end), entry in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
-            inside = any(l == label and s <= start and end <= e and (s, e) != (start, end) for l, s, e in found)
+            inside = any(other == label and s <= start and end <= e and (s, e) != (start, end)
+                         for other, s, e in found)
             if not inside:
                 codes.append(((start, end), entry))
         return codes, traps
@@ -259,9 +278,7 @@ class RuleCoder:
         for span, scope, entry in self._assessed(doc):
             rows.append({
                 "code": span.label_, "pattern": span.id_, "start": span.start_char, "end": span.end_char,
-                "text": span.text, "counts": scope.counts,
-                "score": round(SCORES[min(entry.words, 4) - 1] * scope.factor, 3) if scope.counts else 0.0,
-                "why": scope.why(),
+                "text": span.text, "counts": scope.counts, "score": _score(entry, scope), "why": scope.why(),
             })
         frame = pd.DataFrame(rows, columns=["code", "pattern", "start", "end", "text", "counts", "score", "why"])
         return frame.astype({"start": "int64", "end": "int64", "counts": bool, "score": "float64"})
@@ -282,7 +299,10 @@ class RuleCoder:
             seg = rows.iloc[i]
             own = segment_cases(seg["cases"]) if has_cases else ()
             doc._.casecode_cases = own or None
-            spans = list(self(doc).spans[self.spans_key])
+            # A turn's text starts with its speaker label ("Ann Lee (Director of Communities): ..."); words in a
+            # name or job title are not evidence of an action, so matches inside the label are dropped.
+            label_end = speaker_label_end(str(seg["text"]), seg.get("speaker", ""))
+            spans = [s for s in self(doc).spans[self.spans_key] if s.start_char >= label_end]
             for span in best_spans(spans) if keep == "best" else spans:
                 records.append(self._record(seg, span))
         return codings_frame(records)
@@ -296,6 +316,21 @@ class RuleCoder:
             "start": offset + span.start_char, "end": offset + span.end_char, "evidence": span.text,
             "rule": f"{span.id_} ({why})" if why else span.id_, "score": span._.casecode_score, "coder": "rules",
         }
+
+
+def _score(entry: _Entry, scope: Scope) -> float:
+    """Specificity of the pattern times the scope factor; 0 for a suppressed match."""
+    return round(SCORES[min(entry.words, len(SCORES)) - 1] * scope.factor, 3) if scope.counts else 0.0
+
+
+def speaker_label_end(text: str, speaker: Any) -> int:
+    """Where the speaker label at the start of a turn ends (after its colon), or 0 when there is none."""
+    if not isinstance(speaker, str) or not speaker.strip():
+        return 0
+    colon = text.find(":", 0, 160)
+    if colon < 0 or speaker.strip().lower() not in text[:colon].lower().replace("*", ""):
+        return 0
+    return colon + 1
 
 
 def best_spans(spans: Iterable[Span]) -> list[Span]:

@@ -15,16 +15,22 @@ from ..interop import read_review_workbook
 _UNIT_COLUMNS = ["segment_id", "text"]
 
 
-def _segment_id(row: pd.Series) -> str:
-    return f"{row['document']}:{int(row['unit'])}"
+def _segment_ids(table: pd.DataFrame) -> list[str]:
+    """`<document>:<unit>` for each row (a list, so that an empty table works too)."""
+    return [f"{document}:{int(float(unit))}" for document, unit in zip(table["document"], table["unit"])]
 
 
 def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None):
-    """A reviewer's codings: accepted suggestions, recodes and additions; units are the workbook's units."""
-    decisions = read_review_workbook(path, codebook, segments=segments)  # validates every row first
-    sheet = pd.read_excel(path, sheet_name="review", dtype={"coding_id": "Int64"})
+    """A reviewer's codings: accepted suggestions, recodes and additions; units are the workbook's units.
+
+    Rows that leave `decided_by` empty are the workbook's own reviewer, named by the file (as for a coding CSV).
+    """
+    decisions = read_review_workbook(path, codebook, reviewer=path.stem, segments=segments)  # checks every row
+    with pd.ExcelFile(path) as book:  # the reader falls back to the first sheet when `review` was renamed
+        name = "review" if "review" in book.sheet_names else 0
+        sheet = pd.read_excel(book, sheet_name=name, dtype={"coding_id": "Int64"})
     sheet = sheet.dropna(subset=["document", "unit"])
-    sheet["segment_id"] = sheet.apply(_segment_id, axis=1)
+    sheet["segment_id"] = _segment_ids(sheet)
     code_of = dict(zip(sheet.coding_id.dropna().astype(int), sheet.code))
     rows = []
     for d in decisions.itertuples():
@@ -33,7 +39,8 @@ def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None
         elif d.decision in ("recode", "add"):
             rows.append((d.decided_by, d.segment_id, d.new_code))
     units = sheet.drop_duplicates("segment_id").rename(columns={"unit_text": "text"})[_UNIT_COLUMNS]
-    return pd.DataFrame(rows, columns=["coder", "segment_id", "code"]), units
+    # A reviewer who rejected every suggestion still judged the units: every code absent.
+    return pd.DataFrame(rows, columns=["coder", "segment_id", "code"]), units, set(decisions.decided_by)
 
 
 def _from_csv(path: Path):
@@ -43,36 +50,39 @@ def _from_csv(path: Path):
         if missing:
             raise ReviewError(f"{path}: missing column {sorted(missing)[0]!r}; a coding CSV needs segment_id, or "
                               f"document and unit, and code")
-        table["segment_id"] = table.apply(_segment_id, axis=1)
+        table["segment_id"] = _segment_ids(table)
     if "code" not in table.columns:
         raise ReviewError(f"{path}: missing column 'code'; a coding CSV needs a code column")
     if "coder" not in table.columns:
         table["coder"] = path.stem
     units = table.drop_duplicates("segment_id").assign(text=lambda d: d.get("evidence", ""))[_UNIT_COLUMNS]
-    return table[table.code != ""][["coder", "segment_id", "code"]], units
+    return table[table.code != ""][["coder", "segment_id", "code"]], units, set(table.coder)
 
 
 def _from_project(path: Path):
+    """A project is one coder, named by its folder: the codings that stand after review, whoever made them
+    (an accepted suggestion keeps the coder "rules", which two projects would otherwise share)."""
     from ..store import open_project
 
+    coder = path.resolve().name
     with open_project(path) as project:
         current = project.current_codings()
         units = project.segments(codable=True)[_UNIT_COLUMNS]
-    return current[["coder", "segment_id", "code"]], units
+    return current[["segment_id", "code"]].assign(coder=coder), units, {coder}
 
 
 def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook,
                        segments: pd.DataFrame | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Codings by coder from review workbooks (.xlsx), coding CSVs or project folders, and the units seen."""
-    frames, unit_frames = [], []
+    frames, unit_frames, coders = [], [], set()
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            codings, units = _from_project(path)
+            codings, units, names = _from_project(path)
         elif path.suffix.lower() == ".xlsx":
-            codings, units = _from_workbook(path, codebook, segments)
+            codings, units, names = _from_workbook(path, codebook, segments)
         elif path.suffix.lower() == ".csv":
-            codings, units = _from_csv(path)
+            codings, units, names = _from_csv(path)
         elif not path.exists():
             raise ReviewError(f"{path}: no such file or project folder")
         else:
@@ -80,11 +90,13 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook,
                               f"workbooks (.xlsx), coding CSVs or project folders")
         frames.append(codings)
         unit_frames.append(units)
+        coders |= {str(name) for name in names}
     codings = pd.concat(frames, ignore_index=True)
     units = pd.concat(unit_frames, ignore_index=True).drop_duplicates("segment_id")
     if segments is not None:
         units = segments[_UNIT_COLUMNS]
-    by_coder = {str(name): group.reset_index(drop=True) for name, group in codings.groupby("coder", sort=True)}
+    codings = codings.astype({"coder": str})
+    by_coder = {name: codings[codings.coder == name].reset_index(drop=True) for name in sorted(coders)}
     return by_coder, units.reset_index(drop=True)
 
 
