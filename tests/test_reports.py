@@ -267,7 +267,7 @@ def test_transcript_html_escapes_the_transcript(transcript, codebook):
 def test_transcript_html_highlights_every_coding_with_label_score_and_rule(transcript, codebook):
     segments, codings = transcript
     page = transcript_html(TRANSCRIPT, segments, codings, codebook, title="t")
-    chips = re.findall(r'<span class="cc-label" data-code="(\w+)" style="background: (#\w+)" title="([^"]*)">([^<]*)<',
+    chips = re.findall(r'<span class="cc-label" data-code="(\w+)" style="background: (#\w+); color: #\w+" title="([^"]*)">([^<]*)<',
                        page)
     assert sorted(code for code, *_ in chips) == ["bold", "culture", "partners"]
     culture = next(chip for chip in chips if chip[0] == "culture")

@@ -36,8 +36,8 @@ def init(
     if from_study is not None:
         from ..studies.replication import start_replication
 
-        created = start_replication(project, study=from_study, name=name, database_url=database)
-        typer.echo(f"Created replication project {created.path} with the 2015 codebook, baseline and model.")
+        with start_replication(project, study=from_study, name=name, database_url=database) as created:
+            typer.echo(f"Created replication project {created.path} with the 2015 codebook, baseline and model.")
         return
     book = read_codebook(codebook) if codebook else None
     created = init_project(project, book, name=name, database_url=database)

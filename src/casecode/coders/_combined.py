@@ -1,34 +1,51 @@
-"""The combined coder: rule evidence and model probability merged into one suggestion per (segment, code).
+"""The combined coder: rule evidence and a model's probability merged into one suggestion per (segment, code).
 
-Score: a noisy-or, 1 - (1 - rule_weight * rule_score) * (1 - p). A segment is suggested when the score reaches
-`threshold`. With the defaults (rule_weight 0.7, threshold 0.5): the model alone needs p >= 0.5; a three-word
-rule match passes alone (0.56); a two-word match needs p >= 0.09 and a one-word match p >= 0.23, so a model that
-is confident the code is absent vetoes a weak rule. A code the model was not trained on is scored by its rule
-alone. The evidence is the rule's span when a rule fired, else the whole segment.
+Decision (the rules lead; the model only corrects them when it is very sure):
+- a rule match is kept, unless the rule is weak (score < `weak_rule`: a one-word or hedged match) and the model is
+  confident the code is absent (p <= `veto`);
+- with no rule match, the model alone adds the code when p >= `threshold`;
+- a code the model was not trained on is decided by its rule alone.
+`veto=None` never vetoes and `threshold=None` never adds, which is the rule coder exactly. The defaults (model adds at
+p >= 0.9, never vetoes) suit a model whose thresholds nobody tuned; `fit_combined` tunes `threshold` and `veto` by
+cross-validation grouped by case on the training data, and keeps a setting only when it beats the rules alone there.
+
+Score (for ranking): a noisy-or, 1 - (1 - rule_weight * rule_score) * (1 - p). The evidence is the rule's span when
+a rule fired, else the whole segment; `rule` reads "rule:<id> + model p=0.74" or "model p=0.93 (top terms: ...)".
 """
 
 from __future__ import annotations
+
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame
-from ._learned import LearnedCoder, _top_terms, model_rule
+from ._learned import LearnedCoder, model_rule, model_terms
 from ._rules import RuleCoder
+
+#: The grids `tune_combination` searches; None switches that correction off.
+ADD_GRID = (None, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7)
+VETO_GRID = (None, 0.02, 0.05, 0.1, 0.15, 0.2)
 
 
 class CombinedCoder:
-    """Merges a RuleCoder and a fitted LearnedCoder into one scored suggestion list (coder "combined")."""
+    """Merges a RuleCoder and a fitted model (a LearnedCoder or anything with `classes_` and `predict_proba`)
+    into one scored suggestion list (coder "combined")."""
 
-    def __init__(self, rule_coder: RuleCoder, model: LearnedCoder, *, rule_weight: float = 0.7,
-                 threshold: float = 0.5):
-        if not 0.0 <= rule_weight <= 1.0 or not 0.0 < threshold <= 1.0:
-            raise CoderError(f"rule_weight={rule_weight}, threshold={threshold}; both must lie in 0..1")
+    def __init__(self, rule_coder: RuleCoder, model, *, rule_weight: float = 0.7, threshold: float | None = 0.9,
+                 veto: float | None = None, weak_rule: float = 0.6):
+        for name, value in (("rule_weight", rule_weight), ("threshold", threshold), ("veto", veto),
+                            ("weak_rule", weak_rule)):
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise CoderError(f"{name}={value}; it must lie in 0..1 (threshold and veto may be None: off)")
         self.rule_coder = rule_coder
         self.model = model
         self.rule_weight = rule_weight
         self.threshold = threshold
+        self.veto = veto
+        self.weak_rule = weak_rule
 
     def score(self, rule_score: float | None, p: float | None) -> float:
         """The combined score of one (segment, code); None means that coder had nothing to say."""
@@ -36,8 +53,12 @@ class CombinedCoder:
             return float(rule_score or 0.0)
         return 1.0 - (1.0 - self.rule_weight * (rule_score or 0.0)) * (1.0 - p)
 
+    def decide(self, rule_score: float | None, p: float | None) -> bool:
+        """Whether a (segment, code) is suggested: see the module docstring."""
+        return decide(rule_score, p, threshold=self.threshold, veto=self.veto, weak_rule=self.weak_rule)
+
     def code(self, segments: pd.DataFrame) -> pd.DataFrame:
-        """Codings for the codable segments, one per (segment, code) whose combined score reaches the threshold."""
+        """Codings for the codable segments: the rule matches the model does not veto, and the model's additions."""
         rows = codable_segments(segments)
         if rows.empty:
             return codings_frame([])
@@ -47,19 +68,16 @@ class CombinedCoder:
         order = self._order(classes)
         texts = rows["text"].astype(str).tolist()
         proba = self.model.predict_proba(texts)
-        features = self.model.vectorizer_.transform(self.model._texts(texts))
         records = []
         for i, seg in rows.iterrows():
             for code in order:
                 rule = by_pair.get((seg["segment_id"], code))
                 p = float(proba[i, classes.index(code)]) if code in classes else None
-                if rule is None and not p:
+                if not self.decide(rule.score if rule is not None else None, p):
                     continue
-                score = self.score(rule.score if rule is not None else None, p)
-                if score >= self.threshold:
-                    terms = [] if rule is not None or p is None else _top_terms(self.model, features[i],
-                                                                                  classes.index(code))
-                    records.append(self._record(seg, code, rule, p, score, terms))
+                terms = [] if rule is not None else model_terms(self.model, texts[i], classes.index(code))
+                records.append(self._record(seg, code, rule, p, self.score(rule.score if rule is not None else None, p),
+                                            terms))
         return codings_frame(records)
 
     def _order(self, classes: list[str]) -> list[str]:
@@ -85,3 +103,88 @@ class CombinedCoder:
             "end": end, "evidence": evidence, "rule": text, "score": round(float(np.clip(score, 0, 1)), 3),
             "coder": "combined",
         }
+
+
+def decide(rule_score: float | None, p: float | None, *, threshold: float | None, veto: float | None,
+           weak_rule: float) -> bool:
+    """The combination rule for one (segment, code): rule_score None = no rule match, p None = code unknown to the
+    model."""
+    if rule_score is not None:
+        return p is None or veto is None or rule_score >= weak_rule or p > veto
+    return p is not None and threshold is not None and p >= threshold
+
+
+def tune_combination(rule_codings: pd.DataFrame, proba: np.ndarray, classes: Sequence[str], segment_ids: Sequence[str],
+                     labels: pd.DataFrame, *, weak_rule: float = 0.6, min_gain: int = 2) -> dict:
+    """The `threshold` and `veto` that maximise micro-F1 over `labels`' codes, given held-out probabilities.
+
+    `proba` rows follow `segment_ids` (each predicted by a model that did not train on it); `labels` is the gold
+    0/1 matrix indexed by segment id. A setting must gain at least `min_gain` correct decisions (true positives
+    added plus false positives removed, net of the errors it makes) over the rules alone, else both stay None.
+    """
+    classes = [str(c) for c in classes]
+    codes = [c for c in labels.columns if c in classes]
+    gold = labels.reindex(index=list(segment_ids), columns=codes, fill_value=0).to_numpy() > 0
+    p = proba[:, [classes.index(c) for c in codes]]
+    rule = np.full(gold.shape, np.nan)
+    position = {s: i for i, s in enumerate(segment_ids)}
+    for r in rule_codings.itertuples(index=False):
+        if r.segment_id in position and r.code in codes:
+            i, j = position[r.segment_id], codes.index(r.code)
+            rule[i, j] = np.nanmax([rule[i, j], float(r.score)])
+    matched = ~np.isnan(rule)
+    weak = matched & (np.nan_to_num(rule, nan=1.0) < weak_rule)
+    base_tp, base_fp = int((matched & gold).sum()), int((matched & ~gold).sum())
+    positives = int(gold.sum())
+
+    best = (_f1(base_tp, base_fp, positives), 0, (None, None))
+    for add in ADD_GRID:
+        added = ~matched & (p >= add) if add is not None else np.zeros_like(gold)
+        for veto in VETO_GRID:
+            vetoed = weak & (p <= veto) if veto is not None else np.zeros_like(gold)
+            tp = base_tp + int((added & gold).sum()) - int((vetoed & gold).sum())
+            fp = base_fp + int((added & ~gold).sum()) - int((vetoed & ~gold).sum())
+            gain = (tp - base_tp) - (fp - base_fp)
+            if gain >= min_gain and _f1(tp, fp, positives) > best[0]:
+                best = (_f1(tp, fp, positives), gain, (add, veto))
+    threshold, veto = best[2]
+    return {"threshold": threshold, "veto": veto, "weak_rule": weak_rule}
+
+
+def _f1(tp: int, fp: int, positives: int) -> float:
+    return 2 * tp / (positives + tp + fp) if positives + tp + fp else 0.0
+
+
+def held_out_proba(make_model: Callable, texts: list[str], labels: pd.DataFrame, groups: Sequence[str],
+                   folds: int = 3) -> tuple[np.ndarray, list[str]]:
+    """Probabilities for every text from a model fitted without its group (GroupKFold), and the model's classes."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.asarray(list(groups), dtype=object)
+    n_groups = len(set(groups))
+    if n_groups < 2:
+        raise CoderError(f"held-out probabilities need at least 2 groups (cases); got {n_groups}")
+    classes = [str(c) for c in labels.columns]
+    proba = np.zeros((len(texts), len(classes)))
+    for train, test in GroupKFold(n_splits=min(folds, n_groups)).split(texts, groups=groups):
+        model = make_model().fit([texts[i] for i in train], labels.iloc[train])
+        known = [str(c) for c in model.classes_]
+        fold = model.predict_proba([texts[i] for i in test])
+        for j, code in enumerate(classes):
+            if code in known:
+                proba[test, j] = fold[:, known.index(code)]
+    return proba, classes
+
+
+def fit_combined(rule_coder: RuleCoder, segments: pd.DataFrame, labels: pd.DataFrame, groups: Sequence[str],
+                 make_model: Callable = LearnedCoder, folds: int = 3, weak_rule: float = 0.6) -> CombinedCoder:
+    """A CombinedCoder whose model is fitted on `segments` (gold `labels`, one row per segment in order) and whose
+    `threshold` and `veto` are tuned by `folds`-fold cross-validation grouped by `groups` (one case per segment)."""
+    texts = segments["text"].astype(str).tolist()
+    labels = labels.set_axis(segments["segment_id"].tolist(), axis=0)
+    model = make_model().fit(texts, labels)
+    if len(set(groups)) < 2:  # nothing to cross-validate with: the untuned defaults
+        return CombinedCoder(rule_coder, model, weak_rule=weak_rule)
+    proba, classes = held_out_proba(make_model, texts, labels, groups, folds)
+    tuned = tune_combination(rule_coder.code(segments), proba, classes, labels.index, labels, weak_rule=weak_rule)
+    return CombinedCoder(rule_coder, model, **tuned)

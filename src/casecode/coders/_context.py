@@ -47,6 +47,7 @@ _CLAUSE_OPENERS = {
 _SOFT_OPENERS = {"and", "or", "so", "then", "plus", "&"}
 _SUBJECTS = {"we", "i", "they", "he", "she", "you", "it", "there", "people", "everyone", "everybody", "nobody"}
 FIRST_PERSON = {"we", "i"}
+_OURS = {"our", "us", "my", "me"}
 
 _HEDGES = (
     ("maybe",), ("perhaps",), ("probably",), ("possibly",), ("arguably",), ("supposedly",), ("i", "suppose"),
@@ -84,11 +85,20 @@ _PAST = (
     ("in", "those", "days"), ("in", "the", "old", "days"), ("historically",), ("formerly",), ("at", "one", "time"),
     ("once", "upon"), ("no", "longer"), ("previous", "administration"), ("previous", "regime"),
     ("previous", "chief"), ("previous", "leader"), ("previous", "leadership"), ("previous", "management"),
+    ("year", "back"), ("month", "back"), ("while", "back"),
 )
+# These set the time for the whole sentence ("In the past, we consulted and we invested"); the other cues ("ago",
+# "used to") belong to their own clause, so "we set a vision ten years ago, and members are united behind it" keeps
+# its second clause, unless the cue's clause is a short fronted adverbial ("Years ago, we had a fund").
+_PAST_TOPICAL = {"in the past", "back then", "in those days", "in the old days", "historically", "formerly",
+                 "at one time", "previously"}
+_FRONTED = 5  # a sentence-initial clause this short holding a past cue is a time adverbial for what follows
 # Between a past cue and the match these reset the time: "in the past we didn't, but now we take risks".
 _PAST_RESET = {"but", "now", "whereas", "however", "nowadays", "today", "currently", "recently"}
 # ...and these say it still goes on: "years ago we started listening sessions and still run them".
-_CONTINUITY = {"since", "still", "continue", "keep", "kept", "start", "begin", "introduce", "launch", "establish"}
+# ...as does what was set up or agreed then and not said to have stopped: "we agreed three priorities years ago".
+_CONTINUITY = {"since", "still", "continue", "keep", "kept", "start", "begin", "introduce", "launch", "establish",
+               "agree", "adopt", "create", "set"}
 _BE_GET = {"be", "is", "are", "was", "were", "been", "being", "get", "got", "'s", "'re"}
 
 # A council name after these is an object, not the actor: "learn from Wigan", "work with Oldham", "see how Wigan".
@@ -154,6 +164,8 @@ def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: boo
         _negation(span, clause, scope, pattern_negates)
     _attribution(span, clause, mentions, scope, parsed)
     _past(span, clause, scope)
+    _stopped(span, scope)
+    _not_ours(span, clause, scope)
     _wish(span, clause, scope)
     _hypothetical(span, clause, scope)
     _hedge(span, scope)
@@ -294,6 +306,11 @@ _NEG_RAISERS = tuple(
 )
 
 
+# Saying an action cannot be justified or afforded says it is not taken.
+_CANNOT = tuple((hard, "to", verb) for hard in ("hard", "difficult", "impossible", "tough")
+                for verb in ("justify", "afford", "defend", "sell"))
+
+
 def _negation(span: Span, clause: Span, scope: Scope, pattern_negates: bool) -> None:
     doc = span.doc
     lo = max(clause.start, span.start - NEGATION_WINDOW)
@@ -302,6 +319,9 @@ def _negation(span: Span, clause: Span, scope: Scope, pattern_negates: bool) -> 
     if raised is not None and raised[0] + 2 < lo:
         found.append(doc[raised[0] + 2])
     found += [t for t in doc[max(clause.start, span.start - PREDICATE_WINDOW):span.start] if is_negative_predicate(t)]
+    cannot = _find(doc, lo, span.start, _CANNOT)  # "it's hard to justify a trip abroad": not done
+    if cannot is not None:
+        found.append(doc[cannot[0]])
     if not pattern_negates:
         found += [t for t in span[1:] if is_negator(t) or is_negative_predicate(t)]
     _hedged_negation(doc[lo:span.start], scope)
@@ -312,7 +332,24 @@ def _negation(span: Span, clause: Span, scope: Scope, pattern_negates: bool) -> 
     if any(_low(t) in _SUBJECTS for t in doc[clause.start:span.start]):
         return
     after = [t for t in doc[span.end:min(span.end + 5, clause.end)] if _low(t) in {"not", "n't", "never"}]
+    if not after:  # "pooled budgets and so on, we're honestly not there yet": a topic, then a negative comment
+        after = _negative_comment(span, clause)
     _count_negation([t for t in after if is_negator(t)][:1], scope, after=True)
+
+
+_COMMENT_SUBJECTS = {"we", "i", "that", "it"}
+
+
+def _negative_comment(span: Span, clause: Span) -> list[Token]:
+    """Negators at the start of the clause after a verbless topic clause: "...pooled budgets, we're not there yet"."""
+    doc = span.doc
+    if clause.end >= span.sent.end or any(_low(t) in _SUBJECTS for t in clause):
+        return []
+    nxt = doc[clause.end:span.sent.end]
+    words = [t for t in nxt if not t.is_punct and _low(t) not in _SOFT_OPENERS]
+    if not words or _low(words[0]) not in _COMMENT_SUBJECTS:
+        return []
+    return [t for t in words[1:5] if _low(t) in {"not", "n't", "never"}]
 
 
 def _hedged_negation(tokens: Span, scope: Scope) -> None:
@@ -390,9 +427,11 @@ def _actors(span: Span, region: Span, mentions: Sequence[Mention]) -> list[_Acto
     doc = span.doc
     found = [_Actor(t.i, t.i + 1, False, t.text) for t in region
              if _low(t) in FIRST_PERSON and not span.start <= t.i < span.end]
+    # "a couple of our managers spend a day in another authority": we act there, so the place is not the actor
+    ours = bool(found) or any(_low(t) in _OURS for t in region)
     for m in mentions:
         if region.start <= m.start < region.end and not span.start <= m.start < span.end:
-            if _is_actor(doc, m, region, bool(found)):
+            if _is_actor(doc, m, region, ours):
                 found.append(_Actor(m.start, m.end, m.other, m.text))
     return sorted(found, key=lambda a: a.start)
 
@@ -456,11 +495,75 @@ def _past(span: Span, clause: Span, scope: Scope) -> None:
             continue  # "the fund is used to pay for", "we're used to risk": not "we used to"
         if i >= span.end and i >= clause.end:
             continue  # a past cue after the match only counts inside its clause
+        if i >= span.end and {"that", "who", "which"} & {_low(t) for t in doc[max(span.end, i - 2):i]}:
+            continue  # "copied from a firm that used to do it for us": the past of the firm, not of the copying
+        if i < clause.start and not _frames_sentence(doc, i, text, sent):
+            continue  # "...ten years ago, and members are united behind it": the cue's own clause only
         lo, hi = (i + len(text.split()), span.start) if i < span.start else (span.end, i)
         if any(_low(t) in _PAST_RESET or _phrase_at(doc, t.i, ("these", "days")) for t in doc[lo:hi]):
             continue
         scope.suppressed.append(f"past: {text!r}")
         return
+
+
+def _frames_sentence(doc: Doc, i: int, text: str, sent: Span) -> bool:
+    """Whether a past cue in an earlier clause sets the time of the rest of the sentence: a topical cue ("in the
+    past"), or any cue in a short sentence-initial clause ("Years ago, ...")."""
+    if text.lower() in _PAST_TOPICAL:
+        return True
+    first = clauses(sent)[0]
+    return first.start <= i < first.end and len(first) <= _FRONTED
+
+
+# "We did a staff survey in 2022. We stopped it after that.": a later sentence (or the rest of this one) that says
+# "we stopped it/them" or "it was scrapped" ends the action just named.
+_STOP_VERBS = {"stop", "scrap", "drop", "ditch", "abandon", "axe", "cancel", "shelve", "end", "cut", "bin", "close",
+               "disband", "pull", "wind"}
+_STOPPED_OBJECTS = {"it", "them", "that", "those", "these"}
+_STOP_SUBJECTS = {"we", "i", "they", "it", "that", "those", "these", "which"}
+STOP_SENTENCES = 2  # how many sentences after the match may still stop it
+
+
+def _stopped(span: Span, scope: Scope) -> None:
+    doc = span.doc
+    end = span.sent.end
+    for _ in range(STOP_SENTENCES):
+        end = doc[end].sent.end if end < len(doc) else end
+    lower = _words(doc)[0]
+    for t in doc[span.end:end]:
+        if not (t.lemma_ in _STOP_VERBS or lower[t.i] in _STOP_VERBS) or t.i + 1 >= len(doc):
+            continue
+        before = lower[max(t.i - 2, 0):t.i]
+        # "we stopped them", "we've dropped it"; "it was scrapped", "that got cut"
+        active = bool({"we", "i", "they"} & set(before)) and lower[t.i + 1] in _STOPPED_OBJECTS
+        passive = before[-1:] in (["was"], ["got"], ["were"]) and bool(_STOP_SUBJECTS & set(lower[max(t.i - 3, 0):t.i]))
+        if active or passive:
+            scope.suppressed.append(f"stopped: {doc[max(t.i - 1, 0):t.i + 2].text!r}")
+            return
+
+
+# "The county ran a pilot, but we weren't part of it", "it's theirs, we're not in it": someone else's action.
+_NOT_OURS_AFTER = {"part", "involved", "in", "theirs", "included", "signed"}
+
+
+def _not_ours(span: Span, clause: Span, scope: Scope) -> None:
+    doc = span.doc
+    if any(_low(t) in FIRST_PERSON for t in doc[clause.start:span.start]):
+        return  # "we ran a pilot, and we're not in the county's one": ours
+    end = span.sent.end
+    end = doc[end].sent.end if end < len(doc) else end
+    lower = _words(doc)[0]
+    for i in range(span.end, end):
+        if lower[i] not in FIRST_PERSON:
+            continue
+        window = lower[i + 1:min(i + 4, end)]
+        neg = next((k for k, w in enumerate(window) if w in {"not", "n't", "never"}), None)
+        if neg is None:
+            continue
+        rest = lower[i + 2 + neg:min(i + 5 + neg, end)]
+        if rest and (rest[0] in _NOT_OURS_AFTER - {"in"} or rest[:2] == ["in", "it"] or rest[:2] == ["in", "that"]):
+            scope.suppressed.append(f"not ours: {doc[i:i + 3 + neg].text!r}")
+            return
 
 
 def _first_person_before(doc: Doc, i: int, floor: int) -> bool:
@@ -488,11 +591,30 @@ def _wish(span: Span, clause: Span, scope: Scope) -> None:
             if wish and _first_person_before(doc, t.i, clause.start):
                 hit = (t.i, doc[max(clause.start, t.i - 1):t.i + 1].text)
     if hit is None:
+        hit = _verbless_more(span)
+    if hit is None:
         return
     after = [t for t in doc[hit[0] + 1:min(hit[0] + 4, span.end)]]
     if any(t.lemma_ in _CONTINUING for t in after) or any(t.lemma_ in _CONTINUING for t in span[:1]):
         return  # "we need to keep investing in staff": it goes on
     scope.suppressed.append(f"wish, not done: {hit[1]!r}")
+
+
+_MORE = {"more", "less", "fewer", "better"}
+
+
+def _verbless_more(span: Span) -> tuple[int, str] | None:
+    """"And for me, more space to think.": a sentence with no subject, opening on "more", names what is wanted
+    (the answer to "what would you change?"), not what is done."""
+    sent = span.sent
+    colons = [t.i for t in span.doc[sent.start:span.start] if t.text == ":"]  # after a speaker label
+    sent = span.doc[colons[-1] + 1 if colons else sent.start:sent.end]
+    words = [t for t in sent if not t.is_punct and _low(t) not in {"and", "so", "but", "for", "me", "just"}]
+    if not words or _low(words[0]) not in _MORE or words[0].i > span.start:
+        return None
+    if any(_low(t) in _SUBJECTS for t in sent):
+        return None
+    return words[0].i, words[0].text
 
 
 def _hypothetical(span: Span, clause: Span, scope: Scope) -> None:

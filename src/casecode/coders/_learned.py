@@ -7,6 +7,10 @@ X is an iterable of texts; y a 0/1 indicator matrix (DataFrame columns = code id
 Probabilities: a code with at least `cv` positive and `cv` negative examples is calibrated with
 CalibratedClassifierCV (`calibration`, `cv` folds); a code with fewer keeps the logistic regression's own
 probabilities (`calibrated_` says which), and a code never or always present predicts its training rate.
+
+Lemmatized texts are cached per (pipeline, text) for the process, so refitting on the same texts (cross-fitting,
+threshold tuning) runs spaCy once; the default `liblinear` solver fits these small, sparse problems several times
+faster than `lbfgs`.
 """
 
 from __future__ import annotations
@@ -26,7 +30,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame
-from ._nlp import load_nlp
+from ._nlp import DEFAULT_PIPELINE, load_nlp
+
+# (pipeline name, text) -> lower-case lemmas joined by spaces. Lemmas depend on nothing else, so the cache is never
+# stale; it is dropped whole when it grows past _CACHE_LIMIT texts, which a long session could otherwise reach.
+_LEMMAS: dict[tuple[str, str], str] = {}
+_CACHE_LIMIT = 200_000
 
 
 class LearnedCoder(ClassifierMixin, BaseEstimator):
@@ -45,6 +54,7 @@ class LearnedCoder(ClassifierMixin, BaseEstimator):
         cv: int = 3,
         threshold: float = 0.5,
         max_iter: int = 1000,
+        solver: str = "liblinear",
     ):
         self.lemmatize = lemmatize
         self.pipeline = pipeline
@@ -56,6 +66,7 @@ class LearnedCoder(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.threshold = threshold
         self.max_iter = max_iter
+        self.solver = solver
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -83,7 +94,8 @@ class LearnedCoder(ClassifierMixin, BaseEstimator):
         return self
 
     def _logistic(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+        return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
+                                  solver=self.solver)
 
     def _fit_one(self, features, y: np.ndarray):
         positives = int(y.sum())
@@ -145,11 +157,7 @@ class LearnedCoder(ClassifierMixin, BaseEstimator):
         if isinstance(X, str):
             raise CoderError("X is one string; pass a list of texts, e.g. [text]")
         texts = ["" if t is None else str(t) for t in X]
-        if not self.lemmatize:
-            return texts
-        nlp = load_nlp(self.pipeline)
-        return [" ".join(t.lemma_.lower() for t in doc if not (t.is_punct or t.is_space))
-                for doc in nlp.pipe(texts, batch_size=64)]
+        return lemmatized(texts, self.pipeline) if self.lemmatize else texts
 
     def _class_index(self, code) -> int:
         names = [str(c) for c in self.classes_]
@@ -158,7 +166,20 @@ class LearnedCoder(ClassifierMixin, BaseEstimator):
         return names.index(str(code))
 
 
-def model_codings(model: LearnedCoder, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
+def lemmatized(texts: list[str], pipeline: str | None = None) -> list[str]:
+    """Each text as its lower-case lemmas without punctuation; spaCy runs only on texts not seen before."""
+    name = pipeline or DEFAULT_PIPELINE
+    missing = list(dict.fromkeys(t for t in texts if (name, t) not in _LEMMAS))
+    if missing:
+        if len(_LEMMAS) + len(missing) > _CACHE_LIMIT:
+            _LEMMAS.clear()
+        nlp = load_nlp(pipeline)
+        for text, doc in zip(missing, nlp.pipe(missing, batch_size=64)):
+            _LEMMAS[name, text] = " ".join(t.lemma_.lower() for t in doc if not (t.is_punct or t.is_space))
+    return [_LEMMAS[name, t] for t in texts]
+
+
+def model_codings(model, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
     """One coding per (segment, code) with probability >= threshold (default: the model's). Evidence is the
     whole segment; `rule` reads "model p=0.82 (top terms: listen, staff)"."""
     check_is_fitted(model)
@@ -168,12 +189,18 @@ def model_codings(model: LearnedCoder, segments: pd.DataFrame, *, threshold: flo
         return codings_frame([])
     texts = rows["text"].astype(str).tolist()
     proba = model.predict_proba(texts)
-    features = model.vectorizer_.transform(model._texts(texts))
     records = []
     for i, j in zip(*np.nonzero(proba >= threshold)):
         seg = rows.iloc[i]
-        records.append(_model_record(seg, str(model.classes_[j]), proba[i, j], _top_terms(model, features[i], j)))
+        records.append(_model_record(seg, str(model.classes_[j]), proba[i, j], model_terms(model, texts[i], j)))
     return codings_frame(records)
+
+
+def model_terms(model, text: str, j: int, k: int = 3) -> list[str]:
+    """The top terms of `text` for class index j, or [] for a model without word features (embeddings)."""
+    if not hasattr(model, "vectorizer_"):
+        return []
+    return _top_terms(model, model.vectorizer_.transform(model._texts([text]))[0], j, k)
 
 
 def model_rule(p: float, terms: list[str]) -> str:

@@ -73,7 +73,8 @@ def transcript_html(
         spans = _assign_slots([_span(row, seg.start, seg.end, codebook, colors) for row in mine.itertuples()])
         units.append(_unit_html(seg, document_text[seg.start:seg.end], spans))
     used = [c for c in codebook if c.id in set(codings["code"])]
-    legend = "".join(f'<span style="background: {colors[c.id]}">{escape(c.label)}</span>' for c in used)
+    legend = "".join(f'<span style="background: {colors[c.id]}; color: {text_color(colors[c.id])}">'
+                     f'{escape(c.label)}</span>' for c in used)
     return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{escape(title)}</title>\n'
         f"<style>{_CSS}</style>\n</head>\n<body>\n<h1>{escape(title)}</h1>\n"
@@ -159,9 +160,19 @@ def _marked_text(text: str, spans: list[_Span]) -> str:
     return "".join(parts)
 
 
+def text_color(background: str) -> str:
+    """Dark or white text, whichever reads better on `background` (#RRGGBB), by relative luminance."""
+    try:
+        r, g, b = (int(background[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    except ValueError:
+        return "#222"
+    return "#222" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 else "#fff"
+
+
 def _chip(span: _Span) -> str:
     return (
-        f'<span class="cc-label" data-code="{escape(span.code)}" style="background: {span.color}" '
+        f'<span class="cc-label" data-code="{escape(span.code)}" '
+        f'style="background: {span.color}; color: {text_color(span.color)}" '
         f'title="{escape(span.hint)}">{escape(span.chip)}</span>'
     )
 

@@ -24,8 +24,9 @@ def _candidates() -> list[Path]:
     env = os.environ.get("CASECODE_HOME")
     here = Path(__file__).resolve()
     out = [Path(env)] if env else []
-    # An editable install or a source checkout: src/casecode/studies/_paths.py → the repository root.
-    out += [here.parents[3], Path.cwd()]
+    # The folder you run in comes first (a second checkout must read its own study files), then the checkout an
+    # editable install points at: src/casecode/studies/_paths.py → the repository root.
+    out += [Path.cwd(), here.parents[3]]
     return out
 
 

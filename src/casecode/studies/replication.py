@@ -21,7 +21,10 @@ CAUTION = (
 
 def start_replication(path: str | Path, study: str = "2015", name: str | None = None,
                       database_url: str | None = None):
-    """Create a project with the 2015 codebook, the 2015 results as baseline, and a model trained on 2015."""
+    """Create a project with the 2015 codebook, the 2015 results as baseline, and a model trained on 2015.
+
+    Returns the project open, ready for `add_files` and `code_project`; close it (or use `with`) when done.
+    """
     from ..coders import LearnedCoder
     from ..store import init_project
     from .solace2015 import baseline_payload, label_matrix, load_study
@@ -29,14 +32,19 @@ def start_replication(path: str | Path, study: str = "2015", name: str | None = 
     if str(study) != "2015":
         raise StoreError(f"unknown study {study!r}; the study casecode can start from is '2015'")
     record = load_study()
+    # Fit before creating anything, so a failure here leaves no half-made project folder behind.
+    labels = label_matrix(record.scope, record.reference, record.codebook.ids)
+    model = LearnedCoder().fit(list(record.scope.text), labels)
     project = init_project(path, record.codebook, name=name or "Replication of the 2015 Solace study",
                            database_url=database_url)
-    with project:
-        project.set_baseline(BASELINE, baseline_payload(record))
-        labels = label_matrix(record.scope, record.reference, record.codebook.ids)
-        model = LearnedCoder().fit(list(record.scope.text), labels)
-        project.save_model("combined", model.to_bytes(), kind="LearnedCoder",
-                           meta={"trained_on": "2015 reference coding"})
+    try:
+        with project.transaction():
+            project.set_baseline(BASELINE, baseline_payload(record))
+            project.save_model("combined", model.to_bytes(), kind="LearnedCoder",
+                               meta={"trained_on": "2015 reference coding"})
+    except BaseException:
+        project.close()
+        raise
     return project
 
 
@@ -64,8 +72,9 @@ def _appendix_items(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFra
     rows: dict[tuple[str, str], list[str]] = {}
     for c in codings.itertuples():
         text = seg.at[c.segment_id, "text"]
-        start = c.start - int(seg.at[c.segment_id, "start"])
-        sentence = _sentence_around(text, max(start, 0), max(c.end - int(seg.at[c.segment_id, "start"]), 0))
+        offset = int(seg.at[c.segment_id, "start"])
+        floor = _label_end(text, seg.at[c.segment_id, "speaker"])
+        sentence = _sentence_around(text, max(c.start - offset, floor), max(c.end - offset, floor), floor)
         for case_id in seg.at[c.segment_id, "cases"]:
             rows.setdefault((case_id, sentence), [])
             if c.code not in rows[(case_id, sentence)]:
@@ -74,11 +83,28 @@ def _appendix_items(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFra
                         columns=["case_id", "text", "codes"])
 
 
-def _sentence_around(text: str, start: int, end: int) -> str:
-    left = max(text.rfind(". ", 0, start), text.rfind(": ", 0, start))
-    right = text.find(". ", end)
-    piece = text[left + 2 if left >= 0 else 0: right + 1 if right >= 0 else len(text)]
-    return re.sub(r"\s+", " ", piece).strip().strip('"“”')
+# A stop, closing quotes, then a capital (or the end): keeps 'asks "what if?" rather than' in one sentence.
+_SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?:\s+(?=[\"“‘(]?[A-Z0-9])|\s*$)")
+
+
+def _label_end(text: str, speaker: str) -> int:
+    """Where the turn's words begin after a "Name (Role): " label, which the segment text keeps (0 if none)."""
+    if not isinstance(speaker, str) or not speaker:
+        return 0
+    label = re.match(r"\**" + re.escape(speaker) + r"\s*(?:\([^()]*\))?\s*(?::\**|\**:)\s*", text)
+    return label.end() if label else 0
+
+
+def _sentence_around(text: str, start: int, end: int, floor: int = 0) -> str:
+    """The sentence(s) holding text[start:end], never reaching back before `floor` (the speaker label)."""
+    left = floor
+    for stop in _SENTENCE_END.finditer(text, floor):
+        if stop.end() > start:
+            break
+        left = stop.end()
+    stop = _SENTENCE_END.search(text, max(end - 1, left))
+    right = stop.start() + len(stop.group().rstrip()) if stop else len(text)
+    return re.sub(r"\s+", " ", text[left:right]).strip().strip('"“”')
 
 
 def compare(project, out: str | Path, include_suggested: bool = False) -> list[Path]:

@@ -417,6 +417,8 @@ def _evaluations(study: Study2015, rule_codings, combined) -> dict:
     a2 = study.scope[study.scope.kind == "appendix2"]
     codes = study.chart_codes
     for coder, codings in (("rules", rule_codings), ("combined", combined)):
-        out[f"{coder}-appendix2"] = evaluate(codings, study.reference, a2, codes, cases=study.cases)
-        out[f"{coder}-all"] = evaluate(codings, study.reference, study.scope, codes, cases=study.cases)
+        out[f"{coder}-appendix2"] = evaluate(codings, study.reference, a2, codes, cases=study.cases,
+                                             labels=study.codebook)
+        out[f"{coder}-all"] = evaluate(codings, study.reference, study.scope, codes, cases=study.cases,
+                                       labels=study.codebook)
     return out

