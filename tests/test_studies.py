@@ -1,0 +1,140 @@
+"""The 2015 reproduction end to end, the reference coding's coverage, and the replication recipe."""
+
+import csv
+
+import docx
+import pandas as pd
+import pytest
+
+from casecode.errors import CorpusError
+from casecode.studies import load_study, reproduce
+from casecode.studies.replication import compare, start_replication
+from casecode.studies.solace2015 import map_headings, read_reference_coding
+
+from conftest import ROOT, STUDY
+
+COUNCIL_NAMES = [
+    "Monmouthshire", "Surrey", "Bristol", "Oldham", "South Tyneside", "Wigan", "East Hampshire and Havant",
+    "Mid Suffolk and Babergh", "Staffordshire Moorlands and High Peak",
+]
+ACTIONS = ["bold", "partnerships", "culture", "leaders", "residents", "pace_risk", "resources", "employees",
+           "disciplined", "learn", "agile"]
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_study()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return reproduce(tmp_path_factory.mktemp("repro") / "out")
+
+
+def test_reference_coding_covers_every_attributed_segment_once_decided(study):
+    with (STUDY / "reference_coding.csv").open(encoding="utf-8") as fh:
+        decided = {row["segment_id"] for row in csv.DictReader(fh)}
+    assert decided == set(study.scope.segment_id)
+    assert set(study.reference.code) <= set(study.codebook.ids)
+
+
+def test_reference_coding_bad_code_names_row_and_column(study, tmp_path):
+    bad = tmp_path / "ref.csv"
+    bad.write_text("segment_id,code,rationale\na2-wigan-01,boldness,x\n", encoding="utf-8")
+    with pytest.raises(CorpusError) as err:
+        read_reference_coding(bad, study.scope, study.codebook)
+    assert str(err.value).startswith(f"{bad}: row 2, column 'code': 'boldness' is not in the codebook")
+
+
+def test_headings_map_to_the_eleven_codes_in_order(study):
+    assert list(study.heading_codes.values()) == ACTIONS
+
+
+def test_map_headings_names_an_unknown_heading(study):
+    with pytest.raises(CorpusError, match="report heading 'Be lucky' matches no code label"):
+        map_headings(["Be lucky"], study.codebook)
+
+
+def test_reproduce_writes_every_output(run):
+    names = {p.name for p in run.out.iterdir()}
+    assert {
+        "actions_by_council_reference.csv", "actions_by_council_automatic.csv", "councils_per_action.csv",
+        "councils_per_action.png", "councils_per_action.svg", "appendix_two.docx", "appendix_two.md",
+        "reconciliation.md", "project",
+    } <= names
+    assert (run.out / "project" / "project.sqlite").is_file()
+    assert not [n for n in names if n.startswith(".reproduce-")]  # the staging folder is gone
+
+
+def test_reproduce_matrices_have_a_row_per_council_and_a_column_per_action(run):
+    for name in ("reference", "automatic"):
+        matrix = pd.read_csv(run.out / f"actions_by_council_{name}.csv", index_col=0)
+        assert len(matrix) == 9
+        assert list(matrix.columns) == ACTIONS
+        assert set(matrix.to_numpy().ravel()) <= {0, 1}
+
+
+def test_councils_per_action_puts_counts_beside_reported_ranges(run):
+    table = pd.read_csv(run.out / "councils_per_action.csv")
+    assert list(table.columns) == ["action", "label", "reported_phrase", "reported_min", "reported_max",
+                                   "reference", "automatic", "councils_reference", "councils_automatic"]
+    assert list(table.action) == ACTIONS
+    reference = pd.read_csv(run.out / "actions_by_council_reference.csv", index_col=0)
+    assert table.set_index("action").reference.to_dict() == reference.sum().to_dict()
+
+
+def test_reconciliation_explains_every_count_outside_its_range(run):
+    table = pd.read_csv(run.out / "councils_per_action.csv")
+    text = (run.out / "reconciliation.md").read_text(encoding="utf-8")
+    for row in table.itertuples():
+        for column, who in (("reference", "reference coding"), ("automatic", "automatic coding")):
+            count = getattr(row, column)
+            outside = not row.reported_min <= count <= row.reported_max
+            assert (f"## {row.label} — {who}: {count}," in text) == outside
+
+
+def test_appendix_two_docx_holds_all_nine_councils_and_ticks(run):
+    document = docx.Document(run.out / "appendix_two.docx")
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    for name in COUNCIL_NAMES:
+        assert name in headings
+    table = document.tables[-1]
+    reference = pd.read_csv(run.out / "actions_by_council_reference.csv", index_col=0)
+    ticks = sum(cell.text == "✓" for row in table.rows[1:] for cell in row.cells)
+    assert ticks == int(reference.to_numpy().sum())
+
+
+def test_appendix_two_markdown_lists_items_with_codes(run):
+    text = (run.out / "appendix_two.md").read_text(encoding="utf-8")
+    assert "Really listening to local residents — coded: Understand and involve residents" in text
+
+
+def test_reproduce_store_keeps_reference_and_suggestions(run):
+    from casecode.store import open_project
+
+    with open_project(run.project) as project:
+        statuses = project.codings().status.value_counts().to_dict()
+        assert statuses["reference"] > 100 and statuses["suggested"] > 100
+        assert len(project.cases()) == 9
+        assert project.baseline("solace-2015")["n_cases"] == 9
+        assert project.load_model("combined")
+
+
+def test_replication_starts_open_with_baseline_and_compares(tmp_path):
+    from casecode.workflow import add_files, code_project
+
+    demo = ROOT / "corpus" / "demo-replication"
+    project = start_replication(tmp_path / "rep")
+    try:
+        add_files(project, manifest=demo / "manifest.csv")
+        assert len(code_project(project)) > 0
+        files = compare(project, tmp_path / "cmp", include_suggested=True)
+    finally:
+        project.close()
+    names = {p.name for p in files}
+    assert {"comparison.csv", "comparison_2015.png", "comparison_report.docx", "appendix_two.docx"} <= names
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    assert (table.baseline_n == 9).all() and (table.new_n == 5).all()
+    assert table.p_value.between(0, 1).all()
+    report = docx.Document(tmp_path / "cmp" / "comparison_report.docx")
+    assert any("Fisher" in p.text for p in report.paragraphs)
