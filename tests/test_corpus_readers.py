@@ -478,3 +478,12 @@ def test_segments_frame_has_the_documented_columns(tmp_path):
     frame = read(tmp_path, "a.txt", SMART).segments_frame()
     assert list(frame.columns) == SEGMENT_COLUMNS
     assert frame["unit"].tolist() == [1, 2, 3]
+
+
+def test_speaker_spelt_in_capitals_is_the_same_speaker(tmp_path):
+    from casecode.corpus import read_document
+
+    path = tmp_path / "caps.txt"
+    path.write_text("Jane Smith: We meet staff weekly.\n\nJANE SMITH: And residents monthly.\n", encoding="utf-8")
+    doc = read_document(path)
+    assert [seg.speaker for seg in doc.segments] == ["Jane Smith", "Jane Smith"]

@@ -149,6 +149,7 @@ def build_segments(
 ) -> tuple[list[Segment], dict[str, str]]:
     """Number the blocks as units and attribute speakers; return (segments, {speaker: role written beside it})."""
     speaker_roles: dict[str, str] = {}
+    spellings: dict[str, str] = {}  # "JANE SMITH" and "Jane Smith" are one speaker, named as first written
     segments: list[Segment] = []
     heading, current = "", ""
     for unit, (block, label) in enumerate(_turn_blocks(text, blocks), start=1):
@@ -161,9 +162,9 @@ def build_segments(
             segments.append(seg)
             continue
         if label:
-            seg.speaker = label.name
+            seg.speaker = spellings.setdefault(_name_key(label.name), label.name)
             if label.role:
-                speaker_roles.setdefault(label.name, label.role)
+                speaker_roles.setdefault(seg.speaker, label.role)
         elif block.speaker is None and block.kind != "row":
             seg.speaker = current  # a continuation paragraph keeps the previous speaker; a table row does not
         current = seg.speaker
