@@ -177,14 +177,20 @@ def held_out_proba(make_model: Callable, texts: list[str], labels: pd.DataFrame,
 
 
 def fit_combined(rule_coder: RuleCoder, segments: pd.DataFrame, labels: pd.DataFrame, groups: Sequence[str],
-                 make_model: Callable = LearnedCoder, folds: int = 3, weak_rule: float = 0.6) -> CombinedCoder:
+                 make_model: Callable = LearnedCoder, folds: int = 3, weak_rule: float = 0.6,
+                 rule_codings: pd.DataFrame | None = None) -> CombinedCoder:
     """A CombinedCoder whose model is fitted on `segments` (gold `labels`, one row per segment in order) and whose
-    `threshold` and `veto` are tuned by `folds`-fold cross-validation grouped by `groups` (one case per segment)."""
+    `threshold` and `veto` are tuned by `folds`-fold cross-validation grouped by `groups` (one case per segment).
+
+    `rule_codings`: the rule coder's codings of (at least) `segments`, when the caller already has them.
+    """
     texts = segments["text"].astype(str).tolist()
     labels = labels.set_axis(segments["segment_id"].tolist(), axis=0)
     model = make_model().fit(texts, labels)
     if len(set(groups)) < 2:  # nothing to cross-validate with: the untuned defaults
         return CombinedCoder(rule_coder, model, weak_rule=weak_rule)
     proba, classes = held_out_proba(make_model, texts, labels, groups, folds)
-    tuned = tune_combination(rule_coder.code(segments), proba, classes, labels.index, labels, weak_rule=weak_rule)
+    if rule_codings is None:
+        rule_codings = rule_coder.code(segments)
+    tuned = tune_combination(rule_codings, proba, classes, labels.index, labels, weak_rule=weak_rule)
     return CombinedCoder(rule_coder, model, **tuned)

@@ -177,7 +177,7 @@ def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: boo
 
 def _opens_clause(token: Token) -> bool:
     low = _low(token)
-    if low in _CLAUSE_PUNCT:
+    if low in _CLAUSE_PUNCT or token.is_punct and any(ch in ",;:()" for ch in low):  # "):" after a speaker label
         return True
     if low == "-":  # a spaced dash ("we tried - and failed"), not the hyphen inside "co-design"
         return token.i > 0 and bool(token.doc[token.i - 1].whitespace_)
@@ -495,7 +495,7 @@ def _past(span: Span, clause: Span, scope: Scope) -> None:
             continue  # "the fund is used to pay for", "we're used to risk": not "we used to"
         if i >= span.end and i >= clause.end:
             continue  # a past cue after the match only counts inside its clause
-        if i >= span.end and {"that", "who", "which"} & {_low(t) for t in doc[max(span.end, i - 2):i]}:
+        if i >= span.end and {"that", "who", "which"} & {_low(t) for t in doc[max(span.start + 1, i - 2):i]}:
             continue  # "copied from a firm that used to do it for us": the past of the firm, not of the copying
         if i < clause.start and not _frames_sentence(doc, i, text, sent):
             continue  # "...ten years ago, and members are united behind it": the cue's own clause only
@@ -607,7 +607,7 @@ def _verbless_more(span: Span) -> tuple[int, str] | None:
     """"And for me, more space to think.": a sentence with no subject, opening on "more", names what is wanted
     (the answer to "what would you change?"), not what is done."""
     sent = span.sent
-    colons = [t.i for t in span.doc[sent.start:span.start] if t.text == ":"]  # after a speaker label
+    colons = [t.i for t in span.doc[sent.start:span.start] if t.text.endswith(":")]  # after a speaker label
     sent = span.doc[colons[-1] + 1 if colons else sent.start:sent.end]
     words = [t for t in sent if not t.is_punct and _low(t) not in {"and", "so", "but", "for", "me", "just"}]
     if not words or _low(words[0]) not in _MORE or words[0].i > span.start:

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from ..errors import CoderError
 from ._learned import _indicator, _positive, model_codings
@@ -83,15 +84,15 @@ class EmbeddingCoder(ClassifierMixin, BaseEstimator):
         vectors = self._vectors(X)
         Y, classes = _indicator(y, len(vectors))
         self.classes_ = np.asarray(classes, dtype=object)
-        self.estimators_ = []
-        for j in range(Y.shape[1]):
-            column = Y[:, j]
-            if column.min() == column.max():  # nothing to separate: predict the training rate
-                self.estimators_.append(DummyClassifier(strategy="prior").fit(vectors, column))
-            else:
-                logistic = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
-                self.estimators_.append(logistic.fit(vectors, column))
+        with threadpool_limits(limits=1, user_api="blas"):  # tiny problems: BLAS threads only contend
+            self.estimators_ = [self._fit_one(vectors, Y[:, j]) for j in range(Y.shape[1])]
         return self
+
+    def _fit_one(self, vectors: np.ndarray, column: np.ndarray):
+        if column.min() == column.max():  # nothing to separate: predict the training rate
+            return DummyClassifier(strategy="prior").fit(vectors, column)
+        logistic = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+        return logistic.fit(vectors, column)
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Probability of each code (columns in `classes_` order) for each text."""

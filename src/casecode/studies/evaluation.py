@@ -31,15 +31,17 @@ def _groups(segments: pd.DataFrame) -> list[str]:
     return [cases[0] if len(cases) else "" for cases in segments.cases]
 
 
-def _tuned(rules, segments: pd.DataFrame, make_model, gates: list | None = None):
+def _tuned(rules, segments: pd.DataFrame, make_model, gates: list | None = None, rule_codings=None):
     """A `cross_fit` step: fit_combined on the training segments (found by the labels' index), code the test ones."""
     from ..coders import fit_combined
 
     by_id = segments.set_index("segment_id", drop=False)
+    rule_codings = rules.code(segments) if rule_codings is None else rule_codings  # once, not once per fold
 
     def fit_and_code(texts, y, test):
         train = by_id.loc[y.index].reset_index(drop=True)
-        coder = fit_combined(rules, train, y.reset_index(drop=True), _groups(train), make_model)
+        coder = fit_combined(rules, train, y.reset_index(drop=True), _groups(train), make_model,
+                             rule_codings=rule_codings)
         if gates is not None:
             gates.append((coder.threshold, coder.veto))
         return coder.code(test)
@@ -68,15 +70,15 @@ def placement_evaluation(study, nlp_name: str | None = None, notes: list | None 
     codes = study.chart_codes
     labels = label_matrix(body, gold, codes)
     rules = RuleCoder(study.codebook, load_nlp(nlp_name), cases=study.cases)
-    gates = []
+    gates, rule_codings = [], rules.code(body)
     results = {
-        "rules": rules.code(body),
+        "rules": rule_codings,
         "model": cross_fit(body, labels, _model_only(LearnedCoder)),
-        "combined": cross_fit(body, labels, _tuned(rules, body, LearnedCoder, gates)),
+        "combined": cross_fit(body, labels, _tuned(rules, body, LearnedCoder, gates, rule_codings)),
     }
     for name, make_model in _extra_models().items():
         results[f"{name}-model"] = cross_fit(body, labels, _model_only(make_model))
-        results[f"{name}-comb"] = cross_fit(body, labels, _tuned(rules, body, make_model))
+        results[f"{name}-comb"] = cross_fit(body, labels, _tuned(rules, body, make_model, None, rule_codings))
     _note_gates(notes, "placement", gates)
     return {name: evaluate(codings, gold, body, codes, cases=study.cases) for name, codings in results.items()}
 
@@ -92,11 +94,12 @@ def appendix_evaluation(study, nlp_name: str | None = None, notes: list | None =
     gates = []
     results = {
         "rules": rules_codings,
-        "combined": cross_fit(study.scope, labels, _tuned(rules, study.scope, LearnedCoder, gates)),
+        "combined": cross_fit(study.scope, labels, _tuned(rules, study.scope, LearnedCoder, gates, rules_codings)),
         "reproduce": reproduced,
     }
     for name, make_model in _extra_models().items():
-        results[f"{name}-comb"] = cross_fit(study.scope, labels, _tuned(rules, study.scope, make_model))
+        results[f"{name}-comb"] = cross_fit(study.scope, labels,
+                                            _tuned(rules, study.scope, make_model, None, rules_codings))
     _note_gates(notes, "appendix2", gates)
     a2 = study.scope[study.scope.kind == "appendix2"]
     return {name: evaluate(codings, study.reference, a2, study.chart_codes, cases=study.cases)
@@ -130,16 +133,18 @@ def dev_evaluation(root: Path, study, nlp_name: str | None = None, notes: list |
     labels = label_matrix(units, gold, codes)
     rules = RuleCoder(study.codebook, load_nlp(nlp_name))
     ref_labels = label_matrix(study.scope, study.reference, codes)
-    gates = []
+    gates, rule_codings = [], rules.code(units)
+    scope_rules = rules.code(study.scope)
     results = {
-        "rules": rules.code(units),
-        "combined": cross_fit(units, labels, _tuned(rules, units, LearnedCoder, gates)),
-        "comb-2015": fit_combined(rules, study.scope, ref_labels, _groups(study.scope)).code(units),
+        "rules": rule_codings,
+        "combined": cross_fit(units, labels, _tuned(rules, units, LearnedCoder, gates, rule_codings)),
+        "comb-2015": fit_combined(rules, study.scope, ref_labels, _groups(study.scope),
+                                  rule_codings=scope_rules).code(units),
     }
     for name, make_model in _extra_models().items():
-        results[f"{name}-comb"] = cross_fit(units, labels, _tuned(rules, units, make_model))
-        results[f"{name}-2015"] = fit_combined(rules, study.scope, ref_labels, _groups(study.scope),
-                                               make_model).code(units)
+        results[f"{name}-comb"] = cross_fit(units, labels, _tuned(rules, units, make_model, None, rule_codings))
+        results[f"{name}-2015"] = fit_combined(rules, study.scope, ref_labels, _groups(study.scope), make_model,
+                                               rule_codings=scope_rules).code(units)
     _note_gates(notes, "dev", gates)
     cases = list(dict.fromkeys(c for cs in units.cases for c in cs))
     return {name: evaluate(codings, gold, units, study.chart_codes, cases=cases, labels=study.codebook)
