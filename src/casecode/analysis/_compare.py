@@ -6,7 +6,6 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
 
 from ..errors import AnalysisError
 from ._tables import code_ids, label_map
@@ -78,6 +77,8 @@ def _share(pair: tuple[int, int] | None) -> float:
 
 def _fisher(base: tuple[int, int] | None, new: tuple[int, int] | None) -> float:
     """Two-sided Fisher's exact p on [[takes, does not take] per study]; NaN when a study lacks the code."""
+    from scipy.stats import fisher_exact  # imported here: scipy.stats adds a second to every CLI start
+
     if base is None or new is None or not (base[1] and new[1]):
         return float("nan")
     table = np.array([[base[0], base[1] - base[0]], [new[0], new[1] - new[0]]])

@@ -13,6 +13,7 @@ from typing import Any, Iterator, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .._yaml import load_yaml
 from ..errors import CodebookError
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -216,7 +217,7 @@ def read_codebook(path: str | Path) -> Codebook:
     except UnicodeDecodeError as exc:
         raise CodebookError(f"{path}: not UTF-8 at byte {exc.start}; save the codebook as UTF-8") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"

@@ -57,12 +57,16 @@ class CombinedCoder:
         """Whether a (segment, code) is suggested: see the module docstring."""
         return decide(rule_score, p, threshold=self.threshold, veto=self.veto, weak_rule=self.weak_rule)
 
-    def code(self, segments: pd.DataFrame) -> pd.DataFrame:
-        """Codings for the codable segments: the rule matches the model does not veto, and the model's additions."""
+    def code(self, segments: pd.DataFrame, rule_codings: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Codings for the codable segments: the rule matches the model does not veto, and the model's additions.
+
+        `rule_codings`, when the caller already ran the rule coder over these segments, saves running it again.
+        """
         rows = codable_segments(segments)
         if rows.empty:
             return codings_frame([])
-        rules = self.rule_coder.code(rows)
+        rules = self.rule_coder.code(rows) if rule_codings is None else \
+            rule_codings[rule_codings.segment_id.isin(set(rows.segment_id))]
         by_pair = {(r.segment_id, r.code): r for r in rules.itertuples(index=False)}
         classes = [str(c) for c in self.model.classes_]
         order = self._order(classes)

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .._yaml import load_yaml
 from ..errors import CorpusError
 
 _BOMS = [
@@ -89,7 +90,7 @@ def split_front_matter(text: str, name: str) -> tuple[dict[str, Any], int]:
     if not match:
         return {}, 0
     try:
-        data = yaml.safe_load(match.group(1) or "")
+        data = load_yaml(match.group(1) or "")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 2  # the YAML starts on the file's second line

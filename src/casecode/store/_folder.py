@@ -10,6 +10,7 @@ import yaml
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .._yaml import load_yaml
 from ..codebook import Codebook, read_codebook, write_codebook
 from ..coders import DEFAULT_PIPELINE
 from ..errors import CasecodeError, StoreError
@@ -96,7 +97,7 @@ def init_project(path: str | Path, codebook: Codebook | None = None, name: str |
 def _read_config(folder: Path) -> dict[str, Any]:
     config_file = folder / CONFIG_FILE
     try:
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        config = load_yaml(config_file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

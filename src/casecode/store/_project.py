@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from .._yaml import load_yaml
 from ..codebook import Codebook
 from ..codebook._model import codebook_from_dict
 from ..coders import CODING_COLUMNS, DEFAULT_PIPELINE
@@ -277,7 +278,7 @@ class Project:
                 f"project {self.name!r} has no codebook; store one with project.set_codebook(read_codebook(<file>))"
             )
         try:
-            return codebook_from_dict(yaml.safe_load(raw), source=f"codebook stored in {self._where}")
+            return codebook_from_dict(load_yaml(raw), source=f"codebook stored in {self._where}")
         except CasecodeError as exc:
             raise StoreError(str(exc)) from None
 
