@@ -555,3 +555,13 @@ def test_agree_with_an_empty_workbook_is_a_review_error(project, tmp_path):
     assert read_sheet(empty).empty
     with pytest.raises(ReviewError, match=r"found codings by 1 coder\(s\) \(Ana\)"):
         agree([ana, empty], project.codebook(), project.segments(codable=True))
+
+
+def test_project_report_exports_memos(project, tmp_path):
+    segment = project.segments("fenmoor-ceo", codable=True).iloc[0]
+    project.add_memo("segment", segment.segment_id, "Check the date of this budget", author="Ana")
+    project_report(project, tmp_path / "report")
+    memos = pd.read_csv(tmp_path / "report" / "memos.csv")
+    assert list(memos.text) == ["Check the date of this budget"]
+    report = docx.Document(str(tmp_path / "report" / "report.docx"))
+    assert any("Check the date of this budget" in p.text for p in report.paragraphs)

@@ -33,7 +33,8 @@ def project_tables(project, statuses=("accepted", "manual", "reference"), chart_
 
 def project_report(project, out: str | Path, title: str | None = None,
                    statuses=("accepted", "manual", "reference")) -> list[Path]:
-    """Write the case-by-code matrix (CSV), cases per code (CSV), the chart and a Word report into `out`."""
+    """Write the case-by-code matrix (CSV), cases per code (CSV), the chart, the memos (CSV) and a Word report
+    (with the memos) into `out`."""
     from ..reports import plot_cases_per_code, project_report_docx
 
     out = Path(out)
@@ -52,7 +53,12 @@ def project_report(project, out: str | Path, title: str | None = None,
     method = (f"{len(project.documents())} documents, {len(cases)} cases and {len(tables.codings)} codings with "
               f"status {', '.join(statuses)} were counted. A case takes a code when any unit attributed to it "
               f"carries that code.")
+    memos = project.memos()
+    memos_path = out / "memos.csv"
+    memos.to_csv(memos_path, index=False)
+    memo_lines = [f"[{m.target_type}{':' + m.target_id if m.target_id else ''}] {m.author or 'anonymous'}, "
+                  f"{m.created_at}: {m.text}" for m in memos.itertuples()]
     docx = project_report_docx(out / "report.docx", title or project.name, tables.matrix,
                                tables.per_code.drop(columns=["case_ids"]), png, codebook, method_text=method,
-                               cases=cases)
-    return [matrix_path, per_code_path, png, svg, docx]
+                               cases=cases, extra_sections=[("Memos", [memo_lines or ["No memos."]])])
+    return [matrix_path, per_code_path, png, svg, memos_path, docx]
