@@ -40,6 +40,10 @@ class Pattern(_Strict):
     pattern: Union[str, list[Any]]
     id: str | None = None
     note: str | None = None
+    # A generic word ("community", "partner", "pilot") names a topic as often as an action: with `frame: true` the
+    # rule coder lowers the match's score unless its clause shows someone here doing something ("we set up a
+    # partnership"), so that, below the coder's min_score, talk about a topic is not coded as the action.
+    frame: bool = False
 
     @field_validator("pattern")
     @classmethod
@@ -201,7 +205,7 @@ def codebook_from_dict(raw: Any, source: str = "<codebook>") -> Codebook:
         if set(loc) & _UNION_BRANCHES:  # neither a phrase nor a list: pydantic's per-branch wording misleads
             msg = "give a phrase (text) or a token list such as [{LEMMA: staff}]"
         elif err["type"] == "extra_forbidden":
-            msg = f"unknown field; remove it or check its spelling"
+            msg = "unknown field; remove it or check its spelling"
         elif err["type"] == "missing":
             msg = "required field is missing"
         raise CodebookError(f"{source}: {_where(raw, loc)}: {msg}") from None

@@ -9,12 +9,10 @@ cross-fitting encodes each text once; loading torch and the model takes seconds,
 from __future__ import annotations
 
 import os
-import pickle
 from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
@@ -22,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ..errors import CoderError
-from ._learned import _indicator, _positive, model_codings
+from ._learned import SavedModel, _indicator, _positive
 
 EXTRA_HINT = "install the embeddings extra: pip install 'casecode[embeddings]'"
 _VECTORS: dict[str, np.ndarray] = {}
@@ -61,7 +59,7 @@ def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
     return np.vstack([_VECTORS[t] for t in texts])
 
 
-class EmbeddingCoder(ClassifierMixin, BaseEstimator):
+class EmbeddingCoder(SavedModel, ClassifierMixin, BaseEstimator):
     """A multi-label classifier for codes on sentence embeddings; `predict_proba` gives one probability per code."""
 
     def __init__(self, *, C: float = 1.0, class_weight: str | dict | None = "balanced", threshold: float = 0.5,
@@ -105,25 +103,6 @@ class EmbeddingCoder(ClassifierMixin, BaseEstimator):
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """0/1 indicator matrix: probability >= `threshold`."""
         return (self.predict_proba(X) >= self.threshold).astype(int)
-
-    def code(self, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
-        """Codings for the codable segments, whole-segment, `rule` "model p=0.82"."""
-        return model_codings(self, segments, threshold=threshold)
-
-    def to_bytes(self) -> bytes:
-        """The fitted classifier as bytes (pickle); the sentence model itself is not saved, it is in the package."""
-        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> "EmbeddingCoder":
-        """A model saved by `to_bytes`. Pickle runs code when loading: load only bytes your own store wrote."""
-        try:
-            model = pickle.loads(data)
-        except Exception as exc:  # pickle raises many types on corrupt input
-            raise CoderError(f"saved model could not be read ({type(exc).__name__}); retrain it with 'fit'") from None
-        if not isinstance(model, cls):
-            raise CoderError(f"saved bytes hold a {type(model).__name__}, not a {cls.__name__}; retrain the model")
-        return model
 
     def _vectors(self, X) -> np.ndarray:
         if isinstance(X, str):

@@ -40,7 +40,30 @@ _LEMMAS: dict[tuple[str, str], str] = {}
 _CACHE_LIMIT = 200_000
 
 
-class LearnedCoder(ClassifierMixin, BaseEstimator):
+class SavedModel:
+    """What casecode's scikit-learn coders share: codings out, and pickled bytes for the project store."""
+
+    def code(self, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
+        """Codings for the codable segments: see `model_codings`."""
+        return model_codings(self, segments, threshold=threshold)
+
+    def to_bytes(self) -> bytes:
+        """The fitted model as bytes (pickle), for the store to save; read back with `from_bytes`."""
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def from_bytes(cls, data: bytes):
+        """A model saved by `to_bytes`. Pickle runs code when loading: load only bytes your own store wrote."""
+        try:
+            model = pickle.loads(data)
+        except Exception as exc:  # pickle raises many types on corrupt input
+            raise CoderError(f"saved model could not be read ({type(exc).__name__}); retrain it with 'fit'") from None
+        if not isinstance(model, cls):
+            raise CoderError(f"saved bytes hold a {type(model).__name__}, not a {cls.__name__}; retrain the model")
+        return model
+
+
+class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
     """A multi-label text classifier for codes; `predict_proba` gives one probability per code."""
 
     def __init__(
@@ -135,27 +158,6 @@ class LearnedCoder(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         j = self._class_index(code)
         return _top_terms(self, self.vectorizer_.transform(self._texts([text]))[0], j, k)
-
-    def code(self, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
-        """Codings for the codable segments: see `model_codings`."""
-        return model_codings(self, segments, threshold=threshold)
-
-    # --- persistence ---
-
-    def to_bytes(self) -> bytes:
-        """The fitted model as bytes (pickle), for the store to save; read back with `from_bytes`."""
-        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> "LearnedCoder":
-        """A model saved by `to_bytes`. Pickle runs code when loading: load only bytes your own store wrote."""
-        try:
-            model = pickle.loads(data)
-        except Exception as exc:  # pickle raises many types on corrupt input
-            raise CoderError(f"saved model could not be read ({type(exc).__name__}); retrain it with 'fit'") from None
-        if not isinstance(model, cls):
-            raise CoderError(f"saved bytes hold a {type(model).__name__}, not a {cls.__name__}; retrain the model")
-        return model
 
     # --- helpers ---
 

@@ -109,8 +109,7 @@ def _sentence_around(text: str, start: int, end: int, floor: int = 0) -> str:
 
 def compare(project, out: str | Path, include_suggested: bool = False) -> list[Path]:
     """Write the new study's chart and Appendix Two, the share comparison with 2015, and a Word report."""
-    from ..reports import (appendix_two_docx, appendix_two_markdown, plot_cases_per_code, plot_share_comparison,
-                           word_report)
+    from ..reports import appendix_two_docx, appendix_two_markdown, plot_cases_per_code, plot_share_comparison
     from ..workflow import project_tables
 
     out = Path(out)

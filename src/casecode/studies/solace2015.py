@@ -354,8 +354,6 @@ def baseline_payload(study: Study2015) -> dict:
 def reproduce(out: str | Path = "outputs/2015", nlp_name: str | None = None,
               paths: StudyPaths | None = None) -> Reproduction:
     """Rebuild the study from the report text into `out`: store, tables, chart, Appendix Two, reconciliation."""
-    from ..reports import appendix_two_docx, appendix_two_markdown, plot_cases_per_code
-
     started = time.perf_counter()
     study = load_study(paths)
     rule_codings, combined, model = automatic_coding(study, nlp_name)
