@@ -58,7 +58,7 @@ _HEDGES = (
 _HYPOTHETICAL = (
     ("one", "day"), ("some", "day"), ("someday",), ("at", "some", "point"), ("eventually",), ("in", "the", "future"),
     ("in", "future"), ("hopefully",), ("would", "have"), ("could", "have"), ("might", "have"), ("should", "have"),
-    ("'d", "have"),
+    ("'d", "have"), ("was", "going", "to"), ("were", "going", "to"),
 )
 # A condition before the match in the same sentence: "if we had the money, we'd invest in innovation".
 _CONDITIONS = (("if", "we", "had"), ("if", "we", "could"), ("if", "we", "were"), ("if", "only"), ("if", "i", "had"))
@@ -149,7 +149,7 @@ class Scope:
 
 
 HEDGE_FACTOR = 0.7
-QUESTION_FACTOR = 0.8
+QUESTION_FACTOR = 0.6
 
 
 def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: bool = False) -> Scope:
@@ -452,7 +452,9 @@ def _attribution(span: Span, clause: Span, mentions: Sequence[Mention], scope: S
             return
     actors = _actors(span, clause, mentions)
     before = [a for a in actors if a.start < span.start]
-    after = [a for a in actors if a.start >= span.end and (a.other is False or _verb_follows(span.doc, a))]
+    # "...trust with people in other organisations is important": a place after the match, in or at, is where, not who
+    after = [a for a in actors if a.start >= span.end and (a.other is False or _verb_follows(span.doc, a))
+             and not (a.start > span.end and _low(span.doc[a.start - 1]) in _LOCATIVE)]
     if before:  # the nearest actor before the match acts: "we engage staff like Wigan do" is ours
         actor = before[-1]
     elif after:  # "engaging staff is something Wigan do well"
@@ -524,6 +526,10 @@ _STOP_SUBJECTS = {"we", "i", "they", "it", "that", "those", "these", "which"}
 STOP_SENTENCES = 2  # how many sentences after the match may still stop it
 
 
+# "it just fizzled out", "that petered out": the thing named ended by itself.
+_ENDED_VERBS = {"fizzle", "fizzled", "peter", "petered", "lapse", "lapsed", "collapse", "collapsed"}
+
+
 def _stopped(span: Span, scope: Scope) -> None:
     doc = span.doc
     end = span.sent.end
@@ -531,6 +537,10 @@ def _stopped(span: Span, scope: Scope) -> None:
         end = doc[end].sent.end if end < len(doc) else end
     lower = _words(doc)[0]
     for t in doc[span.end:end]:
+        if (t.lemma_ in _ENDED_VERBS or lower[t.i] in _ENDED_VERBS) and \
+                {"it", "that", "they", "which"} & set(lower[max(t.i - 3, 0):t.i]):
+            scope.suppressed.append(f"stopped: {doc[max(t.i - 2, 0):t.i + 1].text!r}")
+            return
         if not (t.lemma_ in _STOP_VERBS or lower[t.i] in _STOP_VERBS) or t.i + 1 >= len(doc):
             continue
         before = lower[max(t.i - 2, 0):t.i]
@@ -639,3 +649,54 @@ def _hedge(span: Span, scope: Scope) -> None:
     if any(t.text == "?" for t in sent[-2:]):
         scope.notes.append("question")
         scope.factor *= QUESTION_FACTOR
+
+
+# --- action frame ---------------------------------------------------------------------------------------------------
+
+# Who may act for the speaker's council, and verbs of doing. A generic word ("community", "partner", "pilot") is
+# evidence of an action only in a frame such as "we set up a partnership with" or "members asked the community";
+# "the community is struggling" or "partners were frustrated" is talk about a topic.
+_FRAME_ACTORS_LOWER = {"we", "i", "us", "our", "ourselves", "me", "my", "you"}  # "you have to invest": practice
+_FRAME_ACTORS_LEMMA = {"council", "authority", "member", "councillor", "cabinet", "manager", "officer", "leader",
+                       "director", "executive", "management", "leadership"}
+ACTION_VERBS = {
+    "set", "run", "hold", "fund", "give", "bring", "ask", "involve", "invest", "build", "start", "use", "create",
+    "launch", "establish", "develop", "form", "join", "work", "put", "pay", "spend", "commission", "pilot", "trial",
+    "test", "try", "go", "visit", "host", "organise", "organize", "introduce", "hire", "appoint", "send", "share",
+    "pool", "agree", "sign", "make", "take", "do", "get", "got", "keep", "meet", "talk", "listen", "deliver", "back",
+    "support", "train", "coach", "mentor", "lead", "drive", "push", "open", "move", "redesign", "design", "engage",
+    "consult", "partner", "collaborate", "adopt", "embed", "allocate", "earmark", "employ", "second", "seed", "grow",
+    "expand", "encourage", "let", "allow", "empower", "reward", "celebrate", "apply", "co-design", "co-produce",
+    "sit", "bid", "win", "found", "setup", "knock", "door-knock", "survey", "hear", "challenge",
+    "protect", "ring-fence", "sort", "offer", "provide", "prioritise", "prioritize", "review", "track", "measure", "iterate", "prototype",
+}
+FRAME_WINDOW = 8  # how far before or after the match a verb of doing may stand, in its sentence
+
+
+def action_frame(span: Span) -> bool:
+    """Whether the match stands in a frame of someone here doing something: an actor for the council ("we",
+    "our", "members", "the council") in its sentence, and a verb of doing in its clause or near it (FRAME_WINDOW
+    words either side, in the sentence)."""
+    doc, sent = span.doc, span.sent
+    lower, lemma = _words(doc)
+    actor = any(lower[i] in _FRAME_ACTORS_LOWER or lemma[i] in _FRAME_ACTORS_LEMMA
+                for i in range(sent.start, sent.end) if not span.start <= i < span.end)
+    if not actor:
+        return False
+    # "we iterate", "we pilot things": the generic word is itself the verb, with the actor right before it
+    if lemma[span.start] in ACTION_VERBS and span.start > sent.start and lower[span.start - 1] in _FRAME_ACTORS_LOWER:
+        return True
+    clause = clause_of(span)
+    lo = max(sent.start, min(clause.start, span.start - FRAME_WINDOW))
+    hi = max(clause.end, min(sent.end, span.end + FRAME_WINDOW))  # "...that's the housing association, we've set up"
+    for i in range(lo, hi):
+        if span.start <= i < span.end:
+            continue
+        if lower[i] == "given" and (i == 0 or lower[i - 1] not in _BE_GET | {"have", "'ve", "has", "had"}):
+            continue  # "given where we came from": a preposition
+        if lemma[i] in ACTION_VERBS or lower[i] in ACTION_VERBS:
+            return True
+        # "we have", "we've got", "our teams have": having is doing only with the actor right before it
+        if lemma[i] == "have" and i > 0 and (lower[i - 1] in _FRAME_ACTORS_LOWER or lemma[i - 1] in _FRAME_ACTORS_LEMMA):
+            return True
+    return False

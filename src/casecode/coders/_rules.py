@@ -7,7 +7,12 @@ each span's score and reasons are in `span._.casecode_score` and `span._.casecod
 or a trap suppressed go to `doc.spans[spans_key + "_suppressed"]`, so `explain` can show why nothing was coded.
 
 Score: a heuristic of pattern specificity, the number of words a pattern requires (gaps and optional tokens do
-not count): 1 word 0.5, 2 words 0.65, 3 words 0.8, 4 or more 0.9; times 0.7 when hedged, 0.8 in a question.
+not count): 1 word 0.5, 2 words 0.65, 3 words 0.8, 4 or more 0.9; times 0.7 when hedged, 0.6 in a question, and
+0.6 for a generic word (a codebook pattern with `frame: true`) with no action frame around it: no one here (we, our,
+the council, members, managers) doing something (set, run, fund, involve, ...) in its sentence and clause. The frame
+is checked in spoken text (a segment with a speaker, or any text given to `explain` or the coder as a Doc), not in a
+written summary with no speaker, which is about the council's actions throughout.
+`RuleCoder.code` keeps codings scoring at least `min_score` (MIN_SCORE by default).
 """
 
 from __future__ import annotations
@@ -25,10 +30,16 @@ from spacy.util import filter_spans
 from ..codebook import Codebook
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, segment_cases
-from ._context import NEGATIVE_PREDICATES, NEGATORS, Mention, Scope, assess
+from ._context import NEGATIVE_PREDICATES, NEGATORS, Mention, Scope, action_frame, assess
 from ._nlp import load_nlp
 
 SCORES = (0.5, 0.65, 0.8, 0.9)  # by number of required words: 1, 2, 3, 4+
+# A generic-word pattern (`frame: true`) outside an action frame: 0.5 -> 0.3, 0.65 -> 0.39, under MIN_SCORE.
+FRAMELESS_FACTOR = 0.6
+# RuleCoder.code drops codings scoring below this. The default keeps a plain one-word match (0.5), a hedged
+# two-word one (0.455) and a three-word one in a question (0.48), and drops a hedged one-word match (0.35), one- and
+# two-word matches in a question (0.3, 0.39) and a generic word with no action frame (0.3, 0.39).
+MIN_SCORE = 0.4
 
 # Anyone's council but ours, without a case table: "other councils", "a neighbouring authority", "some councils".
 # A quantifier needs the council right after it: "several of the councils" may well include the speaker's own.
@@ -53,6 +64,9 @@ _OTHER_COUNCIL = [
         _COUNCIL,
     ],
     [{"LOWER": "the"}, {"LEMMA": {"IN": ["council", "authority", "borough"]}}, {"LOWER": "next"}, {"LOWER": "door"}],
+    # "Wendmarsh, next door, have done...": a place named as the neighbour is another council.
+    [{"IS_TITLE": True}, {"ORTH": ","}, {"LOWER": {"IN": ["next", "over"]}}, {"LOWER": {"IN": ["door", "the"]}},
+     {"LOWER": {"IN": ["border", "road", "river"]}, "OP": "?"}],
 ]
 
 
@@ -64,6 +78,8 @@ def _ensure_extensions() -> None:
             Span.set_extension(name, getter=_getter(name), setter=_setter(name))
     if not Doc.has_extension("casecode_cases"):
         Doc.set_extension("casecode_cases", default=None)
+    if not Doc.has_extension("casecode_spoken"):  # False: written summary text, where no action frame is needed
+        Doc.set_extension("casecode_spoken", default=None)
 
 
 def _key(name: str, span: Span) -> tuple:
@@ -89,6 +105,7 @@ class _Entry:
     words: int  # required words, for the score
     negates: bool  # the pattern itself holds a negator: "not afraid to fail"
     literal: bool  # no gaps or optional tokens: a fixed phrase such as "not risk averse"
+    frame: bool = False  # a generic word: counts fully only in an action frame ("we set up a partnership")
 
 
 class RuleCoder:
@@ -102,8 +119,17 @@ class RuleCoder:
         spans_key: str = "casecode",
         scope: bool = True,
         cases: pd.DataFrame | None = None,
+        min_score: float = MIN_SCORE,
+        case_min_score: float | None = None,
     ):
+        """`min_score`: `code` drops codings scoring below it (0 keeps every kept span). `case_min_score`: when
+        set, `code` keeps a case's codings of a code only if at least one of them scores this much, so a case is
+        not credited with an action on weak evidence alone (a segment without cases is its document's case)."""
         _ensure_extensions()
+        if not 0 <= min_score <= 1 or case_min_score is not None and not 0 <= case_min_score <= 1:
+            raise CoderError(f"min_score={min_score!r}, case_min_score={case_min_score!r}; give scores from 0 to 1")
+        self.min_score = min_score
+        self.case_min_score = case_min_score
         self.codebook = codebook
         self.nlp = nlp if nlp is not None else load_nlp()
         if not {"lemmatizer", "casecode_lower_lemma"} & set(self.nlp.pipe_names):
@@ -182,11 +208,13 @@ class RuleCoder:
         entry = dict(entry)
         entry.setdefault("id", f"{entry['label']}:{'not' if entry.get('exclusion') else ''}p")
         entry["exclusion"] = bool(entry.get("exclusion", False))
+        entry["frame"] = bool(entry.get("frame", False))
         return entry
 
     @staticmethod
     def _entry(entry: dict, words: int, pattern: Any, literal: bool) -> _Entry:
-        return _Entry(entry["label"], entry["id"], entry["exclusion"], max(words, 1), _negates(pattern), literal)
+        return _Entry(entry["label"], entry["id"], entry["exclusion"], max(words, 1), _negates(pattern), literal,
+                      entry.get("frame", False))
 
     def _add_cases(self, cases: pd.DataFrame) -> None:
         if "case_id" not in getattr(cases, "columns", ()):
@@ -229,6 +257,9 @@ class RuleCoder:
                 scope = assess(span, mentions=mentions, pattern_negates=entry.negates)
             else:
                 scope = Scope()
+            if entry.frame and scope.counts and doc._.casecode_spoken is not False and not action_frame(span):
+                scope.notes.append("generic word, no action frame")
+                scope.factor *= FRAMELESS_FACTOR
             out.append((span, scope, entry))
         return out
 
@@ -276,9 +307,12 @@ class RuleCoder:
         doc._.casecode_cases = tuple(cases) if cases is not None else None
         rows = []
         for span, scope, entry in self._assessed(doc):
+            score = _score(entry, scope)
+            weak = scope.counts and score < self.min_score
+            why = "; ".join(filter(None, [scope.why(), f"below min_score {self.min_score}" if weak else ""]))
             rows.append({
                 "code": span.label_, "pattern": span.id_, "start": span.start_char, "end": span.end_char,
-                "text": span.text, "counts": scope.counts, "score": _score(entry, scope), "why": scope.why(),
+                "text": span.text, "counts": scope.counts and not weak, "score": score, "why": why,
             })
         frame = pd.DataFrame(rows, columns=["code", "pattern", "start", "end", "text", "counts", "score", "why"])
         return frame.astype({"start": "int64", "end": "int64", "counts": bool, "score": "float64"})
@@ -287,24 +321,33 @@ class RuleCoder:
         """Code the codable segments: codings with offsets into the document text, coder "rules".
 
         keep="best" gives one coding per (segment, code), the highest-scoring evidence (ties: the longest, then the
-        earliest), which is what a reviewer accepts or rejects; keep="all" gives every kept span.
+        earliest), which is what a reviewer accepts or rejects; keep="all" gives every kept span. Spans scoring
+        below `min_score` are left out, and with `case_min_score` a case's weak-only codings of a code too.
         """
         if keep not in ("best", "all"):
             raise CoderError(f"keep={keep!r}; use 'best' (one coding per segment and code) or 'all'")
         rows = codable_segments(segments)
         has_cases = "cases" in rows.columns
-        records = []
+        records: list[dict] = []
+        case_of: list[tuple] = []
         texts = ((str(text), i) for i, text in enumerate(rows["text"]))
         for doc, i in self.nlp.pipe(texts, as_tuples=True, batch_size=batch_size):  # one process: spaCy default
             seg = rows.iloc[i]
             own = segment_cases(seg["cases"]) if has_cases else ()
             doc._.casecode_cases = own or None
+            # Generic words need an action frame in what someone says (a turn), where they are often just the
+            # topic; a written summary with no speaker (a report's case notes) is about the council's actions.
+            doc._.casecode_spoken = bool(str(seg.get("speaker", "") or "").strip()) or seg.get("role") == "respondent"
             # A turn's text starts with its speaker label ("Ann Lee (Director of Communities): ..."); words in a
             # name or job title are not evidence of an action, so matches inside the label are dropped.
             label_end = speaker_label_end(str(seg["text"]), seg.get("speaker", ""))
-            spans = [s for s in self(doc).spans[self.spans_key] if s.start_char >= label_end]
+            spans = [s for s in self(doc).spans[self.spans_key]
+                     if s.start_char >= label_end and (s._.casecode_score or 0.0) >= self.min_score]
             for span in best_spans(spans) if keep == "best" else spans:
                 records.append(self._record(seg, span))
+                case_of.append(own or (seg["document_id"],))
+        if self.case_min_score is not None:
+            records = _strong_cases(records, case_of, self.case_min_score)
         return codings_frame(records)
 
     @staticmethod
@@ -316,6 +359,18 @@ class RuleCoder:
             "start": offset + span.start_char, "end": offset + span.end_char, "evidence": span.text,
             "rule": f"{span.id_} ({why})" if why else span.id_, "score": span._.casecode_score, "coder": "rules",
         }
+
+
+def _strong_cases(records: list[dict], case_of: list[tuple], threshold: float) -> list[dict]:
+    """The records of (case, code) pairs with at least one record scoring `threshold`; a record of a segment in
+    several cases stays when any of them is strong."""
+    best: dict[tuple, float] = {}
+    for record, cases in zip(records, case_of):
+        for case in cases:
+            key = (case, record["code"])
+            best[key] = max(best.get(key, 0.0), record["score"])
+    return [r for r, cases in zip(records, case_of)
+            if any(best[(case, r["code"])] >= threshold for case in cases)]
 
 
 def _score(entry: _Entry, scope: Scope) -> float:
@@ -349,7 +404,10 @@ def codebook_patterns(codebook: Codebook) -> list[dict]:
     out = []
     for code in codebook:
         for i, pat in enumerate(code.patterns):
-            out.append({"label": code.id, "pattern": pat.pattern, "id": code.pattern_id(i)})
+            entry = {"label": code.id, "pattern": pat.pattern, "id": code.pattern_id(i)}
+            if pat.frame:
+                entry["frame"] = True
+            out.append(entry)
         for i, pat in enumerate(code.exclusions):
             out.append({"label": code.id, "pattern": pat.pattern, "id": code.pattern_id(i, True), "exclusion": True})
     return out

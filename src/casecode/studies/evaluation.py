@@ -23,6 +23,7 @@ from ._paths import study_paths
 from .solace2015 import BODY_KINDS, automatic_coding, cross_fit, label_matrix, load_study
 
 DEV = Path("tests") / "data" / "dev"
+DEV2 = Path("tests") / "data" / "dev2"
 UNSEEN = Path("tests") / "data" / "unseen"
 
 
@@ -120,12 +121,14 @@ def transcript_units(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return segments[segments.codable].reset_index(drop=True), gold
 
 
-def dev_evaluation(root: Path, study, nlp_name: str | None = None, notes: list | None = None) -> dict:
+def dev_evaluation(root: Path, study, nlp_name: str | None = None, notes: list | None = None,
+                   folder: Path = DEV) -> dict:
     """Coders against the hand coding of the development transcripts. "combined" trains on the other transcripts
     (leave one council out); "comb-2015" trains on the whole 2015 reference, its gate tuned by 2015 council."""
     from ..coders import LearnedCoder, RuleCoder, fit_combined, load_nlp
 
-    folder = root / DEV
+    set_name = folder.name
+    folder = root / folder
     if not (folder / "gold.csv").is_file():
         return {}
     units, gold = transcript_units(folder)
@@ -145,7 +148,7 @@ def dev_evaluation(root: Path, study, nlp_name: str | None = None, notes: list |
         results[f"{name}-comb"] = cross_fit(units, labels, _tuned(rules, units, make_model, None, rule_codings))
         results[f"{name}-2015"] = fit_combined(rules, study.scope, ref_labels, _groups(study.scope), make_model,
                                                rule_codings=scope_rules).code(units)
-    _note_gates(notes, "dev", gates)
+    _note_gates(notes, set_name, gates)
     cases = list(dict.fromkeys(c for cs in units.cases for c in cs))
     return {name: evaluate(codings, gold, units, study.chart_codes, cases=cases, labels=study.codebook)
             for name, codings in results.items()}
@@ -192,17 +195,19 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
         raise CorpusError(f"unknown study {study_name!r}; the study casecode can evaluate is '2015'")
     paths = study_paths()
     study = load_study(paths)
-    notes = {section: [] for section in ("placement", "appendix2", "dev")}
+    notes = {section: [] for section in ("placement", "appendix2", "dev", "dev2")}
     sections = {
         "placement": placement_evaluation(study, nlp_name, notes["placement"]),
         "appendix2": appendix_evaluation(study, nlp_name, notes["appendix2"]),
         "dev": dev_evaluation(paths.root, study, nlp_name, notes["dev"]),
+        "dev2": dev_evaluation(paths.root, study, nlp_name, notes["dev2"], folder=DEV2),
         "unseen": unseen_evaluation(paths.root, study, nlp_name),
     }
     titles = {
         "placement": "2015 body segments, author's placement as gold, leave one council out",
         "appendix2": "2015 Appendix Two items against the reference coding (model part cross-fitted by council)",
         "dev": "Development transcripts (tests/data/dev) against the hand coding (model part cross-fitted by council)",
+        "dev2": "Second development set (tests/data/dev2, written after the first tuning round) against its hand coding",
         "unseen": "Unseen fictional transcripts (tests/data/unseen) against the hand coding",
     }
     lines = []
