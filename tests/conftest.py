@@ -10,6 +10,19 @@ REPORT = STUDY / "final-report-2016.txt"
 COUNCILS = STUDY / "councils.csv"
 CODEBOOK = ROOT / "codebooks" / "leadership-actions-2015.yaml"
 
+#: A tiny labelled training set for the learned coders: (text, codes).
+TRAIN = [
+    ("We listen to our staff", ["employees"]), ("We engage the workforce", ["employees"]),
+    ("Staff are involved in everything", ["employees"]), ("We talk to frontline staff", ["employees"]),
+    ("We invest in innovation", ["resources"]), ("We put money behind it", ["resources"]),
+    ("A ring-fenced budget for change", ["resources"]), ("We fund the innovation team", ["resources"]),
+    ("We talk to residents", ["residents"]), ("Residents co-design services", ["residents"]),
+    ("We go door to door", ["residents"]), ("Community engagement matters", ["residents"]),
+]
+
+TEXTS = [t for t, _ in TRAIN]
+LABELS = [labels for _, labels in TRAIN]
+
 
 @pytest.fixture(scope="session")
 def report():

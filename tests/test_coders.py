@@ -509,16 +509,7 @@ def test_rule_coder_place_after_match_is_not_the_actor(coder):
 
 # --- the learned coder -----------------------------------------------------------------------------------------------
 
-TRAIN = [
-    ("We listen to our staff", ["employees"]), ("We engage the workforce", ["employees"]),
-    ("Staff are involved in everything", ["employees"]), ("We talk to frontline staff", ["employees"]),
-    ("We invest in innovation", ["resources"]), ("We put money behind it", ["resources"]),
-    ("A ring-fenced budget for change", ["resources"]), ("We fund the innovation team", ["resources"]),
-    ("We talk to residents", ["residents"]), ("Residents co-design services", ["residents"]),
-    ("We go door to door", ["residents"]), ("Community engagement matters", ["residents"]),
-]
-TEXTS = [t for t, _ in TRAIN]
-LABELS = [labels for _, labels in TRAIN]
+from conftest import LABELS, TEXTS  # noqa: E402  (a tiny labelled training set shared with test_learned)
 
 
 @pytest.fixture(scope="module")
