@@ -487,3 +487,19 @@ def test_speaker_spelt_in_capitals_is_the_same_speaker(tmp_path):
     path.write_text("Jane Smith: We meet staff weekly.\n\nJANE SMITH: And residents monthly.\n", encoding="utf-8")
     doc = read_document(path)
     assert [seg.speaker for seg in doc.segments] == ["Jane Smith", "Jane Smith"]
+
+
+@pytest.mark.parametrize(
+    "text, speaker, expected",
+    [
+        ("Ann Lee (Director of Communities): We listen.", "Ann Lee", 34),
+        ("ANN LEE: We listen.", "Ann Lee", 8),
+        ("**Ann Lee:** We listen.", "Ann Lee", 10),
+        ("We listen: always.", "", 0),
+        ("Note: the budget rose.", "Ann Lee", 0),
+    ],
+)
+def test_speaker_label_end(text, speaker, expected):
+    from casecode.corpus import speaker_label_end
+
+    assert speaker_label_end(text, speaker) == expected

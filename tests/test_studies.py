@@ -138,3 +138,13 @@ def test_replication_starts_open_with_baseline_and_compares(tmp_path):
     assert table.p_value.between(0, 1).all()
     report = docx.Document(tmp_path / "cmp" / "comparison_report.docx")
     assert any("Fisher" in p.text for p in report.paragraphs)
+
+
+def test_new_appendix_quotes_the_sentence_without_the_speaker_label():
+    from casecode.corpus import speaker_label_end
+    from casecode.studies.replication import _sentence_around
+
+    text = "Ann Lee (Director): We tried it on one estate. Then we rolled it out. It worked."
+    start = text.index("rolled")
+    assert _sentence_around(text, start, start + 6, speaker_label_end(text, "Ann Lee")) == "Then we rolled it out."
+    assert _sentence_around(text, 20, 25, speaker_label_end(text, "Ann Lee")) == "We tried it on one estate."

@@ -28,6 +28,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from ..codebook import Codebook
+from ..corpus import speaker_label_end
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, segment_cases
 from ._context import NEGATIVE_PREDICATES, NEGATORS, Mention, Scope, action_frame, assess
@@ -376,16 +377,6 @@ def _strong_cases(records: list[dict], case_of: list[tuple], threshold: float) -
 def _score(entry: _Entry, scope: Scope) -> float:
     """Specificity of the pattern times the scope factor; 0 for a suppressed match."""
     return round(SCORES[min(entry.words, len(SCORES)) - 1] * scope.factor, 3) if scope.counts else 0.0
-
-
-def speaker_label_end(text: str, speaker: Any) -> int:
-    """Where the speaker label at the start of a turn ends (after its colon), or 0 when there is none."""
-    if not isinstance(speaker, str) or not speaker.strip():
-        return 0
-    colon = text.find(":", 0, 160)
-    if colon < 0 or speaker.strip().lower() not in text[:colon].lower().replace("*", ""):
-        return 0
-    return colon + 1
 
 
 def best_spans(spans: Iterable[Span]) -> list[Span]:

@@ -5,9 +5,11 @@ from ._manifest import MANIFEST_COLUMNS, read_manifest
 from ._model import CASE_COLUMNS, SEGMENT_COLUMNS, Document, Segment, check_offsets, segments_frame
 from ._readers import SUPPORTED_EXTENSIONS, read_document, read_documents
 from ._report2015 import Report2015, parse_report, quantifier_range
-from ._turns import paragraph_units
+from ._turns import paragraph_units, speaker_label_end
 
 __all__ = [
-    "CaseMatcher", "cases_frame", "read_cases", "Report2015", "parse_report", "quantifier_range","CASE_COLUMNS", "SEGMENT_COLUMNS", "Document", "Segment", "check_offsets", "segments_frame",
-    "MANIFEST_COLUMNS", "SUPPORTED_EXTENSIONS", "paragraph_units", "read_document", "read_documents", "read_manifest",
+    "CASE_COLUMNS", "MANIFEST_COLUMNS", "SEGMENT_COLUMNS", "SUPPORTED_EXTENSIONS",
+    "CaseMatcher", "Document", "Report2015", "Segment",
+    "cases_frame", "check_offsets", "paragraph_units", "parse_report", "quantifier_range", "read_cases",
+    "read_document", "read_documents", "read_manifest", "segments_frame", "speaker_label_end",
 ]

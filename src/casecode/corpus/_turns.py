@@ -232,3 +232,13 @@ def _assign_roles(segments: list[Segment], interviewers: list[str]) -> None:
             seg.role, seg.codable = "interviewer", False
         else:
             seg.role = "respondent"
+
+
+def speaker_label_end(text: str, speaker: object) -> int:
+    """Where the speaker label at the start of a turn ends (after its colon), or 0 when there is none."""
+    if not isinstance(speaker, str) or not speaker.strip():
+        return 0
+    colon = text.find(":", 0, 160)
+    if colon < 0 or speaker.strip().lower() not in text[:colon].lower().replace("*", ""):
+        return 0
+    return colon + 1

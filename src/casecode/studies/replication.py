@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import compare_studies
+from ..corpus import speaker_label_end
 from ..errors import StoreError
 
 BASELINE = "solace-2015"
@@ -73,7 +74,7 @@ def _appendix_items(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFra
     for c in codings.itertuples():
         text = seg.at[c.segment_id, "text"]
         offset = int(seg.at[c.segment_id, "start"])
-        floor = _label_end(text, seg.at[c.segment_id, "speaker"])
+        floor = speaker_label_end(text, seg.at[c.segment_id, "speaker"])
         sentence = _sentence_around(text, max(c.start - offset, floor), max(c.end - offset, floor), floor)
         for case_id in seg.at[c.segment_id, "cases"]:
             rows.setdefault((case_id, sentence), [])
@@ -85,14 +86,6 @@ def _appendix_items(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFra
 
 # A stop, closing quotes, then a capital (or the end): keeps 'asks "what if?" rather than' in one sentence.
 _SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?:\s+(?=[\"“‘(]?[A-Z0-9])|\s*$)")
-
-
-def _label_end(text: str, speaker: str) -> int:
-    """Where the turn's words begin after a "Name (Role): " label, which the segment text keeps (0 if none)."""
-    if not isinstance(speaker, str) or not speaker:
-        return 0
-    label = re.match(r"\**" + re.escape(speaker) + r"\s*(?:\([^()]*\))?\s*(?::\**|\**:)\s*", text)
-    return label.end() if label else 0
 
 
 def _sentence_around(text: str, start: int, end: int, floor: int = 0) -> str:
