@@ -29,7 +29,7 @@ def coder():
 def test_lemma_cache_does_not_change_predictions(monkeypatch):
     monkeypatch.setattr(_learned, "_LEMMAS", {})
     cold = LearnedCoder().fit(TEXTS, LABELS).predict_proba(TEXTS + ["Staff ideas are funded"])
-    assert ("blank:en", "We listen to our staff") in _learned._LEMMAS
+    assert ("blank:en", True, "We listen to our staff") in _learned._LEMMAS
     calls = []
     monkeypatch.setattr(_learned, "load_nlp", lambda name=None: calls.append(name))  # spaCy must not run again
     warm = LearnedCoder().fit(TEXTS, LABELS).predict_proba(TEXTS + ["Staff ideas are funded"])
@@ -37,9 +37,18 @@ def test_lemma_cache_does_not_change_predictions(monkeypatch):
 
 
 def test_lemma_cache_keys_on_pipeline(monkeypatch):
-    monkeypatch.setattr(_learned, "_LEMMAS", {("other", "Staffing"): "sentinel"})
+    monkeypatch.setattr(_learned, "_LEMMAS", {("other", False, "Staffing"): "sentinel"})
     assert _learned.lemmatized(["Staffing"]) != ["sentinel"]  # the default pipeline's entry, not another's
     assert _learned.lemmatized(["Staffing"], "other") == ["sentinel"]
+
+
+def test_scope_marks_set_negated_and_wished_words_apart():
+    plain, marked = _learned.lemmatized(["We never had a fund, but we listen to staff."]), \
+        _learned.lemmatized(["We never had a fund, but we listen to staff."], marks=True)
+    assert plain == ["we never have a fund but we listen to staff"]
+    assert marked == ["we never neg_have neg_a neg_fund we listen to staff"]
+    assert _learned.lemmatized(["We should fund ideas"], marks=True) == ["we should irr_fund irr_idea"]
+    assert _learned.lemmatized(["We used to run events"], marks=True) == ["we use irr_to irr_run irr_event"]
 
 
 # --- the combination -------------------------------------------------------------------------------------------------
@@ -114,6 +123,28 @@ def test_tune_combination_finds_veto_and_add():
     tuned = tune_combination(rules, proba, ["employees"], ids, labels)
     assert tuned["veto"] is not None and tuned["threshold"] is not None
     assert tuned["veto"] < 0.6 and tuned["threshold"] <= 0.95
+
+
+@pytest.mark.parametrize("rule_score, p, kept", [
+    (0.9, 0.2, True),    # 1 - (1 - 0.45) * 0.8 = 0.56: a strong rule needs only a little support
+    (0.5, 0.2, False),   # 1 - 0.75 * 0.8 = 0.40: a one-word match the model doubts
+    (None, 0.55, True),  # the model alone, past the cut
+    (None, 0.45, False),
+])
+def test_blend_adds_rule_and_model_evidence(rule_score, p, kept):
+    assert decide(rule_score, p, threshold=None, veto=None, weak_rule=0.6, blend=0.5, rule_weight=0.5) is kept
+
+
+def test_tune_combination_chooses_blend_when_the_model_carries_the_speech():
+    ids = [f"s{i}" for i in range(10)]
+    labels = pd.DataFrame({"employees": [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]}, index=ids)
+    # Rules fire on one right and three wrong turns; the model is right but never very sure (0.55-0.6).
+    rules = pd.DataFrame({"segment_id": ["s0", "s4", "s5", "s6"], "code": "employees", "score": 0.8})
+    proba = np.array([[0.6], [0.55], [0.6], [0.55], [0.1], [0.1], [0.1], [0.2], [0.2], [0.3]])
+    tuned = tune_combination(rules, proba, ["employees"], ids, labels)
+    assert tuned["blend"] is not None and tuned["threshold"] is None and tuned["veto"] is None
+    coder_decides = [decide(0.8 if i in (0, 4, 5, 6) else None, proba[i, 0], **tuned) for i in range(10)]
+    assert coder_decides == [True] * 4 + [False] * 6
 
 
 # --- the embedding coder ---------------------------------------------------------------------------------------------

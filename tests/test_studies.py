@@ -148,3 +148,22 @@ def test_new_appendix_quotes_the_sentence_without_the_speaker_label():
     start = text.index("rolled")
     assert _sentence_around(text, start, start + 6, speaker_label_end(text, "Ann Lee")) == "Then we rolled it out."
     assert _sentence_around(text, 20, 25, speaker_label_end(text, "Ann Lee")) == "We tried it on one estate."
+
+
+def test_training_transcripts_hold_every_set_and_every_code():
+    from casecode.studies.transcripts import training_transcripts
+
+    units, gold = training_transcripts(ROOT)
+    assert sorted(units.set.unique()) == [f"set{i}" for i in range(1, 9)]
+    assert units.codable.all() and set(gold.segment_id) <= set(units.segment_id)
+    per_code = gold.code.value_counts()
+    assert all(per_code.get(code, 0) >= 20 for code in ("bold", "partnerships", "culture", "leaders", "residents",
+                                                           "pace_risk", "resources", "employees", "disciplined",
+                                                           "learn", "agile"))
+
+
+def test_training_transcripts_missing_folder_is_a_one_line_error(tmp_path):
+    from casecode.studies.transcripts import training_transcripts
+
+    with pytest.raises(CorpusError, match="no training sets"):
+        training_transcripts(tmp_path)

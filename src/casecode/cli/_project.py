@@ -75,6 +75,8 @@ def code(
     model: Optional[str] = typer.Option(None, "--model", help="An installed trained spaCy pipeline."),
     no_model: bool = typer.Option(False, "--no-model", help="Use the rules only, not the project's learned model."),
     recode: bool = typer.Option(False, "--recode", help="Code every unit again (never duplicating suggestions)."),
+    learned: bool = typer.Option(False, "--learned", help="Files: add the learned coder fitted on the shipped "
+                                 "training transcripts and the 2015 reference (2015 codebook; about a minute)."),
 ):
     """Suggest codes: for a project's new units, or for FILES straight into a CSV.
 
@@ -86,7 +88,8 @@ def code(
 
         if codebook is None or out is None:
             fail("coding files directly needs --codebook CODEBOOK and --out OUT.csv")
-        table = code_files(files, read_codebook(codebook), nlp_name=model)
+        book = read_codebook(codebook)
+        table = code_files(files, book, nlp_name=model, coder=_learned_coder(book, model) if learned else None)
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
         typer.echo(f"Wrote {len(table)} codings of {len(files)} file(s) to {out}")
@@ -96,6 +99,19 @@ def code(
     with _open(project) as proj:
         codings = code_project(proj, nlp_name=model, use_model=not no_model, recode=recode)
     typer.echo(f"Stored {len(codings)} suggestions; review them with 'casecode review -p {project}'")
+
+
+def _learned_coder(codebook, nlp_name):
+    """The transcript coder of `casecode evaluate --study 2015`, fitted now (it is not stored anywhere)."""
+    from ..studies import load_study
+    from ..studies.transcripts import fit_transcript_coder, training_transcripts
+
+    study = load_study()
+    if list(codebook.ids) != list(study.codebook.ids):
+        fail(f"--learned needs the 2015 codebook's codes ({', '.join(study.codebook.ids[:3])}, ...); "
+             f"use codebooks/leadership-actions-2015.yaml or leave --learned out")
+    typer.echo("Fitting the learned coder on the training transcripts and the 2015 reference ...")
+    return fit_transcript_coder(study, *training_transcripts(), nlp_name=nlp_name)
 
 
 @command("review")

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from ..corpus import speaker_label_end
 from ..errors import CoderError
 
 #: Columns of a codings DataFrame, in order. Offsets are into the document text (not the segment).
@@ -38,6 +39,13 @@ def codable_segments(segments: pd.DataFrame) -> pd.DataFrame:
     if "codable" in rows.columns:
         rows = rows[rows["codable"].map(lambda v: v is None or pd.isna(v) or bool(v))]  # a missing flag codes
     return rows.reset_index(drop=True)
+
+
+def unit_texts(segments: pd.DataFrame) -> list[str]:
+    """Each segment's text as a learned model should read it: without the speaker label that opens a turn
+    ("Helen Ashdown (Chief Executive): ..."), whose names and job titles say nothing about the codes."""
+    speakers = segments["speaker"] if "speaker" in segments.columns else [None] * len(segments)
+    return [str(t)[speaker_label_end(str(t), s):].strip() for t, s in zip(segments["text"], speakers)]
 
 
 def segment_cases(value: Any) -> tuple[str, ...]:

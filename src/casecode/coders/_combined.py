@@ -1,13 +1,16 @@
 """The combined coder: rule evidence and a model's probability merged into one suggestion per (segment, code).
 
-Decision (the rules lead; the model only corrects them when it is very sure):
-- a rule match is kept, unless the rule is weak (score < `weak_rule`: a one-word or hedged match) and the model is
-  confident the code is absent (p <= `veto`);
-- with no rule match, the model alone adds the code when p >= `threshold`;
-- a code the model was not trained on is decided by its rule alone.
-`veto=None` never vetoes and `threshold=None` never adds, which is the rule coder exactly. The defaults (model adds at
-p >= 0.9, never vetoes) suit a model whose thresholds nobody tuned; `fit_combined` tunes `threshold` and `veto` by
-cross-validation grouped by case on the training data, and keeps a setting only when it beats the rules alone there.
+Two ways to decide, both tuned on held-out data by `fit_combined`:
+- *gate* (the rules lead; the model only corrects them when it is very sure): a rule match is kept, unless the rule
+  is weak (score < `weak_rule`: a one-word or hedged match) and the model is confident the code is absent
+  (p <= `veto`); with no rule match, the model alone adds the code when p >= `threshold`. `veto=None` never vetoes
+  and `threshold=None` never adds, which is the rule coder exactly;
+- *blend* (`blend` set: evidence adds up): suggested when the score reaches `blend`, so a rule match needs some
+  support from the model and the model needs less when a rule agrees. This suits speech, where the codebook's words
+  are rare and a keyword alone is weak evidence.
+A code the model was not trained on is decided by its rule alone. The defaults (gate; model adds at p >= 0.9, never
+vetoes) suit a model nobody tuned; `fit_combined` picks the mode and its settings by cross-validation grouped by
+case on the training data, and keeps a setting only when it beats the rules alone there.
 
 Score (for ranking): a noisy-or, 1 - (1 - rule_weight * rule_score) * (1 - p). The evidence is the rule's span when
 a rule fired, else the whole segment; `rule` reads "rule:<id> + model p=0.74" or "model p=0.93 (top terms: ...)".
@@ -21,13 +24,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CoderError
-from ._codings import codable_segments, codings_frame
+from ._codings import codable_segments, codings_frame, unit_texts
 from ._learned import LearnedCoder, model_rule, model_terms
 from ._rules import RuleCoder
 
 #: The grids `tune_combination` searches; None switches that correction off.
 ADD_GRID = (None, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7)
 VETO_GRID = (None, 0.02, 0.05, 0.1, 0.15, 0.2)
+BLEND_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+RULE_WEIGHT_GRID = (0.3, 0.5, 0.7)
 
 
 class CombinedCoder:
@@ -35,9 +40,9 @@ class CombinedCoder:
     into one scored suggestion list (coder "combined")."""
 
     def __init__(self, rule_coder: RuleCoder, model, *, rule_weight: float = 0.7, threshold: float | None = 0.9,
-                 veto: float | None = None, weak_rule: float = 0.6):
+                 veto: float | None = None, weak_rule: float = 0.6, blend: float | None = None):
         for name, value in (("rule_weight", rule_weight), ("threshold", threshold), ("veto", veto),
-                            ("weak_rule", weak_rule)):
+                            ("weak_rule", weak_rule), ("blend", blend)):
             if value is not None and not 0.0 <= value <= 1.0:
                 raise CoderError(f"{name}={value}; it must lie in 0..1 (threshold and veto may be None: off)")
         self.rule_coder = rule_coder
@@ -46,6 +51,7 @@ class CombinedCoder:
         self.threshold = threshold
         self.veto = veto
         self.weak_rule = weak_rule
+        self.blend = blend
 
     def score(self, rule_score: float | None, p: float | None) -> float:
         """The combined score of one (segment, code); None means that coder had nothing to say."""
@@ -55,7 +61,8 @@ class CombinedCoder:
 
     def decide(self, rule_score: float | None, p: float | None) -> bool:
         """Whether a (segment, code) is suggested: see the module docstring."""
-        return decide(rule_score, p, threshold=self.threshold, veto=self.veto, weak_rule=self.weak_rule)
+        return decide(rule_score, p, threshold=self.threshold, veto=self.veto, weak_rule=self.weak_rule,
+                      blend=self.blend, rule_weight=self.rule_weight)
 
     def code(self, segments: pd.DataFrame, rule_codings: pd.DataFrame | None = None) -> pd.DataFrame:
         """Codings for the codable segments: the rule matches the model does not veto, and the model's additions.
@@ -70,7 +77,7 @@ class CombinedCoder:
         by_pair = {(r.segment_id, r.code): r for r in rules.itertuples(index=False)}
         classes = [str(c) for c in self.model.classes_]
         order = self._order(classes)
-        texts = rows["text"].astype(str).tolist()
+        texts = unit_texts(rows)
         proba = self.model.predict_proba(texts)
         records = []
         for i, seg in rows.iterrows():
@@ -110,9 +117,11 @@ class CombinedCoder:
 
 
 def decide(rule_score: float | None, p: float | None, *, threshold: float | None, veto: float | None,
-           weak_rule: float) -> bool:
+           weak_rule: float, blend: float | None = None, rule_weight: float = 0.7) -> bool:
     """The combination rule for one (segment, code): rule_score None = no rule match, p None = code unknown to the
     model."""
+    if blend is not None and p is not None:
+        return 1.0 - (1.0 - rule_weight * (rule_score or 0.0)) * (1.0 - p) >= blend
     if rule_score is not None:
         return p is None or veto is None or rule_score >= weak_rule or p > veto
     return p is not None and threshold is not None and p >= threshold
@@ -120,11 +129,12 @@ def decide(rule_score: float | None, p: float | None, *, threshold: float | None
 
 def tune_combination(rule_codings: pd.DataFrame, proba: np.ndarray, classes: Sequence[str], segment_ids: Sequence[str],
                      labels: pd.DataFrame, *, weak_rule: float = 0.6, min_gain: int = 2) -> dict:
-    """The `threshold` and `veto` that maximise micro-F1 over `labels`' codes, given held-out probabilities.
+    """The combination (gate `threshold` and `veto`, or `blend` and `rule_weight`) that maximises micro-F1 over
+    `labels`' codes, given held-out probabilities; CombinedCoder's keyword arguments.
 
     `proba` rows follow `segment_ids` (each predicted by a model that did not train on it); `labels` is the gold
     0/1 matrix indexed by segment id. A setting must gain at least `min_gain` correct decisions (true positives
-    added plus false positives removed, net of the errors it makes) over the rules alone, else both stay None.
+    added plus false positives removed, net of the errors it makes) over the rules alone, else the rules decide.
     """
     classes = [str(c) for c in classes]
     codes = [c for c in labels.columns if c in classes]
@@ -151,8 +161,19 @@ def tune_combination(rule_codings: pd.DataFrame, proba: np.ndarray, classes: Seq
             gain = (tp - base_tp) - (fp - base_fp)
             if gain >= min_gain and _f1(tp, fp, positives) > best[0]:
                 best = (_f1(tp, fp, positives), gain, (add, veto))
-    threshold, veto = best[2]
-    return {"threshold": threshold, "veto": veto, "weak_rule": weak_rule}
+    mode = {"threshold": best[2][0], "veto": best[2][1], "weak_rule": weak_rule}
+    strength = np.nan_to_num(rule, nan=0.0)
+    for weight in RULE_WEIGHT_GRID:
+        score = 1.0 - (1.0 - weight * strength) * (1.0 - p)
+        for blend in BLEND_GRID:
+            chosen = score >= blend
+            tp, fp = int((chosen & gold).sum()), int((chosen & ~gold).sum())
+            gain = (tp - base_tp) - (fp - base_fp)
+            if gain >= min_gain and _f1(tp, fp, positives) > best[0]:
+                best = (_f1(tp, fp, positives), gain, None)
+                mode = {"threshold": None, "veto": None, "weak_rule": weak_rule, "blend": blend,
+                        "rule_weight": weight}
+    return mode
 
 
 def _f1(tp: int, fp: int, positives: int) -> float:
@@ -188,7 +209,7 @@ def fit_combined(rule_coder: RuleCoder, segments: pd.DataFrame, labels: pd.DataF
 
     `rule_codings`: the rule coder's codings of (at least) `segments`, when the caller already has them.
     """
-    texts = segments["text"].astype(str).tolist()
+    texts = unit_texts(segments)
     labels = labels.set_axis(segments["segment_id"].tolist(), axis=0)
     model = make_model().fit(texts, labels)
     if len(set(groups)) < 2:  # nothing to cross-validate with: the untuned defaults

@@ -31,12 +31,13 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ..errors import CoderError
-from ._codings import codable_segments, codings_frame
+from ._codings import codable_segments, codings_frame, unit_texts
+from ._context import NEGATORS
 from ._nlp import DEFAULT_PIPELINE, load_nlp
 
-# (pipeline name, text) -> lower-case lemmas joined by spaces. Lemmas depend on nothing else, so the cache is never
+# (pipeline name, marks, text) -> lower-case lemmas joined by spaces. Lemmas depend on nothing else, so the cache is never
 # stale; it is dropped whole when it grows past _CACHE_LIMIT texts, which a long session could otherwise reach.
-_LEMMAS: dict[tuple[str, str], str] = {}
+_LEMMAS: dict[tuple[str, bool, str], str] = {}
 _CACHE_LIMIT = 200_000
 
 
@@ -70,6 +71,7 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
         self,
         *,
         lemmatize: bool = True,
+        scope_marks: bool = True,
         pipeline: str | None = None,
         min_df: int | float = 1,
         ngram_range: tuple[int, int] = (1, 2),
@@ -82,6 +84,7 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
         solver: str = "liblinear",
     ):
         self.lemmatize = lemmatize
+        self.scope_marks = scope_marks
         self.pipeline = pipeline
         self.min_df = min_df
         self.ngram_range = ngram_range
@@ -165,7 +168,7 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
         if isinstance(X, str):
             raise CoderError("X is one string; pass a list of texts, e.g. [text]")
         texts = ["" if t is None else str(t) for t in X]
-        return lemmatized(texts, self.pipeline) if self.lemmatize else texts
+        return lemmatized(texts, self.pipeline, self.lemmatize and self.scope_marks) if self.lemmatize else texts
 
     def _class_index(self, code) -> int:
         names = [str(c) for c in self.classes_]
@@ -174,17 +177,48 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
         return names.index(str(code))
 
 
-def lemmatized(texts: list[str], pipeline: str | None = None) -> list[str]:
-    """Each text as its lower-case lemmas without punctuation; spaCy runs only on texts not seen before."""
+def lemmatized(texts: list[str], pipeline: str | None = None, marks: bool = False) -> list[str]:
+    """Each text as its lower-case lemmas without punctuation; spaCy runs only on texts not seen before.
+
+    With `marks`, words in a clause after a negator carry "neg_" ("we never had a fund" -> "never neg_have neg_a
+    neg_fund") and words after a wish, condition or habitual past carry "irr_" ("we should", "if we", "used to"),
+    so the model can learn that "fund" and "neg_fund" are not the same evidence.
+    """
     name = pipeline or DEFAULT_PIPELINE
-    missing = list(dict.fromkeys(t for t in texts if (name, t) not in _LEMMAS))
+    missing = list(dict.fromkeys(t for t in texts if (name, marks, t) not in _LEMMAS))
     if missing:
         if len(_LEMMAS) + len(missing) > _CACHE_LIMIT:
             _LEMMAS.clear()
         nlp = load_nlp(pipeline)
         for text, doc in zip(missing, nlp.pipe(missing, batch_size=64)):
-            _LEMMAS[name, text] = " ".join(t.lemma_.lower() for t in doc if not (t.is_punct or t.is_space))
-    return [_LEMMAS[name, t] for t in texts]
+            _LEMMAS[name, marks, text] = " ".join(_marked(doc) if marks else
+                                                  (t.lemma_.lower() for t in doc if not (t.is_punct or t.is_space)))
+    return [_LEMMAS[name, marks, t] for t in texts]
+
+
+_IRREALIS = {"should", "wish", "if", "hope", "hopefully", "would", "could", "might", "maybe", "unless"}
+_CLAUSE_OPENERS = {"but", "and", "because", "so", "although", "though", "whereas", "while"}
+
+
+def _marked(doc) -> list[str]:
+    """Lemmas with "neg_"/"irr_" prefixes up to the end of the clause (punctuation or a clause-opening word)."""
+    out, mode = [], ""
+    for token in doc:
+        low = token.lower_
+        if token.is_punct or low in _CLAUSE_OPENERS:
+            mode = ""
+            continue
+        if token.is_space:
+            continue
+        lemma = token.lemma_.lower()
+        if low in NEGATORS or lemma in NEGATORS:
+            mode = "neg_"
+        elif low in _IRREALIS or (low == "used" and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "to"):
+            mode = "irr_"
+        else:
+            lemma = mode + lemma
+        out.append(lemma)
+    return out
 
 
 def model_codings(model, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
@@ -195,7 +229,7 @@ def model_codings(model, segments: pd.DataFrame, *, threshold: float | None = No
     rows = codable_segments(segments)
     if rows.empty:
         return codings_frame([])
-    texts = rows["text"].astype(str).tolist()
+    texts = unit_texts(rows)
     proba = model.predict_proba(texts)
     records = []
     for i, j in zip(*np.nonzero(proba >= threshold)):

@@ -1,15 +1,16 @@
-"""The study's own evaluation of casecode's coders: four figures, each saying which coder made it.
+"""The study's own evaluation of casecode's coders: five figures, each saying which coder made it.
 
 1. Leave-one-council-out on the 2015 body segments, the author's placement (the heading a passage sits under)
    as gold: the learned part of each coder is trained on the other eight councils only.
 2. Agreement with the reference coding on Appendix Two items (the learned part cross-fitted the same way).
-3. The development transcripts (`tests/data/dev/`, fictional) against their hand coding, the learned part trained
-   on the other transcripts (one council each) or on the 2015 reference.
-4. Transcripts nobody wrote rules from (`tests/data/unseen/`, fictional), against a hand coding: unit level
-   and council level.
+3. The fictional training transcripts (`corpus/training-transcripts/`), leaving one set (one writer) out: the
+   model and its combination never saw the held-out writer; the rules were tuned on all sets, so their line there
+   is in-sample.
+4, 5. Held-out fictional transcripts nobody wrote rules from (`tests/data/unseen/`, `tests/data/unseen2/`), coded by
+   the transcript coder fitted on every training set: unit level and council level.
 
-"combined" is `fit_combined`: the model may add or veto only as far as cross-validation by council on its own
-training data allowed. The embedding lines appear only when the embeddings extra is installed.
+"combined" is `fit_combined`: the model may change the rules' decisions only as far as cross-validation by council
+on its own training data allowed. The embedding lines appear only when the embeddings extra is installed.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import evaluate
+from ..coders._codings import unit_texts
 from ._paths import study_paths
 from .solace2015 import BODY_KINDS, automatic_coding, cross_fit, label_matrix, load_study
+from .transcripts import fit_transcript_coder, training_transcripts, transcript_units
 
-DEV = Path("tests") / "data" / "dev"
-DEV2 = Path("tests") / "data" / "dev2"
 UNSEEN = Path("tests") / "data" / "unseen"
+UNSEEN2 = Path("tests") / "data" / "unseen2"
 
 
 def _groups(segments: pd.DataFrame) -> list[str]:
@@ -107,75 +109,56 @@ def appendix_evaluation(study, nlp_name: str | None = None, notes: list | None =
             for name, codings in results.items()}
 
 
-def transcript_units(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The codable units of the transcripts in `folder` (cases from each file's `case`) and its gold.csv codings."""
-    from ..corpus import read_documents, segments_frame
-    from ..workflow._evaluate import read_file_codings
-    from ..workflow._ingest import case_id_for
-
-    documents = read_documents(sorted(folder.glob("*.txt")))
-    segments = pd.concat([segments_frame(d.segments) for d in documents], ignore_index=True)
-    segments["cases"] = [tuple(case_id_for(c) for c in cs) if cs else (case_id_for(d),)
-                         for cs, d in zip(segments.cases, segments.document_id)]
-    gold = read_file_codings(folder / "gold.csv", segments, "gold")
-    return segments[segments.codable].reset_index(drop=True), gold
-
-
-def dev_evaluation(root: Path, study, nlp_name: str | None = None, notes: list | None = None,
-                   folder: Path = DEV) -> dict:
-    """Coders against the hand coding of the development transcripts. "combined" trains on the other transcripts
-    (leave one council out); "comb-2015" trains on the whole 2015 reference, its gate tuned by 2015 council."""
-    from ..coders import LearnedCoder, RuleCoder, fit_combined, load_nlp
-
-    set_name = folder.name
-    folder = root / folder
-    if not (folder / "gold.csv").is_file():
-        return {}
-    units, gold = transcript_units(folder)
-    codes = study.codebook.ids
-    labels = label_matrix(units, gold, codes)
-    rules = RuleCoder(study.codebook, load_nlp(nlp_name))
-    ref_labels = label_matrix(study.scope, study.reference, codes)
-    gates, rule_codings = [], rules.code(units)
-    scope_rules = rules.code(study.scope)
-    results = {
-        "rules": rule_codings,
-        "combined": cross_fit(units, labels, _tuned(rules, units, LearnedCoder, gates, rule_codings)),
-        "comb-2015": fit_combined(rules, study.scope, ref_labels, _groups(study.scope),
-                                  rule_codings=scope_rules).code(units),
-    }
-    for name, make_model in _extra_models().items():
-        results[f"{name}-comb"] = cross_fit(units, labels, _tuned(rules, units, make_model, None, rule_codings))
-        results[f"{name}-2015"] = fit_combined(rules, study.scope, ref_labels, _groups(study.scope), make_model,
-                                               rule_codings=scope_rules).code(units)
-    _note_gates(notes, set_name, gates)
+def _transcript_scores(units: pd.DataFrame, gold: pd.DataFrame, study, results: dict) -> dict:
     cases = list(dict.fromkeys(c for cs in units.cases for c in cs))
     return {name: evaluate(codings, gold, units, study.chart_codes, cases=cases, labels=study.codebook)
             for name, codings in results.items()}
 
 
-def unseen_evaluation(root: Path, study, nlp_name: str | None = None) -> dict:
-    """Coders against the hand coding of the fictional unseen transcripts, unit and council level."""
-    from ..coders import LearnedCoder
-    from ..workflow import code_files
-    from ..workflow._evaluate import evaluate_files
+def training_evaluation(root: Path, study, nlp_name: str | None = None, notes: list | None = None) -> dict:
+    """Leave one training set (one writer) out: the model and its combination are fitted on the other sets and
+    the 2015 reference, then code the held-out set; the rules are the same throughout (tuned on these sets)."""
+    from ..coders import LearnedCoder, RuleCoder, load_nlp
 
-    folder = root / UNSEEN
-    files = sorted(folder.glob("*.txt"))
-    if not files:
+    units, gold = training_transcripts(root)
+    rules = RuleCoder(study.codebook, load_nlp(nlp_name))
+    codes = study.codebook.ids
+    ref_labels = label_matrix(study.scope, study.reference, codes)
+    results = {"rules": rules.code(units), "model": [], "combined": []}
+    modes = []
+    for name in dict.fromkeys(units.set):
+        held = (units.set == name).to_numpy()
+        train, test = units[~held], units[held]
+        train_gold = gold[gold.segment_id.isin(set(train.segment_id))]
+        texts = unit_texts(train) + unit_texts(study.scope)
+        labels = pd.concat([label_matrix(train, train_gold, codes), ref_labels], ignore_index=True)
+        results["model"].append(LearnedCoder().fit(texts, labels).code(test))
+        coder = fit_transcript_coder(study, train, train_gold, nlp_name, rules=rules)
+        modes.append(_mode(coder))
+        results["combined"].append(coder.code(test))
+    results["model"] = pd.concat(results["model"], ignore_index=True)
+    results["combined"] = pd.concat(results["combined"], ignore_index=True)
+    if notes is not None:
+        notes.append(f"  (combination chosen per held-out set: {', '.join(dict.fromkeys(modes))})")
+    return _transcript_scores(units, gold, study, results)
+
+
+def _mode(coder) -> str:
+    if coder.blend is not None:
+        return f"blend >= {coder.blend:g}, rule weight {coder.rule_weight:g}"
+    return (f"gate: add {'off' if coder.threshold is None else f'p>={coder.threshold:g}'} / "
+            f"veto {'off' if coder.veto is None else f'p<={coder.veto:g}'}")
+
+
+def heldout_evaluation(root: Path, folder: Path, study, coder, nlp_name: str | None = None) -> dict:
+    """Rules, and the transcript coder fitted on every training set, against a held-out set's hand coding."""
+    from ..coders import RuleCoder, load_nlp
+
+    if not (root / folder / "gold.csv").is_file():
         return {}
-    labels = label_matrix(study.scope, study.reference, study.codebook.ids)
-    model = LearnedCoder().fit(list(study.scope.text), labels).to_bytes()
-    out = {}
-    for name, model_bytes in (("rules", None), ("combined", model)):
-        table = code_files(files, study.codebook, nlp_name=nlp_name, model_bytes=model_bytes)
-        predicted = folder.parent / f".unseen-{name}.csv"
-        table.to_csv(predicted, index=False)
-        try:
-            out[name] = evaluate_files(predicted, folder / "gold.csv", files, study.codebook)
-        finally:
-            predicted.unlink(missing_ok=True)
-    return out
+    units, gold = transcript_units(root / folder)
+    rules = RuleCoder(study.codebook, load_nlp(nlp_name))
+    return _transcript_scores(units, gold, study, {"rules": rules.code(units), "combined": coder.code(units)})
 
 
 def _note_gates(notes: list | None, section: str, gates: list) -> None:
@@ -195,20 +178,23 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
         raise CorpusError(f"unknown study {study_name!r}; the study casecode can evaluate is '2015'")
     paths = study_paths()
     study = load_study(paths)
-    notes = {section: [] for section in ("placement", "appendix2", "dev", "dev2")}
+    notes = {section: [] for section in ("placement", "appendix2", "training")}
     sections = {
         "placement": placement_evaluation(study, nlp_name, notes["placement"]),
         "appendix2": appendix_evaluation(study, nlp_name, notes["appendix2"]),
-        "dev": dev_evaluation(paths.root, study, nlp_name, notes["dev"]),
-        "dev2": dev_evaluation(paths.root, study, nlp_name, notes["dev2"], folder=DEV2),
-        "unseen": unseen_evaluation(paths.root, study, nlp_name),
+        "training": training_evaluation(paths.root, study, nlp_name, notes["training"]),
     }
+    units, gold = training_transcripts(paths.root)
+    coder = fit_transcript_coder(study, units, gold, nlp_name)
+    notes["unseen"] = [f"  (combination chosen on all training sets: {_mode(coder)})"]
+    for name, folder in (("unseen", UNSEEN), ("unseen2", UNSEEN2)):
+        sections[name] = heldout_evaluation(paths.root, folder, study, coder, nlp_name)
     titles = {
         "placement": "2015 body segments, author's placement as gold, leave one council out",
         "appendix2": "2015 Appendix Two items against the reference coding (model part cross-fitted by council)",
-        "dev": "Development transcripts (tests/data/dev) against the hand coding (model part cross-fitted by council)",
-        "dev2": "Second development set (tests/data/dev2, written after the first tuning round) against its hand coding",
-        "unseen": "Unseen fictional transcripts (tests/data/unseen) against the hand coding",
+        "training": "Training transcripts (corpus/training-transcripts), leaving one set (one writer) out",
+        "unseen": "Held-out transcripts (tests/data/unseen), never tuned on; model fitted on all training sets",
+        "unseen2": "Second held-out set (tests/data/unseen2), never tuned on; same coder",
     }
     lines = []
     for section, results in sections.items():

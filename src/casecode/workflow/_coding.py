@@ -18,18 +18,19 @@ AUTOMATIC_CODERS = ("rules", "model", "combined")
 
 
 def make_coder(codebook: Codebook, nlp_name: str | None = None, cases: pd.DataFrame | None = None,
-               model_bytes: bytes | None = None):
-    """The rule coder, combined with a learned model when one is given (as saved bytes)."""
+               model_bytes: bytes | None = None, combination: dict | None = None):
+    """The rule coder, combined with a learned model when one is given (as saved bytes); `combination` holds the
+    CombinedCoder settings tuned with that model (threshold, veto, blend, rule_weight)."""
     from ..coders import CombinedCoder, LearnedCoder, RuleCoder, load_nlp
 
     rules = RuleCoder(codebook, load_nlp(nlp_name), cases=cases)
     if model_bytes is None:
         return rules
-    return CombinedCoder(rules, LearnedCoder.from_bytes(model_bytes))
+    return CombinedCoder(rules, LearnedCoder.from_bytes(model_bytes), **(combination or {}))
 
 
 def code_files(paths: Iterable[str | Path], codebook: Codebook, nlp_name: str | None = None,
-               cases: pd.DataFrame | None = None, model_bytes: bytes | None = None) -> pd.DataFrame:
+               cases: pd.DataFrame | None = None, model_bytes: bytes | None = None, coder=None) -> pd.DataFrame:
     """Code transcripts directly, with no project: one row per coding (FILE_CODING_COLUMNS).
 
     Units are paragraphs numbered from 1 in each file; interviewer turns are not coded; offsets are into the
@@ -38,7 +39,8 @@ def code_files(paths: Iterable[str | Path], codebook: Codebook, nlp_name: str | 
     documents = read_documents(list(paths))
     segments = pd.concat([segments_frame(doc.segments) for doc in documents], ignore_index=True) \
         if documents else segments_frame([])
-    coder = make_coder(codebook, nlp_name, cases, model_bytes)
+    if coder is None:
+        coder = make_coder(codebook, nlp_name, cases, model_bytes)
     codings = coder.code(segments)
     seg = segments.set_index("segment_id")
     out = pd.DataFrame({
@@ -91,6 +93,7 @@ def train_model(project, min_units: int = 10) -> dict:
     (accepted, manual, reference) are the labels, so a unit whose suggestions were all rejected is a negative.
     """
     from ..coders import LearnedCoder
+    from ..coders._codings import unit_texts
 
     current = project.current_codings()
     decided = set(project.decisions().segment_id) | set(current.segment_id)
@@ -103,7 +106,7 @@ def train_model(project, min_units: int = 10) -> dict:
     present = current[current.code.isin(codes)][["segment_id", "code"]].drop_duplicates()
     labels = pd.crosstab(present.segment_id, present.code).reindex(index=units.segment_id, columns=codes,
                                                                    fill_value=0).clip(upper=1)
-    model = LearnedCoder().fit(list(units.text), labels)
+    model = LearnedCoder().fit(unit_texts(units), labels)
     project.save_model(MODEL_NAME, model.to_bytes(), kind="LearnedCoder",
                        meta={"units": len(units), "codes": {c: int(labels[c].sum()) for c in codes}})
     return {"units": len(units), "positives": int(labels.to_numpy().sum())}
