@@ -126,8 +126,11 @@ def test_replication_starts_open_with_baseline_and_compares(tmp_path):
     demo = ROOT / "corpus" / "demo-replication"
     project = start_replication(tmp_path / "rep")
     try:
+        meta = project.models().set_index("name").meta["combined"]
+        assert "training transcripts" in meta["trained_on"] and set(meta["combination"]) >= {"blend", "threshold"}
         add_files(project, manifest=demo / "manifest.csv")
-        assert len(code_project(project)) > 0
+        suggestions = code_project(project)
+        assert len(suggestions) > 0 and (suggestions.coder == "combined").all()
         files = compare(project, tmp_path / "cmp", include_suggested=True)
     finally:
         project.close()

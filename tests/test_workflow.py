@@ -565,3 +565,24 @@ def test_project_report_exports_memos(project, tmp_path):
     assert list(memos.text) == ["Check the date of this budget"]
     report = docx.Document(str(tmp_path / "report" / "report.docx"))
     assert any("Check the date of this budget" in p.text for p in report.paragraphs)
+
+
+# -- training ---------------------------------------------------------------------------------------------------
+
+
+def test_train_model_saves_model_and_tuned_combination_with_extra_units(project, reviewed):
+    from casecode.studies import load_study
+    from casecode.studies.transcripts import shipped_training
+    from casecode.workflow import train_model
+
+    study = load_study()
+    extra = shipped_training(study)
+    info = train_model(project, min_units=3, extra=extra)
+    assert info["units"] >= 4 and info["extra_units"] == len(extra[0])
+    meta = project.models().set_index("name").meta["combined"]
+    assert meta["combination"]["blend"] is not None or meta["combination"]["threshold"] is not None
+    from casecode.workflow._coding import _saved_model, make_coder
+
+    payload, combination = _saved_model(project)
+    coder = make_coder(project.codebook(), None, project.cases(), payload, combination)
+    assert coder.settings() == meta["combination"]  # the next `casecode code` decides as tuned

@@ -164,16 +164,32 @@ def memo(
 
 
 @command("train")
-def train(project: Path = PROJECT_OPTION):
+def train(
+    project: Path = PROJECT_OPTION,
+    own_only: bool = typer.Option(False, "--own-only", help="Train on this project's reviewed units only, even "
+                                  "with the 2015 codebook (default then: add the shipped training transcripts)."),
+):
     """Fit the learned coder on the project's reviewed codings and save it with the project.
 
+    With the 2015 codebook it also learns from the shipped training transcripts and the 2015 reference coding.
     Example: casecode train -p my-study
     """
     from ..workflow import train_model
 
     with _open(project) as proj:
-        info = train_model(proj)
-    typer.echo(f"Trained on {info['units']} reviewed units ({info['positives']} codings); saved in the project")
+        extra = None if own_only else _shipped_training(proj.codebook())
+        info = train_model(proj, extra=extra)
+    also = f" and {info['extra_units']} shipped training units" if info["extra_units"] else ""
+    typer.echo(f"Trained on {info['units']} reviewed units{also} ({info['positives']} codings); saved in the project")
+
+
+def _shipped_training(codebook):
+    """The shipped training units and labels when `codebook` has the 2015 codes, else None."""
+    from ..studies import load_study
+    from ..studies.transcripts import shipped_training
+
+    study = load_study()
+    return shipped_training(study) if list(codebook.ids) == list(study.codebook.ids) else None
 
 
 @command("agree")

@@ -53,6 +53,11 @@ class CombinedCoder:
         self.weak_rule = weak_rule
         self.blend = blend
 
+    def settings(self) -> dict:
+        """The decision settings as keyword arguments, to store beside the model and rebuild this coder with."""
+        return {"rule_weight": self.rule_weight, "threshold": self.threshold, "veto": self.veto,
+                "weak_rule": self.weak_rule, "blend": self.blend}
+
     def score(self, rule_score: float | None, p: float | None) -> float:
         """The combined score of one (segment, code); None means that coder had nothing to say."""
         if p is None:

@@ -22,27 +22,28 @@ CAUTION = (
 
 def start_replication(path: str | Path, study: str = "2015", name: str | None = None,
                       database_url: str | None = None):
-    """Create a project with the 2015 codebook, the 2015 results as baseline, and a model trained on 2015.
+    """Create a project with the 2015 codebook, the 2015 results as baseline, and the transcript coder's model
+    (fitted on the 2015 reference and the shipped training transcripts) with its tuned combination.
 
     Returns the project open, ready for `add_files` and `code_project`; close it (or use `with`) when done.
     """
-    from ..coders import LearnedCoder
     from ..store import init_project
-    from .solace2015 import baseline_payload, label_matrix, load_study
+    from .solace2015 import baseline_payload, load_study
+    from .transcripts import fit_transcript_coder, training_transcripts
 
     if str(study) != "2015":
         raise StoreError(f"unknown study {study!r}; the study casecode can start from is '2015'")
     record = load_study()
     # Fit before creating anything, so a failure here leaves no half-made project folder behind.
-    labels = label_matrix(record.scope, record.reference, record.codebook.ids)
-    model = LearnedCoder().fit(list(record.scope.text), labels)
+    coder = fit_transcript_coder(record, *training_transcripts())
     project = init_project(path, record.codebook, name=name or "Replication of the 2015 Solace study",
                            database_url=database_url)
     try:
         with project.transaction():
             project.set_baseline(BASELINE, baseline_payload(record))
-            project.save_model("combined", model.to_bytes(), kind="LearnedCoder",
-                               meta={"trained_on": "2015 reference coding"})
+            project.save_model("combined", coder.model.to_bytes(), kind="LearnedCoder",
+                               meta={"trained_on": "2015 reference coding and the training transcripts",
+                                     "combination": coder.settings()})
     except BaseException:
         project.close()
         raise

@@ -46,18 +46,27 @@ def training_transcripts(root: Path | None = None) -> tuple[pd.DataFrame, pd.Dat
     return pd.concat(units, ignore_index=True), pd.concat(gold, ignore_index=True)
 
 
+def shipped_training(study, units: pd.DataFrame | None = None, gold: pd.DataFrame | None = None):
+    """(segments, 0/1 labels) to train on: transcript units (default: every training set) and the 2015 scope."""
+    from .solace2015 import label_matrix
+
+    if units is None:
+        units, gold = training_transcripts()
+    codes = study.codebook.ids
+    segments = pd.concat([units.drop(columns=["set"], errors="ignore"), study.scope], ignore_index=True)
+    labels = pd.concat([label_matrix(units, gold, codes), label_matrix(study.scope, study.reference, codes)],
+                       ignore_index=True)
+    return segments, labels
+
+
 def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_name: str | None = None,
                          make_model=None, rules=None):
     """A CombinedCoder for interview transcripts: its model fitted on `units` (gold codings `gold`) plus the 2015
     reference coding, the combination tuned by grouped cross-validation over the councils of both."""
     from ..coders import LearnedCoder, RuleCoder, fit_combined, load_nlp
-    from .solace2015 import label_matrix
 
-    codes = study.codebook.ids
     rules = RuleCoder(study.codebook, load_nlp(nlp_name)) if rules is None else rules
-    segments = pd.concat([units.drop(columns=["set"], errors="ignore"), study.scope], ignore_index=True)
-    labels = pd.concat([label_matrix(units, gold, codes), label_matrix(study.scope, study.reference, codes)],
-                       ignore_index=True)
+    segments, labels = shipped_training(study, units, gold)
     groups = [cs[0] if len(cs) else "" for cs in segments.cases]
     return fit_combined(rules, segments, labels, groups, make_model or LearnedCoder, folds=5,
                         rule_codings=rules.code(segments))

@@ -57,11 +57,14 @@ def code_files(paths: Iterable[str | Path], codebook: Codebook, nlp_name: str | 
     return out.sort_values(["document", "unit", "start"], kind="stable").reset_index(drop=True)
 
 
-def _saved_model(project) -> bytes | None:
+def _saved_model(project) -> tuple[bytes | None, dict | None]:
+    """The project's learned model and the combination settings tuned with it (None when there is none)."""
     try:
-        return project.load_model(MODEL_NAME)
+        payload = project.load_model(MODEL_NAME)
     except StoreError:
-        return None
+        return None, None
+    meta = project.models().set_index("name").meta.get(MODEL_NAME) or {}
+    return payload, meta.get("combination")
 
 
 def code_project(project, nlp_name: str | None = None, use_model: bool = True, recode: bool = False) -> pd.DataFrame:
@@ -76,8 +79,8 @@ def code_project(project, nlp_name: str | None = None, use_model: bool = True, r
         segments = segments[~segments.segment_id.isin(set(previous.segment_id))]
     if segments.empty:
         return pd.DataFrame(columns=previous.columns)
-    model = _saved_model(project) if use_model else None
-    coder = make_coder(project.codebook(), nlp_name or project.pipeline, project.cases(), model)
+    model, combination = _saved_model(project) if use_model else (None, None)
+    coder = make_coder(project.codebook(), nlp_name or project.pipeline, project.cases(), model, combination)
     codings = coder.code(segments)
     seen = set(zip(previous.segment_id, previous.code))
     codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
@@ -86,14 +89,15 @@ def code_project(project, nlp_name: str | None = None, use_model: bool = True, r
     return codings.reset_index(drop=True)
 
 
-def train_model(project, min_units: int = 10) -> dict:
-    """Fit the learned coder on the project's accepted codings and save it with the project.
+def train_model(project, min_units: int = 10, extra: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict:
+    """Fit the learned coder on the project's accepted codings, tune its combination with the rules, and save both.
 
     Training units are those a person has decided on (or the reference coding covers); their current codings
     (accepted, manual, reference) are the labels, so a unit whose suggestions were all rejected is a negative.
+    `extra` adds more coded units (segments, 0/1 labels by code), e.g. the shipped training transcripts. The
+    combination (see CombinedCoder) is tuned by cross-validation grouped by case when there are two cases or more.
     """
-    from ..coders import LearnedCoder
-    from ..coders._codings import unit_texts
+    from ..coders import CombinedCoder, LearnedCoder, RuleCoder, fit_combined, load_nlp
 
     current = project.current_codings()
     decided = set(project.decisions().segment_id) | set(current.segment_id)
@@ -102,11 +106,27 @@ def train_model(project, min_units: int = 10) -> dict:
     if len(units) < min_units:
         raise CoderError(f"only {len(units)} reviewed units; review at least {min_units} before training "
                          f"(casecode review --apply WORKBOOK)")
-    codes = project.codebook().ids
+    codebook = project.codebook()
+    codes = codebook.ids
     present = current[current.code.isin(codes)][["segment_id", "code"]].drop_duplicates()
     labels = pd.crosstab(present.segment_id, present.code).reindex(index=units.segment_id, columns=codes,
                                                                    fill_value=0).clip(upper=1)
-    model = LearnedCoder().fit(unit_texts(units), labels)
-    project.save_model(MODEL_NAME, model.to_bytes(), kind="LearnedCoder",
-                       meta={"units": len(units), "codes": {c: int(labels[c].sum()) for c in codes}})
-    return {"units": len(units), "positives": int(labels.to_numpy().sum())}
+    own = len(units)
+    if extra is not None:
+        units = pd.concat([units, extra[0]], ignore_index=True)
+        labels = pd.concat([labels.reset_index(drop=True),
+                            extra[1].reindex(columns=codes, fill_value=0).reset_index(drop=True)], ignore_index=True)
+    labels = labels.reset_index(drop=True)
+    units = units.reset_index(drop=True)
+    groups = [cs[0] if len(cs) else "" for cs in units.cases]
+    rules = RuleCoder(codebook, load_nlp(project.pipeline), cases=project.cases())
+    if len(set(groups)) >= 2:
+        coder = fit_combined(rules, units, labels, groups, folds=min(5, len(set(groups))))
+    else:
+        from ..coders._codings import unit_texts
+
+        coder = CombinedCoder(rules, LearnedCoder().fit(unit_texts(units), labels))
+    project.save_model(MODEL_NAME, coder.model.to_bytes(), kind="LearnedCoder",
+                       meta={"units": own, "extra_units": len(units) - own, "combination": coder.settings(),
+                             "codes": {c: int(labels[c].sum()) for c in codes}})
+    return {"units": own, "extra_units": len(units) - own, "positives": int(labels.to_numpy().sum())}
