@@ -31,7 +31,7 @@ from ._rules import RuleCoder
 #: The grids `tune_combination` searches; None switches that correction off.
 ADD_GRID = (None, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7)
 VETO_GRID = (None, 0.02, 0.05, 0.1, 0.15, 0.2)
-BLEND_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+BLEND_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 RULE_WEIGHT_GRID = (0.3, 0.5, 0.7)
 
 

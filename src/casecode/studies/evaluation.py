@@ -1,4 +1,4 @@
-"""The study's own evaluation of casecode's coders: five figures, each saying which coder made it.
+"""The study's own evaluation of casecode's coders: six figures, each saying which coder made it.
 
 1. Leave-one-council-out on the 2015 body segments, the author's placement (the heading a passage sits under)
    as gold: the learned part of each coder is trained on the other eight councils only.
@@ -6,7 +6,7 @@
 3. The fictional training transcripts (`corpus/training-transcripts/`), leaving one set (one writer) out: the
    model and its combination never saw the held-out writer; the rules were tuned on all sets, so their line there
    is in-sample.
-4, 5. Held-out fictional transcripts nobody wrote rules from (`tests/data/unseen/`, `tests/data/unseen2/`), coded by
+4-6. Held-out fictional transcripts nobody wrote rules from (`tests/data/unseen/`, `unseen2/`, `unseen3/`), coded by
    the transcript coder fitted on every training set: unit level and council level.
 
 "combined" is `fit_combined`: the model may change the rules' decisions only as far as cross-validation by council
@@ -27,6 +27,7 @@ from .transcripts import fit_transcript_coder, training_transcripts, transcript_
 
 UNSEEN = Path("tests") / "data" / "unseen"
 UNSEEN2 = Path("tests") / "data" / "unseen2"
+UNSEEN3 = Path("tests") / "data" / "unseen3"
 
 
 def _groups(segments: pd.DataFrame) -> list[str]:
@@ -187,7 +188,7 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
     units, gold = training_transcripts(paths.root)
     coder = fit_transcript_coder(study, units, gold, nlp_name)
     notes["unseen"] = [f"  (combination chosen on all training sets: {_mode(coder)})"]
-    for name, folder in (("unseen", UNSEEN), ("unseen2", UNSEEN2)):
+    for name, folder in (("unseen", UNSEEN), ("unseen2", UNSEEN2), ("unseen3", UNSEEN3)):
         sections[name] = heldout_evaluation(paths.root, folder, study, coder, nlp_name)
     titles = {
         "placement": "2015 body segments, author's placement as gold, leave one council out",
@@ -195,6 +196,7 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
         "training": "Training transcripts (corpus/training-transcripts), leaving one set (one writer) out",
         "unseen": "Held-out transcripts (tests/data/unseen), never tuned on; model fitted on all training sets",
         "unseen2": "Second held-out set (tests/data/unseen2), never tuned on; same coder",
+        "unseen3": "Third held-out set (tests/data/unseen3), never tuned on; same coder",
     }
     lines = []
     for section, results in sections.items():

@@ -62,11 +62,14 @@ def shipped_training(study, units: pd.DataFrame | None = None, gold: pd.DataFram
 def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_name: str | None = None,
                          make_model=None, rules=None):
     """A CombinedCoder for interview transcripts: its model fitted on `units` (gold codings `gold`) plus the 2015
-    reference coding, the combination tuned by grouped cross-validation over the councils of both."""
+    reference coding, the combination tuned by cross-validation that holds out whole training sets."""
     from ..coders import LearnedCoder, RuleCoder, fit_combined, load_nlp
 
     rules = RuleCoder(study.codebook, load_nlp(nlp_name)) if rules is None else rules
     segments, labels = shipped_training(study, units, gold)
-    groups = [cs[0] if len(cs) else "" for cs in segments.cases]
+    # Folds hold out whole writers (training sets), as new interviews come from a new hand; the 2015 prose is
+    # grouped by council.
+    groups = list(units["set"]) if "set" in units.columns else [cs[0] if len(cs) else "" for cs in units.cases]
+    groups += [f"2015:{cs[0] if len(cs) else ''}" for cs in study.scope.cases]
     return fit_combined(rules, segments, labels, groups, make_model or LearnedCoder, folds=5,
                         rule_codings=rules.code(segments))
