@@ -147,6 +147,15 @@ def test_tune_combination_chooses_blend_when_the_model_carries_the_speech():
     assert coder_decides == [True] * 4 + [False] * 6
 
 
+def test_tune_combination_prefers_the_strictest_blend_among_equals():
+    ids = [f"s{i}" for i in range(4)]
+    labels = pd.DataFrame({"employees": [1, 1, 0, 0]}, index=ids)
+    no_rules = pd.DataFrame({"segment_id": [], "code": [], "score": []})
+    proba = np.array([[0.6], [0.65], [0.2], [0.25]])  # every cut from 0.3 to 0.6 is perfect; the gate adds none
+    tuned = tune_combination(no_rules, proba, ["employees"], ids, labels)
+    assert tuned["blend"] == 0.6 and tuned["threshold"] is None
+
+
 # --- the embedding coder ---------------------------------------------------------------------------------------------
 
 

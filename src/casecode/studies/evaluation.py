@@ -151,13 +151,16 @@ def _mode(coder) -> str:
             f"veto {'off' if coder.veto is None else f'p<={coder.veto:g}'}")
 
 
-def heldout_evaluation(root: Path, folder: Path, study, coder, nlp_name: str | None = None) -> dict:
-    """Rules, and the transcript coder fitted on every training set, against a held-out set's hand coding."""
+def heldout_evaluation(root: Path, folders: list[Path], study, coder, nlp_name: str | None = None) -> dict:
+    """Rules, and the transcript coder fitted on every training set, against held-out sets' hand coding (the
+    folders' units pooled)."""
     from ..coders import RuleCoder, load_nlp
 
-    if not (root / folder / "gold.csv").is_file():
+    parts = [transcript_units(root / f) for f in folders if (root / f / "gold.csv").is_file()]
+    if not parts:
         return {}
-    units, gold = transcript_units(root / folder)
+    units = pd.concat([u for u, _ in parts], ignore_index=True)
+    gold = pd.concat([g for _, g in parts], ignore_index=True)
     rules = RuleCoder(study.codebook, load_nlp(nlp_name))
     return _transcript_scores(units, gold, study, {"rules": rules.code(units), "combined": coder.code(units)})
 
@@ -189,7 +192,8 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
     coder = fit_transcript_coder(study, units, gold, nlp_name)
     notes["unseen"] = [f"  (combination chosen on all training sets: {_mode(coder)})"]
     for name, folder in (("unseen", UNSEEN), ("unseen2", UNSEEN2), ("unseen3", UNSEEN3)):
-        sections[name] = heldout_evaluation(paths.root, folder, study, coder, nlp_name)
+        sections[name] = heldout_evaluation(paths.root, [folder], study, coder, nlp_name)
+    sections["heldout"] = heldout_evaluation(paths.root, [UNSEEN, UNSEEN2, UNSEEN3], study, coder, nlp_name)
     titles = {
         "placement": "2015 body segments, author's placement as gold, leave one council out",
         "appendix2": "2015 Appendix Two items against the reference coding (model part cross-fitted by council)",
@@ -197,6 +201,7 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
         "unseen": "Held-out transcripts (tests/data/unseen), never tuned on; model fitted on all training sets",
         "unseen2": "Second held-out set (tests/data/unseen2), never tuned on; same coder",
         "unseen3": "Third held-out set (tests/data/unseen3), never tuned on; same coder",
+        "heldout": "All three held-out sets pooled (12 councils); same coder",
     }
     lines = []
     for section, results in sections.items():
