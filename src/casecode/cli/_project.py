@@ -36,6 +36,7 @@ def init(
     if from_study is not None:
         from ..studies.replication import start_replication
 
+        typer.echo("Fitting the transcript coder on the training transcripts and the 2015 reference ...")
         with start_replication(project, study=from_study, name=name, database_url=database) as created:
             typer.echo(f"Created replication project {created.path} with the 2015 codebook, baseline and model.")
         return
