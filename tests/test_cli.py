@@ -195,6 +195,14 @@ def test_error_train_before_review(project):
                          "WORKBOOK)")
 
 
+def test_error_learned_coder_needs_the_2015_codes(workdir):
+    Path("own.yaml").write_text(BAD_CODEBOOK.split("  - id: listen\n    label: Listening again")[0], encoding="utf-8")
+    result = run("code", "fenmoor.txt", "--codebook", "own.yaml", "--out", "x.csv", "--learned", ok=False)
+    assert_error(result, "--learned needs the 2015 codebook's codes (bold, partnerships, culture, ...); use "
+                         "codebooks/leadership-actions-2015.yaml or leave --learned out")
+    assert not Path("x.csv").exists()
+
+
 def test_add_warns_on_stderr_about_a_guessed_encoding(project):
     Path("old.txt").write_bytes("Mark Evans: We set aside \u00a3200,000.\r".encode("cp1252"))
     result = run("add", "old.txt", "-p", "proj")
