@@ -24,6 +24,16 @@ TEXTS = [t for t, _ in TRAIN]
 LABELS = [labels for _, labels in TRAIN]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory):
+    """Fitted models go to a folder of this test session, never the user's cache (notebook kernels inherit it)."""
+    import os
+
+    folder = tmp_path_factory.mktemp("casecode-cache")
+    os.environ["CASECODE_CACHE"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def report():
     from casecode.corpus import parse_report

@@ -195,14 +195,6 @@ def test_error_train_before_review(project):
                          "WORKBOOK)")
 
 
-def test_error_learned_coder_needs_the_2015_codes(workdir):
-    Path("own.yaml").write_text(BAD_CODEBOOK.split("  - id: listen\n    label: Listening again")[0], encoding="utf-8")
-    result = run("code", "fenmoor.txt", "--codebook", "own.yaml", "--out", "x.csv", "--learned", ok=False)
-    assert_error(result, "--learned needs the 2015 codebook's codes (bold, partnerships, culture, ...); use "
-                         "codebooks/leadership-actions-2015.yaml or leave --learned out")
-    assert not Path("x.csv").exists()
-
-
 def test_add_warns_on_stderr_about_a_guessed_encoding(project):
     Path("old.txt").write_bytes("Mark Evans: We set aside \u00a3200,000.\r".encode("cp1252"))
     result = run("add", "old.txt", "-p", "proj")
@@ -214,7 +206,8 @@ def test_add_warns_on_stderr_about_a_guessed_encoding(project):
 
 
 def test_code_files_writes_codings_with_offsets_into_the_files(workdir):
-    result = run("code", "fenmoor.txt", "ashby.md", "--codebook", CODEBOOK, "--out", "out/codings.csv")
+    result = run("code", "fenmoor.txt", "ashby.md", "--codebook", CODEBOOK, "--out", "out/codings.csv",
+                 "--rules-only")
     table = pd.read_csv("out/codings.csv", keep_default_na=False)
     assert result.output == f"Wrote {len(table)} codings of 2 file(s) to {Path('out/codings.csv')}\n"
     assert list(table.columns) == ["document", "unit", "speaker", "code", "score", "start", "end", "evidence", "rule"]
@@ -231,6 +224,24 @@ def test_code_files_writes_codings_with_offsets_into_the_files(workdir):
     # The interviewer (unit 1) asked with the very phrase the respondent used (unit 3), and was not coded.
     fenmoor = table[table.document == "fenmoor"]
     assert 1 not in set(fenmoor.unit) and "partnerships" in set(fenmoor[fenmoor.unit == 3].code)
+
+
+def test_code_files_with_the_2015_codebook_adds_the_learned_transcript_coder(workdir):
+    result = run("code", "fenmoor.txt", "ashby.md", "--codebook", CODEBOOK, "--out", "learned.csv")
+    assert result.stderr.startswith("Coding with rules and the learned transcript coder (fitted once, then kept in ")
+    table = pd.read_csv("learned.csv", keep_default_na=False)
+    assert len(table) and table.rule.str.contains("model p=").any()  # the model's probability is in every reason
+    files = {"fenmoor": "fenmoor.txt", "ashby": "ashby.md"}
+    for row in table.itertuples():
+        assert Path(files[row.document]).read_text(encoding="utf-8")[row.start:row.end] == row.evidence
+
+
+def test_code_files_with_another_codebook_uses_the_rules(workdir):
+    Path("own.yaml").write_text(BAD_CODEBOOK.split("  - id: listen\n    label: Listening again")[0], encoding="utf-8")
+    result = run("code", "fenmoor.txt", "--codebook", "own.yaml", "--out", "own.csv")
+    assert result.stderr == "" and result.output.startswith("Wrote ")
+    table = pd.read_csv("own.csv", keep_default_na=False)
+    assert set(table.code) <= {"listen"} and not table.rule.str.contains("model").any()
 
 
 # -- the researcher's path ------------------------------------------------------------------------------------

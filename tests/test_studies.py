@@ -170,3 +170,28 @@ def test_training_transcripts_missing_folder_is_a_one_line_error(tmp_path):
 
     with pytest.raises(CorpusError, match="no training sets"):
         training_transcripts(tmp_path)
+
+
+def test_transcript_coder_is_fitted_once_and_refitted_when_the_cache_is_damaged(monkeypatch, tmp_path):
+    from casecode.coders import CombinedCoder, LearnedCoder, RuleCoder, load_nlp
+    from casecode.studies import transcripts
+
+    from conftest import LABELS, TEXTS
+
+    monkeypatch.setenv("CASECODE_CACHE", str(tmp_path))
+    fits = []
+
+    def cheap_fit(study, units, gold, nlp_name=None, make_model=None, rules=None):
+        fits.append(len(units))
+        model = LearnedCoder(calibration=None).fit(TEXTS, LABELS)
+        return CombinedCoder(rules or RuleCoder(study.codebook, load_nlp()), model, blend=0.6, threshold=None)
+
+    monkeypatch.setattr(transcripts, "fit_transcript_coder", cheap_fit)
+    first = transcripts.transcript_coder()
+    cached = list(tmp_path.glob("transcript-coder-*.pickle"))
+    assert len(fits) == 1 and len(cached) == 1 and fits[0] > 700
+    again = transcripts.transcript_coder()
+    assert len(fits) == 1 and again.settings() == first.settings() == {**first.settings(), "blend": 0.6}
+    cached[0].write_bytes(b"not a pickle")
+    transcripts.transcript_coder()
+    assert len(fits) == 2 and cached[0].read_bytes() != b"not a pickle"

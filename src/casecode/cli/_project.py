@@ -36,7 +36,7 @@ def init(
     if from_study is not None:
         from ..studies.replication import start_replication
 
-        typer.echo("Fitting the transcript coder on the training transcripts and the 2015 reference ...")
+        typer.echo("Preparing the transcript coder (fitted once on the training transcripts, then cached) ...")
         with start_replication(project, study=from_study, name=name, database_url=database) as created:
             typer.echo(f"Created replication project {created.path} with the 2015 codebook, baseline and model.")
         return
@@ -76,8 +76,8 @@ def code(
     model: Optional[str] = typer.Option(None, "--model", help="An installed trained spaCy pipeline."),
     no_model: bool = typer.Option(False, "--no-model", help="Use the rules only, not the project's learned model."),
     recode: bool = typer.Option(False, "--recode", help="Code every unit again (never duplicating suggestions)."),
-    learned: bool = typer.Option(False, "--learned", help="Files: add the learned coder fitted on the shipped "
-                                 "training transcripts and the 2015 reference (2015 codebook; about a minute)."),
+    rules_only: bool = typer.Option(False, "--rules-only", help="Files: the rule coder alone, even with the 2015 "
+                                    "codebook (whose default is the learned transcript coder as well)."),
 ):
     """Suggest codes: for a project's new units, or for FILES straight into a CSV.
 
@@ -90,7 +90,7 @@ def code(
         if codebook is None or out is None:
             fail("coding files directly needs --codebook CODEBOOK and --out OUT.csv")
         book = read_codebook(codebook)
-        table = code_files(files, book, nlp_name=model, coder=_learned_coder(book, model) if learned else None)
+        table = code_files(files, book, nlp_name=model, coder=None if rules_only else _transcript_coder(book, model))
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
         typer.echo(f"Wrote {len(table)} codings of {len(files)} file(s) to {out}")
@@ -102,17 +102,17 @@ def code(
     typer.echo(f"Stored {len(codings)} suggestions; review them with 'casecode review -p {project}'")
 
 
-def _learned_coder(codebook, nlp_name):
-    """The transcript coder of `casecode evaluate --study 2015`, fitted now (it is not stored anywhere)."""
+def _transcript_coder(codebook, nlp_name):
+    """The learned transcript coder when `codebook` has the 2015 codes (what `casecode evaluate --study 2015`
+    measures), else None: the rules alone."""
     from ..studies import load_study
-    from ..studies.transcripts import fit_transcript_coder, training_transcripts
+    from ..studies.transcripts import cache_folder, transcript_coder
 
-    study = load_study()
-    if list(codebook.ids) != list(study.codebook.ids):
-        fail(f"--learned needs the 2015 codebook's codes ({', '.join(study.codebook.ids[:3])}, ...); "
-             f"use codebooks/leadership-actions-2015.yaml or leave --learned out")
-    typer.echo("Fitting the learned coder on the training transcripts and the 2015 reference ...")
-    return fit_transcript_coder(study, *training_transcripts(), nlp_name=nlp_name)
+    if list(codebook.ids) != list(load_study().codebook.ids):
+        return None
+    typer.echo(f"Coding with rules and the learned transcript coder (fitted once, then kept in {cache_folder()})",
+               err=True)
+    return transcript_coder(nlp_name)
 
 
 @command("review")

@@ -23,7 +23,7 @@ from ..analysis import evaluate
 from ..coders._codings import unit_texts
 from ._paths import study_paths
 from .solace2015 import BODY_KINDS, automatic_coding, cross_fit, label_matrix, load_study
-from .transcripts import fit_transcript_coder, training_transcripts, transcript_units
+from .transcripts import fit_transcript_coder, training_transcripts, transcript_coder, transcript_units
 
 UNSEEN = Path("tests") / "data" / "unseen"
 UNSEEN2 = Path("tests") / "data" / "unseen2"
@@ -188,8 +188,7 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
         "appendix2": appendix_evaluation(study, nlp_name, notes["appendix2"]),
         "training": training_evaluation(paths.root, study, nlp_name, notes["training"]),
     }
-    units, gold = training_transcripts(paths.root)
-    coder = fit_transcript_coder(study, units, gold, nlp_name)
+    coder = transcript_coder(nlp_name)  # what `casecode code` and `init --from-study` use
     notes["unseen"] = [f"  (combination chosen on all training sets: {_mode(coder)})"]
     for name, folder in (("unseen", UNSEEN), ("unseen2", UNSEEN2), ("unseen3", UNSEEN3)):
         sections[name] = heldout_evaluation(paths.root, [folder], study, coder, nlp_name)

@@ -29,13 +29,13 @@ def start_replication(path: str | Path, study: str = "2015", name: str | None = 
     """
     from ..store import init_project
     from .solace2015 import baseline_payload, load_study
-    from .transcripts import fit_transcript_coder, training_transcripts
+    from .transcripts import transcript_coder
 
     if str(study) != "2015":
         raise StoreError(f"unknown study {study!r}; the study casecode can start from is '2015'")
     record = load_study()
     # Fit before creating anything, so a failure here leaves no half-made project folder behind.
-    coder = fit_transcript_coder(record, *training_transcripts())
+    coder = transcript_coder()
     project = init_project(path, record.codebook, name=name or "Replication of the 2015 Solace study",
                            database_url=database_url)
     try:

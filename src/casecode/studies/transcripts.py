@@ -2,11 +2,18 @@
 
 Interview speech rarely uses the codebook's words, and a model fitted on the 2015 report's prose barely finds
 anything in it. So the coder for transcripts is fitted on these hand-coded units as well as on the 2015 reference
-coding, and its rule/model combination is tuned by cross-validation grouped by council (`fit_combined`).
+coding, and its rule/model combination is tuned by cross-validation that holds out whole writers (`fit_combined`).
+
+`transcript_coder()` fits it once and keeps the model in the user's cache (`$CASECODE_CACHE`, else
+`$XDG_CACHE_HOME/casecode` or `~/.cache/casecode`) under a key made of everything it learns from, so a changed
+training file, codebook or library version means a fresh fit, never a stale model.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from pathlib import Path
 
 import pandas as pd
@@ -73,3 +80,63 @@ def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_nam
     groups += [f"2015:{cs[0] if len(cs) else ''}" for cs in study.scope.cases]
     return fit_combined(rules, segments, labels, groups, make_model or LearnedCoder, folds=5,
                         rule_codings=rules.code(segments))
+
+
+def transcript_coder(nlp_name: str | None = None, cache: bool = True):
+    """The transcript coder for the 2015 codebook, from the cache when its inputs have not changed."""
+    from ..coders import CombinedCoder, LearnedCoder, RuleCoder, load_nlp
+    from .solace2015 import load_study
+
+    paths = study_paths()
+    study = load_study(paths)
+    rules = RuleCoder(study.codebook, load_nlp(nlp_name))
+    path = cache_folder() / f"transcript-coder-{_inputs_key(paths, nlp_name)}.pickle"
+    if cache and path.is_file():
+        try:
+            saved = pickle.loads(path.read_bytes())
+            return CombinedCoder(rules, LearnedCoder.from_bytes(saved["model"]), **saved["settings"])
+        except Exception:  # a damaged or foreign cache file: fit again and overwrite it
+            pass
+    coder = fit_transcript_coder(study, *training_transcripts(paths.root), nlp_name, rules=rules)
+    if cache:
+        _write_quietly(path, pickle.dumps({"model": coder.model.to_bytes(), "settings": coder.settings()}))
+    return coder
+
+
+def cache_folder() -> Path:
+    """Where fitted models are kept between runs."""
+    if os.environ.get("CASECODE_CACHE"):
+        return Path(os.environ["CASECODE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "casecode"
+
+
+def _inputs_key(paths, nlp_name: str | None) -> str:
+    """A digest of what the transcript coder learns from and of the code and libraries that fit it."""
+    import sklearn
+    import spacy
+
+    from .. import __version__
+
+    digest = hashlib.sha256(f"{__version__}|{sklearn.__version__}|{spacy.__version__}|{nlp_name}".encode())
+    files = [paths.codebook, paths.report, paths.councils, paths.reference,
+             *sorted((paths.root / TRAINING).rglob("*"))]
+    for file in files:
+        if file.is_file():
+            digest.update(str(file.relative_to(paths.root)).encode() + b"\0" + file.read_bytes())
+    package = Path(__file__).resolve().parents[1]
+    for module in [*sorted((package / "coders").glob("*.py")), Path(__file__).resolve()]:
+        digest.update(module.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _write_quietly(path: Path, data: bytes) -> None:
+    """Write `path` whole (a temporary file, then a rename) or not at all; a cache that cannot be written is
+    skipped, as it only saves time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError:
+        pass
