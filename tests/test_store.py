@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import sqlite3
 
@@ -51,9 +52,33 @@ def codebook():
     return codebook_from_dict(CODEBOOK)
 
 
+#: A PostgreSQL database the store tests may empty and use, e.g. postgresql+psycopg://casecode@localhost/cc_test
+#: (needs the `postgres` extra); without it only SQLite runs.
+SERVER_URL = os.environ.get("CASECODE_TEST_DATABASE_URL")
+
+
+@pytest.fixture(params=["sqlite", "server"])
+def database_url(request):
+    """None (SQLite in the project folder), then the test server's URL with its casecode tables dropped."""
+    if request.param == "sqlite":
+        yield None
+        return
+    if not SERVER_URL:
+        pytest.skip("set CASECODE_TEST_DATABASE_URL to run the store tests on a database server")
+    from sqlalchemy import create_engine
+
+    from casecode.store._schema import metadata
+
+    engine = create_engine(SERVER_URL)
+    metadata.drop_all(engine)
+    yield SERVER_URL
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
 @pytest.fixture
-def project(tmp_path, codebook):
-    with init_project(tmp_path / "proj", codebook=codebook, name="Test project") as proj:
+def project(tmp_path, codebook, database_url):
+    with init_project(tmp_path / "proj", codebook=codebook, name="Test project", database_url=database_url) as proj:
         proj.add_document(make_document("d1", ["Q: How is it?", "Managers listen to staff.", "We rely on them."],
                                         cases=("acme",)))
         proj.add_document(make_document("d2", ["Nothing to report."]))
