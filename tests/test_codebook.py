@@ -138,3 +138,21 @@ def test_shipped_codebook_examples_are_quoted_from_the_report(shipped):
     report = norm(REPORT.read_text(encoding="utf-8"))
     missing = [(c.id, ex) for c in shipped for ex in c.examples if norm(ex) not in report]
     assert missing == []
+
+
+def test_generated_pattern_ids_follow_the_words_not_the_position():
+    from casecode.codebook._model import codebook_from_dict
+
+    def ids(patterns):
+        patterns = [{"pattern": p} for p in patterns]
+        book = codebook_from_dict({"name": "b", "codes": [{"id": "engage", "label": "E", "patterns": patterns,
+                                                           "exclusions": [{"pattern": "engagement party"}]}]})
+        code = book.codes[0]
+        return [code.pattern_id(i) for i in range(len(code.patterns))] + [code.pattern_id(0, exclusion=True)]
+
+    before = ids(["listen to staff", [{"LEMMA": {"IN": ["involve", "engage"]}}, {"OP": "?"}, {"LOWER": "staff"}]])
+    after = ids(["ask the crews", "listen to staff", [{"LEMMA": {"IN": ["involve", "engage"]}}, {"OP": "?"},
+                                                        {"LOWER": "staff"}], "listen to staff"])
+    assert before == ["engage:listen-to-staff", "engage:involve-staff", "engage:trap:engagement-party"]
+    assert after == ["engage:ask-the-crews", "engage:listen-to-staff", "engage:involve-staff",
+                     "engage:listen-to-staff-2", "engage:trap:engagement-party"]

@@ -274,7 +274,7 @@ def test_rule_coder_hedge_lowers_score(coder):
 
 def test_rule_coder_longer_pattern_scores_higher(coder):
     found = coder.explain("We have an appetite for risk and pace.").set_index("pattern")
-    assert found.loc["pace-appetite", "score"] == 0.8 and found.loc["pace_risk:1", "score"] == 0.5
+    assert found.loc["pace-appetite", "score"] == 0.8 and found.loc["pace_risk:pace", "score"] == 0.5
 
 
 def test_rule_coder_explain_lists_suppressed_with_reason(coder):

@@ -51,8 +51,8 @@ def suggestions():
 
     # Written out of text order: the workbook lists them in document and unit order.
     return pd.DataFrame([
-        suggestion(12, "partners", "built partnerships", "partners:1+model", 0.9),
-        suggestion(11, "engage", "listened to staff", "engage:1", 1.0),
+        suggestion(12, "partners", "built partnerships", "partners:build-partnership+model", 0.9),
+        suggestion(11, "engage", "listened to staff", "engage:listen-to-staff", 1.0),
         suggestion(13, "culture", "We listened", "model", 0.5128),
     ])
 
@@ -78,8 +78,8 @@ def test_write_review_workbook_lays_out_rows_codes_and_dropdowns(workbook, codeb
     assert rows[0] == REVIEW_COLUMNS
     assert [r[0] for r in rows[1:]] == [13, 11, 12]  # text order
     assert rows[2][1:10] == ["i1", 2, "Anna", "We listened to staff and built partnerships.", "listened to staff",
-                             "engage", "Engage employees", 1.0, "engage:1 (matched listen to staff)"]
-    assert rows[3][9] == "partners:1 (building partners) + model"
+                             "engage", "Engage employees", 1.0, "engage:listen-to-staff (matched listen to staff)"]
+    assert rows[3][9] == "partners:build-partnership (building partners) + model"
     assert rows[1][8:10] == [0.51, "model"]
     assert rows[1][10:] == [None, None, None, None]
     assert [r[:2] for r in book["codes"].iter_rows(values_only=True)] == [("code", "label")] + [

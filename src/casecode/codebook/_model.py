@@ -115,9 +115,16 @@ class Code(_Strict):
         return value
 
     def pattern_id(self, index: int, exclusion: bool = False) -> str:
-        """The id a pattern reports when it fires: its own, or `<code>:<n>` / `<code>:not<n>`."""
-        pat = (self.exclusions if exclusion else self.patterns)[index]
-        return pat.id or f"{self.id}:{'not' if exclusion else ''}{index + 1}"
+        """The id a pattern reports when it fires: its own, or one made from its words, which stays the same when
+        other patterns are added or moved: `employees:listen-to-staff`, `culture:trap:arts-and-culture` (an
+        exclusion), with `-2`, `-3` for later patterns of the code with the same words."""
+        patterns = self.exclusions if exclusion else self.patterns
+        pat = patterns[index]
+        if pat.id:
+            return pat.id
+        slug = _slug(pat.pattern)
+        earlier = sum(1 for other in patterns[:index] if not other.id and _slug(other.pattern) == slug)
+        return f"{self.id}:{'trap:' if exclusion else ''}{slug}{f'-{earlier + 1}' if earlier else ''}"
 
 
 class Codebook(_Strict):
@@ -236,3 +243,21 @@ def write_codebook(codebook: Codebook, path: str | Path) -> Path:
     data = codebook.model_dump(exclude_none=True, exclude_defaults=False)
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
     return path
+
+
+def _slug(pattern: Any) -> str:
+    """The words of a phrase or token pattern (the first choice of an IN list), lower case, joined by hyphens."""
+    if isinstance(pattern, str):
+        words = re.findall(r"[a-z0-9]+", pattern.lower())
+    else:
+        words = []
+        for token in pattern:
+            for key in ("LEMMA", "LOWER", "ORTH", "TEXT", "NORM"):
+                value = token.get(key) if isinstance(token, dict) else None
+                if isinstance(value, dict):
+                    value = next(iter(value.get("IN") or []), None)
+                if isinstance(value, str):
+                    words += re.findall(r"[a-z0-9]+", value.lower())
+                    break
+    return "-".join(words)[:48].strip("-") or "pattern"
+
