@@ -244,6 +244,20 @@ def test_code_files_with_another_codebook_uses_the_rules(workdir):
     assert set(table.code) <= {"listen"} and not table.rule.str.contains("model").any()
 
 
+def test_code_files_without_the_study_record_warns_and_uses_the_rules(workdir, monkeypatch):
+    import casecode.studies
+    from casecode.errors import CorpusError
+
+    def missing(*args, **kwargs):
+        raise CorpusError("corpus/2015-solace/final-report-2016.txt not found; set CASECODE_HOME")
+
+    monkeypatch.setattr(casecode.studies, "load_study", missing)
+    result = run("code", "fenmoor.txt", "--codebook", CODEBOOK, "--out", "rules.csv")
+    assert result.stderr == ("Warning: coding with the rules alone; the learned coder needs the study record: "
+                             "corpus/2015-solace/final-report-2016.txt not found; set CASECODE_HOME\n")
+    assert not pd.read_csv("rules.csv").rule.str.contains("model").any()
+
+
 # -- the researcher's path ------------------------------------------------------------------------------------
 
 

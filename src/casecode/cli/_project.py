@@ -105,10 +105,16 @@ def code(
 def _transcript_coder(codebook, nlp_name):
     """The learned transcript coder when `codebook` has the 2015 codes (what `casecode evaluate --study 2015`
     measures), else None: the rules alone."""
+    from ..errors import CorpusError
     from ..studies import load_study
     from ..studies.transcripts import cache_folder, transcript_coder
 
-    if list(codebook.ids) != list(load_study().codebook.ids):
+    try:
+        study = load_study()
+    except CorpusError as exc:  # no study record here (not a checkout): the rules still code
+        typer.echo(f"Warning: coding with the rules alone; the learned coder needs the study record: {exc}", err=True)
+        return None
+    if list(codebook.ids) != list(study.codebook.ids):
         return None
     typer.echo(f"Coding with rules and the learned transcript coder (fitted once, then kept in {cache_folder()})",
                err=True)
