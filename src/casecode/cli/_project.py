@@ -106,15 +106,14 @@ def _transcript_coder(codebook, nlp_name):
     """The learned transcript coder when `codebook` has the 2015 codes (what `casecode evaluate --study 2015`
     measures), else None: the rules alone."""
     from ..errors import CorpusError
-    from ..studies import load_study
     from ..studies.transcripts import cache_folder, transcript_coder
 
     try:
-        study = load_study()
+        study = _study_with_codes_of(codebook)
     except CorpusError as exc:  # no study record here (not a checkout): the rules still code
         typer.echo(f"Warning: coding with the rules alone; the learned coder needs the study record: {exc}", err=True)
         return None
-    if list(codebook.ids) != list(study.codebook.ids):
+    if study is None:
         return None
     typer.echo(f"Coding with rules and the learned transcript coder (fitted once, then kept in {cache_folder()})",
                err=True)
@@ -192,11 +191,18 @@ def train(
 
 def _shipped_training(codebook):
     """The shipped training units and labels when `codebook` has the 2015 codes, else None."""
-    from ..studies import load_study
     from ..studies.transcripts import shipped_training
 
+    study = _study_with_codes_of(codebook)
+    return None if study is None else shipped_training(study)
+
+
+def _study_with_codes_of(codebook):
+    """The 2015 study record when `codebook` has its codes in its order, else None."""
+    from ..studies import load_study
+
     study = load_study()
-    return shipped_training(study) if list(codebook.ids) == list(study.codebook.ids) else None
+    return study if list(codebook.ids) == list(study.codebook.ids) else None
 
 
 @command("agree")

@@ -57,6 +57,13 @@ def segment_cases(value: Any) -> tuple[str, ...]:
     return ()
 
 
+def first_case(value: Any) -> str:
+    """The first case id of a segment's `cases` cell, or "" when it names none: the case a segment is grouped
+    under for cross-validation."""
+    cases = segment_cases(value)
+    return cases[0] if cases else ""
+
+
 def codings_frame(records: list[dict]) -> pd.DataFrame:
     """Records as a codings DataFrame with CODING_COLUMNS and plain dtypes."""
     frame = pd.DataFrame(records, columns=CODING_COLUMNS)

@@ -35,8 +35,8 @@ from ._codings import codable_segments, codings_frame, unit_texts
 from ._context import NEGATORS
 from ._nlp import DEFAULT_PIPELINE, load_nlp
 
-# (pipeline name, marks, text) -> lower-case lemmas joined by spaces. Lemmas depend on nothing else, so the cache is never
-# stale; it is dropped whole when it grows past _CACHE_LIMIT texts, which a long session could otherwise reach.
+# (pipeline name, marks, text) -> lower-case lemmas joined by spaces. Lemmas depend on nothing else, so the cache is
+# never stale; it is dropped whole when it grows past _CACHE_LIMIT texts, which a long session could otherwise reach.
 _LEMMAS: dict[tuple[str, bool, str], str] = {}
 _CACHE_LIMIT = 200_000
 
@@ -168,7 +168,7 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
         if isinstance(X, str):
             raise CoderError("X is one string; pass a list of texts, e.g. [text]")
         texts = ["" if t is None else str(t) for t in X]
-        return lemmatized(texts, self.pipeline, self.lemmatize and self.scope_marks) if self.lemmatize else texts
+        return lemmatized(texts, self.pipeline, self.scope_marks) if self.lemmatize else texts
 
     def _class_index(self, code) -> int:
         names = [str(c) for c in self.classes_]

@@ -20,10 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import evaluate
-from ..coders._codings import unit_texts
+from ..coders._codings import first_case, unit_texts
 from ._paths import study_paths
 from .solace2015 import BODY_KINDS, automatic_coding, cross_fit, label_matrix, load_study
-from .transcripts import fit_transcript_coder, training_transcripts, transcript_coder, transcript_units
+from .transcripts import (fit_transcript_coder, shipped_training, training_transcripts, transcript_coder,
+                          transcript_units)
 
 UNSEEN = Path("tests") / "data" / "unseen"
 UNSEEN2 = Path("tests") / "data" / "unseen2"
@@ -32,7 +33,7 @@ UNSEEN3 = Path("tests") / "data" / "unseen3"
 
 def _groups(segments: pd.DataFrame) -> list[str]:
     """One case per segment (the first it names), for grouped cross-validation."""
-    return [cases[0] if len(cases) else "" for cases in segments.cases]
+    return [first_case(cases) for cases in segments.cases]
 
 
 def _tuned(rules, segments: pd.DataFrame, make_model, gates: list | None = None, rule_codings=None):
@@ -123,20 +124,19 @@ def training_evaluation(root: Path, study, nlp_name: str | None = None, notes: l
 
     units, gold = training_transcripts(root)
     rules = RuleCoder(study.codebook, load_nlp(nlp_name))
-    codes = study.codebook.ids
-    ref_labels = label_matrix(study.scope, study.reference, codes)
-    results = {"rules": rules.code(units), "model": [], "combined": []}
+    unit_rules = rules.code(units)
+    rule_codings = pd.concat([unit_rules, rules.code(study.scope)], ignore_index=True)  # once, not once per set
+    results = {"rules": unit_rules, "model": [], "combined": []}
     modes = []
     for name in dict.fromkeys(units.set):
         held = (units.set == name).to_numpy()
         train, test = units[~held], units[held]
         train_gold = gold[gold.segment_id.isin(set(train.segment_id))]
-        texts = unit_texts(train) + unit_texts(study.scope)
-        labels = pd.concat([label_matrix(train, train_gold, codes), ref_labels], ignore_index=True)
-        results["model"].append(LearnedCoder().fit(texts, labels).code(test))
-        coder = fit_transcript_coder(study, train, train_gold, nlp_name, rules=rules)
+        segments, labels = shipped_training(study, train, train_gold)
+        results["model"].append(LearnedCoder().fit(unit_texts(segments), labels).code(test))
+        coder = fit_transcript_coder(study, train, train_gold, nlp_name, rules=rules, rule_codings=rule_codings)
         modes.append(_mode(coder))
-        results["combined"].append(coder.code(test))
+        results["combined"].append(coder.code(test, rule_codings=rule_codings))
     results["model"] = pd.concat(results["model"], ignore_index=True)
     results["combined"] = pd.concat(results["combined"], ignore_index=True)
     if notes is not None:
@@ -151,18 +151,22 @@ def _mode(coder) -> str:
             f"veto {'off' if coder.veto is None else f'p<={coder.veto:g}'}")
 
 
-def heldout_evaluation(root: Path, folders: list[Path], study, coder, nlp_name: str | None = None) -> dict:
-    """Rules, and the transcript coder fitted on every training set, against held-out sets' hand coding (the
-    folders' units pooled)."""
-    from ..coders import RuleCoder, load_nlp
+def heldout_codings(folder: Path, coder) -> tuple | None:
+    """A held-out set's units, gold codings, and its codings by the transcript coder's rules and by the coder
+    itself (the rules run once for both); None when the folder has no gold.csv."""
+    if not (folder / "gold.csv").is_file():
+        return None
+    units, gold = transcript_units(folder)
+    rules = coder.rule_coder.code(units)
+    return units, gold, {"rules": rules, "combined": coder.code(units, rule_codings=rules)}
 
-    parts = [transcript_units(root / f) for f in folders if (root / f / "gold.csv").is_file()]
-    if not parts:
-        return {}
-    units = pd.concat([u for u, _ in parts], ignore_index=True)
-    gold = pd.concat([g for _, g in parts], ignore_index=True)
-    rules = RuleCoder(study.codebook, load_nlp(nlp_name))
-    return _transcript_scores(units, gold, study, {"rules": rules.code(units), "combined": coder.code(units)})
+
+def heldout_evaluation(parts: list[tuple], study) -> dict:
+    """Scores of `heldout_codings` results, their units pooled."""
+    units = pd.concat([u for u, _, _ in parts], ignore_index=True)
+    gold = pd.concat([g for _, g, _ in parts], ignore_index=True)
+    codings = {name: pd.concat([c[name] for _, _, c in parts], ignore_index=True) for name in parts[0][2]}
+    return _transcript_scores(units, gold, study, codings)
 
 
 def _note_gates(notes: list | None, section: str, gates: list) -> None:
@@ -190,9 +194,13 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
     }
     coder = transcript_coder(nlp_name)  # what `casecode code` and `init --from-study` use
     notes["unseen"] = [f"  (combination chosen on all training sets: {_mode(coder)})"]
-    for name, folder in (("unseen", UNSEEN), ("unseen2", UNSEEN2), ("unseen3", UNSEEN3)):
-        sections[name] = heldout_evaluation(paths.root, [folder], study, coder, nlp_name)
-    sections["heldout"] = heldout_evaluation(paths.root, [UNSEEN, UNSEEN2, UNSEEN3], study, coder, nlp_name)
+    coded = {name: heldout_codings(paths.root / folder, coder)
+             for name, folder in (("unseen", UNSEEN), ("unseen2", UNSEEN2), ("unseen3", UNSEEN3))}
+    coded = {name: part for name, part in coded.items() if part is not None}
+    for name, part in coded.items():
+        sections[name] = heldout_evaluation([part], study)
+    if coded:
+        sections["heldout"] = heldout_evaluation(list(coded.values()), study)
     titles = {
         "placement": "2015 body segments, author's placement as gold, leave one council out",
         "appendix2": "2015 Appendix Two items against the reference coding (model part cross-fitted by council)",

@@ -20,6 +20,7 @@ import pandas as pd
 from ..analysis import case_code_matrix, evaluate
 from ..codebook import Codebook, read_codebook
 from ..coders import CODING_COLUMNS
+from ..coders._codings import first_case
 from ..corpus import Report2015, parse_report
 from ..errors import CorpusError
 from ._paths import StudyPaths, study_paths
@@ -124,10 +125,6 @@ def label_matrix(segments: pd.DataFrame, codings: pd.DataFrame, codes: list[str]
     return matrix.reindex(index=segments.segment_id, columns=codes, fill_value=0).clip(upper=1).astype(int)
 
 
-def _first_case(cases: tuple) -> str:
-    return cases[0] if cases else ""
-
-
 def cross_fit(segments: pd.DataFrame, labels: pd.DataFrame, fit_and_code) -> pd.DataFrame:
     """Leave-one-council-out: code each council's segments with a coder fitted on the other councils only.
 
@@ -135,7 +132,7 @@ def cross_fit(segments: pd.DataFrame, labels: pd.DataFrame, fit_and_code) -> pd.
     training for each of them and coded in the fold of the first council it names. `fit_and_code(texts, y,
     test_segments)` returns codings.
     """
-    groups = segments.cases.map(_first_case)
+    groups = segments.cases.map(first_case)
     out = []
     for case in dict.fromkeys(groups):
         held_out = segments.cases.map(lambda c, case=case: case in c)
@@ -315,7 +312,7 @@ def appendix_items(study: Study2015) -> pd.DataFrame:
     items = study.scope[study.scope.kind == "appendix2"]
     codes = study.reference.groupby("segment_id").code.agg(tuple)
     return pd.DataFrame({
-        "case_id": items.cases.map(_first_case),
+        "case_id": items.cases.map(first_case),
         "text": items.text.str.replace(r"\s+", " ", regex=True),
         "codes": items.segment_id.map(lambda s: codes.get(s, ())),
     }).reset_index(drop=True)

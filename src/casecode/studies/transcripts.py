@@ -67,19 +67,21 @@ def shipped_training(study, units: pd.DataFrame | None = None, gold: pd.DataFram
 
 
 def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_name: str | None = None,
-                         make_model=None, rules=None):
+                         make_model=None, rules=None, rule_codings: pd.DataFrame | None = None):
     """A CombinedCoder for interview transcripts: its model fitted on `units` (gold codings `gold`) plus the 2015
-    reference coding, the combination tuned by cross-validation that holds out whole training sets."""
+    reference coding, the combination tuned by cross-validation that holds out whole training sets.
+    `rule_codings`: the rules' codings of (at least) these units and the 2015 scope, when the caller has them."""
     from ..coders import LearnedCoder, RuleCoder, fit_combined, load_nlp
+    from ..coders._codings import first_case
 
     rules = RuleCoder(study.codebook, load_nlp(nlp_name)) if rules is None else rules
     segments, labels = shipped_training(study, units, gold)
     # Folds hold out whole writers (training sets), as new interviews come from a new hand; the 2015 prose is
     # grouped by council.
-    groups = list(units["set"]) if "set" in units.columns else [cs[0] if len(cs) else "" for cs in units.cases]
-    groups += [f"2015:{cs[0] if len(cs) else ''}" for cs in study.scope.cases]
+    groups = list(units["set"]) if "set" in units.columns else [first_case(cs) for cs in units.cases]
+    groups += [f"2015:{first_case(cs)}" for cs in study.scope.cases]
     return fit_combined(rules, segments, labels, groups, make_model or LearnedCoder, folds=5,
-                        rule_codings=rules.code(segments))
+                        rule_codings=rules.code(segments) if rule_codings is None else rule_codings)
 
 
 def transcript_coder(nlp_name: str | None = None, cache: bool = True):

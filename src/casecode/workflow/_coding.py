@@ -97,7 +97,8 @@ def train_model(project, min_units: int = 10, extra: tuple[pd.DataFrame, pd.Data
     `extra` adds more coded units (segments, 0/1 labels by code), e.g. the shipped training transcripts. The
     combination (see CombinedCoder) is tuned by cross-validation grouped by case when there are two cases or more.
     """
-    from ..coders import CombinedCoder, LearnedCoder, RuleCoder, fit_combined, load_nlp
+    from ..coders import RuleCoder, fit_combined, load_nlp
+    from ..coders._codings import first_case
 
     current = project.current_codings()
     decided = set(project.decisions().segment_id) | set(current.segment_id)
@@ -118,14 +119,10 @@ def train_model(project, min_units: int = 10, extra: tuple[pd.DataFrame, pd.Data
                             extra[1].reindex(columns=codes, fill_value=0).reset_index(drop=True)], ignore_index=True)
     labels = labels.reset_index(drop=True)
     units = units.reset_index(drop=True)
-    groups = [cs[0] if len(cs) else "" for cs in units.cases]
+    groups = [first_case(cs) for cs in units.cases]
     rules = RuleCoder(codebook, load_nlp(project.pipeline), cases=project.cases())
-    if len(set(groups)) >= 2:
-        coder = fit_combined(rules, units, labels, groups, folds=min(5, len(set(groups))))
-    else:
-        from ..coders._codings import unit_texts
-
-        coder = CombinedCoder(rules, LearnedCoder().fit(unit_texts(units), labels))
+    # With a single case there is nothing to cross-validate: fit_combined keeps the untuned defaults.
+    coder = fit_combined(rules, units, labels, groups, folds=min(5, len(set(groups))))
     project.save_model(MODEL_NAME, coder.model.to_bytes(), kind="LearnedCoder",
                        meta={"units": own, "extra_units": len(units) - own, "combination": coder.settings(),
                              "codes": {c: int(labels[c].sum()) for c in codes}})
