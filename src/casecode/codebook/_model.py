@@ -78,6 +78,40 @@ class Pattern(_Strict):
         return isinstance(self.pattern, str)
 
 
+class CountStatement(_Strict):
+    """Another sentence of the report that says how many councils take the action: its quantified sentence, and
+    the list item or sub-heading it counts when the sentence leads a list."""
+
+    quote: str
+    item: str | None = None
+
+
+class CountException(_Strict):
+    """A sentence that describes the councils left out of an "all but one" count, and the codes their own
+    Appendix Two list must show for a council to fit that description."""
+
+    sentence: str
+    codes: list[str] = Field(default_factory=list)
+
+
+class CountedAs(_Strict):
+    """What the report counted for an action: its counting sentence (verbatim), the sub-scope it names, what
+    evidence of the action falls outside that sub-scope, and the report's other count statements about it."""
+
+    sentence: str
+    scope: str
+    outside: str = ""
+    statements: list[CountStatement] = Field(default_factory=list)
+    exception: CountException | None = None
+
+    @field_validator("sentence", "scope")
+    @classmethod
+    def _not_empty(cls, value):
+        if not value.strip():
+            raise ValueError("empty; quote the report's sentence and say what it counts")
+        return value
+
+
 class Code(_Strict):
     """A code of the codebook, with what a coder needs to apply it."""
 
@@ -92,6 +126,7 @@ class Code(_Strict):
     in_chart: bool = True
     group: str | None = None
     color: str | None = None
+    counted_as: CountedAs | None = None
 
     @field_validator("id")
     @classmethod
