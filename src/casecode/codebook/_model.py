@@ -86,12 +86,20 @@ class CountStatement(_Strict):
     item: str | None = None
 
 
+class ExceptionMark(_Strict):
+    """What a council's own Appendix Two list must show to fit an exception's description: an item with this
+    code, whose text contains `words` when given."""
+
+    code: str
+    words: str | None = None
+
+
 class CountException(_Strict):
-    """A sentence that describes the councils left out of an "all but one" count, and the codes their own
-    Appendix Two list must show for a council to fit that description."""
+    """A sentence that describes the councils left out of an "all but one" count, and what their own Appendix
+    Two list must show for a council to fit that description."""
 
     sentence: str
-    codes: list[str] = Field(default_factory=list)
+    shows: list[ExceptionMark] = Field(default_factory=list)
 
 
 class CountedAs(_Strict):
