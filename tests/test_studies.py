@@ -1,6 +1,7 @@
 """The 2015 reproduction end to end, the reference coding's coverage, and the replication recipe."""
 
 import csv
+import re
 
 import docx
 import pandas as pd
@@ -60,6 +61,7 @@ def test_reproduce_writes_every_output(run):
     assert {
         "actions_by_council_reference.csv", "actions_by_council_automatic.csv", "councils_per_action.csv",
         "councils_per_action.png", "councils_per_action.svg", "appendix_two.docx", "appendix_two.md",
+        "count_statements.csv",
         "reconciliation.md", "project",
     } <= names
     assert (run.out / "project" / "project.sqlite").is_file()
@@ -77,20 +79,29 @@ def test_reproduce_matrices_have_a_row_per_council_and_a_column_per_action(run):
 def test_councils_per_action_puts_counts_beside_reported_ranges(run):
     table = pd.read_csv(run.out / "councils_per_action.csv")
     assert list(table.columns) == ["action", "label", "reported_phrase", "reported_min", "reported_max",
-                                   "reference", "automatic", "councils_reference", "councils_automatic"]
+                                   "other_statements", "counted", "reference", "automatic", "councils_counted",
+                                   "councils_reference", "councils_automatic"]
     assert list(table.action) == ACTIONS
     reference = pd.read_csv(run.out / "actions_by_council_reference.csv", index_col=0)
     assert table.set_index("action").reference.to_dict() == reference.sum().to_dict()
+    assert (table.counted <= table.reference).all()
+    statements = pd.read_csv(run.out / "count_statements.csv")
+    assert set(statements.action.dropna()) == set(ACTIONS)
 
 
-def test_reconciliation_explains_every_count_outside_its_range(run):
+def test_reconciliation_gives_every_action_its_counts_and_every_difference_its_passages(run):
     table = pd.read_csv(run.out / "councils_per_action.csv")
     text = (run.out / "reconciliation.md").read_text(encoding="utf-8")
     for row in table.itertuples():
-        for column, who in (("reference", "reference coding"), ("automatic", "automatic coding")):
-            count = getattr(row, column)
-            outside = not row.reported_min <= count <= row.reported_max
-            assert (f"## {row.label} — {who}: {count}," in text) == outside
+        section = text[text.index(f"(`{row.action}`)"):]
+        section = section[: section.find("\n## ") if "\n## " in section else None]
+        assert f"| the report's counting sentence only | {row.counted} |" in section
+        assert f"| any evidence | {row.reference} |" in section
+        assert f"Automatic coding: {row.automatic} councils" in section
+        inside = row.reported_min <= row.counted <= row.reported_max
+        assert ("lies inside the reported range" in section) == inside
+        if not inside:
+            assert re.search(r"^- \*\*", section, re.M)  # the councils behind the difference, each listed
 
 
 def test_appendix_two_docx_holds_all_nine_councils_and_ticks(run):
@@ -98,10 +109,13 @@ def test_appendix_two_docx_holds_all_nine_councils_and_ticks(run):
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     for name in COUNCIL_NAMES:
         assert name in headings
-    table = document.tables[-1]
+    assert "Leadership actions by council (Appendix Two items only)" in headings
+    items_table, evidence_table = document.tables[-2:]
     reference = pd.read_csv(run.out / "actions_by_council_reference.csv", index_col=0)
-    ticks = sum(cell.text == "✓" for row in table.rows[1:] for cell in row.cells)
+    ticks = sum(cell.text == "✓" for row in evidence_table.rows[1:] for cell in row.cells)
     assert ticks == int(reference.to_numpy().sum())
+    leaders = [row.cells[4].text for row in items_table.rows[1:]]  # only Monmouthshire names it in Appendix Two
+    assert leaders.count("✓") == 1
 
 
 def test_appendix_two_markdown_lists_items_with_codes(run):

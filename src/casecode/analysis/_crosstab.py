@@ -13,7 +13,9 @@ from ._tables import as_case_tuple, case_ids, code_ids, label_map, require_colum
 def case_code_matrix(codings: pd.DataFrame, segments: pd.DataFrame, codes: Any, cases: Any = None) -> pd.DataFrame:
     """The case-by-code matrix: index `case_id`, one 0/1 int column per code in `codes` order.
 
-    A case takes a code when any coding of that code falls on a segment attributed to the case (`segments['cases']`).
+    A case takes a code when any coding of that code falls on a segment attributed to the case (`segments['cases']`);
+    a coding with its own `cases` cell (a tuple of case ids, as when a passage names several cases but the code
+    applies to some of them) counts for those cases instead; an empty cell falls back to the segment's.
     `cases` (a cases DataFrame or a list of ids) fixes the rows and their order, cases without codings included;
     by default the rows are the cases named in `segments`, in order of first appearance. Codes outside `codes`
     and cases outside `cases` are left out; a coding of a segment missing from `segments` is an error.
@@ -25,8 +27,13 @@ def case_code_matrix(codings: pd.DataFrame, segments: pd.DataFrame, codes: Any, 
     rows = case_ids(cases) if cases is not None else list(dict.fromkeys(c for t in seg_cases for c in t))
 
     _check_segments_known(codings, seg_cases.index)
-    hits = codings.loc[codings["code"].isin(ids), ["segment_id", "code"]].copy()
+    own = "cases" in codings.columns
+    hits = codings.loc[codings["code"].isin(ids), ["segment_id", "code"] + (["cases"] if own else [])].copy()
     hits["case_id"] = hits["segment_id"].map(seg_cases)
+    if own:
+        # An empty cell (NaN, None, ()) falls back to the segment's cases.
+        own_cases = hits.pop("cases")
+        hits["case_id"] = [as_case_tuple(mine) or seg for mine, seg in zip(own_cases, hits["case_id"])]
     hits = hits.explode("case_id").dropna(subset=["case_id"])
     matrix = pd.crosstab(hits["case_id"], hits["code"]).clip(upper=1) if len(hits) else pd.DataFrame()
     matrix = matrix.reindex(index=pd.Index(rows, name="case_id"), columns=ids, fill_value=0).fillna(0)

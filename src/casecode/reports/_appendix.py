@@ -3,7 +3,8 @@ each was given, and a council-by-action table of ticks.
 
 Inputs shared by both writers:
 - `items`: DataFrame `case_id, text, codes` (codes: a tuple of code ids), one row per named action, in order.
-- `matrix`: the case-by-code matrix (index `case_id`, one 0/1 column per code).
+- `matrix`: the case-by-code matrix of the items (index `case_id`, one 0/1 column per code).
+- `all_evidence` (optional): a second such matrix from all evidence, written as a second, labelled table.
 - `groups`: ordered (group title, [case_id, ...]) pairs, e.g. ("COUNTY COUNCILS", ["monmouthshire", "surrey"]).
 - `cases`: DataFrame `case_id, name` for the council names (ids stand in when it is not given).
 """
@@ -25,7 +26,8 @@ from ._word import add_table, is_wide, save, set_orientation
 Groups = Sequence[tuple[str, Sequence[str]]]
 
 TITLE = "Appendix Two: leadership actions being taken by the case study councils"
-TABLE_HEADING = "Leadership actions by council"
+TABLE_HEADING = "Leadership actions by council (Appendix Two items only)"
+EVIDENCE_HEADING = "Leadership actions by council, all evidence in the report (not Appendix Two alone)"
 UNCODED = "not coded to the eleven"
 
 
@@ -38,6 +40,7 @@ def appendix_two_markdown(
     cases: pd.DataFrame | None = None,
     title: str = TITLE,
     uncoded: str = UNCODED,
+    all_evidence: pd.DataFrame | None = None,
 ) -> Path:
     """Write Appendix Two as Markdown: groups (##), councils (###), their actions with codes, the tick table."""
     names = case_names(cases)
@@ -48,8 +51,9 @@ def appendix_two_markdown(
             lines += [f"### {names.get(case_id, case_id)}", ""]
             lines += [f"- {_md(text)} — {coded}" for text, coded in _actions(items, case_id, codebook, uncoded)]
             lines.append("")
-    table = tick_table(matrix, codebook, _ordered(groups), names, first_column="Council", total="**Total**")
-    lines += [f"## {TABLE_HEADING}", "", markdown_table(table), ""]
+    for heading, ticks in _tables(matrix, all_evidence):
+        table = tick_table(ticks, codebook, _ordered(groups), names, first_column="Council", total="**Total**")
+        lines += [f"## {heading}", "", markdown_table(table), ""]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -65,6 +69,7 @@ def appendix_two_docx(
     cases: pd.DataFrame | None = None,
     title: str = TITLE,
     uncoded: str = UNCODED,
+    all_evidence: pd.DataFrame | None = None,
 ) -> Path:
     """Write Appendix Two as Word: group and council headings, bulleted actions with their codes in grey
     italics, and the tick table on a landscape page when it is wide."""
@@ -80,11 +85,18 @@ def appendix_two_docx(
                 note = bullet.add_run(coded)
                 note.italic = True
                 note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
-    table = tick_table(matrix, codebook, _ordered(groups), names, first_column="Council")
-    set_orientation(doc, landscape=is_wide(table))
-    doc.add_heading(TABLE_HEADING, level=1)
-    add_table(doc, table)
+    tables = [(heading, tick_table(ticks, codebook, _ordered(groups), names, first_column="Council"))
+              for heading, ticks in _tables(matrix, all_evidence)]
+    set_orientation(doc, landscape=any(is_wide(table) for _, table in tables))
+    for heading, table in tables:
+        doc.add_heading(heading, level=1)
+        add_table(doc, table)
     return save(doc, path)
+
+
+def _tables(matrix: pd.DataFrame, all_evidence: pd.DataFrame | None) -> list[tuple[str, pd.DataFrame]]:
+    """The tick tables to write: the items' own, then, when given, the all-evidence one."""
+    return [(TABLE_HEADING, matrix)] + ([(EVIDENCE_HEADING, all_evidence)] if all_evidence is not None else [])
 
 
 def _actions(items: pd.DataFrame, case_id: str, codebook: Codebook, uncoded: str) -> Iterable[tuple[str, str]]:

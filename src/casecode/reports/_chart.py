@@ -16,6 +16,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
+from ..errors import AnalysisError
+
 #: Legend names of the series of `plot_cases_per_code`; pass `names=` to change them.
 SERIES_NAMES = {
     "reference": "Reference coding",
@@ -23,6 +25,7 @@ SERIES_NAMES = {
     "reported": "Reported in the 2016 report",
 }
 _COLORS = {"reference": "#1f4e79", "automatic": "#e69f00", "reported": "#c8c8c8", "baseline": "#7f7f7f"}
+_MORE_COLORS = ("#6baed6", "#009e73", "#cc79a7", "#d55e00")  # for series beyond the named ones, in turn
 _LABEL_WIDTH = 38  # characters per line of a code label on the y axis
 _POINT_WIDTH = 0.2  # width, in cases, of the band drawn for a reported exact count
 
@@ -35,23 +38,34 @@ def plot_cases_per_code(
     n_cases: int | None = None,
     unit_label: str = "Number of councils",
     names: Mapping[str, str] | None = None,
+    series: Sequence[str] | None = None,
 ) -> tuple[Path, Path]:
     """Horizontal bars of cases per code: the reference count, the automatic count beside it when the table has
     an `automatic` column, and the range the 2016 report states (`reported_min`..`reported_max`, with
     `reported_phrase` written at the right) when `reported` is true and the table has those columns.
 
     `table` columns: `code, label, reference` and optionally `automatic, reported_min, reported_max,
-    reported_phrase`. `n_cases` fixes the x axis (0..number of cases).
+    reported_phrase`. `n_cases` fixes the x axis (0..number of cases). `series` names the count columns to draw
+    side by side, in order (default: `reference`, then `automatic` when present); `names` gives their legend names.
     """
     names = {**SERIES_NAMES, **(names or {})}
-    series = [col for col in ("reference", "automatic") if col in table.columns]
+    if series is None:
+        series = [col for col in ("reference", "automatic") if col in table.columns]
+    series = list(series)
+    missing = [col for col in series if col not in table.columns]
+    if missing:
+        raise AnalysisError(f"chart series {missing[0]!r} is not a column of the table; name one of "
+                            f"{', '.join(map(str, table.columns))}")
+    extra = iter(_MORE_COLORS)
+    colors = {col: _COLORS.get(col) or next(extra, "#333333") for col in series}
     show_reported = reported and {"reported_min", "reported_max"} <= set(table.columns)
     x_max = n_cases if n_cases is not None else _largest(table, series + ["reported_max"])
 
     fig, ax = _new_chart(len(table), title, unit_label, x_max)
     if show_reported:
         _draw_reported(ax, table, names["reported"])
-    _draw_bars(ax, [(table[col], names[col], _COLORS[col], [_count_text(v) for v in table[col]]) for col in series])
+    _draw_bars(ax, [(table[col], names.get(col, col), colors[col], [_count_text(v) for v in table[col]])
+                    for col in series])
     ax.set_yticks(range(len(table)), [_wrap(label) for label in table["label"]])
     _legend(fig, ax)
     return _save(fig, path_stem)

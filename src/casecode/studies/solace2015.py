@@ -24,10 +24,13 @@ from ..coders._codings import first_case
 from ..corpus import Report2015, parse_report
 from ..errors import CorpusError
 from ._paths import StudyPaths, study_paths
+from .counts2015 import council_sets, count_statements, councils_per_action, reconciliation_markdown, recovered_ranges
 
 #: Segment kinds the reference coding covers (when attributed to at least one council).
 SCOPE_KINDS = ("body", "quote", "comment", "appendix2")
 BODY_KINDS = ("body", "quote")
+#: Legend names of the chart's two series.
+CHART_SERIES = {"counted": "Councils meeting the report's counting sentence", "reference": "Councils with any evidence"}
 
 
 @dataclass
@@ -69,10 +72,20 @@ def map_headings(headings: list[str], codebook: Codebook) -> dict[str, str]:
     return out
 
 
-def read_reference_coding(path: str | Path, segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Read the reference coding CSV (segment_id, code, rationale) as codings spanning whole segments.
+#: Values of the reference coding's `construct` column: the passage meets the report's counting sentence for the
+#: action (`counted`), or is evidence of the action outside the sub-scope that sentence names (`any`).
+CONSTRUCTS = ("counted", "any")
+REFERENCE_COLUMNS = [*CODING_COLUMNS, "cases", "construct"]
 
-    A row with an empty code records a decision that the segment shows none of the codes; it yields no coding.
+
+def read_reference_coding(path: str | Path, segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Read the reference coding CSV (`segment_id, code, rationale`, optionally `councils, construct`) as codings
+    spanning whole segments, each with the councils it applies to (`cases`) and the construct it meets.
+
+    `councils` (case ids separated by `;`) limits a code to some of the councils its segment names; empty means
+    all of them. `construct` is `counted` or `any` for a code whose codebook entry has `counted_as`, and empty
+    otherwise. A row with an empty code records a decision that the segment shows none of the codes; it yields
+    no coding.
     """
     path = Path(path)
     by_id = segments.set_index("segment_id")
@@ -82,26 +95,61 @@ def read_reference_coding(path: str | Path, segments: pd.DataFrame, codebook: Co
             reader = csv.DictReader(fh)
             missing = {"segment_id", "code", "rationale"} - set(reader.fieldnames or [])
             if missing:
-                raise CorpusError(f"{path}: missing column {sorted(missing)[0]!r}; the header is segment_id,code,rationale")
+                raise CorpusError(f"{path}: missing column {sorted(missing)[0]!r}; the header is "
+                                  f"segment_id,code,councils,construct,rationale")
             for rownum, row in enumerate(reader, start=2):
-                seg_id, code = row["segment_id"].strip(), (row["code"] or "").strip()
+                seg_id, code = (row["segment_id"] or "").strip(), (row["code"] or "").strip()
+                where = f"{path}: row {rownum}"
                 if seg_id not in by_id.index:
-                    raise CorpusError(f"{path}: row {rownum}, column 'segment_id': unknown segment {seg_id!r}; "
+                    raise CorpusError(f"{where}, column 'segment_id': unknown segment {seg_id!r}; "
                                       f"the report parser's ids look like 'a2-wigan-01'")
                 if code and code not in codebook:
-                    raise CorpusError(f"{path}: row {rownum}, column 'code': {code!r} is not in the codebook; "
+                    raise CorpusError(f"{where}, column 'code': {code!r} is not in the codebook; "
                                       f"use one of {', '.join(codebook.ids)} or leave it empty")
+                seg = by_id.loc[seg_id]
+                named = tuple(seg.cases)
+                cases = _row_councils(row.get("councils") or "", named, seg_id, code, where)
+                construct = _row_construct(row.get("construct") or "", code, codebook, where)
                 if not code:
                     continue
-                seg = by_id.loc[seg_id]
                 rows.append({
                     "segment_id": seg_id, "document_id": seg.document_id, "code": code,
                     "start": int(seg.start), "end": int(seg.end), "evidence": seg.text,
                     "rule": "reference: " + (row["rationale"] or "").strip(), "score": 1.0, "coder": "reference",
+                    "cases": cases, "construct": construct,
                 })
     except FileNotFoundError:
         raise CorpusError(f"{path}: reference coding not found") from None
-    return pd.DataFrame(rows, columns=CODING_COLUMNS)
+    return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
+
+
+def _row_councils(cell: str, named: tuple[str, ...], seg_id: str, code: str, where: str) -> tuple[str, ...]:
+    """The councils a reference row's code applies to: those listed (each one its segment names), else all."""
+    listed = [c.strip() for c in cell.split(";") if c.strip()]
+    if not listed:
+        return named
+    if not code:
+        raise CorpusError(f"{where}, column 'councils': a row with no code applies to no council; "
+                          f"leave 'councils' empty")
+    for case in listed:
+        if case not in named:
+            raise CorpusError(f"{where}, column 'councils': segment {seg_id!r} does not name {case!r} (it names "
+                              f"{', '.join(named) or 'no council'}); list only councils the passage names, "
+                              f"or leave the column empty for all of them")
+    return tuple(c for c in named if c in listed)
+
+
+def _row_construct(cell: str, code: str, codebook: Codebook, where: str) -> str:
+    cell = cell.strip()
+    counted = bool(code) and codebook[code].counted_as is not None
+    if counted and cell not in CONSTRUCTS:
+        raise CorpusError(f"{where}, column 'construct': {cell or 'empty'!r} for {code!r}; write 'counted' if the "
+                          f"passage meets the codebook's counted_as for {code!r}, else 'any'")
+    if not counted and cell:
+        raise CorpusError(f"{where}, column 'construct': {cell!r} but "
+                          f"{'the row has no code' if not code else repr(code) + ' has no counted_as'}; "
+                          f"leave 'construct' empty")
+    return cell
 
 
 def load_study(paths: StudyPaths | None = None) -> Study2015:
@@ -168,122 +216,6 @@ def automatic_coding(study: Study2015, nlp_name: str | None = None):
     return rule_codings, combined, final_model
 
 
-# ---------------------------------------------------------------- the chart, the matrix and the reconciliation
-
-def councils_per_action(study: Study2015, reference: pd.DataFrame, automatic: pd.DataFrame) -> pd.DataFrame:
-    """The chart's table: per action the reported phrase and range, and the reference and automatic counts."""
-    figures = study.report.quantifiers.assign(action=lambda d: d.heading.map(study.heading_codes)).set_index("action")
-    names = study.cases.set_index("case_id").name
-    rows = []
-    for code in study.chart_codes:
-        ref_cases = [c for c in reference.index if reference.at[c, code]]
-        auto_cases = [c for c in automatic.index if automatic.at[c, code]]
-        fig = figures.loc[code] if code in figures.index else None
-        rows.append({
-            "action": code,
-            "label": study.codebook[code].label,
-            "reported_phrase": fig.reported_phrase if fig is not None else "",
-            "reported_min": int(fig.reported_min) if fig is not None else pd.NA,
-            "reported_max": int(fig.reported_max) if fig is not None else pd.NA,
-            "reference": len(ref_cases),
-            "automatic": len(auto_cases),
-            "councils_reference": "; ".join(names[c] for c in ref_cases),
-            "councils_automatic": "; ".join(names[c] for c in auto_cases),
-        })
-    return pd.DataFrame(rows)
-
-
-def _evidence_lines(study: Study2015, codings: pd.DataFrame, case_id: str, code: str, limit: int = 3) -> list[str]:
-    texts = dict(zip(study.scope.segment_id, study.scope.text))
-    cases = dict(zip(study.scope.segment_id, study.scope.cases))
-    hits = codings[(codings.code == code) & codings.segment_id.map(lambda s: case_id in cases.get(s, ()))]
-    out = []
-    for row in hits.head(limit).itertuples():
-        text = _one_line(texts[row.segment_id])
-        why = row.rule if row.coder != "reference" else row.rule.removeprefix("reference: ")
-        out.append(f"`{row.segment_id}` “{_clip(text)}” — {why}")
-    return out
-
-
-def _clip(text: str, width: int = 160) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
-def _placed_under(study: Study2015, case_id: str, code: str) -> list[str]:
-    """Body segments the author placed under this action's heading that name this council."""
-    heading = next(h for h, c in study.heading_codes.items() if c == code)
-    segs = study.scope[(study.scope.heading == heading) & study.scope.kind.isin(BODY_KINDS)]
-    segs = segs[segs.cases.map(lambda c: case_id in c)]
-    return [f"`{s.segment_id}` “{_clip(_one_line(s.text))}”" for s in segs.itertuples()]
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def reconciliation_markdown(study: Study2015, table: pd.DataFrame, reference: pd.DataFrame,
-                            automatic: pd.DataFrame, ref_matrix: pd.DataFrame, auto_matrix: pd.DataFrame) -> str:
-    """Explain every count outside the reported range, with the councils and the evidence involved."""
-    names = study.cases.set_index("case_id").name
-    lines = [
-        "# Reconciliation with the 2016 report's chart",
-        "",
-        "The report's chart was an image and is lost; its figures survive as phrases (\"In all the councils\", "
-        "\"Six councils\", \"Several councils\"), which casecode turned into ranges. This file explains every action "
-        "whose reproduced count falls outside the reported range. The reference coding was not adjusted to meet the "
-        "published figures: each decision stands on the text (see `corpus/2015-solace/REFERENCE_CODING.md`).",
-        "",
-        "The report's case studies were richer than its text: the author counted from nine case-study documents and "
-        "interviews that were never published, while we code only what the final report says. A council the "
-        "report counts but whose action the report never describes cannot be recovered from the text.",
-        "",
-    ]
-    outside = 0
-    for row in table.itertuples():
-        for column, codings, matrix, who in (
-            ("reference", reference, ref_matrix, "reference coding"),
-            ("automatic", automatic, auto_matrix, "automatic coding"),
-        ):
-            count = getattr(row, column)
-            low, high = row.reported_min, row.reported_max
-            if pd.isna(low) or low <= count <= high:
-                continue
-            outside += 1
-            span = f"{low}" if low == high else f"{low}–{high}"
-            lines += [f"## {row.label} — {who}: {count}, reported {span} (“{row.reported_phrase}”)", ""]
-            coded = [c for c in matrix.index if matrix.at[c, row.action]]
-            if count > high:
-                lines.append(f"{count - high} more council(s) than the report states. The coded councils and the "
-                             "first evidence for each:")
-                lines.append("")
-                for case_id in coded:
-                    lines.append(f"- **{names[case_id]}**")
-                    lines += [f"  - {e}" for e in _evidence_lines(study, codings, case_id, row.action)]
-                lines += ["", "The report's count is lower than the text supports: the author may have counted "
-                          "only councils whose managers named this action as among the most important (Appendix "
-                          "Two), while the text also describes it elsewhere. Councils coded only from body text, "
-                          "not from their own Appendix Two list:", ""]
-                a2 = codings[codings.segment_id.str.startswith("a2-") & (codings.code == row.action)]
-                seg_cases = dict(zip(study.scope.segment_id, study.scope.cases))
-                a2_cases = {c for s in a2.segment_id for c in seg_cases[s]}
-                only_body = [names[c] for c in coded if c not in a2_cases]
-                lines.append("- " + ("; ".join(only_body) if only_body else "none: every coded council lists it"))
-            else:
-                missing = [c for c in matrix.index if not matrix.at[c, row.action]]
-                lines.append(f"{low - count} fewer council(s) than the report states. Councils not coded, with the "
-                             "passages the author placed under this heading that name them:")
-                lines.append("")
-                for case_id in missing:
-                    placed = _placed_under(study, case_id, row.action)
-                    lines.append(f"- **{names[case_id]}**: " + ("no passage under this heading names it; the "
-                                 "report's count must rest on the unpublished case study" if not placed else ""))
-                    lines += [f"  - {p}" for p in placed]
-            lines.append("")
-    if not outside:
-        lines.append("Every reproduced count lies inside the range the report states.")
-    return "\n".join(lines) + "\n"
-
-
 # ---------------------------------------------------------------- the whole run
 
 @dataclass
@@ -308,10 +240,11 @@ class Reproduction:
 
 
 def appendix_items(study: Study2015) -> pd.DataFrame:
-    """Appendix Two's items with the reference codes each was given (`case_id, text, codes`)."""
+    """Appendix Two's items with the reference codes each was given (`segment_id, case_id, text, codes`)."""
     items = study.scope[study.scope.kind == "appendix2"]
     codes = study.reference.groupby("segment_id").code.agg(tuple)
     return pd.DataFrame({
+        "segment_id": items.segment_id,
         "case_id": items.cases.map(first_case),
         "text": items.text.str.replace(r"\s+", " ", regex=True),
         "codes": items.segment_id.map(lambda s: codes.get(s, ())),
@@ -337,7 +270,7 @@ def _write_store(folder: Path, study: Study2015, rule_codings, combined, model) 
 def baseline_payload(study: Study2015) -> dict:
     """The 2015 results a replication compares against: reported ranges and the reference matrix."""
     matrix = case_code_matrix(study.reference, study.scope, study.chart_codes, cases=study.cases)
-    figures = study.report.quantifiers.assign(action=lambda d: d.heading.map(study.heading_codes))
+    figures = recovered_ranges(count_statements(study)).reset_index()
     return {
         "study": "Solace Innovation Research Project 2015",
         "n_cases": len(study.cases),
@@ -358,14 +291,17 @@ def reproduce(out: str | Path = "outputs/2015", nlp_name: str | None = None,
     codes = study.chart_codes
     ref_matrix = case_code_matrix(study.reference, study.scope, codes, cases=study.cases)
     auto_matrix = case_code_matrix(combined, study.scope, codes, cases=study.cases)
-    table = councils_per_action(study, ref_matrix, auto_matrix)
+    statements = count_statements(study)
+    ranges = recovered_ranges(statements)
+    sets = council_sets(study, combined)
+    table = councils_per_action(study, sets, ranges)
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     # Build in a fresh sibling folder and move into place at the end, so a failure never leaves half an output.
     staging = Path(tempfile.mkdtemp(prefix=".reproduce-", dir=out))
     try:
-        files = _write_outputs(staging, study, table, ref_matrix, auto_matrix, combined)
+        files = _write_outputs(staging, study, table, ref_matrix, auto_matrix, combined, statements, ranges, sets)
         files += [staging / "project"]
         _write_store(staging / "project", study, rule_codings, combined, model)
         evaluation = _evaluations(study, rule_codings, combined)
@@ -386,7 +322,8 @@ def reproduce(out: str | Path = "outputs/2015", nlp_name: str | None = None,
     return Reproduction(out, out / "project", final, table, evaluation, time.perf_counter() - started)
 
 
-def _write_outputs(folder: Path, study: Study2015, table, ref_matrix, auto_matrix, combined) -> list[Path]:
+def _write_outputs(folder: Path, study: Study2015, table, ref_matrix, auto_matrix, combined, statements, ranges,
+                   sets) -> list[Path]:
     from ..reports import appendix_two_docx, appendix_two_markdown, plot_cases_per_code
 
     files = []
@@ -397,16 +334,23 @@ def _write_outputs(folder: Path, study: Study2015, table, ref_matrix, auto_matri
     path = folder / "councils_per_action.csv"
     table.to_csv(path, index=False)
     files.append(path)
-    chart = table.rename(columns={"action": "code"})
-    files += list(plot_cases_per_code(chart, folder / "councils_per_action", n_cases=len(study.cases)))
+    path = folder / "count_statements.csv"
+    statements.to_csv(path, index=False)
+    files.append(path)
+    chart = table.rename(columns={"action": "code"}).assign(reported_phrase=[
+        phrase + (f" + {others.count(';') + 1} more" if others else "")
+        for phrase, others in zip(table.reported_phrase, table.other_statements.fillna(""))])
+    files += list(plot_cases_per_code(chart, folder / "councils_per_action", n_cases=len(study.cases),
+                                      series=("counted", "reference"), names=CHART_SERIES))
     items = appendix_items(study)
-    files.append(appendix_two_docx(items, ref_matrix, study.codebook, study.report.groups,
-                                   folder / "appendix_two.docx", cases=study.cases))
-    files.append(appendix_two_markdown(items, ref_matrix, study.codebook, study.report.groups,
-                                       folder / "appendix_two.md", cases=study.cases))
+    a2 = study.reference[study.reference.segment_id.isin(set(items.segment_id))]
+    a2_matrix = case_code_matrix(a2, study.scope, study.chart_codes, cases=study.cases)
+    files.append(appendix_two_docx(items, a2_matrix, study.codebook, study.report.groups,
+                                   folder / "appendix_two.docx", cases=study.cases, all_evidence=ref_matrix))
+    files.append(appendix_two_markdown(items, a2_matrix, study.codebook, study.report.groups,
+                                       folder / "appendix_two.md", cases=study.cases, all_evidence=ref_matrix))
     path = folder / "reconciliation.md"
-    path.write_text(reconciliation_markdown(study, table, study.reference, combined, ref_matrix, auto_matrix),
-                    encoding="utf-8")
+    path.write_text(reconciliation_markdown(study, statements, ranges, sets, combined), encoding="utf-8")
     files.append(path)
     return files
 
