@@ -413,3 +413,13 @@ def test_chart_draws_the_series_it_is_given(tmp_path):
     assert png.stat().st_size > 0 and "Meets the sentence" in svg.read_text(encoding="utf-8")
     with pytest.raises(AnalysisError, match="chart series 'automatic' is not a column of the table"):
         plot_cases_per_code(table, tmp_path / "chart", series=["automatic"])
+
+
+def test_a_count_above_the_range_lists_the_passages_that_count_each_council(study, sets, statements):
+    ranges = recovered_ranges(statements).copy()
+    ranges.loc["agile", ["reported_min", "reported_max"]] = 3
+    automatic = study.reference.iloc[:0].drop(columns=["cases", "construct"])
+    text = reconciliation_markdown(study, statements, ranges, sets, automatic)
+    agile = text[text.index("(`agile`)"):]
+    assert "Under the counting sentence the count, 4, is 1 above the reported range." in agile
+    assert "- **Staffordshire Moorlands and High Peak**\n  - `body-02-09`" in agile
