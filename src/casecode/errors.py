@@ -31,3 +31,7 @@ class ReviewError(CasecodeError):
 
 class AnalysisError(CasecodeError):
     """Tables handed to an analysis do not fit together."""
+
+
+class InteropError(CasecodeError):
+    """A file exchanged with another tool (a REFI-QDA project or codebook) is unsafe or malformed."""

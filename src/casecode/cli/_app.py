@@ -41,8 +41,9 @@ def fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-def command(*args, **kwargs) -> Callable:
-    """Register a command on `app`, turning casecode and file-system errors into one-line CLI errors."""
+def command(*args, on: typer.Typer | None = None, **kwargs) -> Callable:
+    """Register a command on `app` (or the sub-app `on`), turning casecode and file-system errors into one-line
+    CLI errors."""
 
     def register(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -63,7 +64,7 @@ def command(*args, **kwargs) -> Callable:
                 fail(f"internal error ({type(exc).__name__}: {exc}); rerun with CASECODE_DEBUG=1 for the "
                      f"traceback and report it")
 
-        return app.command(*args, **kwargs)(guarded)
+        return (on or app).command(*args, **kwargs)(guarded)
 
     return register
 

@@ -49,7 +49,7 @@ def check_segment_ids_free(conn: Connection, doc: Document) -> None:
             )
 
 
-def insert_document(conn: Connection, doc: Document, digest: str) -> None:
+def insert_document(conn: Connection, doc: Document, digest: str, added_at=None) -> None:
     conn.execute(
         t.documents.insert().values(
             document_id=doc.document_id,
@@ -59,7 +59,7 @@ def insert_document(conn: Connection, doc: Document, digest: str) -> None:
             text=doc.text,
             metadata=to_json(doc.metadata, f"document {doc.document_id!r} metadata"),
             encoding=str(doc.metadata.get("encoding", "") or ""),
-            added_at=utcnow(),
+            added_at=added_at or utcnow(),
         )
     )
     if not doc.segments:

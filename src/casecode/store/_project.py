@@ -27,7 +27,7 @@ from . import _documents
 from . import _schema as t
 from ._codings import apply_decision, coding_values, segment_spans
 from ._values import (
-    chunks, clean, frame, from_json, id_tuple, known_list, records, require_columns, text, to_json, utcnow,
+    as_utc, chunks, clean, frame, from_json, id_tuple, known_list, records, require_columns, text, to_json, utcnow,
 )
 
 DOCUMENT_COLUMNS = ["document_id", "path", "format", "sha256", "encoding", "metadata", "added_at"]
@@ -94,6 +94,11 @@ def _ids(value: str | Iterable[str] | None) -> list[str] | None:
     if value is None:
         return None
     return [value] if isinstance(value, str) else list(value)
+
+
+def _stamp(value: Any, default, where: str):
+    """A given timestamp as naive UTC, or `default` when none is given."""
+    return default if clean(value) in (None, "") else as_utc(value, where)
 
 
 def _missing(kind: str, name: str, available: Iterable[str]) -> StoreError:
@@ -340,8 +345,10 @@ class Project:
 
     # -- documents and segments ------------------------------------------------------------------------------
 
-    def add_document(self, document: Document, on_change: str = "error") -> str:
+    def add_document(self, document: Document, on_change: str = "error", added_at: Any = None) -> str:
         """Store a document with its segments and their cases; returns "added", "unchanged" or "replaced".
+
+        `added_at` (default now) keeps the date of a document brought from another project.
 
         A document already stored with the same text is left alone. Different text under the same id is an
         error, unless `on_change="replace"`, which swaps it and its segments in (refused once a coding of it has
@@ -364,7 +371,8 @@ class Project:
             if old is not None:
                 _documents.remove_document(conn, document.document_id)
             _documents.check_segment_ids_free(conn, document)
-            _documents.insert_document(conn, document, digest)
+            stamp = as_utc(added_at, f"document {document.document_id!r} added_at") if added_at is not None else None
+            _documents.insert_document(conn, document, digest, stamp)
         return "added" if old is None else "replaced"
 
     def remove_document(self, document_id: str) -> None:
@@ -443,7 +451,7 @@ class Project:
 
         Every code must be in the stored codebook and every segment in the store. Only segment_id, code and
         coder are required: a missing span covers the whole segment. `run` labels the batch (default: the
-        current UTC time).
+        current UTC time). An optional `created_at` column keeps each coding's own date (default now).
         """
         if status not in t.STATUSES:
             raise StoreError(f"status {status!r} is not one of {', '.join(t.STATUSES)}")
@@ -457,7 +465,8 @@ class Project:
             known = self._code_ids(conn)
             spans = segment_spans(conn, {text(row.get("segment_id")) for _, row in rows})
             values = [
-                dict(coding_values(label, row, known, spans), status=status, created_at=stamp, run=run)
+                dict(coding_values(label, row, known, spans), status=status, run=run,
+                     created_at=_stamp(row.get("created_at"), stamp, f"codings row {label} created_at"))
                 for label, row in rows
             ]
             insert = t.codings.insert().returning(t.codings.c.coding_id, sort_by_parameter_order=True)
@@ -504,8 +513,11 @@ class Project:
 
     # -- memos -----------------------------------------------------------------------------------------------
 
-    def add_memo(self, target_type: str, target_id: str, text: str, author: str = "") -> int:
-        """Attach a memo to the project, a document, segment, code or case; returns its memo id."""
+    def add_memo(self, target_type: str, target_id: str, text: str, author: str = "", created_at: Any = None) -> int:
+        """Attach a memo to the project, a document, segment, code or case; returns its memo id.
+
+        `created_at` (default now) keeps the date of a memo brought from another project.
+        """
         if target_type not in t.MEMO_TARGETS:
             raise StoreError(f"memo target type {target_type!r} is not one of {', '.join(t.MEMO_TARGETS)}")
         if not str(text or "").strip():
@@ -514,7 +526,7 @@ class Project:
         with self._begin() as conn:
             self._check_memo_target(conn, target_type, target_id)
             memo = t.memos.insert().values(target_type=target_type, target_id=target_id, author=str(author or ""),
-                                           text=str(text), created_at=utcnow())
+                                           text=str(text), created_at=_stamp(created_at, utcnow(), "memo created_at"))
             return conn.execute(memo).inserted_primary_key[0]
 
     def _check_memo_target(self, conn: Connection, target_type: str, target_id: str) -> None:
