@@ -10,6 +10,7 @@ import io
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from lxml import etree
@@ -79,8 +80,12 @@ class Archive:
     def read(self, name: str) -> bytes:
         info = self._members[name]
         # The header's size can lie: read at most one byte past the limit and refuse if that byte arrives.
-        with self._zip.open(info) as fh:
-            data = fh.read(self.max_member + 1)
+        try:
+            with self._zip.open(info) as fh:
+                data = fh.read(self.max_member + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+            raise InteropError(f"{self.path}: member {name!r} cannot be read ({exc}); the archive is damaged or "
+                               "encrypted — export it again") from None
         if len(data) > self.max_member or len(data) > info.file_size:
             raise InteropError(
                 f"{self.path}: member {name!r} inflates past its declared size or {self.max_member // 2**20} MB; "

@@ -237,7 +237,7 @@ def _value_xml(parent: etree._Element, variable_guid: str, kind: str, value: Any
 
 def _scalar_fields(metadata: Mapping[str, Any]) -> dict[str, Any]:
     """Front-matter fields a QDA tool can show as variables (not casecode's own bookkeeping)."""
-    skip = {"speaker_roles", "timings"}
+    skip = {"speaker_roles", "timings", "encoding"}
     return {k: v for k, v in sorted(metadata.items()) if k not in skip and v not in (None, "", [], {})}
 
 
