@@ -16,6 +16,22 @@ import_app = typer.Typer(help="Import from other QDA tools: a .qdpx project, a .
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 
+
+@export_app.callback()
+def _export():
+    """Export to other QDA tools: a project as .qdpx, a codebook as .qdc (REFI-QDA).
+
+    Example: casecode export qdpx -p my-study my-study.qdpx
+    """
+
+
+@import_app.callback()
+def _import():
+    """Import from other QDA tools: a .qdpx project, a .qdc codebook (REFI-QDA).
+
+    Example: casecode import qdpx from-nvivo.qdpx -p my-study
+    """
+
 PROJECT_OPTION = typer.Option(Path("."), "--project", "-p", help="The project folder (default: the current one).")
 
 
