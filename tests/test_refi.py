@@ -354,6 +354,9 @@ UNSAFE = {
     "entity declaration": ({"project.qde": '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaa">]>'
                                            '<Project xmlns="urn:QDA-XML:project:1.0" name="&a;"/>'},
                            "DOCTYPE or XML entities"),
+    "entity declaration in UTF-16": ({"project.qde": ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE p [<!ENTITY a '
+                                                     '"aaaa">]><Project name="&a;"/>').encode("utf-16")},
+                                     "declares a DOCTYPE"),
     "zip bomb": ({"project.qde": _good_qde(), f"sources/{SRC2}.txt": b"a" * (3 * 2**20)}, "possible ZIP bomb"),
     "offsets outside": ({"project.qde": _good_qde(sel=_sel(1, 5, 999, C_MONEY)),
                          f"sources/{SRC2}.txt": b"We fund ideas."}, "fall outside the 14 characters"),

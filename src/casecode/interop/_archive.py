@@ -121,8 +121,7 @@ def _check_size(info: zipfile.ZipInfo, archive: Path, limit: int) -> None:
 def parse_xml(data: bytes, where: str) -> etree._Element:
     """Parse REFI XML with no DTD, no entities, no network and libxml2's default size limits; refuse a DOCTYPE."""
     # Refuse before parsing: entity declarations are the "billion laughs" and external-file attacks.
-    head = data[:4096].lstrip(b"\xef\xbb\xbf")
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data or b"<\x00!\x00" in head:
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise InteropError(f"{where}: declares a DOCTYPE or XML entities, which REFI-QDA never needs; refused")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
                              huge_tree=False, remove_comments=True, remove_pis=True)
@@ -131,7 +130,8 @@ def parse_xml(data: bytes, where: str) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         line = f" at line {exc.lineno}" if getattr(exc, "lineno", None) else ""
         raise InteropError(f"{where}: not well-formed XML{line} ({exc.msg}); export the file again") from None
-    if root.getroottree().docinfo.internalDTD is not None:
+    info = root.getroottree().docinfo
+    if info.internalDTD is not None or info.doctype:  # e.g. a UTF-16 file, which the byte check above cannot see
         raise InteropError(f"{where}: declares a DOCTYPE, which REFI-QDA never needs; refused")
     return root
 
