@@ -145,8 +145,22 @@ def apply_decision(conn: Connection, label: Any, row: dict[str, Any], known: Col
     return conn.execute(t.decisions.insert().values(**entry)).inserted_primary_key[0]
 
 
+def _passage(row: dict[str, Any], span: Span, where: str) -> tuple[int, int] | None:
+    """The `start`/`end` of an `add` that codes a passage inside its segment, or None for the whole segment."""
+    if clean(row.get("start")) in (None, "") and clean(row.get("end")) in (None, ""):
+        return None
+    start = _offset(row.get("start"), span.start, f"{where} start")
+    end = _offset(row.get("end"), span.end, f"{where} end")
+    if not span.start <= start < end <= span.end:
+        raise StoreError(
+            f"{where}: passage {start}-{end} falls outside segment {row.get('segment_id')!r} "
+            f"({span.start}-{span.end}); offsets count characters from the start of the document"
+        )
+    return start, end
+
+
 def _add(conn, where, row, known, decided_by, stamp) -> dict:
-    """`add`: a new manual coding spanning the whole segment."""
+    """`add`: a new manual coding spanning the whole segment, or the passage `start`-`end` inside it."""
     if clean(row.get("coding_id")) is not None:
         raise StoreError(f"{where}: 'add' creates a new coding; leave coding_id empty (got {row['coding_id']!r})")
     code = check_code(text(row.get("new_code")) or text(row.get("code")), known, where)
@@ -154,25 +168,27 @@ def _add(conn, where, row, known, decided_by, stamp) -> dict:
     span = segment_spans(conn, [segment_id]).get(segment_id)
     if span is None:
         raise StoreError(f"{where}: segment {segment_id!r} is not in the store; check the segment_id")
+    passage = _passage(row, span, where)
+    start, end = passage or (span.start, span.end)
     c = t.codings.c
-    standing = conn.execute(
-        select(c.coding_id, c.status).where(
-            c.segment_id == segment_id, c.code == code, c.status.in_(("accepted", "manual"))
-        )
-    ).first()
+    same = [c.segment_id == segment_id, c.code == code, c.status.in_(("accepted", "manual"))]
+    if passage is not None:  # a passage is a duplicate only of the same passage; a whole-segment add of any
+        same += [c.start == start, c.end == end]
+    standing = conn.execute(select(c.coding_id, c.status).where(*same)).first()
     # Refusing a duplicate makes importing the same review twice fail loudly instead of doubling counts.
     if standing is not None:
+        what = f"passage {start}-{end} of segment {segment_id!r}" if passage else f"segment {segment_id!r}"
         raise StoreError(
-            f"{where}: segment {segment_id!r} already has code {code!r} (coding {standing.coding_id}, "
+            f"{where}: {what} already has code {code!r} (coding {standing.coding_id}, "
             f"{standing.status}); nothing to add"
         )
     values = {
         "segment_id": segment_id,
         "document_id": span.document_id,
         "code": code,
-        "start": span.start,
-        "end": span.end,
-        "evidence": span.text,
+        "start": start,
+        "end": end,
+        "evidence": span.text[start - span.start : end - span.start],
         "rule": "add",
         "score": MANUAL_SCORE,
         "coder": decided_by,
@@ -221,3 +237,67 @@ def _decide_on_coding(conn, where, row, decision, known, decided_by, stamp) -> d
     values.update(code=new_code, rule=f"recode:{coding_id}", score=MANUAL_SCORE, coder=decided_by)
     new_id = _insert_coding(conn, values, "manual", stamp, None)
     return dict(effect, new_code=new_code, new_coding_id=new_id)
+
+
+#: The decision that takes back a reviewer's latest decision; it is appended, never deleting the one it undoes.
+UNDO = "undo"
+_RESULT = {"accept": "accepted", "reject": "rejected", "recode": "rejected"}
+
+
+def undone_ids(history: list[Any]) -> set[int]:
+    """Ids of the decisions taken back: replaying each reviewer's decisions in order, an `undo` cancels that
+    reviewer's latest decision not yet cancelled. `history` rows need decision_id, decided_by and decision."""
+    stacks: dict[str, list[int]] = {}
+    undone: set[int] = set()
+    for row in sorted(history, key=lambda r: r.decision_id):
+        stack = stacks.setdefault(row.decided_by, [])
+        if row.decision == UNDO:
+            if stack:
+                undone.add(stack.pop())
+        else:
+            stack.append(row.decision_id)
+    return undone
+
+
+def undo_last(conn: Connection, decided_by: str, stamp: dt.datetime, source: str = "") -> int:
+    """Append an `undo` of `decided_by`'s latest standing decision and restore the codings it changed."""
+    decided_by = str(decided_by or "").strip()
+    if not decided_by:
+        raise StoreError("undo needs the reviewer's name (decided_by); name the person whose decision to undo")
+    d = t.decisions.c
+    history = conn.execute(select(d.decision_id, d.decided_by, d.decision)).all()
+    undone = undone_ids(history)
+    mine = [r.decision_id for r in history if r.decided_by == decided_by and r.decision != UNDO
+            and r.decision_id not in undone]
+    if not mine:
+        raise StoreError(f"{decided_by!r} has no decision left to undo")
+    target = conn.execute(select(t.decisions).where(d.decision_id == max(mine))).mappings().one()
+    entry = {key: target[key] for key in ("coding_id", "segment_id", "code", "new_code", "new_coding_id")}
+    entry.update(decision=UNDO, decided_by=decided_by, decided_at=stamp, source=str(source or ""),
+                 comment=f"undoes decision {target['decision_id']} ({target['decision']})")
+    new_id = conn.execute(t.decisions.insert().values(**entry)).inserted_primary_key[0]
+    for coding_id in (target["coding_id"], target["new_coding_id"]):
+        if coding_id is not None:
+            _set_status(conn, coding_id, _replayed_status(conn, coding_id))
+    return new_id
+
+
+def _replayed_status(conn: Connection, coding_id: int) -> str:
+    """A coding's status from the decisions that stand: the latest accept/reject/recode on it; else `manual` for a
+    coding a standing add or recode made, `rejected` for one whose making was undone, `suggested` otherwise
+    (`reference` for the reference coder's)."""
+    d = t.decisions.c
+    history = conn.execute(select(d.decision_id, d.decided_by, d.decision)).all()
+    undone = undone_ids(history)
+    on_it = conn.execute(
+        select(d.decision_id, d.decision).where(d.coding_id == coding_id, d.decision.in_(tuple(_RESULT)))
+        .order_by(d.decision_id)
+    ).all()
+    standing = [r for r in on_it if r.decision_id not in undone]
+    if standing:
+        return _RESULT[standing[-1].decision]
+    made_by = conn.execute(select(d.decision_id).where(d.new_coding_id == coding_id, d.decision != UNDO)).first()
+    if made_by is not None:
+        return "rejected" if made_by.decision_id in undone else "manual"
+    coder = conn.execute(select(t.codings.c.coder).where(t.codings.c.coding_id == coding_id)).scalar_one()
+    return "reference" if coder == "reference" else "suggested"

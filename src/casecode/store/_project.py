@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterable, Iterator
 
 import pandas as pd
@@ -25,7 +26,7 @@ from ..corpus import CASE_COLUMNS, SEGMENT_COLUMNS, Document, Segment
 from ..errors import CasecodeError, StoreError
 from . import _documents
 from . import _schema as t
-from ._codings import apply_decision, coding_values, segment_spans
+from ._codings import UNDO, apply_decision, coding_values, segment_spans, undo_last, undone_ids
 from ._values import (
     as_utc, chunks, clean, frame, from_json, id_tuple, known_list, records, require_columns, text, to_json, utcnow,
 )
@@ -494,7 +495,8 @@ class Project:
         Columns: coding_id (empty for `add`), segment_id, decision (accept, reject, recode, add), new_code (the
         code for recode and add), decided_by, decided_at (default now), comment, source. accept/reject set the
         coding's status; recode rejects the coding and adds a `manual` one with the new code on the same span;
-        add creates a `manual` coding spanning the segment. Earlier decisions are kept: history only grows.
+        add creates a `manual` coding spanning the segment, or only the passage `start`-`end` (document offsets)
+        when given. Earlier decisions are kept: history only grows; `undo_decision` takes one back.
         """
         rows = records(decisions, "decisions")
         if not rows:
@@ -504,10 +506,25 @@ class Project:
             known = self._code_ids(conn)
             return [apply_decision(conn, label, row, known) for label, row in rows]
 
-    def decisions(self) -> pd.DataFrame:
-        """The full decision history, oldest first: DECISION_COLUMNS."""
+    def undo_decision(self, decided_by: str, source: str = "") -> int:
+        """Take back `decided_by`'s latest decision that stands, by appending an `undo` decision; returns its id.
+
+        The codings it changed get back the status the remaining decisions give them (a suggestion it accepted is
+        suggested again; a coding it added or recoded to no longer stands). Repeated undos go further back.
+        """
+        with self._begin() as conn:
+            return undo_last(conn, decided_by, utcnow(), source)
+
+    def decisions(self, standing: bool = False) -> pd.DataFrame:
+        """The full decision history, oldest first: DECISION_COLUMNS.
+
+        `standing=True` leaves out the `undo` decisions and the decisions they took back.
+        """
         with self._begin() as conn:
             result = conn.execute(select(t.decisions).order_by(t.decisions.c.decision_id)).mappings().all()
+        if standing:
+            undone = undone_ids([SimpleNamespace(**r) for r in result])
+            result = [r for r in result if r["decision"] != UNDO and r["decision_id"] not in undone]
         return frame(result, DECISION_COLUMNS, {"decision_id": "int64", "coding_id": "Int64",
                                                 "new_coding_id": "Int64", "decided_at": "datetime64[us]"})
 

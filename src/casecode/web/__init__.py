@@ -1,0 +1,62 @@
+"""`casecode serve`: review suggestions and code transcripts in the browser, on this computer only.
+
+The pages read and write the project store through its public API, so a decision made here is the same record as
+one from `review --apply` or `Project.record_decisions`, with the reviewer's name and "casecode serve" as source.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from ._app import SOURCE, create_app
+
+__all__ = ["SOURCE", "create_app", "running_server", "serve"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+def _server(project, host: str, port: int):
+    from werkzeug.serving import make_server
+
+    from ..errors import CasecodeError
+
+    hosts = ("127.0.0.1", "localhost", "::1", host)
+    try:
+        return make_server(host, port, create_app(project, allowed_hosts=hosts), threaded=True)
+    except OSError as exc:
+        raise CasecodeError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port") from None
+
+
+def serve(project_path: str | Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, ready=None) -> None:
+    """Serve the project at http://host:port until interrupted; `ready(url)` is called once it listens."""
+    from ..store import open_project
+
+    with open_project(project_path) as project:
+        project.codebook()  # a project without a codebook cannot be reviewed: say so before serving
+        server = _server(project, host, port)
+        if ready is not None:
+            ready(f"http://{host}:{server.server_port}/")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+
+
+@contextmanager
+def running_server(project, host: str = DEFAULT_HOST, port: int = 0) -> Iterator[str]:
+    """Serve an open project in a background thread (port 0: a free one); yields the URL, stops on exit."""
+    server = _server(project, host, port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

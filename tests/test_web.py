@@ -1,0 +1,184 @@
+"""The web application: pages, escaping, cross-site protection, and the records its writes make (Flask's test
+client); the browser tests are in test_web_browser.py."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from casecode.web import SOURCE, create_app
+
+from web_fixtures import HOSTILE, build_project
+
+
+@pytest.fixture
+def project(tmp_path):
+    with build_project(tmp_path / "proj") as project:
+        yield project
+
+
+@pytest.fixture
+def client(project):
+    app = create_app(project)
+    client = app.test_client()
+    return client
+
+
+def login(client, name="Ana Diaz") -> str:
+    """Name the reviewer and return the page token."""
+    page = client.get("/who").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    reply = client.post("/who", data={"name": name, "csrf_token": token, "next": "/"},
+                        headers={"Origin": "http://localhost"})
+    assert reply.status_code == 302
+    return token
+
+
+def api(client, token, url, body, origin="http://localhost"):
+    headers = {"X-CSRF-Token": token}
+    if origin:
+        headers["Origin"] = origin
+    return client.post(url, json=body, headers=headers)
+
+
+def test_pages_ask_the_reviewer_name_first(client):
+    reply = client.get("/doc/fenmoor")
+    assert reply.status_code == 302 and "/who" in reply.headers["Location"]
+    login(client)
+    page = client.get("/doc/fenmoor").get_data(as_text=True)
+    assert "Ana Diaz" in page and " every week and we " in page
+
+
+def test_document_list_counts_and_filters(client, project):
+    token = login(client)
+    first = int(project.codings(code="employees").coding_id.iloc[0])
+    api(client, token, "/api/decide", {"coding_id": first, "decision": "accept"})
+    page = client.get("/").get_data(as_text=True)
+    row = re.search(r'<tr data-document="fenmoor">(.*?)</tr>', page, re.S).group(1)
+    assert re.findall(r'class="n[^"]*">(\d+)<', row) == ["3", "3", "1", "0", "0"]  # turns, pending, acc, rej, manual
+    only_hostile = client.get("/?case=evil").get_data(as_text=True)
+    assert 'data-document="hostile"' in only_hostile and 'data-document="fenmoor"' not in only_hostile
+    accepted = client.get("/?status=accepted").get_data(as_text=True)
+    assert 'data-document="fenmoor"' in accepted and 'data-document="hostile"' not in accepted
+    by_ana = client.get("/?reviewer=Ana+Diaz&code=employees").get_data(as_text=True)
+    assert 'data-document="fenmoor"' in by_ana and 'data-document="hostile"' not in by_ana
+    assert 'data-document="fenmoor"' not in client.get("/?code=residents&status=accepted").get_data(as_text=True)
+
+
+def test_hostile_transcript_codebook_and_memo_are_escaped(client, project):
+    token = login(client, 'Mallory <script>alert(1)</script>')
+    api(client, token, "/api/memo", {"target_type": "document", "target_id": "hostile", "text": HOSTILE})
+    pages = [client.get(url).get_data(as_text=True)
+             for url in ("/", "/doc/hostile", "/codebook", "/codebook/resources", "/doc/fenmoor")]
+    for page in pages:
+        assert "<script>document" not in page and "<img src=x" not in page and "<script>alert" not in page
+    assert "&lt;img src=x onerror=" in pages[1] and "&lt;/p&gt;&lt;script&gt;" in pages[1]
+    assert "Put resources &lt;img" in pages[2] and "Evil &lt;img" in pages[0]
+    assert "Mallory &lt;script&gt;" in pages[1]
+    assert "script-src 'self'" in client.get("/doc/hostile").headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("headers, status", [
+    ({}, 403),                                                             # no token
+    ({"X-CSRF-Token": "forged"}, 403),                                     # wrong token
+    ({"X-CSRF-Token": "TOKEN", "Origin": "http://evil.example"}, 403),     # another site, right token
+    ({"X-CSRF-Token": "TOKEN", "Referer": "http://evil.example/x"}, 403),  # another site by referer
+])
+def test_writes_refuse_cross_site_requests(client, project, headers, status):
+    token = login(client)
+    headers = {k: v.replace("TOKEN", token) for k, v in headers.items()}
+    coding = int(project.codings().coding_id.iloc[0])
+    reply = client.post("/api/decide", json={"coding_id": coding, "decision": "accept"}, headers=headers)
+    assert reply.status_code == status and "error" in reply.get_json()
+    assert project.decisions().empty
+
+
+def test_unknown_host_is_refused(client):
+    login(client)
+    assert client.get("/", headers={"Host": "evil.example:8765"}).status_code == 400
+
+
+def test_decisions_are_the_store_records_with_reviewer_and_source(client, project):
+    token = login(client, "Ana Diaz")
+    ids = project.codings().coding_id.tolist()
+    assert api(client, token, "/api/decide", {"coding_id": ids[0], "decision": "accept"}).status_code == 200
+    assert api(client, token, "/api/decide", {"coding_id": ids[1], "decision": "reject"}).status_code == 200
+    assert api(client, token, "/api/decide",
+               {"coding_id": ids[2], "decision": "recode", "new_code": "employees"}).status_code == 200
+    text = project.document_text("fenmoor")
+    start = text.index("new ideas")
+    reply = api(client, token, "/api/code", {"document_id": "fenmoor", "segment_id": "fenmoor:2", "start": start,
+                                             "end": start + 9, "code": "resources", "text": "new ideas"})
+    assert reply.status_code == 200
+    history = project.decisions()
+    assert history.decision.tolist() == ["accept", "reject", "recode", "add"]
+    assert set(history.decided_by) == {"Ana Diaz"} and set(history.source) == {SOURCE}
+    added = project.codings(status="manual")
+    passage = added[added.rule == "add"].iloc[0]
+    assert text[passage.start:passage.end] == "new ideas" == passage.evidence and passage.coder == "Ana Diaz"
+
+
+def test_code_refuses_a_selection_that_does_not_match_the_text(client, project):
+    token = login(client)
+    reply = api(client, token, "/api/code", {"document_id": "fenmoor", "segment_id": "fenmoor:2", "start": 0,
+                                             "end": 5, "code": "resources", "text": "other"})
+    assert reply.status_code == 409 and "reload" in reply.get_json()["error"]
+    outside = api(client, token, "/api/code", {"document_id": "fenmoor", "segment_id": "fenmoor:2", "start": 0,
+                                               "end": 5, "code": "resources"})
+    assert outside.status_code == 409 and "falls outside segment" in outside.get_json()["error"]
+    assert project.decisions().empty
+
+
+def test_undo_takes_back_only_my_last_decision(client, project):
+    ana = login(client, "Ana")
+    other = create_app(project).test_client()
+    ben = login(other, "Ben")
+    ids = project.codings().coding_id.tolist()
+    api(client, ana, "/api/decide", {"coding_id": ids[0], "decision": "accept"})
+    api(other, ben, "/api/decide", {"coding_id": ids[1], "decision": "reject"})
+    assert api(client, ana, "/api/undo", {}).status_code == 200
+    codings = project.codings().set_index("coding_id")
+    assert codings.at[ids[0], "status"] == "suggested" and codings.at[ids[1], "status"] == "rejected"
+    assert project.decisions().decision.tolist() == ["accept", "reject", "undo"]
+    reply = api(client, ana, "/api/undo", {})
+    assert reply.status_code == 409 and "no decision left to undo" in reply.get_json()["error"]
+
+
+def test_memos_on_every_target(client, project):
+    token = login(client, "Ana")
+    for target_type, target_id in (("segment", "fenmoor:2"), ("document", "fenmoor"), ("case", "fenmoor"),
+                                   ("code", "employees")):
+        reply = api(client, token, "/api/memo", {"target_type": target_type, "target_id": target_id,
+                                                 "text": f"on {target_type}"})
+        assert reply.status_code == 200
+    memos = project.memos()
+    assert memos.target_type.tolist() == ["segment", "document", "case", "code"] and set(memos.author) == {"Ana"}
+    assert api(client, token, "/api/memo", {"target_type": "code", "target_id": "nope", "text": "x"}).status_code == 409
+    assert "on code" in client.get("/codebook/employees").get_data(as_text=True)
+
+
+def test_codebook_panel_shows_fields_counts_and_passages(client, project):
+    token = login(client)
+    first = int(project.codings(code="employees").coding_id.iloc[0])
+    api(client, token, "/api/decide", {"coding_id": first, "decision": "accept"})
+    page = client.get("/codebook").get_data(as_text=True)
+    assert "Listening to frontline staff" in page and "Staff numbers alone" in page
+    assert "1 coded passages · 2 pending · 1 accepted" in page
+    passages = client.get("/codebook/employees").get_data(as_text=True)
+    assert "listen to our staff" in passages and 'href="/doc/fenmoor#seg-fenmoor:2"' in passages
+
+
+def test_agreement_between_two_reviewers_links_disagreements(project):
+    ana_client, ben_client = create_app(project).test_client(), create_app(project).test_client()
+    ana, ben = login(ana_client, "Ana"), login(ben_client, "Ben")
+    codings = project.codings()
+    fen = codings[codings.document_id == "fenmoor"].coding_id.tolist()
+    for cid in fen:
+        api(ana_client, ana, "/api/decide", {"coding_id": cid, "decision": "accept"})
+        api(ben_client, ben, "/api/decide", {"coding_id": cid, "decision": "accept" if cid != fen[2] else "reject"})
+    page = ana_client.get("/agreement?a=Ana&b=Ben").get_data(as_text=True)
+    assert "2 turns judged by both" in page
+    assert "1 disagreements" in page and 'href="/doc/fenmoor#seg-fenmoor:3"' in page
+    rows = dict(re.findall(r"<tr><td>([^<]+)</td><td class=\"n\">([^<]+)</td>", page))
+    assert rows["Engage employees"] == "100%" and rows["Work with residents"] == "50%"
