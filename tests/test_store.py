@@ -450,6 +450,47 @@ def test_add_decision_refuses_a_duplicate_coding(project):
         project.record_decisions([{"segment_id": "d1:2", "decision": "add", "new_code": "listen", "decided_by": "b"}])
 
 
+def test_add_decision_codes_a_passage_with_exact_offsets(project):
+    text = project.document_text("d1")
+    start = text.index("listen to")
+    rows = [{"segment_id": "d1:2", "decision": "add", "new_code": "listen", "start": start, "end": start + 9,
+             "decided_by": "ana", "source": "casecode serve"}]
+    project.record_decisions(rows)
+    [added] = project.codings().itertuples()
+    assert (added.start, added.end, added.evidence, added.status, added.coder) == (
+        start, start + 9, "listen to", "manual", "ana")
+    # Another passage of the same code in the segment is fine; the same passage again is a duplicate.
+    project.record_decisions([dict(rows[0], start=start + 10, end=start + 15)])
+    with pytest.raises(StoreError, match=f"passage {start}-{start + 9} of segment 'd1:2' already has code 'listen'"):
+        project.record_decisions(rows)
+    with pytest.raises(StoreError, match="passage 0-5 falls outside segment 'd1:2'"):
+        project.record_decisions([dict(rows[0], start=0, end=5)])
+    assert len(project.decisions()) == 2
+
+
+def test_undo_appends_a_decision_and_restores_statuses(project):
+    listen, trust = project.add_codings([coding("d1:2", "listen"), coding("d1:3", "trust")])
+    project.record_decisions([
+        {"coding_id": listen, "decision": "accept", "decided_by": "ana"},
+        {"coding_id": trust, "decision": "reject", "decided_by": "ben"},
+        {"coding_id": trust, "decision": "recode", "new_code": "voice", "decided_by": "ana"},
+    ])
+    project.undo_decision("ana", source="test")  # takes back the recode: trust is ben's rejection again
+    codings = project.codings().set_index("coding_id")
+    recoded = codings.index.max()
+    assert codings.loc[[listen, trust, recoded], "status"].tolist() == ["accepted", "rejected", "rejected"]
+    project.undo_decision("ana")  # then the accept
+    assert project.codings().set_index("coding_id").at[listen, "status"] == "suggested"
+    with pytest.raises(StoreError, match="'ana' has no decision left to undo"):
+        project.undo_decision("ana")
+    history = project.decisions()
+    assert history.decision.tolist() == ["accept", "reject", "recode", "undo", "undo"]
+    assert history.comment.iloc[3] == "undoes decision 3 (recode)" and history.new_coding_id.iloc[3] == recoded
+    assert project.decisions(standing=True)[["decision", "decided_by"]].values.tolist() == [["reject", "ben"]]
+    project.undo_decision("ben")
+    assert project.codings().set_index("coding_id").at[trust, "status"] == "suggested"
+
+
 # -- transactions -----------------------------------------------------------------------------------------------
 
 

@@ -182,3 +182,50 @@ def test_agreement_between_two_reviewers_links_disagreements(project):
     assert "1 disagreements" in page and 'href="/doc/fenmoor#seg-fenmoor:3"' in page
     rows = dict(re.findall(r"<tr><td>([^<]+)</td><td class=\"n\">([^<]+)</td>", page))
     assert rows["Engage employees"] == "100%" and rows["Work with residents"] == "50%"
+
+
+# -- the command --------------------------------------------------------------------------------------------------
+
+
+def _run(*args):
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    try:
+        runner = CliRunner(mix_stderr=False)
+    except TypeError:
+        runner = CliRunner()
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_serve_refuses_a_folder_that_is_not_a_project(tmp_path):
+    result = _run("serve", "-p", tmp_path / "nowhere")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ") and "is not a casecode project" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_serve_says_when_the_port_is_taken(tmp_path):
+    import socket
+
+    build_project(tmp_path / "proj").close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run("serve", "-p", tmp_path / "proj", "--port", port)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port} (") and "choose another --port" in result.stderr
+
+
+def test_running_server_binds_to_localhost_and_stops(project):
+    import urllib.request
+
+    from casecode.web import running_server
+
+    with running_server(project) as url:
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "who") as reply:
+            assert reply.status == 200 and b"Who is reviewing?" in reply.read()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url + "who", timeout=2)

@@ -6,6 +6,7 @@ one from `review --apply` or `Project.record_decisions`, with the reviewer's nam
 
 from __future__ import annotations
 
+import socket
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,16 +20,27 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 
 
-def _server(project, host: str, port: int):
-    from werkzeug.serving import make_server
+def _server(project, host: str, port: int, quiet: bool = False):
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Handler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):
+            if not quiet:
+                super().log_request(*args, **kwargs)
 
     from ..errors import CasecodeError
 
     hosts = ("127.0.0.1", "localhost", "::1", host)
+    # Werkzeug exits the process on a busy port; try the address first so the error is ours, in one line.
     try:
-        return make_server(host, port, create_app(project, allowed_hosts=hosts), threaded=True)
-    except OSError as exc:
-        raise CasecodeError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port") from None
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, port))
+        return make_server(host, port, create_app(project, allowed_hosts=hosts), threaded=True,
+                           request_handler=Handler)
+    except (OSError, SystemExit) as exc:
+        reason = getattr(exc, "strerror", None) or "the address is in use"
+        raise CasecodeError(f"cannot listen on {host}:{port} ({reason}); choose another --port") from None
 
 
 def serve(project_path: str | Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, ready=None) -> None:
@@ -51,7 +63,7 @@ def serve(project_path: str | Path, host: str = DEFAULT_HOST, port: int = DEFAUL
 @contextmanager
 def running_server(project, host: str = DEFAULT_HOST, port: int = 0) -> Iterator[str]:
     """Serve an open project in a background thread (port 0: a free one); yields the URL, stops on exit."""
-    server = _server(project, host, port)
+    server = _server(project, host, port, quiet=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
