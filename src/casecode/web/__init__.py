@@ -36,11 +36,14 @@ def _server(project, host: str, port: int, quiet: bool = False):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.bind((host, port))
-        return make_server(host, port, create_app(project, allowed_hosts=hosts), threaded=True,
-                           request_handler=Handler)
+        app = create_app(project, allowed_hosts=hosts)
+        server = make_server(host, port, app, threaded=True, request_handler=Handler)
     except (OSError, SystemExit) as exc:
         reason = getattr(exc, "strerror", None) or "the address is in use"
         raise CasecodeError(f"cannot listen on {host}:{port} ({reason}); choose another --port") from None
+    # Cookies are shared by every port of a host: one cookie name per server keeps two projects' sessions apart.
+    app.config["SESSION_COOKIE_NAME"] = f"casecode-{server.server_port}"
+    return server
 
 
 def serve(project_path: str | Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, ready=None) -> None:

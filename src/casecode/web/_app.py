@@ -189,7 +189,10 @@ def create_app(project, allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhos
             start, end = int(data.get("start")), int(data.get("end"))
         except (TypeError, ValueError):
             abort(400, description="start and end must be character offsets")
-        text = project.document_text(str(data.get("document_id", "")))
+        document_id = str(data.get("document_id", ""))
+        text = project.document_text(document_id)
+        if segment_id not in set(project.segments([document_id])["segment_id"]):
+            abort(409, description=f"segment {segment_id!r} is not part of document {document_id!r}; reload the page")
         if "text" in data and text[start:end] != data["text"]:
             abort(409, description="the selection does not match the stored text; reload the page")
         row = {"segment_id": segment_id, "decision": "add", "new_code": code_id, "start": start, "end": end,
