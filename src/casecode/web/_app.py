@@ -50,7 +50,7 @@ def create_app(project, allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhos
                 with write_lock:
                     return action()
             except StoreError as exc:  # a failed transaction wrote nothing, so trying again is safe
-                if "locked" not in str(exc) or attempt == _RETRIES - 1:
+                if not ("locked" in str(exc) or "busy" in str(exc)) or attempt == _RETRIES - 1:
                     raise
                 time.sleep(0.05 * 2 ** attempt)
 
