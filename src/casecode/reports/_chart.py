@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.transforms import blended_transform_factory
 
 from ..errors import AnalysisError
@@ -24,10 +25,12 @@ SERIES_NAMES = {
     "automatic": "Automatic coding",
     "reported": "Reported in the 2016 report",
 }
-_COLORS = {"reference": "#1f4e79", "automatic": "#e69f00", "reported": "#c8c8c8", "baseline": "#7f7f7f"}
-_MORE_COLORS = ("#6baed6", "#009e73", "#cc79a7", "#d55e00")  # for series beyond the named ones, in turn
+# Okabe and Ito's palette, which stays distinct for the common colour-vision deficiencies; one style for every
+# chart casecode draws (reproduce, report, compare).
+_COLORS = {"reference": "#0072B2", "automatic": "#E69F00", "reported": "#BBBBBB", "baseline": "#56B4E9",
+           "range": "#222222"}
+_MORE_COLORS = ("#009E73", "#CC79A7", "#D55E00", "#56B4E9")  # further series, in turn (Okabe-Ito)
 _LABEL_WIDTH = 38  # characters per line of a code label on the y axis
-_POINT_WIDTH = 0.2  # width, in cases, of the band drawn for a reported exact count
 
 
 def plot_cases_per_code(
@@ -56,18 +59,19 @@ def plot_cases_per_code(
     if missing:
         raise AnalysisError(f"chart series {missing[0]!r} is not a column of the table; name one of "
                             f"{', '.join(map(str, table.columns))}")
-    extra = iter(_MORE_COLORS)
-    colors = {col: _COLORS.get(col) or next(extra, "#333333") for col in series}
+    more = iter(_MORE_COLORS)
+    colors = {col: _COLORS.get(col) or next(more, "#333333") for col in series}
     show_reported = reported and {"reported_min", "reported_max"} <= set(table.columns)
     x_max = n_cases if n_cases is not None else _largest(table, series + ["reported_max"])
+    if n_cases is not None:
+        title = f"{title} (n = {n_cases} {_noun(unit_label)})"
 
     fig, ax = _new_chart(len(table), title, unit_label, x_max)
-    if show_reported:
-        _draw_reported(ax, table, names["reported"])
+    extra = [_draw_reported(ax, table, names["reported"])] if show_reported else []
     _draw_bars(ax, [(table[col], names.get(col, col), colors[col], [_count_text(v) for v in table[col]])
                     for col in series])
     ax.set_yticks(range(len(table)), [_wrap(label) for label in table["label"]])
-    _legend(fig, ax)
+    _legend(fig, ax, extra)
     return _save(fig, path_stem)
 
 
@@ -83,7 +87,9 @@ def plot_share_comparison(
     `compare_df` columns: `code, label, baseline_cases, baseline_n, new_cases, new_n`, as `compare_studies`
     returns them; a missing count (<NA>, a code one study lacks) is drawn as no bar labelled "n/a".
     """
-    fig, ax = _new_chart(len(compare_df), title, "Share of cases (%)", 100)
+    sizes = [f"{name}: n = {_fraction_total(compare_df[f'{prefix}_n'])}"
+             for prefix, name in (("baseline", labels[0]), ("new", labels[1]))]
+    fig, ax = _new_chart(len(compare_df), f"{title} ({'; '.join(sizes)})", "Share of cases (%)", 100)
     bars = []
     for prefix, name, color in (("baseline", labels[0], _COLORS["baseline"]), ("new", labels[1], _COLORS["reference"])):
         counts, totals = compare_df[f"{prefix}_cases"], compare_df[f"{prefix}_n"]
@@ -96,12 +102,64 @@ def plot_share_comparison(
     return _save(fig, path_stem)
 
 
+def plot_cooccurrence(table: pd.DataFrame, path_stem: str | Path, title: str = "Codes found together",
+                      labels: Mapping[str, str] | None = None, unit: str = "units") -> tuple[Path, Path]:
+    """A heat map of a code × code co-occurrence table (`unit_cooccurrence` or `case_cooccurrence`), each cell
+    labelled with its count; the diagonal (how often each code occurs) is outlined."""
+    labels = labels or {}
+    names = [_wrap(labels.get(code, code)) for code in table.index]
+    n = len(table)
+    fig = Figure(figsize=(2.5 + 0.62 * max(n, 1), 1.8 + 0.55 * max(n, 1)), layout="constrained")
+    ax = fig.add_subplot()
+    values = table.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap="cividis", vmin=0, vmax=max(values.max(), 1))  # perceptually uniform, CVD-safe
+    ax.set_xticks(range(n), [str(code) for code in table.columns], rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(n), names, fontsize=8)
+    threshold = values.max() / 2 if values.size else 0
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, f"{int(values[i, j])}", ha="center", va="center", fontsize=7,
+                    color="black" if values[i, j] > threshold else "white")
+        ax.add_patch(Rectangle((i - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#D55E00", linewidth=1.2))
+    ax.set_title(f"{title} (counts of {unit})", fontsize=11, loc="left")
+    fig.colorbar(image, ax=ax, shrink=0.7, label=f"{unit} with both codes")
+    return _save(fig, path_stem)
+
+
+def plot_saturation(curve: pd.DataFrame, path_stem: str | Path,
+                    title: str = "Saturation: what each added document contributes") -> tuple[Path, Path]:
+    """Codes and case-code pairs seen as documents are added (`saturation_curve`): in the order they were added
+    (solid) and averaged over random orders (dashed)."""
+    fig = Figure(figsize=(9, 4.6), layout="constrained")
+    ax = fig.add_subplot()
+    x = curve["documents"]
+    for column, random_column, name, color in (("case_codes", "random_case_codes", "case-code pairs", "reference"),
+                                               ("codes", "random_codes", "codes", "automatic")):
+        ax.plot(x, curve[column], color=_COLORS[color], linewidth=2, marker="o", markersize=3,
+                label=f"{name}, in the order added")
+        ax.plot(x, curve[random_column], color=_COLORS[color], linewidth=1.5, linestyle="--",
+                label=f"{name}, mean over random orders")
+    ax.set_title(f"{title} (n = {len(curve)} documents)", fontsize=11, loc="left")
+    ax.set_xlabel("Documents added")
+    ax.set_ylabel("Seen so far")
+    top = max([float(curve[c].max()) for c in ("case_codes", "codes")] + [1]) if len(curve) else 1
+    ax.set_xlim(0.5, max(len(curve), 1) + 0.5)
+    ax.set_ylim(0, top * 1.12 + 0.5)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(color="#e6e6e6", zorder=0)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    _legend(fig, ax)
+    return _save(fig, path_stem)
+
+
 def _new_chart(n_rows: int, title: str, x_label: str, x_max: float) -> tuple[Figure, "matplotlib.axes.Axes"]:
     fig = Figure(figsize=(9, 1.2 + 0.55 * max(n_rows, 1)), layout="constrained")
     ax = fig.add_subplot()
     ax.set_title(title, fontsize=11, loc="left")
     ax.set_xlabel(x_label)
-    ax.set_xlim(0, x_max)
+    # Headroom past the largest value, so a bar's count label never touches the frame.
+    ax.set_xlim(0, x_max * 1.12 + 0.5)
     ax.set_ylim(n_rows - 0.5, -0.5)  # inverted: the first code at the top
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.tick_params(axis="y", length=0, labelsize=9)
@@ -121,33 +179,36 @@ def _draw_bars(ax, bars: list[tuple[Sequence[float], str, str, Sequence[str]]]) 
         widths = [0 if _missing(v) else v for v in values]
         container = ax.barh([row + offset for row in range(len(widths))], widths, height=height * 0.92,
                             color=color, label=name, zorder=2)
-        ax.bar_label(container, labels=texts, padding=3, fontsize=8)
+        # A white box keeps a count readable where it sits on the reported-range mark.
+        ax.bar_label(container, labels=texts, padding=4, fontsize=8,
+                     bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}, zorder=5)
 
 
-def _draw_reported(ax, table: pd.DataFrame, name: str) -> None:
-    """A grey band from the reported minimum to maximum behind each row, a dark whisker on its ends, and the
-    report's phrase at the right of the axes."""
+def _draw_reported(ax, table: pd.DataFrame, name: str) -> Rectangle:
+    """The reported range of each row drawn OVER its bars: an open dark box from the reported minimum to maximum
+    (a thick tick for an exact count), so the range stays visible whatever the bars hide, and the report's phrase
+    at the right of the axes."""
     phrase_at = blended_transform_factory(ax.transAxes, ax.transData)  # x in axes fractions, y in rows
     phrases = table["reported_phrase"] if "reported_phrase" in table.columns else [""] * len(table)
-    labelled = False
     for row, (low, high, phrase) in enumerate(zip(table["reported_min"], table["reported_max"], phrases)):
         if _missing(low) or _missing(high):
             continue
-        # An exact count ("Six councils") gets a narrow band so it stays visible; marks at the axis end may
-        # overhang it (clip_on=False) rather than vanish.
-        width = max(high - low, _POINT_WIDTH)
-        ax.barh(row, width, left=(low + high - width) / 2, height=0.95, color=_COLORS["reported"], zorder=1,
-                label=None if labelled else name, clip_on=False)
-        ax.errorbar((low + high) / 2, row, xerr=(high - low) / 2, fmt="none", ecolor="#333333", capsize=6,
-                    capthick=1.5, elinewidth=1, zorder=3, clip_on=False)
-        labelled = True
+        if high > low:
+            ax.add_patch(Rectangle((low, row - 0.46), high - low, 0.92, fill=False, hatch="///",
+                                   edgecolor=_COLORS["range"], linewidth=1.4, zorder=4))
+        else:  # an exact count ("Six councils"): a thick tick across the row
+            ax.plot([low, low], [row - 0.46, row + 0.46], color=_COLORS["range"], linewidth=3, zorder=4,
+                    solid_capstyle="butt")
         if isinstance(phrase, str) and phrase:
             ax.annotate(f"“{phrase}”", (1, row), xycoords=phrase_at, xytext=(18, 0), textcoords="offset points",
-                        va="center", fontsize=7.5, color="#555555", style="italic")
+                        va="center", fontsize=7.5, color="#444444", style="italic")
+    # One legend entry for both marks: a hatched open box reads as "the range the report states".
+    return Rectangle((0, 0), 1, 1, fill=False, hatch="///", edgecolor=_COLORS["range"], linewidth=1.4, label=name)
 
 
-def _legend(fig: Figure, ax) -> None:
+def _legend(fig: Figure, ax, extra: Sequence = ()) -> None:
     handles, names = ax.get_legend_handles_labels()
+    handles, names = list(handles) + list(extra), list(names) + [h.get_label() for h in extra]
     fig.legend(handles, names, loc="outside lower center", ncols=len(names), fontsize=8, frameon=False)
 
 
@@ -182,6 +243,17 @@ def _share(count, total) -> float:
 
 def _fraction(count, total) -> str:
     return "n/a" if _missing(count) or _missing(total) else f"{int(count)}/{int(total)}"
+
+
+def _noun(unit_label: str) -> str:
+    """"Number of councils" -> "councils": the unit counted, for the n in a title."""
+    words = str(unit_label).split()
+    return words[-1] if words else "cases"
+
+
+def _fraction_total(totals) -> str:
+    values = sorted({int(v) for v in totals if not _missing(v)})
+    return "/".join(str(v) for v in values) or "n/a"
 
 
 def _wrap(label: str) -> str:
