@@ -18,7 +18,6 @@ from casecode.reports import (
     appendix_two_markdown,
     plot_cases_per_code,
     plot_share_comparison,
-    project_report_docx,
     tick_table,
     transcript_html,
     word_report,
@@ -199,25 +198,6 @@ def test_word_report_writes_each_kind_of_block(tmp_path):
     assert len(document.inline_shapes) == 1
     assert [[c.text for c in row.cells] for row in document.tables[0].rows] == [["code", "share", "cases"],
                                                                                ["bold", "0.46", "1; 2"]]
-
-
-def test_project_report_docx_has_codebook_chart_and_tables(tmp_path, matrix, codebook, cases):
-    png, _ = plot_cases_per_code(chart_table(), tmp_path / "chart")
-    per_code = pd.DataFrame({"code": codebook.ids, "cases": matrix.sum().tolist()})
-    path = project_report_docx(tmp_path / "p.docx", "Leadership actions", matrix, per_code, png, codebook,
-                               method_text="Codes were applied by rules.", cases=cases,
-                               extra_sections=[("Notes", ["A note."])])
-    document = docx.Document(str(path))
-    text = "\n".join(p.text for p in document.paragraphs)
-    assert "Codes were applied by rules." in text and "A note." in text
-    codebook_table, ticks, per_code_table = document.tables
-    assert [row.cells[0].text for row in codebook_table.rows][1:] == [label for _, label in CODES]
-    assert codebook_table.rows[1].cells[1].text == "Councils that be bold, ambitious, united and passionate."
-    assert [[c.text for c in row.cells] for row in ticks.rows][1:] == [
-        [NAMES[c]] + ["✓" if v else "" for v in matrix.loc[c]] for c in NAMES
-    ] + [["Total"] + [str(v) for v in matrix.sum()]]
-    assert len(per_code_table.rows) == len(codebook) + 1
-    assert len(document.inline_shapes) == 1
 
 
 TRANSCRIPT = "Interviewer: What helped?\nAnna: We were bold <script>alert(1)</script> & built partnerships."

@@ -245,16 +245,19 @@ def report(
     out: Path = typer.Option(Path("report"), "--out", help="Folder for the tables, chart and Word report."),
     title: Optional[str] = typer.Option(None, "--title", help="Title of the Word report."),
     suggested: bool = typer.Option(False, "--include-suggested", help="Count unreviewed suggestions too."),
+    agreement: Optional[Path] = typer.Option(None, "--agreement",
+                                             help="agreement.csv from 'casecode agree', quoted in the method."),
 ):
-    """Write the case-by-code matrix, cases-per-code table and chart, and a Word report.
+    """Write the findings report (Word, Markdown, HTML) with its charts and tables.
 
-    Example: casecode report -p my-study --out report
+    Example: casecode report -p my-study --out report --agreement agreement/agreement.csv
     """
-    from ..workflow import project_report
+    from ..workflow import project_report, read_agreement
 
     statuses = ("accepted", "manual", "reference") + (("suggested",) if suggested else ())
+    table = read_agreement(agreement) if agreement is not None else None
     with _open(project) as proj:
-        paths = project_report(proj, out, title=title, statuses=statuses)
+        paths = project_report(proj, out, title=title, statuses=statuses, agreement=table)
     for path in paths:
         typer.echo(f"Wrote {path}")
 

@@ -138,38 +138,64 @@ def compare(project, out: str | Path, include_suggested: bool = False) -> list[P
                                        cases=cases, title=title))
     files.append(appendix_two_docx(items, tables.matrix, codebook, groups, out / "appendix_two.docx",
                                    cases=cases, title=title))
-    files.append(_word(out / "comparison_report.docx", project, codebook, cases, statuses, own_png, share_png,
-                       items, groups, comparison))
+    files.append(_word(out / "comparison_report.docx", project, codebook, cases, segments, statuses, own_png,
+                       share_png, tables, comparison, payload))
     return files
 
 
-def _word(path, project, codebook, cases, statuses, own_png, share_png, items, groups, comparison):
-    from ..reports import word_report
+def _word(path, project, codebook, cases, segments, statuses, own_png, share_png, tables, comparison, payload):
+    from ..reports import build_findings, comparison_docx
 
+    provisional = "suggested" in statuses
+    n_new = len(cases)
+    first_page = [
+        f"“2015” means two things, shown side by side below. The report's own figures: the 2016 final report states "
+        f"how many of its {payload.get('n_cases', 9)} case-study councils took each action only in words (“Six "
+        f"councils…”), recovered here as a range. The reference coding: casecode's coding of the report's passages "
+        f"and Appendix Two, council by council, which is what the charts and Fisher's tests compare with, because "
+        f"a test needs a count, not a range.",
+        f"“New study” means the {len(project.documents())} transcripts from {n_new} councils in this project, coded "
+        f"against the 2015 codebook; a council takes an action when any of its units carries that code, counting "
+        f"codings with status {', '.join(statuses)}."
+        + (" Unreviewed suggestions are included, so every new figure is provisional (marked * below and on "
+           "every page)." if provisional else ""),
+    ]
+    reported = payload.get("reported", {})
+    mark = "*" if provisional else ""
+    figures = pd.DataFrame({
+        "Action": comparison["label"],
+        "2015 report says": [reported.get(c, {}).get("phrase", "") for c in comparison["code"]],
+        "2015 range": [_range(reported.get(c)) for c in comparison["code"]],
+        "2015 reference": [_fraction(a, b) for a, b in zip(comparison["baseline_cases"], comparison["baseline_n"])],
+        f"New study{mark}": [_fraction(a, b) + mark for a, b in zip(comparison["new_cases"], comparison["new_n"])],
+    })
     method = (
-        f"{len(project.documents())} transcripts from {len(cases)} councils were coded against the 2015 codebook "
-        f"of eleven leadership actions. casecode suggested codes with explainable rules and a model trained on the "
-        f"2015 reference coding; the counts below use codings with status {', '.join(statuses)}"
-        + (" — unreviewed suggestions included, so treat them as provisional." if "suggested" in statuses else ".")
-        + " A council takes an action when any of its transcript units carries that code. The 2015 baseline is the "
-          "reference coding of the 2016 final report (nine case studies)."
+        f"casecode suggested codes with explainable rules and a model trained on the 2015 reference coding and "
+        f"fictional training transcripts. A council takes an action when any of its transcript units carries that "
+        f"code. Shares are compared with a two-sided Fisher's exact test per action."
     )
     table = comparison[["label", "baseline_cases", "baseline_n", "new_cases", "new_n", "difference", "p_value"]].copy()
     table["difference"] = (table["difference"] * 100).round(0).astype("Int64").astype(str) + " pts"
     table["p_value"] = table["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.3f}")
-    names = cases.set_index("case_id").name.to_dict()
-    appendix = []
-    for group, ids in groups:
-        appendix.append(group.title())
-        for case_id in ids:
-            lines = [f"{r.text} — {', '.join(codebook[c].label for c in r.codes)}"
-                     for r in items[items.case_id == case_id].itertuples()]
-            appendix += [names.get(case_id, case_id), lines or ["no coded actions"]]
+    table = table.rename(columns={"label": "action", "baseline_cases": "2015", "baseline_n": "of",
+                                  "new_cases": f"new{mark}", "new_n": "of ", "p_value": "p"})
+    findings = build_findings(tables.codings[tables.codings.code.isin(codebook.chart_ids)], segments,
+                              project.documents(), cases, codebook, tables.matrix, project.name, n_quotes=1,
+                              case_noun="councils")
     sections = [
-        ("Method", [method]),
-        ("The codebook", [[f"{c.label}: {c.definition}" for c in codebook if c.in_chart]]),
+        ("Method", [method, "The codebook:", [f"{c.label}: {c.definition}" for c in codebook if c.in_chart]]),
         ("Actions in the new study", [Path(own_png)]),
-        ("Comparison with 2015", [Path(share_png), table.rename(columns={"label": "action"}), CAUTION]),
-        ("Appendix Two (new study)", appendix),
+        ("Comparison with 2015", [Path(share_png), table, CAUTION]),
     ]
-    return word_report(path, project.name, sections)
+    return comparison_docx(path, project.name, first_page, figures, sections, findings.by_case, provisional)
+
+
+def _range(reported: dict | None) -> str:
+    if not reported:
+        return ""
+    low, high = int(reported["min"]), int(reported["max"])
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def _fraction(count, total) -> str:
+    return "n/a" if pd.isna(count) or pd.isna(total) else f"{int(count)}/{int(total)}"

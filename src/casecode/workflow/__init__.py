@@ -6,7 +6,7 @@ Each function takes an open `casecode.store.Project` (or paths) and is what one 
 from ._agree import agree, read_coder_codings
 from ._coding import code_files, code_project, make_coder, train_model
 from ._ingest import add_files, case_id_for
-from ._report import project_report, project_tables
+from ._report import project_report, project_tables, read_agreement
 from ._review import apply_review, write_review
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "code_project",
     "make_coder",
     "project_report",
+    "read_agreement",
     "project_tables",
     "read_coder_codings",
     "train_model",

@@ -32,33 +32,88 @@ def project_tables(project, statuses=("accepted", "manual", "reference"), chart_
 
 
 def project_report(project, out: str | Path, title: str | None = None,
-                   statuses=("accepted", "manual", "reference")) -> list[Path]:
-    """Write the case-by-code matrix (CSV), cases per code (CSV), the chart, the memos (CSV) and a Word report
-    (with the memos) into `out`."""
-    from ..reports import plot_cases_per_code, project_report_docx
+                   statuses=("accepted", "manual", "reference"), agreement: pd.DataFrame | None = None,
+                   n_quotes: int = 3) -> list[Path]:
+    """Write the findings report (Word, Markdown, HTML) with its charts, and its tables as CSV: case-by-code
+    matrix, cases per code, co-occurrence across cases and units, codes by case type and by speaker role, the
+    saturation curve, and the memos. `agreement` is `casecode agree`'s per-code table, quoted in the method."""
+    from ..analysis import (case_cooccurrence, codes_by_attribute, saturation_curve, segment_attributes,
+                            unit_cooccurrence)
+    from ..reports import (build_findings, findings_docx, findings_html, findings_markdown, plot_cases_per_code,
+                           plot_cooccurrence, plot_saturation)
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = project_tables(project, statuses)
     codebook = project.codebook()
-    cases = project.cases()
-    matrix_path = out / "case_by_code.csv"
-    tables.matrix.to_csv(matrix_path)
-    per_code_path = out / "cases_per_code.csv"
-    tables.per_code.to_csv(per_code_path, index=False)
-    chart = tables.per_code.rename(columns={"cases": "reference"})[["code", "label", "reference"]]
-    png, svg = plot_cases_per_code(chart, out / "cases_per_code", title="Cases per code", reported=False,
-                                   n_cases=max(len(cases), 1), unit_label="Number of cases",
-                                   names={"reference": "coded cases"})
-    method = (f"{len(project.documents())} documents, {len(cases)} cases and {len(tables.codings)} codings with "
-              f"status {', '.join(statuses)} were counted. A case takes a code when any unit attributed to it "
-              f"carries that code.")
+    cases, documents, segments = project.cases(), project.documents(), project.segments()
+    codes = list(tables.matrix.columns)
+    written = []
+
+    def csv(frame: pd.DataFrame, name: str, index: bool = False) -> None:
+        frame.to_csv(out / name, index=index)
+        written.append(out / name)
+
+    csv(tables.matrix, "case_by_code.csv", index=True)
+    csv(tables.per_code, "cases_per_code.csv")
+    by_case = case_cooccurrence(tables.matrix)
+    csv(by_case, "cooccurrence_cases.csv", index=True)
+    csv(unit_cooccurrence(tables.codings, codes), "cooccurrence_units.csv", index=True)
+    attributes = segment_attributes(segments, documents, cases)
+    by_type = codes_by_attribute(tables.codings, attributes, codes, "case_type")
+    csv(by_type, "codes_by_case_type.csv", index=True)
+    csv(codes_by_attribute(tables.codings, attributes, codes, "role"), "codes_by_role.csv", index=True)
+    curve = saturation_curve(tables.codings, segments, documents["document_id"], codes)
+    csv(curve, "saturation.csv")
     memos = project.memos()
-    memos_path = out / "memos.csv"
-    memos.to_csv(memos_path, index=False)
-    memo_lines = [f"[{m.target_type}{':' + m.target_id if m.target_id else ''}] {m.author or 'anonymous'}, "
-                  f"{m.created_at}: {m.text}" for m in memos.itertuples()]
-    docx = project_report_docx(out / "report.docx", title or project.name, tables.matrix,
-                               tables.per_code.drop(columns=["case_ids"]), png, codebook, method_text=method,
-                               cases=cases, extra_sections=[("Memos", [memo_lines or ["No memos."]])])
-    return [matrix_path, per_code_path, png, svg, memos_path, docx]
+    csv(memos, "memos.csv")
+
+    chart = tables.per_code.rename(columns={"cases": "reference"})[["code", "label", "reference"]]
+    charts = {"cases": plot_cases_per_code(chart, out / "cases_per_code", title="Cases per code", reported=False,
+                                           n_cases=max(len(cases), 1), unit_label="Number of cases",
+                                           names={"reference": "coded cases"})[0],
+              "cooccurrence": plot_cooccurrence(by_case, out / "cooccurrence", title="Codes taken by the same cases",
+                                                labels=codebook.labels(), unit="cases")[0]}
+    if len(curve):
+        charts["saturation"] = plot_saturation(curve, out / "saturation")[0]
+    written += [p.with_suffix(ext) for p in charts.values() for ext in (".png", ".svg")]
+
+    findings = build_findings(tables.codings, segments, documents, cases, codebook, tables.matrix,
+                              title or project.name, memos=memos, decisions=project.decisions(),
+                              agreement=agreement, n_quotes=n_quotes)
+    findings.cooccurrence, findings.by_type, findings.charts = by_case, by_type, charts
+    findings.saturation_note = saturation_note(curve)
+    written += [findings_docx(findings, out / "report.docx"), findings_markdown(findings, out / "report.md"),
+                findings_html(findings, out / "report.html")]
+    return written
+
+
+def saturation_note(curve: pd.DataFrame) -> str:
+    """One sentence on whether more documents would still change the picture."""
+    if curve.empty:
+        return "No document is coded yet, so there is no saturation curve."
+    last = curve.tail(3)
+    new_pairs = float(last["random_new_case_codes"].mean())
+    new_codes = int(curve["new_codes"].tail(3).sum())
+    verdict = ("the picture was still changing" if new_codes or new_pairs >= 1
+               else "the last documents added little that was new")
+    return (f"Over the last {len(last)} documents added, {new_codes} new code{'s' * (new_codes != 1)} appeared and "
+            f"each document added {new_pairs:.1f} new case-code pairs on average over random orders: {verdict}. "
+            f"A new case always brings new pairs; codes that stop appearing are the sign of saturation.")
+
+
+def read_agreement(path: str | Path) -> pd.DataFrame:
+    """Read the per-code agreement table that `casecode agree --out` writes (needs `code` and `kappa`)."""
+    from ..errors import AnalysisError
+
+    path = Path(path)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise AnalysisError(f"{path}: cannot read it as CSV ({exc}); pass the agreement.csv that "
+                            f"'casecode agree --out DIR' wrote") from None
+    missing = [c for c in ("code", "kappa") if c not in table.columns]
+    if missing:
+        raise AnalysisError(f"{path}: column {missing[0]!r} is missing; pass the agreement.csv that "
+                            f"'casecode agree --out DIR' wrote")
+    return table
