@@ -175,7 +175,9 @@ def printed(reports, reviewed, tmp_path_factory):
     """Every Word report of this module, converted to PDF in one LibreOffice run."""
     soffice = _soffice()
     out = tmp_path_factory.mktemp("pdf")
-    docs = {"findings": reports / "all" / "report.docx", "comparison": _comparison_report(reviewed, tmp_path_factory)}
+    comparison = _comparison_report(reviewed, tmp_path_factory)
+    docs = {"findings": reports / "all" / "report.docx", "comparison": comparison,
+            "appendix": comparison.with_name("appendix_two.docx")}
     profile = tmp_path_factory.mktemp("lo-profile")
     subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
                     "--outdir", str(out), *map(str, docs.values())], check=True, capture_output=True, timeout=300)
@@ -203,7 +205,7 @@ def _pdf_words(pdf: Path) -> list[str]:
     return text.split()
 
 
-@pytest.mark.parametrize("name", ["findings", "comparison"])
+@pytest.mark.parametrize("name", ["findings", "comparison", "appendix"])
 def test_word_report_tables_break_no_word(printed, name):
     docx_path, pdf = printed[name]
     doc = Document(str(docx_path))
