@@ -133,6 +133,8 @@ def test_export_holds_sources_codings_users_and_memos(exported):
     assert qde.count("<Note ") == 5 and "<Link " in qde
     assert 'name="interviewee"' in qde and "<TextValue>Jane Smith</TextValue>" in qde
     assert "Value>2024-05-01</" in qde
+    # The report's coded passages point to their councils; the transcript belongs wholly to Fenmoor.
+    assert qde.count("<SelectionRef ") >= 157 and qde.count("<SourceRef ") == 1
 
 
 def test_selection_offsets_are_code_points_end_exclusive(exported, project_2015):

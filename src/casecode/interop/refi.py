@@ -151,6 +151,7 @@ class _Selection:
     name: str = ""
     guid: str = ""
     notes: list[str] = field(default_factory=list)
+    segment_id: str = ""
 
     def key(self) -> tuple:
         return (self.start, self.end, self.code, self.user, self.date, self.description)
@@ -177,7 +178,8 @@ def _coding_selections(project, include_suggested: bool) -> dict[str, list[_Sele
             description = "" if rule == "add" or re.fullmatch(r"recode:\d+", rule) else rule
             name = ""
         out.setdefault(row.document_id, []).append(
-            _Selection(int(row.start), int(row.end), row.code, str(user), _stamp(date), description, name)
+            _Selection(int(row.start), int(row.end), row.code, str(user), _stamp(date), description, name,
+                       segment_id=row.segment_id)
         )
     return out
 
@@ -268,7 +270,15 @@ def write_qdpx(project, out: str | Path, include_suggested: bool = False) -> dic
         if kind == "segment" and target in seg_rows:
             seg = seg_rows[target]
             selections.setdefault(seg.document_id, []).append(
-                _Selection(int(seg.start), int(seg.end), guid=_guid("segment", target), notes=guids))
+                _Selection(int(seg.start), int(seg.end), guid=_guid("segment", target), notes=guids,
+                           segment_id=target))
+    for doc_id, sels in selections.items():
+        sels.sort(key=_Selection.key)
+        seen: dict[tuple, int] = {}
+        for sel in sels:
+            if not sel.guid:
+                seen[sel.key()] = seen.get(sel.key(), 0) + 1
+                sel.guid = _guid("selection", doc_id, *sel.key(), seen[sel.key()])
 
     # Variables: the cases' own fields and every document's front matter, one declaration per name.
     doc_meta = {row.document_id: _scalar_fields(row.metadata or {}) for row in documents.itertuples()}
@@ -315,6 +325,14 @@ def write_qdpx(project, out: str | Path, include_suggested: bool = False) -> dic
                     _value_xml(element, _guid("variable", name), var_kind[name], case_vars[case.case_id][name])
             for doc_id in whole_docs[case.case_id]:
                 _el(element, "SourceRef", targetGUID=_guid("source", doc_id))
+            # Passages attributed to the case in a document that is not wholly the case's (the 2015 report).
+            for doc_id in sorted(selections):
+                if doc_id in whole_docs[case.case_id]:
+                    continue
+                for sel in selections[doc_id]:
+                    seg = seg_rows.get(sel.segment_id)
+                    if seg is not None and case.case_id in seg.cases:
+                        _el(element, "SelectionRef", targetGUID=sel.guid)
 
     members: list[tuple[str, bytes]] = []
     sidecar_docs: dict[str, Any] = {}
@@ -328,11 +346,7 @@ def write_qdpx(project, out: str | Path, include_suggested: bool = False) -> dic
             members.append((f"sources/{guid}.txt", text.encode("utf-8")))
             source = _el(holder, "TextSource", guid=guid, name=doc.document_id,
                          plainTextPath=f"internal://{guid}.txt", creationDateTime=_stamp(doc.added_at))
-            seen: dict[tuple, int] = {}
-            for sel in sorted(selections.get(doc.document_id, []), key=_Selection.key):
-                if not sel.guid:
-                    seen[sel.key()] = seen.get(sel.key(), 0) + 1
-                    sel.guid = _guid("selection", doc.document_id, *sel.key(), seen[sel.key()])
+            for sel in selections.get(doc.document_id, []):
                 element = _el(source, "PlainTextSelection", guid=sel.guid, name=sel.name, startPosition=sel.start,
                               endPosition=sel.end, creatingUser=user_guid.get(sel.user),
                               creationDateTime=sel.date or None)
@@ -833,6 +847,7 @@ class _Reader:
     def _documents(self) -> list[tuple[Document, Any]]:
         out = []
         self.segments: dict[str, list[Segment]] = {}
+        self._starts: dict[str, list[int]] = {}
         for guid, src in self.sources.items():
             doc_id, text, side = src["document_id"], src["text"], src["side"]
             segments = self._side_segments(doc_id, text, side) if side else None
@@ -873,8 +888,11 @@ class _Reader:
         return segments
 
     def _place(self, document_id: str, start: int, end: int) -> list[Segment]:
+        """The units a selection overlaps, in order."""
         segments = self.segments[document_id]
-        starts = [s.start for s in segments]
+        starts = self._starts.get(document_id)
+        if starts is None:
+            starts = self._starts[document_id] = [s.start for s in segments]
         i = max(bisect_right(starts, start) - 1, 0)
         found = []
         while i < len(segments) and segments[i].start < end:
