@@ -229,3 +229,12 @@ def test_running_server_binds_to_localhost_and_stops(project):
             assert reply.status == 200 and b"Who is reviewing?" in reply.read()
     with pytest.raises(OSError):
         urllib.request.urlopen(url + "who", timeout=2)
+
+
+def test_writes_need_a_reviewer_name(client, project):
+    page = client.get("/who").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    reply = api(client, token, "/api/undo", {})
+    assert reply.status_code == 403 and "your name" in reply.get_json()["error"]
+    empty = client.post("/who", data={"name": " \x07 ", "csrf_token": token}, headers={"Origin": "http://localhost"})
+    assert empty.status_code == 400 and "Write your name" in empty.get_data(as_text=True)

@@ -72,6 +72,8 @@ def create_app(project, allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhos
             sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
             if not hmac.compare_digest(str(sent), session["csrf"]):
                 abort(403, description="the request did not carry this page's token; reload the page and try again")
+            if request.path.startswith("/api/") and not reviewer():
+                abort(403, description="the page does not know your name yet; open /who and give it")
         elif request.endpoint not in ("who", "static") and not reviewer():
             return redirect(url_for("who", next=request.full_path))
         return None
