@@ -157,6 +157,9 @@ def test_export_twice_gives_identical_bytes(exported, project_2015, tmp_path):
     with open_project(project_2015) as project:
         write_qdpx(project, tmp_path / "again.qdpx")
     assert (tmp_path / "again.qdpx").read_bytes() == exported[0].read_bytes()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "again.qdpx").stat().st_mode & 0o777 == 0o666 & ~umask  # not left private by the temp file
 
 
 # ---------------------------------------------------------------------------------------------- round trip

@@ -160,6 +160,9 @@ def write_atomic(data: bytes, out: Path) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; the user's umask decides, as for open()
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
