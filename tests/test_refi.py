@@ -319,6 +319,31 @@ def test_import_into_an_empty_project_maps_and_adds_codes(tmp_path):
         assert set(p.segments().cases.map(tuple)) == {("fenmoor",)}
 
 
+def test_import_case_passages_and_notes_as_other_tools_attach_them(tmp_path):
+    text = "We fund ideas.\n\nStaff speak up at every meeting."
+    note = "f0f0f0f0-0000-4000-8000-00000000000{}"
+    src = (f'<TextSource guid="{SRC2}" name="Notes"><PlainTextContent>{text}</PlainTextContent>'
+           + _sel(1, 3, 13, C_MONEY) + _sel(2, 16, 31, C_STAFF)
+           + f'<NoteRef targetGUID="{note.format(1)}"/></TextSource>')
+    cases = ('<Cases><Case guid="e1e1e1e1-0000-4000-8000-000000000001" name="Fenmoor">'
+             '<SelectionRef targetGUID="b0b0b0b0-0000-4000-8000-000000000002"/></Case></Cases>')
+    notes = ("<Notes>" + "".join(
+        f'<Note guid="{note.format(i)}" name="n{i}" creatingUser="{U1}" creationDateTime="2022-01-0{i}T00:00:00Z">'
+        f"<PlainTextContent>{body}</PlainTextContent></Note>"
+        for i, body in ((1, "On the document"), (2, "On a passage"), (3, "Loose thought"))) + "</Notes>"
+        f'<Links><Link guid="f1f1f1f1-0000-4000-8000-000000000001" originGUID="b0b0b0b0-0000-4000-8000-000000000002" '
+        f'targetGUID="{note.format(2)}"/></Links>')
+    summary = read_qdpx(_archive(tmp_path / "n.qdpx", src, {}, extra=notes, cases=cases), tmp_path / "p")
+    assert summary["memos"] == 3 and summary["cases"] == 1
+    with open_project(tmp_path / "p") as p:
+        segs = p.segments()
+        assert [tuple(c) for c in segs.cases] == [(), ("fenmoor",)]  # only the passage the case points at
+        memos = {(m.target_type, m.target_id, m.text, m.author) for m in p.memos().itertuples()}
+    assert memos == {("document", "notes", "On the document", "Nina"),
+                     ("segment", segs.segment_id.iloc[1], "On a passage", "Nina"),
+                     ("project", "", "Loose thought", "Nina")}
+
+
 def test_map_to_an_unknown_code_is_one_line_and_nothing_is_made(tmp_path):
     src = f'<TextSource guid="{SRC2}" name="N"><PlainTextContent>We fund ideas.</PlainTextContent></TextSource>'
     with pytest.raises(InteropError, match="not a code of the target codebook"):
