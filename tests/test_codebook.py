@@ -85,6 +85,20 @@ def test_read_codebook_missing_file_names_path(tmp_path):
         read_codebook(path)
 
 
+@pytest.mark.parametrize("name", ["leadership-actions-2015", "leadership-actions-2015.yaml"])
+def test_a_shipped_codebook_is_read_by_name_from_any_folder(tmp_path, monkeypatch, shipped, name):
+    monkeypatch.chdir(tmp_path)
+    assert read_codebook(name) == shipped
+
+
+def test_an_unknown_codebook_name_lists_the_shipped_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CodebookError) as info:
+        read_codebook("leadership-actions-2051")
+    assert str(info.value) == ("leadership-actions-2051: codebook not found; check the path, or name a shipped "
+                               "codebook (innovation-framework-2016, leadership-actions-2015)")
+
+
 def test_write_codebook_round_trip(tmp_path, shipped):
     assert read_codebook(write_codebook(shipped, tmp_path / "copy.yaml")) == shipped
 

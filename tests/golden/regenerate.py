@@ -83,12 +83,13 @@ def _store_codings(project: Path) -> str:
     return table.to_csv(index=False, lineterminator="\n", float_format="%.6f")
 
 
-def reproduce_outputs() -> dict[str, str]:
-    """Relative name -> normalised text of what `casecode reproduce` writes."""
+def reproduce_outputs(run=None) -> dict[str, str]:
+    """Relative name -> normalised text of what `casecode reproduce` writes (`run`: how to call casecode with a
+    list of arguments; default: this checkout's CLI, in this process)."""
     out: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "out"
-        _cli(["reproduce", "--out", folder])
+        (run or _cli)(["reproduce", "--out", folder])
         for path in sorted(folder.rglob("*")):
             name = path.relative_to(folder).as_posix()
             if path.suffix == ".csv":
@@ -101,13 +102,16 @@ def reproduce_outputs() -> dict[str, str]:
     return out
 
 
-def codings_outputs() -> dict[str, str]:
-    """Golden name -> the codings `casecode code` writes for each transcript set (document, unit, code, score)."""
+def codings_outputs(run=None, names=None, codebook=CODEBOOK) -> dict[str, str]:
+    """Golden name -> the codings `casecode code` writes for each transcript set (document, unit, code, score);
+    `names`: only these sets."""
     out: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, folder in transcript_sets().items():
+            if names is not None and name not in names:
+                continue
             target = Path(tmp) / f"{name}.csv"
-            _cli(["code", *sorted(folder.glob("*.txt")), "--codebook", CODEBOOK, "--out", target])
+            (run or _cli)(["code", *sorted(folder.glob("*.txt")), "--codebook", codebook, "--out", target])
             table = pd.read_csv(target, keep_default_na=False)[["document", "unit", "code", "score"]]
             table = table.sort_values(["document", "unit", "code"], kind="stable")
             out[f"{name}.csv"] = table.to_csv(index=False, lineterminator="\n", float_format="%.3f")

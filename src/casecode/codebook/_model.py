@@ -262,12 +262,19 @@ def codebook_from_dict(raw: Any, source: str = "<codebook>") -> Codebook:
 
 
 def read_codebook(path: str | Path) -> Codebook:
-    """Read and validate a YAML codebook; raises CodebookError naming the file, code and field."""
+    """Read and validate a YAML codebook; raises CodebookError naming the file, code and field.
+
+    `path` may also name a codebook casecode ships, without a folder: "leadership-actions-2015"."""
+    from .._data import shipped_codebook, shipped_codebooks
+
     path = Path(path)
+    if not path.is_file() and shipped_codebook(str(path)) is not None:
+        path = shipped_codebook(str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CodebookError(f"{path}: codebook not found; check the path or run 'casecode init' first") from None
+        names = ", ".join(shipped_codebooks()) or "none found"
+        raise CodebookError(f"{path}: codebook not found; check the path, or name a shipped codebook ({names})") from None
     except UnicodeDecodeError as exc:
         raise CodebookError(f"{path}: not UTF-8 at byte {exc.start}; save the codebook as UTF-8") from None
     try:

@@ -1,0 +1,78 @@
+"""The wheel works outside the checkout: `pip install` (not -e) in a fresh virtual environment, run from a folder
+with no corpus/ or codebooks/, gives the checkout's outputs (compared with the golden files the checkout must match).
+
+Slow-ish (builds and installs a wheel, runs reproduce): marked `wheel`; skip it with `-m "not wheel"`.
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("golden_regenerate", ROOT / "tests" / "golden" / "regenerate.py")
+golden = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(golden)
+
+pytestmark = pytest.mark.wheel
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A fresh venv holding only the built wheel; its dependencies come from this environment's site-packages
+    (added by a .pth line, which does not load this environment's editable casecode), so nothing downloads."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    dist, venv = tmp / "dist", tmp / "venv"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+                    "-w", str(dist), str(ROOT)], check=True, capture_output=True, cwd=tmp)
+    wheel = next(dist.glob("casecode-*.whl"))
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    Path(site, "casecode-test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
+                    "--no-index", str(wheel)], check=True, capture_output=True)
+    work = tmp / "elsewhere"
+    work.mkdir()
+    return venv / "bin" / "casecode", work
+
+
+def _runner(casecode: Path, work: Path):
+    env = {k: v for k, v in os.environ.items() if k != "CASECODE_HOME"}
+
+    def run(args):
+        result = subprocess.run([str(casecode), *map(str, args)], cwd=work, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, f"casecode {args}: {result.stderr}"
+        return result.stdout + result.stderr
+
+    return run
+
+
+def test_the_installed_package_is_not_the_checkout(installed):
+    casecode, work = installed
+    found = subprocess.run([str(casecode.parent / "python"), "-c", "import casecode; print(casecode.__file__)"],
+                           cwd=work, capture_output=True, text=True, check=True).stdout
+    assert str(ROOT) not in found and "site-packages" in found
+
+
+def test_code_from_the_wheel_names_the_codebook_and_gives_the_checkouts_codings(installed):
+    run = _runner(*installed)
+    name = "heldout-unseen"
+    got = golden.codings_outputs(run, names={name}, codebook="leadership-actions-2015")
+    assert got == {f"{name}.csv": golden.stored("codings")[f"{name}.csv"]}
+
+
+def test_reproduce_from_the_wheel_gives_the_checkouts_outputs(installed):
+    assert golden.reproduce_outputs(_runner(*installed)) == golden.stored("reproduce")
+
+
+def test_init_from_study_from_the_wheel(installed):
+    casecode, work = installed
+    output = _runner(casecode, work)(["init", "--from-study", "2015", "replication"])
+    assert "Created replication project" in output
+    assert (work / "replication" / "casecode.yaml").is_file()
