@@ -572,7 +572,56 @@ def test_learned_coder_bytes_round_trip(model):
 
 def test_learned_coder_from_bad_bytes():
     with pytest.raises(CoderError, match="saved model could not be read"):
-        LearnedCoder.from_bytes(b"not a pickle")
+        LearnedCoder.from_bytes(b"not a saved model")
+
+
+class _RunsCode:
+    """Unpickling this calls os.system: what a crafted project database could hold."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (self.command,))
+
+
+def test_a_pickled_model_is_refused_and_never_run(tmp_path):
+    import pickle
+
+    marker = tmp_path / "ran"
+    payload = pickle.dumps(_RunsCode(f"touch {marker}"))
+    readers = [("saved model", LearnedCoder.from_bytes), ("saved coder", lambda data: CombinedCoder.from_bytes(data, None))]
+    for where, read in readers:
+        with pytest.raises(CoderError) as info:
+            read(payload)
+        assert str(info.value) == (f"{where} is in the old pickle format, which can run code when read, so it was not "
+                                   "read; retrain it with 'casecode train -p PROJECT' (or fit the coder again)")
+    assert not marker.exists()
+
+
+def test_a_saved_coder_is_plain_data_with_a_format_version(model, tmp_path):
+    import io
+    import json
+
+    with np.load(io.BytesIO(model.to_bytes()), allow_pickle=False) as archive:  # nothing in it needs pickle
+        header = json.loads(archive["casecode.json"].tobytes())
+        assert all(archive[name].dtype != object for name in archive.files)
+    assert (header["format"], header["version"], header["coder"]) == ("casecode-coder", 1, "LearnedCoder")
+    from casecode.coders._persist import pack
+
+    with pytest.raises(CoderError, match="has format version 99; this casecode reads version 1"):
+        LearnedCoder.from_bytes(pack({**header, "version": 99}, {}))
+
+
+def test_combined_coder_to_disk_and_back_codes_the_same(model, coder, segments, tmp_path):
+    combined = CombinedCoder(coder, model, blend=0.55, rule_weight=0.5, threshold=None)
+    path = combined.to_disk(tmp_path / "coder.npz")
+    again = CombinedCoder.from_disk(path, coder)
+    assert again.settings() == combined.settings() and again is not combined
+    assert np.array_equal(again.model.predict_proba(TEXTS), model.predict_proba(TEXTS))
+    pd.testing.assert_frame_equal(again.code(segments), combined.code(segments))
 
 
 def test_learned_coder_rejects_bad_y():

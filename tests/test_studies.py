@@ -202,10 +202,10 @@ def test_transcript_coder_is_fitted_once_and_refitted_when_the_cache_is_damaged(
 
     monkeypatch.setattr(transcripts, "fit_transcript_coder", cheap_fit)
     first = transcripts.transcript_coder()
-    cached = list(tmp_path.glob("transcript-coder-*.pickle"))
+    cached = list(tmp_path.glob("transcript-coder-*.npz"))
     assert len(fits) == 1 and len(cached) == 1 and fits[0] > 700
     again = transcripts.transcript_coder()
     assert len(fits) == 1 and again.settings() == first.settings() == {**first.settings(), "blend": 0.6}
-    cached[0].write_bytes(b"not a pickle")
+    cached[0].write_bytes(b"not a saved coder")
     transcripts.transcript_coder()
-    assert len(fits) == 2 and cached[0].read_bytes() != b"not a pickle"
+    assert len(fits) == 2 and cached[0].read_bytes() != b"not a saved coder"

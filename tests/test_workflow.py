@@ -586,3 +586,38 @@ def test_train_model_saves_model_and_tuned_combination_with_extra_units(project,
     payload, combination = _saved_model(project)
     coder = make_coder(project.codebook(), None, project.cases(), payload, combination)
     assert coder.settings() == meta["combination"]  # the next `casecode code` decides as tuned
+
+
+class _RunsCode:
+    """Unpickling this runs a shell command: what a crafted project database (or a team's store) could hold."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (self.command,))
+
+
+def test_a_pickled_model_in_a_project_is_refused_never_run(project, tmp_path):
+    import pickle
+
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+    from casecode.errors import CoderError
+
+    marker = tmp_path / "ran"
+    project.save_model("combined", pickle.dumps(_RunsCode(f"touch {marker}")), kind="LearnedCoder")
+    before = project.codings()
+    message = (f"{project.path}: the saved model 'combined' is in the old pickle format, which can run code when "
+               f"read, so it was not read; retrain it with 'casecode train -p {project.path}', or code with "
+               "--no-model")
+    with pytest.raises(CoderError) as info:
+        code_project(project, recode=True)
+    assert str(info.value) == message
+    result = CliRunner().invoke(app, ["code", "-p", str(project.path), "--recode"])
+    assert result.exit_code == 1 and result.output == f"Error: {message}\n"
+    assert not marker.exists()
+    pd.testing.assert_frame_equal(project.codings(), before)

@@ -18,6 +18,7 @@ a rule fired, else the whole segment; `rule` reads "rule:<id> + model p=0.74" or
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -25,7 +26,8 @@ import pandas as pd
 
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, unit_texts
-from ._learned import LearnedCoder, model_rule, model_terms
+from ._learned import LearnedCoder, SavedModel, model_rule, model_terms
+from ._persist import codebook_digest, pack, read_bytes, unpack, write_bytes
 from ._rules import RuleCoder
 
 #: The grids `tune_combination` searches; None switches that correction off.
@@ -58,6 +60,38 @@ class CombinedCoder:
         """The decision settings as keyword arguments, to store beside the model and rebuild this coder with."""
         return {"rule_weight": self.rule_weight, "threshold": self.threshold, "veto": self.veto,
                 "weak_rule": self.weak_rule, "blend": self.blend}
+
+    # --- saving: the model's arrays, these settings and the codebook's digest, as plain data (never pickle) ---
+
+    def to_bytes(self) -> bytes:
+        """The model, the decision settings and the codebook digest; read back with `from_bytes`."""
+        if not isinstance(self.model, SavedModel):
+            raise CoderError(f"cannot save a CombinedCoder whose model is a {type(self.model).__name__}; use a "
+                             "LearnedCoder or EmbeddingCoder")
+        header, arrays = self.model.state()
+        codebook = self.rule_coder.codebook if self.rule_coder is not None else None
+        header["combined"] = {"settings": self.settings(), "codebook": codebook_digest(codebook)}
+        return pack(header, arrays)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, rule_coder: RuleCoder, where: str = "saved coder",
+                   settings: dict | None = None, **fix) -> "CombinedCoder":
+        """A coder saved by `to_bytes`, deciding with `rule_coder`; `settings` replace the saved ones. Bytes that
+        hold only a model (LearnedCoder.to_bytes) get the default settings."""
+        header, arrays = unpack(data, where, **fix)
+        model = SavedModel.from_state(header, arrays, where)
+        saved = (header.get("combined") or {}).get("settings") or {}
+        try:
+            return cls(rule_coder, model, **(settings if settings is not None else saved))
+        except TypeError as exc:
+            raise CoderError(f"{where}: unknown combination setting ({exc}); retrain the model") from None
+
+    def to_disk(self, path) -> Path:
+        return write_bytes(path, self.to_bytes())
+
+    @classmethod
+    def from_disk(cls, path, rule_coder: RuleCoder) -> "CombinedCoder":
+        return cls.from_bytes(read_bytes(path), rule_coder, where=str(path))
 
     def score(self, rule_score: float | None, p: float | None) -> float:
         """The combined score of one (segment, code); None means that coder had nothing to say."""

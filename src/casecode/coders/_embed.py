@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import CoderError
 from ._learned import SavedModel, _indicator, _positive
+from ._persist import FrozenProbability
 
 EXTRA_HINT = "install the embeddings extra: pip install 'casecode[embeddings]'"
 _VECTORS: dict[str, np.ndarray] = {}
@@ -83,7 +84,7 @@ class EmbeddingCoder(SavedModel, ClassifierMixin, BaseEstimator):
         Y, classes = _indicator(y, len(vectors))
         self.classes_ = np.asarray(classes, dtype=object)
         with threadpool_limits(limits=1, user_api="blas"):  # tiny problems: BLAS threads only contend
-            self.estimators_ = [self._fit_one(vectors, Y[:, j]) for j in range(Y.shape[1])]
+            self.estimators_ = [FrozenProbability.of(self._fit_one(vectors, Y[:, j])) for j in range(Y.shape[1])]
         return self
 
     def _fit_one(self, vectors: np.ndarray, column: np.ndarray):

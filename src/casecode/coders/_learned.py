@@ -16,7 +16,7 @@ each other (sigmoid calibration was ten times slower on a busy two-core machine)
 
 from __future__ import annotations
 
-import pickle
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -34,6 +34,7 @@ from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, unit_texts
 from ._context import NEGATORS
 from ._nlp import DEFAULT_PIPELINE, load_nlp
+from ._persist import FrozenProbability, pack, read_bytes, unpack, write_bytes
 
 # (pipeline name, marks, text) -> lower-case lemmas joined by spaces. Lemmas depend on nothing else, so the cache is
 # never stale; it is dropped whole when it grows past _CACHE_LIMIT texts, which a long session could otherwise reach.
@@ -42,26 +43,104 @@ _CACHE_LIMIT = 200_000
 
 
 class SavedModel:
-    """What casecode's scikit-learn coders share: codings out, and pickled bytes for the project store."""
+    """What casecode's scikit-learn coders share: codings out, and saving as plain data (`casecode.coders._persist`:
+    JSON and NumPy arrays, never pickle) for the project store and the model cache."""
+
+    _kinds: dict[str, type] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        SavedModel._kinds[cls.__name__] = cls
 
     def code(self, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
         """Codings for the codable segments: see `model_codings`."""
         return model_codings(self, segments, threshold=threshold)
 
     def to_bytes(self) -> bytes:
-        """The fitted model as bytes (pickle), for the store to save; read back with `from_bytes`."""
-        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        """The fitted model as bytes that cannot run code when read; read back with `from_bytes`."""
+        return pack(*self.state())
 
     @classmethod
-    def from_bytes(cls, data: bytes):
-        """A model saved by `to_bytes`. Pickle runs code when loading: load only bytes your own store wrote."""
+    def from_bytes(cls, data: bytes, where: str = "saved model", **fix):
+        """A model saved by `to_bytes`; the old pickle format is refused with a one-line error, never unpickled."""
+        return cls.from_state(*unpack(data, where, **fix), where=where)
+
+    def to_disk(self, path: str | Path) -> Path:
+        """Write `to_bytes()` to `path` (whole or not at all)."""
+        return write_bytes(path, self.to_bytes())
+
+    @classmethod
+    def from_disk(cls, path: str | Path):
+        return cls.from_bytes(read_bytes(path), where=str(path))
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(JSON header, arrays) of the fitted model."""
+        check_is_fitted(self)
+        header = {"coder": type(self).__name__, "params": _jsonable(self.get_params()),
+                  "classes": [c.item() if hasattr(c, "item") else c for c in self.classes_], "estimators": []}
+        arrays: dict[str, np.ndarray] = {}
+        for j, estimator in enumerate(self.estimators_):
+            info, more = FrozenProbability.of(estimator).arrays(f"code{j}")
+            header["estimators"].append(info)
+            arrays.update(more)
+        if hasattr(self, "vectorizer_"):
+            vocabulary = sorted(self.vectorizer_.vocabulary_, key=self.vectorizer_.vocabulary_.get)
+            header["vocabulary"] = vocabulary
+            arrays.update(idf=self.vectorizer_.idf_, coef=self.coef_, calibrated=self.calibrated_)
+        return header, arrays
+
+    @classmethod
+    def from_state(cls, header: dict, arrays: dict, where: str = "saved model"):
+        kind = SavedModel._kinds.get(str(header.get("coder")))
+        if kind is None or not issubclass(kind, cls):
+            raise CoderError(f"{where} holds a {header.get('coder')}, not a {cls.__name__}; retrain the model")
         try:
-            model = pickle.loads(data)
-        except Exception as exc:  # pickle raises many types on corrupt input
-            raise CoderError(f"saved model could not be read ({type(exc).__name__}); retrain it with 'fit'") from None
-        if not isinstance(model, cls):
-            raise CoderError(f"saved bytes hold a {type(model).__name__}, not a {cls.__name__}; retrain the model")
+            model = kind(**_from_jsonable(header["params"]))
+            model.classes_ = np.asarray(header["classes"], dtype=object)
+            model.estimators_ = [FrozenProbability.from_arrays(info, arrays, f"code{j}")
+                                 for j, info in enumerate(header["estimators"])]
+            if "vocabulary" in header:
+                model.vectorizer_ = _vectorizer(model, header["vocabulary"], arrays["idf"])
+                model.coef_, model.calibrated_ = arrays["coef"], arrays["calibrated"].astype(bool)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CoderError(f"{where} is incomplete ({type(exc).__name__}: {exc}); retrain the model") from None
+        if len(model.estimators_) != len(model.classes_):
+            raise CoderError(f"{where} has {len(model.estimators_)} estimators for {len(model.classes_)} codes; "
+                             "retrain the model")
         return model
+
+
+def _vectorizer(model, vocabulary: list[str], idf: np.ndarray) -> TfidfVectorizer:
+    """A fitted TfidfVectorizer from its vocabulary (terms in column order) and idf weights."""
+    vectorizer = TfidfVectorizer(min_df=model.min_df, ngram_range=tuple(model.ngram_range), sublinear_tf=True)
+    vectorizer.vocabulary_ = {str(term): i for i, term in enumerate(vocabulary)}
+    vectorizer.idf_ = np.asarray(idf, dtype=float)
+    return vectorizer
+
+
+def _jsonable(params: dict) -> dict:
+    """scikit-learn parameters as JSON values: tuples as lists, dicts as [key, value] pairs (keys keep type)."""
+    def one(value):
+        if isinstance(value, tuple):
+            return {"tuple": [one(v) for v in value]}
+        if isinstance(value, dict):
+            return {"dict": [[one(k), one(v)] for k, v in value.items()]}
+        if isinstance(value, np.generic):
+            return value.item()
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        raise CoderError(f"parameter value {value!r} cannot be saved; use numbers, strings, tuples or dicts")
+    return {name: one(value) for name, value in params.items()}
+
+
+def _from_jsonable(params: dict) -> dict:
+    def one(value):
+        if isinstance(value, dict) and set(value) == {"tuple"}:
+            return tuple(one(v) for v in value["tuple"])
+        if isinstance(value, dict) and set(value) == {"dict"}:
+            return {one(k): one(v) for k, v in value["dict"]}
+        return value
+    return {str(name): one(value) for name, value in params.items()}
 
 
 class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
@@ -120,7 +199,7 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
         self.coef_ = np.zeros((len(classes), features.shape[1]))
         for j in range(Y.shape[1]):
             estimator, coef, calibrated = self._fit_one(features, Y[:, j])
-            self.estimators_.append(estimator)
+            self.estimators_.append(FrozenProbability.of(estimator))  # the form it is saved in, so saved == fitted
             self.coef_[j] = coef
             self.calibrated_[j] = calibrated
         return self

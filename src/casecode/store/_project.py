@@ -573,7 +573,7 @@ class Project:
         """Store a trained model's bytes under `name`, replacing any model of that name."""
         if not isinstance(payload, (bytes, bytearray, memoryview)):
             raise StoreError(
-                f"model {name!r} payload must be bytes (e.g. pickle.dumps(coder)); got {type(payload).__name__}"
+                f"model {name!r} payload must be bytes (e.g. CombinedCoder.to_bytes()); got {type(payload).__name__}"
             )
         if not str(name or "").strip():
             raise StoreError("model name is empty; name the model, e.g. 'model-2015'")

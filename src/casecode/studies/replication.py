@@ -41,7 +41,7 @@ def start_replication(path: str | Path, study: str = "2015", name: str | None = 
     try:
         with project.transaction():
             project.set_baseline(BASELINE, baseline_payload(record))
-            project.save_model("combined", coder.model.to_bytes(), kind="LearnedCoder",
+            project.save_model("combined", coder.to_bytes(), kind="CombinedCoder",
                                meta={"trained_on": "2015 reference coding and the training transcripts",
                                      "combination": coder.settings()})
     except BaseException:

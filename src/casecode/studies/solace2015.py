@@ -194,7 +194,7 @@ def cross_fit(segments: pd.DataFrame, labels: pd.DataFrame, fit_and_code) -> pd.
 def automatic_coding(study: Study2015, nlp_name: str | None = None):
     """Code the study's scope with the rule coder and the cross-fitted combined coder.
 
-    Returns (rule codings, combined codings, the learned coder fitted on all reference codings).
+    Returns (rule codings, combined codings, the CombinedCoder whose model is fitted on all reference codings).
     """
     from ..coders import CombinedCoder, LearnedCoder, RuleCoder, load_nlp
 
@@ -212,8 +212,8 @@ def automatic_coding(study: Study2015, nlp_name: str | None = None):
         return CombinedCoder(rules, model).code(test, rule_codings=rule_codings)
 
     combined = cross_fit(study.scope, labels, fit_and_code)
-    final_model = LearnedCoder().fit(list(study.scope.text), labels)
-    return rule_codings, combined, final_model
+    final = CombinedCoder(rules, LearnedCoder().fit(list(study.scope.text), labels))
+    return rule_codings, combined, final
 
 
 # ---------------------------------------------------------------- the whole run
@@ -251,7 +251,7 @@ def appendix_items(study: Study2015) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
-def _write_store(folder: Path, study: Study2015, rule_codings, combined, model) -> Path:
+def _write_store(folder: Path, study: Study2015, rule_codings, combined, coder) -> Path:
     from ..store import init_project
 
     project = init_project(folder, study.codebook, name="Solace innovation study 2015 (reproduction)")
@@ -261,7 +261,7 @@ def _write_store(folder: Path, study: Study2015, rule_codings, combined, model) 
         project.add_codings(study.reference, status="reference", run="reference")
         project.add_codings(rule_codings, status="suggested", run="rules")
         project.add_codings(combined, status="suggested", run="combined-crossfit")
-        project.save_model("combined", model.to_bytes(), kind="LearnedCoder",
+        project.save_model("combined", coder.to_bytes(), kind="CombinedCoder",
                            meta={"trained_on": "2015 reference coding", "segments": len(study.scope)})
         project.set_baseline("solace-2015", baseline_payload(study))
     return folder
@@ -286,7 +286,7 @@ def reproduce(out: str | Path = "outputs/2015", nlp_name: str | None = None,
     """Rebuild the study from the report text into `out`: store, tables, chart, Appendix Two, reconciliation."""
     started = time.perf_counter()
     study = load_study(paths)
-    rule_codings, combined, model = automatic_coding(study, nlp_name)
+    rule_codings, combined, coder = automatic_coding(study, nlp_name)
 
     codes = study.chart_codes
     ref_matrix = case_code_matrix(study.reference, study.scope, codes, cases=study.cases)
@@ -303,7 +303,7 @@ def reproduce(out: str | Path = "outputs/2015", nlp_name: str | None = None,
     try:
         files = _write_outputs(staging, study, table, ref_matrix, auto_matrix, combined, statements, ranges, sets)
         files += [staging / "project"]
-        _write_store(staging / "project", study, rule_codings, combined, model)
+        _write_store(staging / "project", study, rule_codings, combined, coder)
         evaluation = _evaluations(study, rule_codings, combined)
         for name, ev in evaluation.items():
             ev.write(staging / "evaluation" / name)

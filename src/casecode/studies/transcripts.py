@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from pathlib import Path
 
 import pandas as pd
@@ -86,22 +85,22 @@ def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_nam
 
 def transcript_coder(nlp_name: str | None = None, cache: bool = True):
     """The transcript coder for the 2015 codebook, from the cache when its inputs have not changed."""
-    from ..coders import CombinedCoder, LearnedCoder, RuleCoder, load_nlp
+    from ..coders import CombinedCoder, RuleCoder, load_nlp
+    from ..errors import CasecodeError
     from .solace2015 import load_study
 
     paths = study_paths()
     study = load_study(paths)
     rules = RuleCoder(study.codebook, load_nlp(nlp_name))
-    path = cache_folder() / f"transcript-coder-{_inputs_key(paths, nlp_name)}.pickle"
+    path = cache_folder() / f"transcript-coder-{_inputs_key(paths, nlp_name)}.npz"
     if cache and path.is_file():
         try:
-            saved = pickle.loads(path.read_bytes())
-            return CombinedCoder(rules, LearnedCoder.from_bytes(saved["model"]), **saved["settings"])
-        except Exception:  # a damaged or foreign cache file: fit again and overwrite it
+            return CombinedCoder.from_disk(path, rules)
+        except CasecodeError:  # a damaged or foreign cache file: fit again and overwrite it
             pass
     coder = fit_transcript_coder(study, *training_transcripts(paths.root), nlp_name, rules=rules)
     if cache:
-        _write_quietly(path, pickle.dumps({"model": coder.model.to_bytes(), "settings": coder.settings()}))
+        _write_quietly(path, coder.to_bytes())
     return coder
 
 

@@ -18,15 +18,17 @@ AUTOMATIC_CODERS = ("rules", "model", "combined")
 
 
 def make_coder(codebook: Codebook, nlp_name: str | None = None, cases: pd.DataFrame | None = None,
-               model_bytes: bytes | None = None, combination: dict | None = None):
-    """The rule coder, combined with a learned model when one is given (as saved bytes); `combination` holds the
-    CombinedCoder settings tuned with that model (threshold, veto, blend, rule_weight)."""
-    from ..coders import CombinedCoder, LearnedCoder, RuleCoder, load_nlp
+               model_bytes: bytes | None = None, combination: dict | None = None, where: str = "saved model",
+               fix: str | None = None):
+    """The rule coder, combined with a learned model when one is given (bytes from `CombinedCoder.to_bytes`);
+    `combination` replaces the decision settings saved with it (threshold, veto, blend, rule_weight)."""
+    from ..coders import CombinedCoder, RuleCoder, load_nlp
 
     rules = RuleCoder(codebook, load_nlp(nlp_name), cases=cases)
     if model_bytes is None:
         return rules
-    return CombinedCoder(rules, LearnedCoder.from_bytes(model_bytes), **(combination or {}))
+    return CombinedCoder.from_bytes(model_bytes, rules, where=where, settings=combination,
+                                    **({"fix": fix} if fix else {}))
 
 
 def code_files(paths: Iterable[str | Path], codebook: Codebook, nlp_name: str | None = None,
@@ -58,13 +60,12 @@ def code_files(paths: Iterable[str | Path], codebook: Codebook, nlp_name: str | 
 
 
 def _saved_model(project) -> tuple[bytes | None, dict | None]:
-    """The project's learned model and the combination settings tuned with it (None when there is none)."""
+    """The project's saved coder (model and its tuned combination, as `CombinedCoder.to_bytes`), or None; the
+    second item is kept for callers that pass settings of their own (None: the saved ones count)."""
     try:
-        payload = project.load_model(MODEL_NAME)
+        return project.load_model(MODEL_NAME), None
     except StoreError:
         return None, None
-    meta = project.models().set_index("name").meta.get(MODEL_NAME) or {}
-    return payload, meta.get("combination")
 
 
 def code_project(project, nlp_name: str | None = None, use_model: bool = True, recode: bool = False) -> pd.DataFrame:
@@ -80,7 +81,9 @@ def code_project(project, nlp_name: str | None = None, use_model: bool = True, r
     if segments.empty:
         return pd.DataFrame(columns=previous.columns)
     model, combination = _saved_model(project) if use_model else (None, None)
-    coder = make_coder(project.codebook(), nlp_name or project.pipeline, project.cases(), model, combination)
+    coder = make_coder(project.codebook(), nlp_name or project.pipeline, project.cases(), model, combination,
+                       where=f"{project.path}: the saved model {MODEL_NAME!r}",
+                       fix=f"retrain it with 'casecode train -p {project.path}', or code with --no-model")
     codings = coder.code(segments)
     seen = set(zip(previous.segment_id, previous.code))
     codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
@@ -123,7 +126,7 @@ def train_model(project, min_units: int = 10, extra: tuple[pd.DataFrame, pd.Data
     rules = RuleCoder(codebook, load_nlp(project.pipeline), cases=project.cases())
     # With a single case there is nothing to cross-validate: fit_combined keeps the untuned defaults.
     coder = fit_combined(rules, units, labels, groups, folds=min(5, len(set(groups))))
-    project.save_model(MODEL_NAME, coder.model.to_bytes(), kind="LearnedCoder",
+    project.save_model(MODEL_NAME, coder.to_bytes(), kind="CombinedCoder",
                        meta={"units": own, "extra_units": len(units) - own, "combination": coder.settings(),
                              "codes": {c: int(labels[c].sum()) for c in codes}})
     return {"units": own, "extra_units": len(units) - own, "positives": int(labels.to_numpy().sum())}
