@@ -42,8 +42,13 @@ def installed(tmp_path_factory):
     return venv / "bin" / "casecode", work
 
 
+def _clean_env() -> dict:
+    """This environment without what would point the installed casecode back at a checkout."""
+    return {k: v for k, v in os.environ.items() if k not in ("CASECODE_HOME", "PYTHONPATH")}
+
+
 def _runner(casecode: Path, work: Path):
-    env = {k: v for k, v in os.environ.items() if k != "CASECODE_HOME"}
+    env = _clean_env()
 
     def run(args):
         result = subprocess.run([str(casecode), *map(str, args)], cwd=work, env=env, capture_output=True, text=True)
@@ -56,7 +61,7 @@ def _runner(casecode: Path, work: Path):
 def test_the_installed_package_is_not_the_checkout(installed):
     casecode, work = installed
     found = subprocess.run([str(casecode.parent / "python"), "-c", "import casecode; print(casecode.__file__)"],
-                           cwd=work, capture_output=True, text=True, check=True).stdout
+                           cwd=work, env=_clean_env(), capture_output=True, text=True, check=True).stdout
     assert str(ROOT) not in found and "site-packages" in found
 
 
