@@ -45,6 +45,9 @@ PRIYA SHAH: We went to see how Wigan do it and borrowed their approach.
 PRIYA SHAH: We listened to residents and co-designed the service with them.
 """
 
+TRANSCRIPT_CODER = ("solace2015-transcripts (rules and the learned transcript coder, fitted once on the shipped "
+                    "training transcripts and the 2015 reference, then cached)")
+
 BAD_CODEBOOK = """\
 name: bad
 title: A codebook with one id twice
@@ -228,7 +231,7 @@ def test_code_files_writes_codings_with_offsets_into_the_files(workdir):
 
 def test_code_files_with_the_2015_codebook_adds_the_learned_transcript_coder(workdir):
     result = run("code", "fenmoor.txt", "ashby.md", "--codebook", CODEBOOK, "--out", "learned.csv")
-    assert result.stderr.startswith("Coding with rules and the learned transcript coder (fitted once, then kept in ")
+    assert result.stderr == f"Coder: {TRANSCRIPT_CODER}\n"
     table = pd.read_csv("learned.csv", keep_default_na=False)
     assert len(table) and table.rule.str.contains("model p=").any()  # the model's probability is in every reason
     files = {"fenmoor": "fenmoor.txt", "ashby": "ashby.md"}
@@ -239,21 +242,21 @@ def test_code_files_with_the_2015_codebook_adds_the_learned_transcript_coder(wor
 def test_code_files_with_another_codebook_uses_the_rules(workdir):
     Path("own.yaml").write_text(BAD_CODEBOOK.split("  - id: listen\n    label: Listening again")[0], encoding="utf-8")
     result = run("code", "fenmoor.txt", "--codebook", "own.yaml", "--out", "own.csv")
-    assert result.stderr == "" and result.output.startswith("Wrote ")
+    assert result.stderr == "Coder: rules (the codebook's patterns alone)\n" and result.stdout.startswith("Wrote ")
     table = pd.read_csv("own.csv", keep_default_na=False)
     assert set(table.code) <= {"listen"} and not table.rule.str.contains("model").any()
 
 
 def test_code_files_without_the_study_record_warns_and_uses_the_rules(workdir, monkeypatch):
-    import casecode.studies
+    import casecode.studies.transcripts
     from casecode.errors import CorpusError
 
     def missing(*args, **kwargs):
         raise CorpusError("corpus/2015-solace/final-report-2016.txt not found; set CASECODE_HOME")
 
-    monkeypatch.setattr(casecode.studies, "load_study", missing)
+    monkeypatch.setattr(casecode.studies.transcripts, "study_paths", missing)
     result = run("code", "fenmoor.txt", "--codebook", CODEBOOK, "--out", "rules.csv")
-    assert result.stderr == ("Warning: coding with the rules alone; the learned coder needs the study record: "
+    assert result.stderr == ("Warning: coding with the rules alone; coder solace2015-transcripts needs: "
                              "corpus/2015-solace/final-report-2016.txt not found; set CASECODE_HOME\n")
     assert not pd.read_csv("rules.csv").rule.str.contains("model").any()
 
@@ -278,7 +281,8 @@ def fill(source: str | Path, out: str | Path, edits: dict[int, dict], added: lis
 
 def test_happy_path_from_init_to_agree(workdir):
     result = run("init", "proj", "--codebook", CODEBOOK, "--name", "Happy")
-    assert result.output == f"Created project {workdir / 'proj'}\n"
+    assert result.output == (f"Created project {workdir / 'proj'}\nCoder: {TRANSCRIPT_CODER}\n")
+    assert "coder: solace2015-transcripts" in (workdir / "proj" / "casecode.yaml").read_text(encoding="utf-8")
 
     Path("manifest.csv").write_text("file,case,interviewee\nashby.md,Ashby Borough Council,Priya Shah\n",
                                     encoding="utf-8")
@@ -292,7 +296,8 @@ def test_happy_path_from_init_to_agree(workdir):
     with open_project("proj") as proj:
         suggested = proj.codings(status="suggested")
         roles = proj.segments().set_index("segment_id").loc[suggested.segment_id, "role"]
-    assert result.output == f"Stored {len(suggested)} suggestions; review them with 'casecode review -p proj'\n"
+    assert result.stdout == f"Stored {len(suggested)} suggestions; review them with 'casecode review -p proj'\n"
+    assert result.stderr == f"Coder: {TRANSCRIPT_CODER}\n"
     assert len(suggested) >= 4 and "interviewer" not in set(roles)
 
     result = run("review", "-p", "proj", "--out", "review.xlsx", "--html", "html")
@@ -348,3 +353,32 @@ def test_happy_path_from_init_to_agree(workdir):
     # Ben left decided_by empty: his workbook's name stands for him.
     assert agreement.set_index("code").loc["culture", "n_present_Ana"] == 1
     assert agreement.set_index("code").loc["culture", "n_present_ben"] == 0
+
+
+def test_one_coder_for_the_2015_codes_on_every_path(workdir):
+    """`code FILES`, a project made with `init --codebook` and one made with `init --from-study 2015` code alike."""
+    result = run("code", "fenmoor.txt", "ashby.md", "--codebook", "leadership-actions-2015", "--out", "files.csv")
+    assert result.stderr == f"Coder: {TRANSCRIPT_CODER}\n"
+    files = pd.read_csv("files.csv", keep_default_na=False)
+    found = {}
+    for folder, init in (("own", ["--codebook", CODEBOOK]), ("rep", ["--from-study", "2015"])):
+        run("init", folder, *init)
+        run("add", "fenmoor.txt", "ashby.md", "-p", folder)
+        result = run("code", "-p", folder)
+        assert result.stderr.startswith(f"Coder: {TRANSCRIPT_CODER}")
+        with open_project(folder) as proj:
+            codings = proj.codings()
+            units = proj.segments().set_index("segment_id").unit
+        found[folder] = sorted(zip(codings.document_id, codings.segment_id.map(units), codings.code,
+                                   codings.score.round(3)))
+    assert found["own"] == found["rep"] == sorted(zip(files.document, files.unit, files.code, files.score))
+    assert len(found["own"]) > 0
+
+
+def test_a_project_can_name_the_rules_as_its_coder_and_unknown_coders_are_refused(workdir):
+    result = run("init", "plain", "--codebook", CODEBOOK, "--coder", "rules")
+    assert result.stdout.endswith("Coder: rules (the codebook's patterns alone)\n")
+    run("add", "fenmoor.txt", "-p", "plain")
+    assert run("code", "-p", "plain").stderr == "Coder: rules (the codebook's patterns alone)\n"
+    assert_error(run("init", "odd", "--codebook", CODEBOOK, "--coder", "magic", ok=False),
+                 "unknown coder 'magic'; use one of: rules, solace2015-transcripts (set 'coder' in casecode.yaml)")

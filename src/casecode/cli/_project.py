@@ -21,10 +21,12 @@ def _open(path: Path):
 @command("init")
 def init(
     project: Path = typer.Argument(..., help="Folder to create the project in."),
-    codebook: Optional[Path] = typer.Option(None, "--codebook", help="A YAML codebook to code with."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="A YAML codebook, or a shipped one's name."),
     from_study: Optional[str] = typer.Option(None, "--from-study", help="Start a replication: '2015'."),
     name: Optional[str] = typer.Option(None, "--name", help="A name for the project."),
     database: Optional[str] = typer.Option(None, "--database", help="A database URL (default: SQLite in the folder)."),
+    coder: Optional[str] = typer.Option(None, "--coder", help="The coder to use: 'rules' or a named coder "
+                                        "(default: the one made for this codebook, if any)."),
 ):
     """Create a project folder with its store and codebook.
 
@@ -32,6 +34,7 @@ def init(
     """
     from ..codebook import read_codebook
     from ..store import init_project
+    from ..studies.coders import coder_for, describe, named_coder
 
     if from_study is not None:
         from ..studies.replication import start_replication
@@ -41,8 +44,11 @@ def init(
             typer.echo(f"Created replication project {created.path} with the 2015 codebook, baseline and model.")
         return
     book = read_codebook(codebook) if codebook else None
-    created = init_project(project, book, name=name, database_url=database)
+    chosen = named_coder(coder) if coder else coder_for(book)
+    created = init_project(project, book, name=name, database_url=database, coder=chosen.name if chosen else None)
     typer.echo(f"Created project {created.path}" + ("" if book else "; set a codebook with --codebook next time"))
+    if book is not None:
+        typer.echo(f"Coder: {describe(chosen)}")
 
 
 @command("add")
@@ -90,34 +96,37 @@ def code(
         if codebook is None or out is None:
             fail("coding files directly needs --codebook CODEBOOK and --out OUT.csv")
         book = read_codebook(codebook)
-        table = code_files(files, book, nlp_name=model, coder=None if rules_only else _transcript_coder(book, model))
+        table = code_files(files, book, nlp_name=model, coder=None if rules_only else _files_coder(book, model))
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
         typer.echo(f"Wrote {len(table)} codings of {len(files)} file(s) to {out}")
         return
-    from ..workflow import code_project
+    from ..workflow import code_project, project_coder
 
     with _open(project) as proj:
-        codings = code_project(proj, nlp_name=model, use_model=not no_model, recode=recode)
+        coder, what = project_coder(proj, nlp_name=model, use_model=not no_model)
+        typer.echo(f"Coder: {what}", err=True)
+        codings = code_project(proj, nlp_name=model, recode=recode, coder=coder)
     typer.echo(f"Stored {len(codings)} suggestions; review them with 'casecode review -p {project}'")
 
 
-def _transcript_coder(codebook, nlp_name):
-    """The learned transcript coder when `codebook` has the 2015 codes (what `casecode evaluate --study 2015`
-    measures), else None: the rules alone."""
+def _files_coder(codebook, nlp_name):
+    """The named coder made for `codebook` (for the 2015 codes: rules and the learned transcript coder), or None:
+    the rules alone. Says which on stderr."""
     from ..errors import CorpusError
-    from ..studies.transcripts import cache_folder, transcript_coder
+    from ..studies.coders import coder_for, describe
 
-    try:
-        study = _study_with_codes_of(codebook)
-    except CorpusError as exc:  # no study record here (not a checkout): the rules still code
-        typer.echo(f"Warning: coding with the rules alone; the learned coder needs the study record: {exc}", err=True)
-        return None
-    if study is None:
-        return None
-    typer.echo(f"Coding with rules and the learned transcript coder (fitted once, then kept in {cache_folder()})",
-               err=True)
-    return transcript_coder(nlp_name)
+    named = coder_for(codebook)
+    if named is not None:
+        try:
+            built = named.build(nlp_name, codebook=codebook)
+        except CorpusError as exc:  # its training record is missing here: the rules still code
+            typer.echo(f"Warning: coding with the rules alone; coder {named.name} needs: {exc}", err=True)
+            return None
+        typer.echo(f"Coder: {describe(named)}", err=True)
+        return built
+    typer.echo(f"Coder: {describe(None)}", err=True)
+    return None
 
 
 @command("review")
@@ -183,26 +192,19 @@ def train(
     from ..workflow import train_model
 
     with _open(project) as proj:
-        extra = None if own_only else _shipped_training(proj.codebook())
+        extra = None if own_only else _shipped_training(proj)
         info = train_model(proj, extra=extra)
     also = f" and {info['extra_units']} shipped training units" if info["extra_units"] else ""
     typer.echo(f"Trained on {info['units']} reviewed units{also} ({info['positives']} codings); saved in the project")
 
 
-def _shipped_training(codebook):
-    """The shipped training units and labels when `codebook` has the 2015 codes, else None."""
-    from ..studies.transcripts import shipped_training
+def _shipped_training(project):
+    """The extra training the project's coder brings (for the 2015 codes: the shipped training transcripts and the
+    2015 reference), or None."""
+    from ..studies.coders import coder_for, named_coder
 
-    study = _study_with_codes_of(codebook)
-    return None if study is None else shipped_training(study)
-
-
-def _study_with_codes_of(codebook):
-    """The 2015 study record when `codebook` has its codes in its order, else None."""
-    from ..studies import load_study
-
-    study = load_study()
-    return study if list(codebook.ids) == list(study.codebook.ids) else None
+    named = named_coder(project.coder) if project.coder else coder_for(project.codebook())
+    return None if named is None else named.training()
 
 
 @command("agree")

@@ -56,8 +56,9 @@ def _check_codebook_file(path: Path, codebook: Codebook) -> None:
 
 
 def init_project(path: str | Path, codebook: Codebook | None = None, name: str | None = None,
-                 database_url: str | None = None) -> Project:
-    """Create a project in folder `path` (made if missing): casecode.yaml, the database and the codebook file."""
+                 database_url: str | None = None, coder: str | None = None) -> Project:
+    """Create a project in folder `path` (made if missing): casecode.yaml, the database and the codebook file.
+    `coder` names the coder `casecode code` uses (see casecode.studies.coders; default: the rules)."""
     folder = Path(path).expanduser().resolve()
     if (folder / CONFIG_FILE).exists():
         raise StoreError(f"'{folder}' already holds a casecode project; choose another folder or open that project")
@@ -77,6 +78,8 @@ def init_project(path: str | Path, codebook: Codebook | None = None, name: str |
         "spacy_pipeline": DEFAULT_PIPELINE,
         "codebook": CODEBOOK_FILE,
     }
+    if coder:
+        config["coder"] = coder
     folder.mkdir(parents=True, exist_ok=True)
     project = Project(url, path=folder, config=config)
     try:

@@ -239,6 +239,11 @@ class Project:
         return str(self.config.get("spacy_pipeline") or DEFAULT_PIPELINE)
 
     @property
+    def coder(self) -> str:
+        """The coder named in casecode.yaml (`coder:`), or "" for none (the rules, or the project's trained model)."""
+        return str(self.config.get("coder") or "")
+
+    @property
     def codebook_path(self) -> Path | None:
         """The codebook file in the project folder (None for a project without a folder)."""
         if self.path is None:

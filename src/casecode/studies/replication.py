@@ -12,6 +12,8 @@ from ..corpus import speaker_label_end
 from ..errors import StoreError
 
 BASELINE = "solace-2015"
+#: The named coder (casecode.studies.coders) a replication codes with; its model is also saved in the project.
+TRANSCRIPT_CODER = "solace2015-transcripts"
 CAUTION = (
     "Fisher's exact test asks whether the share of councils taking an action differs between the studies by more "
     "than chance would explain. With nine councils in 2015 and a handful now, only very large differences can "
@@ -37,12 +39,13 @@ def start_replication(path: str | Path, study: str = "2015", name: str | None = 
     # Fit before creating anything, so a failure here leaves no half-made project folder behind.
     coder = transcript_coder()
     project = init_project(path, record.codebook, name=name or "Replication of the 2015 Solace study",
-                           database_url=database_url)
+                           database_url=database_url, coder=TRANSCRIPT_CODER)
     try:
         with project.transaction():
             project.set_baseline(BASELINE, baseline_payload(record))
             project.save_model("combined", coder.to_bytes(), kind="CombinedCoder",
                                meta={"trained_on": "2015 reference coding and the training transcripts",
+                                     "coder": TRANSCRIPT_CODER,
                                      "combination": coder.settings()})
     except BaseException:
         project.close()

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._paths import study_paths
+from .coders import NamedCoder, register
 
 TRAINING = Path("corpus") / "training-transcripts"
 
@@ -83,24 +84,30 @@ def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_nam
                         rule_codings=rules.code(segments) if rule_codings is None else rule_codings)
 
 
-def transcript_coder(nlp_name: str | None = None, cache: bool = True):
-    """The transcript coder for the 2015 codebook, from the cache when its inputs have not changed."""
+def transcript_coder(nlp_name: str | None = None, cache: bool = True, codebook=None, cases=None):
+    """The transcript coder for the 2015 codebook, from the cache when its inputs have not changed. Its rules read
+    `codebook` (a project's copy of the 2015 codebook) and know the project's `cases` when given; the model is the
+    same either way."""
     from ..coders import CombinedCoder, RuleCoder, load_nlp
     from ..errors import CasecodeError
     from .solace2015 import load_study
 
     paths = study_paths()
     study = load_study(paths)
-    rules = RuleCoder(study.codebook, load_nlp(nlp_name))
+    nlp = load_nlp(nlp_name)
+    own = (codebook is None or codebook == study.codebook) and cases is None
+    rules = RuleCoder(study.codebook if codebook is None else codebook, nlp, cases=cases)
     path = cache_folder() / f"transcript-coder-{_inputs_key(paths, nlp_name)}.npz"
     if cache and path.is_file():
         try:
             return CombinedCoder.from_disk(path, rules)
         except CasecodeError:  # a damaged or foreign cache file: fit again and overwrite it
             pass
-    coder = fit_transcript_coder(study, *training_transcripts(paths.root), nlp_name, rules=rules)
+    coder = fit_transcript_coder(study, *training_transcripts(paths.root), nlp_name,
+                                 rules=rules if own else RuleCoder(study.codebook, nlp))
     if cache:
         _write_quietly(path, coder.to_bytes())
+    coder.rule_coder = rules
     return coder
 
 
@@ -141,3 +148,19 @@ def _write_quietly(path: Path, data: bytes) -> None:
         os.replace(partial, path)
     except OSError:
         pass
+
+
+def _shipped_training_of_the_study():
+    from .solace2015 import load_study
+
+    return shipped_training(load_study())
+
+
+register(NamedCoder(
+    name="solace2015-transcripts",
+    description="rules and the learned transcript coder, fitted once on the shipped training transcripts and the "
+                "2015 reference, then cached",
+    codebook="leadership-actions-2015",
+    build=lambda nlp_name=None, codebook=None, cases=None: transcript_coder(nlp_name, codebook=codebook, cases=cases),
+    training=_shipped_training_of_the_study,
+))

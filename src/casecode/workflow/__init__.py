@@ -4,7 +4,7 @@ Each function takes an open `casecode.store.Project` (or paths) and is what one 
 """
 
 from ._agree import agree, read_coder_codings
-from ._coding import code_files, code_project, make_coder, train_model
+from ._coding import code_files, code_project, make_coder, project_coder, train_model
 from ._ingest import add_files, case_id_for
 from ._report import project_report, project_tables, read_agreement
 from ._review import apply_review, write_review
@@ -17,6 +17,7 @@ __all__ = [
     "code_files",
     "code_project",
     "make_coder",
+    "project_coder",
     "project_report",
     "read_agreement",
     "project_tables",

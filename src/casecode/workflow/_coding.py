@@ -68,11 +68,35 @@ def _saved_model(project) -> tuple[bytes | None, dict | None]:
         return None, None
 
 
-def code_project(project, nlp_name: str | None = None, use_model: bool = True, recode: bool = False) -> pd.DataFrame:
+def project_coder(project, nlp_name: str | None = None, use_model: bool = True) -> tuple[object, str]:
+    """(coder, what it is, in words) for coding this project: the model trained and saved in the project, else
+    the coder named in casecode.yaml (`coder:`, resolved by casecode.studies.coders), else the rules alone.
+    `use_model=False` always gives the rules."""
+    from ..studies.coders import describe, named_coder
+
+    pipeline = nlp_name or project.pipeline
+    if use_model:
+        payload, combination = _saved_model(project)
+        if payload is not None:
+            coder = make_coder(project.codebook(), pipeline, project.cases(), payload, combination,
+                               where=f"{project.path}: the saved model {MODEL_NAME!r}",
+                               fix=f"retrain it with 'casecode train -p {project.path}', or code with --no-model")
+            meta = project.models().set_index("name").meta.get(MODEL_NAME) or {}
+            if meta.get("coder") and meta.get("coder") == project.coder:
+                return coder, f"{describe(named_coder(project.coder))}; its model is saved in the project"
+            return coder, "the rules and the model trained for this project (saved by 'casecode train')"
+        named = named_coder(project.coder)
+        if named is not None:
+            return named.build(pipeline, codebook=project.codebook(), cases=project.cases()), describe(named)
+    return make_coder(project.codebook(), pipeline, project.cases()), describe(None)
+
+
+def code_project(project, nlp_name: str | None = None, use_model: bool = True, recode: bool = False,
+                 coder=None) -> pd.DataFrame:
     """Code the project's codable units that no automatic coder has seen yet; store suggestions as `suggested`.
 
-    The learned model saved in the project (see `train_model`) joins the rules when present. `recode` codes
-    every unit again but never duplicates a suggestion already stored for the same unit and code.
+    `coder` defaults to `project_coder(project, nlp_name, use_model)`. `recode` codes every unit again but never
+    duplicates a suggestion already stored for the same unit and code.
     """
     segments = project.segments(codable=True)
     previous = project.codings(coder=list(AUTOMATIC_CODERS))
@@ -80,10 +104,8 @@ def code_project(project, nlp_name: str | None = None, use_model: bool = True, r
         segments = segments[~segments.segment_id.isin(set(previous.segment_id))]
     if segments.empty:
         return pd.DataFrame(columns=previous.columns)
-    model, combination = _saved_model(project) if use_model else (None, None)
-    coder = make_coder(project.codebook(), nlp_name or project.pipeline, project.cases(), model, combination,
-                       where=f"{project.path}: the saved model {MODEL_NAME!r}",
-                       fix=f"retrain it with 'casecode train -p {project.path}', or code with --no-model")
+    if coder is None:
+        coder, _ = project_coder(project, nlp_name, use_model)
     codings = coder.code(segments)
     seen = set(zip(previous.segment_id, previous.code))
     codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
