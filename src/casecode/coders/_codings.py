@@ -6,21 +6,9 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from .._shared import CODING_COLUMNS
 from ..corpus import speaker_label_end
 from ..errors import CoderError
-
-#: Columns of a codings DataFrame, in order. Offsets are into the document text (not the segment).
-CODING_COLUMNS = [
-    "segment_id",
-    "document_id",
-    "code",
-    "start",
-    "end",
-    "evidence",  # the matched text, document[start:end]
-    "rule",  # what fired: a pattern id, "model", or "rule+model"
-    "score",  # 0..1
-    "coder",  # "rules", "model", "combined", "reference", or a person's name
-]
 
 _NEEDED = ("segment_id", "document_id", "start", "text")
 

@@ -11,9 +11,9 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 
+from .._shared import DEFAULT_PIPELINE
 from ..errors import CoderError
 
-DEFAULT_PIPELINE = "blank:en"
 
 
 # Forms the lookup table gets wrong or lacks ("developing" -> "develope", "putting" -> "putt"), which would make

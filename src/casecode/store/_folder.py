@@ -12,7 +12,7 @@ from sqlalchemy.exc import ArgumentError
 
 from .._yaml import load_yaml
 from ..codebook import Codebook, read_codebook, write_codebook
-from ..coders import DEFAULT_PIPELINE
+from .._shared import DEFAULT_PIPELINE
 from ..errors import CasecodeError, StoreError
 from ._project import Project
 

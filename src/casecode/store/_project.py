@@ -21,7 +21,7 @@ from sqlalchemy.pool import StaticPool
 from .._yaml import load_yaml
 from ..codebook import Codebook
 from ..codebook._model import codebook_from_dict
-from ..coders import CODING_COLUMNS, DEFAULT_PIPELINE
+from .._shared import CODING_COLUMNS, DEFAULT_PIPELINE
 from ..corpus import CASE_COLUMNS, SEGMENT_COLUMNS, Document, Segment
 from ..errors import CasecodeError, StoreError
 from . import _documents

@@ -1,0 +1,18 @@
+"""Names several rooms agree on, kept where importing them loads nothing heavy (no spaCy, no scikit-learn):
+the store imports these without importing the coders."""
+
+#: Columns of a codings DataFrame, in order. Offsets are into the document text (not the segment).
+CODING_COLUMNS = [
+    "segment_id",
+    "document_id",
+    "code",
+    "start",
+    "end",
+    "evidence",  # the matched text, document[start:end]
+    "rule",  # what fired: a pattern id, "model", or "rule+model"
+    "score",  # 0..1
+    "coder",  # "rules", "model", "combined", "reference", or a person's name
+]
+
+#: The spaCy pipeline a project codes with unless told otherwise: blank English with the lookup lemmatizer.
+DEFAULT_PIPELINE = "blank:en"
