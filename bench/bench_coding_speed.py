@@ -21,7 +21,7 @@ def main() -> None:
     from casecode.codebook import read_codebook
     from casecode.coders import RuleCoder, load_nlp
     from casecode.studies import study_paths
-    from casecode.corpus import parse_report
+    from casecode.studies import parse_report
 
     paths = study_paths()
     report = parse_report(paths.report, paths.councils)

@@ -36,7 +36,7 @@ def model_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def report():
-    from casecode.corpus import parse_report
+    from casecode.studies import parse_report
 
     return parse_report(REPORT, COUNCILS)
 

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from casecode.corpus import CaseMatcher, check_offsets, parse_report, quantifier_range, read_cases
+from casecode.corpus import CaseMatcher, check_offsets, read_cases
+from casecode.studies import parse_report, quantifier_range
 from casecode.errors import CorpusError
 
 from conftest import COUNCILS

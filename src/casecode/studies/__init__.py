@@ -1,6 +1,7 @@
 """Studies composed from the rooms upstream: the 2015 reproduction and the replication recipe."""
 
 from ._paths import study_paths
+from ._report2015 import Report2015, parse_report, quantifier_range
 from .solace2015 import Reproduction, load_study, reproduce
 
-__all__ = ["Reproduction", "load_study", "reproduce", "study_paths"]
+__all__ = ["Report2015", "Reproduction", "load_study", "parse_report", "quantifier_range", "reproduce", "study_paths"]

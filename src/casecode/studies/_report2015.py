@@ -14,8 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import CorpusError
-from ._cases import CaseMatcher, read_cases
-from ._model import Document, Segment, segments_frame
+from ..corpus import CaseMatcher, Document, Segment, read_cases, segments_frame
 
 DOCUMENT_ID = "final-report-2016"
 ACTIONS_SECTION = "KEY LEADERSHIP ACTIONS IN THE CASE STUDIES"

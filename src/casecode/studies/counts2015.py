@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..analysis import case_code_matrix
-from ..corpus._report2015 import ACTIONS_SECTION, _QUANT_RE, _sentences, quantifier_range, split_blocks
+from ._report2015 import ACTIONS_SECTION, _QUANT_RE, _sentences, quantifier_range, split_blocks
 from ..errors import CorpusError
 
 #: The hypotheses the reconciliation tests for each action, in the order of its table.

@@ -21,7 +21,7 @@ from ..analysis import case_code_matrix, evaluate
 from ..codebook import Codebook, read_codebook
 from ..coders import CODING_COLUMNS
 from ..coders._codings import first_case
-from ..corpus import Report2015, parse_report
+from ._report2015 import Report2015, parse_report
 from ..errors import CorpusError
 from ._paths import StudyPaths, study_paths
 from .counts2015 import council_sets, count_statements, councils_per_action, reconciliation_markdown, recovered_ranges
