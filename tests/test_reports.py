@@ -118,7 +118,7 @@ def test_plot_cases_per_code_draws_first_code_at_top_and_the_axis_to_n_cases(tmp
 
 def test_plot_cases_per_code_hides_reported_ranges_when_asked(tmp_path):
     _, svg = plot_cases_per_code(chart_table(), tmp_path / "chart", reported=False)
-    assert "Reported in the 2016 report" not in svg_texts(svg)
+    assert "Reported range" not in svg_texts(svg)
 
 
 def test_plot_share_comparison_labels_bars_with_counts(tmp_path):

@@ -23,7 +23,7 @@ from ..errors import AnalysisError
 SERIES_NAMES = {
     "reference": "Reference coding",
     "automatic": "Automatic coding",
-    "reported": "Reported in the 2016 report",
+    "reported": "Reported range",
 }
 # Okabe and Ito's palette, which stays distinct for the common colour-vision deficiencies; one style for every
 # chart casecode draws (reproduce, report, compare).
@@ -36,7 +36,7 @@ _LABEL_WIDTH = 38  # characters per line of a code label on the y axis
 def plot_cases_per_code(
     table: pd.DataFrame,
     path_stem: str | Path,
-    title: str = "Key leadership actions identified in case studies",
+    title: str = "Cases per code",
     reported: bool = True,
     n_cases: int | None = None,
     unit_label: str = "Number of councils",
@@ -44,7 +44,7 @@ def plot_cases_per_code(
     series: Sequence[str] | None = None,
 ) -> tuple[Path, Path]:
     """Horizontal bars of cases per code: the reference count, the automatic count beside it when the table has
-    an `automatic` column, and the range the 2016 report states (`reported_min`..`reported_max`, with
+    an `automatic` column, and the range a report states (`reported_min`..`reported_max`, with
     `reported_phrase` written at the right) when `reported` is true and the table has those columns.
 
     `table` columns: `code, label, reference` and optionally `automatic, reported_min, reported_max,

@@ -29,8 +29,10 @@ from .counts2015 import council_sets, count_statements, councils_per_action, rec
 #: Segment kinds the reference coding covers (when attributed to at least one council).
 SCOPE_KINDS = ("body", "quote", "comment", "appendix2")
 BODY_KINDS = ("body", "quote")
-#: Legend names of the chart's two series.
-CHART_SERIES = {"counted": "Councils meeting the report's counting sentence", "reference": "Councils with any evidence"}
+#: The chart's title and the legend names of its series (the reported range drawn behind them).
+CHART_TITLE = "Key leadership actions identified in case studies"
+CHART_SERIES = {"counted": "Councils meeting the report's counting sentence", "reference": "Councils with any evidence",
+                "reported": "Reported in the 2016 report"}
 
 
 @dataclass
@@ -341,7 +343,7 @@ def _write_outputs(folder: Path, study: Study2015, table, ref_matrix, auto_matri
         phrase + (f" + {others.count(';') + 1} more" if others else "")
         for phrase, others in zip(table.reported_phrase, table.other_statements.fillna(""))])
     files += list(plot_cases_per_code(chart, folder / "councils_per_action", n_cases=len(study.cases),
-                                      series=("counted", "reference"), names=CHART_SERIES))
+                                      series=("counted", "reference"), names=CHART_SERIES, title=CHART_TITLE))
     items = appendix_items(study)
     a2 = study.reference[study.reference.segment_id.isin(set(items.segment_id))]
     a2_matrix = case_code_matrix(a2, study.scope, study.chart_codes, cases=study.cases)
