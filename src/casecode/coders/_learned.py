@@ -235,12 +235,6 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return (self.predict_proba(X) >= self.threshold).astype(int)
 
-    def top_terms(self, text: str, code: str, k: int = 3) -> list[str]:
-        """The words of `text` that weigh most for `code` (positive weight x tf-idf), for explanations."""
-        check_is_fitted(self)
-        j = self._class_index(code)
-        return _top_terms(self, self.vectorizer_.transform(self._texts([text]))[0], j, k)
-
     # --- helpers ---
 
     def _texts(self, X) -> list[str]:
@@ -248,12 +242,6 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
             raise CoderError("X is one string; pass a list of texts, e.g. [text]")
         texts = ["" if t is None else str(t) for t in X]
         return lemmatized(texts, self.pipeline, self.scope_marks) if self.lemmatize else texts
-
-    def _class_index(self, code) -> int:
-        names = [str(c) for c in self.classes_]
-        if str(code) not in names:
-            raise CoderError(f"model has no code {code!r}; it knows {', '.join(names)}")
-        return names.index(str(code))
 
 
 def lemmatized(texts: list[str], pipeline: str | None = None, marks: bool = False) -> list[str]:
