@@ -503,3 +503,14 @@ def test_speaker_label_end(text, speaker, expected):
     from casecode.corpus import speaker_label_end
 
     assert speaker_label_end(text, speaker) == expected
+
+
+def test_one_cases_helper_gives_each_unit_its_cases_or_its_document():
+    import pandas as pd
+
+    from casecode.corpus import cases_or_document, first_case, segment_cases
+
+    segments = pd.DataFrame({"cases": [("a", "b"), (), "c", None], "document_id": ["d1", "Doc Two", "d3", "d4"]})
+    assert cases_or_document(segments) == [("a", "b"), ("Doc Two",), ("c",), ("d4",)]
+    assert cases_or_document(segments, str.upper) == [("A", "B"), ("DOC TWO",), ("C",), ("D4",)]
+    assert (segment_cases(["x", ""]), first_case(()), first_case(("x", "y"))) == (("x",), "", "x")

@@ -7,6 +7,7 @@ from ._agreement import agreement_table, cohen_kappa, krippendorff_alpha, percen
 from ._compare import COMPARISON_COLUMNS, compare_studies
 from ._crosstab import case_code_matrix, cases_per_code, code_frequencies
 from ._framework import FRAMEWORK_COVERAGE_COLUMNS, FRAMEWORK_SUMMARY_COLUMNS, framework_coverage, framework_markdown, framework_summary
+from ._tables import markdown_table
 from ._evaluate import CASE_CELL_COLUMNS, CASE_CODE_COLUMNS, SCORE_COLUMNS, Evaluation, evaluate
 from ._patterns import (
     SATURATION_COLUMNS,
@@ -27,6 +28,7 @@ __all__ = [
     "SCORE_COLUMNS",
     "Evaluation",
     "agreement_table",
+    "markdown_table",
     "case_code_matrix",
     "case_cooccurrence",
     "cases_per_code",

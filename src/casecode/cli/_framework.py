@@ -89,8 +89,10 @@ def _project_units(path: Path):
 
 def _with_cases(segments):
     """Give each unit attributed to no case its document as the case, so every unit is counted somewhere."""
+    from ..corpus import cases_or_document
+
     segments = segments.copy()
-    segments["cases"] = [tuple(c) if len(c) else (doc,) for c, doc in zip(segments["cases"], segments["document_id"])]
+    segments["cases"] = cases_or_document(segments)
     return segments
 
 

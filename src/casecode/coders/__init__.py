@@ -1,6 +1,6 @@
 """Coders: text and a codebook in, codings out. Coders never touch the store; the caller stores what they return."""
 
-from ._codings import CODING_COLUMNS
+from ._codings import CODING_COLUMNS, unit_texts
 from ._combined import CombinedCoder, fit_combined, tune_combination
 from ._embed import EmbeddingCoder, embeddings_available
 from ._learned import LearnedCoder, model_codings
@@ -21,4 +21,5 @@ __all__ = [
     "load_nlp",
     "model_codings",
     "tune_combination",
+    "unit_texts",
 ]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
-
 import pandas as pd
 
 from .._shared import CODING_COLUMNS
-from ..corpus import speaker_label_end
+from ..corpus import first_case, segment_cases, speaker_label_end  # noqa: F401 (their home is corpus)
 from ..errors import CoderError
 
 _NEEDED = ("segment_id", "document_id", "start", "text")
@@ -34,22 +32,6 @@ def unit_texts(segments: pd.DataFrame) -> list[str]:
     ("Helen Ashdown (Chief Executive): ..."), whose names and job titles say nothing about the codes."""
     speakers = segments["speaker"] if "speaker" in segments.columns else [None] * len(segments)
     return [str(t)[speaker_label_end(str(t), s):].strip() for t, s in zip(segments["text"], speakers)]
-
-
-def segment_cases(value: Any) -> tuple[str, ...]:
-    """A segment's `cases` cell as a tuple of case ids (a tuple, list, single string or empty)."""
-    if isinstance(value, str):
-        return (value,) if value else ()
-    if isinstance(value, Iterable):
-        return tuple(str(v) for v in value if v)
-    return ()
-
-
-def first_case(value: Any) -> str:
-    """The first case id of a segment's `cases` cell, or "" when it names none: the case a segment is grouped
-    under for cross-validation."""
-    cases = segment_cases(value)
-    return cases[0] if cases else ""
 
 
 def codings_frame(records: list[dict]) -> pd.DataFrame:

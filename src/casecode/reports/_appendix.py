@@ -18,7 +18,7 @@ import pandas as pd
 from docx import Document
 from docx.shared import RGBColor
 
-from ..analysis._tables import markdown_table
+from ..analysis import markdown_table
 from ..codebook import Codebook
 from ._tables import case_names, tick_table
 from ._word import add_table, is_wide, save, set_orientation

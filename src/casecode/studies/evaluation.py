@@ -20,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import evaluate
-from ..coders._codings import first_case, unit_texts
+from ..coders import unit_texts
+from ..corpus import first_case
 from ._paths import study_paths
 from .solace2015 import BODY_KINDS, automatic_coding, cross_fit, label_matrix, load_study
 from .transcripts import (fit_transcript_coder, shipped_training, training_transcripts, transcript_coder,

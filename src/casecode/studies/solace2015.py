@@ -20,7 +20,7 @@ import pandas as pd
 from ..analysis import case_code_matrix, evaluate
 from ..codebook import Codebook, read_codebook
 from ..coders import CODING_COLUMNS
-from ..coders._codings import first_case
+from ..corpus import first_case
 from ._report2015 import Report2015, parse_report
 from ..errors import CorpusError
 from ._paths import StudyPaths, study_paths

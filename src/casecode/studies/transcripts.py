@@ -25,14 +25,13 @@ TRAINING = Path("corpus") / "training-transcripts"
 
 def transcript_units(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The codable units of the transcripts in `folder` (cases from each file's `case`) and its gold.csv codings."""
-    from ..corpus import read_documents, segments_frame
+    from ..corpus import cases_or_document, read_documents, segments_frame
     from ..workflow._evaluate import read_file_codings
     from ..workflow._ingest import case_id_for
 
     documents = read_documents(sorted(Path(folder).glob("*.txt")))
     segments = pd.concat([segments_frame(d.segments) for d in documents], ignore_index=True)
-    segments["cases"] = [tuple(case_id_for(c) for c in cs) if cs else (case_id_for(d),)
-                         for cs, d in zip(segments.cases, segments.document_id)]
+    segments["cases"] = cases_or_document(segments, case_id_for)
     gold = read_file_codings(Path(folder) / "gold.csv", segments, "gold")
     return segments[segments.codable].reset_index(drop=True), gold
 
@@ -72,7 +71,7 @@ def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_nam
     reference coding, the combination tuned by cross-validation that holds out whole training sets.
     `rule_codings`: the rules' codings of (at least) these units and the 2015 scope, when the caller has them."""
     from ..coders import LearnedCoder, RuleCoder, fit_combined, load_nlp
-    from ..coders._codings import first_case
+    from ..corpus import first_case
 
     rules = RuleCoder(study.codebook, load_nlp(nlp_name)) if rules is None else rules
     segments, labels = shipped_training(study, units, gold)

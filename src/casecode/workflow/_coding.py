@@ -123,7 +123,7 @@ def train_model(project, min_units: int = 10, extra: tuple[pd.DataFrame, pd.Data
     combination (see CombinedCoder) is tuned by cross-validation grouped by case when there are two cases or more.
     """
     from ..coders import RuleCoder, fit_combined, load_nlp
-    from ..coders._codings import first_case
+    from ..corpus import first_case
 
     current = project.current_codings()
     decided = set(project.decisions().segment_id) | set(current.segment_id)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..analysis import evaluate
 from ..codebook import Codebook
-from ..corpus import read_documents, segments_frame
+from ..corpus import cases_or_document, read_documents, segments_frame
 from ..errors import ReviewError
 from ._ingest import case_id_for
 
@@ -44,8 +44,7 @@ def evaluate_files(predicted: str | Path, gold: str | Path, files: Iterable[str 
     documents = read_documents(list(files))
     segments = pd.concat([segments_frame(d.segments) for d in documents], ignore_index=True)
     # A document without a case is its own case, so the case level still means something.
-    segments["cases"] = [c if c else (case_id_for(d),) for c, d in zip(segments.cases, segments.document_id)]
-    segments["cases"] = segments.cases.map(lambda cs: tuple(case_id_for(c) for c in cs))
+    segments["cases"] = cases_or_document(segments, case_id_for)
     units = segments[segments.codable]
     pred = read_file_codings(predicted, segments, "predicted")
     gold_codings = read_file_codings(gold, segments, "gold")
