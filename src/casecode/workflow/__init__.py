@@ -4,18 +4,21 @@ Each function takes an open `casecode.store.Project` (or paths) and is what one 
 """
 
 from ._agree import agree, read_coder_codings
+from ._framework import FrameworkReport, framework_report
 from ._coding import code_files, code_project, make_coder, project_coder, train_model
 from ._ingest import add_files, case_id_for
 from ._report import project_report, project_tables, read_agreement
 from ._review import apply_review, write_review
 
 __all__ = [
+    "FrameworkReport",
     "add_files",
     "agree",
     "apply_review",
     "case_id_for",
     "code_files",
     "code_project",
+    "framework_report",
     "make_coder",
     "project_coder",
     "project_report",
