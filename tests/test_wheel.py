@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,15 @@ pytestmark = pytest.mark.wheel
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
+def installed():
     """A fresh venv holding only the built wheel; its dependencies come from this environment's site-packages
-    (added by a .pth line, which does not load this environment's editable casecode), so nothing downloads."""
-    tmp = tmp_path_factory.mktemp("wheel")
+    (added by a .pth line, which does not load this environment's editable casecode), so nothing downloads.
+    Made in a folder of its own, not pytest's rotating base folder, which another test session may clear."""
+    with tempfile.TemporaryDirectory(prefix="casecode-wheel-") as folder:
+        yield _install(Path(folder))
+
+
+def _install(tmp: Path):
     dist, venv = tmp / "dist", tmp / "venv"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
                     "-w", str(dist), str(ROOT)], check=True, capture_output=True, cwd=tmp)
