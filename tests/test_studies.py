@@ -209,3 +209,31 @@ def test_transcript_coder_is_fitted_once_and_refitted_when_the_cache_is_damaged(
     cached[0].write_bytes(b"not a saved coder")
     transcripts.transcript_coder()
     assert len(fits) == 2 and cached[0].read_bytes() != b"not a saved coder"
+
+
+def test_a_second_study_of_another_domain_reproduces_through_the_same_command(tmp_path, monkeypatch):
+    """The toy schools study is only data (corpus/schools-demo/) and a few lines under studies/."""
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+    from casecode.store import open_project
+
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, ["reproduce", "--study", "schools-demo", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Case-level agreement with the reference: 0.889" in result.output
+    automatic = pd.read_csv(tmp_path / "out" / "cases_by_code_automatic.csv", index_col=0)
+    assert automatic.to_dict("index") == {
+        "ashgrove_primary_school": {"mentoring": 1, "parents": 0, "data": 1},
+        "birchfield_academy": {"mentoring": 0, "parents": 1, "data": 0},
+        "cedar_high_school": {"mentoring": 1, "parents": 1, "data": 1},
+    }
+    table = pd.read_csv(tmp_path / "out" / "cases_per_code.csv")
+    assert list(zip(table.code, table.reference, table.automatic)) == [("mentoring", 2, 2), ("parents", 2, 2),
+                                                                      ("data", 1, 2)]
+    svg = (tmp_path / "out" / "cases_per_code.svg").read_text(encoding="utf-8")
+    assert "Practices the demonstration schools describe" in svg and "Key leadership" not in svg
+    with open_project(tmp_path / "out" / "project") as project:
+        assert project.coder == "rules" and len(project.codings()) == 7 and len(project.cases()) == 3
+    unknown = CliRunner().invoke(app, ["reproduce", "--study", "nowhere", "--out", str(tmp_path / "x")])
+    assert unknown.exit_code == 1 and "unknown study 'nowhere'; choose one of 2015, schools-demo" in unknown.output

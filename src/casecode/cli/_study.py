@@ -14,14 +14,16 @@ from ._app import command
 def reproduce(
     out: Path = typer.Option(Path("outputs/2015"), "--out", help="Folder for the outputs and the project store."),
     model: str = typer.Option(None, "--model", help="An installed trained spaCy pipeline to use instead of blank English."),
+    study: str = typer.Option("2015", "--study", help="Which study: '2015' (default) or another in "
+                              "casecode.studies.catalogue, e.g. 'schools-demo'."),
 ):
     """Rebuild the 2015 study from the report text: corpus, coding, store, chart, Appendix Two.
 
     Example: casecode reproduce --out outputs/2015
     """
-    from ..studies.solace2015 import reproduce as run
+    from ..studies.catalogue import reproduce_study
 
-    result = run(out, nlp_name=model)
+    result = reproduce_study(study, out, nlp_name=model)
     for line in result.summary_lines():
         typer.echo(line)
 
