@@ -33,16 +33,17 @@ def installed():
 
 def _install(tmp: Path):
     dist, venv = tmp / "dist", tmp / "venv"
+    env = _clean_env()  # a PYTHONPATH at the checkout would make pip think casecode is installed already
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-                    "-w", str(dist), str(ROOT)], check=True, capture_output=True, cwd=tmp)
+                    "-w", str(dist), str(ROOT)], check=True, capture_output=True, cwd=tmp, env=env)
     wheel = next(dist.glob("casecode-*.whl"))
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=env)
     python = venv / "bin" / "python"
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+                          check=True, capture_output=True, text=True, env=env).stdout.strip()
     Path(site, "casecode-test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                    "--no-index", str(wheel)], check=True, capture_output=True)
+                    "--no-index", str(wheel)], check=True, capture_output=True, env=env)
     work = tmp / "elsewhere"
     work.mkdir()
     return venv / "bin" / "casecode", work
