@@ -1,0 +1,143 @@
+"""The analyst's commands through typer's test runner: `evaluate` on files, `report` and `compare` on a project,
+with the outputs they promise and their exact one-line errors; and `evaluate_files`' scores worked by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from casecode.codebook import read_codebook
+from casecode.cli import app
+from casecode.store import init_project, open_project
+from casecode.studies.replication import BASELINE
+from casecode.workflow import add_files, code_project
+from casecode.workflow._evaluate import evaluate_files
+
+ROOT = Path(__file__).resolve().parents[1]
+CODEBOOK = ROOT / "codebooks" / "leadership-actions-2015.yaml"
+
+FENMOOR = """\
+---
+case: Fenmoor District Council
+---
+
+Interviewer: What helped?
+
+Jane Smith (Chief Executive): We ring-fenced a budget and set up a small innovation team.
+
+Jane Smith (Chief Executive): We get the housing association and the health trust round one table every month.
+"""
+
+ASHBY = """\
+---
+case: Ashby Borough Council
+---
+
+Interviewer: How do you learn from others?
+
+Priya Shah (Director): We went to see how Wigan do it and borrowed their approach.
+
+Priya Shah (Director): We listened to residents and co-designed the service with them.
+"""
+
+# units: 1 interviewer, 2 and 3 the interviewee's turns
+GOLD = ("document,unit,code\nfenmoor,2,resources\nfenmoor,3,partnerships\nashby,2,learn\nashby,3,residents\n")
+PREDICTED = "document,unit,code\nfenmoor,2,resources\nfenmoor,3,partnerships\nashby,2,learn\nashby,2,bold\n"
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "fenmoor.txt").write_text(FENMOOR, encoding="utf-8")
+    (tmp_path / "ashby.txt").write_text(ASHBY, encoding="utf-8")
+    (tmp_path / "gold.csv").write_text(GOLD, encoding="utf-8")
+    (tmp_path / "predicted.csv").write_text(PREDICTED, encoding="utf-8")
+    return tmp_path
+
+
+def test_evaluate_files_scores_worked_by_hand(files):
+    result = evaluate_files(files / "predicted.csv", files / "gold.csv", [files / "fenmoor.txt", files / "ashby.txt"],
+                            read_codebook(CODEBOOK))
+    micro = result.micro
+    # 3 true positives, 1 false positive (bold), 1 false negative (residents)
+    assert (micro["tp"], micro["fp"], micro["fn"]) == (3, 1, 1)
+    assert micro["precision"] == pytest.approx(0.75) and micro["recall"] == pytest.approx(0.75)
+    cells = result.case_cells.set_index(["case_id", "code"])
+    assert set(cells.index) == {("ashby_borough_council", "bold"), ("ashby_borough_council", "residents")}
+
+
+def test_cli_evaluate_prints_scores_and_writes_tables(files, tmp_path):
+    result = CliRunner().invoke(app, ["evaluate", str(files / "predicted.csv"), str(files / "gold.csv"),
+                                      str(files / "fenmoor.txt"), str(files / "ashby.txt"), "--codebook",
+                                      str(CODEBOOK), "--out", str(tmp_path / "eval")])
+    assert result.exit_code == 0, result.output
+    assert "## Averages" in result.output and "0.75" in result.output
+    assert (tmp_path / "eval").is_dir() and any((tmp_path / "eval").iterdir())
+
+
+def test_cli_evaluate_names_a_row_outside_the_files(files):
+    (files / "bad.csv").write_text("document,unit,code\nfenmoor,9,bold\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", str(files / "bad.csv"), str(files / "gold.csv"),
+                                      str(files / "fenmoor.txt"), str(files / "ashby.txt"), "--codebook",
+                                      str(CODEBOOK)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: {files / 'bad.csv'}: row 2: document 'fenmoor' unit '9' is not a unit of the files given; check "
+        f"the file names and the paragraph numbering")
+
+
+@pytest.fixture
+def project(files, tmp_path):
+    """Both transcripts coded by the rules, every suggestion accepted, and a small 2015 baseline stored."""
+    folder = tmp_path / "project"
+    proj = init_project(folder, read_codebook(CODEBOOK), name="CLI reports")
+    add_files(proj, [files / "fenmoor.txt", files / "ashby.txt"])
+    code_project(proj, use_model=False)
+    suggested = proj.codings(status="suggested")
+    proj.record_decisions([{"coding_id": c, "segment_id": s, "decision": "accept", "decided_by": "Ana"}
+                           for c, s in zip(suggested.coding_id, suggested.segment_id)])
+    proj.close()
+    return folder
+
+
+def test_cli_report_writes_the_findings_report(project, tmp_path):
+    result = CliRunner().invoke(app, ["report", "-p", str(project), "--out", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    for name in ("report.docx", "report.md", "report.html", "case_by_code.csv", "saturation.csv"):
+        assert (tmp_path / "report" / name).exists(), name
+    text = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "accepted" in text and "reviewed by Ana" in text
+
+
+def test_cli_report_refuses_a_table_that_is_not_agreement(project, tmp_path):
+    bad = tmp_path / "agreement.csv"
+    bad.write_text("code,alpha\nbold,0.5\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "-p", str(project), "--out", str(tmp_path / "r"),
+                                      "--agreement", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: {bad}: column 'kappa' is missing; pass the agreement.csv that 'casecode agree --out DIR' wrote")
+
+
+def test_cli_compare_writes_the_comparison_against_the_baseline(project):
+    with open_project(project) as proj:
+        codes = proj.codebook().chart_ids
+        proj.set_baseline(BASELINE, {"n_cases": 3, "codes": codes,
+                                     "matrix": {f"c{i}": {c: int(i <= k % 3) for k, c in enumerate(codes)}
+                                                for i in range(3)},
+                                     "reported": {}})
+    result = CliRunner().invoke(app, ["compare", str(project)])
+    assert result.exit_code == 0, result.output
+    folder = project / "comparison"
+    comparison = pd.read_csv(folder / "comparison.csv")
+    assert list(comparison.code) == codes
+    assert comparison.set_index("code").loc["learn", "new_cases"] == 1  # Ashby borrowed Wigan's approach
+    assert (folder / "comparison_report.docx").exists() and (folder / "appendix_two.md").exists()
+
+
+def test_cli_compare_without_a_baseline_says_how_to_make_one(project):
+    result = CliRunner().invoke(app, ["compare", str(project)])
+    assert result.exit_code == 1
+    assert "has no 2015 baseline; create it with 'casecode init PROJECT --from-study 2015'" in result.output
