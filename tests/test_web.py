@@ -75,7 +75,7 @@ def test_hostile_transcript_codebook_and_memo_are_escaped(client, project):
         assert "<script>document" not in page and "<img src=x" not in page and "<script>alert" not in page
     assert "&lt;img src=x onerror=" in pages[1] and "&lt;/p&gt;&lt;script&gt;" in pages[1]
     assert "Put resources &lt;img" in pages[2] and "Evil &lt;img" in pages[0]
-    assert "Mallory &lt;script&gt;" in pages[1]
+    assert "Mallory &lt;script&gt;" in pages[1] and "Case: Evil &lt;img" in pages[1]
     assert "script-src 'self'" in client.get("/doc/hostile").headers["Content-Security-Policy"]
 
 

@@ -225,6 +225,8 @@ def transcript(project, document_id: str) -> dict:
     doc_memos = [_memo(m) for m in memos.itertuples()
                  if (m.target_type == "document" and m.target_id == document_id)
                  or (m.target_type == "case" and m.target_id in cases)]
+    names = dict(zip(project.cases()["case_id"], project.cases()["name"]))
+    cases = [{"id": c, "name": names.get(c, c)} for c in cases]
     return {"document_id": document_id, "turns": turns, "cases": cases, "memos": doc_memos,
             "codes": list(keys.values()),
             "pending": sum(c["status"] == "suggested" for cs in by_segment.values() for c in cs)}
