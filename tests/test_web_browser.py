@@ -114,6 +114,14 @@ def test_review_code_undo_and_memo_in_the_browser(served, browsers, tmp_path):
     select_text(driver, "fenmoor:2", "new ideas")
     press(driver, "3")  # residents
     press(driver, "u")  # takes back the last: residents on "new ideas"
+    driver.execute_script("""
+        const range = document.createRange();
+        range.setStart(document.getElementById('seg-fenmoor:2').querySelector('.run').firstChild, 2);
+        range.setEnd(document.getElementById('seg-fenmoor:3').querySelector('.run').firstChild, 3);
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(range);""")
+    ActionChains(driver).send_keys("2").perform()  # a selection over two turns is refused, in words
+    WebDriverWait(driver, WAIT).until(lambda d: "two turns" in d.find_element(By.ID, "status").text)
     ActionChains(driver).send_keys("m").perform()
     driver.switch_to.active_element.send_keys("Ann leads the budget talks <b>not</b> HR")
     driver.execute_script("window.__before = true;")
