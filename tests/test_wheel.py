@@ -88,3 +88,13 @@ def test_init_from_study_from_the_wheel(installed):
     output = _runner(casecode, work)(["init", "--from-study", "2015", "replication"])
     assert "Created replication project" in output
     assert (work / "replication" / "casecode.yaml").is_file()
+
+
+def test_wheel_holds_the_web_pages(installed):
+    """`casecode serve` needs its templates and script from the installed package, not the checkout."""
+    casecode, work = installed
+    python = casecode.parent / "python"
+    check = ("import casecode.web, pathlib; root = pathlib.Path(casecode.web.__file__).parent; "
+             "print(all((root / p).is_file() for p in ('templates/document.html', 'static/app.js', 'static/app.css')))")
+    out = subprocess.run([str(python), "-c", check], capture_output=True, text=True, cwd=work, env=_clean_env())
+    assert out.stdout.strip() == "True", out.stderr
