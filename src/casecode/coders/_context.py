@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Sequence
 
+from spacy.attrs import LEMMA, LOWER
 from spacy.tokens import Doc, Span, Token
 
 # --- word lists -----------------------------------------------------------------------------------------------------
@@ -219,8 +220,21 @@ def _words(doc: Doc) -> tuple[list[str], list[str]]:
     """The doc's lower-case forms and lemmas as plain lists (cached per doc: the checks read them many times)."""
     words = _WORDS.get(doc)
     if words is None:
-        words = _WORDS[doc] = ([_low(t) for t in doc], [t.lemma_ for t in doc])
+        # read as hashes in one call, not Token by Token: the checks run on every match of every doc
+        strings = doc.vocab.strings
+        columns = doc.to_array([LOWER, LEMMA]).T.tolist() if len(doc) else [[], []]
+        lows = _LOWS.setdefault(id(strings), {})
+        lower = []
+        for h in columns[0]:
+            low = lows.get(h)
+            if low is None:
+                low = lows[h] = strings[h].replace("’", "'")
+            lower.append(low)
+        words = _WORDS[doc] = (lower, [strings[h] if h else "" for h in columns[1]])
     return words
+
+
+_LOWS: dict[int, dict[int, str]] = {}  # by StringStore: lower-case hash -> _low form
 
 
 def _phrase_at(doc: Doc, i: int, phrase: tuple[str, ...]) -> bool:

@@ -31,6 +31,7 @@ from ..codebook import Codebook
 from ..corpus import speaker_label_end
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, segment_cases
+from ._compiled import CompiledMatcher
 from ._context import NEGATIVE_PREDICATES, NEGATORS, Mention, Scope, action_frame, assess
 from ._nlp import load_nlp
 
@@ -122,18 +123,24 @@ class RuleCoder:
         cases: pd.DataFrame | None = None,
         min_score: float = MIN_SCORE,
         case_min_score: float | None = None,
+        engine: str = "compiled",
     ):
         """`min_score`: `code` drops codings scoring below it (0 keeps every kept span). `case_min_score`: when
         set, `code` keeps a case's codings of a code only if at least one of them scores this much, so a case is
-        not credited with an action on weak evidence alone (a segment without cases is its document's case)."""
+        not credited with an action on weak evidence alone (a segment without cases is its document's case).
+        `engine`: "compiled" (the default, see `casecode.coders._compiled`) or "spacy", spaCy's Matcher and
+        PhraseMatcher, the reference implementation; both give the same codings."""
         _ensure_extensions()
+        if engine not in ("compiled", "spacy"):
+            raise CoderError(f"engine={engine!r}; use 'compiled' (fast) or 'spacy' (the reference matcher)")
+        self.engine = engine
         if not 0 <= min_score <= 1 or case_min_score is not None and not 0 <= case_min_score <= 1:
             raise CoderError(f"min_score={min_score!r}, case_min_score={case_min_score!r}; give scores from 0 to 1")
         self.min_score = min_score
         self.case_min_score = case_min_score
         self.codebook = codebook
         self.nlp = nlp if nlp is not None else load_nlp()
-        if not {"lemmatizer", "casecode_lower_lemma"} & set(self.nlp.pipe_names):
+        if not {"lemmatizer", "casecode_lower_lemma", "casecode_lemmatizer"} & set(self.nlp.pipe_names):
             raise CoderError("the spaCy pipeline has no lemmatizer, so lemma patterns cannot match; use "
                              "casecode.coders.load_nlp() or a trained pipeline")
         self.spans_key = spans_key
@@ -142,9 +149,19 @@ class RuleCoder:
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self._patterns: list[dict] = []
         self._entries: dict[str, _Entry] = {}
+        stop_words = getattr(self.nlp.Defaults, "stop_words", ())
+        self._compiled = CompiledMatcher(self.nlp.vocab, stop_words)
+        self._fallback = Matcher(self.nlp.vocab)  # token patterns the compiled matcher does not take
+        self._rank: dict[str, int] = {}
+        self._surface: dict[str, list[str]] = {}  # a phrase's own words, lower case
         self._others = Matcher(self.nlp.vocab)
         self._others.add("other_council", _OTHER_COUNCIL)
+        self._others_compiled = CompiledMatcher(self.nlp.vocab, stop_words)
+        for pattern in _OTHER_COUNCIL:
+            if not self._others_compiled.add_tokens("other_council", pattern):
+                raise AssertionError("the other-council patterns must compile")
         self._aliases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self._aliases_compiled = CompiledMatcher(self.nlp.vocab)
         self._alias_cases: dict[str, set[str]] = {}
         if cases is not None:
             self._add_cases(cases)
@@ -179,6 +196,8 @@ class RuleCoder:
         for entry in patterns:
             entry = self._checked(entry)
             key = f"casecode:{len(self._patterns)}"
+            # Ties (same code, same words, as many required words): see _matches.
+            self._rank[key] = len(self._patterns) + (1 << 40 if isinstance(entry["pattern"], str) else 0)
             self._patterns.append(entry)
             if isinstance(entry["pattern"], str):
                 phrases.append((key, entry))
@@ -189,12 +208,16 @@ class RuleCoder:
                 first = str(exc).strip().splitlines()[0]
                 raise CoderError(f"pattern {entry['id']!r} of code {entry['label']!r} is not a valid spaCy token "
                                  f"pattern ({first}); fix it in the codebook") from None
+            if not self._compiled.add_tokens(key, entry["pattern"]):
+                self._fallback.add(key, [entry["pattern"]])
             literal = len(_required(entry["pattern"])) == len(entry["pattern"])
             self._entries[key] = self._entry(entry, len(_required(entry["pattern"])), entry["pattern"], literal)
         # The lemmatizer must run on phrase patterns (nlp.pipe, not nlp.make_doc), or LEMMA matching finds nothing.
         docs = self.nlp.pipe([e["pattern"] for _, e in phrases])
         for (key, entry), doc in zip(phrases, docs):
             self.phrase_matcher.add(key, [doc])
+            self._compiled.add_phrase(key, "LEMMA", [t.lemma_ for t in doc])
+            self._surface[key] = [t.lower_ for t in doc]
             words = [t for t in doc if not t.is_punct]
             self._entries[key] = self._entry(entry, len(words), doc, True)
 
@@ -225,7 +248,9 @@ class RuleCoder:
                 key = f"alias:{alias.lower()}"
                 if key not in self._alias_cases:
                     # Aliases match on LOWER, which needs no lemmatizer, so the tokenizer alone makes their docs.
-                    self._aliases.add(key, [self.nlp.make_doc(alias)])
+                    alias_doc = self.nlp.make_doc(alias)
+                    self._aliases.add(key, [alias_doc])
+                    self._aliases_compiled.add_phrase(key, "LOWER", [t.lower_ for t in alias_doc])
                     self._alias_cases[key] = set()
                 self._alias_cases[key].add(str(row["case_id"]))
 
@@ -264,22 +289,43 @@ class RuleCoder:
             out.append((span, scope, entry))
         return out
 
-    def _matches(self, doc: Doc):
-        """Code matches (only the longest where one pattern's match contains another's of the same code), and
-        exclusion matches by code."""
-        found: dict[tuple[str, int, int], _Entry] = {}
-        traps: dict[str, list] = {}
+    def _raw_matches(self, doc: Doc) -> set[tuple[str, int, int]]:
+        """Every (pattern key, start, end) that matches, from the engine chosen."""
+        strings = self.nlp.vocab.strings
         with warnings.catch_warnings():  # W036: a coder may hold only phrases, or only token patterns
             warnings.filterwarnings("ignore", message=r"\[W036")
-            matches = list(self.matcher(doc)) + list(self.phrase_matcher(doc))
-        for match_id, start, end in matches:
-            entry = self._entries[self.nlp.vocab.strings[match_id]]
+            if self.engine == "spacy":
+                matches = list(self.matcher(doc)) + list(self.phrase_matcher(doc))
+                return {(strings[m], s, e) for m, s, e in matches}
+            found = self._compiled(doc)
+            if len(self._fallback):
+                found.update((strings[m], s, e) for m, s, e in self._fallback(doc))
+        return found
+
+    def _matches(self, doc: Doc):
+        """Code matches (only the longest where one pattern's match contains another's of the same code), and
+        exclusion matches by code.
+
+        Of two patterns of a code matching the same words, the one requiring more words wins; then a token pattern
+        over a phrase; then, of phrases with the same lemmas ("pilot", "piloting"), the one whose own words are the
+        text's ("piloting" for "piloting"); then the earlier in the codebook. (spaCy's PhraseMatcher returns such
+        phrases in hash-table order, so this is decided here, for both engines.)"""
+        found: dict[tuple[str, int, int], _Entry] = {}
+        traps: dict[str, list] = {}
+        rank = self._rank
+        owner: dict[tuple[str, int, int], str] = {}
+        for key, start, end in sorted(self._raw_matches(doc), key=lambda m: (m[1], m[2], rank[m[0]])):
+            entry = self._entries[key]
             if entry.exclusion:
                 traps.setdefault(entry.label, []).append(((start, end), entry))
                 continue
-            old = found.get((entry.label, start, end))
-            if old is None or entry.words > old.words:
-                found[(entry.label, start, end)] = entry
+            where = (entry.label, start, end)
+            old = found.get(where)
+            if old is None or entry.words > old.words or entry.words == old.words and owner[where] in \
+                    self._surface and self._own_words(key, doc, start, end) and \
+                    not self._own_words(owner[where], doc, start, end):
+                found[where] = entry
+                owner[where] = key
         codes = []
         for (label, start, end), entry in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
             inside = any(other == label and s <= start and end <= e and (s, e) != (start, end)
@@ -288,12 +334,25 @@ class RuleCoder:
                 codes.append(((start, end), entry))
         return codes, traps
 
+    def _own_words(self, key: str, doc: Doc, start: int, end: int) -> bool:
+        """Whether pattern `key` is a phrase whose own words (lower case) are doc[start:end]'s."""
+        words = self._surface.get(key)
+        return words is not None and words == [t.lower_ for t in doc[start:end]]
+
     def _mentions(self, doc: Doc) -> list[Mention]:
-        mentions = [Mention(s, e, doc[s:e].text, True) for _, s, e in self._others(doc)]
+        if self.engine == "spacy":
+            others = sorted({(s, e) for _, s, e in self._others(doc)})
+        else:
+            others = sorted((s, e) for _, s, e in self._others_compiled(doc))
+        mentions = [Mention(s, e, doc[s:e].text, True) for s, e in others]
         own = doc._.casecode_cases
         if own is None or not self._alias_cases:  # whose segment this is, is unknown: names prove nothing
             return mentions
-        spans = filter_spans([Span(doc, s, e, label=m) for m, s, e in self._aliases(doc)])
+        if self.engine == "spacy":
+            aliases = {(self.nlp.vocab.strings[m], s, e) for m, s, e in self._aliases(doc)}
+        else:
+            aliases = self._aliases_compiled(doc)
+        spans = filter_spans([Span(doc, s, e, label=m) for m, s, e in sorted(aliases, key=lambda a: (a[1], a[2], a[0]))])
         for span in spans:
             cases = self._alias_cases[span.label_]
             mentions.append(Mention(span.start, span.end, span.text, not (cases & set(own))))
@@ -332,8 +391,9 @@ class RuleCoder:
         records: list[dict] = []
         case_of: list[tuple] = []
         texts = ((str(text), i) for i, text in enumerate(rows["text"]))
+        segs = rows.to_dict("records")  # plain dicts: a pandas row per segment costs more than matching it
         for doc, i in self.nlp.pipe(texts, as_tuples=True, batch_size=batch_size):  # one process: spaCy default
-            seg = rows.iloc[i]
+            seg = segs[i]
             own = segment_cases(seg["cases"]) if has_cases else ()
             doc._.casecode_cases = own or None
             # Generic words need an action frame in what someone says (a turn), where they are often just the
@@ -352,7 +412,7 @@ class RuleCoder:
         return codings_frame(records)
 
     @staticmethod
-    def _record(seg: pd.Series, span: Span) -> dict:
+    def _record(seg: dict, span: Span) -> dict:
         why = span._.casecode_why
         offset = int(seg["start"])
         return {

@@ -1,0 +1,117 @@
+"""Build a corpus of a chosen size from the shipped training transcripts, with varied names.
+
+    python bench/corpus_builder.py OUT_DIR --words 1000000
+
+Each output file is one of the 45 fictional training transcripts with its council's place name, its interviewees'
+and interviewer's names replaced by generated ones, so no two files share a case and name matching (case aliases)
+does real work. Files are written until the total reaches the requested number of words (whitespace-separated,
+front matter excluded). Deterministic: the same size gives the same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAINING = ROOT / "corpus" / "training-transcripts"
+
+_PRE = ["Ash", "Bram", "Cal", "Dun", "Eld", "Fen", "Gar", "Hal", "Ing", "Kel", "Lang", "Mar", "Nor", "Ock", "Pen",
+        "Rad", "Sel", "Thorn", "Ux", "Wick", "Yar", "Brook", "Cross", "Stan", "Whit", "Hart", "Kings", "Mill"]
+_MID = ["", "er", "ing", "ham", "ley", "wor", "en", "by", "ford"]
+_SUF = ["ton", "bury", "field", "mere", "dale", "wick", "stead", "combe", "moor", "holme", "port", "well", "thorpe"]
+_FIRST = ["Amira", "Ben", "Chloe", "Dev", "Erin", "Femi", "Grace", "Hugo", "Isla", "Jamal", "Kate", "Liam", "Maya",
+          "Nia", "Owen", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Una", "Vic", "Will", "Yusuf", "Zoe"]
+_LAST = ["Adebayo", "Barnes", "Choudhury", "Dalton", "Evans", "Fraser", "Gill", "Hughes", "Iqbal", "Jones", "Khan",
+         "Lowe", "Murray", "Nolan", "Okoro", "Patel", "Quinn", "Reid", "Shaw", "Turner", "Vance", "Walsh", "Young"]
+
+
+def templates() -> list[tuple[str, str]]:
+    """(file name, text) of every shipped training transcript, in a fixed order."""
+    files = sorted(TRAINING.glob("set*/*.txt"))
+    if not files:
+        raise SystemExit(f"no training transcripts under {TRAINING}; run from a casecode checkout")
+    return [(f.name, f.read_text(encoding="utf-8")) for f in files]
+
+
+def _front(text: str) -> dict[str, str]:
+    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    fields = {}
+    for line in (match.group(1).splitlines() if match else []):
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+def _body_words(text: str) -> int:
+    return len(re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S).split())
+
+
+def _places():
+    for n, (pre, mid, suf) in enumerate(itertools.product(_PRE, _MID, _SUF)):
+        yield pre + mid + suf
+    for n in itertools.count(2):  # beyond the combinations: numbered names
+        for pre, mid, suf in itertools.product(_PRE, _MID, _SUF):
+            yield f"{pre}{mid}{suf} {n}"
+
+
+def varied(text: str, place: str, people: list[tuple[str, str]]) -> str:
+    """The transcript with its place names and people's names replaced."""
+    fields = _front(text)
+    stems = set()
+    for name in re.split(r"\s+and\s+", fields.get("case", "")):
+        words = [w for w in name.split() if w[:1].isupper() and w not in {"Council", "Councils", "Borough", "County",
+                 "City", "District", "Metropolitan", "Unitary", "London", "Royal", "of", "The"}]
+        stems.update(words)
+    for i, stem in enumerate(sorted(stems, key=len, reverse=True)):
+        text = re.sub(rf"\b{re.escape(stem)}\b", place if i == 0 else f"{place} {chr(ord('A') + i)}", text)
+    names = [n.strip() for key in ("interviewee", "interviewer") for n in fields.get(key, "").split(";") if n.strip()]
+    for (first, last), name in zip(people, names):
+        parts = name.split()
+        if len(parts) >= 2:
+            text = re.sub(rf"\b{re.escape(parts[0])}\b", first, text)
+            text = re.sub(rf"\b{re.escape(parts[-1])}\b", last, text)
+    return text
+
+
+def build(out: str | Path, words: int) -> tuple[list[Path], int]:
+    """Write transcripts into `out` until they hold `words` words; returns (paths, total words)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sources = templates()
+    places = _places()
+    people = itertools.product(_FIRST, _LAST)
+    paths, total = [], 0
+    for n in itertools.count():
+        if total >= words:
+            break
+        name, text = sources[n % len(sources)]
+        place = next(places)
+        who = []
+        for _ in range(3):
+            try:
+                who.append(next(people))
+            except StopIteration:
+                people = itertools.product(_FIRST, _LAST)
+                who.append(next(people))
+        body = varied(text, place, who)
+        path = out / f"{n:06d}-{name}"
+        path.write_text(body, encoding="utf-8")
+        paths.append(path)
+        total += _body_words(body)
+    return paths, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out")
+    parser.add_argument("--words", type=int, default=100_000)
+    args = parser.parse_args()
+    paths, total = build(args.out, args.words)
+    print(f"{len(paths)} files, {total} words in {args.out}")
+
+
+if __name__ == "__main__":
+    main()

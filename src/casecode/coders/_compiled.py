@@ -1,0 +1,285 @@
+"""A compiled matcher for codebook patterns: the same matches as spaCy's Matcher and PhraseMatcher, at a cost that
+does not grow with the number of patterns.
+
+spaCy's Matcher steps every pattern through every token, so 900 patterns with `{0,4}` gaps cost far more than the
+pipeline itself. Here each pattern is indexed by one required token (its *anchor*: a token that must match a LEMMA,
+LOWER, ORTH or NORM value), the doc's attribute columns are read once with `Doc.to_array`, numpy finds the
+positions holding an anchor value (a sorted search), and only the patterns anchored there are tried, from the few
+starts the tokens before the anchor allow (position arithmetic: a `{0,4}` gap before the anchor gives five starts). A gap is a
+count range, not a state per token. Phrase patterns (matched on one attribute, as PhraseMatcher does) are indexed by
+their first value and compared as slices.
+
+The contract is the pattern's, not the codebook's: `add_tokens(key, pattern)` takes a spaCy token pattern and
+returns False for what it does not compile (REGEX, comparisons, extensions...), which the caller then gives to a
+spaCy Matcher; `__call__(doc)` returns every `(key, start, end)` the spaCy matchers would, as a set.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Hashable, Iterable
+
+import numpy as np
+from spacy.attrs import IDS
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+# Attributes compared by their string's hash, and boolean flags compared as 0/1.
+_STRING_ATTRS = {"ORTH": "ORTH", "TEXT": "ORTH", "LOWER": "LOWER", "LEMMA": "LEMMA", "NORM": "NORM", "SHAPE": "SHAPE"}
+_INDEXABLE = {"ORTH", "LOWER", "LEMMA", "NORM"}
+_FLAG_ATTRS = {
+    "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_PUNCT", "IS_SPACE", "IS_TITLE", "IS_UPPER", "LIKE_URL",
+    "LIKE_NUM", "LIKE_EMAIL", "IS_STOP", "IS_BRACKET", "IS_QUOTE", "IS_LEFT_PUNCT", "IS_RIGHT_PUNCT", "IS_CURRENCY",
+    "IS_SENT_START", "SENT_START",
+}
+_INF = 1 << 30
+
+
+def _quantifier(op: Any) -> tuple[int, int] | None:
+    """(min, max) repeats of a token for a spaCy OP, or None for one this matcher does not compile."""
+    if op is None:
+        return 1, 1
+    if op == "?":
+        return 0, 1
+    if op == "*":
+        return 0, _INF
+    if op == "+":
+        return 1, _INF
+    found = re.fullmatch(r"\{(\d*)(,?)(\d*)\}", str(op))
+    if not found:
+        return None
+    lo, comma, hi = found.groups()
+    if not comma:
+        return (int(lo), int(lo)) if lo else None
+    return int(lo or 0), int(hi) if hi else _INF
+
+
+class CompiledMatcher:
+    """Token and phrase patterns, indexed by an anchor value; `__call__(doc)` gives the set of `(key, start, end)`."""
+
+    def __init__(self, vocab: Vocab, stop_words: Iterable[str] = ()):
+        self.vocab = vocab
+        self._stop = {w.lower() for w in stop_words}
+        self._attrs: list[str] = []  # columns read from the doc, in order
+        self._column: dict[str, int] = {}
+        # anchors[attr][hash] -> [(pattern number, shortest prefix, longest prefix)]
+        self._anchors: dict[str, dict[int, list[tuple[int, int, int]]]] = {}
+        self._anywhere: list[int] = []  # patterns with no anchor: tried at every position
+        self._patterns: list[tuple[Hashable, list[tuple[tuple, int, int]]]] = []
+        # phrases[attr][first hash] -> [(key, hashes)]
+        self._phrases: dict[str, dict[int, list[tuple[Hashable, list[int]]]]] = {}
+        self._keys: dict[tuple[str, str], np.ndarray] = {}  # sorted index keys, for numpy's searchsorted
+
+    def __len__(self) -> int:
+        return len(self._patterns) + sum(len(v) for by in self._phrases.values() for v in by.values())
+
+    # --- compiling ---
+
+    def _col(self, attr: str) -> int:
+        if attr not in self._column:
+            self._column[attr] = len(self._attrs)
+            self._attrs.append(attr)
+        return self._column[attr]
+
+    def _hash(self, value: str) -> int:
+        return self.vocab.strings.add(value)
+
+    def _predicate(self, token: dict) -> tuple | None:
+        """A token dict as a tuple of checks `(column, kind, value)`; None when it cannot be compiled."""
+        checks = []
+        for key, value in token.items():
+            if key == "OP":
+                continue
+            key = str(key).upper()
+            if key in _STRING_ATTRS:
+                col = self._col(_STRING_ATTRS[key])
+                if isinstance(value, str):
+                    checks.append((col, "eq", self._hash(value)))
+                elif isinstance(value, dict) and set(value) <= {"IN", "NOT_IN"} and len(value) == 1:
+                    (kind, values), = value.items()
+                    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+                        return None
+                    checks.append((col, kind.lower(), frozenset(self._hash(v) for v in values)))
+                else:
+                    return None
+            elif key in _FLAG_ATTRS:
+                if not isinstance(value, bool):
+                    return None
+                col = self._col("SENT_START" if key in ("IS_SENT_START", "SENT_START") else key)
+                checks.append((col, "flag", value))
+            else:
+                return None
+        return tuple(checks)
+
+    def add_tokens(self, key: Hashable, pattern: list[dict]) -> bool:
+        """Compile a spaCy token pattern under `key`; False (and nothing added) if it uses what this does not
+        compile, so the caller can give it to spaCy's Matcher instead."""
+        specs = []
+        for token in pattern:
+            if not isinstance(token, dict):
+                return False
+            quant = _quantifier(token.get("OP"))
+            if token.get("OP") == "!":
+                pred = self._predicate(token)
+                if pred is None:
+                    return False
+                specs.append(((("not", pred),), 1, 1))
+                continue
+            pred = self._predicate(token)
+            if quant is None or pred is None:
+                return False
+            specs.append((pred, *quant))
+        if not specs or all(lo == 0 for _, lo, _ in specs):
+            return False  # an all-optional pattern: leave its edge cases to spaCy
+        number = len(self._patterns)
+        self._patterns.append((key, specs))
+        anchor = self._anchor(specs)
+        if anchor is None:
+            self._anywhere.append(number)
+            return True
+        attr, values, lo, hi = anchor
+        by_value = self._anchors.setdefault(attr, {})
+        for h in values:
+            by_value.setdefault(h, []).append((number, lo, hi))
+        return True
+
+    def _anchor(self, specs: list) -> tuple[str, frozenset, int, int] | None:
+        """The best required token to index by: the one whose values are fewest and least common (stop words
+        cost most), with a bounded number of tokens before it."""
+        best, best_cost = None, None
+        lo = hi = 0
+        for pred, q_lo, q_hi in specs:
+            if q_lo >= 1:
+                for check in pred:
+                    if check[0] == "not" or check[1] not in ("eq", "in"):
+                        continue
+                    attr = self._attrs[check[0]]
+                    if attr not in _INDEXABLE:
+                        continue
+                    values = frozenset([check[2]]) if check[1] == "eq" else check[2]
+                    words = [self.vocab.strings[h] for h in values]
+                    # each start to try back from the anchor costs about as much as another value to index
+                    width = hi - lo if hi < _INF else _INF
+                    cost = 1000 * sum(w.lower() in self._stop or len(w) < 3 for w in words) + len(values) + 4 * width
+                    if best_cost is None or cost < best_cost:
+                        best, best_cost = (attr, values, lo, hi), cost
+            lo += q_lo
+            hi = hi + q_hi if hi < _INF and q_hi < _INF else _INF
+            if hi >= _INF:
+                break  # an unbounded run before any later token: starts cannot be counted back
+        return best
+
+    def add_phrase(self, key: Hashable, attr: str, values: list[str]) -> None:
+        """A phrase pattern: the doc's `attr` values must equal `values` in sequence (PhraseMatcher semantics)."""
+        if not values:
+            return
+        attr = _STRING_ATTRS.get(attr.upper(), attr.upper())
+        self._col(attr)
+        hashes = [self._hash(v) for v in values]
+        self._phrases.setdefault(attr, {}).setdefault(hashes[0], []).append((key, hashes))
+
+    # --- matching ---
+
+    def _sorted(self, kind: str, attr: str, by_value: dict) -> np.ndarray:
+        keys = self._keys.get((kind, attr))
+        if keys is None or len(keys) != len(by_value):
+            keys = self._keys[kind, attr] = np.array(sorted(by_value), dtype=np.uint64)
+        return keys
+
+    def __call__(self, doc: Doc) -> set[tuple[Hashable, int, int]]:
+        n = len(doc)
+        found: set[tuple[Hashable, int, int]] = set()
+        if not n or not self._attrs:
+            return found
+        array = doc.to_array([IDS[a] for a in self._attrs])
+        if array.ndim == 1:
+            array = array.reshape(-1, 1)
+        columns = array.T
+        rows: list[list[int]] | None = None
+        tries: list[tuple[int, int, int, int]] = []
+        for kind, index in (("phrase", self._phrases), ("anchor", self._anchors)):
+            for attr, by_value in index.items():
+                column = columns[self._column[attr]]
+                keys = self._sorted(kind, attr, by_value)
+                if not len(keys):
+                    continue
+                at = np.searchsorted(keys, column).clip(0, len(keys) - 1)  # numpy finds the anchor positions
+                hits = np.flatnonzero(keys[at] == column)
+                if not len(hits):
+                    continue
+                if rows is None:
+                    rows = [c.tolist() for c in columns]
+                values = rows[self._column[attr]]
+                for p in hits.tolist():
+                    if kind == "phrase":
+                        for key, hashes in by_value[values[p]]:
+                            if values[p:p + len(hashes)] == hashes:
+                                found.add((key, p, p + len(hashes)))
+                    else:
+                        for number, lo, hi in by_value[values[p]]:
+                            tries.append((number, p, lo, hi))
+        if rows is None:
+            if not self._anywhere:
+                return found
+            rows = [c.tolist() for c in columns]
+        for number, p, lo, hi in tries:
+            key, specs = self._patterns[number]
+            first, first_lo, _ = specs[0]
+            for start in range(max(0, p - hi), p - lo + 1):
+                if first_lo and not _test(first, rows, start):
+                    continue
+                for end in self._ends(specs, 0, start, rows, n):
+                    if end > start:
+                        found.add((key, start, end))
+        for number in self._anywhere:
+            key, specs = self._patterns[number]
+            for start in range(n):
+                for end in self._ends(specs, 0, start, rows, n):
+                    if end > start:
+                        found.add((key, start, end))
+        return found
+
+    def _ends(self, specs: list, k: int, pos: int, rows: list[list[int]], n: int) -> set[int]:
+        """Every position where specs[k:] can stop matching when started at `pos`."""
+        if k == len(specs):
+            return {pos}
+        pred, lo, hi = specs[k]
+        # how many tokens from pos satisfy pred, up to hi: a wildcard's run is position arithmetic
+        limit = min(hi, n - pos)
+        if not pred:
+            run = limit
+        else:
+            run = 0
+            while run < limit and _test(pred, rows, pos + run):
+                run += 1
+        if run < lo:
+            return set()
+        if k == len(specs) - 1:
+            return set(range(pos + lo, pos + run + 1))
+        out: set[int] = set()
+        for count in range(lo, run + 1):
+            out |= self._ends(specs, k + 1, pos + count, rows, n)
+        return out
+
+
+def _test(pred: tuple, rows: list[list[int]], i: int) -> bool:
+    for check in pred:
+        if check[0] == "not":
+            if _test(check[1], rows, i):
+                return False
+            continue
+        col, kind, value = check
+        v = rows[col][i]
+        if kind == "eq":
+            if v != value:
+                return False
+        elif kind == "in":
+            if v not in value:
+                return False
+        elif kind == "not_in":
+            if v in value:
+                return False
+        elif kind == "flag":
+            if (v == 1) != value:
+                return False
+    return True

@@ -1,0 +1,164 @@
+"""The compiled matcher against spaCy's Matcher and PhraseMatcher (the reference implementation): the same matches
+for every pattern, and the same codings, on the 2015 corpus, the training and held-out transcripts and a generated
+corpus that puts pattern words in random orders with random gaps."""
+
+import random
+from pathlib import Path
+
+import pytest
+
+from casecode.codebook import read_codebook
+from casecode.coders import RuleCoder, load_nlp
+from casecode.coders._compiled import CompiledMatcher
+
+ROOT = Path(__file__).resolve().parents[1]
+CODEBOOKS = [ROOT / "codebooks" / "leadership-actions-2015.yaml", ROOT / "codebooks" / "innovation-framework-2016.yaml"]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+@pytest.fixture(scope="module")
+def coders(nlp):
+    """(reference, compiled) rule coders for each shipped codebook."""
+    out = []
+    for path in CODEBOOKS:
+        codebook = read_codebook(path)
+        out.append((RuleCoder(codebook, nlp, engine="spacy", min_score=0),
+                    RuleCoder(codebook, nlp, engine="compiled", min_score=0)))
+    return out
+
+
+def _texts_2015():
+    from casecode.studies.solace2015 import load_study
+
+    return list(load_study().report.segments.text)
+
+
+def _transcripts(folder_glob: str) -> list[str]:
+    from casecode.corpus import read_documents
+
+    docs = read_documents(sorted(ROOT.glob(folder_glob)))
+    return [seg.text for doc in docs for seg in doc.segments]
+
+
+def _generated(coder: RuleCoder, n: int = 400, seed: int = 14) -> list[str]:
+    """Texts made of the codebook's own pattern words (phrases, token values, negators) in random order, with
+    random filler between them, so gaps, optional tokens and overlaps are exercised far more than in prose."""
+    rng = random.Random(seed)
+    words: list[str] = []
+    for entry in coder.patterns:
+        pattern = entry["pattern"]
+        if isinstance(pattern, str):
+            words.extend(pattern.split())
+            continue
+        for token in pattern:
+            for key, value in token.items():
+                values = value.get("IN", []) if isinstance(value, dict) else [value]
+                words.extend(v for v in values if isinstance(v, str) and key != "OP")
+    words = sorted(set(words))
+    filler = ["the", "we", "it", "really", "and", "a", "of", "our", ",", ".", "not", "Wigan", "other", "councils"]
+    texts = []
+    for _ in range(n):
+        tokens = [rng.choice(words) if rng.random() < 0.6 else rng.choice(filler) for _ in range(rng.randint(3, 40))]
+        if rng.random() < 0.3:
+            tokens[0] = tokens[0].capitalize()
+        texts.append(" ".join(tokens))
+    return texts
+
+
+def _raw(coder: RuleCoder, doc) -> set:
+    return coder._raw_matches(doc)
+
+
+@pytest.mark.parametrize("corpus", ["2015", "training", "heldout", "generated"])
+def test_compiled_matches_equal_spacy_matcher(nlp, coders, corpus):
+    """Pattern-level contract: every (pattern, start, end) of spaCy's matchers, and no other."""
+    for reference, compiled in coders:
+        if corpus == "2015":
+            texts = _texts_2015()
+        elif corpus == "training":
+            texts = _transcripts("corpus/training-transcripts/set*/*.txt")
+        elif corpus == "heldout":
+            texts = _transcripts("tests/data/unseen*/*.txt")
+        else:
+            texts = _generated(reference)
+        assert len(texts) > 100
+        matched = 0
+        for doc in nlp.pipe(texts):
+            expected = _raw(reference, doc)
+            assert _raw(compiled, doc) == expected, doc.text[:200]
+            # the other-council and case-name matchers behind the scope checks, too
+            matched += len(expected)
+        assert matched > 100  # the corpus exercises the patterns
+
+
+def test_compiled_codings_equal_reference(coders):
+    """Codings (keep every span, min_score 0) are identical on the 2015 scope, training and held-out units."""
+    from casecode.studies.solace2015 import load_study
+    from casecode.studies.transcripts import training_transcripts, transcript_units
+
+    study = load_study()
+    reference, compiled = [RuleCoder(study.codebook, c.nlp, engine=e, min_score=0, cases=study.cases)
+                           for c, e in ((coders[0][0], "spacy"), (coders[0][1], "compiled"))]
+    units, _ = training_transcripts()
+    corpora = [study.scope, units] + [transcript_units(ROOT / "tests" / "data" / f)[0]
+                                     for f in ("unseen", "unseen2", "unseen3")]
+    for segments in corpora:
+        expected = reference.code(segments, keep="all")
+        assert len(expected) > 50
+        assert compiled.code(segments, keep="all").equals(expected)
+    mentions = [(reference._mentions(d), compiled._mentions(d)) for d in reference.nlp.pipe(study.scope.text)]
+    for want, got in mentions:
+        assert got == want
+
+
+def test_compiled_matcher_semantics(nlp):
+    """Quantifiers, gaps before the anchor, negated tokens, flags and phrases, against spaCy on small cases."""
+    from spacy.matcher import Matcher, PhraseMatcher
+
+    patterns = {
+        "gap": [{"LEMMA": "listen"}, {"OP": "{0,3}"}, {"LOWER": "staff"}],
+        "lead-opt": [{"LOWER": "very", "OP": "?"}, {"LOWER": {"IN": ["bold", "brave"]}}],
+        "plus": [{"LOWER": "so", "OP": "+"}, {"LOWER": "good"}],
+        "star-mid": [{"LOWER": "we"}, {"IS_PUNCT": False, "OP": "*"}, {"LEMMA": "fund"}],
+        "not": [{"LOWER": "new"}, {"LOWER": "idea", "OP": "!"}],
+        "title": [{"IS_TITLE": True}, {"ORTH": ","}, {"LOWER": "next"}],
+        "sent": [{"IS_SENT_START": True, "LOWER": "we"}, {"LOWER": "did"}],
+        "tail-opt": [{"LOWER": "try"}, {"LOWER": "things", "OP": "?"}, {"LOWER": "out", "OP": "{0,2}"}],
+    }
+    texts = ["We listen to our own staff. Very bold and brave.", "so so so good, we did. We did it, we funded it",
+             "new idea, new thing. Wigan, next door. try things out out out", "we , , fund. We really do fund"]
+    compiled = CompiledMatcher(nlp.vocab, nlp.Defaults.stop_words)
+    matcher = Matcher(nlp.vocab)
+    for key, pattern in patterns.items():
+        assert compiled.add_tokens(key, pattern)
+        matcher.add(key, [pattern])
+    phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
+    phrase_doc = nlp("take risks")
+    phrases.add("phrase", [phrase_doc])
+    compiled.add_phrase("phrase", "LEMMA", [t.lemma_ for t in phrase_doc])
+    for doc in nlp.pipe(texts + ["We took risks and take a risk"]):
+        want = {(nlp.vocab.strings[m], s, e) for m, s, e in list(matcher(doc)) + list(phrases(doc))}
+        assert compiled(doc) == want
+
+
+def test_compiled_declines_what_it_cannot_compile(nlp):
+    """REGEX and comparison predicates are left to spaCy's Matcher: add_tokens says so and adds nothing."""
+    compiled = CompiledMatcher(nlp.vocab)
+    assert not compiled.add_tokens("regex", [{"TEXT": {"REGEX": "^inno"}}])
+    assert not compiled.add_tokens("length", [{"LENGTH": {">=": 5}}])
+    assert len(compiled) == 0
+    coder = RuleCoder(None, nlp)
+    coder.add_patterns([{"label": "x", "pattern": [{"TEXT": {"REGEX": "^[Ii]nnovat"}}], "id": "x:regex"}])
+    assert len(coder._fallback) == 1
+    assert list(coder.explain("We innovate").code) == ["x"]
+
+
+def test_engine_is_checked(nlp):
+    from casecode.errors import CoderError
+
+    with pytest.raises(CoderError, match="engine='fast'"):
+        RuleCoder(None, nlp, engine="fast")
