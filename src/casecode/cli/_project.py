@@ -84,29 +84,44 @@ def code(
     recode: bool = typer.Option(False, "--recode", help="Code every unit again (never duplicating suggestions)."),
     rules_only: bool = typer.Option(False, "--rules-only", help="Files: the rule coder alone, even with the 2015 "
                                     "codebook (whose default is the learned transcript coder as well)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Code in this many processes (files: documents are "
+                                "sharded across them; a project: its new units)."),
+    engine: str = typer.Option("local", "--engine", help="local (this machine) or dask (a Dask cluster, with "
+                               "--scheduler; needs the dask extra)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. "
+                                            "tcp://10.0.0.5:8786."),
 ):
     """Suggest codes: for a project's new units, or for FILES straight into a CSV.
 
     Example: casecode code transcripts/*.txt --codebook codebooks/leadership-actions-2015.yaml --out codings.csv
     """
     if files:
+        from functools import partial
+
         from ..codebook import read_codebook
-        from ..workflow import code_files
+        from ..studies.coders import coder_for
+        from ..workflow._coding import make_coder
+        from ..workflow._shards import CoderSpec, build_named_coder, write_file_codings
 
         if codebook is None or out is None:
             fail("coding files directly needs --codebook CODEBOOK and --out OUT.csv")
         book = read_codebook(codebook)
-        table = code_files(files, book, nlp_name=model, coder=None if rules_only else _files_coder(book, model))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
-        typer.echo(f"Wrote {len(table)} codings of {len(files)} file(s) to {out}")
+
+        coder = None if rules_only else _files_coder(book, model)
+        named = coder_for(book) if coder is not None else None
+        spec = CoderSpec(partial(build_named_coder, named.name, model, book) if named is not None
+                         else partial(make_coder, book, model))
+        count = write_file_codings(files, out, spec, workers=workers, engine=engine, scheduler=scheduler,
+                                   coder=coder)
+        typer.echo(f"Wrote {count} codings of {len(files)} file(s) to {out}")
         return
     from ..workflow import code_project, project_coder
 
     with _open(project) as proj:
         coder, what = project_coder(proj, nlp_name=model, use_model=not no_model)
         typer.echo(f"Coder: {what}", err=True)
-        codings = code_project(proj, nlp_name=model, recode=recode, coder=coder)
+        codings = code_project(proj, nlp_name=model, use_model=not no_model, recode=recode, coder=coder,
+                               workers=workers, engine=engine, scheduler=scheduler)
     typer.echo(f"Stored {len(codings)} suggestions; review them with 'casecode review -p {project}'")
 
 

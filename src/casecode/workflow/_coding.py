@@ -8,7 +8,6 @@ from typing import Iterable
 import pandas as pd
 
 from ..codebook import Codebook
-from ..corpus import read_documents, segments_frame
 from ..errors import CoderError, StoreError
 
 #: Columns of `code_files` output (and of `casecode code --out`).
@@ -32,18 +31,30 @@ def make_coder(codebook: Codebook, nlp_name: str | None = None, cases: pd.DataFr
 
 
 def code_files(paths: Iterable[str | Path], codebook: Codebook, nlp_name: str | None = None,
-               cases: pd.DataFrame | None = None, model_bytes: bytes | None = None, coder=None) -> pd.DataFrame:
+               cases: pd.DataFrame | None = None, model_bytes: bytes | None = None, coder=None, *,
+               workers: int = 1, engine: str = "local", scheduler: str | None = None) -> pd.DataFrame:
     """Code transcripts directly, with no project: one row per coding (FILE_CODING_COLUMNS).
 
     Units are paragraphs numbered from 1 in each file; interviewer turns are not coded; offsets are into the
-    file's decoded text with line endings normalised to \\n.
+    file's decoded text with line endings normalised to \\n. Files are coded in batches; `workers` > 1 codes them
+    in that many processes and `engine="dask"` on the Dask cluster at `scheduler` (see `write_file_codings` to
+    stream them into a CSV instead of holding them all).
     """
-    documents = read_documents(list(paths))
-    segments = pd.concat([segments_frame(doc.segments) for doc in documents], ignore_index=True) \
-        if documents else segments_frame([])
-    if coder is None:
-        coder = make_coder(codebook, nlp_name, cases, model_bytes)
-    codings = coder.code(segments)
+    from functools import partial
+
+    from ._shards import CoderSpec, iter_file_codings
+
+    spec = CoderSpec(partial(make_coder, codebook, nlp_name, cases, model_bytes))
+    tables = list(iter_file_codings(paths, spec, workers=workers, engine=engine, scheduler=scheduler,
+                                    coder=coder))
+    if not tables:
+        return pd.DataFrame(columns=FILE_CODING_COLUMNS)
+    return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+
+
+def file_codings(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """A coder's codings of `segments` as `code_files` rows, sorted by document, unit and start; `attrs` holds
+    the batch's number of documents and words (for progress)."""
     seg = segments.set_index("segment_id")
     out = pd.DataFrame({
         "document": codings.document_id,
@@ -56,7 +67,10 @@ def code_files(paths: Iterable[str | Path], codebook: Codebook, nlp_name: str | 
         "evidence": codings.evidence,
         "rule": codings.rule,
     }, columns=FILE_CODING_COLUMNS)
-    return out.sort_values(["document", "unit", "start"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["document", "unit", "start"], kind="stable").reset_index(drop=True)
+    out.attrs = {"documents": int(segments.document_id.nunique()) if len(segments) else 0,
+                 "words": int(segments.text.str.split().str.len().sum()) if len(segments) else 0}
+    return out
 
 
 def _saved_model(project) -> tuple[bytes | None, dict | None]:
@@ -72,46 +86,102 @@ def project_coder(project, nlp_name: str | None = None, use_model: bool = True) 
     """(coder, what it is, in words) for coding this project: the model trained and saved in the project, else
     the coder named in casecode.yaml (`coder:`, resolved by casecode.studies.coders), else the rules alone.
     `use_model=False` always gives the rules."""
+    spec, what = project_coder_spec(project, nlp_name, use_model)
+    return spec.build(), what
+
+
+def project_coder_spec(project, nlp_name: str | None = None, use_model: bool = True):
+    """(CoderSpec, what it is, in words): `project_coder` as a recipe that worker processes or a Dask cluster can
+    build the same coder from, without the project."""
+    from functools import partial
+
     from ..studies.coders import describe, named_coder
+    from ._shards import CoderSpec, build_named_coder
 
     pipeline = nlp_name or project.pipeline
     if use_model:
         payload, combination = _saved_model(project)
         if payload is not None:
-            coder = make_coder(project.codebook(), pipeline, project.cases(), payload, combination,
-                               where=f"{project.path}: the saved model {MODEL_NAME!r}",
-                               fix=f"retrain it with 'casecode train -p {project.path}', or code with --no-model")
+            spec = CoderSpec(partial(make_coder, project.codebook(), pipeline, project.cases(), payload, combination,
+                                     where=f"{project.path}: the saved model {MODEL_NAME!r}",
+                                     fix=f"retrain it with 'casecode train -p {project.path}', or code with "
+                                         f"--no-model"))
             meta = project.models().set_index("name").meta.get(MODEL_NAME) or {}
             if meta.get("coder") and meta.get("coder") == project.coder:
-                return coder, f"{describe(named_coder(project.coder))}; its model is saved in the project"
-            return coder, "the rules and the model trained for this project (saved by 'casecode train')"
+                return spec, f"{describe(named_coder(project.coder))}; its model is saved in the project"
+            return spec, "the rules and the model trained for this project (saved by 'casecode train')"
         named = named_coder(project.coder)
         if named is not None:
-            return named.build(pipeline, codebook=project.codebook(), cases=project.cases()), describe(named)
-    return make_coder(project.codebook(), pipeline, project.cases()), describe(None)
+            spec = CoderSpec(partial(build_named_coder, named.name, pipeline, project.codebook(), project.cases()))
+            return spec, describe(named)
+    return CoderSpec(partial(make_coder, project.codebook(), pipeline, project.cases())), describe(None)
 
 
 def code_project(project, nlp_name: str | None = None, use_model: bool = True, recode: bool = False,
-                 coder=None) -> pd.DataFrame:
+                 coder=None, *, workers: int = 1, engine: str = "local", scheduler: str | None = None
+                 ) -> pd.DataFrame:
     """Code the project's codable units that no automatic coder has seen yet; store suggestions as `suggested`.
 
     `coder` defaults to `project_coder(project, nlp_name, use_model)`. `recode` codes every unit again but never
-    duplicates a suggestion already stored for the same unit and code.
+    duplicates a suggestion already stored for the same unit and code. Units are coded and stored a batch of
+    documents at a time (an interrupted run keeps what it stored, and the next run goes on from there);
+    `workers` > 1 codes batches in that many processes and `engine="dask"` on a Dask cluster, each building the
+    project's coder (`project_coder_spec`), and the store is written from this process only. A document whose units
+    were all coded is remembered, so a run with nothing new returns at once, even where the coder suggested nothing.
     """
+    from ._shards import iter_segment_codings
+
     segments = project.segments(codable=True)
     previous = project.codings(coder=list(AUTOMATIC_CODERS))
+    done = coded_documents(project)
     if not recode:
-        segments = segments[~segments.segment_id.isin(set(previous.segment_id))]
+        segments = segments[~segments.segment_id.isin(set(previous.segment_id))
+                            & ~segments.document_id.isin(done)]
     if segments.empty:
         return pd.DataFrame(columns=previous.columns)
-    if coder is None:
-        coder, _ = project_coder(project, nlp_name, use_model)
-    codings = coder.code(segments)
+    spec = None
+    if workers > 1 or engine != "local" or coder is None:
+        spec, _ = project_coder_spec(project, nlp_name, use_model)
     seen = set(zip(previous.segment_id, previous.code))
-    codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
-    if not codings.empty:
-        project.add_codings(codings, status="suggested", run=f"code:{codings.coder.iloc[0]}")
-    return codings.reset_index(drop=True)
+    stored = []
+    for batch, codings in iter_segment_codings(segments, spec, workers=workers, engine=engine, scheduler=scheduler,
+                                               coder=coder):
+        codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
+        if not codings.empty:
+            project.add_codings(codings, status="suggested", run=f"code:{codings.coder.iloc[0]}")
+            stored.append(codings)
+        done |= set(batch.document_id)
+        mark_coded_documents(project, done)
+    if not stored:
+        return pd.DataFrame(columns=previous.columns)
+    return pd.concat(stored, ignore_index=True)
+
+
+_CODED_KEY = "auto_coded_documents"
+
+
+def coded_documents(project) -> set[str]:
+    """Documents whose every codable unit an automatic coder has coded (whatever it suggested)."""
+    import json
+
+    with project._begin() as conn:
+        value = project._info(conn, _CODED_KEY)
+    try:
+        found = json.loads(value) if value else []
+    except ValueError:  # unreadable: forget it, and units with no suggestion are coded again (no duplicates)
+        found = []
+    return {str(d) for d in found} if isinstance(found, list) else set()
+
+
+def mark_coded_documents(project, documents: set[str]) -> None:
+    import json
+
+    try:
+        transaction = project._begin(write=True)  # under the store's write lock where it has one
+    except TypeError:
+        transaction = project._begin()
+    with transaction as conn:
+        project._set_info(conn, _CODED_KEY, json.dumps(sorted(documents)))
 
 
 def train_model(project, min_units: int = 10, extra: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict:

@@ -1,0 +1,278 @@
+"""Coding many documents: in batches (streaming), across worker processes, or on a Dask cluster.
+
+Documents are read, coded and written a batch at a time, so memory holds one batch per worker, not the corpus.
+A batch (a *shard*) goes to a worker as file paths (local processes read the files themselves) or as the files'
+bytes (Dask workers may be other machines); the worker builds its coder once, from a `CoderSpec`, and sends back
+codings only, never spaCy Docs. Output order does not depend on the number of workers: batches follow the order of
+document ids and each is sorted as `code_files` sorts.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+import pandas as pd
+
+from ..codebook import Codebook
+from ..errors import CasecodeError, CorpusError
+
+#: Documents per shard: big enough that a worker's start-up and the learned coder's batch scoring pay off, small
+#: enough that memory stays flat and the progress bar moves.
+BATCH_DOCUMENTS = 16
+ENGINES = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class CoderSpec:
+    """How a worker builds the coder itself: `factory()`, a picklable callable (e.g. `functools.partial` of
+    `make_coder` with the codebook, pipeline name, cases and saved model, or of `build_named_coder`)."""
+
+    factory: Callable[[], object]
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def build(self):
+        return self.factory()
+
+
+def build_named_coder(name: str, nlp_name: str | None, codebook: Codebook | None = None,
+                      cases: pd.DataFrame | None = None):
+    """The coder registered as `name` (casecode.studies.coders), built for `codebook` and `cases`."""
+    from ..studies.coders import named_coder
+
+    named = named_coder(name)
+    if named is None:
+        from ._coding import make_coder
+
+        return make_coder(codebook, nlp_name, cases)
+    return named.build(nlp_name, codebook=codebook, **({"cases": cases} if cases is not None else {}))
+
+
+_WORKER: dict[str, object] = {}  # spec key -> coder, one per process
+
+
+def _coder(spec: CoderSpec):
+    coder = _WORKER.get(spec.key)
+    if coder is None:
+        _WORKER.clear()
+        coder = _WORKER[spec.key] = spec.build()
+    return coder
+
+
+def _init_worker(spec: CoderSpec) -> None:
+    os.environ.setdefault("CASECODE_PROGRESS", "0")
+    _coder(spec)
+
+
+def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None) -> pd.DataFrame:
+    """Code one batch of files: FILE_CODING_COLUMNS rows, sorted by document, unit and start."""
+    from ..corpus import read_documents, segments_frame
+    from ._coding import file_codings
+
+    documents = read_documents([Path(p) for p in paths])
+    segments = pd.concat([segments_frame(d.segments) for d in documents], ignore_index=True) \
+        if documents else segments_frame([])
+    coder = coder if coder is not None else _coder(spec)
+    return file_codings(coder.code(segments), segments)
+
+
+def _local_batch(args) -> pd.DataFrame:
+    spec, paths = args
+    return code_file_batch(spec, paths)
+
+
+def _bytes_batch(spec: CoderSpec, files: list[tuple[str, bytes]]) -> pd.DataFrame:
+    """A Dask task: the files travel as (name, bytes) and are coded from a private temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="casecode-shard-") as folder:
+        paths = []
+        for name, data in files:
+            path = Path(folder) / name
+            path.write_bytes(data)
+            paths.append(path)
+        table = code_file_batch(spec, paths)
+    return table
+
+
+def _segments_batch(spec: CoderSpec, segments: pd.DataFrame) -> pd.DataFrame:
+    return _coder(spec).code(segments)
+
+
+def _local_segments(args) -> pd.DataFrame:
+    return _segments_batch(*args)
+
+
+def iter_segment_codings(segments: pd.DataFrame, spec: CoderSpec | None, *, workers: int = 1,
+                         engine: str = "local", scheduler: str | None = None,
+                         batch_documents: int = BATCH_DOCUMENTS, coder=None
+                         ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """(segments of a batch of documents, their codings), batch by batch; a document is never split. `coder`,
+    with one local process, is used instead of building one from `spec`."""
+    if engine not in ENGINES:
+        raise CasecodeError(f"--engine {engine!r} is not known; use one of: {', '.join(ENGINES)}")
+    if workers < 1:
+        raise CasecodeError(f"--workers {workers}: give 1 or more")
+    documents = list(dict.fromkeys(segments.document_id))
+    groups = [set(documents[i:i + batch_documents]) for i in range(0, len(documents), batch_documents)]
+    batches = [segments[segments.document_id.isin(g)].reset_index(drop=True) for g in groups]
+    if engine == "dask":
+        results = _dask_map(_segments_batch, spec, batches, scheduler)
+    elif workers == 1 or len(batches) < 2:
+        coder = coder if coder is not None else _coder(spec)
+        results = (coder.code(b) for b in batches)
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(spec,))
+        results = _closing(pool, pool.map(_local_segments, [(spec, b) for b in batches]))
+    yield from zip(batches, results)
+
+
+def _closing(pool, results):
+    with pool:
+        yield from results
+
+
+def document_order(paths: Iterable[str | Path]) -> list[Path]:
+    """The files in document-id order (the order `code_files` writes), refusing two files with one id."""
+    from ..corpus._readers import slugify
+
+    seen: dict[str, Path] = {}
+    for path in map(Path, paths):
+        doc_id = slugify(path.stem)
+        if doc_id in seen:
+            raise CorpusError(f"{path}: document_id '{doc_id}' is already used by {seen[doc_id]}; rename one of "
+                              f"the files")
+        seen[doc_id] = path
+    return [seen[k] for k in sorted(seen)]
+
+
+def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: int = 1, engine: str = "local",
+                      scheduler: str | None = None, batch_documents: int = BATCH_DOCUMENTS,
+                      coder=None) -> Iterator[pd.DataFrame]:
+    """Codings of `paths`, one DataFrame per batch of documents, in document order.
+
+    `workers` > 1 codes batches in that many processes; `engine="dask"` sends them to the Dask scheduler at
+    `scheduler` (an address such as tcp://10.0.0.5:8786, or a `distributed.Client`). `coder`, with one local
+    process, is used instead of building one from `spec`.
+    """
+    if engine not in ENGINES:
+        raise CasecodeError(f"--engine {engine!r} is not known; use one of: {', '.join(ENGINES)}")
+    if workers < 1:
+        raise CasecodeError(f"--workers {workers}: give 1 or more")
+    ordered = document_order(paths)
+    from ..corpus import SUPPORTED_EXTENSIONS
+
+    for path in ordered:  # refuse a bad file before any worker starts
+        if path.suffix.lower() not in SUPPORTED_EXTENSIONS or not path.is_file():
+            from ..corpus import read_document
+
+            read_document(path)  # raises the reader's own one-line error
+    batches = [ordered[i:i + batch_documents] for i in range(0, len(ordered), batch_documents)]
+    if engine == "dask":
+        yield from _dask_batches(spec, batches, scheduler)
+    elif workers == 1 or len(batches) < 2:
+        coder = coder if coder is not None else _coder(spec)
+        for batch in batches:
+            yield code_file_batch(spec, batch, coder=coder)
+    else:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(spec,)) as pool:
+            yield from pool.map(_local_batch, [(spec, [str(p) for p in b]) for b in batches])
+
+
+def _dask_batches(spec: CoderSpec, batches: list[list[Path]], scheduler) -> Iterator[pd.DataFrame]:
+    # the files travel as bytes: a worker on another machine cannot read this one's paths
+    return _dask_map(_bytes_batch, spec, ([(p.name, p.read_bytes()) for p in b] for b in batches), scheduler)
+
+
+def _dask_map(function, spec: CoderSpec, batches: Iterable, scheduler) -> Iterator[pd.DataFrame]:
+    """function(spec, batch) on the Dask cluster for each batch, in order, a bounded number in flight."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CasecodeError("--engine dask needs dask.distributed; install it with pip install -e \".[dask]\"") \
+            from None
+    if scheduler is None:
+        raise CasecodeError("--engine dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    own = not isinstance(scheduler, Client)
+    try:
+        client = Client(scheduler, timeout="20s") if own else scheduler
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise CasecodeError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}); start one with "
+                            f"'dask scheduler' and check the address") from None
+    try:
+        remote_spec = client.scatter(spec, broadcast=True)
+        window = max(2, 2 * sum(client.nthreads().values()))
+        pending = []
+        for batch in batches:
+            pending.append(client.submit(function, remote_spec, batch, pure=False))
+            if len(pending) >= window:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+    finally:
+        if own:
+            client.close()
+
+
+def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: CoderSpec, *, workers: int = 1,
+                       engine: str = "local", scheduler: str | None = None, coder=None,
+                       batch_documents: int = BATCH_DOCUMENTS) -> int:
+    """Code `paths` batch by batch into the CSV `out` (FILE_CODING_COLUMNS); returns the number of codings.
+
+    The CSV is written to a temporary file next to `out` and renamed when complete, so an interrupted run leaves
+    no half-written file. A progress bar (documents, words/s, time left) shows on a terminal.
+    """
+    from ._coding import FILE_CODING_COLUMNS
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    paths = list(paths)
+    bar = _Bar(len(paths))
+    handle, temp = tempfile.mkstemp(prefix=out.name + ".", suffix=".part", dir=out.parent)
+    count = 0
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            pd.DataFrame(columns=FILE_CODING_COLUMNS).to_csv(stream, index=False)
+            for table in iter_file_codings(paths, spec, workers=workers, engine=engine, scheduler=scheduler,
+                                           coder=coder, batch_documents=batch_documents):
+                table.to_csv(stream, index=False, header=False)
+                count += len(table)
+                bar.update(table)
+        os.replace(temp, out)
+    finally:
+        bar.close()
+        if os.path.exists(temp):
+            os.unlink(temp)
+    return count
+
+
+class _Bar:
+    """Documents done, words per second and time left, through casecode._progress's on/off rule (a terminal only)."""
+
+    def __init__(self, total: int):
+        from .._progress import progress_enabled
+
+        self.bar = None
+        self.started = time.perf_counter()
+        self.words = 0
+        if progress_enabled():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="doc", desc="coding", leave=False, dynamic_ncols=True)
+
+    def update(self, table: pd.DataFrame) -> None:
+        if self.bar is None:
+            return
+        docs = int(table.attrs.get("documents", 0))
+        self.words += int(table.attrs.get("words", 0))
+        rate = self.words / max(time.perf_counter() - self.started, 1e-9)
+        self.bar.set_postfix_str(f"{rate:,.0f} words/s", refresh=False)
+        self.bar.update(docs)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,117 @@
+"""Coding at scale: batches, worker processes, a Dask cluster, and `code -p` with nothing new."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from casecode.codebook import read_codebook
+from casecode.errors import CasecodeError, CorpusError
+from casecode.store import init_project
+from casecode.workflow import add_files, code_project
+from casecode.workflow._coding import code_files, coded_documents, make_coder
+from casecode.workflow._shards import CoderSpec, iter_file_codings, write_file_codings
+
+ROOT = Path(__file__).resolve().parents[1]
+CODEBOOK = ROOT / "codebooks" / "leadership-actions-2015.yaml"
+FILES = sorted((ROOT / "corpus" / "training-transcripts" / "set1").glob("*.txt")) + \
+    sorted((ROOT / "corpus" / "training-transcripts" / "set2").glob("*.txt"))
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return read_codebook(CODEBOOK)
+
+
+@pytest.fixture(scope="module")
+def one_process(codebook):
+    table = code_files(FILES, codebook)
+    assert len(table) > 50 and table.document.nunique() == len(FILES)
+    return table
+
+
+def test_batches_do_not_change_the_codings(codebook, one_process):
+    """Batch size is invisible: one document per batch gives the same rows in the same order."""
+    spec = CoderSpec(partial(make_coder, codebook))
+    tables = list(iter_file_codings(FILES, spec, batch_documents=1))
+    assert len(tables) == len(FILES)
+    assert pd.concat(tables, ignore_index=True).equals(one_process)
+
+
+def test_two_workers_give_the_same_codings(codebook, one_process):
+    assert code_files(FILES, codebook, workers=2).equals(one_process)
+
+
+def test_write_file_codings_streams_into_the_csv(codebook, one_process, tmp_path):
+    out = tmp_path / "out" / "codings.csv"
+    count = write_file_codings(FILES, out, CoderSpec(partial(make_coder, codebook)), workers=2, batch_documents=3)
+    assert count == len(one_process)
+    written = pd.read_csv(out, keep_default_na=False)
+    assert list(written.columns) == list(one_process.columns)
+    assert written[["document", "unit", "code", "start", "end"]].equals(
+        one_process[["document", "unit", "code", "start", "end"]].astype({"unit": "int64"}))
+    assert [p.name for p in out.parent.iterdir()] == ["codings.csv"]  # no .part file left
+
+
+def test_bad_files_are_refused_before_coding(codebook, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder / "same.txt").write_text("Ann: We listen to staff.\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="same.txt: document_id 'same' is already used"):
+        code_files([tmp_path / "a" / "same.txt", tmp_path / "b" / "same.txt"], codebook, workers=2)
+    with pytest.raises(CorpusError, match="missing.txt: file not found"):
+        code_files([tmp_path / "missing.txt"], codebook)
+    with pytest.raises(CasecodeError, match="--engine 'spark'"):
+        code_files(FILES[:1], codebook, engine="spark")
+    with pytest.raises(CasecodeError, match="--scheduler"):
+        code_files(FILES[:1], codebook, engine="dask")
+
+
+def test_code_project_with_nothing_new_codes_nothing(codebook, tmp_path, monkeypatch):
+    """Units that got no suggestion are not coded again; a new document is; workers change nothing stored."""
+    results = {}
+    for workers in (1, 2):
+        project = init_project(tmp_path / f"p{workers}", codebook, name="scale")
+        add_files(project, FILES[:4])
+        first = code_project(project, workers=workers)
+        assert len(first) > 10
+        assert coded_documents(project) == set(project.segments().document_id)
+        results[workers] = project.codings()[["segment_id", "code", "start", "end", "score", "rule"]]
+
+        coded = []
+        from casecode.coders import RuleCoder
+
+        real = RuleCoder.code
+        monkeypatch.setattr(RuleCoder, "code", lambda self, seg, **kw: coded.append(len(seg)) or real(self, seg, **kw))
+        assert code_project(project, workers=workers).empty
+        assert coded == []  # nothing was new: no unit was coded again
+        add_files(project, FILES[4:5])
+        code_project(project)
+        assert sum(coded) == len(project.segments(codable=True).query("document_id == @FILES[4].stem"))
+        monkeypatch.undo()
+        project.close()
+    assert results[1].equals(results[2])
+
+
+def test_dask_local_cluster_gives_the_local_codings(codebook, one_process, tmp_path):
+    """The Dask engine runs the same shards on a LocalCluster's worker process: the same codings, and the same
+    store contents for a project (written from the client)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None,
+                                  silence_logs=40) as cluster:
+        table = code_files(FILES, codebook, engine="dask", scheduler=cluster.scheduler_address)
+        assert table.equals(one_process)
+        local = init_project(tmp_path / "local", codebook, name="scale")
+        remote = init_project(tmp_path / "remote", codebook, name="scale")
+        for project in (local, remote):
+            add_files(project, FILES[:3])
+        code_project(local)
+        code_project(remote, engine="dask", scheduler=cluster.scheduler_address)
+        columns = ["segment_id", "code", "start", "end", "score", "rule", "status"]
+        assert remote.codings()[columns].equals(local.codings()[columns])
+        local.close()
+        remote.close()
