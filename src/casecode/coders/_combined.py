@@ -120,13 +120,18 @@ class CombinedCoder:
         texts = unit_texts(rows)
         proba = self.model.predict_proba(texts)
         records = []
+        features = None
         for i, seg in rows.iterrows():
             for code in order:
                 rule = by_pair.get((seg["segment_id"], code))
                 p = float(proba[i, classes.index(code)]) if code in classes else None
                 if not self.decide(rule.score if rule is not None else None, p):
                     continue
-                terms = [] if rule is not None else model_terms(self.model, texts[i], classes.index(code))
+                if rule is None and features is None and hasattr(self.model, "vectorizer_"):
+                    # the batch's tf-idf rows, once, for the top terms of the model's own codings
+                    features = self.model.vectorizer_.transform(self.model._texts(texts))
+                terms = [] if rule is not None else model_terms(
+                    self.model, texts[i], classes.index(code), row=None if features is None else features[i])
                 records.append(self._record(seg, code, rule, p, self.score(rule.score if rule is not None else None, p),
                                             terms))
         return codings_frame(records)

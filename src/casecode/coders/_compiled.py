@@ -7,7 +7,7 @@ LOWER, ORTH or NORM value), the doc's attribute columns are read once with `Doc.
 positions holding an anchor value (a sorted search), and only the patterns anchored there are tried, from the few
 starts the tokens before the anchor allow (position arithmetic: a `{0,4}` gap before the anchor gives five starts). A gap is a
 count range, not a state per token. Phrase patterns (matched on one attribute, as PhraseMatcher does) are indexed by
-their first value and compared as slices.
+their least common word and compared as slices.
 
 The contract is the pattern's, not the codebook's: `add_tokens(key, pattern)` takes a spaCy token pattern and
 returns False for what it does not compile (REGEX, comparisons, extensions...), which the caller then gives to a
@@ -66,7 +66,8 @@ class CompiledMatcher:
         self._anchors: dict[str, dict[int, list[tuple[int, int, int]]]] = {}
         self._anywhere: list[int] = []  # patterns with no anchor: tried at every position
         self._patterns: list[tuple[Hashable, list[tuple[tuple, int, int]]]] = []
-        # phrases[attr][first hash] -> [(key, hashes)]
+        self._required: list[list[tuple[int, frozenset]]] = []
+        # phrases[attr][indexed word's hash] -> [(key, hashes, the indexed word's position)]
         self._phrases: dict[str, dict[int, list[tuple[Hashable, list[int]]]]] = {}
         self._keys: dict[tuple[str, str], np.ndarray] = {}  # sorted index keys, for numpy's searchsorted
 
@@ -133,6 +134,11 @@ class CompiledMatcher:
             return False  # an all-optional pattern: leave its edge cases to spaCy
         number = len(self._patterns)
         self._patterns.append((key, specs))
+        # what a doc must hold somewhere for this pattern to match: checked once per doc before any start is tried
+        self._required.append([(check[0], frozenset([check[2]]) if check[1] == "eq" else check[2])
+                               for pred, lo, _ in specs if lo >= 1 for check in pred
+                               if check[0] != "not" and check[1] in ("eq", "in")
+                               and self._attrs[check[0]] in _STRING_ATTRS.values()])
         anchor = self._anchor(specs)
         if anchor is None:
             self._anywhere.append(number)
@@ -176,7 +182,9 @@ class CompiledMatcher:
         attr = _STRING_ATTRS.get(attr.upper(), attr.upper())
         self._col(attr)
         hashes = [self._hash(v) for v in values]
-        self._phrases.setdefault(attr, {}).setdefault(hashes[0], []).append((key, hashes))
+        # indexed by its least common word (not a stop word, not punctuation), as token patterns are by anchor
+        at = min(range(len(values)), key=lambda i: (values[i].lower() in self._stop or len(values[i]) < 3, i))
+        self._phrases.setdefault(attr, {}).setdefault(hashes[at], []).append((key, hashes, at))
 
     # --- matching ---
 
@@ -212,9 +220,10 @@ class CompiledMatcher:
                 values = rows[self._column[attr]]
                 for p in hits.tolist():
                     if kind == "phrase":
-                        for key, hashes in by_value[values[p]]:
-                            if values[p:p + len(hashes)] == hashes:
-                                found.add((key, p, p + len(hashes)))
+                        for key, hashes, at in by_value[values[p]]:
+                            start = p - at
+                            if start >= 0 and values[start:start + len(hashes)] == hashes:
+                                found.add((key, start, start + len(hashes)))
                     else:
                         for number, lo, hi in by_value[values[p]]:
                             tries.append((number, p, lo, hi))
@@ -222,7 +231,21 @@ class CompiledMatcher:
             if not self._anywhere:
                 return found
             rows = [c.tolist() for c in columns]
+        present: dict[int, set[int]] = {}
+        possible: dict[int, bool] = {}
         for number, p, lo, hi in tries:
+            ok = possible.get(number)
+            if ok is None:
+                ok = True
+                for col, values in self._required[number]:
+                    if col not in present:
+                        present[col] = set(rows[col])
+                    if values.isdisjoint(present[col]):
+                        ok = False
+                        break
+                possible[number] = ok
+            if not ok:
+                continue
             key, specs = self._patterns[number]
             first, first_lo, _ = specs[0]
             for start in range(max(0, p - hi), p - lo + 1):

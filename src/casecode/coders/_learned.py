@@ -16,6 +16,7 @@ each other (sigmoid calibration was ten times slower on a busy two-core machine)
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Iterable
 
@@ -305,11 +306,14 @@ def model_codings(model, segments: pd.DataFrame, *, threshold: float | None = No
     return codings_frame(records)
 
 
-def model_terms(model, text: str, j: int, k: int = 3) -> list[str]:
-    """The top terms of `text` for class index j, or [] for a model without word features (embeddings)."""
+def model_terms(model, text: str, j: int, k: int = 3, row=None) -> list[str]:
+    """The top terms of `text` for class index j, or [] for a model without word features (embeddings).
+    `row`: the text's tf-idf row, when the caller has already transformed a batch."""
     if not hasattr(model, "vectorizer_"):
         return []
-    return _top_terms(model, model.vectorizer_.transform(model._texts([text]))[0], j, k)
+    if row is None:
+        row = model.vectorizer_.transform(model._texts([text]))[0]
+    return _top_terms(model, row, j, k)
 
 
 def model_rule(p: float, terms: list[str]) -> str:
@@ -327,10 +331,22 @@ def _model_record(seg: pd.Series, code: str, p: float, terms: list[str]) -> dict
 
 def _top_terms(model: LearnedCoder, row, j: int, k: int = 3) -> list[str]:
     """Features present in one tf-idf row with the largest positive contribution to code j."""
-    names = model.vectorizer_.get_feature_names_out()
+    names = _feature_names(model.vectorizer_)
     weights = {idx: value * model.coef_[j, idx] for idx, value in zip(row.indices, row.data)}
     best = sorted((w, idx) for idx, w in weights.items() if w > 0)[::-1][:k]
     return [str(names[idx]) for _, idx in best]
+
+
+_FEATURE_NAMES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _feature_names(vectorizer) -> np.ndarray:
+    """The vectorizer's feature names, worked out once per fitted vectorizer (scikit-learn sorts the whole
+    vocabulary on every call, which cost more than coding when every model coding names its top terms)."""
+    names = _FEATURE_NAMES.get(vectorizer)
+    if names is None:
+        names = _FEATURE_NAMES[vectorizer] = vectorizer.get_feature_names_out()
+    return names
 
 
 def _positive(estimator, features) -> np.ndarray:
