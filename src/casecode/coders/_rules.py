@@ -272,7 +272,7 @@ class RuleCoder:
             for token in doc:
                 token.is_sent_start = token.i == 0
         codes, traps = self._matches(doc)
-        mentions = self._mentions(doc) if self.scope else []
+        mentions = self._mentions(doc) if self.scope and codes else []  # names matter only around a match
         out = []
         for (start, end), entry in codes:
             span = Span(doc, start, end, label=entry.label, span_id=entry.id)
@@ -402,23 +402,26 @@ class RuleCoder:
             # A turn's text starts with its speaker label ("Ann Lee (Director of Communities): ..."); words in a
             # name or job title are not evidence of an action, so matches inside the label are dropped.
             label_end = speaker_label_end(str(seg["text"]), seg.get("speaker", ""))
-            spans = [s for s in self(doc).spans[self.spans_key]
-                     if s.start_char >= label_end and (s._.casecode_score or 0.0) >= self.min_score]
-            for span in best_spans(spans) if keep == "best" else spans:
-                records.append(self._record(seg, span))
+            # what __call__ puts in doc.spans, without building the SpanGroup and the span extensions
+            spans = []
+            for span, scope, entry in self._assessed(doc):
+                score = _score(entry, scope)
+                if scope.counts and span.start_char >= label_end and score >= self.min_score:
+                    spans.append((span, score, scope.why()))
+            for span, score, why in _best(spans) if keep == "best" else spans:
+                records.append(self._record(seg, span, score, why))
                 case_of.append(own or (seg["document_id"],))
         if self.case_min_score is not None:
             records = _strong_cases(records, case_of, self.case_min_score)
         return codings_frame(records)
 
     @staticmethod
-    def _record(seg: dict, span: Span) -> dict:
-        why = span._.casecode_why
+    def _record(seg: dict, span: Span, score: float, why: str) -> dict:
         offset = int(seg["start"])
         return {
             "segment_id": seg["segment_id"], "document_id": seg["document_id"], "code": span.label_,
             "start": offset + span.start_char, "end": offset + span.end_char, "evidence": span.text,
-            "rule": f"{span.id_} ({why})" if why else span.id_, "score": span._.casecode_score, "coder": "rules",
+            "rule": f"{span.id_} ({why})" if why else span.id_, "score": score, "coder": "rules",
         }
 
 
@@ -448,6 +451,18 @@ def best_spans(spans: Iterable[Span]) -> list[Span]:
         if old is None or rank > (old._.casecode_score or 0.0, len(old.text), -old.start_char):
             best[span.label_] = span
     return sorted(best.values(), key=lambda s: s.start_char)
+
+
+def _best(spans: list[tuple[Span, float, str]]) -> list[tuple[Span, float, str]]:
+    """`best_spans` on (span, score, why) triples: one per label, highest score, then longest, then earliest."""
+    best: dict[str, tuple[Span, float, str]] = {}
+    for item in spans:
+        span, score = item[0], item[1]
+        old = best.get(span.label_)
+        if old is None or (score, len(span.text), -span.start_char) > \
+                (old[1], len(old[0].text), -old[0].start_char):
+            best[span.label_] = item
+    return sorted(best.values(), key=lambda item: item[0].start_char)
 
 
 def codebook_patterns(codebook: Codebook) -> list[dict]:
