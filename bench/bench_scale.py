@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -72,7 +73,7 @@ def _memory_child(words: int, folder: str) -> None:
     codebook = read_codebook(CODEBOOK)
     coder = transcript_coder()
     with tempfile.TemporaryDirectory() as out:
-        write_file_codings(paths, Path(out) / "codings.csv", CoderSpec(codebook, transcript=True), coder=coder)
+        write_file_codings(paths, Path(out) / "codings.csv", CoderSpec(partial(transcript_coder)), coder=coder)
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
@@ -117,7 +118,7 @@ def main() -> None:
     from casecode.store import init_project
     from casecode.studies.transcripts import transcript_coder
     from casecode.workflow import add_files, code_project
-    from casecode.workflow._coding import code_files
+    from casecode.workflow._coding import code_files, make_coder
     from casecode.workflow._shards import CoderSpec, write_file_codings
 
     started_at = dt.datetime.now(dt.timezone.utc)
@@ -145,7 +146,7 @@ def main() -> None:
     rows.append((f"bare spaCy: B1 + Matcher and PhraseMatcher with the codebook's {len(bare)} patterns", seconds, ""))
 
     out = work / "codings.csv"
-    spec = CoderSpec(codebook)
+    spec = CoderSpec(partial(make_coder, codebook))
     rules_coder = spec.build()
     write_file_codings(paths[:3], out, spec, coder=rules_coder)  # warm up
     seconds, n_rules = _timed(lambda: write_file_codings(paths, out, spec, coder=rules_coder))
@@ -161,7 +162,7 @@ def main() -> None:
                  f"codings identical to the compiled engine: {'yes' if identical else 'NO'}"))
 
     combined = transcript_coder()
-    combined_spec = CoderSpec(codebook, transcript=True)
+    combined_spec = CoderSpec(partial(transcript_coder))
     write_file_codings(paths[:3], out, combined_spec, coder=combined)  # warm up
     seconds, n_combined = _timed(lambda: write_file_codings(paths, out, combined_spec, coder=combined))
     rows.append(("casecode code FILES (rules + learned transcript coder, the default)", seconds,
