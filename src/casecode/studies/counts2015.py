@@ -40,7 +40,20 @@ class _Report:
 
     def __init__(self, text: str):
         self.text = text
-        self.headings = [(b.start, b.heading_level, b.title) for b in split_blocks(text) if b.heading_level]
+        headings = [(b.start, b.heading_level, b.title) for b in split_blocks(text) if b.heading_level]
+        # A top-level heading the report's Contents does not list (the chart's caption, the summary's
+        # "Conclusions") belongs to the listed section before it, one level down.
+        contents = next((i for i, (_, level, title) in enumerate(headings) if level == 1
+                         and title.casefold() == "contents"), None)
+        if contents is not None and contents + 1 < len(headings):
+            listed = text[headings[contents][0]:headings[contents + 1][0]].casefold()
+            demoted, inside = [], False
+            for start, level, title in headings:
+                if level == 1:
+                    inside = start > headings[contents][0] and _norm(title).casefold() not in listed
+                demoted.append((start, level + 1 if inside else level, title))
+            headings = demoted
+        self.headings = headings
 
     def find(self, quote: str, after: int = 0, within: int | None = None) -> int | None:
         end = None if within is None else after + within
