@@ -160,7 +160,14 @@ def _general_statements(report: _Report, study, used: set[int]) -> list[dict]:
     for block in split_blocks(report.text):
         if block.heading_level or any(s <= block.start < e for s, e in skipped):
             continue
-        for offset, sentence in _sentences(block.text):
+        text, skip = block.text, 0
+        if text.startswith(("- ", "• ")) and "\n\n" in text:
+            # The export's mending joins a list item without a full stop to the paragraph after it; read the
+            # paragraph on its own.
+            skip = text.index("\n\n") + 2
+            skip += len(text[skip:]) - len(text[skip:].lstrip())
+        for offset, sentence in _sentences(text[skip:]):
+            offset += skip
             match = _QUANT_RE.search(sentence)
             if match and block.start + offset not in used:
                 low, high, reading = quantifier_range(match.group("q"), len(study.cases))
