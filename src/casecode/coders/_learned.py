@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, unit_texts
-from ._context import NEGATORS
+from .scope import NEGATORS
 from ._nlp import DEFAULT_PIPELINE, load_nlp
 from ._persist import FrozenProbability, pack, read_bytes, unpack, write_bytes
 

@@ -32,7 +32,7 @@ from ..corpus import speaker_label_end
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, segment_cases
 from ._compiled import CompiledMatcher
-from ._context import NEGATIVE_PREDICATES, NEGATORS, Mention, Scope, action_frame, assess
+from .scope import NEGATIVE_PREDICATES, NEGATORS, OTHER_COUNCIL_PATTERNS, Mention, Scope, action_frame, assess
 from ._nlp import load_nlp
 
 SCORES = (0.5, 0.65, 0.8, 0.9)  # by number of required words: 1, 2, 3, 4+
@@ -42,35 +42,6 @@ FRAMELESS_FACTOR = 0.6
 # two-word one (0.455) and a three-word one in a question (0.48), and drops a hedged one-word match (0.35), one- and
 # two-word matches in a question (0.3, 0.39) and a generic word with no action frame (0.3, 0.39).
 MIN_SCORE = 0.4
-
-# Anyone's council but ours, without a case table: "other councils", "a neighbouring authority", "some councils".
-# A quantifier needs the council right after it: "several of the councils" may well include the speaker's own.
-_COUNCIL = {"LEMMA": {"IN": ["council", "authority", "borough", "la", "organisation", "organization", "place"]}}
-_OTHER_COUNCIL = [
-    [
-        {"LOWER": {"IN": ["other", "another", "neighbouring", "neighboring", "nearby", "surrounding", "adjacent",
-                          "similar"]}},
-        {"LOWER": {"IN": ["local", "district", "county", "london", "metropolitan", "unitary"]}, "OP": "?"},
-        _COUNCIL,
-    ],
-    [
-        {"LOWER": {"IN": ["some", "many", "most", "lots", "few", "several"]}},
-        {"LOWER": {"IN": ["local", "district", "county", "london", "metropolitan", "unitary"]}, "OP": "?"},
-        _COUNCIL,
-    ],
-    [  # "some of the other councils", "a lot of other authorities"
-        {"LOWER": {"IN": ["some", "many", "most", "lots", "few", "several", "all", "a"]}},
-        {"LOWER": {"IN": ["of", "lot"]}},
-        {"LOWER": {"IN": ["the", "of"]}, "OP": "?"},
-        {"LOWER": {"IN": ["other", "neighbouring", "neighboring", "nearby", "surrounding"]}},
-        _COUNCIL,
-    ],
-    [{"LOWER": "the"}, {"LEMMA": {"IN": ["council", "authority", "borough"]}}, {"LOWER": "next"}, {"LOWER": "door"}],
-    # "Wendmarsh, next door, have done...": a place named as the neighbour is another council.
-    [{"IS_TITLE": True}, {"ORTH": ","}, {"LOWER": {"IN": ["next", "over"]}}, {"LOWER": {"IN": ["door", "the"]}},
-     {"LOWER": {"IN": ["border", "road", "river"]}, "OP": "?"}],
-]
-
 
 def _ensure_extensions() -> None:
     # Span extensions are stored by character offsets only, so two codes matching the same words would share one
@@ -154,12 +125,13 @@ class RuleCoder:
         self._fallback = Matcher(self.nlp.vocab)  # token patterns the compiled matcher does not take
         self._rank: dict[str, int] = {}
         self._surface: dict[str, list[str]] = {}  # a phrase's own words, lower case
-        self._others = Matcher(self.nlp.vocab)
-        self._others.add("other_council", _OTHER_COUNCIL)
+        self._others = Matcher(self.nlp.vocab, validate=True)
+        self._others.add("other_council", OTHER_COUNCIL_PATTERNS)  # from the scope lexicon
         self._others_compiled = CompiledMatcher(self.nlp.vocab, stop_words)
-        for pattern in _OTHER_COUNCIL:
+        for i, pattern in enumerate(OTHER_COUNCIL_PATTERNS):
             if not self._others_compiled.add_tokens("other_council", pattern):
-                raise AssertionError("the other-council patterns must compile")
+                raise CoderError(f"scope lexicon: other_councils pattern {i} uses an attribute the compiled matcher "
+                                 f"does not take; use LOWER, LEMMA, ORTH or IS_TITLE with IN lists and OP '?'")
         self._aliases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self._aliases_compiled = CompiledMatcher(self.nlp.vocab)
         self._alias_cases: dict[str, set[str]] = {}

@@ -1,0 +1,94 @@
+"""Scope marks for the learned coder: the rule coder's scope, as prefixes on the words a model reads.
+
+"We never had a fund" becomes "we never neg_have neg_a neg_fund": after a cue, the rest of its lexical clause
+carries the cue's mark, so the model can learn that "fund" and "neg_fund" are different evidence. The cues and the
+clauses are the rule coder's own (the scope lexicon, `clauses`):
+- `neg_` after a negator or a negative predicate ("afraid to"); a second one cancels it ("not afraid to");
+- `irr_` after a first-person wish ("we should", "we'd like to"), a modal ("might", "could"), a wish or
+  hypothetical phrase ("ideally", "one day", "would have") or a condition ("if we had", which holds to the end of
+  the sentence);
+- `past_` after a past cue ("used to", "years ago"; "in the past" holds to the end of the sentence), unless the
+  clause says it goes on ("since", "still", "started") or the time is reset ("but now");
+- `oth_` after another council acting ("other councils", "the council next door").
+"""
+
+from __future__ import annotations
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from ._attribution import OTHER_COUNCIL_PATTERNS, _OBJECT_MARKERS
+from ._clauses import LEXICON, _hits, _low, clauses
+from ._negation import is_negative_predicate, is_negator
+from ._time import _BE_GET, _CONTINUITY, _PAST, _PAST_RESET, _PAST_TOPICAL
+from ._wish import _CONDITIONS, _HYPOTHETICAL, _WISH_PHRASES, is_modal, is_wish_verb
+
+_IRREALIS_PHRASES = _WISH_PHRASES + _HYPOTHETICAL
+_MATCHERS: dict[int, Matcher] = {}
+
+
+def _other_councils(doc: Doc) -> set[int]:
+    """Token indexes where another council named as an actor ends (not after "with", "from", "like"...)."""
+    matcher = _MATCHERS.get(id(doc.vocab))
+    if matcher is None:
+        matcher = _MATCHERS[id(doc.vocab)] = Matcher(doc.vocab)
+        matcher.add("other_council", OTHER_COUNCIL_PATTERNS)
+    ends = set()
+    for _, start, end in matcher(doc):
+        before = _low(doc[start - 1]) if start > 0 else ""
+        if before not in _OBJECT_MARKERS:
+            ends.add(end - 1)
+    return ends
+
+
+def scope_marks(doc: Doc) -> list[str]:
+    """The doc's lower-case lemmas without punctuation, each with its clause's scope mark from the cue on."""
+    out: list[str] = []
+    others = _other_councils(doc) if LEXICON.other_councils else set()
+    for sent in doc.sents:
+        held = ""  # a condition or a topical past cue sets the rest of the sentence
+        for clause in clauses(sent):
+            mode = held
+            cues = {i: ("irr_", len(p)) for i, p in _phrase_hits(doc, clause, _IRREALIS_PHRASES)}
+            cues.update({i: ("irr_", len(p), True) for i, p in _phrase_hits(doc, clause, _CONDITIONS)})
+            goes_on = any(t.lemma_ in _CONTINUITY or _low(t) in _CONTINUITY for t in clause)
+            if not goes_on:
+                for i, p in _phrase_hits(doc, clause, _PAST):
+                    if p[0] == "used" and i > 0 and _low(doc[i - 1]) in _BE_GET:
+                        continue  # "the fund is used to pay for": not "we used to"
+                    cues.setdefault(i, ("past_", len(p), " ".join(p) in _PAST_TOPICAL))
+            skip = 0
+            for t in clause:
+                if t.is_punct or t.is_space:
+                    continue
+                lemma = t.lemma_.lower()
+                if skip:  # the rest of a cue phrase
+                    skip -= 1
+                    out.append(lemma)
+                    continue
+                low = _low(t)
+                cue = cues.get(t.i)
+                if cue is not None:
+                    mode, skip = cue[0], cue[1] - 1
+                    if len(cue) > 2 and cue[2]:
+                        held = mode
+                elif is_negator(t) or is_negative_predicate(t):
+                    mode = "" if mode == "neg_" else "neg_"
+                elif is_wish_verb(t, clause.start) or is_modal(t):
+                    mode = "irr_"
+                elif low in _PAST_RESET and "past_" in (mode, held):
+                    mode = held = ""
+                else:
+                    out.append(mode + lemma)
+                    if t.i in others:
+                        mode = "oth_"
+                    continue
+                out.append(lemma)
+    return out
+
+
+def _phrase_hits(doc: Doc, clause, phrases) -> list[tuple[int, tuple[str, ...]]]:
+    found = []
+    for i, text in _hits(doc, clause.start, clause.end, phrases):
+        found.append((i, tuple(text.lower().split())))
+    return found
