@@ -174,6 +174,10 @@ def test_markdown_headings_are_uncodable_units_that_label_what_follows(tmp_path)
         ("INT: Go on.", "INT", "interviewer"),
         ("I: Go on.", "I", "interviewer"),
         ("R: Fine.", "R", "respondent"),
+        ("FACILITATOR: Who starts?", "FACILITATOR", "interviewer"),
+        ("Moderator: Who starts?", "Moderator", "interviewer"),
+        ("speaker 2: yeah we do that", "speaker 2", "respondent"),  # speech recognition, lower case
+        ("interviewer: so what changed", "interviewer", "interviewer"),
         ("**Jane Smith:** Yes.", "Jane Smith", "respondent"),
         ("**Jane Smith**: Yes.", "Jane Smith", "respondent"),
         ("Jane Smith:\nThe answer on the next line.", "Jane Smith", "respondent"),

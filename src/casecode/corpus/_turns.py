@@ -19,7 +19,7 @@ from typing import Iterable
 from ._model import Segment
 
 #: Labels that mean "the interviewer" whatever the interview's names (compared case-insensitively).
-INTERVIEWER_LABELS = {"interviewer", "int", "i", "q", "question"}
+INTERVIEWER_LABELS = {"interviewer", "int", "i", "q", "question", "facilitator", "moderator"}
 _FIXED_LABELS = INTERVIEWER_LABELS | {"a", "r", "answer", "respondent", "interviewee", "participant"}
 # Words that open prose or notes with a colon ("Note: ...", "Next Steps: ..."); a label containing one of them is
 # not a speaker.
@@ -110,9 +110,10 @@ def _label(raw: str) -> Label | None:
         return None
     if any(w.strip(".,'’").lower() in _NOT_NAMES for w in words):
         return None
-    if not all(_is_name_word(w, i == 0, i == len(words) - 1) for i, w in enumerate(words)):
-        return None
     fixed = name.lower() in _FIXED_LABELS or _is_numbered_label(name)
+    # Speech-recognition output writes "speaker 1:" or "interviewer:" in lower case; those fixed labels count.
+    if not fixed and not all(_is_name_word(w, i == 0, i == len(words) - 1) for i, w in enumerate(words)):
+        return None
     weak = len(words) == 1 and not role and not fixed and not name.isupper()
     return Label(name, role, strong=not weak)
 
