@@ -339,6 +339,11 @@ def test_evaluate_case_level(segments):
     voice = result.case_per_code.set_index("code").loc["voice"]
     assert (voice["gold_cases"], voice["predicted_cases"], voice["tp"], voice["fn"]) == (2, 1, 1, 1)
     assert voice["percent_agreement"] == pytest.approx(2 / 3)
+    # per code, the cases the prediction gained (credited wrongly) and lost (missed)
+    by_code = result.case_per_code.set_index("code")
+    assert (by_code.loc["voice", "gained"], by_code.loc["voice", "lost"]) == ("", "b")
+    assert (by_code.loc["trust", "gained"], by_code.loc["trust", "lost"]) == ("b", "c")
+    assert "  trust: gained b; lost c" in result.summary().splitlines()
 
 
 def test_evaluation_reports_and_writes(segments, tmp_path):

@@ -665,3 +665,52 @@ def test_combined_coder_needs_shared_codes(coder):
     with pytest.raises(CoderError, match="none of them in the codebook"):
         CombinedCoder(coder, stranger).code(pd.DataFrame({"segment_id": ["s"], "document_id": ["d"],
                                                           "start": [0], "text": ["x"]}))
+
+
+# --- the scope lexicon -----------------------------------------------------------------------------------------------
+
+
+def test_scope_lexicon_is_the_data_the_checks_read():
+    from casecode.coders import scope
+
+    lexicon = scope.load_lexicon()
+    assert lexicon is scope.LEXICON
+    assert "never" in scope.NEGATORS and scope.NEGATORS is lexicon.negation.negators
+    assert ("used", "to") in lexicon.past.cues and ("i", "suppose") in lexicon.hedges
+    assert lexicon.other_councils[0][-1] == {"LEMMA": {"IN": ["council", "authority", "borough", "la",
+                                                              "organisation", "organization", "place"]}}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(colour="red"), "colour: Extra inputs are not permitted"),
+    (lambda d: d["negation"].update(negators=["not", False]), "negation.negators: Value error, False is not a word; quote"),
+    (lambda d: d["wish"].update(verbs=[]), "wish.verbs: Value error, give a non-empty list"),
+    (lambda d: d.pop("past"), "past: Field required"),
+    (lambda d: d["other_councils"].append([{"LOWR": "other"}]), "other_councils: Value error, pattern 5 token 0 "
+                                                                 "has unknown attribute 'LOWR'"),
+])
+def test_scope_lexicon_errors_name_the_file_and_key(tmp_path, change, message):
+    from importlib import resources
+
+    import yaml
+
+    from casecode.coders.scope import load_lexicon
+    from casecode.errors import CodebookError
+
+    data = yaml.safe_load(resources.files("casecode").joinpath("data", "scope-lexicon-en.yaml").read_text("utf-8"))
+    change(data)
+    path = tmp_path / "lexicon.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(CodebookError) as info:
+        load_lexicon(path)
+    assert str(info.value).startswith(f"{path}: {message}")
+
+
+def test_scope_lexicon_bad_yaml_names_the_line(tmp_path):
+    from casecode.coders.scope import load_lexicon
+    from casecode.errors import CodebookError
+
+    path = tmp_path / "lexicon.yaml"
+    path.write_text("version: 1\nclauses: [unclosed\n", encoding="utf-8")
+    with pytest.raises(CodebookError, match=r"lexicon.yaml: line \d+ is not valid YAML"):
+        load_lexicon(path)

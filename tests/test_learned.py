@@ -10,7 +10,7 @@ import pytest
 from casecode.codebook import read_codebook
 from casecode.coders import CombinedCoder, EmbeddingCoder, LearnedCoder, RuleCoder, load_nlp, tune_combination
 from casecode.coders import _embed, _learned
-from casecode.coders._combined import decide
+from casecode.coders._combined import decide, tune_council
 from casecode.errors import CoderError
 
 CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "leadership-actions-2015.yaml"
@@ -46,9 +46,23 @@ def test_scope_marks_set_negated_and_wished_words_apart():
     plain, marked = _learned.lemmatized(["We never had a fund, but we listen to staff."]), \
         _learned.lemmatized(["We never had a fund, but we listen to staff."], marks=True)
     assert plain == ["we never have a fund but we listen to staff"]
-    assert marked == ["we never neg_have neg_a neg_fund we listen to staff"]
-    assert _learned.lemmatized(["We should fund ideas"], marks=True) == ["we should irr_fund irr_idea"]
-    assert _learned.lemmatized(["We used to run events"], marks=True) == ["we use irr_to irr_run irr_event"]
+    assert marked == ["we never neg_have neg_a neg_fund but we listen to staff"]
+
+
+@pytest.mark.parametrize("text, marked", [
+    ("We should fund ideas", "we should irr_fund irr_idea"),
+    ("You should fund ideas", "you should fund idea"),  # advice from practice, as the rules' wish check says
+    ("We used to run events", "we use to past_run past_event"),
+    ("The fund is used to pay for it", "the fund be use to pay for it"),  # not the habitual past
+    ("In the past we consulted residents, but now we take risks", "in the past past_we past_consult "
+     "past_resident but now we take risk"),
+    ("If we had the money we would invest", "if we have irr_the irr_money irr_we irr_would irr_invest"),
+    ("Other councils invest in staff", "other council oth_invest oth_in oth_staff"),
+    ("We learn from other councils", "we learn from other council"),  # an object, not the actor
+    ("We are not afraid to take risks", "we be not afraid to take risk"),  # two negators cancel
+])
+def test_scope_marks_follow_the_rule_coders_scope(text, marked):
+    assert _learned.lemmatized([text], marks=True) == [marked]
 
 
 # --- the combination -------------------------------------------------------------------------------------------------
@@ -154,6 +168,55 @@ def test_tune_combination_prefers_the_strictest_blend_among_equals():
     proba = np.array([[0.6], [0.65], [0.2], [0.25]])  # every cut from 0.3 to 0.6 is perfect; the gate adds none
     tuned = tune_combination(no_rules, proba, ["employees"], ids, labels)
     assert tuned["blend"] == 0.6 and tuned["threshold"] is None
+
+
+# --- the council rule ------------------------------------------------------------------------------------------------
+
+
+def _council_segments(cases, *texts):
+    return _segments(*texts).assign(cases=[(c,) for c in cases])
+
+
+class TurnModel(FixedModel):
+    """Probabilities per turn, looked up by the turn's text."""
+
+    def __init__(self, by_text):
+        self.by_text = by_text
+
+    def predict_proba(self, texts):
+        return np.array([self.by_text[t] for t in texts], dtype=float)
+
+
+def test_council_rule_drops_weak_councils_and_credits_strong_ones(coder):
+    texts = ["Turn a1.", "Turn a2.", "Turn b1.", "Turn c1.", "Turn c2."]
+    model = TurnModel({"Turn a1.": [0.55, 0.0], "Turn a2.": [0.1, 0.0],  # a: one turn just past the turn cut
+                       "Turn b1.": [0.95, 0.0],  # b: one strong turn
+                       "Turn c1.": [0.45, 0.0], "Turn c2.": [0.45, 0.0]})  # c: two turns, neither past it
+    segments = _council_segments(["a", "a", "b", "c", "c"], *texts)
+    blend = {"threshold": None, "veto": None, "blend": 0.5}
+    turns = CombinedCoder(coder, model, **blend).code(segments)
+    assert sorted(turns.segment_id) == ["s0", "s2"]  # any coded turn counts: councils a and b
+    strongest = CombinedCoder(coder, model, **blend, council="max", council_cut=0.6).code(segments)
+    assert sorted(strongest.segment_id) == ["s2"]  # a's best turn (0.55) is under 0.6: a loses the code
+    together = CombinedCoder(coder, model, **blend, council="top2", council_cut=0.65).code(segments)
+    # a: 1 - 0.45 * 0.9 = 0.595 fails; b passes; c: 1 - 0.55 * 0.55 = 0.6975 passes, credited with its strongest turn
+    assert sorted(together.segment_id) == ["s2", "s3"]
+    assert CombinedCoder(coder, model, **blend, council="max", council_cut=0.6).settings()["council"] == "max"
+    with pytest.raises(CoderError, match="council='mean'"):
+        CombinedCoder(coder, model, council="mean")
+
+
+def test_tune_council_prefers_the_strongest_turn_when_single_turns_mislead():
+    ids = [f"s{i}" for i in range(8)]
+    cases = ["a", "a", "b", "b", "c", "c", "d", "d"]
+    labels = pd.DataFrame({"employees": [1, 0, 0, 0, 1, 0, 0, 0]}, index=ids)  # councils a and c take it
+    no_rules = pd.DataFrame({"segment_id": [], "code": [], "score": []})
+    # strong turns where the gold says so; b and d have one turn each just past the turn cut
+    proba = np.array([[0.9], [0.1], [0.55], [0.1], [0.85], [0.2], [0.52], [0.1]])
+    settings = {"threshold": None, "veto": None, "weak_rule": 0.6, "blend": 0.5, "rule_weight": 0.7}
+    tuned = tune_council(settings, no_rules, proba, ["employees"], ids, labels, cases)
+    assert tuned["council"] in ("max", "top2") and 0.55 < tuned["council_cut"] <= 0.85
+    assert tune_council(settings, no_rules, proba, ["employees"], ids, labels, [None] * 8) == {}
 
 
 # --- the embedding coder ---------------------------------------------------------------------------------------------

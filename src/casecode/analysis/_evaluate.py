@@ -19,7 +19,8 @@ from ._tables import code_ids, label_map, markdown_table, presence, require_colu
 
 SCORE_COLUMNS = ["support", "predicted", "tp", "fp", "fn", "precision", "recall", "f1", "kappa"]
 CASE_CELL_COLUMNS = ["case_id", "code", "gold", "predicted"]
-CASE_CODE_COLUMNS = ["code", "label", "gold_cases", "predicted_cases", "tp", "fp", "fn", "percent_agreement", "kappa"]
+CASE_CODE_COLUMNS = ["code", "label", "gold_cases", "predicted_cases", "tp", "fp", "fn", "percent_agreement", "kappa",
+                     "gained", "lost"]
 
 
 @dataclass
@@ -30,7 +31,9 @@ class Evaluation:
     - averages: rows `micro` and `macro` with `average` + SCORE_COLUMNS; counts are totals over codes, micro pools
       every unit × code cell (kappa included), macro is the unweighted mean of the per-code scores.
     - case_gold, case_predicted: case-by-code matrices (None without cases); case_kappa over all case × code cells;
-      case_per_code: CASE_CODE_COLUMNS; case_cells: the disagreeing cells, `case_id, code, gold, predicted`.
+      case_per_code: CASE_CODE_COLUMNS, where `gained` names the cases (councils) the prediction credits with the
+      code and the gold coding does not, and `lost` those it misses ("; "-separated); case_cells: the disagreeing
+      cells, `case_id, code, gold, predicted`.
     """
 
     per_code: pd.DataFrame
@@ -64,13 +67,17 @@ class Evaluation:
                 f"cases: kappa {self.case_kappa:.3f} over {cells} case × code cells, "
                 f"{len(self.case_cells)} disagreeing"
             )
+            for row in self.case_per_code.itertuples(index=False):
+                if row.gained or row.lost:
+                    lines.append(f"  {row.code}: gained {row.gained or '-'}; lost {row.lost or '-'}")
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
         """The evaluation as Markdown: averages, per-code scores and, with cases, the case-level tables."""
         parts = ["## Averages", markdown_table(self.averages), "## Per code", markdown_table(self.per_code)]
         if self.case_per_code is not None:
-            parts += [f"## Cases (kappa {self.case_kappa:.3f})", markdown_table(self.case_per_code)]
+            parts += [f"## Cases (case-level kappa {self.case_kappa:.3f}; per code, the cases gained and lost)",
+                      markdown_table(self.case_per_code)]
             parts += ["## Disagreeing case cells", markdown_table(self.case_cells)]
         return "\n\n".join(parts) + "\n"
 
@@ -157,10 +164,13 @@ def _add_cases(evaluation: Evaluation, predicted: pd.DataFrame, gold: pd.DataFra
     for code in ids:
         t, g = truth[code], guess[code]
         tp, fp, fn = _counts(t, g)
+        t, g = t.astype(bool), g.astype(bool)
         rows.append({"code": code, "label": names.get(code, code), "gold_cases": int(t.sum()),
                      "predicted_cases": int(g.sum()), "tp": tp, "fp": fp, "fn": fn,
                      "percent_agreement": percent_agreement(t.tolist(), g.tolist()),
-                     "kappa": cohen_kappa(t.tolist(), g.tolist())})
+                     "kappa": cohen_kappa(t.tolist(), g.tolist()),
+                     "gained": "; ".join(str(c) for c in t.index[g & ~t]),
+                     "lost": "; ".join(str(c) for c in t.index[t & ~g])})
     cells = pd.DataFrame({"gold": truth.stack(), "predicted": guess.stack()}).rename_axis(["case_id", "code"])
     evaluation.case_gold, evaluation.case_predicted = truth, guess
     evaluation.case_per_code = pd.DataFrame(rows, columns=CASE_CODE_COLUMNS)

@@ -12,6 +12,12 @@ A code the model was not trained on is decided by its rule alone. The defaults (
 vetoes) suit a model nobody tuned; `fit_combined` picks the mode and its settings by cross-validation grouped by
 case on the training data, and keeps a setting only when it beats the rules alone there.
 
+The council is the unit a chart counts, so a third setting decides at council level (`council`, tuned the same
+way, holding out whole writers and so whole councils): with "max" a council takes a code when its strongest turn
+scores at least `council_cut`, with "top2" when its two strongest turns together do (noisy-or). Turn codings follow
+the council: a council that does not pass loses its codings of the code, and one that passes with no turn decided
+gets its strongest turn. None (the default) counts any coded turn, as a turn-level coder does.
+
 Score (for ranking): a noisy-or, 1 - (1 - rule_weight * rule_score) * (1 - p). The evidence is the rule's span when
 a rule fired, else the whole segment; `rule` reads "rule:<id> + model p=0.74" or "model p=0.93 (top terms: ...)".
 """
@@ -25,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CoderError
+from ..corpus import first_case
 from ._codings import codable_segments, codings_frame, unit_texts
 from ._learned import LearnedCoder, SavedModel, model_rule, model_terms
 from ._persist import codebook_digest, pack, read_bytes, unpack, write_bytes
@@ -36,6 +43,8 @@ VETO_GRID = (None, 0.02, 0.05, 0.1, 0.15, 0.2)
 BLEND_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 RULE_WEIGHT_GRID = (0.3, 0.5, 0.7)
 BLEND_TOLERANCE = 0.01
+COUNCIL_RULES = ("max", "top2")
+COUNCIL_CUTS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 class CombinedCoder:
@@ -43,11 +52,14 @@ class CombinedCoder:
     into one scored suggestion list (coder "combined")."""
 
     def __init__(self, rule_coder: RuleCoder, model, *, rule_weight: float = 0.7, threshold: float | None = 0.9,
-                 veto: float | None = None, weak_rule: float = 0.6, blend: float | None = None):
+                 veto: float | None = None, weak_rule: float = 0.6, blend: float | None = None,
+                 council: str | None = None, council_cut: float = 0.5):
         for name, value in (("rule_weight", rule_weight), ("threshold", threshold), ("veto", veto),
-                            ("weak_rule", weak_rule), ("blend", blend)):
+                            ("weak_rule", weak_rule), ("blend", blend), ("council_cut", council_cut)):
             if value is not None and not 0.0 <= value <= 1.0:
                 raise CoderError(f"{name}={value}; it must lie in 0..1 (threshold and veto may be None: off)")
+        if council is not None and council not in COUNCIL_RULES:
+            raise CoderError(f"council={council!r}; use one of {', '.join(COUNCIL_RULES)}, or None for any turn")
         self.rule_coder = rule_coder
         self.model = model
         self.rule_weight = rule_weight
@@ -55,11 +67,16 @@ class CombinedCoder:
         self.veto = veto
         self.weak_rule = weak_rule
         self.blend = blend
+        self.council = council
+        self.council_cut = council_cut
 
     def settings(self) -> dict:
         """The decision settings as keyword arguments, to store beside the model and rebuild this coder with."""
-        return {"rule_weight": self.rule_weight, "threshold": self.threshold, "veto": self.veto,
-                "weak_rule": self.weak_rule, "blend": self.blend}
+        settings = {"rule_weight": self.rule_weight, "threshold": self.threshold, "veto": self.veto,
+                    "weak_rule": self.weak_rule, "blend": self.blend}
+        if self.council is not None:  # only when set, so settings saved before the council rule still load
+            settings.update(council=self.council, council_cut=self.council_cut)
+        return settings
 
     # --- saving: the model's arrays, these settings and the codebook's digest, as plain data (never pickle) ---
 
@@ -119,22 +136,50 @@ class CombinedCoder:
         order = self._order(classes)
         texts = unit_texts(rows)
         proba = self.model.predict_proba(texts)
-        records = []
-        features = None
+        chosen, scores = {}, {}
         for i, seg in rows.iterrows():
             for code in order:
                 rule = by_pair.get((seg["segment_id"], code))
                 p = float(proba[i, classes.index(code)]) if code in classes else None
-                if not self.decide(rule.score if rule is not None else None, p):
+                scores[i, code] = self.score(rule.score if rule is not None else None, p)
+                chosen[i, code] = self.decide(rule.score if rule is not None else None, p)
+        if self.council is not None:
+            chosen = self._by_council(rows, classes, chosen, scores)
+        records, features = [], None
+        for i, seg in rows.iterrows():
+            for code in order:
+                if not chosen[i, code]:
                     continue
+                rule = by_pair.get((seg["segment_id"], code))
+                p = float(proba[i, classes.index(code)]) if code in classes else None
                 if rule is None and features is None and hasattr(self.model, "vectorizer_"):
                     # the batch's tf-idf rows, once, for the top terms of the model's own codings
                     features = self.model.vectorizer_.transform(self.model._texts(texts))
                 terms = [] if rule is not None else model_terms(
                     self.model, texts[i], classes.index(code), row=None if features is None else features[i])
-                records.append(self._record(seg, code, rule, p, self.score(rule.score if rule is not None else None, p),
-                                            terms))
+                records.append(self._record(seg, code, rule, p, scores[i, code], terms))
         return codings_frame(records)
+
+    def _by_council(self, rows: pd.DataFrame, classes: list[str], chosen: dict, scores: dict) -> dict:
+        """Turn decisions made to agree with the council rule, for the codes the model knows."""
+        cases = [first_case(c) for c in rows["cases"]] if "cases" in rows.columns else [""] * len(rows)
+        cases = [case or doc for case, doc in zip(cases, rows["document_id"])]
+        members: dict[str, list[int]] = {}
+        for i, case in zip(rows.index, cases):
+            members.setdefault(case, []).append(i)
+        chosen = dict(chosen)
+        for code in classes:
+            for units in members.values():
+                strength = [scores[i, code] for i in units if (i, code) in scores]
+                if not strength:
+                    continue
+                passes = council_evidence(strength, self.council) >= self.council_cut
+                if not passes:
+                    for i in units:
+                        chosen[i, code] = False
+                elif not any(chosen.get((i, code)) for i in units):
+                    chosen[max(units, key=lambda i: scores[i, code]), code] = True
+        return chosen
 
     def _order(self, classes: list[str]) -> list[str]:
         """Codes in codebook order: the rule coder's labels, then codes only the model knows."""
@@ -159,6 +204,13 @@ class CombinedCoder:
             "end": end, "evidence": evidence, "rule": text, "score": round(float(np.clip(score, 0, 1)), 3),
             "coder": "combined",
         }
+
+
+def council_evidence(scores, rule: str) -> float:
+    """A council's evidence for a code from its turns' combined scores: the strongest ("max"), or the two
+    strongest together ("top2", noisy-or)."""
+    top = sorted(scores, reverse=True)[:2] + [0.0, 0.0]
+    return top[0] if rule == "max" else 1.0 - (1.0 - top[0]) * (1.0 - top[1])
 
 
 def decide(rule_score: float | None, p: float | None, *, threshold: float | None, veto: float | None,
@@ -225,6 +277,68 @@ def tune_combination(rule_codings: pd.DataFrame, proba: np.ndarray, classes: Seq
     return mode
 
 
+def tune_council(settings: dict, rule_codings: pd.DataFrame, proba: np.ndarray, classes: Sequence[str],
+                 segment_ids: Sequence[str], labels: pd.DataFrame, cases: Sequence[str | None]) -> dict:
+    """The council rule (`council`, `council_cut`) that maximises council-level kappa plus turn-level micro-F1,
+    given held-out probabilities and the turn settings already chosen; {} when counting any coded turn is best.
+    Only segments with a case (not None) take part."""
+    classes = [str(c) for c in classes]
+    codes = [c for c in labels.columns if c in classes]
+    keep = [i for i, case in enumerate(cases) if case is not None]
+    if not keep or not codes:
+        return {}
+    ids = [segment_ids[i] for i in keep]
+    gold = labels.reindex(index=ids, columns=codes, fill_value=0).to_numpy() > 0
+    p = proba[keep][:, [classes.index(c) for c in codes]]
+    strength = np.zeros(gold.shape)
+    matched = np.zeros(gold.shape, dtype=bool)
+    position = {s: i for i, s in enumerate(ids)}
+    for r in rule_codings.itertuples(index=False):
+        if r.segment_id in position and r.code in codes:
+            i, j = position[r.segment_id], codes.index(r.code)
+            strength[i, j], matched[i, j] = max(strength[i, j], float(r.score)), True
+    coder = CombinedCoder.__new__(CombinedCoder)
+    CombinedCoder.__init__(coder, None, None, **settings)
+    score = 1.0 - (1.0 - coder.rule_weight * strength) * (1.0 - p)
+    chosen = np.vectorize(lambda m, s, q: coder.decide(s if m else None, q))(matched, strength, p)
+    case_of = np.asarray([cases[i] for i in keep], dtype=object)
+    groups = [np.flatnonzero(case_of == case) for case in dict.fromkeys(case_of)]
+
+    def quality(council: str | None, cut: float) -> float:
+        turns, cells_gold, cells_pred = chosen.copy(), [], []
+        for units in groups:
+            sub = score[units]
+            if council is not None:
+                top = -np.sort(-sub, axis=0)
+                second = top[1] if len(units) > 1 else np.zeros(len(codes))
+                evidence = top[0] if council == "max" else 1.0 - (1.0 - top[0]) * (1.0 - second)
+                passes = evidence >= cut
+                turns[np.ix_(units, ~passes)] = False
+                lonely = passes & ~turns[units].any(axis=0)
+                for j in np.flatnonzero(lonely):
+                    turns[units[np.argmax(sub[:, j])], j] = True
+            cells_gold.append(gold[units].any(axis=0))
+            cells_pred.append(turns[units].any(axis=0))
+        tp, fp = int((turns & gold).sum()), int((turns & ~gold).sum())
+        return _kappa(np.concatenate(cells_gold), np.concatenate(cells_pred)) + _f1(tp, fp, int(gold.sum()))
+
+    best = (quality(None, 0.0), None, 0.0)
+    for council in COUNCIL_RULES:
+        for cut in COUNCIL_CUTS:
+            value = quality(council, cut)
+            if value > best[0] + 1e-9:
+                best = (value, council, cut)
+    return {} if best[1] is None else {"council": best[1], "council_cut": best[2]}
+
+
+def _kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa of two 0/1 vectors (0 when chance agreement is total)."""
+    a, b = a.astype(bool), b.astype(bool)
+    observed = float((a == b).mean()) if len(a) else 1.0
+    expected = float(a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean())) if len(a) else 1.0
+    return (observed - expected) / (1.0 - expected) if expected < 1.0 else 0.0
+
+
 def _f1(tp: int, fp: int, positives: int) -> float:
     return 2 * tp / (positives + tp + fp) if positives + tp + fp else 0.0
 
@@ -252,11 +366,14 @@ def held_out_proba(make_model: Callable, texts: list[str], labels: pd.DataFrame,
 
 def fit_combined(rule_coder: RuleCoder, segments: pd.DataFrame, labels: pd.DataFrame, groups: Sequence[str],
                  make_model: Callable = LearnedCoder, folds: int = 3, weak_rule: float = 0.6,
-                 rule_codings: pd.DataFrame | None = None) -> CombinedCoder:
+                 rule_codings: pd.DataFrame | None = None,
+                 council_cases: Sequence[str | None] | None = None) -> CombinedCoder:
     """A CombinedCoder whose model is fitted on `segments` (gold `labels`, one row per segment in order) and whose
     `threshold` and `veto` are tuned by `folds`-fold cross-validation grouped by `groups` (one case per segment).
 
     `rule_codings`: the rule coder's codings of (at least) `segments`, when the caller already has them.
+    `council_cases`: one case per segment (None: leave the segment out) to tune a council rule on, with the same
+    held-out probabilities; without it, any coded turn counts for its council.
     """
     texts = unit_texts(segments)
     labels = labels.set_axis(segments["segment_id"].tolist(), axis=0)
@@ -267,4 +384,7 @@ def fit_combined(rule_coder: RuleCoder, segments: pd.DataFrame, labels: pd.DataF
     if rule_codings is None:
         rule_codings = rule_coder.code(segments)
     tuned = tune_combination(rule_codings, proba, classes, labels.index, labels, weak_rule=weak_rule)
+    if council_cases is not None:
+        tuned.update(tune_council(tuned, rule_codings, proba, classes, list(labels.index), labels,
+                                  list(council_cases)))
     return CombinedCoder(rule_coder, model, **tuned)

@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, unit_texts
-from .scope import NEGATORS
+from .scope import scope_marks
 from ._nlp import DEFAULT_PIPELINE, load_nlp
 from ._persist import FrozenProbability, pack, read_bytes, unpack, write_bytes
 
@@ -248,9 +248,10 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
 def lemmatized(texts: list[str], pipeline: str | None = None, marks: bool = False) -> list[str]:
     """Each text as its lower-case lemmas without punctuation; spaCy runs only on texts not seen before.
 
-    With `marks`, words in a clause after a negator carry "neg_" ("we never had a fund" -> "never neg_have neg_a
-    neg_fund") and words after a wish, condition or habitual past carry "irr_" ("we should", "if we", "used to"),
-    so the model can learn that "fund" and "neg_fund" are not the same evidence.
+    With `marks`, words carry the rule coder's scope (`casecode.coders.scope.scope_marks`: the same lexicon and
+    clause splitter): "we never had a fund" -> "we never neg_have neg_a neg_fund", and likewise "irr_" after a
+    wish, condition or modal, "past_" after a past cue and "oth_" after another council, so the model can learn
+    that "fund" and "neg_fund" are not the same evidence.
     """
     name = pipeline or DEFAULT_PIPELINE
     missing = list(dict.fromkeys(t for t in texts if (name, marks, t) not in _LEMMAS))
@@ -259,34 +260,9 @@ def lemmatized(texts: list[str], pipeline: str | None = None, marks: bool = Fals
             _LEMMAS.clear()
         nlp = load_nlp(pipeline)
         for text, doc in zip(missing, nlp.pipe(missing, batch_size=64)):
-            _LEMMAS[name, marks, text] = " ".join(_marked(doc) if marks else
+            _LEMMAS[name, marks, text] = " ".join(scope_marks(doc) if marks else
                                                   (t.lemma_.lower() for t in doc if not (t.is_punct or t.is_space)))
     return [_LEMMAS[name, marks, t] for t in texts]
-
-
-_IRREALIS = {"should", "wish", "if", "hope", "hopefully", "would", "could", "might", "maybe", "unless"}
-_CLAUSE_OPENERS = {"but", "and", "because", "so", "although", "though", "whereas", "while"}
-
-
-def _marked(doc) -> list[str]:
-    """Lemmas with "neg_"/"irr_" prefixes up to the end of the clause (punctuation or a clause-opening word)."""
-    out, mode = [], ""
-    for token in doc:
-        low = token.lower_
-        if token.is_punct or low in _CLAUSE_OPENERS:
-            mode = ""
-            continue
-        if token.is_space:
-            continue
-        lemma = token.lemma_.lower()
-        if low in NEGATORS or lemma in NEGATORS:
-            mode = "neg_"
-        elif low in _IRREALIS or (low == "used" and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "to"):
-            mode = "irr_"
-        else:
-            lemma = mode + lemma
-        out.append(lemma)
-    return out
 
 
 def model_codings(model, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:

@@ -66,9 +66,11 @@ def shipped_training(study, units: pd.DataFrame | None = None, gold: pd.DataFram
 
 
 def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_name: str | None = None,
-                         make_model=None, rules=None, rule_codings: pd.DataFrame | None = None):
+                         make_model=None, rules=None, rule_codings: pd.DataFrame | None = None,
+                         council: bool = True):
     """A CombinedCoder for interview transcripts: its model fitted on `units` (gold codings `gold`) plus the 2015
-    reference coding, the combination tuned by cross-validation that holds out whole training sets.
+    reference coding, the combination and the council rule tuned by cross-validation that holds out whole
+    training sets (`council=False`: any coded turn counts for its council).
     `rule_codings`: the rules' codings of (at least) these units and the 2015 scope, when the caller has them."""
     from ..coders import LearnedCoder, RuleCoder, fit_combined, load_nlp
     from ..corpus import first_case
@@ -79,8 +81,11 @@ def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_nam
     # grouped by council.
     groups = list(units["set"]) if "set" in units.columns else [first_case(cs) for cs in units.cases]
     groups += [f"2015:{first_case(cs)}" for cs in study.scope.cases]
+    # The council rule is tuned on the transcripts' councils only: the 2015 report's prose is not what it decides.
+    councils = [first_case(cs) or None for cs in units.cases] + [None] * len(study.scope)
     return fit_combined(rules, segments, labels, groups, make_model or LearnedCoder, folds=5,
-                        rule_codings=rules.code(segments) if rule_codings is None else rule_codings)
+                        rule_codings=rules.code(segments) if rule_codings is None else rule_codings,
+                        council_cases=councils if council else None)
 
 
 def transcript_coder(nlp_name: str | None = None, cache: bool = True, codebook=None, cases=None):

@@ -6,9 +6,9 @@ clauses are the rule coder's own (the scope lexicon, `clauses`):
 - `neg_` after a negator or a negative predicate ("afraid to"); a second one cancels it ("not afraid to");
 - `irr_` after a first-person wish ("we should", "we'd like to"), a modal ("might", "could"), a wish or
   hypothetical phrase ("ideally", "one day", "would have") or a condition ("if we had", which holds to the end of
-  the sentence);
-- `past_` after a past cue ("used to", "years ago"; "in the past" holds to the end of the sentence), unless the
-  clause says it goes on ("since", "still", "started") or the time is reset ("but now");
+  the sentence or to a clause opening with "but", "now", "however");
+- `past_` after a past cue ("used to", "years ago"; "in the past" holds like a condition), unless the clause says
+  it goes on ("since", "still", "started") or the time is reset ("but now");
 - `oth_` after another council acting ("other councils", "the council next door").
 """
 
@@ -48,6 +48,8 @@ def scope_marks(doc: Doc) -> list[str]:
     for sent in doc.sents:
         held = ""  # a condition or a topical past cue sets the rest of the sentence
         for clause in clauses(sent):
+            if _low(clause[0]) in _PAST_RESET:  # "..., but now we take risks": the held time or condition ends
+                held = ""
             mode = held
             cues = {i: ("irr_", len(p)) for i, p in _phrase_hits(doc, clause, _IRREALIS_PHRASES)}
             cues.update({i: ("irr_", len(p), True) for i, p in _phrase_hits(doc, clause, _CONDITIONS)})
