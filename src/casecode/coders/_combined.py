@@ -44,6 +44,7 @@ BLEND_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 RULE_WEIGHT_GRID = (0.3, 0.5, 0.7)
 BLEND_TOLERANCE = 0.01
 COUNCIL_RULES = ("max", "top2")
+COUNCIL_MIN_GAIN = 0.02  # in council kappa + turn micro-F1
 COUNCIL_CUTS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
@@ -322,13 +323,12 @@ def tune_council(settings: dict, rule_codings: pd.DataFrame, proba: np.ndarray, 
         tp, fp = int((turns & gold).sum()), int((turns & ~gold).sum())
         return _kappa(np.concatenate(cells_gold), np.concatenate(cells_pred)) + _f1(tp, fp, int(gold.sum()))
 
-    best = (quality(None, 0.0), None, 0.0)
-    for council in COUNCIL_RULES:
-        for cut in COUNCIL_CUTS:
-            value = quality(council, cut)
-            if value > best[0] + 1e-9:
-                best = (value, council, cut)
-    return {} if best[1] is None else {"council": best[1], "council_cut": best[2]}
+    base = quality(None, 0.0)
+    best = max(((quality(council, cut), council, cut) for council in COUNCIL_RULES for cut in COUNCIL_CUTS),
+               key=lambda b: b[0])
+    # A council rule must beat counting any coded turn by a margin, as a blend must beat the rules: a gain smaller
+    # than one council cell in a few dozen is noise that a new writer does not repeat.
+    return {"council": best[1], "council_cut": best[2]} if best[0] >= base + COUNCIL_MIN_GAIN else {}
 
 
 def _kappa(a: np.ndarray, b: np.ndarray) -> float:

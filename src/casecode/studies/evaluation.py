@@ -6,8 +6,8 @@
 3. The fictional training transcripts (`corpus/training-transcripts/`), leaving one set (one writer) out: the
    model and its combination never saw the held-out writer; the rules were tuned on all sets, so their line there
    is in-sample.
-4-6. Held-out fictional transcripts nobody wrote rules from (`tests/data/unseen/`, `unseen2/`, `unseen3/`), coded by
-   the transcript coder fitted on every training set: unit level and council level.
+4-6. Held-out fictional transcripts nobody wrote rules from (`tests/data/unseen/` ... `unseen5/`), coded by the
+   transcript coder fitted on every training set: unit level and council level, each set and pooled.
 
 "combined" is `fit_combined`: the model may change the rules' decisions only as far as cross-validation by council
 on its own training data allowed. The embedding lines appear only when the embeddings extra is installed.
@@ -30,6 +30,9 @@ from .transcripts import (fit_transcript_coder, shipped_training, training_trans
 UNSEEN = Path("tests") / "data" / "unseen"
 UNSEEN2 = Path("tests") / "data" / "unseen2"
 UNSEEN3 = Path("tests") / "data" / "unseen3"
+UNSEEN4 = Path("tests") / "data" / "unseen4"
+UNSEEN5 = Path("tests") / "data" / "unseen5"
+HELD_OUT = {"unseen": UNSEEN, "unseen2": UNSEEN2, "unseen3": UNSEEN3, "unseen4": UNSEEN4, "unseen5": UNSEEN5}
 
 
 def _groups(segments: pd.DataFrame) -> list[str]:
@@ -147,9 +150,12 @@ def training_evaluation(root: Path, study, nlp_name: str | None = None, notes: l
 
 def _mode(coder) -> str:
     if coder.blend is not None:
-        return f"blend >= {coder.blend:g}, rule weight {coder.rule_weight:g}"
-    return (f"gate: add {'off' if coder.threshold is None else f'p>={coder.threshold:g}'} / "
-            f"veto {'off' if coder.veto is None else f'p<={coder.veto:g}'}")
+        mode = f"blend >= {coder.blend:g}, rule weight {coder.rule_weight:g}"
+    else:
+        mode = (f"gate: add {'off' if coder.threshold is None else f'p>={coder.threshold:g}'} / "
+                f"veto {'off' if coder.veto is None else f'p<={coder.veto:g}'}")
+    council = getattr(coder, "council", None)
+    return mode + (f"; council: {council} >= {coder.council_cut:g}" if council else "; council: any coded turn")
 
 
 def heldout_codings(folder: Path, coder) -> tuple | None:
@@ -195,8 +201,7 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
     }
     coder = transcript_coder(nlp_name)  # what `casecode code` and `init --from-study` use
     notes["unseen"] = [f"  (combination chosen on all training sets: {_mode(coder)})"]
-    coded = {name: heldout_codings(paths.root / folder, coder)
-             for name, folder in (("unseen", UNSEEN), ("unseen2", UNSEEN2), ("unseen3", UNSEEN3))}
+    coded = {name: heldout_codings(paths.root / folder, coder) for name, folder in HELD_OUT.items()}
     coded = {name: part for name, part in coded.items() if part is not None}
     for name, part in coded.items():
         sections[name] = heldout_evaluation([part], study)
@@ -209,7 +214,9 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
         "unseen": "Held-out transcripts (tests/data/unseen), never tuned on; model fitted on all training sets",
         "unseen2": "Second held-out set (tests/data/unseen2), never tuned on; same coder",
         "unseen3": "Third held-out set (tests/data/unseen3), never tuned on; same coder",
-        "heldout": "All three held-out sets pooled (12 councils); same coder",
+        "unseen4": "Fourth held-out set (tests/data/unseen4), never tuned on; same coder",
+        "unseen5": "Fifth held-out set (tests/data/unseen5), never tuned on; same coder",
+        "heldout": f"All held-out sets pooled ({', '.join(coded)}); same coder",
     }
     lines = []
     for section, results in sections.items():

@@ -1,7 +1,8 @@
 """Scope checks for a rule match, and the same scope as marks for the learned coder.
 
-Is the action negated, hedged, hypothetical, wished for, in the past, stopped, or done by another council? Each
-check (one module each: `_negation`, `_attribution`, `_time`, `_wish`, plus the action `_frame`) looks at the
+Is the action negated, hedged, hypothetical, wished for, in the past, stopped, done by another council, or only
+the title of a post or committee? Each check (one module each: `_negation`, `_attribution`, `_time`, `_wish`,
+`_titles`, plus the action `_frame`) looks at the
 match's sentence or lexical clause and gives a reason; a check that suppresses makes the match not count, a hedge
 only lowers its score. With a dependency parse (a trained pipeline), negation and the subject come from the parse.
 Their words come from one data file, the scope lexicon (`load_lexicon`), and sentences split into clauses with one
@@ -21,12 +22,13 @@ from ._lexicon import Lexicon, load_lexicon
 from ._marks import scope_marks
 from ._negation import NEGATIVE_PREDICATES, NEGATORS, _negation, _negation_parsed, is_negative_predicate, is_negator
 from ._time import _not_ours, _past, _stopped
+from ._titles import _title, title_tokens
 from ._wish import _hedge, _hypothetical, _wish
 
 __all__ = [
     "ACTION_VERBS", "FIRST_PERSON", "HEDGE_FACTOR", "LEXICON", "NEGATIVE_PREDICATES", "NEGATORS",
     "OTHER_COUNCIL_PATTERNS", "QUESTION_FACTOR", "Lexicon", "Mention", "Scope", "action_frame", "assess",
-    "clause_of", "clauses", "is_negative_predicate", "is_negator", "load_lexicon", "scope_marks",
+    "clause_of", "clauses", "is_negative_predicate", "is_negator", "load_lexicon", "scope_marks", "title_tokens",
 ]
 
 
@@ -47,4 +49,5 @@ def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: boo
     _wish(span, clause, scope)
     _hypothetical(span, clause, scope)
     _hedge(span, scope)
+    _title(span, scope)
     return scope

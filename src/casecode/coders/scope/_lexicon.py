@@ -129,6 +129,12 @@ class Frame(_Section):
     have_forms: Words
 
 
+class Titles(_Section):
+    heads: Phrases
+    tails: Words
+    joins: Words
+
+
 class Lexicon(BaseModel):
     """The whole lexicon; see the default file for what each list is for."""
 
@@ -147,6 +153,7 @@ class Lexicon(BaseModel):
     not_ours: NotOurs
     attribution: Attribution
     frame: Frame
+    titles: Titles
     other_councils: list[list[dict[str, Any]]]
 
     @field_validator("other_councils")

@@ -9,7 +9,8 @@ clauses are the rule coder's own (the scope lexicon, `clauses`):
   the sentence or to a clause opening with "but", "now", "however");
 - `past_` after a past cue ("used to", "years ago"; "in the past" holds like a condition), unless the clause says
   it goes on ("since", "still", "started") or the time is reset ("but now");
-- `oth_` after another council acting ("other councils", "the council next door").
+- `oth_` after another council acting ("other councils", "the council next door");
+- `ttl_` on the words of a title ("Cabinet Member for Resources", "the Culture Committee"), whatever the clause.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ._attribution import OTHER_COUNCIL_PATTERNS, _OBJECT_MARKERS
 from ._clauses import LEXICON, _hits, _low, clauses
 from ._negation import is_negative_predicate, is_negator
 from ._time import _BE_GET, _CONTINUITY, _PAST, _PAST_RESET, _PAST_TOPICAL
+from ._titles import title_tokens
 from ._wish import _CONDITIONS, _HYPOTHETICAL, _WISH_PHRASES, is_modal, is_wish_verb
 
 _IRREALIS_PHRASES = _WISH_PHRASES + _HYPOTHETICAL
@@ -45,6 +47,7 @@ def scope_marks(doc: Doc) -> list[str]:
     """The doc's lower-case lemmas without punctuation, each with its clause's scope mark from the cue on."""
     out: list[str] = []
     others = _other_councils(doc) if LEXICON.other_councils else set()
+    titles = title_tokens(doc)
     for sent in doc.sents:
         held = ""  # a condition or a topical past cue sets the rest of the sentence
         for clause in clauses(sent):
@@ -80,6 +83,9 @@ def scope_marks(doc: Doc) -> list[str]:
                     mode = "irr_"
                 elif low in _PAST_RESET and "past_" in (mode, held):
                     mode = held = ""
+                elif t.i in titles:
+                    out.append("ttl_" + lemma)
+                    continue
                 else:
                     out.append(mode + lemma)
                     if t.i in others:
