@@ -714,3 +714,18 @@ def test_scope_lexicon_bad_yaml_names_the_line(tmp_path):
     path.write_text("version: 1\nclauses: [unclosed\n", encoding="utf-8")
     with pytest.raises(CodebookError, match=r"lexicon.yaml: line \d+ is not valid YAML"):
         load_lexicon(path)
+
+
+@pytest.mark.parametrize("text, counts", [
+    ("I report to the Cabinet Member for Resources and Assets.", False),
+    ("It went to the Resources Committee in March.", False),
+    ("We moved resources into the new team.", True),
+    ("it went to the resources committee", True),  # no capitals, no title: speech recognition output
+])
+def test_rule_coder_titles_of_posts_and_committees_are_not_actions(nlp, text, counts):
+    coder = RuleCoder(None, nlp)
+    coder.add_patterns([{"label": "resources", "pattern": "resources", "id": "resources:word"}])
+    row = coder.explain(text).iloc[0]
+    assert bool(row["counts"]) is counts
+    if not counts:
+        assert "title of a post or committee" in row["why"]

@@ -10,7 +10,7 @@ import pytest
 from casecode.codebook import read_codebook
 from casecode.coders import CombinedCoder, EmbeddingCoder, LearnedCoder, RuleCoder, load_nlp, tune_combination
 from casecode.coders import _embed, _learned
-from casecode.coders._combined import decide, tune_council
+from casecode.coders._combined import decide
 from casecode.errors import CoderError
 
 CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "leadership-actions-2015.yaml"
@@ -206,17 +206,22 @@ def test_council_rule_drops_weak_councils_and_credits_strong_ones(coder):
         CombinedCoder(coder, model, council="mean")
 
 
-def test_tune_council_prefers_the_strongest_turn_when_single_turns_mislead():
-    ids = [f"s{i}" for i in range(8)]
-    cases = ["a", "a", "b", "b", "c", "c", "d", "d"]
-    labels = pd.DataFrame({"employees": [1, 0, 0, 0, 1, 0, 0, 0]}, index=ids)  # councils a and c take it
-    no_rules = pd.DataFrame({"segment_id": [], "code": [], "score": []})
-    # strong turns where the gold says so; b and d have one turn each just past the turn cut
-    proba = np.array([[0.9], [0.1], [0.55], [0.1], [0.85], [0.2], [0.52], [0.1]])
-    settings = {"threshold": None, "veto": None, "weak_rule": 0.6, "blend": 0.5, "rule_weight": 0.7}
-    tuned = tune_council(settings, no_rules, proba, ["employees"], ids, labels, cases)
-    assert tuned["council"] in ("max", "top2") and 0.55 < tuned["council_cut"] <= 0.85
-    assert tune_council(settings, no_rules, proba, ["employees"], ids, labels, [None] * 8) == {}
+def test_fit_combined_sets_the_council_rule_above_the_blend(coder, monkeypatch):
+    from casecode.coders import _combined, fit_combined
+
+    texts = [f"We listen to our staff in meeting {i}." if i % 2 else f"The weather was fine on day {i}."
+             for i in range(24)]
+    segments = _council_segments([f"c{i % 6}" for i in range(24)], *texts)
+    labels = pd.DataFrame({"employees": [i % 2 for i in range(24)], "resources": [0] * 23 + [1]})
+    groups = [f"w{i % 3}" for i in range(24)]
+    blend = {"threshold": None, "veto": None, "weak_rule": 0.6, "blend": 0.65, "rule_weight": 0.7}
+    monkeypatch.setattr(_combined, "tune_combination", lambda *a, **k: dict(blend))
+    assert fit_combined(coder, segments, labels, groups).council is None
+    council = fit_combined(coder, segments, labels, groups, council=True)
+    assert (council.council, council.council_cut) == ("max", pytest.approx(0.65 + _combined.COUNCIL_MARGIN))
+    gate = {"threshold": 0.9, "veto": None, "weak_rule": 0.6}
+    monkeypatch.setattr(_combined, "tune_combination", lambda *a, **k: dict(gate))
+    assert fit_combined(coder, segments, labels, groups, council=True).council is None  # no blend, no council rule
 
 
 # --- the embedding coder ---------------------------------------------------------------------------------------------

@@ -69,8 +69,8 @@ def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_nam
                          make_model=None, rules=None, rule_codings: pd.DataFrame | None = None,
                          council: bool = True):
     """A CombinedCoder for interview transcripts: its model fitted on `units` (gold codings `gold`) plus the 2015
-    reference coding, the combination and the council rule tuned by cross-validation that holds out whole
-    training sets (`council=False`: any coded turn counts for its council).
+    reference coding, the combination tuned by cross-validation that holds out whole training sets, and the
+    council rule of `fit_combined(council=True)` (`council=False`: any coded turn counts for its council).
     `rule_codings`: the rules' codings of (at least) these units and the 2015 scope, when the caller has them."""
     from ..coders import LearnedCoder, RuleCoder, fit_combined, load_nlp
     from ..corpus import first_case
@@ -81,11 +81,8 @@ def fit_transcript_coder(study, units: pd.DataFrame, gold: pd.DataFrame, nlp_nam
     # grouped by council.
     groups = list(units["set"]) if "set" in units.columns else [first_case(cs) for cs in units.cases]
     groups += [f"2015:{first_case(cs)}" for cs in study.scope.cases]
-    # The council rule is tuned on the transcripts' councils only: the 2015 report's prose is not what it decides.
-    councils = [first_case(cs) or None for cs in units.cases] + [None] * len(study.scope)
     return fit_combined(rules, segments, labels, groups, make_model or LearnedCoder, folds=5,
-                        rule_codings=rules.code(segments) if rule_codings is None else rule_codings,
-                        council_cases=councils if council else None)
+                        rule_codings=rules.code(segments) if rule_codings is None else rule_codings, council=council)
 
 
 def transcript_coder(nlp_name: str | None = None, cache: bool = True, codebook=None, cases=None):
@@ -137,7 +134,8 @@ def _inputs_key(paths, nlp_name: str | None) -> str:
         if file.is_file():
             digest.update(str(file.relative_to(paths.root)).encode() + b"\0" + file.read_bytes())
     package = Path(__file__).resolve().parents[1]
-    for module in [*sorted((package / "coders").glob("*.py")), Path(__file__).resolve()]:
+    lexicon = package / "data" / "scope-lexicon-en.yaml"  # the scope checks' and scope marks' words
+    for module in [*sorted((package / "coders").rglob("*.py")), lexicon, Path(__file__).resolve()]:
         digest.update(module.read_bytes())
     return digest.hexdigest()[:16]
 
