@@ -35,3 +35,14 @@ class AnalysisError(CasecodeError):
 
 class InteropError(CasecodeError):
     """A file exchanged with another tool (a REFI-QDA project or codebook) is unsafe or malformed."""
+
+
+class CasecodeWarning(UserWarning):
+    """Something casecode did that a user should know about (the CLI prints it as `Warning: ...`)."""
+
+
+def warn(message: str) -> None:
+    """Issue a CasecodeWarning pointing at the caller's caller (where a notebook user called casecode)."""
+    import warnings
+
+    warnings.warn(message, CasecodeWarning, stacklevel=3)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from typing import Callable, Optional
 
 import typer
 
 from .. import __version__
-from ..errors import CasecodeError
+from ..errors import CasecodeError, CasecodeWarning
 
 app = typer.Typer(
     name="casecode",
@@ -49,7 +50,10 @@ def command(*args, on: typer.Typer | None = None, **kwargs) -> Callable:
         @functools.wraps(fn)
         def guarded(*a, **kw):
             try:
-                return fn(*a, **kw)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("always", CasecodeWarning)
+                    warnings.showwarning = _show_warning
+                    return fn(*a, **kw)
             except CasecodeError as exc:
                 fail(str(exc))
             except FileNotFoundError as exc:
@@ -67,6 +71,14 @@ def command(*args, on: typer.Typer | None = None, **kwargs) -> Callable:
         return (on or app).command(*args, **kwargs)(guarded)
 
     return register
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """casecode's own warnings as one `Warning: ...` line on stderr; others as Python prints them."""
+    if issubclass(category, CasecodeWarning):
+        typer.echo(f"Warning: {message}", err=True)
+    else:
+        typer.echo(warnings.formatwarning(message, category, filename, lineno, line), err=True, nl=False)
 
 
 def main() -> None:

@@ -228,6 +228,8 @@ def agree(
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="The codebook (default: the project's)."),
     project: Optional[Path] = typer.Option(None, "--project", "-p", help="Project whose units all count as seen."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for agreement.csv and disagreements.csv."),
+    by_reviewer: bool = typer.Option(False, "--by-reviewer", help="Count each 'decided_by' name in a workbook as "
+                                     "a coder (default: one workbook is one coder)."),
 ):
     """Agreement between coders per code: percentage, Cohen's kappa, Krippendorff's alpha, and disagreements.
 
@@ -245,7 +247,7 @@ def agree(
         book = read_codebook(codebook)
     else:
         fail("give --codebook CODEBOOK or --project PROJECT so the codes are known")
-    per_code, disagreements = run(sources, book, segments)
+    per_code, disagreements = run(sources, book, segments, by_reviewer=by_reviewer)
     shown = per_code[["code", "units", "percent_agreement", "kappa", "alpha"]]
     typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     typer.echo(f"{len(disagreements)} disagreements")

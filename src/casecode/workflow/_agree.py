@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..analysis import agreement_table
 from ..codebook import Codebook
-from ..errors import ReviewError
+from ..errors import ReviewError, warn
 from ..interop import read_review_workbook
 
 _UNIT_COLUMNS = ["segment_id", "text"]
@@ -20,12 +20,18 @@ def _segment_ids(table: pd.DataFrame) -> list[str]:
     return [f"{document}:{int(float(unit))}" for document, unit in zip(table["document"], table["unit"])]
 
 
-def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None):
+_UNNAMED = "\x00unnamed"  # stands for an empty decided_by cell while a workbook is read for agreement
+
+
+def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None, by_reviewer: bool = False):
     """A reviewer's codings: accepted suggestions, recodes and additions; units are the workbook's units.
 
-    Rows that leave `decided_by` empty are the workbook's own reviewer, named by the file (as for a coding CSV).
+    One workbook is one coder: the one name its `decided_by` cells give (rows left empty are that reviewer's
+    too), or the file's name, with a warning, when no row names anyone. Two names in one workbook are an error
+    unless `by_reviewer`, which counts each name as a coder of its own.
     """
-    decisions = read_review_workbook(path, codebook, reviewer=path.stem, segments=segments)  # checks every row
+    decisions = read_review_workbook(path, codebook, reviewer=_UNNAMED, segments=segments)  # checks every row
+    coders = _workbook_coders(path, decisions, by_reviewer)
     with pd.ExcelFile(path) as book:  # the reader falls back to the first sheet when `review` was renamed
         name = "review" if "review" in book.sheet_names else 0
         sheet = pd.read_excel(book, sheet_name=name, dtype={"coding_id": "Int64"})
@@ -33,14 +39,37 @@ def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None
     sheet["segment_id"] = _segment_ids(sheet)
     code_of = dict(zip(sheet.coding_id.dropna().astype(int), sheet.code))
     rows = []
-    for d in decisions.itertuples():
+    for d, coder in zip(decisions.itertuples(), coders):
         if d.decision == "accept":
-            rows.append((d.decided_by, d.segment_id, code_of[int(d.coding_id)]))
+            rows.append((coder, d.segment_id, code_of[int(d.coding_id)]))
         elif d.decision in ("recode", "add"):
-            rows.append((d.decided_by, d.segment_id, d.new_code))
+            rows.append((coder, d.segment_id, d.new_code))
     units = sheet.drop_duplicates("segment_id").rename(columns={"unit_text": "text"})[_UNIT_COLUMNS]
     # A reviewer who rejected every suggestion still judged the units: every code absent.
-    return pd.DataFrame(rows, columns=["coder", "segment_id", "code"]), units, set(decisions.decided_by)
+    return pd.DataFrame(rows, columns=["coder", "segment_id", "code"]), units, set(coders)
+
+
+def _workbook_coders(path: Path, decisions: pd.DataFrame, by_reviewer: bool) -> list[str]:
+    """The coder of each decision row (see `_from_workbook`)."""
+    named = decisions[decisions.decided_by != _UNNAMED]
+    first_row = named.drop_duplicates("decided_by").set_index("decided_by").row.to_dict()
+    unnamed = int((decisions.decided_by == _UNNAMED).sum())
+    if len(first_row) > 1 and not by_reviewer:
+        shown = ", ".join(f"{name!r} (first on row {row})" for name, row in list(first_row.items())[:3])
+        raise ReviewError(f"{path}: column 'decided_by' names {len(first_row)} reviewers: {shown}; one workbook is "
+                          f"one coder, so give each reviewer a workbook of their own, or pass --by-reviewer to count "
+                          f"each name as a coder")
+    if not first_row:
+        if len(decisions):
+            warn(f"{path}: no row names a reviewer in 'decided_by'; its {len(decisions)} decisions are counted "
+                 f"as coder {path.stem!r} (the file's name); write the reviewer's name in 'decided_by' to name them")
+        return [path.stem] * len(decisions)
+    if len(first_row) == 1:
+        return [next(iter(first_row))] * len(decisions)
+    if unnamed:
+        warn(f"{path}: {unnamed} row(s) leave 'decided_by' empty; with --by-reviewer they are counted as coder "
+             f"{path.stem!r} (the file's name)")
+    return [path.stem if name == _UNNAMED else name for name in decisions.decided_by]
 
 
 def _from_csv(path: Path):
@@ -71,16 +100,20 @@ def _from_project(path: Path):
     return current[["segment_id", "code"]].assign(coder=coder), units, {coder}
 
 
-def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook,
-                       segments: pd.DataFrame | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Codings by coder from review workbooks (.xlsx), coding CSVs or project folders, and the units seen."""
+def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segments: pd.DataFrame | None = None,
+                       by_reviewer: bool = False) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Codings by coder from review workbooks (.xlsx), coding CSVs or project folders, and the units seen.
+
+    Two sources that name the same coder are an error: agreement would silently pool them into one.
+    """
     frames, unit_frames, coders = [], [], set()
+    source_of: dict[str, Path] = {}
     for source in sources:
         path = Path(source)
         if path.is_dir():
             codings, units, names = _from_project(path)
         elif path.suffix.lower() == ".xlsx":
-            codings, units, names = _from_workbook(path, codebook, segments)
+            codings, units, names = _from_workbook(path, codebook, segments, by_reviewer)
         elif path.suffix.lower() == ".csv":
             codings, units, names = _from_csv(path)
         elif not path.exists():
@@ -88,6 +121,12 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook,
         else:
             raise ReviewError(f"{path}: cannot read codings from a {path.suffix or 'plain'} file; give review "
                               f"workbooks (.xlsx), coding CSVs or project folders")
+        for name in map(str, names):
+            if name in source_of:
+                raise ReviewError(f"{path}: coder {name!r} is also the coder of {source_of[name]}; agreement needs "
+                                  f"each coder once: write a different name in 'decided_by' (or the 'coder' "
+                                  f"column), or rename the file")
+            source_of[name] = path
         frames.append(codings)
         unit_frames.append(units)
         coders |= {str(name) for name in names}
@@ -100,13 +139,14 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook,
     return by_coder, units.reset_index(drop=True)
 
 
-def agree(sources: Iterable[str | Path], codebook: Codebook, segments: pd.DataFrame | None = None):
+def agree(sources: Iterable[str | Path], codebook: Codebook, segments: pd.DataFrame | None = None,
+          by_reviewer: bool = False):
     """Per-code agreement (percentage, Cohen's kappa for two coders, Krippendorff's alpha) and disagreements.
 
     Every unit in `segments` (or, without it, every unit any source mentions) counts as seen by every coder;
-    a coder who did not give a unit a code said it was absent.
+    a coder who did not give a unit a code said it was absent. A workbook is one coder unless `by_reviewer`.
     """
-    by_coder, units = read_coder_codings(sources, codebook, segments)
+    by_coder, units = read_coder_codings(sources, codebook, segments, by_reviewer)
     if len(by_coder) < 2:
         raise ReviewError(f"found codings by {len(by_coder)} coder(s) ({', '.join(by_coder) or 'none'}); "
                           f"agreement needs two or more — give each coder's workbook or CSV")
