@@ -83,3 +83,117 @@ def test_agree_refuses_two_workbooks_of_one_reviewer(project, tmp_path):
                                                                              "decided_by": "Ana"}})
     with pytest.raises(ReviewError, match=r"two.xlsx: coder 'Ana' is also the coder of .*one.xlsx"):
         agree([one, two], project.codebook(), project.segments(codable=True))
+
+
+# -- compare and report on an unreviewed project --------------------------------------------------------------
+
+
+@pytest.fixture
+def replication(project):
+    """The acceptance project with the 2015 baseline attached, as `init --from-study 2015` would."""
+    from casecode.studies.replication import BASELINE
+    from casecode.studies.solace2015 import baseline_payload, load_study
+
+    project.set_baseline(BASELINE, baseline_payload(load_study()))
+    return project
+
+
+def _first_page(path) -> str:
+    import docx
+
+    paragraphs = [p.text for p in docx.Document(str(path)).paragraphs]
+    return "\n".join(paragraphs[:4])
+
+
+def test_compare_refuses_an_unreviewed_project(replication, tmp_path):
+    """Reported: every action at 0 of 5 and ten 'significant' differences, presented as findings."""
+    from casecode.errors import StoreError
+    from casecode.studies.replication import compare
+
+    with pytest.raises(StoreError, match=r"has no reviewed codings of the chart actions \(\d+ suggestions await "
+                                         r"review\), so every action would count 0"):
+        compare(replication, tmp_path / "cmp")
+    assert not (tmp_path / "cmp" / "comparison.csv").exists()
+
+
+def test_compare_with_suggestions_only_says_so_on_screen_and_first_page(replication, tmp_path):
+    from casecode.studies.replication import compare
+
+    with pytest.warns(CasecodeWarning, match="Provisional: no suggestion has been reviewed yet"):
+        compare(replication, tmp_path / "cmp", include_suggested=True)
+    first = _first_page(tmp_path / "cmp" / "comparison_report.docx")
+    assert "Read this first" in first and "Provisional: no suggestion has been reviewed yet" in first
+
+
+def test_report_warns_about_documents_without_a_case(project, tmp_path):
+    """Reported: documents without a case vanished from the matrix and the report without a word."""
+    from casecode.workflow import add_files, project_report, project_tables
+
+    loose = tmp_path / "loose.txt"
+    loose.write_text("Kim Park: We ring-fenced a budget for the innovation team.\n", encoding="utf-8")
+    add_files(project, [loose])
+    project.record_decisions([{"segment_id": "loose:1", "decision": "add", "new_code": "resources",
+                               "decided_by": "Ana"}])
+    tables = project_tables(project)
+    assert list(tables.uncased.document_id) == ["loose"] and tables.uncased.codings.sum() == 1
+    with pytest.warns(CasecodeWarning, match=r"1 document\(s\) have no case and are left out of the case-by-code "
+                                             r"matrix, with their 1 coding\(s\): loose"):
+        project_report(project, tmp_path / "report")
+    assert "have no case" in _first_page(tmp_path / "report" / "report.docx")
+
+
+def test_report_on_an_unreviewed_project_says_every_count_is_zero(project, tmp_path):
+    from casecode.workflow import project_report
+
+    with pytest.warns(CasecodeWarning, match=r"No codings with status accepted, manual, reference were found"):
+        project_report(project, tmp_path / "report")
+    assert "every count below is 0" in _first_page(tmp_path / "report" / "report.docx")
+
+
+# -- review never overwrites a filled-in workbook -------------------------------------------------------------
+
+
+def test_review_refuses_to_overwrite_a_workbook_with_unapplied_decisions(project, tmp_path):
+    """Reported: running `review` again replaced a workbook holding decisions with a blank one."""
+    from casecode.workflow import apply_review
+
+    path = tmp_path / "review.xlsx"
+    write_review(project, path)
+    write_review(project, path)  # a blank workbook may be replaced
+    ids = [int(i) for i in read_sheet(path).coding_id]
+    extra = project.segments("fenmoor-policy", codable=True).iloc[-1]
+    edit_workbook(path, path, {ids[0]: {"decision": "accept"}, ids[1]: {"decision": "recode", "new_code": "bold"}},
+                  [{"document": extra.document_id, "unit": int(extra.unit), "decision": "add",
+                    "new_code": "culture"}])
+    filled = path.read_bytes()
+    with pytest.raises(ReviewError, match=r"review.xlsx holds 3 decision\(s\) not yet applied \(first on row 2\); "
+                                          r"apply them first"):
+        write_review(project, path)
+    assert path.read_bytes() == filled
+    apply_review(project, path, reviewer="Ana")
+    written = write_review(project, path)  # everything applied: the workbook may now be replaced
+    assert written["suggestions"] == len(read_sheet(path)) == len(ids) - 2
+    write_review(project, tmp_path / "other.xlsx")
+    edit_workbook(tmp_path / "other.xlsx", path, {int(read_sheet(path).coding_id.iloc[0]): {"decision": "reject"}})
+    write_review(project, path, force=True)
+    assert read_sheet(path).decision.isna().all()
+
+
+def test_review_cli_refuses_to_overwrite_in_one_line(built, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    folder = tmp_path / "p"
+    shutil.copytree(built["folder"], folder)
+    out = tmp_path / "review.xlsx"
+    runner = CliRunner()
+    assert runner.invoke(app, ["review", "-p", str(folder), "--out", str(out)]).exit_code == 0
+    edit_workbook(out, out, {int(read_sheet(out).coding_id.iloc[0]): {"decision": "accept"}})
+    result = runner.invoke(app, ["review", "-p", str(folder), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: {out} holds 1 decision(s) not yet applied (first on row 2); apply them first (casecode review "
+        f"--apply {out}), write the new workbook elsewhere with --out, or pass --force to replace it"]

@@ -151,6 +151,7 @@ def review(
     html: Optional[Path] = typer.Option(None, "--html", help="Folder for highlighted HTML transcripts."),
     apply: Optional[Path] = typer.Option(None, "--apply", help="Read decisions back from this workbook."),
     reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Who decided, where a row leaves it empty."),
+    force: bool = typer.Option(False, "--force", help="Replace --out even if it holds decisions not yet applied."),
 ):
     """Write suggestions to a review workbook (and HTML), or apply a reviewed workbook's decisions.
 
@@ -165,7 +166,7 @@ def review(
             typer.echo(f"Recorded {len(decisions)} decisions from {apply}: "
                        + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none"))
             return
-        written = write_review(proj, out, html_dir=html)
+        written = write_review(proj, out, html_dir=html, force=force)
     typer.echo(f"Wrote {written['suggestions']} suggestions to {written['workbook']}")
     for page in written["pages"]:
         typer.echo(f"Wrote {page}")

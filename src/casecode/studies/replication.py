@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..analysis import compare_studies
 from ..corpus import speaker_label_end
-from ..errors import StoreError
+from ..errors import StoreError, warn
 
 BASELINE = "solace-2015"
 #: The named coder (casecode.studies.coders) a replication codes with; its model is also saved in the project.
@@ -119,6 +119,9 @@ def compare(project, out: str | Path, include_suggested: bool = False) -> list[P
         raise StoreError(f"project {project.path} has no 2015 baseline; create it with "
                          f"'casecode init PROJECT --from-study 2015'") from None
     tables = project_tables(project, statuses, chart_only=True)
+    notices = _compare_notices(project, tables, include_suggested)
+    for notice in notices:
+        warn(notice)
     cases = project.cases()
     segments = project.segments()
     comparison = compare_studies(baseline_matrix(payload), tables.matrix, labels=codebook)
@@ -142,16 +145,45 @@ def compare(project, out: str | Path, include_suggested: bool = False) -> list[P
     files.append(appendix_two_docx(items, tables.matrix, codebook, groups, out / "appendix_two.docx",
                                    cases=cases, title=title))
     files.append(_word(out / "comparison_report.docx", project, codebook, cases, segments, statuses, own_png,
-                       share_png, tables, comparison, payload))
+                       share_png, tables, comparison, payload, notices))
     return files
 
 
-def _word(path, project, codebook, cases, segments, statuses, own_png, share_png, tables, comparison, payload):
+def _compare_notices(project, tables, include_suggested: bool) -> list[str]:
+    """Refuse a comparison with nothing counted; otherwise the cautions that open the report (and are warned)."""
+    from ..workflow._report import uncased_notice
+
+    where = project.path or project.name
+    reviewed = tables.codings[tables.codings.status != "suggested"]
+    if tables.codings.empty:
+        pending = len(project.codings(status="suggested"))
+        if pending and not include_suggested:
+            raise StoreError(f"project {where} has no reviewed codings of the chart actions ({pending} suggestions "
+                             f"await review), so every action would count 0 and every difference would look "
+                             f"significant; review first (casecode review -p {where}, then review --apply), or pass "
+                             f"--include-suggested to count the suggestions as provisional")
+        raise StoreError(f"project {where} has no codings of the chart actions to compare; add transcripts and run "
+                         f"casecode code -p {where} first")
+    notices = []
+    if include_suggested and reviewed.empty:
+        notices.append("Provisional: no suggestion has been reviewed yet; every count below is an unreviewed "
+                       "automatic suggestion, and the differences from 2015 are not findings until a person has "
+                       "reviewed them.")
+    elif include_suggested:
+        share = float((tables.codings.status == "suggested").mean())
+        notices.append(f"Provisional: {share:.0%} of the codings counted are unreviewed suggestions.")
+    if (notice := uncased_notice(tables.uncased)):
+        notices.append(notice)
+    return notices
+
+
+def _word(path, project, codebook, cases, segments, statuses, own_png, share_png, tables, comparison, payload,
+          notices=()):
     from ..reports import build_findings, comparison_docx
 
     provisional = "suggested" in statuses
     n_new = len(cases)
-    first_page = [
+    first_page = [*notices,
         f"“2015” means two things, shown side by side below. The report's own figures: the 2016 final report states "
         f"how many of its {payload.get('n_cases', 9)} case-study councils took each action only in words (“Six "
         f"councils…”), recovered here as a range. The reference coding: casecode's coding of the report's passages "

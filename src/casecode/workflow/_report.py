@@ -8,6 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import case_code_matrix, cases_per_code, code_frequencies
+from ..errors import warn
+
+REVIEWED = ("accepted", "manual", "reference")
 
 
 @dataclass
@@ -17,6 +20,29 @@ class ProjectTables:
     matrix: pd.DataFrame  # index case_id, one 0/1 column per code
     per_code: pd.DataFrame  # code, label, cases, case_ids, codings, segments
     codings: pd.DataFrame  # the codings counted
+    uncased: pd.DataFrame  # documents with no case: document_id, units, codings (their codings count nowhere)
+
+
+def uncased_documents(segments: pd.DataFrame, codings: pd.DataFrame) -> pd.DataFrame:
+    """Documents none of whose units belongs to a case, with their codable units and the codings on them, which
+    the case-by-code matrix cannot count."""
+    no_case = segments[[not cases for cases in segments.cases]]
+    with_case = set(segments.loc[[bool(cases) for cases in segments.cases], "document_id"])
+    no_case = no_case[~no_case.document_id.isin(with_case)]
+    rows = [{"document_id": doc, "units": int(group.codable.sum()),
+             "codings": int(codings.segment_id.isin(set(group.segment_id)).sum())}
+            for doc, group in no_case.groupby("document_id", sort=True)]
+    return pd.DataFrame(rows, columns=["document_id", "units", "codings"])
+
+
+def uncased_notice(uncased: pd.DataFrame) -> str:
+    """One sentence naming the documents without a case and what that does to the counts ("" when none)."""
+    if uncased.empty:
+        return ""
+    shown = ", ".join(uncased.document_id.head(5)) + (" ..." if len(uncased) > 5 else "")
+    return (f"{len(uncased)} document(s) have no case and are left out of the case-by-code matrix, with their "
+            f"{int(uncased.codings.sum())} coding(s): {shown}; give them a case (casecode add --case, a manifest, or "
+            f"front matter 'case:')")
 
 
 def project_tables(project, statuses=("accepted", "manual", "reference"), chart_only: bool = False) -> ProjectTables:
@@ -28,7 +54,7 @@ def project_tables(project, statuses=("accepted", "manual", "reference"), chart_
     matrix = case_code_matrix(codings, segments, codes, cases=project.cases())
     per_code = cases_per_code(matrix, codebook).merge(
         code_frequencies(codings, codes, codebook)[["code", "codings", "segments"]], on="code", how="left")
-    return ProjectTables(matrix, per_code, codings)
+    return ProjectTables(matrix, per_code, codings, uncased_documents(segments, codings))
 
 
 def project_report(project, out: str | Path, title: str | None = None,
@@ -45,6 +71,9 @@ def project_report(project, out: str | Path, title: str | None = None,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = project_tables(project, statuses)
+    notices = report_notices(project, tables, statuses)
+    for notice in notices:
+        warn(notice)
     codebook = project.codebook()
     cases, documents, segments = project.cases(), project.documents(), project.segments()
     codes = list(tables.matrix.columns)
@@ -83,6 +112,7 @@ def project_report(project, out: str | Path, title: str | None = None,
                               agreement=agreement, n_quotes=n_quotes)
     findings.cooccurrence, findings.by_type, findings.charts = by_case, by_type, charts
     findings.saturation_note = saturation_note(curve)
+    findings.method = [f"Read this first: {notice}" for notice in notices] + findings.method  # the first page
     written += [findings_docx(findings, out / "report.docx"), findings_markdown(findings, out / "report.md"),
                 findings_html(findings, out / "report.html")]
     return written
@@ -117,3 +147,20 @@ def read_agreement(path: str | Path) -> pd.DataFrame:
         raise AnalysisError(f"{path}: column {missing[0]!r} is missing; pass the agreement.csv that "
                             f"'casecode agree --out DIR' wrote")
     return table
+
+
+def report_notices(project, tables: ProjectTables, statuses) -> list[str]:
+    """What a reader must know before trusting the counts: nothing reviewed, suggestions counted, no case."""
+    notices = []
+    counted = tables.codings
+    if counted.empty:
+        pending = len(project.codings(status="suggested"))
+        notices.append(f"No codings with status {', '.join(statuses)} were found, so every count below is 0"
+                       + (f"; {pending} suggestion(s) await review (casecode review)" if pending else ""))
+    elif "suggested" in statuses:
+        share = float((counted.status == "suggested").mean())
+        notices.append(f"{share:.0%} of the codings counted are unreviewed suggestions, so the counts are "
+                       f"provisional")
+    if (notice := uncased_notice(tables.uncased)):
+        notices.append(notice)
+    return notices

@@ -6,12 +6,53 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import ReviewError
 from ..interop import read_review_workbook, write_review_workbook
 from ..reports import write_transcript_html
 
+_SOMEONE = "(not named)"  # stands for an empty decided_by while a workbook is only checked
 
-def write_review(project, workbook: str | Path, html_dir: str | Path | None = None) -> dict:
-    """Write the pending suggestions to `workbook` (XLSX) and one highlighted HTML page per coded document."""
+
+def unapplied_decisions(project, workbook: str | Path) -> pd.DataFrame:
+    """The decisions in an existing review workbook that the project has not recorded (DECISION_COLUMNS).
+
+    A decision counts as applied when the history holds the same decision on the same suggestion (with the same
+    new code for a recode), or, for an added code, an `add` of that code to that unit.
+    """
+    decisions = read_review_workbook(workbook, project.codebook(), reviewer=_SOMEONE, segments=project.segments())
+    history = project.decisions()
+    done = {(int(h.coding_id) if pd.notna(h.coding_id) else None, h.segment_id if pd.isna(h.coding_id) else "",
+             h.decision, (h.new_code or "") if h.decision in ("recode", "add") else "")
+            for h in history.itertuples()}
+    for h in history[history.decision == "add"].itertuples():  # an add stores its code in `code`
+        done.add((None, h.segment_id, "add", h.code))
+    keys = [(None if pd.isna(d.coding_id) else int(d.coding_id), d.segment_id if pd.isna(d.coding_id) else "",
+             d.decision, d.new_code if d.decision in ("recode", "add") else "") for d in decisions.itertuples()]
+    return decisions[[key not in done for key in keys]].reset_index(drop=True)
+
+
+def _check_overwrite(project, workbook: Path) -> None:
+    """Refuse to replace a workbook that holds decisions the project has not recorded yet."""
+    if not workbook.exists():
+        return
+    try:
+        pending = unapplied_decisions(project, workbook)
+    except ReviewError as exc:
+        raise ReviewError(f"{workbook} already exists and does not read as an applied review ({exc}); move it, "
+                          f"write the new workbook elsewhere with --out, or pass --force to replace it") from None
+    if len(pending):
+        raise ReviewError(f"{workbook} holds {len(pending)} decision(s) not yet applied (first on row "
+                          f"{int(pending.row.iloc[0])}); apply them first (casecode review --apply {workbook}), "
+                          f"write the new workbook elsewhere with --out, or pass --force to replace it")
+
+
+def write_review(project, workbook: str | Path, html_dir: str | Path | None = None, force: bool = False) -> dict:
+    """Write the pending suggestions to `workbook` (XLSX) and one highlighted HTML page per coded document.
+
+    An existing workbook holding decisions not yet applied is never replaced, unless `force`.
+    """
+    if not force:
+        _check_overwrite(project, Path(workbook))
     suggestions = project.codings(status="suggested")
     segments = project.segments()
     codebook = project.codebook()
