@@ -35,3 +35,10 @@ def test_progress_environment_switch(monkeypatch, value, expected):
     monkeypatch.setenv("CASECODE_PROGRESS", value)
     assert progress_enabled(_Terminal()) is expected
     assert progress_enabled(io.StringIO()) is expected
+
+
+def test_progress_skips_short_work(monkeypatch):
+    monkeypatch.delenv("CASECODE_PROGRESS", raising=False)
+    stream = _Terminal()
+    assert list(progress(range(3), desc="coding", min_total=10, stream=stream)) == [0, 1, 2]
+    assert stream.getvalue() == ""

@@ -197,3 +197,78 @@ def test_review_cli_refuses_to_overwrite_in_one_line(built, tmp_path):
     assert result.output.strip().splitlines() == [
         f"Error: {out} holds 1 decision(s) not yet applied (first on row 2); apply them first (casecode review "
         f"--apply {out}), write the new workbook elsewhere with --out, or pass --force to replace it"]
+
+
+# -- code: which units, and never a code a unit already carries -----------------------------------------------
+
+
+def test_code_never_suggests_a_code_a_reviewer_added_by_hand(built, tmp_path):
+    """Reported: --recode re-suggested a code the reviewer had already added by hand on the same unit."""
+    from casecode.codebook import read_codebook
+    from casecode.store import init_project
+    from casecode.workflow import add_files, code_project
+
+    from test_workflow import CODEBOOK
+
+    files = built["files"]
+    project = init_project(tmp_path / "p", read_codebook(CODEBOOK))
+    try:
+        add_files(project, [files["front"]])
+        suggested = built["suggested"]
+        unit = suggested[(suggested.document_id == "fenmoor-ceo") & (suggested.code == "partnerships")].iloc[0]
+        project.record_decisions([{"segment_id": unit.segment_id, "decision": "add", "new_code": "partnerships",
+                                   "decided_by": "Ana"}])
+        for recode in (False, True):
+            new = code_project(project, recode=recode)
+            assert (unit.segment_id, "partnerships") not in set(zip(new.segment_id, new.code))
+        codings = project.codings()
+        assert len(codings[(codings.segment_id == unit.segment_id) & (codings.code == "partnerships")]) == 1
+    finally:
+        project.close()
+
+
+class _EveryUnit:
+    """A stand-in for a newly trained model: it suggests `bold` on every unit it is given."""
+
+    def code(self, segments):
+        from casecode.coders._codings import codings_frame
+
+        return codings_frame([{"segment_id": s.segment_id, "document_id": s.document_id, "code": "bold",
+                               "start": s.start, "end": s.end, "evidence": s.text, "rule": "model p=0.9",
+                               "score": 0.9, "coder": "combined"} for s in segments.itertuples()])
+
+
+def test_code_after_train_leaves_coded_documents_alone(project, monkeypatch, tmp_path):
+    """Reported: after `train`, plain `code -p` added suggestions to units coded before."""
+    import casecode.workflow._coding as coding
+    from casecode.workflow import add_files, code_project, documents_to_code
+
+    before = project.codings()
+    monkeypatch.setattr(coding, "make_coder", lambda *a, **k: _EveryUnit())
+    assert documents_to_code(project) == []
+    assert code_project(project).empty
+    pd.testing.assert_frame_equal(project.codings(), before)
+    late = tmp_path / "late.txt"
+    late.write_text("---\ncase: Fenmoor District Council\n---\n\nKim Park: We took a bold risk.\n", encoding="utf-8")
+    add_files(project, [late])
+    assert documents_to_code(project) == ["late"]
+    new = code_project(project)
+    assert set(new.document_id) == {"late"} and len(new) == 1
+    again = code_project(project, recode=True)
+    units = project.segments(codable=True)
+    had_bold = set(before[before.code == "bold"].segment_id) | {"late:1"}
+    assert set(again.segment_id) == set(units.segment_id) - had_bold
+
+
+def test_code_cli_says_which_documents_it_codes(built, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    folder = tmp_path / "p"
+    shutil.copytree(built["folder"], folder)
+    result = CliRunner().invoke(app, ["code", "-p", str(folder)])
+    assert result.exit_code == 0
+    assert result.output.startswith("Nothing to code: all 8 documents were coded before; 'casecode code --recode'")

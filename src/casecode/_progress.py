@@ -33,21 +33,22 @@ def progress_enabled(stream=None) -> bool:
 
 
 def progress(iterable: Iterable[T], *, total: Optional[int] = None, desc: str = "", unit: str = "it",
-             leave: bool = False, stream=None) -> Iterator[T]:
+             leave: bool = False, min_total: int = 0, stream=None) -> Iterator[T]:
     """Iterate over `iterable`, drawing a bar when `progress_enabled()`; otherwise yield the items untouched.
 
-    `total` is taken from `len(iterable)` when it has one. The bar is cleared when the loop ends unless `leave`.
+    `total` is taken from `len(iterable)` when it has one. Work shorter than `min_total` items gets no bar (so a
+    loop called many times on small inputs does not flicker). The bar is cleared at the end unless `leave`.
     """
-    if not progress_enabled(stream):
-        yield from iterable
-        return
-    from tqdm import tqdm
-
     if total is None:
         try:
             total = len(iterable)  # type: ignore[arg-type]
         except TypeError:
             total = None
+    if not progress_enabled(stream) or (total is not None and total < min_total):
+        yield from iterable
+        return
+    from tqdm import tqdm
+
     bar = tqdm(iterable, total=total, desc=desc or None, unit=unit, leave=leave,
                file=sys.stderr if stream is None else stream, dynamic_ncols=True)
     try:

@@ -81,7 +81,9 @@ def code(
     project: Path = PROJECT_OPTION,
     model: Optional[str] = typer.Option(None, "--model", help="An installed trained spaCy pipeline."),
     no_model: bool = typer.Option(False, "--no-model", help="Use the rules only, not the project's learned model."),
-    recode: bool = typer.Option(False, "--recode", help="Code every unit again (never duplicating suggestions)."),
+    recode: bool = typer.Option(False, "--recode", help="Code the units of every document again, suggesting only "
+                                "codes a unit does not already carry (suggested, accepted, rejected or added by "
+                                "hand)."),
     rules_only: bool = typer.Option(False, "--rules-only", help="Files: the rule coder alone, even with the 2015 "
                                     "codebook (whose default is the learned transcript coder as well)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Code in this many processes (files: documents are "
@@ -91,8 +93,9 @@ def code(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. "
                                             "tcp://10.0.0.5:8786."),
 ):
-    """Suggest codes: for a project's new units, or for FILES straight into a CSV.
+    """Suggest codes: for the documents of a project not coded before, or for FILES straight into a CSV.
 
+    In a project, documents already coded are left alone, even after 'casecode train'; --recode codes them again.
     Example: casecode code transcripts/*.txt --codebook codebooks/leadership-actions-2015.yaml --out codings.csv
     """
     if files:
@@ -115,14 +118,27 @@ def code(
                                    coder=coder)
         typer.echo(f"Wrote {count} codings of {len(files)} file(s) to {out}")
         return
-    from ..workflow import code_project, project_coder
+    from ..workflow import code_project, documents_to_code, project_coder
 
     with _open(project) as proj:
+        documents = documents_to_code(proj, recode)
+        total = len(proj.documents())
+        if not documents:
+            typer.echo(f"Nothing to code: all {total} documents were coded before; 'casecode code --recode' codes "
+                       f"them again, suggesting only codes their units do not carry yet")
+            return
         coder, what = project_coder(proj, nlp_name=model, use_model=not no_model)
         typer.echo(f"Coder: {what}", err=True)
+        units = len(proj.segments(documents, codable=True))
+        why = "every document again (--recode)" if recode else "documents not coded before"
+        shown = ", ".join(documents[:5]) + (f" and {len(documents) - 5} more" if len(documents) > 5 else "")
+        typer.echo(f"Coding {units} units of {len(documents)} {why}: {shown}")
         codings = code_project(proj, nlp_name=model, use_model=not no_model, recode=recode, coder=coder,
                                workers=workers, engine=engine, scheduler=scheduler)
-    typer.echo(f"Stored {len(codings)} suggestions; review them with 'casecode review -p {project}'")
+    skipped = total - len(documents)
+    typer.echo(f"Stored {len(codings)} suggestions" + (f"; {skipped} documents coded before were left alone"
+                                                        if skipped else "")
+               + f"; review them with 'casecode review -p {project}'")
 
 
 def _files_coder(codebook, nlp_name):

@@ -27,6 +27,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from .._progress import progress
 from ..codebook import Codebook
 from ..corpus import speaker_label_end
 from ..errors import CoderError
@@ -364,7 +365,8 @@ class RuleCoder:
         case_of: list[tuple] = []
         texts = ((str(text), i) for i, text in enumerate(rows["text"]))
         segs = rows.to_dict("records")  # plain dicts: a pandas row per segment costs more than matching it
-        for doc, i in self.nlp.pipe(texts, as_tuples=True, batch_size=batch_size):  # one process: spaCy default
+        docs = self.nlp.pipe(texts, as_tuples=True, batch_size=batch_size)  # one process: spaCy default
+        for doc, i in progress(docs, total=len(rows), desc="coding", unit="unit", min_total=200):
             seg = segs[i]
             own = segment_cases(seg["cases"]) if has_cases else ()
             doc._.casecode_cases = own or None

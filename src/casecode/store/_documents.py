@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, func, select
 from ..corpus import Document
 from ..errors import StoreError
 from . import _schema as t
-from ._values import chunks, to_json, utcnow
+from ._values import chunks, from_json, to_json, utcnow
 
 
 def sha256(text: str) -> str:
@@ -76,6 +76,10 @@ def insert_document(conn: Connection, doc: Document, digest: str, added_at=None)
         conn.execute(t.segment_cases.insert(), links)
 
 
+#: project_info key of the documents the automatic coders have coded (a JSON list of ids).
+CODED_KEY = "auto_coded_documents"
+
+
 def remove_document(conn: Connection, document_id: str) -> None:
     """Delete a document, its segments and its suggested codings; refuse if a person has reviewed any coding."""
     c = t.codings.c
@@ -94,3 +98,8 @@ def remove_document(conn: Connection, document_id: str) -> None:
     conn.execute(delete(t.segment_cases).where(t.segment_cases.c.segment_id.in_(segment_ids)))
     conn.execute(delete(t.segments).where(t.segments.c.document_id == document_id))
     conn.execute(delete(t.documents).where(t.documents.c.document_id == document_id))
+    info = t.project_info.c
+    coded = conn.execute(select(info.value).where(info.key == CODED_KEY)).scalar_one_or_none()
+    if coded is not None:  # a document added again under this id is new to the coders
+        kept = [d for d in from_json(coded) if d != document_id]
+        conn.execute(t.project_info.update().where(info.key == CODED_KEY).values(value=to_json(kept, CODED_KEY)))

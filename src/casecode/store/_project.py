@@ -250,6 +250,28 @@ class Project:
             return None
         return self.path / str(self.config.get("codebook") or "codebook.yaml")
 
+    # -- coding runs -----------------------------------------------------------------------------------------
+
+    def coded_documents(self) -> set[str]:
+        """Documents an automatic coder has coded (see `mark_coded`); a project from before this record counts
+        the documents that hold an automatic coding."""
+        with self._begin() as conn:
+            return self._coded(conn)
+
+    def _coded(self, conn: Connection) -> set[str]:
+        raw = self._info(conn, _documents.CODED_KEY)
+        if raw is not None:
+            return set(from_json(raw))
+        c = t.codings.c
+        automatic = ("rules", "model", "combined")
+        return set(conn.execute(select(c.document_id).where(c.coder.in_(automatic)).distinct()).scalars())
+
+    def mark_coded(self, document_ids: Iterable[str]) -> None:
+        """Record that the automatic coders have coded these documents, so a plain `code` leaves them alone."""
+        with self._begin() as conn:
+            done = self._coded(conn) | set(document_ids)
+            self._set_info(conn, _documents.CODED_KEY, to_json(sorted(done), "coded documents"))
+
     # -- codebook --------------------------------------------------------------------------------------------
 
     def set_codebook(self, codebook: Codebook) -> None:

@@ -5,7 +5,7 @@ Each function takes an open `casecode.store.Project` (or paths) and is what one 
 
 from ._agree import agree, read_coder_codings
 from ._framework import FrameworkReport, framework_report
-from ._coding import code_files, code_project, make_coder, project_coder, train_model
+from ._coding import code_files, code_project, documents_to_code, make_coder, project_coder, train_model
 from ._ingest import add_files, case_id_for
 from ._report import project_report, project_tables, read_agreement
 from ._review import apply_review, write_review
@@ -18,6 +18,7 @@ __all__ = [
     "case_id_for",
     "code_files",
     "code_project",
+    "documents_to_code",
     "framework_report",
     "make_coder",
     "project_coder",

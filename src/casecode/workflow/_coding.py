@@ -117,35 +117,47 @@ def project_coder_spec(project, nlp_name: str | None = None, use_model: bool = T
     return CoderSpec(partial(make_coder, project.codebook(), pipeline, project.cases())), describe(None)
 
 
+def documents_to_code(project, recode: bool = False) -> list[str]:
+    """The documents `code_project` codes: those no automatic coder has finished, or all of them with `recode`."""
+    documents = list(project.documents().document_id)
+    if recode:
+        return documents
+    done = coded_documents(project)
+    return [d for d in documents if d not in done]
+
+
 def code_project(project, nlp_name: str | None = None, use_model: bool = True, recode: bool = False,
                  coder=None, *, workers: int = 1, engine: str = "local", scheduler: str | None = None
                  ) -> pd.DataFrame:
-    """Code the project's codable units that no automatic coder has seen yet; store suggestions as `suggested`.
+    """Code every codable unit of the documents not coded before; store suggestions as `suggested`.
 
-    `coder` defaults to `project_coder(project, nlp_name, use_model)`. `recode` codes every unit again but never
-    duplicates a suggestion already stored for the same unit and code. Units are coded and stored a batch of
-    documents at a time (an interrupted run keeps what it stored, and the next run goes on from there);
-    `workers` > 1 codes batches in that many processes and `engine="dask"` on a Dask cluster, each building the
-    project's coder (`project_coder_spec`), and the store is written from this process only. A document whose units
-    were all coded is remembered, so a run with nothing new returns at once, even where the coder suggested nothing.
+    Documents already coded are left alone, even after `train` brings a new model; `recode` codes every document
+    again but suggests only codes a unit does not already carry in any status (suggested, accepted, rejected, or
+    added by hand), so a reviewer's work is never suggested back to them. `coder` defaults to
+    `project_coder(project, nlp_name, use_model)`. Units are coded and stored a batch of documents at a time (an
+    interrupted run keeps what it stored, and the next run goes on from there); `workers` > 1 codes batches in that
+    many processes and `engine="dask"` on a Dask cluster, each building the project's coder (`project_coder_spec`),
+    and the store is written from this process only.
     """
     from ._shards import iter_segment_codings
 
     segments = project.segments(codable=True)
-    previous = project.codings(coder=list(AUTOMATIC_CODERS))
+    automatic = project.codings(coder=list(AUTOMATIC_CODERS))
+    previous = project.codings()
     done = coded_documents(project)
     if not recode:
-        segments = segments[~segments.segment_id.isin(set(previous.segment_id))
+        segments = segments[~segments.segment_id.isin(set(automatic.segment_id))
                             & ~segments.document_id.isin(done)]
     if segments.empty:
         return pd.DataFrame(columns=previous.columns)
     spec = None
     if workers > 1 or engine != "local" or coder is None:
         spec, _ = project_coder_spec(project, nlp_name, use_model)
-    seen = set(zip(previous.segment_id, previous.code))
+    seen = set(zip(previous.segment_id, previous.code))  # any coder, any status: a reviewer's codes too
     stored = []
     for batch, codings in iter_segment_codings(segments, spec, workers=workers, engine=engine, scheduler=scheduler,
                                                coder=coder):
+        codings = _renamed(codings, project)
         codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
         if not codings.empty:
             project.add_codings(codings, status="suggested", run=f"code:{codings.coder.iloc[0]}")
