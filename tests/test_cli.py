@@ -202,7 +202,10 @@ def test_add_warns_on_stderr_about_a_guessed_encoding(project):
     Path("old.txt").write_bytes("Mark Evans: We set aside \u00a3200,000.\r".encode("cp1252"))
     result = run("add", "old.txt", "-p", "proj")
     assert result.stdout == "added: old (old.txt)\n"
-    assert result.stderr == "Warning: old.txt: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this\n"
+    assert result.stderr.splitlines() == [
+        "Warning: 1 document(s) added without a case (old); the case-by-code matrix cannot count them: give a case "
+        "with --case, a manifest's 'case' column or front matter 'case:'",
+        "Warning: old.txt: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this"]
 
 
 # -- coding files directly ------------------------------------------------------------------------------------
@@ -296,8 +299,12 @@ def test_happy_path_from_init_to_agree(workdir):
     with open_project("proj") as proj:
         suggested = proj.codings(status="suggested")
         roles = proj.segments().set_index("segment_id").loc[suggested.segment_id, "role"]
-    assert result.stdout == f"Stored {len(suggested)} suggestions; review them with 'casecode review -p proj'\n"
-    assert result.stderr == f"Coder: {TRANSCRIPT_CODER}\n"
+    assert result.stdout == ("Coding 4 units of 2 documents not coded before: fenmoor, ashby
+"
+                             f"Stored {len(suggested)} suggestions; review them with 'casecode review -p proj'
+")
+    assert result.stderr == f"Coder: {TRANSCRIPT_CODER}
+"
     assert len(suggested) >= 4 and "interviewer" not in set(roles)
 
     result = run("review", "-p", "proj", "--out", "review.xlsx", "--html", "html")

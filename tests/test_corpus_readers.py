@@ -443,7 +443,10 @@ def test_read_manifest_rows_feed_read_documents(corpus_folder):
     rows = read_manifest(manifest)
     assert rows[0] == {"file": "jane.txt", "council": "Anytown", "case": "Anytown", "interviewee": "Jane Smith",
                        "path": corpus_folder / "jane.txt"}
-    docs = read_documents(rows)
+    with pytest.raises(CorpusError, match=r"bo.md: the file's own metadata says case 'elsewhere', but its manifest "
+                                          r"row says 'Otherton'"):
+        read_documents(rows)
+    docs = read_documents(rows, override_case=True)
     assert [(d.document_id, d.case, d.metadata["interviewee"]) for d in docs] == [
         ("jane", "Anytown", "Jane Smith"), ("bo-li", "Otherton", "Bo Li"),
     ]

@@ -254,7 +254,7 @@ def test_add_files_refuses_a_changed_file_and_stores_nothing(project, built, tmp
     new.write_text("Kim Lee: We listened to residents.\n", encoding="utf-8")
     before = (project.documents(), project.segments(), project.document_text("fenmoor-ceo"), project.cases())
     with pytest.raises(StoreError, match=r"document 'fenmoor-ceo' .* changed since it was added"):
-        add_files(project, [new, changed], case="Dunmore Council")
+        add_files(project, [new, changed], case="Dunmore Council", override_case=True)
     pd.testing.assert_frame_equal(project.documents(), before[0])
     pd.testing.assert_frame_equal(project.segments(), before[1])
     assert project.document_text("fenmoor-ceo") == before[2]

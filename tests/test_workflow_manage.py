@@ -272,3 +272,76 @@ def test_code_cli_says_which_documents_it_codes(built, tmp_path):
     result = CliRunner().invoke(app, ["code", "-p", str(folder)])
     assert result.exit_code == 0
     assert result.output.startswith("Nothing to code: all 8 documents were coded before; 'casecode code --recode'")
+
+
+# -- cases: --case against front matter, documents without a case, evaluate with a manifest --------------------
+
+
+def test_add_case_conflicting_with_front_matter_is_an_error(project, built):
+    """Reported: `add --case` silently moved a council whose front matter names another case."""
+    from casecode.errors import CorpusError
+    from casecode.workflow import add_files
+
+    files = built["files"]
+    before = project.documents()
+    with pytest.raises(CorpusError, match=r"fenmoor-ceo.txt: the file's own metadata says case 'Fenmoor District "
+                                          r"Council', but --case says 'Ashby Borough Council'; correct one of them, "
+                                          r"or pass --override-case"):
+        add_files(project, [files["front"]], case="Ashby Borough Council")
+    pd.testing.assert_frame_equal(project.documents(), before)
+    assert add_files(project, [files["front"]], case="fenmoor  district council").status.tolist() == ["unchanged"]
+
+
+def test_add_override_case_moves_the_file(project, built, tmp_path):
+    from casecode.workflow import add_files
+
+    moved = tmp_path / "moved.txt"
+    moved.write_text(built["files"]["front"].read_text(encoding="utf-8"), encoding="utf-8")
+    added = add_files(project, [moved], case="Ashby Borough Council", override_case=True)
+    assert added.case_id.tolist() == ["ashby_borough_council"]
+    assert set(project.segments("moved").cases.map(tuple)) == {("ashby_borough_council",)}
+
+
+def test_add_manifest_case_conflicting_with_front_matter_is_an_error(project, built, tmp_path):
+    from casecode.errors import CorpusError
+    from casecode.workflow import add_files
+
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(f"file,case\n{built['files']['front']},Carlow City Council\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="but its manifest row says 'Carlow City Council'"):
+        add_files(project, manifest=manifest)
+
+
+def test_add_warns_about_a_document_without_a_case(project, tmp_path):
+    from casecode.workflow import add_files
+
+    loose = tmp_path / "loose.txt"
+    loose.write_text("Kim Park: We took a bold risk.\n", encoding="utf-8")
+    with pytest.warns(CasecodeWarning, match=r"1 document\(s\) added without a case \(loose\)"):
+        add_files(project, [loose])
+
+
+def test_evaluate_takes_cases_from_a_manifest(tmp_path):
+    """Reported: without front matter, two files of one council were scored as two cases."""
+    from casecode.codebook import read_codebook
+    from casecode.workflow._evaluate import evaluate_files
+
+    from test_workflow import CODEBOOK
+
+    (tmp_path / "a.txt").write_text("Kim Park: We took a bold risk on the new service.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Lee Wong: We listen to our staff every week.\n", encoding="utf-8")
+    (tmp_path / "c.txt").write_text("---\ncase: Ashby\n---\n\nAl Roe: We co-design with residents.\n",
+                                    encoding="utf-8")
+    gold = tmp_path / "gold.csv"
+    gold.write_text("document,unit,code\na,1,bold\nb,1,employees\nc,1,residents\n", encoding="utf-8")
+    predicted = tmp_path / "predicted.csv"
+    predicted.write_text("document,unit,code\na,1,bold\nb,1,bold\nc,1,residents\n", encoding="utf-8")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("file,case\na.txt,Fenmoor\nb.txt,Fenmoor\n", encoding="utf-8")
+    book = read_codebook(CODEBOOK)
+    result = evaluate_files(predicted, gold, [tmp_path / "c.txt"], book, manifest=manifest)
+    assert sorted(result.case_gold.index) == ["ashby", "fenmoor"]
+    assert result.case_gold.loc["fenmoor", "employees"] == 1 and result.case_predicted.loc["fenmoor", "bold"] == 1
+    with pytest.warns(CasecodeWarning, match=r"2 document\(s\) have no case \(a, b\)"):
+        alone = evaluate_files(predicted, gold, [tmp_path / n for n in ("a.txt", "b.txt", "c.txt")], book)
+    assert len(alone.case_gold) == 3

@@ -58,6 +58,8 @@ def add(
     case: Optional[str] = typer.Option(None, "--case", help="The case (e.g. council) every file belongs to."),
     manifest: Optional[Path] = typer.Option(None, "--manifest", help="A CSV listing files and their metadata."),
     interviewer: List[str] = typer.Option([], "--interviewer", help="Name of an interviewer (repeatable)."),
+    override_case: bool = typer.Option(False, "--override-case", help="Let --case or the manifest replace a "
+                                       "file's own front-matter case (default: a conflict is an error)."),
 ):
     """Add transcripts to a project; an unchanged file is skipped, a changed one refused.
 
@@ -66,7 +68,8 @@ def add(
     from ..workflow import add_files
 
     with _open(project) as proj:
-        result = add_files(proj, files or [], case=case, manifest=manifest, interviewer_names=interviewer)
+        result = add_files(proj, files or [], case=case, manifest=manifest, interviewer_names=interviewer,
+                           override_case=override_case)
     for row in result.itertuples():
         typer.echo(f"{row.status}: {row.document_id} ({row.path})" + (f" [case {row.case_id}]" if row.case_id else ""))
         if row.warnings:
@@ -306,6 +309,8 @@ def evaluate(
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="The codebook."),
     study: Optional[str] = typer.Option(None, "--study", help="Run the 2015 study's evaluations: '2015'."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the per-code tables."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="A CSV listing the transcripts and their "
+                                            "cases, as for 'casecode add'."),
 ):
     """Score a coding against a gold coding: per-code P/R/F1/kappa, micro/macro, case-level kappa.
 
@@ -320,9 +325,9 @@ def evaluate(
     from ..codebook import read_codebook
     from ..workflow._evaluate import evaluate_files
 
-    if predicted is None or gold is None or not files or codebook is None:
-        fail("give PREDICTED and GOLD coding CSVs, then the transcripts they cover, and --codebook")
-    result = evaluate_files(predicted, gold, files, read_codebook(codebook))
+    if predicted is None or gold is None or not (files or manifest) or codebook is None:
+        fail("give PREDICTED and GOLD coding CSVs, then the transcripts they cover (or --manifest), and --codebook")
+    result = evaluate_files(predicted, gold, files or [], read_codebook(codebook), manifest=manifest)
     typer.echo(result.to_markdown())
     if out is not None:
         for path in result.write(out):

@@ -28,10 +28,14 @@ def read_document(
     document_id: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     interviewer_names: Iterable[str] | None = None,
+    override_case: bool = False,
+    case_source: str = "the manifest",
 ) -> Document:
     """Read a .txt, .md, .docx, .vtt or .srt file into a Document with its segments.
 
     `interviewer_names` (with the metadata's `interviewer`) marks those speakers' turns as the interviewer's.
+    A `case` in `metadata` that differs from the file's own (front matter or Word properties) is an error naming
+    `case_source`, unless `override_case`.
     """
     path = Path(path)
     fmt = path.suffix.lower()
@@ -45,6 +49,7 @@ def read_document(
     document_id = _checked_id(document_id, path) if document_id is not None else slugify(path.stem)
     doc = Document(document_id, "", path=str(path), format=fmt[1:])
     blocks, timings = _read_into(doc, path)
+    _check_case(path, doc.metadata, metadata or {}, override_case, case_source)
     doc.metadata.update(metadata or {})
     if doc.metadata.get("council") and not doc.metadata.get("case"):
         doc.metadata["case"] = doc.metadata["council"]
@@ -58,6 +63,16 @@ def read_document(
         doc.metadata["timings"] = [(seg.segment_id, *timing) for seg, timing in zip(doc.segments, timings)]
     check_offsets(doc)
     return doc
+
+
+def _check_case(path: Path, own: Mapping[str, Any], given: Mapping[str, Any], override: bool, source: str) -> None:
+    """Refuse a case given from outside that contradicts the case the file names itself."""
+    mine = str(own.get("case") or own.get("council") or "").strip()
+    theirs = str(given.get("case") or given.get("council") or "").strip()
+    if override or not mine or not theirs or " ".join(mine.lower().split()) == " ".join(theirs.lower().split()):
+        return
+    raise CorpusError(f"{path}: the file's own metadata says case {mine!r}, but {source} says {theirs!r}; correct "
+                      f"one of them, or pass --override-case to use {theirs!r}")
 
 
 def _read_into(doc: Document, path: Path) -> tuple[list[Block], list[tuple[float, float]] | None]:
@@ -82,19 +97,22 @@ def read_documents(
     paths: Iterable[str | Path | Mapping[str, Any]],
     case: str | None = None,
     interviewer_names: Iterable[str] | None = None,
+    override_case: bool = False,
 ) -> list[Document]:
     """Read many documents. An item may be a path or a `read_manifest` row (its cells become metadata).
 
-    `case`, when given, is every document's case. Two documents with one document_id are an error.
+    `case`, when given, is every document's case. A case (given or in a manifest row) that contradicts a file's
+    own `case:` is an error unless `override_case`. Two documents with one document_id are an error.
     """
     interviewer_names = list(interviewer_names or [])
     documents: list[Document] = []
     seen: dict[str, str] = {}
     for item in paths:
         path, document_id, metadata = _item(item)
+        source = "its manifest row"
         if case is not None:
-            metadata["case"] = case
-        doc = read_document(path, document_id, metadata, interviewer_names)
+            metadata["case"], source = case, "--case"
+        doc = read_document(path, document_id, metadata, interviewer_names, override_case, source)
         if doc.document_id in seen:
             raise CorpusError(
                 f"{path}: document_id '{doc.document_id}' is already used by {seen[doc.document_id]};"

@@ -9,8 +9,8 @@ import pandas as pd
 
 from ..analysis import evaluate
 from ..codebook import Codebook
-from ..corpus import cases_or_document, read_documents, segments_frame
-from ..errors import ReviewError
+from ..corpus import cases_or_document, read_documents, read_manifest, segments_frame
+from ..errors import ReviewError, warn
 from ._ingest import case_id_for
 
 
@@ -39,10 +39,21 @@ def read_file_codings(path: str | Path, segments: pd.DataFrame, coder: str) -> p
     return pd.DataFrame(rows, columns=["segment_id", "code", "coder"])
 
 
-def evaluate_files(predicted: str | Path, gold: str | Path, files: Iterable[str | Path], codebook: Codebook):
-    """Compare two coding CSVs over the codable units of `files`; cases come from each file's `case`."""
-    documents = read_documents(list(files))
+def evaluate_files(predicted: str | Path, gold: str | Path, files: Iterable[str | Path], codebook: Codebook,
+                   manifest: str | Path | None = None):
+    """Compare two coding CSVs over the codable units of `files` (and of `manifest`'s rows, as `add` reads them);
+    cases come from each file's front-matter `case` or its manifest row."""
+    items: list = list(files)
+    if manifest is not None:
+        items += read_manifest(manifest)
+    if not items:
+        raise ReviewError("no transcripts given; name the files both codings cover, or pass --manifest FILE")
+    documents = read_documents(items)
     segments = pd.concat([segments_frame(d.segments) for d in documents], ignore_index=True)
+    uncased = [d.document_id for d in documents if not d.case]
+    if uncased:
+        warn(f"{len(uncased)} document(s) have no case ({', '.join(uncased[:5])}{' ...' if len(uncased) > 5 else ''})"
+             f"; at case level each counts as a case of its own: give cases with --manifest or front matter 'case:'")
     # A document without a case is its own case, so the case level still means something.
     segments["cases"] = cases_or_document(segments, case_id_for)
     units = segments[segments.codable]

@@ -10,7 +10,7 @@ from typing import Iterable
 import pandas as pd
 
 from ..corpus import Document, read_documents, read_manifest
-from ..errors import CorpusError
+from ..errors import CorpusError, warn
 
 
 def case_id_for(name: str) -> str:
@@ -33,12 +33,14 @@ def _with_case_ids(doc: Document) -> tuple[Document, dict | None]:
 
 
 def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None,
-              manifest: str | Path | None = None, interviewer_names: Iterable[str] = ()) -> pd.DataFrame:
+              manifest: str | Path | None = None, interviewer_names: Iterable[str] = (),
+              override_case: bool = False) -> pd.DataFrame:
     """Read files (or a manifest's rows) and add them to `project`.
 
     Returns one row per file: `document_id, path, case_id, status` ('added' or 'unchanged'), `warnings`.
 
     All files are read before anything is stored, so a bad file stops the whole batch with the store untouched.
+    `case` (or a manifest's case) contradicting a file's own `case:` is an error unless `override_case`.
     A document already stored with the same text is 'unchanged'; a changed one is an error (see the store).
     """
     items: list = list(paths)
@@ -46,7 +48,7 @@ def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None
         items += read_manifest(manifest)
     if not items:
         raise CorpusError("no files given; name transcripts to add or pass --manifest FILE")
-    documents = read_documents(items, case=case, interviewer_names=interviewer_names)
+    documents = read_documents(items, case=case, interviewer_names=interviewer_names, override_case=override_case)
     prepared = [_with_case_ids(doc) for doc in documents]
     known = set(project.cases().case_id)
     new_cases = {}
@@ -61,4 +63,9 @@ def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None
             rows.append({"document_id": doc.document_id, "path": doc.path,
                          "case_id": info["case_id"] if info else "", "status": project.add_document(doc),
                          "warnings": "; ".join(doc.warnings)})
+    uncased = [r["document_id"] for r in rows if not r["case_id"] and r["status"] == "added"]
+    if uncased:
+        warn(f"{len(uncased)} document(s) added without a case ({', '.join(uncased[:5])}"
+             f"{' ...' if len(uncased) > 5 else ''}); the case-by-code matrix cannot count them: give a case with "
+             f"--case, a manifest's 'case' column or front matter 'case:'")
     return pd.DataFrame(rows, columns=["document_id", "path", "case_id", "status", "warnings"])
