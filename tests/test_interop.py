@@ -77,18 +77,19 @@ def test_write_review_workbook_lays_out_rows_codes_and_dropdowns(workbook, codeb
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0] == REVIEW_COLUMNS
     assert [r[0] for r in rows[1:]] == [13, 11, 12]  # text order
-    assert rows[2][1:10] == ["i1", 2, "Anna", "We listened to staff and built partnerships.", "listened to staff",
-                             "engage", "Engage employees", 1.0, "engage:listen-to-staff (matched listen to staff)"]
-    assert rows[3][9] == "partners:build-partnership (building partners) + model"
-    assert rows[1][8:10] == [0.51, "model"]
-    assert rows[1][10:] == [None, None, None, None]
+    assert rows[2][1:11] == ["i1", 2, None, "Anna", "We listened to staff and built partnerships.",
+                             "listened to staff", "engage", "Engage employees", 1.0, "matched 'listened to staff'"]
+    assert rows[3][10] == "matched 'built partnerships' (building partners); the learned model agrees (sure enough)"
+    assert rows[1][9:11] == [0.51, "no phrase of the codebook matched; the learned model is sure enough from the "
+                                   "whole turn"]
+    assert rows[1][11:] == [None, None, None, None]
     assert [r[:2] for r in book["codes"].iter_rows(values_only=True)] == [("code", "label")] + [
         (c.id, c.label) for c in codebook
     ]
     assert sheet.freeze_panes == "A2"
-    assert sheet["E2"].alignment.wrap_text
+    assert sheet["F2"].alignment.wrap_text
     checks = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in sheet.data_validations.dataValidation}
-    assert checks == {"K2": '"accept,reject,recode,add"', "L2": "codes!$A$2:$A$4"}
+    assert checks == {"L2": '"accept,reject,recode,add"', "M2": "codes!$A$2:$A$4"}
 
 
 def test_review_workbook_round_trip(workbook):
@@ -177,7 +178,7 @@ def test_read_review_workbook_rejects_unknown_units_of_segments(workbook, codebo
 
 def test_read_review_workbook_names_a_missing_header_column(workbook, codebook):
     book = openpyxl.load_workbook(workbook)
-    book["review"]["K1"] = "verdict"
+    book["review"].cell(row=1, column=REVIEW_COLUMNS.index("decision") + 1).value = "verdict"
     book.save(workbook)
     with pytest.raises(ReviewError) as caught:
         read_review_workbook(workbook, codebook)

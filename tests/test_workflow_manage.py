@@ -345,3 +345,83 @@ def test_evaluate_takes_cases_from_a_manifest(tmp_path):
     with pytest.warns(CasecodeWarning, match=r"2 document\(s\) have no case \(a, b\)"):
         alone = evaluate_files(predicted, gold, [tmp_path / n for n in ("a.txt", "b.txt", "c.txt")], book)
     assert len(alone.case_gold) == 3
+
+
+# -- the review workbook explains itself ----------------------------------------------------------------------
+
+
+def test_review_workbook_explains_itself_and_prints(project, tmp_path):
+    import openpyxl
+
+    path = write_review(project, tmp_path / "review.xlsx")["workbook"]
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["review", "codes", "how to review"] and book.active.title == "review"
+    sheet = book["review"]
+    header = [c.value for c in sheet[1]]
+    notes = {name: sheet.cell(row=1, column=i + 1).comment for i, name in enumerate(header)}
+    assert "accept" in notes["decision"].text and "recode" in notes["decision"].text
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+    assert sheet.page_setup.fitToHeight == 0 and sheet.print_title_rows == "$1:$1"
+    text_col = header.index("unit_text") + 1
+    for row in range(2, sheet.max_row + 1):  # wrapped and tall enough for every line: rows never overlap
+        text = sheet.cell(row=row, column=text_col).value
+        assert sheet.cell(row=row, column=text_col).alignment.wrap_text
+        assert sheet.row_dimensions[row].height >= 15 * -(-len(text) // 59)
+    help_rows = [r for r in book["how to review"].iter_rows(values_only=True)]
+    words = " ".join(str(v) for r in help_rows for v in r if v)
+    for decision in ("accept:", "reject:", "recode:", "add:"):
+        assert decision in words
+    examples = [r for r in help_rows if r[4] in ("accept", "reject", "recode", "add")]
+    assert [r[4] for r in examples] == ["accept", "reject", "recode", "add"]
+    assert examples[-1][0] is None and examples[-1][5]  # add: no coding_id, a new_code
+
+
+def test_review_why_is_in_words_not_pattern_syntax(project, tmp_path):
+    path = write_review(project, tmp_path / "review.xlsx")["workbook"]
+    sheet = read_sheet(path)
+    for row in sheet.itertuples():
+        assert row.why.startswith(f"matched {row.evidence!r}") or row.why.startswith("no phrase"), row.why
+        assert ":" not in row.why.split(";")[0].replace(row.evidence, "")  # no pattern ids such as bold:one-team
+
+
+@pytest.mark.parametrize("rule, evidence, why", [
+    ("resources-ring-fence (hedged: 'a bit')", "ring-fenced budget",
+     "matched 'ring-fenced budget'; hedged by 'a bit'"),
+    ("rule:bold-radical (question) + model p=0.74", "radically different",
+     "matched 'radically different'; said as a question; the learned model agrees (74% sure)"),
+    ("model p=0.93 (top terms: fund, neg_budget, set_aside)", "Jo: We set aside a fund.",
+     "no phrase of the codebook matched; the learned model is 93% sure from the whole turn, most of all from the "
+     "words 'fund', 'budget', 'set aside' (the evidence is the sentence holding most of them)"),
+])
+def test_why_in_words(rule, evidence, why):
+    from casecode.interop._workbook import why_in_words
+
+    assert why_in_words(rule, evidence) == why
+
+
+def test_review_points_a_model_only_suggestion_at_its_sentence(tmp_path):
+    from casecode.codebook._model import codebook_from_dict
+    from casecode.interop import write_review_workbook
+
+    text = "Jo Bell (Director of Finance): We meet every week. We set aside a fund for new ideas! It worked."
+    segments = pd.DataFrame({"segment_id": ["d:1"], "document_id": ["d"], "unit": [1], "start": [0],
+                             "end": [len(text)], "text": [text], "speaker": ["Jo Bell"],
+                             "time": ["00:01:02–00:01:09"]})
+    suggestion = pd.DataFrame([{"coding_id": 1, "segment_id": "d:1", "document_id": "d", "code": "resources",
+                                "start": 0, "end": len(text), "evidence": text, "score": 0.93, "coder": "combined",
+                                "rule": "model p=0.93 (top terms: fund, neg_idea, aside)"}])
+    book = codebook_from_dict({"name": "t", "codes": [{"id": "resources", "label": "Resources"}]})
+    sheet = read_sheet(write_review_workbook(tmp_path / "r.xlsx", suggestion, segments, book))
+    assert sheet.evidence.tolist() == ["We set aside a fund for new ideas!"]
+    assert sheet.time.tolist() == ["00:01:02–00:01:09"]
+
+
+def test_review_shows_subtitle_timestamps(project, tmp_path):
+    written = write_review(project, tmp_path / "review.xlsx", html_dir=tmp_path / "html")
+    sheet = read_sheet(written["workbook"])
+    panel = sheet[sheet.document == "carlow-panel"]
+    assert len(panel) and set(panel.time) == {"00:00:04–00:00:09"}
+    assert sheet[sheet.document == "fenmoor-ceo"].time.isna().all()
+    html = (tmp_path / "html" / "carlow-panel.html").read_text(encoding="utf-8")
+    assert '<span class="cc-time">00:00:04–00:00:09</span>' in html

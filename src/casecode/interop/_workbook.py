@@ -10,51 +10,67 @@ from __future__ import annotations
 
 import csv
 import difflib
-import json
 import math
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, NoReturn
 
 import openpyxl
 import pandas as pd
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..codebook import Codebook
+from ..corpus import speaker_label_end
 from ..errors import ReviewError
 
 #: Columns of the review sheet, in order; the reviewer fills the last four.
 REVIEW_COLUMNS = [
-    "coding_id", "document", "unit", "speaker", "unit_text", "evidence", "code", "label", "score", "why",
+    "coding_id", "document", "unit", "time", "speaker", "unit_text", "evidence", "code", "label", "score", "why",
     "decision", "new_code", "comment", "decided_by",
 ]
 #: Columns of the table `read_review_workbook` returns; `row` is the spreadsheet row of the decision.
 DECISION_COLUMNS = ["coding_id", "segment_id", "decision", "new_code", "comment", "decided_by", "row"]
 DECISIONS = ("accept", "reject", "recode", "add")
-REVIEW_SHEET, CODES_SHEET = "review", "codes"
+REVIEW_SHEET, CODES_SHEET, HELP_SHEET = "review", "codes", "how to review"
 
 _READ_COLUMNS = ["coding_id", "document", "unit", "decision", "new_code", "comment", "decided_by"]
-_WIDTHS = {"coding_id": 10, "document": 18, "unit": 6, "speaker": 14, "unit_text": 60, "evidence": 30, "code": 16,
-           "label": 28, "score": 7, "why": 24, "decision": 11, "new_code": 16, "comment": 30, "decided_by": 12}
-_WRAPPED = {"unit_text", "evidence", "label", "why", "comment"}
+_WIDTHS = {"coding_id": 10, "document": 18, "unit": 6, "time": 12, "speaker": 14, "unit_text": 60, "evidence": 30,
+           "code": 16, "label": 24, "score": 7, "why": 36, "decision": 11, "new_code": 16, "comment": 30,
+           "decided_by": 12}
+_WRAPPED = {"unit_text", "evidence", "label", "why", "comment", "speaker"}
+_LINE_HEIGHT, _MAX_HEIGHT = 15, 409  # points; 409 is Excel's largest row height
 _SPARE_ROWS = 500  # rows below the suggestions where the drop-downs still work, for codes added by hand
 
 
 def write_review_workbook(path: str | Path, suggestions: pd.DataFrame, segments: pd.DataFrame,
                           codebook: Codebook) -> Path:
     """Write suggestions for review: `suggestions` are codings with `coding_id` (CODING_COLUMNS + coding_id),
-    `segments` (SEGMENT_COLUMNS) give each suggestion's unit number, speaker and text."""
+    `segments` (SEGMENT_COLUMNS, plus an optional `time` such as "00:01:02–00:01:05") give each suggestion's unit
+    number, time, speaker and text.
+
+    The workbook explains itself: notes on the headers the reviewer fills, a "how to review" sheet with an example
+    of each decision, `why` in words, and a page set up to print landscape, fitted to the page width.
+    """
     rows = _review_rows(suggestions, segments, codebook)
     book = openpyxl.Workbook()
     review = book.active
     review.title = REVIEW_SHEET
     _write_sheet(review, rows, widths=_WIDTHS, wrapped=_WRAPPED)
+    _fit_rows(review, rows)
+    _header_notes(review)
+    _print_setup(review)
     codes = book.create_sheet(CODES_SHEET)
     _write_sheet(codes, pd.DataFrame({"code": codebook.ids, "label": [c.label for c in codebook],
-                                      "definition": [c.definition for c in codebook]}))
+                                      "definition": [c.definition for c in codebook]}),
+                 widths={"code": 16, "label": 36, "definition": 80}, wrapped={"label", "definition"})
+    _print_setup(codes)
+    _write_help(book.create_sheet(HELP_SHEET), codebook)
     _add_dropdowns(review, len(rows), len(codebook))
     return _save(book, path)
 
@@ -232,18 +248,23 @@ def _review_rows(suggestions: pd.DataFrame, segments: pd.DataFrame, codebook: Co
         raise ReviewError(f"suggestion {first['coding_id']} names segment {first['segment_id']!r}, which the segments "
                           f"given lack; pass the segments of the coded documents")
     unit = units.loc[suggestions["segment_id"]]
-    labels, why = codebook.labels(), _explanations(codebook)
+    labels, notes = codebook.labels(), _pattern_notes(codebook)
+    evidence = [_shown_evidence(str(ev), str(rule), str(text), speaker)
+                for ev, rule, text, speaker in zip(suggestions["evidence"], suggestions["rule"], unit["text"],
+                                                   unit["speaker"])]
+    times = unit["time"] if "time" in unit.columns else pd.Series([""] * len(unit))
     rows = pd.DataFrame({
         "coding_id": suggestions["coding_id"].to_numpy(),
         "document": suggestions["document_id"].to_numpy(),
         "unit": unit["unit"].to_numpy(),
+        "time": [None if _missing(t) or not t else str(t) for t in times],
         "speaker": unit["speaker"].to_numpy(),
         "unit_text": unit["text"].to_numpy(),
-        "evidence": suggestions["evidence"].to_numpy(),
+        "evidence": evidence,
         "code": suggestions["code"].to_numpy(),
         "label": [labels.get(code, code) for code in suggestions["code"]],
         "score": [None if _missing(s) else round(float(s), 2) for s in suggestions["score"]],
-        "why": [_why(rule, why) for rule in suggestions["rule"]],
+        "why": [why_in_words(rule, ev, notes) for rule, ev in zip(suggestions["rule"], suggestions["evidence"])],
         "start": suggestions["start"].to_numpy(),
     })
     rows = rows.sort_values(["document", "unit", "start"], kind="stable").drop(columns="start")
@@ -252,22 +273,88 @@ def _review_rows(suggestions: pd.DataFrame, segments: pd.DataFrame, codebook: Co
     return rows[REVIEW_COLUMNS]
 
 
-def _explanations(codebook: Codebook) -> dict[str, str]:
-    """Pattern id → what the pattern matches (its note, its phrase, or its token list), for the `why` column."""
-    found = {}
-    for code in codebook:
-        for i, pattern in enumerate(code.patterns):
-            shown = pattern.pattern if pattern.is_phrase else json.dumps(pattern.pattern, ensure_ascii=False)
-            found[code.pattern_id(i)] = pattern.note or f"matched {shown}"
-    return found
+def _pattern_notes(codebook: Codebook) -> dict[str, str]:
+    """Pattern id → the note its author wrote (what the pattern is for), for the `why` column."""
+    return {code.pattern_id(i): pattern.note for code in codebook for i, pattern in enumerate(code.patterns)
+            if pattern.note}
 
 
-def _why(rule: Any, explanations: dict[str, str]) -> str:
-    """A rule like `culture:2` or `culture:2+model` with each pattern id explained."""
-    if _missing(rule) or not str(rule):
+_MODEL_RE = re.compile(r"^model(?: p=(?P<p>[0-9.]+))?(?: \(top terms: (?P<terms>.*)\))?$")
+_SCOPE_WORDS = [  # a scope check's note (see casecode.coders) → the same in words
+    (re.compile(r"^hedged: (.*)$"), "hedged by {0}"),
+    (re.compile(r"^double negation, kept: (.*)$"), "kept despite a double negation ({0})"),
+    (re.compile(r"^question$"), "said as a question"),
+    (re.compile(r"^below min_score (.*)$"), "a weak match"),
+]
+
+
+def why_in_words(rule: Any, evidence: Any, notes: dict[str, str] | None = None) -> str:
+    """A coding's `rule` told in words: "matched 'ring-fenced budget'; hedged by 'a bit'", "the learned model is
+    93% sure, from the words 'fund', 'budget'" — not pattern syntax."""
+    if _missing(rule) or not str(rule).strip():
         return ""
-    parts = str(rule).split("+")
-    return " + ".join(f"{part} ({explanations[part]})" if part in explanations else part for part in parts)
+    notes = notes or {}
+    said = []
+    for part in re.split(r"\s*\+\s*(?=model\b)", str(rule).strip()):
+        model = _MODEL_RE.match(part)
+        if model:
+            said.append(_model_words(model.group("p"), model.group("terms"), alone=not said))
+            continue
+        pattern, _, scope = part.removeprefix("rule:").partition(" (")
+        words = f"matched {str(evidence).strip()!r}" if not _missing(evidence) and str(evidence).strip() else \
+            "matched a phrase of the codebook"
+        if notes.get(pattern.strip()):
+            words += f" ({notes[pattern.strip()]})"
+        for note in filter(None, (n.strip() for n in scope.rstrip(")").split(";"))):
+            words += "; " + _scope_words(note)
+        said.append(words)
+    return "; ".join(said)
+
+
+def _model_words(p: str | None, terms: str | None, alone: bool) -> str:
+    sure = f"{float(p):.0%} sure" if p else "sure enough"
+    if not alone:
+        return f"the learned model agrees ({sure})"
+    words = [t.strip() for t in (terms or "").split(",") if t.strip()]
+    shown = ", ".join(repr(_plain_term(t)) for t in words)
+    return (f"no phrase of the codebook matched; the learned model is {sure} from the whole turn"
+            + (f", most of all from the words {shown} (the evidence is the sentence holding most of them)"
+               if shown else ""))
+
+
+def _plain_term(term: str) -> str:
+    """A model feature as a reader would say it: scope marks (neg_fund, irr_fund) and underscores dropped."""
+    return re.sub(r"^(?:neg|irr)_", "", term).replace("_", " ")
+
+
+def _scope_words(note: str) -> str:
+    for pattern, words in _SCOPE_WORDS:
+        found = pattern.match(note)
+        if found:
+            return words.format(*found.groups())
+    return note
+
+
+_SENTENCE_RE = re.compile(r"[^.!?]+(?:[.!?]+[\"'”’)]*|$)")
+
+
+def _shown_evidence(evidence: str, rule: str, unit_text: str, speaker: Any) -> str:
+    """The evidence to show: a rule's span as it is; for a model-only suggestion (whose span is the whole turn),
+    the sentence of the turn, without its speaker label, that holds most of the model's top words."""
+    model = _MODEL_RE.match(rule.strip())
+    if model is None:
+        return evidence
+    text = unit_text[speaker_label_end(unit_text, "" if _missing(speaker) else str(speaker)):]
+    sentences = [m.group().strip() for m in _SENTENCE_RE.finditer(text) if m.group().strip()]
+    if not sentences:
+        return evidence
+    terms = [_plain_term(t.strip()).lower() for t in (model.group("terms") or "").split(",") if t.strip()]
+
+    def weight(sentence: str) -> int:
+        lowered = sentence.lower()
+        return sum(1 for term in terms if term and (term in lowered or term[:5] in lowered))
+
+    return max(sentences, key=weight)  # the first sentence on a tie
 
 
 def _add_dropdowns(sheet, n_rows: int, n_codes: int) -> None:
@@ -283,6 +370,91 @@ def _add_dropdowns(sheet, n_rows: int, n_codes: int) -> None:
                                errorTitle=f"Not a {column}", error=f"Pick a {column} from the list.")
         check.add(f"{letter}2:{letter}{last}")
         sheet.add_data_validation(check)
+
+
+_HEADER_NOTES = {
+    "decision": "Pick accept (the code is right), reject (it is wrong), recode (a different code: write it in "
+                "new_code) or add (a code of your own: a new row with coding_id empty). Leave it empty to decide later.",
+    "new_code": "For recode and add only: a code id from the 'codes' sheet.",
+    "decided_by": "Your name. One workbook is one reviewer; an empty cell is read as the reviewer named when the "
+                  "workbook is applied (casecode review --apply FILE --reviewer NAME).",
+    "why": "Why casecode suggested the code, in words.",
+    "time": "Where the unit starts and ends in the recording (subtitle files only).",
+}
+
+
+def _header_notes(sheet) -> None:
+    """A note on each header the reviewer needs to understand, shown when the cell is hovered."""
+    for i, column in enumerate(REVIEW_COLUMNS, start=1):
+        if column in _HEADER_NOTES:
+            note = Comment(_HEADER_NOTES[column], "casecode")
+            note.width, note.height = 300, 120
+            sheet.cell(row=1, column=i).comment = note
+
+
+def _fit_rows(sheet, rows: pd.DataFrame) -> None:
+    """Row heights that show every wrapped line, so printed and on-screen rows never overlap."""
+    wrapped = [(REVIEW_COLUMNS.index(c), _WIDTHS[c]) for c in REVIEW_COLUMNS if c in _WRAPPED]
+    for n, values in enumerate(rows.itertuples(index=False), start=2):
+        lines = max(sum(max(1, math.ceil(len(part) / max(width - 1, 1))) for part in str(values[i] or "").split("\n"))
+                    for i, width in wrapped)
+        sheet.row_dimensions[n].height = min(_MAX_HEIGHT, _LINE_HEIGHT * max(1, lines))
+
+
+def _print_setup(sheet) -> None:
+    """Landscape, fitted to one page wide (as many pages tall as needed), header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
+
+
+def _write_help(sheet, codebook: Codebook) -> None:
+    """The 'how to review' sheet: what each decision does, with an example row of each."""
+    code, other = (codebook.ids + ["code", "other_code"])[:2] if len(codebook.ids) >= 2 else ("code", "other_code")
+    lines = [
+        "How to review these suggestions",
+        "",
+        "Each row of the 'review' sheet is one code that casecode suggests for one unit (a paragraph or a speaker's "
+        "turn). 'evidence' is the words that carried the suggestion and 'why' says why, in words.",
+        "Fill the four columns on the right: decision, new_code, comment and decided_by. Leave a row's decision empty "
+        "to decide it in a later round; nothing is recorded for it.",
+        "  accept: the code is right for this unit.",
+        "  reject: the code is wrong for this unit.",
+        "  recode: the unit needs a different code: write its id in new_code (see the 'codes' sheet).",
+        "  add: a code casecode did not suggest: add a row at the bottom, leave coding_id empty, copy document and "
+        "unit from the unit's rows, and write the code in new_code.",
+        "Write your name in decided_by (one workbook per reviewer), then save and run: "
+        "casecode review --apply THIS_FILE.xlsx --reviewer \"Your Name\" -p PROJECT",
+        "Applying the same workbook again records nothing twice. Do not change coding_id, document or unit.",
+        "",
+        "Examples (one row of each decision):",
+    ]
+    for line in lines:
+        sheet.append([line])
+    sheet["A1"].font = Font(bold=True, size=14)
+    header = ["coding_id", "document", "unit", "code", "decision", "new_code", "comment", "decided_by"]
+    examples = [
+        [101, "fenmoor-ceo", 4, code, "accept", None, None, "Ana Diaz"],
+        [102, "fenmoor-ceo", 6, code, "reject", None, "talks about another council", "Ana Diaz"],
+        [103, "fenmoor-ceo", 7, code, "recode", other, "this is about the other action", "Ana Diaz"],
+        [None, "fenmoor-ceo", 9, None, "add", other, "missed by casecode", "Ana Diaz"],
+    ]
+    sheet.append(header)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDDDDD")
+    for example in examples:
+        sheet.append(example)
+    sheet.column_dimensions["A"].width = 14
+    for letter, width in zip("BCDEFGH", (16, 6, 16, 10, 14, 32, 12)):
+        sheet.column_dimensions[letter].width = width
+    for row in sheet.iter_rows(min_row=1, max_row=len(lines)):
+        row[0].alignment = Alignment(wrap_text=False, vertical="top")
+    _print_setup(sheet)
 
 
 def _write_sheet(sheet, frame: pd.DataFrame, widths: dict[str, int] | None = None,

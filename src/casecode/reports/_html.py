@@ -137,6 +137,9 @@ def _unit_html(seg, text: str, spans: list[_Span]) -> str:
     who = escape(str(seg.speaker)) if seg.speaker else ""
     meta = f'<span class="cc-speaker">{who}</span> ' if who else ""
     meta += f'<span class="cc-n">unit {seg.unit}</span>'
+    when = str(getattr(seg, "time", "") or "")
+    if when:
+        meta += f' <span class="cc-time">{escape(when)}</span>'
     depth = max((s.slot for s in spans), default=-1) + 1
     style = f' style="line-height: calc(1.5em + {depth * (_BAR + _GAP)}px)"' if depth else ""
     role = f" cc-{escape(str(seg.role))}" if seg.role else ""

@@ -13,6 +13,28 @@ from ..reports import write_transcript_html
 _SOMEONE = "(not named)"  # stands for an empty decided_by while a workbook is only checked
 
 
+def clock(seconds: float) -> str:
+    """Seconds as hh:mm:ss, the way a media player shows a position."""
+    whole = int(round(float(seconds)))
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def unit_times(project) -> dict[str, str]:
+    """Segment id → "hh:mm:ss–hh:mm:ss" for units read from .vtt/.srt subtitles (the cue timings kept on add)."""
+    times = {}
+    for metadata in project.documents().metadata:
+        for entry in (metadata or {}).get("timings") or []:
+            segment_id, start, end = entry
+            times[str(segment_id)] = f"{clock(start)}–{clock(end)}"
+    return times
+
+
+def with_times(project, segments: pd.DataFrame) -> pd.DataFrame:
+    """`segments` with a `time` column: the unit's place in the recording, or "" for units of text files."""
+    times = unit_times(project)
+    return segments.assign(time=[times.get(s, "") for s in segments.segment_id])
+
+
 def unapplied_decisions(project, workbook: str | Path) -> pd.DataFrame:
     """The decisions in an existing review workbook that the project has not recorded (DECISION_COLUMNS).
 
@@ -54,7 +76,7 @@ def write_review(project, workbook: str | Path, html_dir: str | Path | None = No
     if not force:
         _check_overwrite(project, Path(workbook))
     suggestions = project.codings(status="suggested")
-    segments = project.segments()
+    segments = with_times(project, project.segments())
     codebook = project.codebook()
     path = write_review_workbook(workbook, suggestions, segments, codebook)
     pages = []
