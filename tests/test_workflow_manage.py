@@ -425,3 +425,153 @@ def test_review_shows_subtitle_timestamps(project, tmp_path):
     assert sheet[sheet.document == "fenmoor-ceo"].time.isna().all()
     html = (tmp_path / "html" / "carlow-panel.html").read_text(encoding="utf-8")
     assert '<span class="cc-time">00:00:04–00:00:09</span>' in html
+
+
+# -- seeing and managing what a project holds ------------------------------------------------------------------
+
+
+def test_project_status_and_lists(project, tmp_path):
+    from casecode.workflow import list_cases, list_codes, list_documents, project_status
+    from casecode.workflow._manage import status_lines
+
+    suggested = len(project.codings(status="suggested"))
+    first = int(project.codings(status="suggested").coding_id.iloc[0])
+    project.record_decisions([{"coding_id": first, "decision": "accept", "decided_by": "Ana"}])
+    status = project_status(project)
+    assert (status["documents"], status["cases"], status["decisions"]) == (8, 3, 1)
+    assert status["units"] == int(project.segments().codable.sum())
+    assert status["codings"] == {"suggested": suggested - 1, "accepted": 1, "rejected": 0, "manual": 0,
+                                 "reference": 0}
+    assert status["reviewers"] == {"Ana": 1} and status["not_coded"] == [] and status["without_case"] == []
+    assert status["codebook"].endswith(f"({len(project.codebook())} codes)")
+    assert status["coder"].startswith("rules (no learned model")
+    lines = status_lines(status)
+    assert lines[0].startswith("project") and any(line.startswith("reviewers  Ana (1)") for line in lines)
+    documents = list_documents(project)
+    assert sorted(documents.document_id) == sorted(project.documents().document_id)
+    assert documents.suggested.sum() == suggested - 1 and documents.accepted.sum() == 1 and documents.coded.all()
+    cases = list_cases(project).set_index("case_id")
+    assert cases.loc["carlow_city_council", "documents"] == 3 and cases.codings.sum() == 1
+    codes = list_codes(project)
+    assert list(codes.code) == project.codebook().ids and codes.standing.sum() == 1
+
+
+def test_status_cli_prints_the_project(built, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    folder = tmp_path / "p"
+    shutil.copytree(built["folder"], folder)
+    runner = CliRunner()
+    result = runner.invoke(app, ["status", "-p", str(folder)])
+    assert result.exit_code == 0 and "documents  8" in result.output and "codebook   " in result.output
+    listed = runner.invoke(app, ["list", "cases", "-p", str(folder)])
+    assert "carlow_city_council" in listed.output
+    wrong = runner.invoke(app, ["list", "people", "-p", str(folder)])
+    assert wrong.exit_code == 1 and wrong.output.strip() == (
+        "Error: cannot list 'people'; list one of documents, cases, codes")
+    out = tmp_path / "docs.xlsx"
+    assert runner.invoke(app, ["list", "documents", "-p", str(folder), "--out", str(out)]).exit_code == 0
+    assert len(pd.read_excel(out)) == 8
+
+
+def test_remove_document_and_refuse_a_reviewed_one(project):
+    from casecode.errors import StoreError
+    from casecode.workflow import remove_document
+
+    remove_document(project, "carlow-panel")
+    assert "carlow-panel" not in set(project.documents().document_id)
+    assert "carlow-panel" not in set(project.codings().document_id)
+    assert "carlow-panel" not in project.coded_documents()
+    coding = project.codings()[project.codings().document_id == "fenmoor-ceo"].coding_id.iloc[0]
+    project.record_decisions([{"coding_id": int(coding), "decision": "accept", "decided_by": "Ana"}])
+    with pytest.raises(StoreError, match="document 'fenmoor-ceo' has 1 reviewed"):
+        remove_document(project, "fenmoor-ceo")
+
+
+def test_rename_case_moves_units_memos_and_counts(project, tmp_path):
+    from casecode.workflow import project_tables, rename_case
+
+    project.add_memo("case", "carlow_city_council", "Unitary since 2009.")
+    accepted = project.codings()[project.codings().document_id == "carlow-leader"].coding_id.iloc[0]
+    project.record_decisions([{"coding_id": int(accepted), "decision": "accept", "decided_by": "Ana"}])
+    new_id = rename_case(project, "Carlow City Council", "Carlow Council")
+    assert new_id == "carlow_council"
+    cases = project.cases().set_index("case_id")
+    assert "carlow_city_council" not in cases.index and cases.loc["carlow_council", "name"] == "Carlow Council"
+    assert set(project.segments("carlow-leader").cases.map(tuple)) == {("carlow_council",)}
+    assert project.memos("case", "carlow_council").text.tolist() == ["Unitary since 2009."]
+    assert project.documents().set_index("document_id").metadata["carlow-leader"]["case"] == "Carlow Council"
+    assert project_tables(project).matrix.loc["carlow_council"].sum() == 1
+
+
+# -- changing the codebook --------------------------------------------------------------------------------------
+
+
+def test_edit_rename_and_merge_codes_with_codings_following(project):
+    from casecode.codebook import read_codebook
+    from casecode.errors import CodebookError
+    from casecode.workflow import edit_code, merge_codes, project_tables, rename_code
+
+    codings = project.codings()
+    learn = int((codings.code == "learn").sum())
+    partnerships = int((codings.code == "partnerships").sum())
+    first = int(codings[codings.code == "learn"].coding_id.iloc[0])
+    project.record_decisions([{"coding_id": first, "decision": "accept", "decided_by": "Ana"}])
+    project.add_memo("code", "learn", "Visits count.")
+    edit_code(project, "bold", label="Be bold", color="#ff9561")
+    assert project.codebook()["bold"].label == "Be bold" and project.codebook()["bold"].color == "#ff9561"
+    with pytest.raises(CodebookError, match="colour 'red' is not #RRGGBB"):
+        edit_code(project, "bold", color="red")
+
+    assert rename_code(project, "learn", "learning") == learn
+    book = project.codebook()
+    assert "learn" not in book and book.ids.index("learning") == read_codebook(
+        project.codebook_path).ids.index("learning")
+    after = project.codings()
+    assert int((after.code == "learning").sum()) == learn and "learn" not in set(after.code)
+    assert project.decisions().code.tolist() == ["learning"]
+    assert project.memos("code", "learning").text.tolist() == ["Visits count."]
+    assert project_tables(project).per_code.set_index("code").loc["learning", "codings"] == 1
+    with pytest.raises(CodebookError, match="code 'partnerships' already exists; merge into it"):
+        rename_code(project, "learning", "partnerships")
+
+    patterns = len(book["learning"].patterns) + len(book["partnerships"].patterns)
+    assert merge_codes(project, "learning", "partnerships") == learn
+    book = project.codebook()
+    assert "learning" not in book and len(book["partnerships"].patterns) == patterns
+    assert int((project.codings().code == "partnerships").sum()) == learn + partnerships
+    assert project.code_map() == {"learn": "partnerships", "learning": "partnerships"}
+
+
+def test_set_codebook_replaces_it_and_refuses_dropping_used_codes(project, tmp_path):
+    from casecode.codebook import read_codebook, write_codebook
+    from casecode.errors import StoreError
+    from casecode.workflow import set_codebook
+
+    book = project.codebook()
+    bigger = book.model_copy(update={"codes": [*book.codes, book["bold"].model_copy(
+        update={"id": "digital_first", "label": "Digital first", "patterns": []})]})
+    write_codebook(bigger, tmp_path / "bigger.yaml")
+    set_codebook(project, tmp_path / "bigger.yaml")
+    assert "digital_first" in project.codebook() and "digital_first" in read_codebook(project.codebook_path)
+    used = project.codings().code.iloc[0]
+    smaller = book.model_copy(update={"codes": [c for c in book.codes if c.id != used]})
+    write_codebook(smaller, tmp_path / "smaller.yaml")
+    with pytest.raises(StoreError, match=f"drops code '{used}'"):
+        set_codebook(project, tmp_path / "smaller.yaml")
+    assert used in project.codebook()
+
+
+def test_code_after_a_rename_uses_the_new_id(project, monkeypatch):
+    """A model trained before a rename still suggests under the old id; the suggestion lands on the new one."""
+    import casecode.workflow._coding as coding
+    from casecode.workflow import code_project, rename_code
+
+    rename_code(project, "bold", "brave")
+    monkeypatch.setattr(coding, "make_coder", lambda *a, **k: _EveryUnit())  # suggests 'bold' everywhere
+    new = code_project(project, recode=True)
+    assert set(new.code) == {"brave"}

@@ -9,6 +9,6 @@ from __future__ import annotations
 from ._app import app, main
 
 # Importing the command modules registers their commands on `app`.
-from . import _exchange, _framework, _project, _study, _web  # noqa: F401,E402
+from . import _exchange, _framework, _manage, _project, _study, _web  # noqa: F401,E402
 
 __all__ = ["app", "main"]

@@ -323,6 +323,35 @@ class Project:
             )
         return list(conn.execute(select(t.codes.c.code_id).order_by(t.codes.c.position)).scalars())
 
+    def rename_code(self, old: str, new: str, codebook: Codebook) -> int:
+        """Move every coding, decision and memo of code `old` to code `new` and store `codebook` (which has `new`
+        and no longer `old`), all in one transaction; returns the number of codings moved.
+
+        Used to rename a code and to merge one code into another. The move is remembered (`code_map`) so a learned
+        model trained on the old id still reaches the new one.
+        """
+        if old not in self.codebook().ids:
+            with self._begin() as conn:
+                raise _missing("code", old, self._code_ids(conn))
+        if new not in codebook.ids or old in codebook.ids:
+            raise StoreError(f"the new codebook must have code {new!r} and not {old!r}")
+        c, d, m = t.codings.c, t.decisions.c, t.memos.c
+        with self.transaction(), self._begin() as conn:
+            moved = conn.execute(t.codings.update().where(c.code == old).values(code=new)).rowcount
+            conn.execute(t.decisions.update().where(d.code == old).values(code=new))
+            conn.execute(t.decisions.update().where(d.new_code == old).values(new_code=new))
+            conn.execute(t.memos.update().where(m.target_type == "code", m.target_id == old).values(target_id=new))
+            mapping = dict(from_json(self._info(conn, "code_map") or "{}"))
+            mapping = {k: (new if v == old else v) for k, v in mapping.items()} | {old: new}
+            self._set_info(conn, "code_map", to_json(mapping, "code map"))
+            self.set_codebook(codebook)
+        return int(moved)
+
+    def code_map(self) -> dict[str, str]:
+        """Old code id → the code it was renamed or merged into (see `rename_code`)."""
+        with self._begin() as conn:
+            return dict(from_json(self._info(conn, "code_map") or "{}"))
+
     # -- cases -----------------------------------------------------------------------------------------------
 
     def add_cases(self, cases: pd.DataFrame | Iterable[dict]) -> int:
@@ -370,6 +399,32 @@ class Project:
         ]
         objects = {"members": "object", "aliases": "object", "metadata": "object"}
         return frame(rows, [*CASE_COLUMNS, "metadata"], objects)
+
+    def rename_case(self, old: str, new: str, name: str | None = None) -> int:
+        """Give case `old` the id `new` (and `name`, if given) everywhere: the cases table, the segments attributed
+        to it, the documents naming it, its memos. Returns the number of segments moved."""
+        new = str(new).strip()
+        if not new:
+            raise StoreError("the new case id is empty; give the case an id")
+        k, sc, m = t.cases.c, t.segment_cases.c, t.memos.c
+        with self._begin() as conn:
+            row = conn.execute(select(t.cases).where(k.case_id == old)).mappings().first()
+            if row is None:
+                raise _missing("case", old, conn.execute(select(k.case_id)).scalars())
+            if new != old and conn.execute(select(k.case_id).where(k.case_id == new)).first() is not None:
+                raise StoreError(f"case {new!r} already exists; choose another id")
+            values = {"case_id": new} | ({"name": name} if name else {})
+            conn.execute(t.cases.update().where(k.case_id == old).values(**values))
+            moved = conn.execute(t.segment_cases.update().where(sc.case_id == old).values(case_id=new)).rowcount
+            conn.execute(t.memos.update().where(m.target_type == "case", m.target_id == old).values(target_id=new))
+            old_name, new_name = row["name"], name or row["name"]
+            for document_id, raw in conn.execute(select(t.documents.c.document_id, t.documents.c.metadata)):
+                meta = from_json(raw) or {}
+                if meta.get("case") in (old_name, old) and meta.get("case") != new_name:
+                    meta["case"] = new_name
+                    conn.execute(t.documents.update().where(t.documents.c.document_id == document_id)
+                                 .values(metadata=to_json(meta, f"document {document_id} metadata")))
+        return int(moved)
 
     # -- documents and segments ------------------------------------------------------------------------------
 

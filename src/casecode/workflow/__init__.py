@@ -7,6 +7,10 @@ from ._agree import agree, read_coder_codings
 from ._framework import FrameworkReport, framework_report
 from ._coding import code_files, code_project, documents_to_code, make_coder, project_coder, train_model
 from ._ingest import add_files, case_id_for
+from ._manage import (
+    edit_code, list_cases, list_codes, list_documents, merge_codes, project_status, remove_document, rename_case,
+    rename_code, set_codebook,
+)
 from ._report import project_report, project_tables, read_agreement
 from ._review import apply_review, write_review
 
@@ -19,6 +23,16 @@ __all__ = [
     "code_files",
     "code_project",
     "documents_to_code",
+    "edit_code",
+    "list_cases",
+    "list_codes",
+    "list_documents",
+    "merge_codes",
+    "project_status",
+    "remove_document",
+    "rename_case",
+    "rename_code",
+    "set_codebook",
     "framework_report",
     "make_coder",
     "project_coder",

@@ -196,6 +196,18 @@ def mark_coded_documents(project, documents: set[str]) -> None:
         project._set_info(conn, _CODED_KEY, json.dumps(sorted(documents)))
 
 
+def _renamed(codings: pd.DataFrame, project) -> pd.DataFrame:
+    """Codings with codes renamed or merged since the model was trained moved to their new id (one per unit and
+    code, the best-scored), and codes no longer in the codebook left out."""
+    mapping = project.code_map()
+    if not mapping or codings.empty:
+        return codings
+    codings = codings.assign(code=codings.code.replace(mapping))
+    codings = codings[codings.code.isin(project.codebook().ids)]
+    best = codings.sort_values("score", ascending=False, kind="stable").drop_duplicates(["segment_id", "code"])
+    return codings.loc[sorted(best.index)]
+
+
 def train_model(project, min_units: int = 10, extra: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict:
     """Fit the learned coder on the project's accepted codings, tune its combination with the rules, and save both.
 

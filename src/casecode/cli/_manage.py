@@ -1,0 +1,169 @@
+"""Managing a project: status, list, remove, rename-case, and the `codebook` commands (set, edit, rename, merge)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ._app import app, command
+from ._project import PROJECT_OPTION, _open
+
+codebook_app = typer.Typer(help="Set, show or change a project's codebook; codings follow renamed and merged codes.",
+                           no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+
+LISTS = ("documents", "cases", "codes")
+
+
+@command("status")
+def status(project: Path = PROJECT_OPTION):
+    """What a project holds: documents, cases, units, codings by status, reviewers, codebook and coder.
+
+    Example: casecode status -p my-study
+    """
+    from ..workflow import project_status
+    from ..workflow._manage import status_lines
+
+    with _open(project) as proj:
+        for line in status_lines(project_status(proj)):
+            typer.echo(line)
+
+
+@command("list")
+def list_(
+    what: str = typer.Argument(..., help="documents, cases or codes."),
+    project: Path = PROJECT_OPTION,
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the list as CSV or XLSX instead."),
+):
+    """List a project's documents, cases or codes with their counts.
+
+    Example: casecode list documents -p my-study
+    """
+    from ..errors import StoreError
+    from ..interop import write_table
+    from ..workflow import list_cases, list_codes, list_documents
+
+    if what not in LISTS:
+        raise StoreError(f"cannot list {what!r}; list one of {', '.join(LISTS)}")
+    with _open(project) as proj:
+        table = {"documents": list_documents, "cases": list_cases, "codes": list_codes}[what](proj)
+    if out is not None:
+        typer.echo(f"Wrote {write_table(table, out)}")
+        return
+    shown = table.drop(columns=[c for c in ("definition", "path") if c in table.columns])
+    typer.echo(shown.to_string(index=False) if len(shown) else f"No {what} yet.")
+
+
+@command("remove")
+def remove(
+    documents: List[str] = typer.Argument(..., help="Ids of the documents to remove (see casecode list documents)."),
+    project: Path = PROJECT_OPTION,
+):
+    """Remove documents with their units and suggestions; refused once a coding of theirs has been reviewed.
+
+    Example: casecode remove fenmoor-ceo -p my-study
+    """
+    from ..workflow import remove_document
+
+    with _open(project) as proj, proj.transaction():
+        for document_id in documents:
+            remove_document(proj, document_id)
+    for document_id in documents:
+        typer.echo(f"Removed {document_id}")
+
+
+@command("rename-case")
+def rename_case(
+    old: str = typer.Argument(..., help="The case's id or name (see casecode list cases)."),
+    new: str = typer.Argument(..., help="Its new name; the id follows it."),
+    project: Path = PROJECT_OPTION,
+):
+    """Rename a case; its documents, units and memos follow.
+
+    Example: casecode rename-case fenmoor_district_council "Fenmoor Council" -p my-study
+    """
+    from ..workflow import rename_case as run
+
+    with _open(project) as proj:
+        new_id = run(proj, old, new)
+    typer.echo(f"Renamed case {old} to {new!r} (id {new_id})")
+
+
+@command("set", on=codebook_app)
+def codebook_set(
+    file: Path = typer.Argument(..., help="A YAML codebook."),
+    project: Path = PROJECT_OPTION,
+):
+    """Set or replace the project's codebook; refused if it drops a code that codings use.
+
+    Example: casecode codebook set codebooks/leadership-actions-2015.yaml -p my-study
+    """
+    from ..workflow import set_codebook
+
+    with _open(project) as proj:
+        book = set_codebook(proj, file)
+    typer.echo(f"Codebook {book.name!r} ({len(book)} codes) set for the project")
+
+
+@command("show", on=codebook_app)
+def codebook_show(project: Path = PROJECT_OPTION):
+    """List the codes of the project's codebook with their counts (as casecode list codes).
+
+    Example: casecode codebook show -p my-study
+    """
+    list_("codes", project, None)
+
+
+@command("edit", on=codebook_app)
+def codebook_edit(
+    code: str = typer.Argument(..., help="The code's id."),
+    label: Optional[str] = typer.Option(None, "--label", help="A new label."),
+    definition: Optional[str] = typer.Option(None, "--definition", help="A new definition."),
+    colour: Optional[str] = typer.Option(None, "--colour", "--color", help="A new colour, #RRGGBB."),
+    project: Path = PROJECT_OPTION,
+):
+    """Change a code's label, definition or colour.
+
+    Example: casecode codebook edit bold --label "Be bold" --colour "#ff9561" -p my-study
+    """
+    from ..workflow import edit_code
+
+    with _open(project) as proj:
+        edit_code(proj, code, label=label, definition=definition, color=colour)
+    typer.echo(f"Changed code {code}")
+
+
+@command("rename", on=codebook_app)
+def codebook_rename(
+    old: str = typer.Argument(..., help="The code's id."),
+    new: str = typer.Argument(..., help="Its new id."),
+    project: Path = PROJECT_OPTION,
+):
+    """Give a code a new id; its codings, decisions and memos follow.
+
+    Example: casecode codebook rename pace_risk pace -p my-study
+    """
+    from ..workflow import rename_code
+
+    with _open(project) as proj:
+        moved = rename_code(proj, old, new)
+    typer.echo(f"Renamed code {old} to {new}; {moved} codings moved")
+
+
+@command("merge", on=codebook_app)
+def codebook_merge(
+    source: str = typer.Argument(..., help="The code to merge away."),
+    into: str = typer.Argument(..., help="The code that takes its codings and patterns."),
+    project: Path = PROJECT_OPTION,
+):
+    """Merge one code into another; its codings, decisions, memos and patterns follow.
+
+    Example: casecode codebook merge agile learn -p my-study
+    """
+    from ..workflow import merge_codes
+
+    with _open(project) as proj:
+        moved = merge_codes(proj, source, into)
+    typer.echo(f"Merged code {source} into {into}; {moved} codings moved")
