@@ -575,3 +575,93 @@ def test_code_after_a_rename_uses_the_new_id(project, monkeypatch):
     monkeypatch.setattr(coding, "make_coder", lambda *a, **k: _EveryUnit())  # suggests 'bold' everywhere
     new = code_project(project, recode=True)
     assert set(new.code) == {"brave"}
+
+
+# -- retrieval --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def decided(project):
+    """Accept every suggestion (Ana), reject one (Ben), add 'culture' by hand to a unit coded 'partnerships'."""
+    suggested = project.codings(status="suggested")
+    rejected = int(suggested[suggested.document_id == "carlow-panel"].coding_id.iloc[0])
+    project.record_decisions([{"coding_id": int(i), "decision": "accept", "decided_by": "Ana"}
+                              for i in suggested.coding_id if i != rejected]
+                             + [{"coding_id": rejected, "decision": "reject", "decided_by": "Ben"}])
+    unit = suggested[(suggested.document_id == "fenmoor-ceo") & (suggested.code == "partnerships")].iloc[0]
+    project.record_decisions([{"segment_id": unit.segment_id, "decision": "add", "new_code": "culture",
+                               "decided_by": "Cara"}])
+    project.add_cases([{"case_id": c, "name": n, "type": t} for c, n, t in [
+        ("fenmoor_district_council", "Fenmoor District Council", "district"),
+        ("ashby_borough_council", "Ashby Borough Council", "district"),
+        ("carlow_city_council", "Carlow City Council", "unitary")]])
+    return {"suggested": suggested, "rejected": rejected, "unit": unit}
+
+
+def test_coded_segments_hold_quote_speaker_case_code_status_reviewer(project, decided, tmp_path):
+    from casecode.interop import write_table
+    from casecode.workflow import coded_segments
+    from casecode.workflow._retrieve import SEGMENT_EXPORT_COLUMNS
+
+    table = coded_segments(project)
+    assert list(table.columns) == SEGMENT_EXPORT_COLUMNS
+    assert len(table) == len(decided["suggested"])  # all accepted but one, plus one added
+    assert decided["rejected"] not in set(table.coding_id)
+    added = table[table.code == "culture"].iloc[0]
+    assert (added.reviewer, added.status, added.case_type, added.speaker) == ("Cara", "manual", "district",
+                                                                             "Jane Smith")
+    assert added.speaker_role == "Chief Executive" and added.case_name == "Fenmoor District Council"
+    accepted = table[table.status == "accepted"]
+    assert set(accepted.reviewer) == {"Ana"}
+    texts = {d: project.document_text(d) for d in table.document_id.unique()}
+    assert all(texts[r.document_id][r.start:r.end] == r.quote for r in table.itertuples())
+    assert set(table[table.document_id == "carlow-partners"].time) == {"00:00:03–00:00:08"}
+    for name in ("segments.csv", "segments.xlsx"):
+        back = pd.read_csv(write_table(table, tmp_path / name)) if name.endswith("csv") else \
+            pd.read_excel(write_table(table, tmp_path / name))
+        assert list(back.columns) == SEGMENT_EXPORT_COLUMNS and len(back) == len(table)
+    with_suggestions = coded_segments(project, ("accepted", "manual", "rejected"))
+    assert decided["rejected"] in set(with_suggestions.coding_id)
+
+
+def test_queries_by_code_case_type_role_cooccurrence_and_keyword(project, decided):
+    from casecode.errors import AnalysisError
+    from casecode.workflow import cooccurrence, keyword_in_context, query_segments
+
+    by_code = query_segments(project, code="partnerships")
+    assert len(by_code) and set(by_code.code) == {"partnerships"}
+    unitary = query_segments(project, case_type="unitary")
+    assert len(unitary) and set(unitary.case_id) == {"carlow_city_council"}
+    directors = query_segments(project, role="director")
+    assert len(directors) and all("director" in r.lower() for r in directors.speaker_role)
+    both = cooccurrence(project, "partnerships", "culture")
+    assert both[["document_id", "unit"]].values.tolist() == [["fenmoor-ceo", int(decided["unit"].segment_id
+                                                                                   .split(":")[1])]]
+    assert both.iloc[0]["quote_partnerships"] == decided["unit"].evidence
+    assert both.iloc[0]["quote_culture"] == both.iloc[0]["unit_text"]  # added by hand: the whole unit
+    kwic = keyword_in_context(project, "housing association")
+    assert len(kwic) == 3 and set(kwic.keyword.str.lower()) == {"housing association"}
+    assert all(r.left.endswith("the") for r in kwic.itertuples())
+    assert "partnerships" in kwic.codes.iloc[0]
+    with pytest.raises(AnalysisError, match="no code 'partners' in the project's codebook"):
+        query_segments(project, code="partners")
+
+
+def test_query_and_export_cli(built, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    folder = tmp_path / "p"
+    shutil.copytree(built["folder"], folder)
+    runner = CliRunner()
+    result = runner.invoke(app, ["export", "-p", str(folder), "--out", str(tmp_path / "s.csv"),
+                                 "--include-suggested"])
+    assert result.exit_code == 0 and result.output.startswith("Wrote ")
+    assert len(pd.read_csv(tmp_path / "s.csv")) == len(built["suggested"])
+    kwic = runner.invoke(app, ["query", "-p", str(folder), "--kwic", "Wigan"])
+    assert kwic.exit_code == 0 and "[Wigan]" in kwic.output and kwic.output.endswith("3 rows\n")
+    wrong = runner.invoke(app, ["query", "-p", str(folder), "--with", "culture"])
+    assert wrong.output.strip() == "Error: --with needs exactly one --code: the two codes to find together"

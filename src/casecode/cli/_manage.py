@@ -167,3 +167,76 @@ def codebook_merge(
     with _open(project) as proj:
         moved = merge_codes(proj, source, into)
     typer.echo(f"Merged code {source} into {into}; {moved} codings moved")
+
+
+@command("export")
+def export(
+    out: Path = typer.Option(..., "--out", help="A .csv or .xlsx file for the coded segments."),
+    project: Path = PROJECT_OPTION,
+    suggested: bool = typer.Option(False, "--include-suggested", help="Export unreviewed suggestions too."),
+):
+    """Export every coded segment: quote, speaker, case, code, status and reviewer, as CSV or XLSX.
+
+    Example: casecode export -p my-study --out segments.xlsx
+    """
+    from ..interop import write_table
+    from ..workflow import coded_segments
+    from ..workflow._retrieve import STANDING
+
+    with _open(project) as proj:
+        table = coded_segments(proj, STANDING + (("suggested",) if suggested else ()))
+    typer.echo(f"Wrote {len(table)} coded segments to {write_table(table, out)}")
+
+
+@command("query")
+def query(
+    project: Path = PROJECT_OPTION,
+    code: List[str] = typer.Option([], "--code", help="Segments coded with this code (repeatable)."),
+    case_type: Optional[str] = typer.Option(None, "--case-type", help="Cases of this type (e.g. district)."),
+    role: Optional[str] = typer.Option(None, "--role", help="Speakers whose role contains this (e.g. director)."),
+    case: Optional[str] = typer.Option(None, "--case", help="One case, by id or name."),
+    with_code: Optional[str] = typer.Option(None, "--with", help="With one --code: units carrying both codes."),
+    keyword: Optional[str] = typer.Option(None, "--kwic", help="A word or phrase, shown in its context."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the result as CSV or XLSX instead."),
+    suggested: bool = typer.Option(False, "--include-suggested", help="Count unreviewed suggestions too."),
+):
+    """Query coded segments by code, case type, role or case; two codes together (--with); keyword in context.
+
+    Example: casecode query -p my-study --code residents --role director
+    """
+    from ..errors import AnalysisError
+    from ..interop import write_table
+    from ..workflow import cooccurrence, keyword_in_context, query_segments
+    from ..workflow._retrieve import STANDING
+
+    statuses = STANDING + (("suggested",) if suggested else ())
+    with _open(project) as proj:
+        if keyword is not None:
+            table = keyword_in_context(proj, keyword)
+        elif with_code is not None:
+            if len(code) != 1:
+                raise AnalysisError("--with needs exactly one --code: the two codes to find together")
+            table = cooccurrence(proj, code[0], with_code, statuses)
+        else:
+            table = query_segments(proj, code or None, case_type=case_type, role=role, case=case, statuses=statuses)
+    if out is not None:
+        typer.echo(f"Wrote {len(table)} rows to {write_table(table, out)}")
+        return
+    if table.empty:
+        typer.echo("No segments match.")
+        return
+    for row in table.to_dict("records"):
+        typer.echo(_shown(row))
+    typer.echo(f"{len(table)} rows")
+
+
+def _shown(row: dict) -> str:
+    """One result row as a line: where, who, then the quote (or the keyword in context)."""
+    where = f"{row['document_id']}:{row['unit']}" + (f" [{row['time']}]" if row.get("time") else "")
+    who = f" {row['speaker']}" if row.get("speaker") else ""
+    if "keyword" in row:
+        return f"{where}{who}: ...{row['left']} [{row['keyword']}] {row['right']}... ({row['codes'] or 'no codes'})"
+    quotes = [f"{k[6:]}: {v!r}" for k, v in row.items() if k.startswith("quote_")]
+    if quotes:
+        return f"{where}{who}: " + "; ".join(quotes)
+    return f"{where}{who} ({row['case_name']}) {row['code']} [{row['status']}, {row['reviewer'] or '-'}]: {row['quote']!r}"

@@ -12,6 +12,7 @@ from ._manage import (
     rename_code, set_codebook,
 )
 from ._report import project_report, project_tables, read_agreement
+from ._retrieve import coded_segments, cooccurrence, keyword_in_context, query_segments
 from ._review import apply_review, write_review
 
 __all__ = [
@@ -21,9 +22,12 @@ __all__ = [
     "apply_review",
     "case_id_for",
     "code_files",
+    "coded_segments",
+    "cooccurrence",
     "code_project",
     "documents_to_code",
     "edit_code",
+    "keyword_in_context",
     "list_cases",
     "list_codes",
     "list_documents",
@@ -39,6 +43,7 @@ __all__ = [
     "project_report",
     "read_agreement",
     "project_tables",
+    "query_segments",
     "read_coder_codings",
     "train_model",
     "write_review",

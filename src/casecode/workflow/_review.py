@@ -15,7 +15,7 @@ _SOMEONE = "(not named)"  # stands for an empty decided_by while a workbook is o
 
 def clock(seconds: float) -> str:
     """Seconds as hh:mm:ss, the way a media player shows a position."""
-    whole = int(round(float(seconds)))
+    whole = int(float(seconds))  # floor, as a player shows the second a moment falls in
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
