@@ -42,3 +42,27 @@ def test_progress_skips_short_work(monkeypatch):
     stream = _Terminal()
     assert list(progress(range(3), desc="coding", min_total=10, stream=stream)) == [0, 1, 2]
     assert stream.getvalue() == ""
+
+
+@pytest.mark.parametrize("forced, shown", [("1", True), ("", False)])
+def test_coding_many_units_shows_a_bar_only_on_request_or_a_terminal(monkeypatch, capsys, forced, shown):
+    import pandas as pd
+
+    from casecode.codebook import read_codebook
+    from casecode.workflow import code_files  # noqa: F401  (the same coder `casecode code FILES` runs)
+    from casecode.coders import RuleCoder, load_nlp
+
+    from conftest import CODEBOOK
+
+    monkeypatch.setenv("CASECODE_PROGRESS", forced)
+    if not forced:
+        monkeypatch.delenv("CASECODE_PROGRESS")
+    text = "Ann Lee: We listen to our staff."
+    segments = pd.DataFrame({"segment_id": [f"d:{i}" for i in range(250)], "document_id": "d",
+                             "unit": range(250), "start": 0, "end": len(text), "text": text, "speaker": "Ann Lee",
+                             "role": "respondent", "kind": "turn", "heading": "", "cases": [()] * 250,
+                             "codable": True})
+    codings = RuleCoder(read_codebook(CODEBOOK), load_nlp()).code(segments)
+    assert len(codings) == 250
+    err = capsys.readouterr().err
+    assert ("coding" in err and "/250" in err) is shown

@@ -31,6 +31,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from .._progress import progress
 from ..errors import CoderError
 from ..corpus import first_case
 from ._codings import codable_segments, codings_frame, unit_texts
@@ -297,7 +298,8 @@ def held_out_proba(make_model: Callable, texts: list[str], labels: pd.DataFrame,
         raise CoderError(f"held-out probabilities need at least 2 groups (cases); got {n_groups}")
     classes = [str(c) for c in labels.columns]
     proba = np.zeros((len(texts), len(classes)))
-    for train, test in GroupKFold(n_splits=min(folds, n_groups)).split(texts, groups=groups):
+    splits = list(GroupKFold(n_splits=min(folds, n_groups)).split(texts, groups=groups))
+    for train, test in progress(splits, desc="cross-validating", unit="fold", min_total=2):
         model = make_model().fit([texts[i] for i in train], labels.iloc[train])
         known = [str(c) for c in model.classes_]
         fold = model.predict_proba([texts[i] for i in test])

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._progress import progress
 from ..analysis import evaluate
 from ..coders import unit_texts
 from ..corpus import first_case
@@ -194,14 +195,21 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
     paths = study_paths()
     study = load_study(paths)
     notes = {section: [] for section in ("placement", "appendix2", "training")}
-    sections = {
-        "placement": placement_evaluation(study, nlp_name, notes["placement"]),
-        "appendix2": appendix_evaluation(study, nlp_name, notes["appendix2"]),
-        "training": training_evaluation(paths.root, study, nlp_name, notes["training"]),
-    }
-    coder = transcript_coder(nlp_name)  # what `casecode code` and `init --from-study` use
+    done: dict = {}
+    steps = [  # one progress step each, in this order: the held-out sets need the transcript coder
+        ("placement", lambda: placement_evaluation(study, nlp_name, notes["placement"])),
+        ("appendix2", lambda: appendix_evaluation(study, nlp_name, notes["appendix2"])),
+        ("training", lambda: training_evaluation(paths.root, study, nlp_name, notes["training"])),
+        ("coder", lambda: transcript_coder(nlp_name)),  # what `casecode code` and `init --from-study` use
+        *((name, lambda folder=folder: heldout_codings(paths.root / folder, done["coder"]))
+          for name, folder in HELD_OUT.items()),
+    ]
+    for name, step in progress(steps, desc="evaluating", unit="step", leave=True):
+        done[name] = step()
+    coder = done.pop("coder")
     notes["unseen"] = [f"  (combination chosen on all training sets: {_mode(coder)})"]
-    coded = {name: heldout_codings(paths.root / folder, coder) for name, folder in HELD_OUT.items()}
+    sections = {name: done.pop(name) for name in ("placement", "appendix2", "training")}
+    coded = done
     coded = {name: part for name, part in coded.items() if part is not None}
     for name, part in coded.items():
         sections[name] = heldout_evaluation([part], study)
