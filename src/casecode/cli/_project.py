@@ -209,7 +209,13 @@ def memo(
             for row in memos.itertuples():
                 typer.echo(f"[{row.target_type}:{row.target_id}] {row.author or '-'} {row.created_at}: {row.text}")
             return
-        memo_id = proj.add_memo(target_type, target_id if target_type != "project" else "", text, author=author)
+        target = target_id if target_type != "project" else ""
+        same = proj.memos(target_type, target)
+        same = same[(same.text == text) & (same.author == author)]
+        if len(same):  # running a script of commands again must not double its memos
+            typer.echo(f"Memo {int(same.memo_id.iloc[0])} on {on} already says this; nothing stored")
+            return
+        memo_id = proj.add_memo(target_type, target, text, author=author)
     typer.echo(f"Stored memo {memo_id} on {on}")
 
 
