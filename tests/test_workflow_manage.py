@@ -657,7 +657,7 @@ def test_query_and_export_cli(built, tmp_path):
     folder = tmp_path / "p"
     shutil.copytree(built["folder"], folder)
     runner = CliRunner()
-    result = runner.invoke(app, ["export", "-p", str(folder), "--out", str(tmp_path / "s.csv"),
+    result = runner.invoke(app, ["export", "segments", "-p", str(folder), "--out", str(tmp_path / "s.csv"),
                                  "--include-suggested"])
     assert result.exit_code == 0 and result.output.startswith("Wrote ")
     assert len(pd.read_csv(tmp_path / "s.csv")) == len(built["suggested"])

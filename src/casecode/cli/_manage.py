@@ -1,4 +1,5 @@
-"""Managing a project: status, list, remove, rename-case, and the `codebook` commands (set, edit, rename, merge)."""
+"""Managing a project: status, list, remove, rename-case, the `codebook` commands (set, edit, rename, merge), and
+retrieval: `export segments` and `query`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from ._app import app, command
+from ._exchange import export_app
 from ._project import PROJECT_OPTION, _open
 
 codebook_app = typer.Typer(help="Set, show or change a project's codebook; codings follow renamed and merged codes.",
@@ -169,15 +171,15 @@ def codebook_merge(
     typer.echo(f"Merged code {source} into {into}; {moved} codings moved")
 
 
-@command("export")
-def export(
+@command("segments", on=export_app)
+def export_segments(
     out: Path = typer.Option(..., "--out", help="A .csv or .xlsx file for the coded segments."),
     project: Path = PROJECT_OPTION,
     suggested: bool = typer.Option(False, "--include-suggested", help="Export unreviewed suggestions too."),
 ):
     """Export every coded segment: quote, speaker, case, code, status and reviewer, as CSV or XLSX.
 
-    Example: casecode export -p my-study --out segments.xlsx
+    Example: casecode export segments -p my-study --out segments.xlsx
     """
     from ..interop import write_table
     from ..workflow import coded_segments
