@@ -19,6 +19,14 @@ app.add_typer(codebook_app, name="codebook")
 LISTS = ("documents", "cases", "codes")
 
 
+@codebook_app.callback()
+def _codebook():
+    """Set, show or change a project's codebook; codings follow renamed and merged codes.
+
+    Example: casecode codebook rename pace_risk pace -p my-study
+    """
+
+
 @command("status")
 def status(project: Path = PROJECT_OPTION):
     """What a project holds: documents, cases, units, codings by status, reviewers, codebook and coder.
