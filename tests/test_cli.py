@@ -299,12 +299,9 @@ def test_happy_path_from_init_to_agree(workdir):
     with open_project("proj") as proj:
         suggested = proj.codings(status="suggested")
         roles = proj.segments().set_index("segment_id").loc[suggested.segment_id, "role"]
-    assert result.stdout == ("Coding 4 units of 2 documents not coded before: fenmoor, ashby
-"
-                             f"Stored {len(suggested)} suggestions; review them with 'casecode review -p proj'
-")
-    assert result.stderr == f"Coder: {TRANSCRIPT_CODER}
-"
+    assert result.stdout == ("Coding 4 units of 2 documents not coded before: fenmoor, ashby\n"
+                             f"Stored {len(suggested)} suggestions; review them with 'casecode review -p proj'\n")
+    assert result.stderr == f"Coder: {TRANSCRIPT_CODER}\n"
     assert len(suggested) >= 4 and "interviewer" not in set(roles)
 
     result = run("review", "-p", "proj", "--out", "review.xlsx", "--html", "html")
