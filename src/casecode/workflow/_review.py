@@ -95,10 +95,31 @@ def write_review(project, workbook: str | Path, html_dir: str | Path | None = No
 
 
 def apply_review(project, workbook: str | Path, reviewer: str | None = None) -> pd.DataFrame:
-    """Read the decisions in `workbook` and record them, all or nothing; returns the decisions recorded."""
+    """Read the decisions in `workbook` and record them, all or nothing; returns the decisions recorded.
+
+    Applying a workbook again records nothing twice: a row whose decision is already the latest one recorded for
+    its suggestion (or an `add` already recorded on its unit) is skipped.
+    """
     decisions = read_review_workbook(workbook, project.codebook(), reviewer=reviewer, segments=project.segments())
+    decisions = _not_recorded(project, decisions)
     if decisions.empty:
         return decisions
     decisions = decisions.assign(source=str(workbook), decided_at=pd.Timestamp.now(tz="UTC").tz_localize(None))
     project.record_decisions(decisions.drop(columns=["row"]))
     return decisions
+
+
+def _not_recorded(project, decisions: pd.DataFrame) -> pd.DataFrame:
+    """The decisions that are not already the latest recorded ones (see `apply_review`)."""
+    if decisions.empty:
+        return decisions
+    history = project.decisions()
+    latest = history.dropna(subset=["coding_id"]).drop_duplicates("coding_id", keep="last")
+    def text(value) -> str:
+        return "" if value is None or pd.isna(value) else str(value)
+
+    last = {int(h.coding_id): (h.decision, text(h.new_code)) for h in latest.itertuples()}
+    added = {(h.segment_id, h.code) for h in history.itertuples() if h.decision == "add"}
+    keep = [(d.segment_id, d.new_code) not in added if pd.isna(d.coding_id)
+            else last.get(int(d.coding_id)) != (d.decision, text(d.new_code)) for d in decisions.itertuples()]
+    return decisions[keep].reset_index(drop=True)
