@@ -46,3 +46,7 @@ def warn(message: str) -> None:
     import warnings
 
     warnings.warn(message, CasecodeWarning, stacklevel=3)
+
+
+class OutputError(CasecodeError):
+    """An output file could not be written; nothing partial was left in its place."""

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._output import write_csv
 from ._agreement import cohen_kappa, percent_agreement
 from ._crosstab import case_code_matrix
 from ._tables import code_ids, label_map, markdown_table, presence, require_columns
@@ -92,7 +93,7 @@ class Evaluation:
         paths = []
         for name, table in tables.items():
             path = folder / f"{name}.csv"
-            table.to_csv(path, index=False)
+            write_csv(table, path)
             paths.append(path)
         return paths
 

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from .._output import write_csv
 from ._app import command, fail
 
 PROJECT_OPTION = typer.Option(Path("."), "--project", "-p", help="The project folder (default: the current one).")
@@ -279,8 +280,8 @@ def agree(
     typer.echo(f"{len(disagreements)} disagreements")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        per_code.to_csv(out / "agreement.csv", index=False)
-        disagreements.to_csv(out / "disagreements.csv", index=False)
+        write_csv(per_code, out / "agreement.csv")
+        write_csv(disagreements, out / "disagreements.csv")
         typer.echo(f"Wrote {out / 'agreement.csv'} and {out / 'disagreements.csv'}")
 
 

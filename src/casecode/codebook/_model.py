@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .._yaml import load_yaml
+from .._output import write_text
 from ..errors import CodebookError
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -27,6 +28,38 @@ _TOKEN_KEYS = {
 _UNION_BRANCHES = {"str", "list[any]"}  # how pydantic names the branches of Pattern.pattern in error locations
 _TEXT_KEYS = {"ORTH", "TEXT", "LOWER", "LEMMA", "NORM"}
 _OPS = {"?", "*", "+", "!", "{0,2}", "{0,3}", "{0,4}", "{0,5}", "{1,2}", "{1,3}"}
+
+
+# Operators a token attribute may take as a dict ({LOWER: {IN: [...]}}), as spaCy's Matcher defines them.
+_PREDICATES = {"IN", "NOT_IN", "REGEX", "IS_SUBSET", "IS_SUPERSET", "INTERSECTS", "==", "!=", ">=", "<=", ">", "<",
+               "FUZZY", *(f"FUZZY{n}" for n in range(1, 10))}
+
+
+def _counted_op(op: Any) -> bool:
+    """A repeat count such as {2}, {0,3}, {2,} or {,3}, with the lower bound not above the upper."""
+    match = re.fullmatch(r"\{(\d*)(,?)(\d*)\}", str(op))
+    if not match or not (match.group(1) or match.group(3)) or (not match.group(2) and match.group(3)):
+        return False
+    low, high = match.group(1), match.group(3)
+    return not (low and high and int(low) > int(high))
+
+
+def _check_predicates(i: int, key: str, spec: dict) -> None:
+    """Refuse an unknown operator or an invalid regular expression in one token attribute."""
+    for name, value in spec.items():
+        if name not in _PREDICATES:
+            raise ValueError(f"token {i} {key} has unknown operator {name!r}; use one of IN, NOT_IN, REGEX, FUZZY, "
+                             f"==, !=, >=, <=, >, <")
+        if name == "REGEX":
+            if not isinstance(value, str):
+                raise ValueError(f"token {i} {key} REGEX {value!r} is not text; quote the regular expression")
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"token {i} {key} REGEX {value!r} is not a valid regular expression ({exc}); "
+                                 f"fix or escape it") from None
+        if name in ("IN", "NOT_IN", "IS_SUBSET", "IS_SUPERSET", "INTERSECTS") and not isinstance(value, list):
+            raise ValueError(f"token {i} {key} {name} takes a list such as [staff, team]; got {value!r}")
 
 
 class _Strict(BaseModel):
@@ -63,8 +96,11 @@ class Pattern(_Strict):
                     f"token {i} has unknown attribute {sorted(unknown)[0]!r}; use one of LEMMA, LOWER, ORTH, POS, OP"
                 )
             op = token.get("OP")
-            if op is not None and op not in _OPS and not re.fullmatch(r"\{\d*,\d*\}", str(op)):
+            if op is not None and op not in _OPS and not _counted_op(op):
                 raise ValueError(f"token {i} has OP {op!r}; use one of ?, *, +, ! or {{0,3}}")
+            for key, spec in token.items():
+                if isinstance(spec, dict) and key != "_":
+                    _check_predicates(i, key, spec)
             for key in _TEXT_KEYS & set(token):
                 words = token[key].get("IN", []) if isinstance(token[key], dict) else [token[key]]
                 bad = next((w for w in words if not isinstance(w, str)), None)
@@ -180,6 +216,13 @@ class Codebook(_Strict):
     source: str = ""
     codes: list[Code]
 
+    @field_validator("codes")
+    @classmethod
+    def _some_codes(cls, value):
+        if not value:
+            raise ValueError("the codebook has no codes; add at least one code with an id and a label")
+        return value
+
     @model_validator(mode="after")
     def _unique_ids(self):
         seen: set[str] = set()
@@ -281,18 +324,18 @@ def read_codebook(path: str | Path) -> Codebook:
         raw = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        problem = getattr(exc, "problem", None) or "invalid YAML"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0] or "invalid YAML"
+        if mark is None:
+            raise CodebookError(f"{path}: YAML error: {problem}") from None
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
         raise CodebookError(f"{path}: YAML error at {where}: {problem}; fix the indentation or quoting there") from None
     return codebook_from_dict(raw, str(path))
 
 
 def write_codebook(codebook: Codebook, path: str | Path) -> Path:
     """Write a codebook as YAML that `read_codebook` reads back unchanged."""
-    path = Path(path)
     data = codebook.model_dump(exclude_none=True, exclude_defaults=False)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
-    return path
+    return write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110))
 
 
 def _slug(pattern: Any) -> str:

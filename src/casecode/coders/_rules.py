@@ -17,6 +17,7 @@ written summary with no speaker, which is about the council's actions throughout
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -177,7 +178,7 @@ class RuleCoder:
                 continue
             try:
                 self.matcher.add(key, [entry["pattern"]])
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, re.error) as exc:
                 first = str(exc).strip().splitlines()[0]
                 raise CoderError(f"pattern {entry['id']!r} of code {entry['label']!r} is not a valid spaCy token "
                                  f"pattern ({first}); fix it in the codebook") from None

@@ -20,28 +20,61 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ..errors import CorpusError
+from ._text import check_size
 from ._turns import Block
 
+#: Limits on a .docx package, checked before any part is inflated: total inflated bytes, and inflation ratio.
+MAX_MEMBER_BYTES = 200_000_000
+MAX_RATIO = 100
 CELL_SEPARATOR = " | "
 UNIT_SEPARATOR = "\n\n"
 
 
 def read_docx(path: Path) -> tuple[str, list[Block], dict[str, Any]]:
     """(text, blocks, metadata from the core properties) of a .docx file."""
+    check_size(path)
+    _check_members(path)
     try:
         document = docx.Document(str(path))
+        units = _units(document)
+        metadata = _core_metadata(document)
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise CorpusError(f"{path}: not a Word .docx file ({exc}); open it in Word and save it as .docx") from None
+    except Exception as exc:  # a hostile or broken package: lxml limits, missing parts, odd XML
+        raise CorpusError(f"{path}: the Word file could not be read ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); open it in Word and save it "
+                          f"again as .docx") from None
     parts: list[str] = []
     blocks: list[Block] = []
     pos = 0
-    for kind, text in _units(document):
+    for kind, text in units:
         if parts:
             pos += len(UNIT_SEPARATOR)
         parts.append(text)
         blocks.append(Block(pos, pos + len(text), kind))
         pos += len(text)
-    return UNIT_SEPARATOR.join(parts), blocks, _core_metadata(document)
+    return UNIT_SEPARATOR.join(parts), blocks, metadata
+
+
+def _check_members(path: Path) -> None:
+    """Refuse a package whose parts would inflate past MAX_MEMBER_BYTES, or by more than MAX_RATIO, before any is
+    read (a "zip bomb": a few MB on disk, gigabytes once inflated)."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            members = package.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CorpusError(f"{path}: not a Word .docx file ({exc}); open it in Word and save it as .docx") from None
+    total = 0
+    for member in members:
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > MAX_MEMBER_BYTES or total > MAX_MEMBER_BYTES or (
+                member.file_size > 1_000_000 and ratio > MAX_RATIO):
+            raise CorpusError(
+                f"{path}: part '{member.filename}' inflates to {member.file_size:,} bytes ({ratio:.0f} times its "
+                f"packed size), over casecode's limit of {MAX_MEMBER_BYTES:,} bytes and {MAX_RATIO} times; the file "
+                f"is damaged or hostile — save the transcript again from Word"
+            )
 
 
 def _units(document) -> list[tuple[str, str]]:

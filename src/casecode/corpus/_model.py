@@ -6,6 +6,7 @@ Offsets are character (code point) offsets into `Document.text`, end exclusive, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -26,6 +27,26 @@ SEGMENT_COLUMNS = [
     "cases",  # tuple of case ids
     "codable",  # False for interviewer turns and headings: coders skip them
 ]
+
+#: The longest document id; ids name output files (HTML pages), whose names have limits too.
+MAX_ID_LENGTH = 200
+_BAD_ID_RE = re.compile(r"[/\\:\x00-\x1f\x7f]")
+
+
+def document_id_problem(document_id: str) -> str | None:
+    """What is wrong with `document_id` as an id that also names files (None when nothing is): a path separator
+    or `..` would let a manifest write outside the output folder, and ':' separates document and unit."""
+    if not document_id.strip():
+        return "is empty"
+    bad = _BAD_ID_RE.search(document_id)
+    if bad:
+        return f"contains {bad.group()!r}"
+    if document_id.startswith(".") or document_id != document_id.strip():
+        return "starts with '.' or with or ends in a space"
+    if len(document_id) > MAX_ID_LENGTH:
+        return f"is longer than {MAX_ID_LENGTH} characters"
+    return None
+
 
 #: Columns of a cases DataFrame.
 CASE_COLUMNS = ["case_id", "name", "type", "members", "aliases"]

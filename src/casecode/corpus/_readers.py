@@ -6,6 +6,7 @@ Word properties). `council` is copied to `case` when `case` is absent.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import CorpusError
 from ._docx import read_docx
-from ._model import Document, check_offsets
+from ._model import Document, check_offsets, document_id_problem
 from ._plain import plain_blocks
 from ._subtitles import read_subtitles
 from ._text import read_text_file, split_front_matter
@@ -131,19 +132,24 @@ def _item(item: str | Path | Mapping[str, Any]) -> tuple[Path, str | None, dict[
 
 
 def slugify(name: str) -> str:
-    """A safe document id from a file name: ASCII lower case, digits, '-' and '_' ("Jane Smith" → "jane-smith")."""
+    """A safe document id from a file name: ASCII lower case, digits, '-' and '_' ("Jane Smith" → "jane-smith",
+    "Zoë" → "zoe").
+
+    A name with letters or digits that have no ASCII form (another script) gets a short digest of the whole name,
+    so two such names keep distinct ids: "会議.txt" → "document-3b9d2e".
+    """
+    name = unicodedata.normalize("NFC", name)
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9_]+", "-", ascii_name.lower()).strip("-_")
-    return slug or "document"
+    slug = re.sub(r"[^a-z0-9_]+", "-", ascii_name.lower()).strip("-_") or "document"
+    lost = any(c.isalnum() and not unicodedata.normalize("NFKD", c).encode("ascii", "ignore") for c in name)
+    return f"{slug}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:6]}" if lost else slug
 
 
 def _checked_id(document_id: str, path: Path) -> str:
-    # ':' separates document and unit in segment ids, so it cannot be part of a document id.
-    if not document_id.strip() or ":" in document_id:
-        raise CorpusError(
-            f"{path}: document_id {document_id!r} is empty or contains ':'; use letters, digits, '-' or '_'"
-        )
-    return document_id.strip()
+    problem = document_id_problem(str(document_id))
+    if problem:
+        raise CorpusError(f"{path}: document_id {document_id!r} {problem}; use letters, digits, '-' and '_'")
+    return str(document_id)
 
 
 def _names(value: Any) -> list[str]:

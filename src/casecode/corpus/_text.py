@@ -22,6 +22,8 @@ _BOMS = [
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 ]
+# C0 controls except tab and newline (carriage returns are gone by then), and DEL: no transcript means them.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -57,7 +59,22 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str, list[str]]:
         raise CorpusError(f"{name}: contains NUL characters after decoding as {encoding}; save it as UTF-8 text")
     if not text.strip():
         raise CorpusError(f"{name}: the file is empty; put the document's text in it or leave it out")
-    return normalise_newlines(text), encoding, warnings
+    text, cleaned = clean_controls(normalise_newlines(text), name)
+    return text, encoding, warnings + cleaned
+
+
+def clean_controls(text: str, name: str) -> tuple[str, list[str]]:
+    """Replace control characters (other than tab and newline) one for one, so offsets stay put: a vertical tab
+    (Word's line break) becomes a newline, any other a space. Returns the text and a warning naming the line."""
+    first = _CONTROL_RE.search(text)
+    if first is None:
+        return text, []
+    count = len(_CONTROL_RE.findall(text))
+    line = text.count("\n", 0, first.start()) + 1
+    text = _CONTROL_RE.sub(lambda m: "\n" if m.group() == "\x0b" else " ", text)
+    more = f" (and {count - 1} more)" if count > 1 else ""
+    return text, [f"{name}: line {line}: control character U+{ord(first.group()):04X}{more} replaced by "
+                  f"{'a newline' if first.group() == chr(11) else 'a space'}; remove it from the file to silence this"]
 
 
 def _decode_strict(data: bytes, encoding: str, name: str) -> str:
@@ -75,8 +92,21 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+#: The largest transcript file casecode reads (bytes); a larger one is refused before it is read.
+MAX_FILE_BYTES = 20_000_000
+
+
+def check_size(path: Path) -> None:
+    """Refuse a file over MAX_FILE_BYTES before reading it."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise CorpusError(f"{path}: {size:,} bytes is over casecode's limit of {MAX_FILE_BYTES:,} bytes for one "
+                          f"transcript; split the file into parts")
+
+
 def read_text_file(path: Path) -> tuple[str, str, list[str]]:
-    """Read and decode a text file: (text, encoding, warnings)."""
+    """Read and decode a text file (at most MAX_FILE_BYTES): (text, encoding, warnings)."""
+    check_size(path)
     return decode_bytes(path.read_bytes(), str(path))
 
 

@@ -8,7 +8,6 @@ Rows are numbered as the spreadsheet shows them (the header is row 1), so an err
 
 from __future__ import annotations
 
-import csv
 import difflib
 import math
 import re
@@ -25,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .._output import safe_cell, write_csv, write_file
 from ..codebook import Codebook
 from ..corpus import speaker_label_end
 from ..errors import ReviewError
@@ -106,17 +106,12 @@ def read_review_workbook(path: str | Path, codebook: Codebook, reviewer: str | N
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a DataFrame (index not written) as CSV or XLSX, chosen by the file's extension."""
+    """Write a DataFrame (index not written) as CSV or XLSX, chosen by the file's extension; text cells that a
+    spreadsheet would run as formulas are neutralised (see `casecode._output.safe_cell`)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        header, rows = _table_rows(frame)
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-        return path
+        return write_csv(frame, path)
     if suffix == ".xlsx":
         book = openpyxl.Workbook()
         _write_sheet(book.active, frame)
@@ -480,8 +475,8 @@ def _write_sheet(sheet, frame: pd.DataFrame, widths: dict[str, int] | None = Non
 
 def _table_rows(frame: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:
     """The header and the rows of a table as plain cell values, shared by the CSV and XLSX writers."""
-    header = [str(column) for column in frame.columns]
-    rows = [[_cell(value) for value in values] for values in frame.itertuples(index=False)]
+    header = [safe_cell(str(column)) for column in frame.columns]
+    rows = [[safe_cell(_cell(value)) for value in values] for values in frame.itertuples(index=False)]
     return header, rows
 
 
@@ -518,7 +513,4 @@ def _as_int(value: Any) -> int | None:
 
 
 def _save(book, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return path
+    return write_file(path, book.save)

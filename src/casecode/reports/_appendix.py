@@ -18,6 +18,7 @@ import pandas as pd
 from docx import Document
 from docx.shared import RGBColor
 
+from .._output import write_text
 from ..analysis import markdown_table
 from ..codebook import Codebook
 from ._tables import case_names, tick_table
@@ -54,10 +55,7 @@ def appendix_two_markdown(
     for heading, ticks in _tables(matrix, all_evidence):
         table = tick_table(ticks, codebook, _ordered(groups), names, first_column="Council", total="**Total**")
         lines += [f"## {heading}", "", markdown_table(table), ""]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return write_text(path, "\n".join(lines))
 
 
 def appendix_two_docx(

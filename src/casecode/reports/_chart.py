@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import blended_transform_factory
 
+from .._output import write_file
 from ..errors import AnalysisError
 
 #: Legend names of the series of `plot_cases_per_code`; pass `names=` to change them.
@@ -216,11 +217,11 @@ def _save(fig: Figure, path_stem: str | Path) -> tuple[Path, Path]:
     stem = Path(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")
-    fig.savefig(png, dpi=150, bbox_inches="tight")
+    write_file(png, lambda temp: fig.savefig(temp, dpi=150, bbox_inches="tight"))
     # Text stays text (editable, searchable); a fixed hash salt and no date keep the SVG byte-identical between
     # runs, so a regenerated chart diffs clean.
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "casecode"}):
-        fig.savefig(svg, bbox_inches="tight", metadata={"Date": None})
+        write_file(svg, lambda temp: fig.savefig(temp, bbox_inches="tight", metadata={"Date": None}))
     return png, svg
 
 

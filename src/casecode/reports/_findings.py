@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from .._output import printable, write_text
 from ..analysis._tables import as_case_tuple, markdown_table
 from ..codebook import Codebook
 from ..corpus import speaker_label_end
@@ -473,10 +474,7 @@ def _html_table(frame: pd.DataFrame) -> str:
 
 
 def _write(path: str | Path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_text(path, printable(text))
 
 
 def findings_docx(findings: Findings, path: str | Path) -> Path:

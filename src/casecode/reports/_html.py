@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._output import write_text
 from ..codebook import Codebook
 
 #: Colours of codes without a `color` in the codebook, by codebook position (displaCy-like pastels).
@@ -91,10 +92,7 @@ def write_transcript_html(
     title: str = "",
 ) -> Path:
     """Write `transcript_html(...)` to `path` (UTF-8) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(transcript_html(document_text, segments, codings, codebook, title), encoding="utf-8")
-    return path
+    return write_text(path, transcript_html(document_text, segments, codings, codebook, title))
 
 
 def code_colors(codebook: Codebook) -> dict[str, str]:

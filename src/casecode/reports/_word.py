@@ -21,6 +21,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Pt
 
+from .._output import printable, write_file
 from ._tables import TICK, cell_text
 
 Block = Union[str, Sequence[str], Path, pd.DataFrame]
@@ -38,7 +39,7 @@ FONT_SIZES = (9, 8, 7)  # a wide table tries these in turn until its columns fit
 def word_report(path: str | Path, title: str, sections: Iterable[Section]) -> Path:
     """Write a .docx: `title` as the document title, then each (heading, blocks) section under a level-1 heading."""
     doc = Document()
-    doc.add_heading(title, level=0)
+    doc.add_heading(printable(title), level=0)
     for title_, blocks in sections:
         blocks = list(blocks)
         set_orientation(doc, landscape=any(is_wide(block) for block in blocks))
@@ -55,10 +56,10 @@ def add_block(doc, block: Block) -> None:
     elif isinstance(block, Path):
         fit_picture(doc, block)
     elif isinstance(block, str):
-        doc.add_paragraph(block)
+        doc.add_paragraph(printable(block))
     else:
         for item in block:
-            doc.add_paragraph(str(item), style="List Bullet")
+            doc.add_paragraph(printable(str(item)), style="List Bullet")
 
 
 def add_table(doc, frame: pd.DataFrame):
@@ -79,10 +80,7 @@ def set_orientation(doc, landscape: bool) -> None:
 
 
 def save(doc, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
-    return path
+    return write_file(path, lambda temp: doc.save(str(temp)))
 
 
 def is_wide(block: Block) -> bool:
@@ -92,7 +90,7 @@ def is_wide(block: Block) -> bool:
 
 def heading(doc, text: str, level: int):
     """A heading kept on the page of what follows it (a chart, a table, a quotation)."""
-    paragraph = doc.add_heading(text, level=level)
+    paragraph = doc.add_heading(printable(text), level=level)
     paragraph.paragraph_format.keep_with_next = True
     return paragraph
 
@@ -172,7 +170,7 @@ def _fill(row, texts, widths, font_pt, bold=False) -> None:
     for cell, text, width in zip(row.cells, texts, widths):
         cell.width = Pt(width)
         paragraph = cell.paragraphs[0]
-        run = paragraph.add_run(text)
+        run = paragraph.add_run(printable(text))
         run.bold = bold
         run.font.size = Pt(font_pt)
         if text == TICK or text.isdigit():

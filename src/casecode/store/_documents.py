@@ -7,6 +7,7 @@ import hashlib
 from sqlalchemy import Connection, delete, func, select
 
 from ..corpus import Document
+from ..corpus._model import document_id_problem
 from ..errors import StoreError
 from . import _schema as t
 from ._values import chunks, from_json, to_json, utcnow
@@ -22,6 +23,10 @@ def check_document(doc: Document) -> None:
         raise StoreError(f"add_document takes a casecode.corpus.Document; got {type(doc).__name__}")
     if not str(doc.document_id or "").strip():
         raise StoreError(f"document from {doc.path!r} has an empty document_id; give it an id")
+    problem = document_id_problem(str(doc.document_id))
+    if problem:
+        raise StoreError(f"document from {doc.path!r}: document_id {doc.document_id!r} {problem}; use letters, "
+                         f"digits, '-' and '_'")
     seen: set[str] = set()
     for seg in doc.segments:
         where = f"document {doc.document_id!r} segment {seg.segment_id!r}"

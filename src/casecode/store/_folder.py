@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .._yaml import load_yaml
+from .._output import write_text
 from ..codebook import Codebook, read_codebook, write_codebook
 from .._shared import DEFAULT_PIPELINE
 from ..errors import CasecodeError, StoreError
@@ -93,7 +94,7 @@ def init_project(path: str | Path, codebook: Codebook | None = None, name: str |
         raise
     if codebook is not None and not (folder / CODEBOOK_FILE).exists():
         write_codebook(codebook, folder / CODEBOOK_FILE)
-    (folder / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    write_text(folder / CONFIG_FILE, yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return project
 
 

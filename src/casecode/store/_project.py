@@ -102,6 +102,12 @@ def _stamp(value: Any, default, where: str):
     return default if clean(value) in (None, "") else as_utc(value, where)
 
 
+def _other_file(stored: str, given: str) -> bool:
+    """True when a document id now names a file other than the one stored under it (judged by file name, since a
+    project folder may move)."""
+    return bool(stored and given) and Path(str(stored)).name != Path(str(given)).name
+
+
 def _missing(kind: str, name: str, available: Iterable[str]) -> StoreError:
     return StoreError(f"no {kind} {name!r} in this project; known: {known_list(sorted(available))}")
 
@@ -446,6 +452,11 @@ class Project:
             old = conn.execute(select(d.sha256, d.path).where(d.document_id == document.document_id)).first()
             if old is not None and old.sha256 == digest:
                 return "unchanged"
+            if old is not None and on_change == "error" and _other_file(old.path, document.path):
+                raise StoreError(
+                    f"document id {document.document_id!r} of {str(document.path)!r} is already used by another "
+                    f"file, {old.path!r}; give this file its own document_id (a manifest column)"
+                )
             if old is not None and on_change == "error":
                 raise StoreError(
                     f"document {document.document_id!r} from {document.path or old.path!r} changed since it was "

@@ -18,6 +18,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from .._output import write_csv
 from ..errors import CorpusError
 
 
@@ -92,9 +93,9 @@ def reproduce_case_files(folder: str | Path, codebook_path: str | Path, out: str
         table["automatic"] = table.code.map(automatic.sum()).astype(int)
         files = []
         for kind, matrix in (("reference", reference), ("automatic", automatic)):
-            matrix.to_csv(staging / f"cases_by_code_{kind}.csv")
+            write_csv(matrix, staging / f"cases_by_code_{kind}.csv", index=True)
             files.append(staging / f"cases_by_code_{kind}.csv")
-        table.to_csv(staging / "cases_per_code.csv", index=False)
+        write_csv(table, staging / "cases_per_code.csv")
         files.append(staging / "cases_per_code.csv")
         files += plot_cases_per_code(table, staging / "cases_per_code", title=title, reported=False,
                                      n_cases=len(cases), unit_label=unit_label, names=dict(series_names or {}))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._output import write_csv
 from ..analysis import compare_studies
 from ..corpus import speaker_label_end
 from ..errors import StoreError, warn
@@ -127,8 +128,8 @@ def compare(project, out: str | Path, include_suggested: bool = False) -> list[P
     comparison = compare_studies(baseline_matrix(payload), tables.matrix, labels=codebook)
     files = []
     comparison_path = out / "comparison.csv"
-    comparison.to_csv(comparison_path, index=False)
-    tables.matrix.to_csv(out / "actions_by_council.csv")
+    write_csv(comparison, comparison_path)
+    write_csv(tables.matrix, out / "actions_by_council.csv", index=True)
     files += [comparison_path, out / "actions_by_council.csv"]
     own = tables.per_code.rename(columns={"cases": "reference"})[["code", "label", "reference"]]
     own_png, own_svg = plot_cases_per_code(own, out / "councils_per_action", title="Key leadership actions: new study",

@@ -327,17 +327,18 @@ def reproduce(out: str | Path = "outputs/2015", nlp_name: str | None = None,
 def _write_outputs(folder: Path, study: Study2015, table, ref_matrix, auto_matrix, combined, statements, ranges,
                    sets) -> list[Path]:
     from ..reports import appendix_two_docx, appendix_two_markdown, plot_cases_per_code
+    from .._output import write_csv, write_text
 
     files = []
     for name, matrix in (("reference", ref_matrix), ("automatic", auto_matrix)):
         path = folder / f"actions_by_council_{name}.csv"
-        matrix.to_csv(path)
+        write_csv(matrix, path, index=True)
         files.append(path)
     path = folder / "councils_per_action.csv"
-    table.to_csv(path, index=False)
+    write_csv(table, path)
     files.append(path)
     path = folder / "count_statements.csv"
-    statements.to_csv(path, index=False)
+    write_csv(statements, path)
     files.append(path)
     chart = table.rename(columns={"action": "code"}).assign(reported_phrase=[
         phrase + (f" + {others.count(';') + 1} more" if others else "")
@@ -352,7 +353,7 @@ def _write_outputs(folder: Path, study: Study2015, table, ref_matrix, auto_matri
     files.append(appendix_two_markdown(items, a2_matrix, study.codebook, study.report.groups,
                                        folder / "appendix_two.md", cases=study.cases, all_evidence=ref_matrix))
     path = folder / "reconciliation.md"
-    path.write_text(reconciliation_markdown(study, statements, ranges, sets, combined), encoding="utf-8")
+    write_text(path, reconciliation_markdown(study, statements, ranges, sets, combined))
     files.append(path)
     return files
 

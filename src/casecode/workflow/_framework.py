@@ -8,6 +8,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from .._output import write_csv, write_text
 from ..codebook import Codebook
 from ..errors import StoreError
 
@@ -49,8 +50,8 @@ def framework_report(codebook: Codebook, out: str | Path, files: Iterable[str | 
                                   None if cases is None else _coded_cases(cases, segments))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    coverage.to_csv(out / COVERAGE_CSV, index=False)
-    (out / COVERAGE_MD).write_text(framework_markdown(coverage, names=names), encoding="utf-8")
+    write_csv(coverage, out / COVERAGE_CSV)
+    write_text(out / COVERAGE_MD, framework_markdown(coverage, names=names))
     return FrameworkReport(coverage, names, [out / COVERAGE_CSV, out / COVERAGE_MD])
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._output import write_csv
 from ..analysis import case_code_matrix, cases_per_code, code_frequencies
 from ..errors import warn
 
@@ -80,7 +81,7 @@ def project_report(project, out: str | Path, title: str | None = None,
     written = []
 
     def csv(frame: pd.DataFrame, name: str, index: bool = False) -> None:
-        frame.to_csv(out / name, index=index)
+        write_csv(frame, out / name, index=index)
         written.append(out / name)
 
     csv(tables.matrix, "case_by_code.csv", index=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ReviewError
+from .._output import confined
 from ..interop import read_review_workbook, write_review_workbook
 from ..reports import write_transcript_html
 
@@ -88,7 +89,7 @@ def write_review(project, workbook: str | Path, html_dir: str | Path | None = No
                 segments[segments.document_id == document_id],
                 shown[shown.document_id == document_id],
                 codebook,
-                Path(html_dir) / f"{document_id}.html",
+                confined(html_dir, document_id, ".html"),
                 title=document_id,
             ))
     return {"workbook": path, "suggestions": len(suggestions), "pages": pages}

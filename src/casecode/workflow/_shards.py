@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import pandas as pd
 
+from .._output import safe_cell
 from ..codebook import Codebook
 from ..errors import CasecodeError, CorpusError
 
@@ -239,7 +240,8 @@ def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: Coder
             pd.DataFrame(columns=FILE_CODING_COLUMNS).to_csv(stream, index=False)
             for table in iter_file_codings(paths, spec, workers=workers, engine=engine, scheduler=scheduler,
                                            coder=coder, batch_documents=batch_documents):
-                table.to_csv(stream, index=False, header=False)
+                safe = table.apply(lambda column: column.map(safe_cell) if column.dtype == object else column)
+                safe.to_csv(stream, index=False, header=False)
                 count += len(table)
                 bar.update(table)
         os.replace(temp, out)
