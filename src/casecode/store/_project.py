@@ -18,6 +18,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from .._output import printable
 from .._yaml import load_yaml
 from ..codebook import Codebook
 from ..codebook._model import codebook_from_dict
@@ -635,6 +636,8 @@ class Project:
         target_id = "" if target_type == "project" else str(target_id)
         with self._begin() as conn:
             self._check_memo_target(conn, target_type, target_id)
+            # Control characters are replaced as readers replace them, so no report writer ever meets one.
+            text, author = printable(str(text)), printable(str(author or ""))
             memo = t.memos.insert().values(target_type=target_type, target_id=target_id, author=str(author or ""),
                                            text=str(text), created_at=_stamp(created_at, utcnow(), "memo created_at"))
             return conn.execute(memo).inserted_primary_key[0]
