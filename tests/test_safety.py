@@ -269,7 +269,7 @@ def test_a_full_disk_leaves_no_partial_file_and_a_later_run_works(tmp_path, host
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
     monkeypatch.setattr(docx.document.Document, "save", real_save)
     paths = project_report(hostile_project, out)
-    assert docx.Document(str(out / "report.docx")) is not None and len(paths) == 6
+    assert docx.Document(str(out / "report.docx")) is not None and all(p.exists() for p in paths)
 
 
 def test_a_read_only_folder_is_a_one_line_error(tmp_path, hostile_project):
