@@ -61,15 +61,7 @@ class FindingsDocument:
         self._patterns()
         set_orientation(doc, False)
         heading(doc, "Each case in its own words", 1)
-        for case, items in f.by_case:
-            heading(doc, case, 2)
-            for label, q in items:
-                item = doc.add_paragraph(style="List Bullet")
-                item.add_run(label).bold = True
-                if q:
-                    item.add_run(f": “{q.shown()}” — {q.attribution()}")
-            if not items:
-                doc.add_paragraph("No code taken.")
+        _case_items(doc, f.by_case, "No code taken.")
         self._notes("Notes on documents", f.notes.get("Documents", []))
         self._notes("Notes on passages", f.notes.get("Passages", []))
         return save(doc, path)
@@ -134,6 +126,12 @@ def comparison_docx(path: str | Path, title: str, first_page: list[str], figures
             else:
                 doc.add_paragraph(str(block))
     heading(doc, "Appendix Two (new study): each council's actions in its own words", 1)
+    _case_items(doc, by_case, "No action coded.")
+    return save(doc, path)
+
+
+def _case_items(doc, by_case, empty: str) -> None:
+    """Each case under its own heading, its codes as bullets with one quotation each (Appendix Two style)."""
     for case, items in by_case:
         heading(doc, case, 2)
         for label, q in items:
@@ -142,5 +140,4 @@ def comparison_docx(path: str | Path, title: str, first_page: list[str], figures
             if q:
                 item.add_run(f": “{q.shown()}” — {q.attribution()}")
         if not items:
-            doc.add_paragraph("No action coded.")
-    return save(doc, path)
+            doc.add_paragraph(empty)
