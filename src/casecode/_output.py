@@ -15,6 +15,7 @@ import csv
 import errno
 import os
 import re
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -141,3 +142,20 @@ def confined(folder: str | Path, name: str, suffix: str = "") -> Path:
         raise OutputError(f"{name!r} cannot be a file name in '{folder}' (it would leave the folder); "
                           f"give the document an id of letters, digits, '-' and '_'")
     return target
+
+
+def publish(files: list[Path], out: str | Path) -> list[Path]:
+    """Move files or folders made in a staging folder into `out`, each replacing what had its name; returns the
+    new paths. A study's outputs are made whole in staging first, so a failed run never leaves half of them."""
+    out = Path(out)
+    placed = []
+    for path in files:
+        target = out / Path(path).name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        shutil.move(str(path), target)
+        placed.append(target)
+    return placed
+

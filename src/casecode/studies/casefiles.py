@@ -18,7 +18,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from .._output import write_csv
+from .._output import publish, write_csv
 from ..errors import CorpusError
 
 
@@ -100,15 +100,7 @@ def reproduce_case_files(folder: str | Path, codebook_path: str | Path, out: str
         files += plot_cases_per_code(table, staging / "cases_per_code", title=title, reported=False,
                                      n_cases=len(cases), unit_label=unit_label, names=dict(series_names or {}))
         files.append(staging / "project")
-        final = []
-        for path in files:
-            target = out / path.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-            shutil.move(str(path), target)
-            final.append(target)
+        final = publish(files, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     agreement = float((reference.to_numpy() == automatic.reindex_like(reference).to_numpy()).mean())

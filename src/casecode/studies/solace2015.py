@@ -22,6 +22,7 @@ from ..codebook import Codebook, read_codebook
 from ..coders import CODING_COLUMNS
 from ..corpus import first_case
 from ._report2015 import Report2015, parse_report
+from .._output import publish
 from ..errors import CorpusError
 from ._paths import StudyPaths, study_paths
 from .counts2015 import council_sets, count_statements, councils_per_action, reconciliation_markdown, recovered_ranges
@@ -310,15 +311,7 @@ def reproduce(out: str | Path = "outputs/2015", nlp_name: str | None = None,
         for name, ev in evaluation.items():
             ev.write(staging / "evaluation" / name)
         files.append(staging / "evaluation")
-        final = []
-        for path in files:
-            target = out / path.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-            shutil.move(str(path), target)
-            final.append(target)
+        final = publish(files, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Reproduction(out, out / "project", final, table, evaluation, time.perf_counter() - started)
