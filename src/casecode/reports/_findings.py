@@ -221,15 +221,17 @@ def _first_case(cases) -> str:
 
 def _by_case(codings, seg, names, roles, codebook, matrix) -> list[tuple[str, list[tuple[str, Quotation | None]]]]:
     """Appendix Two style: per case, each code it takes with its one strongest quotation."""
+    # One pass over the codings: each coding under every case its unit belongs to, then grouped by case and code.
     case_of = {sid: as_case_tuple(cs) for sid, cs in seg["cases"].items()}
+    by_case = codings.assign(_case=codings["segment_id"].map(lambda s: case_of.get(s, ()))).explode("_case")
+    groups = {key: frame.drop(columns="_case") for key, frame in by_case.groupby(["_case", "code"], sort=False)}
     rows = []
     for case_id in matrix.index:
         items = []
         for code in codebook:
             if code.id not in matrix.columns or not matrix.at[case_id, code.id]:
                 continue
-            own = codings[(codings["code"] == code.id)
-                          & codings["segment_id"].map(lambda s: case_id in case_of.get(s, ()))]
+            own = groups.get((str(case_id), code.id), codings.iloc[0:0])
             quotes = _quotations(own, seg, names, roles, 1)
             items.append((code.label, quotes[0] if quotes else None))
         rows.append((names.get(str(case_id), str(case_id)), items))
