@@ -1,5 +1,6 @@
 """The coders room: the rule coder and its scope checks, the learned coder, and their combination."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -649,6 +650,63 @@ def test_combined_score_is_noisy_or(coder, model):
     assert combined.score(0.5, None) == 0.5  # a code the model does not know: the rule alone
 
 
+def test_combined_coder_settings_are_its_scikit_learn_parameters(coder, model, segments):
+    from sklearn.base import clone
+
+    combined = CombinedCoder(coder, model, blend=0.55, threshold=None)
+    params = combined.get_params(deep=False)
+    assert params == {"rule_coder": coder, "model": model, "rule_weight": 0.7, "threshold": None, "veto": None,
+                      "weak_rule": 0.6, "blend": 0.55, "council": None, "council_cut": 0.5}
+    assert combined.get_params()["model__C"] == model.C  # the model's own parameters, nested
+    assert combined.set_params(rule_weight=0.5, council="max") is combined and combined.settings()["council"] == "max"
+    copy = clone(combined)
+    assert copy.get_params(deep=False)["rule_weight"] == 0.5 and copy.model is not model
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"rule_weight": 1.5}, "rule_weight=1.5; it must be a number in 0..1 (threshold, veto and blend may be None: off)"),
+    ({"blend": "high"}, "blend='high'; it must be a number in 0..1"),
+    ({"veto": -0.1}, "veto=-0.1; it must be a number in 0..1"),
+    ({"council": "mean"}, "council='mean'; use one of max, top2, or None for any turn"),
+])
+def test_combined_coder_checks_its_settings_when_fitted_or_used_not_when_built(coder, setting, message, segments):
+    bad = CombinedCoder(coder, LearnedCoder(), **setting)  # built without complaint, as scikit-learn expects
+    for use in (lambda: bad.fit(_training_segments(), LABELS), lambda: bad.code(segments), bad.to_bytes):
+        with pytest.raises(CoderError, match=re.escape(message)):
+            use()
+
+
+def _training_segments():
+    return pd.DataFrame({"segment_id": [f"s{i}" for i in range(len(TEXTS))], "document_id": "d", "start": 0,
+                         "text": TEXTS})
+
+
+@pytest.mark.parametrize("check", [checks.check_no_attributes_set_in_init, checks.check_get_params_invariance,
+                                   checks.check_set_params, checks.check_estimator_repr,
+                                   checks.check_do_not_raise_errors_in_init_or_set_params],
+                         ids=lambda c: c.__name__)
+def test_combined_coder_sklearn_api_check(check, coder):
+    check("CombinedCoder", CombinedCoder(coder, LearnedCoder()))
+
+
+def test_combined_coder_fit_fits_its_model_and_returns_itself(coder, segments):
+    combined = CombinedCoder(coder, LearnedCoder(), blend=0.5, threshold=None)
+    assert combined.fit(_training_segments(), LABELS) is combined
+    assert [str(c) for c in combined.model.classes_] == ["employees", "residents", "resources"]
+    assert not combined.code(segments).empty
+
+
+def test_saved_settings_out_of_range_are_refused_naming_the_file(model, coder, tmp_path):
+    from casecode.coders._persist import pack, unpack
+
+    header, arrays = unpack(CombinedCoder(coder, model).to_bytes())
+    header["combined"]["settings"]["blend"] = 7
+    path = tmp_path / "coder.npz"
+    path.write_bytes(pack(header, arrays))
+    with pytest.raises(CoderError, match=re.escape(f"{path}: blend=7; it must be a number in 0..1")):
+        CombinedCoder.from_disk(path, coder)
+
+
 def test_combined_coder_merges_rule_and_model(coder, model, segments):
     codings = CombinedCoder(coder, model).code(segments)
     assert set(codings["coder"]) == {"combined"}
@@ -729,3 +787,15 @@ def test_rule_coder_titles_of_posts_and_committees_are_not_actions(nlp, text, co
     assert bool(row["counts"]) is counts
     if not counts:
         assert "title of a post or committee" in row["why"]
+
+
+def test_a_coder_saved_by_an_earlier_casecode_still_loads_and_decides_as_saved(coder, segments):
+    # Written by casecode before CombinedCoder's settings became scikit-learn parameters (same file format).
+    saved = CombinedCoder.from_disk(Path(__file__).parent / "saved" / "combined-coder-v1.npz", coder)
+    assert saved.settings() == {"rule_weight": 0.5, "threshold": None, "veto": None, "weak_rule": 0.6, "blend": 0.55,
+                                "council": "max", "council_cut": 0.6}
+    assert list(saved.model.classes_) == ["employees", "residents", "resources"]
+    assert np.round(saved.model.predict_proba(TEXTS[:2]), 4).tolist() == [[0.2374, 0.1328, 0.0568],
+                                                                           [0.1879, 0.1773, 0.1448]]
+    # partnerships: a rule the model does not know; employees: the council's best turn is under the 0.6 cut
+    assert set(saved.code(segments).code) == {"partnerships"}

@@ -202,8 +202,9 @@ def test_council_rule_drops_weak_councils_and_credits_strong_ones(coder):
     # a: 1 - 0.45 * 0.9 = 0.595 fails; b passes; c: 1 - 0.55 * 0.55 = 0.6975 passes, credited with its strongest turn
     assert sorted(together.segment_id) == ["s2", "s3"]
     assert CombinedCoder(coder, model, **blend, council="max", council_cut=0.6).settings()["council"] == "max"
-    with pytest.raises(CoderError, match="council='mean'"):
-        CombinedCoder(coder, model, council="mean")
+    odd = CombinedCoder(coder, model, council="mean")  # __init__ only stores its settings (scikit-learn's contract)
+    with pytest.raises(CoderError, match="council='mean'; use one of max, top2, or None for any turn"):
+        odd.code(segments)
 
 
 def test_fit_combined_sets_the_council_rule_above_the_blend(coder, monkeypatch):

@@ -19,7 +19,7 @@ the code, and one that passes with no turn decided gets its strongest turn. None
 turn, as a turn-level coder does. `fit_combined(council=True)` sets "max" with a cut COUNCIL_MARGIN above the
 blend's, the margin chosen leaving whole writers (and so whole councils) out.
 
-Score (for ranking): a noisy-or, 1 - (1 - rule_weight * rule_score) * (1 - p). The evidence is the rule's span when
+Score (for ranking): a noisy-or, 1 - (1 - rule_weight * rule_score) * (1 - p) (`blend_score`). The evidence is the rule's span when
 a rule fired, else the whole segment; `rule` reads "rule:<id> + model p=0.74" or "model p=0.93 (top terms: ...)".
 """
 
@@ -30,6 +30,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+
+from sklearn.base import BaseEstimator
 
 from .._progress import progress
 from ..errors import CoderError
@@ -53,19 +55,17 @@ COUNCIL_RULES = ("max", "top2")
 COUNCIL_MARGIN = 0.05
 
 
-class CombinedCoder:
+class CombinedCoder(BaseEstimator):
     """Merges a RuleCoder and a fitted model (a LearnedCoder or anything with `classes_` and `predict_proba`)
-    into one scored suggestion list (coder "combined")."""
+    into one scored suggestion list (coder "combined").
+
+    The decision settings are its scikit-learn parameters: `__init__` only stores them (so `get_params`,
+    `set_params` and `clone` work); they are checked when the coder is fitted, read back or used to code.
+    """
 
     def __init__(self, rule_coder: RuleCoder, model, *, rule_weight: float = 0.7, threshold: float | None = 0.9,
                  veto: float | None = None, weak_rule: float = 0.6, blend: float | None = None,
                  council: str | None = None, council_cut: float = 0.5):
-        for name, value in (("rule_weight", rule_weight), ("threshold", threshold), ("veto", veto),
-                            ("weak_rule", weak_rule), ("blend", blend), ("council_cut", council_cut)):
-            if value is not None and not 0.0 <= value <= 1.0:
-                raise CoderError(f"{name}={value}; it must lie in 0..1 (threshold and veto may be None: off)")
-        if council is not None and council not in COUNCIL_RULES:
-            raise CoderError(f"council={council!r}; use one of {', '.join(COUNCIL_RULES)}, or None for any turn")
         self.rule_coder = rule_coder
         self.model = model
         self.rule_weight = rule_weight
@@ -75,6 +75,27 @@ class CombinedCoder:
         self.blend = blend
         self.council = council
         self.council_cut = council_cut
+
+    def fit(self, segments: pd.DataFrame, labels) -> "CombinedCoder":
+        """Check the settings and fit the model on the segments' unit texts (`labels`: one row per segment, a 0/1
+        column per code id, or label lists); the settings stay as given (`fit_combined` tunes them)."""
+        self._check_settings()
+        self.model.fit(unit_texts(segments), labels)
+        return self
+
+    def _check_settings(self, where: str = "") -> None:
+        """A one-line CoderError for a setting out of range (`where`: the file the settings came from)."""
+        place = f"{where}: " if where else ""
+        for name in ("rule_weight", "threshold", "veto", "weak_rule", "blend", "council_cut"):
+            value = getattr(self, name)
+            if value is None and name in ("threshold", "veto", "blend"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise CoderError(f"{place}{name}={value!r}; it must be a number in 0..1 (threshold, veto and blend "
+                                 "may be None: off)")
+        if self.council is not None and self.council not in COUNCIL_RULES:
+            raise CoderError(f"{place}council={self.council!r}; use one of {', '.join(COUNCIL_RULES)}, or None for "
+                             "any turn")
 
     def settings(self) -> dict:
         """The decision settings as keyword arguments, to store beside the model and rebuild this coder with."""
@@ -88,6 +109,7 @@ class CombinedCoder:
 
     def to_bytes(self) -> bytes:
         """The model, the decision settings and the codebook digest; read back with `from_bytes`."""
+        self._check_settings()
         if not isinstance(self.model, SavedModel):
             raise CoderError(f"cannot save a CombinedCoder whose model is a {type(self.model).__name__}; use a "
                              "LearnedCoder or EmbeddingCoder")
@@ -105,9 +127,11 @@ class CombinedCoder:
         model = SavedModel.from_state(header, arrays, where)
         saved = (header.get("combined") or {}).get("settings") or {}
         try:
-            return cls(rule_coder, model, **(settings if settings is not None else saved))
+            coder = cls(rule_coder, model, **(settings if settings is not None else saved))
         except TypeError as exc:
             raise CoderError(f"{where}: unknown combination setting ({exc}); retrain the model") from None
+        coder._check_settings(where)
+        return coder
 
     def to_disk(self, path) -> Path:
         return write_bytes(path, self.to_bytes())
@@ -120,7 +144,7 @@ class CombinedCoder:
         """The combined score of one (segment, code); None means that coder had nothing to say."""
         if p is None:
             return float(rule_score or 0.0)
-        return 1.0 - (1.0 - self.rule_weight * (rule_score or 0.0)) * (1.0 - p)
+        return blend_score(rule_score or 0.0, p, self.rule_weight)
 
     def decide(self, rule_score: float | None, p: float | None) -> bool:
         """Whether a (segment, code) is suggested: see the module docstring."""
@@ -132,6 +156,7 @@ class CombinedCoder:
 
         `rule_codings`, when the caller already ran the rule coder over these segments, saves running it again.
         """
+        self._check_settings()
         rows = codable_segments(segments)
         if rows.empty:
             return codings_frame([])
@@ -219,12 +244,18 @@ def council_evidence(scores, rule: str) -> float:
     return top[0] if rule == "max" else 1.0 - (1.0 - top[0]) * (1.0 - top[1])
 
 
+def blend_score(rule_score, p, rule_weight: float):
+    """The combined evidence of a rule score and a model probability (numbers or NumPy arrays, 0 for no rule
+    match): a noisy-or, 1 - (1 - rule_weight * rule_score) * (1 - p). Written once: scoring, deciding, tuning."""
+    return 1.0 - (1.0 - rule_weight * rule_score) * (1.0 - p)
+
+
 def decide(rule_score: float | None, p: float | None, *, threshold: float | None, veto: float | None,
            weak_rule: float, blend: float | None = None, rule_weight: float = 0.7) -> bool:
     """The combination rule for one (segment, code): rule_score None = no rule match, p None = code unknown to the
     model."""
     if blend is not None and p is not None:
-        return 1.0 - (1.0 - rule_weight * (rule_score or 0.0)) * (1.0 - p) >= blend
+        return blend_score(rule_score or 0.0, p, rule_weight) >= blend
     if rule_score is not None:
         return p is None or veto is None or rule_score >= weak_rule or p > veto
     return p is not None and threshold is not None and p >= threshold
@@ -268,7 +299,7 @@ def tune_combination(rule_codings: pd.DataFrame, proba: np.ndarray, classes: Seq
     strength = np.nan_to_num(rule, nan=0.0)
     blends = []
     for weight in RULE_WEIGHT_GRID:
-        score = 1.0 - (1.0 - weight * strength) * (1.0 - p)
+        score = blend_score(strength, p, weight)
         for blend in BLEND_GRID:
             chosen = score >= blend
             tp, fp = int((chosen & gold).sum()), int((chosen & ~gold).sum())
