@@ -14,8 +14,8 @@ from docx.enum.section import WD_ORIENT
 
 from casecode.codebook._model import codebook_from_dict
 from casecode.reports import (
-    appendix_two_docx,
-    appendix_two_markdown,
+    grouped_items_docx,
+    grouped_items_markdown,
     plot_cases_per_code,
     plot_share_comparison,
     tick_table,
@@ -106,7 +106,7 @@ def test_plot_cases_per_code_writes_png_and_svg(tmp_path, automatic, reported):
     texts = svg_texts(svg)
     assert ("Automatic coding" in texts) == automatic
     assert ("“Almost all”" in texts) == reported
-    assert "Number of councils" in texts and "Reference coding" in texts
+    assert "Number of cases" in texts and "Reference coding" in texts  # a study names its own unit
 
 
 def test_plot_cases_per_code_draws_first_code_at_top_and_the_axis_to_n_cases(tmp_path):
@@ -154,8 +154,10 @@ def expected_ticks(matrix) -> list[list[str]]:
     return rows + [["Total"] + [str(int(matrix.loc[order, code].sum())) for code in matrix.columns]]
 
 
-def test_appendix_two_docx_lists_every_council_and_ticks(tmp_path, items, matrix, codebook, cases):
-    path = appendix_two_docx(items, matrix, codebook, GROUPS, tmp_path / "appendix.docx", cases=cases)
+def test_grouped_items_docx_lists_every_case_and_ticks(tmp_path, items, matrix, codebook, cases):
+    path = grouped_items_docx(items, [("Ticks", matrix)], codebook, GROUPS, tmp_path / "appendix.docx",
+                              title="Actions by council", uncoded="not coded to the eleven", cases=cases,
+                              first_column="Council")
     document = docx.Document(str(path))
     headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert [text for style, text in headings if style == "Heading 2"] == [NAMES[c] for _, ids in GROUPS for c in ids]
@@ -176,8 +178,11 @@ def test_appendix_two_docx_lists_every_council_and_ticks(tmp_path, items, matrix
     assert document.sections[-1].orientation == WD_ORIENT.LANDSCAPE  # eight columns do not fit a portrait page
 
 
-def test_appendix_two_markdown_holds_actions_and_tick_table(tmp_path, items, matrix, codebook, cases):
-    text = appendix_two_markdown(items, matrix, codebook, GROUPS, tmp_path / "appendix.md", cases=cases).read_text()
+def test_grouped_items_markdown_holds_items_and_tick_tables(tmp_path, items, matrix, codebook, cases):
+    text = grouped_items_markdown(items, [("Ticks", matrix), ("Again", matrix)], codebook, GROUPS,
+                                  tmp_path / "appendix.md", title="Actions by council",
+                                  uncoded="not coded to the eleven", cases=cases).read_text()
+    assert text.startswith("# Actions by council\n") and "## Ticks\n\n| Case |" in text and "## Again\n" in text
     assert "## COUNTY COUNCILS\n\n### Monmouthshire\n\n- Creating the right organisational culture — coded: " in text
     assert "- Devolving responsibilities — not coded to the eleven" in text
     for row in expected_ticks(matrix)[:-1]:

@@ -118,6 +118,15 @@ def test_appendix_two_docx_holds_all_nine_councils_and_ticks(run):
     assert leaders.count("✓") == 1
 
 
+def test_appendix_two_writers_live_with_the_study_and_the_old_names_still_work():
+    import casecode.reports
+    from casecode.studies import appendix_two_docx
+
+    with pytest.warns(DeprecationWarning, match="moved to casecode.studies.appendix_two_docx"):
+        assert casecode.reports.appendix_two_docx is appendix_two_docx
+    assert "appendix_two_docx" not in casecode.reports.__all__
+
+
 def test_appendix_two_markdown_lists_items_with_codes(run):
     text = (run.out / "appendix_two.md").read_text(encoding="utf-8")
     assert "Really listening to local residents — coded: Understand and involve residents" in text

@@ -1,7 +1,7 @@
 """Charts of how many cases take each code, drawn with matplotlib's object API (no pyplot, so no global figures).
 
 Both charts write `<stem>.png` (150 dpi) and `<stem>.svg` and return the two paths. Codes run down the chart in
-the order of the table, first code at the top, as the 2016 report drew them.
+the order of the table, first code at the top.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def plot_cases_per_code(
     title: str = "Cases per code",
     reported: bool = True,
     n_cases: int | None = None,
-    unit_label: str = "Number of councils",
+    unit_label: str = "Number of cases",
     names: Mapping[str, str] | None = None,
     series: Sequence[str] | None = None,
 ) -> tuple[Path, Path]:
@@ -79,7 +79,7 @@ def plot_cases_per_code(
 def plot_share_comparison(
     compare_df: pd.DataFrame,
     path_stem: str | Path,
-    labels: Sequence[str] = ("2015", "new"),
+    labels: Sequence[str] = ("baseline", "new"),
     title: str = "Share of cases taking each code",
 ) -> tuple[Path, Path]:
     """Bars of the share of cases (0-100%) taking each code in the baseline study and in the new one, side by

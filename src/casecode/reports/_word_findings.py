@@ -94,10 +94,13 @@ class FindingsDocument:
 
 
 def comparison_docx(path: str | Path, title: str, first_page: list[str], figures: pd.DataFrame,
-                    sections: list[tuple[str, list]], by_case: list, provisional: bool) -> Path:
-    """The replication's comparison report: a first page that says what each column means (`first_page`) with
-    the figures side by side, then `sections` of (heading, blocks), each heading kept with its chart, then the
-    new study's councils in Appendix Two style (`by_case` as `Findings.by_case`, one quotation per action).
+                    sections: list[tuple[str, list]], by_case: list, provisional: bool, *,
+                    first_heading: str = "What the baseline means here",
+                    cases_heading: str = "The new study's cases, each code in their own words") -> Path:
+    """A replication's comparison report: a first page (`first_heading`) that says what each column means
+    (`first_page`) with the figures side by side, then `sections` of (heading, blocks), each heading kept with its
+    chart, then the new study's cases under `cases_heading` (`by_case` as `Findings.by_case`, one quotation per
+    code).
 
     A block is a paragraph (str), a picture (Path) or a table (DataFrame)."""
     doc = Document()
@@ -109,7 +112,7 @@ def comparison_docx(path: str | Path, title: str, first_page: list[str], figures
         run.bold = True
         run.font.color.rgb = RGBColor(0x9C, 0x4A, 0x00)
     doc.add_heading(title, level=0)
-    heading(doc, "What “2015” means here", 1)
+    heading(doc, first_heading, 1)
     for paragraph in first_page:
         doc.add_paragraph(paragraph)
     fitted_table(doc, figures)
@@ -125,13 +128,13 @@ def comparison_docx(path: str | Path, title: str, first_page: list[str], figures
                     doc.add_paragraph(str(item), style="List Bullet")
             else:
                 doc.add_paragraph(str(block))
-    heading(doc, "Appendix Two (new study): each council's actions in its own words", 1)
+    heading(doc, cases_heading, 1)
     _case_items(doc, by_case, "No action coded.")
     return save(doc, path)
 
 
 def _case_items(doc, by_case, empty: str) -> None:
-    """Each case under its own heading, its codes as bullets with one quotation each (Appendix Two style)."""
+    """Each case under its own heading, its codes as bullets with one quotation each."""
     for case, items in by_case:
         heading(doc, case, 2)
         for label, q in items:

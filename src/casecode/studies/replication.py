@@ -107,7 +107,8 @@ def _sentence_around(text: str, start: int, end: int, floor: int = 0) -> str:
 
 def compare(project, out: str | Path, include_suggested: bool = False) -> list[Path]:
     """Write the new study's chart and Appendix Two, the share comparison with 2015, and a Word report."""
-    from ..reports import appendix_two_docx, appendix_two_markdown, plot_cases_per_code, plot_share_comparison
+    from ..reports import plot_cases_per_code, plot_share_comparison
+    from .appendix2015 import appendix_two_docx, appendix_two_markdown
     from ..workflow import project_tables
 
     out = Path(out)
@@ -134,7 +135,7 @@ def compare(project, out: str | Path, include_suggested: bool = False) -> list[P
     own = tables.per_code.rename(columns={"cases": "reference"})[["code", "label", "reference"]]
     own_png, own_svg = plot_cases_per_code(own, out / "councils_per_action", title="Key leadership actions: new study",
                                            reported=False, n_cases=max(len(cases), 1),
-                                           names={"reference": "councils coded"})
+                                           names={"reference": "councils coded"}, unit_label="Number of councils")
     share_png, share_svg = plot_share_comparison(comparison, out / "comparison_2015", labels=("2015", "new study"),
                                                  title="Share of councils taking each action: 2015 and now")
     files += [own_png, own_svg, share_png, share_svg]
@@ -223,7 +224,9 @@ def _word(path, project, codebook, cases, segments, statuses, own_png, share_png
         ("Actions in the new study", [Path(own_png)]),
         ("Comparison with 2015", [Path(share_png), table, CAUTION]),
     ]
-    return comparison_docx(path, project.name, first_page, figures, sections, findings.by_case, provisional)
+    return comparison_docx(path, project.name, first_page, figures, sections, findings.by_case, provisional,
+                           first_heading="What “2015” means here",
+                           cases_heading="Appendix Two (new study): each council's actions in its own words")
 
 
 def _range(reported: dict | None) -> str:

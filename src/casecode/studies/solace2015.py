@@ -319,7 +319,8 @@ def reproduce(out: str | Path = "outputs/2015", nlp_name: str | None = None,
 
 def _write_outputs(folder: Path, study: Study2015, table, ref_matrix, auto_matrix, combined, statements, ranges,
                    sets) -> list[Path]:
-    from ..reports import appendix_two_docx, appendix_two_markdown, plot_cases_per_code
+    from ..reports import plot_cases_per_code
+    from .appendix2015 import appendix_two_docx, appendix_two_markdown
     from .._output import write_csv, write_text
 
     files = []
@@ -337,7 +338,8 @@ def _write_outputs(folder: Path, study: Study2015, table, ref_matrix, auto_matri
         phrase + (f" + {others.count(';') + 1} more" if others else "")
         for phrase, others in zip(table.reported_phrase, table.other_statements.fillna(""))])
     files += list(plot_cases_per_code(chart, folder / "councils_per_action", n_cases=len(study.cases),
-                                      series=("counted", "reference"), names=CHART_SERIES, title=CHART_TITLE))
+                                      series=("counted", "reference"), names=CHART_SERIES, title=CHART_TITLE,
+                                      unit_label="Number of councils"))
     items = appendix_items(study)
     a2 = study.reference[study.reference.segment_id.isin(set(items.segment_id))]
     a2_matrix = case_code_matrix(a2, study.scope, study.chart_codes, cases=study.cases)
