@@ -246,3 +246,68 @@ def test_a_second_study_of_another_domain_reproduces_through_the_same_command(tm
         assert project.coder == "rules" and len(project.codings()) == 7 and len(project.cases()) == 3
     unknown = CliRunner().invoke(app, ["reproduce", "--study", "nowhere", "--out", str(tmp_path / "x")])
     assert unknown.exit_code == 1 and "unknown study 'nowhere'; choose one of 2015, schools-demo" in unknown.output
+
+
+# --- the study's evaluation: held-out folders are arguments ----------------------------------------------------------
+
+
+@pytest.fixture
+def quick_evaluation(monkeypatch):
+    """`evaluate --study 2015` with its in-sample sections stubbed and a small transcript coder, so the held-out
+    plumbing is tested in seconds (the figures themselves are pinned by the golden codings)."""
+    from conftest import LABELS, TEXTS
+
+    from casecode.coders import CombinedCoder, LearnedCoder, RuleCoder, load_nlp
+    from casecode.studies import evaluation
+
+    for name in ("placement_evaluation", "appendix_evaluation", "training_evaluation"):
+        monkeypatch.setattr(evaluation, name, lambda *a, **k: {})
+    coder = CombinedCoder(RuleCoder(load_study().codebook, load_nlp()), LearnedCoder().fit(TEXTS, LABELS))
+    monkeypatch.setattr(evaluation, "transcript_coder", lambda *a, **k: coder)
+    return evaluation
+
+
+def test_evaluate_study_scores_each_heldout_folder_it_is_given_and_pools_them(quick_evaluation, tmp_path):
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    folders = [ROOT / "tests" / "data" / "unseen", ROOT / "tests" / "data" / "unseen2"]
+    args = ["evaluate", "--study", "2015", "--out", str(tmp_path / "ev")]
+    result = CliRunner().invoke(app, args + [a for f in folders for a in ("--heldout", str(f))])
+    assert result.exit_code == 0, result.output
+    titles = [line for line in result.output.splitlines() if line and not line.startswith(" ")]
+    assert titles == [f"Held-out transcripts ({folders[0]}), never tuned on; model fitted on all training sets",
+                      f"Held-out set 2 ({folders[1]}), never tuned on; same coder",
+                      "All held-out sets pooled (unseen, unseen2); same coder"]
+    assert re.search(r"^  combined  micro P \d\.\d{3} R \d\.\d{3} F1 \d\.\d{3}", result.output, re.M)
+    assert {p.name for p in (tmp_path / "ev").iterdir()} == {"unseen", "unseen2", "heldout"}
+    # no folder given: no held-out section, and no held-out folder read of the library's own accord
+    assert quick_evaluation.evaluate_study("2015") == []
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: tmp / "missing", "missing: no such folder; --heldout names a folder of transcripts (*.txt) and their "
+                                  "gold.csv (document, unit, code)"),
+    (lambda tmp: (tmp / "x.txt").write_text("Q: hi\n") and tmp, "no gold.csv; a held-out folder holds transcripts"),
+])
+def test_evaluate_study_refuses_a_folder_that_is_not_a_heldout_set_before_any_work(make, message, tmp_path,
+                                                                                   monkeypatch):
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+    from casecode.studies import evaluation
+
+    monkeypatch.setattr(evaluation, "load_study", lambda *a: pytest.fail("the study was loaded before the check"))
+    result = CliRunner().invoke(app, ["evaluate", "--study", "2015", "--heldout", str(make(tmp_path))])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_heldout_needs_study():
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    result = CliRunner().invoke(app, ["evaluate", "--heldout", "tests/data/unseen"])
+    assert result.exit_code == 1
+    assert "Error: --heldout goes with --study (casecode evaluate --study 2015 --heldout DIR)" in result.output

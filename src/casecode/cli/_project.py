@@ -315,6 +315,8 @@ def evaluate(
     files: List[Path] = typer.Argument(None, help="The transcripts both codings cover."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="The codebook."),
     study: Optional[str] = typer.Option(None, "--study", help="Run the 2015 study's evaluations: '2015'."),
+    heldout: List[Path] = typer.Option(None, "--heldout", help="With --study: a folder of held-out transcripts and "
+                                       "their gold.csv, scored by the study's transcript coder; repeat for more."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the per-code tables."),
     manifest: Optional[Path] = typer.Option(None, "--manifest", help="A CSV listing the transcripts and their "
                                             "cases, as for 'casecode add'."),
@@ -326,9 +328,11 @@ def evaluate(
     if study is not None:
         from ..studies.evaluation import evaluate_study
 
-        for line in evaluate_study(study, out):
+        for line in evaluate_study(study, out, heldout=heldout or ()):
             typer.echo(line)
         return
+    if heldout:
+        fail("--heldout goes with --study (casecode evaluate --study 2015 --heldout DIR)")
     from ..codebook import read_codebook
     from ..workflow._evaluate import evaluate_files
 

@@ -6,8 +6,10 @@
 3. The fictional training transcripts (`corpus/training-transcripts/`), leaving one set (one writer) out: the
    model and its combination never saw the held-out writer; the rules were tuned on all sets, so their line there
    is in-sample.
-4-6. Held-out fictional transcripts nobody wrote rules from (`tests/data/unseen/` ... `unseen5/`), coded by the
-   transcript coder fitted on every training set: unit level and council level, each set and pooled.
+4-6. Held-out fictional transcripts nobody wrote rules from (folders the caller names: `casecode evaluate --study
+   2015 --heldout DIR ...`; the checkout keeps them in `tests/data/unseen*`), coded by the transcript coder fitted on
+   every training set: unit level and council level, each set and pooled. The library reads no held-out folder of
+   its own accord: adding a set is passing one more folder.
 
 "combined" is `fit_combined`: the model may change the rules' decisions only as far as cross-validation by council
 on its own training data allowed. The embedding lines appear only when the embeddings extra is installed.
@@ -16,6 +18,7 @@ on its own training data allowed. The embedding lines appear only when the embed
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
@@ -28,12 +31,29 @@ from .solace2015 import BODY_KINDS, automatic_coding, cross_fit, label_matrix, l
 from .transcripts import (fit_transcript_coder, shipped_training, training_transcripts, transcript_coder,
                           transcript_units)
 
-UNSEEN = Path("tests") / "data" / "unseen"
-UNSEEN2 = Path("tests") / "data" / "unseen2"
-UNSEEN3 = Path("tests") / "data" / "unseen3"
-UNSEEN4 = Path("tests") / "data" / "unseen4"
-UNSEEN5 = Path("tests") / "data" / "unseen5"
-HELD_OUT = {"unseen": UNSEEN, "unseen2": UNSEEN2, "unseen3": UNSEEN3, "unseen4": UNSEEN4, "unseen5": UNSEEN5}
+
+
+def heldout_sets(folders: Sequence[str | Path]) -> dict[str, Path]:
+    """Section name (the folder's name; "-2", "-3" when two share one) -> folder, each checked to be a held-out set:
+    transcripts (*.txt) and their gold.csv."""
+    from ..errors import CorpusError
+
+    sets: dict[str, Path] = {}
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            raise CorpusError(f"{folder}: no such folder; --heldout names a folder of transcripts (*.txt) and "
+                              "their gold.csv (document, unit, code)")
+        if not (folder / "gold.csv").is_file() or not any(folder.glob("*.txt")):
+            missing = "gold.csv" if not (folder / "gold.csv").is_file() else "transcripts (*.txt)"
+            raise CorpusError(f"{folder}: no {missing}; a held-out folder holds transcripts (*.txt) and their "
+                              "gold.csv (document, unit, code)")
+        base = name = folder.resolve().name
+        n = 1
+        while name in sets:
+            n += 1
+            name = f"{base}-{n}"
+        sets[name] = folder
+    return sets
 
 
 def _groups(segments: pd.DataFrame) -> list[str]:
@@ -159,11 +179,9 @@ def _mode(coder) -> str:
     return mode + (f"; council: {council} >= {coder.council_cut:g}" if council else "; council: any coded turn")
 
 
-def heldout_codings(folder: Path, coder) -> tuple | None:
+def heldout_codings(folder: Path, coder) -> tuple:
     """A held-out set's units, gold codings, and its codings by the transcript coder's rules and by the coder
-    itself (the rules run once for both); None when the folder has no gold.csv."""
-    if not (folder / "gold.csv").is_file():
-        return None
+    itself (the rules run once for both)."""
     units, gold = transcript_units(folder)
     rules = coder.rule_coder.code(units)
     return units, gold, {"rules": rules, "combined": coder.code(units, rule_codings=rules)}
@@ -186,12 +204,17 @@ def _note_gates(notes: list | None, section: str, gates: list) -> None:
     notes.append(f"  ({section} combined gate, per fold: {shown})")
 
 
-def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_name: str | None = None) -> list[str]:
-    """Run the evaluations; print-ready lines, and per-code tables under `out` when given."""
+def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_name: str | None = None,
+                   heldout: Sequence[str | Path] = ()) -> list[str]:
+    """Run the evaluations; print-ready lines, and per-code tables under `out` when given.
+
+    `heldout`: folders of held-out transcripts with their gold.csv, each scored alone and all pooled by the
+    transcript coder fitted on every training set; none, and those sections are left out."""
     if str(study_name) != "2015":
         from ..errors import CorpusError
 
         raise CorpusError(f"unknown study {study_name!r}; the study casecode can evaluate is '2015'")
+    sets = heldout_sets(heldout)  # checked before the long steps
     paths = study_paths()
     study = load_study(paths)
     notes = {section: [] for section in ("placement", "appendix2", "training")}
@@ -200,32 +223,27 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
         ("placement", lambda: placement_evaluation(study, nlp_name, notes["placement"])),
         ("appendix2", lambda: appendix_evaluation(study, nlp_name, notes["appendix2"])),
         ("training", lambda: training_evaluation(paths.root, study, nlp_name, notes["training"])),
-        ("coder", lambda: transcript_coder(nlp_name)),  # what `casecode code` and `init --from-study` use
-        *((name, lambda folder=folder: heldout_codings(paths.root / folder, done["coder"]))
-          for name, folder in HELD_OUT.items()),
     ]
+    if sets:
+        steps.append(("coder", lambda: transcript_coder(nlp_name)))  # what `casecode code` uses
+        steps += [(name, lambda folder=folder: heldout_codings(folder, done["coder"])) for name, folder in sets.items()]
     for name, step in progress(steps, desc="evaluating", unit="step", leave=True):
         done[name] = step()
-    coder = done.pop("coder")
-    notes["unseen"] = [f"  (combination chosen on all training sets: {_mode(coder)})"]
     sections = {name: done.pop(name) for name in ("placement", "appendix2", "training")}
-    coded = done
-    coded = {name: part for name, part in coded.items() if part is not None}
-    for name, part in coded.items():
-        sections[name] = heldout_evaluation([part], study)
-    if coded:
-        sections["heldout"] = heldout_evaluation(list(coded.values()), study)
     titles = {
         "placement": "2015 body segments, author's placement as gold, leave one council out",
         "appendix2": "2015 Appendix Two items against the reference coding (model part cross-fitted by council)",
         "training": "Training transcripts (corpus/training-transcripts), leaving one set (one writer) out",
-        "unseen": "Held-out transcripts (tests/data/unseen), never tuned on; model fitted on all training sets",
-        "unseen2": "Second held-out set (tests/data/unseen2), never tuned on; same coder",
-        "unseen3": "Third held-out set (tests/data/unseen3), never tuned on; same coder",
-        "unseen4": "Fourth held-out set (tests/data/unseen4), never tuned on; same coder",
-        "unseen5": "Fifth held-out set (tests/data/unseen5), never tuned on; same coder",
-        "heldout": f"All held-out sets pooled ({', '.join(coded)}); same coder",
     }
+    if sets:
+        coder = done.pop("coder")
+        for i, (name, folder) in enumerate(sets.items(), 1):
+            sections[name] = heldout_evaluation([done[name]], study)
+            titles[name] = (f"Held-out transcripts ({folder}), never tuned on; model fitted on all training sets"
+                            if i == 1 else f"Held-out set {i} ({folder}), never tuned on; same coder")
+        notes[next(iter(sets))] = [f"  (combination chosen on all training sets: {_mode(coder)})"]
+        sections["heldout"] = heldout_evaluation([done[name] for name in sets], study)
+        titles["heldout"] = f"All held-out sets pooled ({', '.join(sets)}); same coder"
     lines = []
     for section, results in sections.items():
         if not results:
