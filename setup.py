@@ -1,7 +1,7 @@
 """Ships the study record inside the wheel without keeping a second copy of it in the repository.
 
 `codebooks/` and `corpus/` stay the user-facing folders of a checkout; building a wheel copies the shipped
-codebooks, the 2015 report record and the training transcripts into `casecode/data/`, where
+codebooks, the 2015 report record, the training transcripts and the toy schools study into `casecode/data/`, where
 `casecode._data.data_root()` finds them when casecode runs from an installed package.
 """
 
@@ -13,7 +13,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 #: Folders of the repository that an installed casecode needs, copied to casecode/data/<the same path>.
-SHIPPED = ["codebooks", "corpus/2015-solace", "corpus/training-transcripts"]
+SHIPPED = ["codebooks", "corpus/2015-solace", "corpus/training-transcripts", "corpus/schools-demo"]
 
 
 class BuildWithStudyData(build_py):
@@ -22,6 +22,8 @@ class BuildWithStudyData(build_py):
         if getattr(self, "editable_mode", False):  # an editable install reads the checkout's own folders
             return
         target = Path(self.build_lib) / "casecode" / "data"
+        for top in {folder.split("/")[0] for folder in SHIPPED}:  # a build folder left from an earlier build
+            shutil.rmtree(target / top, ignore_errors=True)  # must not ship what SHIPPED no longer names
         for folder in SHIPPED:
             for source in sorted((ROOT / folder).rglob("*")):
                 if source.is_file() and "__pycache__" not in source.parts:

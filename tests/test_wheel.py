@@ -83,6 +83,23 @@ def test_reproduce_from_the_wheel_gives_the_checkouts_outputs(installed):
     assert golden.reproduce_outputs(_runner(*installed)) == golden.stored("reproduce")
 
 
+def test_reproduce_the_toy_study_from_the_wheel(installed, tmp_path):
+    """The schools demonstration study ships too: reproduced outside the checkout, it writes what the checkout's
+    own run writes (every CSV and Markdown file, byte for byte)."""
+    casecode, work = installed
+    output = _runner(casecode, work)(["reproduce", "--study", "schools-demo", "--out", "schools"])
+    assert "Error" not in output
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    here = CliRunner().invoke(app, ["reproduce", "--study", "schools-demo", "--out", str(tmp_path / "schools")])
+    assert here.exit_code == 0, here.output
+    ours = {p.name: p.read_bytes() for p in (tmp_path / "schools").iterdir() if p.suffix in (".csv", ".md")}
+    theirs = {p.name: p.read_bytes() for p in (work / "schools").iterdir() if p.suffix in (".csv", ".md")}
+    assert ours and theirs == ours
+
+
 def test_init_from_study_from_the_wheel(installed):
     casecode, work = installed
     output = _runner(casecode, work)(["init", "--from-study", "2015", "replication"])
