@@ -119,7 +119,7 @@ def main() -> None:
     from casecode.studies.transcripts import transcript_coder
     from casecode.workflow import add_files, code_project
     from casecode.workflow._coding import code_files, make_coder
-    from casecode.workflow._shards import CoderSpec, write_file_codings
+    from casecode.workflow._shards import CoderSpec, settle_memory, write_file_codings
 
     started_at = dt.datetime.now(dt.timezone.utc)
     load_before = os.getloadavg()
@@ -148,6 +148,7 @@ def main() -> None:
     out = work / "codings.csv"
     spec = CoderSpec(partial(make_coder, codebook))
     rules_coder = spec.build()
+    settle_memory()  # as `casecode code` does once its coder is built
     write_file_codings(paths[:3], out, spec, coder=rules_coder)  # warm up
     seconds, n_rules = _timed(lambda: write_file_codings(paths, out, spec, coder=rules_coder))
     rows.append(("casecode code FILES --rules-only (read, code, write CSV)", seconds, f"{n_rules:,} codings"))

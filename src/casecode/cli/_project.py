@@ -108,7 +108,7 @@ def code(
         from ..codebook import read_codebook
         from ..studies.coders import coder_for
         from ..workflow._coding import make_coder
-        from ..workflow._shards import CoderSpec, build_named_coder, write_file_codings
+        from ..workflow._shards import CoderSpec, build_named_coder, settle_memory, write_file_codings
 
         if codebook is None or out is None:
             fail("coding files directly needs --codebook CODEBOOK and --out OUT.csv")
@@ -118,6 +118,7 @@ def code(
         named = coder_for(book) if coder is not None else None
         spec = CoderSpec(partial(build_named_coder, named.name, model, book) if named is not None
                          else partial(make_coder, book, model))
+        settle_memory()
         count = write_file_codings(files, out, spec, workers=workers, engine=engine, scheduler=scheduler,
                                    coder=coder)
         typer.echo(f"Wrote {count} codings of {len(files)} file(s) to {out}")
@@ -133,6 +134,9 @@ def code(
             return
         coder, what = project_coder(proj, nlp_name=model, use_model=not no_model)
         typer.echo(f"Coder: {what}", err=True)
+        from ..workflow._shards import settle_memory
+
+        settle_memory()
         units = len(proj.segments(documents, codable=True))
         why = "every document again (--recode)" if recode else "documents not coded before"
         shown = ", ".join(documents[:5]) + (f" and {len(documents) - 5} more" if len(documents) > 5 else "")

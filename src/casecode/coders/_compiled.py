@@ -3,10 +3,11 @@ does not grow with the number of patterns.
 
 spaCy's Matcher steps every pattern through every token, so 900 patterns with `{0,4}` gaps cost far more than the
 pipeline itself. Here each pattern is indexed by one required token (its *anchor*: a token that must match a LEMMA,
-LOWER, ORTH or NORM value), the doc's attribute columns are read once with `Doc.to_array`, numpy finds the
-positions holding an anchor value (a sorted search), and only the patterns anchored there are tried, from the few
-starts the tokens before the anchor allow (position arithmetic: a `{0,4}` gap before the anchor gives five starts). A gap is a
-count range, not a state per token. Phrase patterns (matched on one attribute, as PhraseMatcher does) are indexed by
+LOWER, ORTH or NORM value), the doc's attribute columns are read once with `Doc.to_array`, a set intersection
+gives the anchor values the doc holds, patterns needing a word the doc lacks anywhere are dropped for the whole doc,
+and only the patterns anchored at a position are tried there, from the few starts the tokens before the anchor
+allow (position arithmetic: a `{0,4}` gap before the anchor gives five starts). A gap is a count range, not a
+state per token. Phrase patterns (matched on one attribute, as PhraseMatcher does) are indexed by
 their least common word and compared as slices.
 
 The contract is the pattern's, not the codebook's: `add_tokens(key, pattern)` takes a spaCy token pattern and
@@ -19,7 +20,6 @@ from __future__ import annotations
 import re
 from typing import Any, Hashable, Iterable
 
-import numpy as np
 from spacy.attrs import IDS
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -33,6 +33,7 @@ _FLAG_ATTRS = {
     "IS_SENT_START", "SENT_START",
 }
 _INF = 1 << 30
+_INDEXED_COLUMNS = set(_STRING_ATTRS.values())  # columns a phrase, an anchor or a required value is looked up in
 
 
 def _quantifier(op: Any) -> tuple[int, int] | None:
@@ -69,7 +70,6 @@ class CompiledMatcher:
         self._required: list[list[tuple[int, frozenset]]] = []
         # phrases[attr][indexed word's hash] -> [(key, hashes, the indexed word's position)]
         self._phrases: dict[str, dict[int, list[tuple[Hashable, list[int]]]]] = {}
-        self._keys: dict[tuple[str, str], np.ndarray] = {}  # sorted index keys, for numpy's searchsorted
 
     def __len__(self) -> int:
         return len(self._patterns) + sum(len(v) for by in self._phrases.values() for v in by.values())
@@ -188,72 +188,64 @@ class CompiledMatcher:
 
     # --- matching ---
 
-    def _sorted(self, kind: str, attr: str, by_value: dict) -> np.ndarray:
-        keys = self._keys.get((kind, attr))
-        if keys is None or len(keys) != len(by_value):
-            keys = self._keys[kind, attr] = np.array(sorted(by_value), dtype=np.uint64)
-        return keys
-
     def __call__(self, doc: Doc) -> set[tuple[Hashable, int, int]]:
         n = len(doc)
         found: set[tuple[Hashable, int, int]] = set()
         if not n or not self._attrs:
             return found
         array = doc.to_array([IDS[a] for a in self._attrs])
-        if array.ndim == 1:
-            array = array.reshape(-1, 1)
-        columns = array.T
-        rows: list[list[int]] | None = None
-        tries: list[tuple[int, int, int, int]] = []
-        for kind, index in (("phrase", self._phrases), ("anchor", self._anchors)):
-            for attr, by_value in index.items():
-                column = columns[self._column[attr]]
-                keys = self._sorted(kind, attr, by_value)
-                if not len(keys):
-                    continue
-                at = np.searchsorted(keys, column).clip(0, len(keys) - 1)  # numpy finds the anchor positions
-                hits = np.flatnonzero(keys[at] == column)
-                if not len(hits):
-                    continue
-                if rows is None:
-                    rows = [c.tolist() for c in columns]
-                values = rows[self._column[attr]]
-                for p in hits.tolist():
-                    if kind == "phrase":
-                        for key, hashes, at in by_value[values[p]]:
-                            start = p - at
-                            if start >= 0 and values[start:start + len(hashes)] == hashes:
-                                found.add((key, start, start + len(hashes)))
-                    else:
-                        for number, lo, hi in by_value[values[p]]:
-                            tries.append((number, p, lo, hi))
-        if rows is None:
-            if not self._anywhere:
-                return found
-            rows = [c.tolist() for c in columns]
-        present: dict[int, set[int]] = {}
+        rows: list[list[int]] = array.reshape(n, -1).T.tolist()
+        # the values each string column holds somewhere in the doc (flag columns are not looked up)
+        present = [set(column) if attr in _INDEXED_COLUMNS else None for attr, column in zip(self._attrs, rows)]
         possible: dict[int, bool] = {}
-        for number, p, lo, hi in tries:
-            ok = possible.get(number)
-            if ok is None:
-                ok = True
-                for col, values in self._required[number]:
-                    if col not in present:
-                        present[col] = set(rows[col])
-                    if values.isdisjoint(present[col]):
-                        ok = False
-                        break
-                possible[number] = ok
-            if not ok:
+        required = self._required
+        for attr, by_value in self._phrases.items():
+            values = rows[self._column[attr]]
+            if by_value.keys().isdisjoint(present[self._column[attr]] or values):
                 continue
-            key, specs = self._patterns[number]
-            first, first_lo, _ = specs[0]
-            for start in range(max(0, p - hi), p - lo + 1):
-                if first_lo and not _test(first, rows, start):
+            for p, value in enumerate(values):
+                for key, hashes, at in by_value.get(value, ()):
+                    start = p - at
+                    if start >= 0 and values[start:start + len(hashes)] == hashes:
+                        found.add((key, start, start + len(hashes)))
+        for attr, by_value in self._anchors.items():
+            col = self._column[attr]
+            anchors = by_value.keys() & present[col]
+            if not anchors:
+                continue
+            # the patterns anchored on each value the doc holds, less those needing a value the doc lacks
+            live: dict[int, list[tuple[int, int, int]]] = {}
+            for value in anchors:
+                tries = []
+                for entry in by_value[value]:
+                    number = entry[0]
+                    ok = possible.get(number)
+                    if ok is None:
+                        ok = True
+                        for c, values in required[number]:
+                            if values.isdisjoint(present[c]):
+                                ok = False
+                                break
+                        possible[number] = ok
+                    if ok:
+                        tries.append(entry)
+                if tries:
+                    live[value] = tries
+            if not live:
+                continue
+            for p, value in enumerate(rows[col]):
+                tries = live.get(value)
+                if tries is None:
                     continue
-                for end in self._ends(specs, 0, start, rows, n):
-                    if end > start:
-                        found.add((key, start, end))
+                for number, lo, hi in tries:
+                    key, specs = self._patterns[number]
+                    first, first_lo, _ = specs[0]
+                    for start in range(max(0, p - hi), p - lo + 1):
+                        if first_lo and not _test(first, rows, start):
+                            continue
+                        for end in self._ends(specs, 0, start, rows, n):
+                            if end > start:
+                                found.add((key, start, end))
         for number in self._anywhere:
             key, specs = self._patterns[number]
             for start in range(n):

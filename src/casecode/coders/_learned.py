@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, unit_texts
 from .scope import scope_marks
-from ._nlp import DEFAULT_PIPELINE, load_nlp
+from ._nlp import DEFAULT_PIPELINE, load_nlp, pipe_shared
 from ._persist import FrozenProbability, pack, read_bytes, unpack, write_bytes
 
 # (pipeline name, marks, text) -> lower-case lemmas joined by spaces. Lemmas depend on nothing else, so the cache is
@@ -259,7 +259,7 @@ def lemmatized(texts: list[str], pipeline: str | None = None, marks: bool = Fals
         if len(_LEMMAS) + len(missing) > _CACHE_LIMIT:
             _LEMMAS.clear()
         nlp = load_nlp(pipeline)
-        for text, doc in zip(missing, nlp.pipe(missing, batch_size=64)):
+        for text, doc in zip(missing, pipe_shared(nlp, missing)):  # the rule coder's docs of these units, if any
             _LEMMAS[name, marks, text] = " ".join(scope_marks(doc) if marks else
                                                   (t.lemma_.lower() for t in doc if not (t.is_punct or t.is_space)))
     return [_LEMMAS[name, marks, t] for t in texts]

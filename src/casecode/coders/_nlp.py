@@ -1,4 +1,5 @@
-"""The spaCy pipeline casecode codes with: blank English plus the lookup lemmatizer, or a named trained one.
+"""The spaCy pipeline casecode codes with: blank English with a sentencizer and the lookup lemmatizer (each as
+spaCy's own components would set them, read and written as arrays), or a named trained one.
 
 Never downloads anything. The lookup table lemmatizes lower-case forms only, so a capitalised word ("Partners")
 would keep its form; `_lower_lemma` looks up the lower-case form instead.
@@ -6,12 +7,15 @@ would keep its form; `_lower_lemma` looks up the lower-case form instead.
 
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache
+from typing import Iterable, Iterator
 
 import numpy
 import spacy
-from spacy.attrs import LEMMA, ORTH
+from spacy.attrs import IS_PUNCT, LEMMA, ORTH, SENT_START
 from spacy.language import Language
+from spacy.pipeline import Sentencizer
 
 from .._shared import DEFAULT_PIPELINE
 from ..errors import CoderError
@@ -81,6 +85,46 @@ class _Lemmatizer:
         return doc
 
 
+@Language.factory("casecode_sentencizer")
+def _make_sentencizer(nlp: Language, name: str):
+    return _Sentencizer(nlp.vocab)
+
+
+class _Sentencizer:
+    """spaCy's rule-based `sentencizer` (its default punctuation, no overwrite) from one array read: the same
+    sentence starts, without a Token object per word. A sentence ends after a run of sentence-final characters
+    ("." "?" "!"...) and the next sentence starts at the first word after the run that is not punctuation."""
+
+    def __init__(self, vocab):
+        self.vocab = vocab
+        self.punct_chars = frozenset(Sentencizer.default_punct_chars)
+        self.final: dict[int, bool] = {}  # text hash -> the text is a sentence-final character
+
+    def __call__(self, doc):
+        n = len(doc)
+        if not n:
+            return doc
+        final = self.final
+        orths, puncts, current = doc.to_array([ORTH, IS_PUNCT, SENT_START]).T.tolist()
+        guesses = [False] * n
+        guesses[0] = True
+        start, seen_period = 0, False
+        for i, orth in enumerate(orths):
+            ends = final.get(orth)
+            if ends is None:
+                ends = final[orth] = self.vocab.strings[orth] in self.punct_chars
+            if seen_period and not puncts[i] and not ends:
+                guesses[start] = True
+                start, seen_period = i, False
+            elif ends:
+                seen_period = True
+        guesses[start] = True
+        # as spaCy's set_annotations: a start already set (not 0) is kept
+        values = [v if v else (1 if g else -1) for v, g in zip(current, guesses)]
+        doc.from_array([SENT_START], numpy.array(values, dtype=numpy.int64).astype(numpy.uint64).reshape(-1, 1))
+        return doc
+
+
 @lru_cache(maxsize=1)
 def _lookup_table():
     from spacy.lookups import load_lookups
@@ -95,16 +139,21 @@ def _lookup_table():
     return lookups.get_table("lemma_lookup")
 
 
-@lru_cache(maxsize=4)
 def load_nlp(name: str | None = None) -> Language:
     """Return the pipeline: `None` or 'blank:en' gives blank English with lookup lemmas; else an installed package.
 
     A trained pipeline (e.g. 'en_core_web_sm') adds a parser and tagger that the rule coder uses for negation
-    and subject checks. It must already be installed: casecode never downloads models.
+    and subject checks. It must already be installed: casecode never downloads models. One pipeline object per
+    name (the blank one under all its names), so coders sharing it share its docs (`pipe_shared`).
     """
-    if name in (None, "", DEFAULT_PIPELINE, "blank"):
+    return _load_nlp(None if name in (None, "", DEFAULT_PIPELINE, "blank") else name)
+
+
+@lru_cache(maxsize=4)
+def _load_nlp(name: str | None) -> Language:
+    if name is None:
         nlp = spacy.blank("en")
-        nlp.add_pipe("sentencizer")
+        nlp.add_pipe("casecode_sentencizer")  # spaCy's sentencizer's sentences, faster
         _lookup_table()  # a clear error now if spacy-lookups-data is missing
         nlp.add_pipe("casecode_lemmatizer")
         return nlp
@@ -123,3 +172,31 @@ def load_nlp(name: str | None = None) -> Language:
 def has_parser(nlp: Language) -> bool:
     """True when the pipeline assigns dependency parses (a trained pipeline)."""
     return "parser" in nlp.pipe_names
+
+
+# Docs of the units most recently run through a pipeline: the learned coder reads the same units right after the
+# rule coder, and takes their docs from here instead of running spaCy on them a second time.
+RECENT_DOCS = 2048
+_RECENT: "weakref.WeakKeyDictionary[Language, dict[str, object]]" = weakref.WeakKeyDictionary()
+
+
+def pipe_shared(nlp: Language, texts: Iterable[str], batch_size: int = 64) -> Iterator:
+    """`nlp.pipe(texts)`, in order, reusing the docs of texts this pipeline made recently (the last RECENT_DOCS)
+    and keeping the new ones for the next caller. The docs are shared: callers must not change their text."""
+    texts = list(texts)
+    recent = _RECENT.get(nlp)
+    if recent is None:
+        recent = _RECENT[nlp] = {}
+    held = {t: recent[t] for t in texts if t in recent}
+    missing = [t for t in dict.fromkeys(texts) if t not in held]
+    made = zip(missing, nlp.pipe(missing, batch_size=batch_size))
+    for text in texts:
+        doc = held.get(text)
+        while doc is None:
+            new_text, new_doc = next(made)
+            held[new_text] = recent[new_text] = new_doc
+            if len(recent) > RECENT_DOCS:
+                del recent[next(iter(recent))]
+            if new_text == text:
+                doc = new_doc
+        yield doc

@@ -35,7 +35,7 @@ from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, segment_cases
 from ._compiled import CompiledMatcher
 from .scope import NEGATIVE_PREDICATES, NEGATORS, OTHER_COUNCIL_PATTERNS, Mention, Scope, action_frame, assess
-from ._nlp import load_nlp
+from ._nlp import load_nlp, pipe_shared
 
 SCORES = (0.5, 0.65, 0.8, 0.9)  # by number of required words: 1, 2, 3, 4+
 # A generic-word pattern (`frame: true`) outside an action frame: 0.5 -> 0.3, 0.65 -> 0.39, under MIN_SCORE.
@@ -364,10 +364,10 @@ class RuleCoder:
         has_cases = "cases" in rows.columns
         records: list[dict] = []
         case_of: list[tuple] = []
-        texts = ((str(text), i) for i, text in enumerate(rows["text"]))
         segs = rows.to_dict("records")  # plain dicts: a pandas row per segment costs more than matching it
-        docs = self.nlp.pipe(texts, as_tuples=True, batch_size=batch_size)  # one process: spaCy default
-        for doc, i in progress(docs, total=len(rows), desc="coding", unit="unit", min_total=200):
+        # one process (spaCy's default); the docs are kept a while for the learned coder reading the same units
+        docs = pipe_shared(self.nlp, (str(seg["text"]) for seg in segs), batch_size=batch_size)
+        for i, doc in enumerate(progress(docs, total=len(rows), desc="coding", unit="unit", min_total=200)):
             seg = segs[i]
             own = segment_cases(seg["cases"]) if has_cases else ()
             doc._.casecode_cases = own or None

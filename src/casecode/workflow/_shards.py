@@ -9,6 +9,7 @@ document ids and each is sorted as `code_files` sorts.
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 import time
@@ -66,9 +67,18 @@ def _coder(spec: CoderSpec):
     return coder
 
 
+def settle_memory() -> None:
+    """After a long-lived coder is built: collect, then freeze what is alive, so the collector's later passes do
+    not walk the pipeline's and codebook's objects again and again while documents are coded (a command-line run
+    or a worker process; not for a notebook, whose later garbage would be kept)."""
+    gc.collect()
+    gc.freeze()
+
+
 def _init_worker(spec: CoderSpec) -> None:
     os.environ.setdefault("CASECODE_PROGRESS", "0")
     _coder(spec)
+    settle_memory()
 
 
 def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from typing import Sequence
 from spacy.tokens import Span
 
 from ._attribution import OTHER_COUNCIL_PATTERNS, _attribution
-from ._clauses import FIRST_PERSON, HEDGE_FACTOR, LEXICON, QUESTION_FACTOR, Mention, Scope, clause_of, clauses
+from ._clauses import FIRST_PERSON, HEDGE_FACTOR, LEXICON, QUESTION_FACTOR, Mention, Scope, _info, clause_of, clauses
 from ._frame import ACTION_VERBS, action_frame
 from ._lexicon import Lexicon, load_lexicon
 from ._marks import scope_marks
@@ -37,7 +37,7 @@ def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: boo
     fail"), so negators inside the match are part of the phrase, not a negation of it."""
     scope = Scope()
     clause = clause_of(span)
-    parsed = span.doc.has_annotation("DEP")
+    parsed = _info(span.doc).parsed
     if parsed:
         _negation_parsed(span, scope, pattern_negates)
     else:

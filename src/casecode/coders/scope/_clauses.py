@@ -8,11 +8,12 @@ A lexical clause is a stretch of a sentence between punctuation and clause-openi
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from functools import lru_cache
+from itertools import compress
 from typing import Iterable
 
-from spacy.attrs import LEMMA, LOWER
+from spacy.attrs import IS_ALPHA, IS_PUNCT, LEMMA, LOWER, ORTH, SPACY
 from spacy.tokens import Doc, Span, Token
 
 from ._lexicon import load_lexicon
@@ -60,38 +61,94 @@ QUESTION_FACTOR = 0.6
 
 
 def _opens_clause(token: Token) -> bool:
-    low = _low(token)
-    if low in _CLAUSE_PUNCT or token.is_punct and any(ch in ",;:()" for ch in low):  # "):" after a speaker label
+    return _opens_at(_info(token.doc), token.i)
+
+
+def _opens_at(info: "_Info", i: int) -> bool:
+    """Whether token `i` opens a lexical clause (punctuation, a clause-opening conjunction, a spaced dash)."""
+    low = info.lower[i]
+    if low in _CLAUSE_PUNCT or info.punct[i] and any(ch in ",;:()" for ch in low):  # "):" after a speaker label
         return True
     if low == "-":  # a spaced dash ("we tried - and failed"), not the hyphen inside "co-design"
-        return token.i > 0 and bool(token.doc[token.i - 1].whitespace_)
+        return i > 0 and info.space_after[i - 1]
     if low in _CLAUSE_OPENERS:
         return True
-    if low in _SOFT_OPENERS and token.i + 1 < len(token.doc):
-        return _low(token.doc[token.i + 1]) in _SUBJECTS
+    if low in _SOFT_OPENERS and i + 1 < info.n:
+        return info.lower[i + 1] in _SUBJECTS
     return False
+
+
+def _clause_bounds(doc: Doc, start: int, end: int) -> list[int]:
+    """Token offsets where the clauses of the sentence doc[start:end] begin, then `end` (cached per doc)."""
+    info = _info(doc)
+    bounds = info.clauses.get((start, end))
+    if bounds is None:
+        bounds = info.clauses[start, end] = [start, *(i for i in range(start + 1, end) if _opens_at(info, i)), end]
+    return bounds
 
 
 def clauses(sent: Span) -> list[Span]:
     """Split a sentence into lexical clauses at punctuation and clause-opening conjunctions."""
     doc = sent.doc
-    bounds = [sent.start]
-    for token in sent[1:]:
-        if _opens_clause(token):
-            bounds.append(token.i)
-    bounds.append(sent.end)
+    bounds = _clause_bounds(doc, sent.start, sent.end)
     return [doc[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
 def clause_of(span: Span) -> Span:
     """The clause holding the start of `span`, stretched to the end of `span` if the match crosses a boundary."""
-    for clause in clauses(span.sent):
-        if clause.start <= span.start < clause.end:
-            return span.doc[clause.start:max(clause.end, span.end)]
-    return span.sent
+    sent = span.sent
+    bounds = _clause_bounds(span.doc, sent.start, sent.end)
+    for a, b in zip(bounds, bounds[1:]):
+        if a <= span.start < b:
+            return span.doc[a:max(b, span.end)]
+    return sent
 
 
-_WORDS: "weakref.WeakKeyDictionary[Doc, tuple[list[str], list[str]]]" = weakref.WeakKeyDictionary()
+class _Info:
+    """A doc's words as plain lists, read once (the checks run on every match of every doc and would otherwise
+    build a Token per word per check), and what the checks work out from them: clause bounds, phrase hits."""
+
+    __slots__ = ("n", "lower", "lemma", "text", "punct", "alpha", "space_after", "clauses", "hits",
+                 "parsed", "titles", "__weakref__")
+
+    def __init__(self, doc: Doc):
+        strings = doc.vocab.strings
+        self.n = len(doc)
+        self.clauses: dict[tuple[int, int], list[int]] = {}  # (sentence start, end) -> clause bounds
+        self.hits: list[tuple[list[int], list[tuple[int, int]]]] = []  # by phrase list number, see _all_hits
+        self.parsed = doc.has_annotation("DEP")
+        self.titles: frozenset[int] | None = None  # see _titles.title_tokens
+        # read as hashes in one call, not Token by Token
+        columns = doc.to_array([LOWER, LEMMA, ORTH, IS_PUNCT, IS_ALPHA, SPACY]).T.tolist() \
+            if self.n else [[]] * 6
+        lows, texts = _LOWS.setdefault(id(strings), ({}, {0: ""}))
+        for h in columns[0]:
+            if h not in lows:
+                lows[h] = strings[h].replace("’", "'")
+        for column in columns[1:3]:
+            for h in column:
+                if h not in texts:
+                    texts[h] = strings[h]
+        self.lower: list[str] = [lows[h] for h in columns[0]]  # as _low: lower case, curly apostrophes straight
+        self.lemma: list[str] = [texts[h] for h in columns[1]]
+        self.text: list[str] = [texts[h] for h in columns[2]]
+        self.punct, self.alpha, self.space_after = columns[3:]
+
+
+_INFO: "weakref.WeakKeyDictionary[Doc, _Info]" = weakref.WeakKeyDictionary()
+
+
+_LAST: list = [None, None]  # the last doc asked about and its _Info: the checks ask many times about one doc
+
+
+def _info(doc: Doc) -> _Info:
+    if _LAST[0] is doc:
+        return _LAST[1]
+    info = _INFO.get(doc)
+    if info is None:
+        info = _INFO[doc] = _Info(doc)
+    _LAST[0], _LAST[1] = doc, info
+    return info
 
 
 def _low(token: Token) -> str:
@@ -100,24 +157,13 @@ def _low(token: Token) -> str:
 
 
 def _words(doc: Doc) -> tuple[list[str], list[str]]:
-    """The doc's lower-case forms and lemmas as plain lists (cached per doc: the checks read them many times)."""
-    words = _WORDS.get(doc)
-    if words is None:
-        # read as hashes in one call, not Token by Token: the checks run on every match of every doc
-        strings = doc.vocab.strings
-        columns = doc.to_array([LOWER, LEMMA]).T.tolist() if len(doc) else [[], []]
-        lows = _LOWS.setdefault(id(strings), {})
-        lower = []
-        for h in columns[0]:
-            low = lows.get(h)
-            if low is None:
-                low = lows[h] = strings[h].replace("’", "'")
-            lower.append(low)
-        words = _WORDS[doc] = (lower, [strings[h] if h else "" for h in columns[1]])
-    return words
+    """The doc's lower-case forms (as `_low`) and lemmas as plain lists (cached per doc)."""
+    info = _info(doc)
+    return info.lower, info.lemma
 
 
-_LOWS: dict[int, dict[int, str]] = {}  # by StringStore: lower-case hash -> _low form
+# by StringStore: (lower-case hash -> _low form, hash -> string); a dict lookup is cheaper than the StringStore's
+_LOWS: dict[int, tuple[dict[int, str], dict[int, str]]] = {}
 
 
 def _phrase_at(doc: Doc, i: int, phrase: tuple[str, ...]) -> bool:
@@ -127,31 +173,79 @@ def _phrase_at(doc: Doc, i: int, phrase: tuple[str, ...]) -> bool:
     return all(lower[i + k] == w or lemma[i + k] == w for k, w in enumerate(phrase))
 
 
-@lru_cache(maxsize=None)
-def _by_first_word(phrases: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
-    index: dict[str, list[tuple[str, ...]]] = {}
+# Every phrase list the checks look up, numbered as first used, and one index of all their phrases by first word,
+# so a doc is read once for all of them, in each list's own order.
+_LISTS: list[tuple[tuple[str, ...], ...]] = []
+_LIST_NUMBER: dict[int, int] = {}  # id(phrases) -> its number (checked with `is`)
+_FIRST_WORDS: dict[str, list[tuple[int, tuple[str, ...], int, str]]] = {}  # (list, phrase, length, 2nd word)
+
+
+def _list_number(phrases: tuple[tuple[str, ...], ...]) -> int:
+    number = _LIST_NUMBER.get(id(phrases))
+    if number is not None and _LISTS[number] is phrases:
+        return number
+    number = len(_LISTS)
+    _LISTS.append(phrases)
+    _LIST_NUMBER[id(phrases)] = number
     for phrase in phrases:
-        index.setdefault(phrase[0], []).append(phrase)
-    return index
+        _FIRST_WORDS.setdefault(phrase[0], []).append((number, phrase, len(phrase), phrase[1:2] and phrase[1]))
+    return number
+
+
+def _all_hits(doc: Doc, phrases: tuple[tuple[str, ...], ...]) -> tuple[list[int], list[tuple[int, int]]]:
+    """(starts, (start, length) of every phrase of `phrases` in the doc, in order), worked out once per doc for
+    every phrase list known so far."""
+    info = _info(doc)
+    number = _list_number(phrases)
+    hits = info.hits
+    if number >= len(hits):  # one pass over the doc for the lists it has not been read for
+        first = len(hits)
+        hits.extend(([], []) for _ in range(len(_LISTS) - first))
+        lower, lemma, n = info.lower, info.lemma, info.n
+        index = _FIRST_WORDS
+        # the positions holding a first word, found in C (map, compress) rather than word by word
+        starts = set(compress(range(n), map(index.__contains__, lower)))
+        starts.update(compress(range(n), map(index.__contains__, lemma)))
+        for i in sorted(starts):
+            low, lem = lower[i], lemma[i]
+            candidates = index.get(low)
+            if lem != low:
+                more = index.get(lem)
+                if more:
+                    # as a lookup list by list would give them: lower-case matches, then lemma matches
+                    candidates = sorted(candidates + more, key=lambda c: c[0]) if candidates else more
+            if not candidates:
+                continue
+            for k, phrase, size, second in candidates:
+                if k < first:
+                    continue
+                if size > 1:  # the second word first: most candidates fail there
+                    if i + size > n or lower[i + 1] != second and lemma[i + 1] != second:
+                        continue
+                    if size > 2 and not all(lower[j] == w or lemma[j] == w
+                                            for j, w in zip(range(i + 2, i + size), phrase[2:])):
+                        continue
+                hits[k][0].append(i)
+                hits[k][1].append((i, size))
+    return hits[number]
 
 
 def _hits(doc: Doc, start: int, end: int, phrases: tuple[tuple[str, ...], ...]) -> Iterable[tuple[int, str]]:
     """(index, text) of every phrase of `phrases` starting in doc[start:end], matched on lower case or lemma."""
-    lower, lemma = _words(doc)
-    index = _by_first_word(phrases)
-    for i in range(max(start, 0), min(end, len(doc))):
-        candidates = index.get(lower[i], []) + (index.get(lemma[i], []) if lemma[i] != lower[i] else [])
-        for phrase in candidates:
-            if _phrase_at(doc, i, phrase):
-                yield i, doc[i:i + len(phrase)].text
+    starts, found = _all_hits(doc, phrases)
+    for k in range(bisect_left(starts, max(start, 0)), bisect_left(starts, min(end, len(doc)))):
+        i, length = found[k]
+        yield i, doc[i:i + length].text
 
 
 def _find(doc: Doc, start: int, end: int, phrases: tuple[tuple[str, ...], ...]) -> tuple[int, str] | None:
     """The last phrase of `phrases` that starts in doc[start:end], as (index, text)."""
-    found = None
-    for found in _hits(doc, start, end, phrases):
-        pass
-    return found
+    starts, found = _all_hits(doc, phrases)
+    k = bisect_left(starts, min(end, len(doc)))
+    if k == 0 or found[k - 1][0] < max(start, 0):
+        return None
+    i, length = found[k - 1]
+    return i, doc[i:i + length].text
 
 
 def _next_lower(token: Token, k: int = 1) -> str:

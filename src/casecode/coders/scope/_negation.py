@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spacy.tokens import Span, Token
 
-from ._clauses import (LEXICON, HEDGE_FACTOR, _SUBJECTS, _SOFT_OPENERS, Scope, _find, _low, _next_lower)
+from ._clauses import LEXICON, HEDGE_FACTOR, _SUBJECTS, _SOFT_OPENERS, Scope, _Info, _find, _info, _low
 
 _NEG = LEXICON.negation
 NEGATORS = _NEG.negators
@@ -26,30 +26,46 @@ PREDICATE_WINDOW = 3  # a negative predicate must govern the match closely: "afr
 
 def is_negator(token: Token) -> bool:
     """A negating word: "not", "never", "no", "nobody", "without", "hardly"; exceptions such as "not just"."""
-    if not (_low(token) in NEGATORS or token.lemma_ in NEGATORS):
+    return _negator_at(_info(token.doc), token.i)
+
+
+def _negator_at(info: _Info, i: int) -> bool:
+    """`is_negator` of token `i`, from the doc's word lists."""
+    low = info.lower[i]
+    if not (low in NEGATORS or info.lemma[i] in NEGATORS):
         return False
-    nxt = _next_lower(token)
-    if nxt in _NOT_NEGATING_NEXT or nxt in _HEDGE_NEXT or _next_lower(token, -1) == "or":  # "whether or not"
+    lower, n = info.lower, info.n
+    nxt = lower[i + 1] if i + 1 < n else ""
+    if nxt in _NOT_NEGATING_NEXT or nxt in _HEDGE_NEXT or (i > 0 and lower[i - 1] == "or"):  # "whether or not"
         return False
-    if _low(token) == "without" and nxt in _NEG.not_negating_after_without:
+    if low == "without" and nxt in _NEG.not_negating_after_without:
         return False
-    if _low(token) == "never":  # "never been more focused": emphasis, not negation
-        return not ({_next_lower(token, k) for k in (1, 2, 3)} & _NEG.emphatic_after_never)
+    if low == "never":  # "never been more focused": emphasis, not negation
+        return not ({lower[i + k] if i + k < n else "" for k in (1, 2, 3)} & _NEG.emphatic_after_never)
     return True
 
 
 def is_negative_predicate(token: Token) -> bool:
     """A predicate that means "not doing": "afraid (to)", "stopped", "reluctant", "lack (of)", "failed to"."""
-    if token.lemma_ == "fail":  # "failed to engage" negates; "fail fast", "allowed to fail" do not
-        return _next_lower(token) == "to"
-    return token.lemma_ in NEGATIVE_PREDICATES or _low(token) in NEGATIVE_PREDICATES
+    return _negative_predicate_at(_info(token.doc), token.i)
+
+
+def _negative_predicate_at(info: _Info, i: int) -> bool:
+    lemma = info.lemma[i]
+    if lemma == "fail":  # "failed to engage" negates; "fail fast", "allowed to fail" do not
+        return i + 1 < info.n and info.lower[i + 1] == "to"
+    return lemma in NEGATIVE_PREDICATES or info.lower[i] in NEGATIVE_PREDICATES
 
 
 def _count_negation(negators: list[Token], scope: Scope, after: bool = False) -> None:
-    if not negators:
+    _count_negators([t.text for t in negators], scope, after)
+
+
+def _count_negators(texts: list[str], scope: Scope, after: bool = False) -> None:
+    if not texts:
         return
-    words = " + ".join(repr(t.text) for t in negators)
-    if len(negators) % 2:
+    words = " + ".join(repr(t) for t in texts)
+    if len(texts) % 2:
         scope.suppressed.append(f"negation{' after' if after else ''}: {words}")
     else:  # two negators cancel: "not afraid to take risks", "never stop listening to staff"
         scope.notes.append(f"double negation, kept: {words}")
@@ -68,50 +84,56 @@ _CANNOT = tuple((hard, "to", verb) for hard in _NEG.cannot_adjectives for verb i
 
 def _negation(span: Span, clause: Span, scope: Scope, pattern_negates: bool) -> None:
     doc = span.doc
+    info = _info(doc)
+    lower = info.lower
     lo = max(clause.start, span.start - NEGATION_WINDOW)
-    found = [t for t in doc[lo:span.start] if is_negator(t)]
+    found = [i for i in range(lo, span.start) if _negator_at(info, i)]
     raised = _find(doc, clause.start, span.start, _NEG_RAISERS)
     if raised is not None and raised[0] + 2 < lo:
-        found.append(doc[raised[0] + 2])
-    found += [t for t in doc[max(clause.start, span.start - PREDICATE_WINDOW):span.start] if is_negative_predicate(t)]
+        found.append(raised[0] + 2)
+    found += [i for i in range(max(clause.start, span.start - PREDICATE_WINDOW), span.start)
+              if _negative_predicate_at(info, i)]
     cannot = _find(doc, lo, span.start, _CANNOT)  # "it's hard to justify a trip abroad": not done
     if cannot is not None:
-        found.append(doc[cannot[0]])
+        found.append(cannot[0])
     if not pattern_negates:
-        found += [t for t in span[1:] if is_negator(t) or is_negative_predicate(t)]
-    _hedged_negation(doc[lo:span.start], scope)
+        found += [i for i in range(span.start + 1, span.end) if _negator_at(info, i) or _negative_predicate_at(info, i)]
+    _hedged_negation(info, lo, span.start, scope)
     if found:
-        _count_negation(sorted(set(found), key=lambda t: t.i), scope)
+        _count_negators([info.text[i] for i in sorted(set(found))], scope)
         return
     # "Investing in staff isn't something we do": the match is the subject and the negation follows it.
-    if any(_low(t) in _SUBJECTS for t in doc[clause.start:span.start]):
+    if any(lower[i] in _SUBJECTS for i in range(clause.start, span.start)):
         return
-    after = [t for t in doc[span.end:min(span.end + 5, clause.end)] if _low(t) in _PLAIN]
+    after = [i for i in range(span.end, min(span.end + 5, clause.end)) if lower[i] in _PLAIN]
     if not after:  # "pooled budgets and so on, we're honestly not there yet": a topic, then a negative comment
         after = _negative_comment(span, clause)
-    _count_negation([t for t in after if is_negator(t)][:1], scope, after=True)
+    _count_negators([info.text[i] for i in after if _negator_at(info, i)][:1], scope, after=True)
 
 
 _COMMENT_SUBJECTS = _NEG.comment_subjects
 
 
-def _negative_comment(span: Span, clause: Span) -> list[Token]:
-    """Negators at the start of the clause after a verbless topic clause: "...pooled budgets, we're not there yet"."""
-    doc = span.doc
-    if clause.end >= span.sent.end or any(_low(t) in _SUBJECTS for t in clause):
+def _negative_comment(span: Span, clause: Span) -> list[int]:
+    """Negators at the start of the clause after a verbless topic clause: "...pooled budgets, we're not there yet"
+    (token offsets)."""
+    info = _info(span.doc)
+    lower = info.lower
+    sent_end = span.sent.end
+    if clause.end >= sent_end or any(lower[i] in _SUBJECTS for i in range(clause.start, clause.end)):
         return []
-    nxt = doc[clause.end:span.sent.end]
-    words = [t for t in nxt if not t.is_punct and _low(t) not in _SOFT_OPENERS]
-    if not words or _low(words[0]) not in _COMMENT_SUBJECTS:
+    words = [i for i in range(clause.end, sent_end) if not info.punct[i] and lower[i] not in _SOFT_OPENERS]
+    if not words or lower[words[0]] not in _COMMENT_SUBJECTS:
         return []
-    return [t for t in words[1:5] if _low(t) in _PLAIN]
+    return [i for i in words[1:5] if lower[i] in _PLAIN]
 
 
-def _hedged_negation(tokens: Span, scope: Scope) -> None:
+def _hedged_negation(info: _Info, start: int, end: int, scope: Scope) -> None:
     """"We don't always involve residents": a partial negation lowers the score instead of suppressing."""
-    for t in tokens:
-        if _low(t) in _PLAIN and _next_lower(t) in _HEDGE_NEXT:
-            scope.notes.append(f"hedged: {t.text + ' ' + t.nbor(1).text!r}")
+    lower = info.lower
+    for i in range(start, end):
+        if lower[i] in _PLAIN and (lower[i + 1] if i + 1 < info.n else "") in _HEDGE_NEXT:
+            scope.notes.append(f"hedged: {info.text[i] + ' ' + info.text[i + 1]!r}")
             scope.factor *= HEDGE_FACTOR
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span
 
-from ._clauses import FIRST_PERSON, LEXICON, Scope, _hits, _low, _phrase_at, _words, clauses
+from ._clauses import FIRST_PERSON, LEXICON, Scope, _clause_bounds, _hits, _info, _phrase_at, _words
 
 _P = LEXICON.past
 _PAST = _P.cues
@@ -31,19 +31,21 @@ _PLAIN_NEGATORS = LEXICON.negation.plain_negators
 
 def _past(span: Span, clause: Span, scope: Scope) -> None:
     doc, sent = span.doc, span.sent
-    if any(t.lemma_ in _CONTINUITY or _low(t) in _CONTINUITY for t in clause):
+    info = _info(doc)
+    lower, lemma = info.lower, info.lemma
+    if any(lemma[i] in _CONTINUITY or lower[i] in _CONTINUITY for i in range(clause.start, clause.end)):
         return  # "we have been doing this since 2015", "years ago we started and still do"
     for i, text in _hits(doc, sent.start, sent.end, _PAST):
-        if text.lower().startswith("used") and i > 0 and _low(doc[i - 1]) in _BE_GET:
+        if text.lower().startswith("used") and i > 0 and lower[i - 1] in _BE_GET:
             continue  # "the fund is used to pay for", "we're used to risk": not "we used to"
         if i >= span.end and i >= clause.end:
             continue  # a past cue after the match only counts inside its clause
-        if i >= span.end and _P.relative & {_low(t) for t in doc[max(span.start + 1, i - 2):i]}:
+        if i >= span.end and _P.relative & set(lower[max(span.start + 1, i - 2):i]):
             continue  # "copied from a firm that used to do it for us": the past of the firm, not of the copying
         if i < clause.start and not _frames_sentence(doc, i, text, sent):
             continue  # "...ten years ago, and members are united behind it": the cue's own clause only
         lo, hi = (i + len(text.split()), span.start) if i < span.start else (span.end, i)
-        if any(_low(t) in _PAST_RESET or _phrase_at(doc, t.i, ("these", "days")) for t in doc[lo:hi]):
+        if any(lower[j] in _PAST_RESET or _phrase_at(doc, j, ("these", "days")) for j in range(lo, min(hi, info.n))):
             continue
         scope.suppressed.append(f"past: {text!r}")
         return
@@ -54,8 +56,9 @@ def _frames_sentence(doc: Doc, i: int, text: str, sent: Span) -> bool:
     past"), or any cue in a short sentence-initial clause ("Years ago, ...")."""
     if text.lower() in _PAST_TOPICAL:
         return True
-    first = clauses(sent)[0]
-    return first.start <= i < first.end and len(first) <= _FRONTED
+    bounds = _clause_bounds(doc, sent.start, sent.end)
+    first = next((a, b) for a, b in zip(bounds, bounds[1:]) if b > a)
+    return first[0] <= i < first[1] and first[1] - first[0] <= _FRONTED
 
 
 # "We did a staff survey in 2022. We stopped it after that.": a later sentence (or the rest of this one) that says
@@ -71,20 +74,21 @@ def _stopped(span: Span, scope: Scope) -> None:
     end = span.sent.end
     for _ in range(STOP_SENTENCES):
         end = doc[end].sent.end if end < len(doc) else end
-    lower = _words(doc)[0]
-    for t in doc[span.end:end]:
-        if (t.lemma_ in _ENDED_VERBS or lower[t.i] in _ENDED_VERBS) and \
-                _S.ended_subjects & set(lower[max(t.i - 3, 0):t.i]):
-            scope.suppressed.append(f"stopped: {doc[max(t.i - 2, 0):t.i + 1].text!r}")
+    info = _info(doc)
+    lower, lemma = info.lower, info.lemma
+    for i in range(span.end, end):
+        if (lemma[i] in _ENDED_VERBS or lower[i] in _ENDED_VERBS) and \
+                _S.ended_subjects & set(lower[max(i - 3, 0):i]):
+            scope.suppressed.append(f"stopped: {doc[max(i - 2, 0):i + 1].text!r}")
             return
-        if not (t.lemma_ in _STOP_VERBS or lower[t.i] in _STOP_VERBS) or t.i + 1 >= len(doc):
+        if not (lemma[i] in _STOP_VERBS or lower[i] in _STOP_VERBS) or i + 1 >= len(doc):
             continue
-        before = lower[max(t.i - 2, 0):t.i]
+        before = lower[max(i - 2, 0):i]
         # "we stopped them", "we've dropped it"; "it was scrapped", "that got cut"
-        active = bool(_S.actors & set(before)) and lower[t.i + 1] in _STOPPED_OBJECTS
-        passive = before[-1:] and before[-1] in _S.passive and bool(_STOP_SUBJECTS & set(lower[max(t.i - 3, 0):t.i]))
+        active = bool(_S.actors & set(before)) and lower[i + 1] in _STOPPED_OBJECTS
+        passive = before[-1:] and before[-1] in _S.passive and bool(_STOP_SUBJECTS & set(lower[max(i - 3, 0):i]))
         if active or passive:
-            scope.suppressed.append(f"stopped: {doc[max(t.i - 1, 0):t.i + 2].text!r}")
+            scope.suppressed.append(f"stopped: {doc[max(i - 1, 0):i + 2].text!r}")
             return
 
 
@@ -92,11 +96,11 @@ def _stopped(span: Span, scope: Scope) -> None:
 
 def _not_ours(span: Span, clause: Span, scope: Scope) -> None:
     doc = span.doc
-    if any(_low(t) in FIRST_PERSON for t in doc[clause.start:span.start]):
+    lower = _words(doc)[0]
+    if any(lower[i] in FIRST_PERSON for i in range(clause.start, span.start)):
         return  # "we ran a pilot, and we're not in the county's one": ours
     end = span.sent.end
     end = doc[end].sent.end if end < len(doc) else end
-    lower = _words(doc)[0]
     for i in range(span.end, end):
         if lower[i] not in FIRST_PERSON:
             continue

@@ -2,46 +2,40 @@
 
 from __future__ import annotations
 
-import weakref
-
 from spacy.tokens import Doc, Span
 
-from ._clauses import LEXICON, Scope, _hits, _words
+from ._clauses import LEXICON, Scope, _hits, _info
 
 _T = LEXICON.titles
-_FOUND: "weakref.WeakKeyDictionary[Doc, frozenset[int]]" = weakref.WeakKeyDictionary()
-
-
-def _capitalised(token) -> bool:
-    return token.text[:1].isupper() and token.is_alpha and token.text != "I"
 
 
 def title_tokens(doc: Doc) -> frozenset[int]:
     """Indexes of the capitalised words of every title in `doc` (not the head words: "Head of" stays plain)."""
-    found = _FOUND.get(doc)
-    if found is None:
-        found = _FOUND[doc] = frozenset(_titles(doc))
-    return found
+    info = _info(doc)
+    if info.titles is None:
+        info.titles = frozenset(_titles(doc))
+    return info.titles
 
 
 def _titles(doc: Doc) -> set[int]:
     inside: set[int] = set()
-    lower = _words(doc)[0]
+    info = _info(doc)
+    capitalised = [text[:1].isupper() and bool(alpha) and text != "I" for text, alpha in zip(info.text, info.alpha)]
     for i, text in _hits(doc, 0, len(doc), _T.heads):
-        run = _run(doc, i + len(text.split()), 1)
+        run = _run(info.lower, capitalised, i + len(text.split()), 1)
         inside.update(run)
-    for i, token in enumerate(doc):  # "the Culture Committee", "Resources and Assets Board"
-        if lower[i] in _T.tails and _capitalised(token) and i > 0:
-            inside.update(_run(doc, i - 1, -1))
+    tails = _T.tails
+    for i, low in enumerate(info.lower):  # "the Culture Committee", "Resources and Assets Board"
+        if low in tails and capitalised[i] and i > 0:
+            inside.update(_run(info.lower, capitalised, i - 1, -1))
     return inside
 
 
-def _run(doc: Doc, start: int, step: int) -> list[int]:
+def _run(lower: list[str], capitalised: list[bool], start: int, step: int) -> list[int]:
     """Capitalised words from `start` in direction `step`, joined by "and", "&", "of", "the"; joins at the edges
     are dropped."""
-    lower = _words(doc)[0]
     found, i = [], start
-    while 0 <= i < len(doc) and (_capitalised(doc[i]) or lower[i] in _T.joins and found):
+    while 0 <= i < len(lower) and (capitalised[i] or lower[i] in _T.joins and found):
         found.append(i)
         i += step
     while found and lower[found[-1]] in _T.joins:
