@@ -10,6 +10,7 @@ from casecode.codebook._model import codebook_from_dict
 from casecode.errors import ReviewError
 from casecode.interop import (
     DECISION_COLUMNS,
+    SHOWN_COLUMNS,
     REVIEW_COLUMNS,
     read_review_workbook,
     write_review_workbook,
@@ -100,14 +101,14 @@ def test_review_workbook_round_trip(workbook):
     })
     decisions = read_review_workbook(workbook, codebook_from_dict({"name": "actions", "codes": [
         {"id": "engage", "label": "E"}, {"id": "culture", "label": "C"}]}), reviewer="ab")
-    assert list(decisions.columns) == DECISION_COLUMNS
+    assert list(decisions.columns) == DECISION_COLUMNS + SHOWN_COLUMNS
     assert decisions.astype(object).where(decisions.notna(), None).to_dict("records") == [
         {"coding_id": 13, "segment_id": "i1:2", "decision": "accept", "new_code": "", "comment": "",
-         "decided_by": "jm", "row": 2},
+         "decided_by": "jm", "row": 2, "document": "i1", "unit": 2, "code": "culture"},
         {"coding_id": 11, "segment_id": "i1:2", "decision": "recode", "new_code": "culture",
-         "comment": "about culture", "decided_by": "ab", "row": 3},
+         "comment": "about culture", "decided_by": "ab", "row": 3, "document": "i1", "unit": 2, "code": "engage"},
         {"coding_id": None, "segment_id": "i1:1", "decision": "add", "new_code": "engage", "comment": "",
-         "decided_by": "ab", "row": 5},
+         "decided_by": "ab", "row": 5, "document": "i1", "unit": 1, "code": ""},
     ]
 
 

@@ -150,7 +150,7 @@ def test_locked_database_is_a_store_error_naming_the_file(tmp_path):
         other = sqlite3.connect(db, isolation_level=None)
         other.execute("BEGIN EXCLUSIVE")
         try:
-            with pytest.raises(StoreError, match="is locked by another program") as err:
+            with pytest.raises(StoreError, match=r"is busy: another program \(or casecode command\) is writing to it; wait for it to finish") as err:
                 proj.add_memo("project", "", "a note")
         finally:
             other.execute("ROLLBACK")

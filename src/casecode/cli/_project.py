@@ -187,8 +187,10 @@ def review(
         if apply is not None:
             decisions = apply_review(proj, apply, reviewer=reviewer)
             counts = decisions.decision.value_counts().to_dict() if len(decisions) else {}
+            skipped = decisions.attrs.get("skipped", 0)
             typer.echo(f"Recorded {len(decisions)} decisions from {apply}: "
-                       + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none"))
+                       + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none")
+                       + (f"; {skipped} already recorded, skipped" if skipped else ""))
             return
         written = write_review(proj, out, html_dir=html, force=force)
     typer.echo(f"Wrote {written['suggestions']} suggestions to {written['workbook']}")

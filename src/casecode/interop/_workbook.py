@@ -18,16 +18,18 @@ from typing import Any, NoReturn
 import openpyxl
 import pandas as pd
 from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .._output import safe_cell, write_csv, write_file
+from .._output import safe_cell, unneutralised, write_csv, write_file
 from ..codebook import Codebook
 from ..corpus import speaker_label_end
 from ..errors import ReviewError
+from ..store._schema import DECISIONS
 
 #: Columns of the review sheet, in order; the reviewer fills the last four.
 REVIEW_COLUMNS = [
@@ -36,10 +38,15 @@ REVIEW_COLUMNS = [
 ]
 #: Columns of the table `read_review_workbook` returns; `row` is the spreadsheet row of the decision.
 DECISION_COLUMNS = ["coding_id", "segment_id", "decision", "new_code", "comment", "decided_by", "row"]
-DECISIONS = ("accept", "reject", "recode", "add")
+#: What the row showed, returned beside DECISION_COLUMNS so a caller can compare it with the coding.
+SHOWN_COLUMNS = ["document", "unit", "code"]
 REVIEW_SHEET, CODES_SHEET, HELP_SHEET = "review", "codes", "how to review"
+#: The workbook property naming the project a review workbook was written for.
+PROJECT_PROPERTY = "casecode_project"
 
 _READ_COLUMNS = ["coding_id", "document", "unit", "decision", "new_code", "comment", "decided_by"]
+_OPTIONAL_COLUMNS = ["code", "unit_text"]
+_HEADER_SEARCH = 30  # rows searched for the header, so a note above the table does not hide it
 _WIDTHS = {"coding_id": 10, "document": 18, "unit": 6, "time": 12, "speaker": 14, "unit_text": 60, "evidence": 30,
            "code": 16, "label": 24, "score": 7, "why": 36, "decision": 11, "new_code": 16, "comment": 30,
            "decided_by": 12}
@@ -49,16 +56,19 @@ _SPARE_ROWS = 500  # rows below the suggestions where the drop-downs still work,
 
 
 def write_review_workbook(path: str | Path, suggestions: pd.DataFrame, segments: pd.DataFrame,
-                          codebook: Codebook) -> Path:
+                          codebook: Codebook, project_id: str | None = None) -> Path:
     """Write suggestions for review: `suggestions` are codings with `coding_id` (CODING_COLUMNS + coding_id),
     `segments` (SEGMENT_COLUMNS, plus an optional `time` such as "00:01:02–00:01:05") give each suggestion's unit
-    number, time, speaker and text.
+    number, time, speaker and text. `project_id` is kept in the workbook's properties, so applying it to another
+    project is refused.
 
     The workbook explains itself: notes on the headers the reviewer fills, a "how to review" sheet with an example
     of each decision, `why` in words, and a page set up to print landscape, fitted to the page width.
     """
     rows = _review_rows(suggestions, segments, codebook)
     book = openpyxl.Workbook()
+    if project_id:
+        book.custom_doc_props.append(StringProperty(name=PROJECT_PROPERTY, value=str(project_id)))
     review = book.active
     review.title = REVIEW_SHEET
     _write_sheet(review, rows, widths=_WIDTHS, wrapped=_WRAPPED)
@@ -77,31 +87,63 @@ def write_review_workbook(path: str | Path, suggestions: pd.DataFrame, segments:
 
 def read_review_workbook(path: str | Path, codebook: Codebook, reviewer: str | None = None,
                          segments: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The decisions of a review workbook (rows with a decision), checked, as DECISION_COLUMNS.
+    """The decisions of a review workbook (rows with a decision), checked, as DECISION_COLUMNS + SHOWN_COLUMNS.
 
     `reviewer` fills `decided_by` where the row leaves it empty. `segment_id` comes from the row's document and
     unit: looked up in `segments` when given, else `<document>:<unit>` (the transcript convention).
-    Raises ReviewError naming the file, row and column of the first bad cell.
+    Raises ReviewError naming the file, the row as the spreadsheet numbers it, and the column of the first bad cell.
+    """
+    return review_decisions(read_review_rows(path), codebook, reviewer, segments)
+
+
+def read_review_rows(path: str | Path) -> pd.DataFrame:
+    """Every row of a review workbook's table as text cells by column name (found by header, in any order), with
+    `row` (the spreadsheet's row number) and, in `attrs["project_id"]`, the project it was written for.
+
+    A formula in a column casecode reads is an error naming the row and column: a decision must be typed.
     """
     path = Path(path)
-    header, body = _read_sheet(path)
+    header_row, header, body, project_id = _read_sheet(path)
     positions = _positions(header, path)
+    rows = []
+    for number, cells in body:
+        values = {}
+        for name, i in positions.items():
+            cell = cells[i] if i < len(cells) else None
+            value = None if cell is None else cell.value
+            if cell is not None and cell.data_type == "f" and name in _READ_COLUMNS:
+                _Row(path, number, {}).fail(name, f"holds a formula ({value}); type the value itself, e.g. accept")
+            values[name] = unneutralised(value)
+        if any(v is not None and str(v).strip() for v in values.values()):
+            rows.append(dict(values, row=number))
+    table = pd.DataFrame(rows, columns=[*positions, "row"], dtype=object)
+    table.attrs.update(path=str(path), project_id=project_id)
+    return table
+
+
+def review_decisions(rows: pd.DataFrame, codebook: Codebook, reviewer: str | None = None,
+                     segments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rows of `read_review_rows` that hold a decision, checked cell by cell (DECISION_COLUMNS +
+    SHOWN_COLUMNS)."""
+    path = Path(rows.attrs.get("path", "review.xlsx"))
+    lookup = _unit_lookup(segments)
     decisions: list[dict[str, Any]] = []
     first_row: dict[int, int] = {}
-    for number, values in enumerate(body, start=2):
-        row = _Row(path, number, {name: values[i] if i < len(values) else None for name, i in positions.items()})
+    for values in rows.to_dict("records"):
+        row = _Row(path, int(values.pop("row")), {k: (None if _missing(v) else v) for k, v in values.items()})
         if not row.text("decision"):
             continue
-        decision = _decision(row, codebook, reviewer, segments)
+        decision = _decision(row, codebook, reviewer, segments, lookup)
         if decision["coding_id"] is not None:
             if decision["coding_id"] in first_row:
                 row.fail("coding_id", f"{decision['coding_id']} is decided again (first on row "
                                       f"{first_row[decision['coding_id']]}); keep one decision per suggestion")
-            first_row[decision["coding_id"]] = number
+            first_row[decision["coding_id"]] = row.number
         decisions.append(decision)
-    table = pd.DataFrame(decisions, columns=DECISION_COLUMNS)
+    table = pd.DataFrame(decisions, columns=DECISION_COLUMNS + SHOWN_COLUMNS)
     table["coding_id"] = table["coding_id"].astype("Int64")
     table["row"] = table["row"].astype(int)
+    table.attrs.update(rows.attrs)
     return table
 
 
@@ -134,7 +176,8 @@ class _Row:
         raise ReviewError(f"{self.path}: row {self.number}, column {column!r}: {problem}")
 
 
-def _decision(row: _Row, codebook: Codebook, reviewer: str | None, segments: pd.DataFrame | None) -> dict:
+def _decision(row: _Row, codebook: Codebook, reviewer: str | None, segments: pd.DataFrame | None,
+              lookup: dict | None = None) -> dict:
     """Check one row that holds a decision and return it as a DECISION_COLUMNS dict."""
     decision = row.text("decision").lower()
     if decision not in DECISIONS:
@@ -146,12 +189,15 @@ def _decision(row: _Row, codebook: Codebook, reviewer: str | None, segments: pd.
         row.fail("decided_by", "empty; write who decided, or give the reviewer's name when reading the workbook")
     return {
         "coding_id": coding_id,
-        "segment_id": _segment_id(row, segments, required=decision == "add"),
+        "segment_id": _segment_id(row, segments, required=decision == "add", lookup=lookup),
         "decision": decision,
         "new_code": new_code,
         "comment": row.text("comment"),
         "decided_by": decided_by,
         "row": row.number,
+        "document": row.text("document"),
+        "unit": _as_int(row.cells.get("unit")),
+        "code": row.text("code"),
     }
 
 
@@ -187,7 +233,15 @@ def _new_code(row: _Row, decision: str, codebook: Codebook) -> str:
     return new_code
 
 
-def _segment_id(row: _Row, segments: pd.DataFrame | None, required: bool) -> str:
+def _unit_lookup(segments: pd.DataFrame | None) -> dict | None:
+    """(document, unit) → segment_id, and the documents present: one dict lookup per row, not a scan."""
+    if segments is None:
+        return None
+    units = dict(zip(zip(segments["document_id"], segments["unit"].astype(int)), segments["segment_id"]))
+    return {"units": units, "documents": set(segments["document_id"])}
+
+
+def _segment_id(row: _Row, segments: pd.DataFrame | None, required: bool, lookup: dict | None = None) -> str:
     """The segment a row names by document and unit ("" when it names none and need not)."""
     document, unit_text = row.text("document"), row.text("unit")
     if not document or not unit_text:
@@ -200,38 +254,55 @@ def _segment_id(row: _Row, segments: pd.DataFrame | None, required: bool) -> str
         row.fail("unit", f"{row.cells['unit']!r} is not a unit number; write the number shown in the 'unit' column")
     if segments is None:
         return f"{document}:{unit}"
-    found = segments.loc[(segments["document_id"] == document) & (segments["unit"] == unit), "segment_id"]
-    if found.empty:
-        column = "unit" if (segments["document_id"] == document).any() else "document"
+    lookup = lookup or _unit_lookup(segments)
+    found = lookup["units"].get((document, unit))
+    if found is None:
+        column = "unit" if document in lookup["documents"] else "document"
         row.fail(column, f"document {document!r} has no unit {unit}; copy document and unit from a suggestion row")
-    return str(found.iloc[0])
+    return str(found)
 
 
-def _read_sheet(path: Path) -> tuple[tuple, list[tuple]]:
-    """The header and the rows of the review sheet (or of the first sheet, if it was renamed)."""
+def _read_sheet(path: Path) -> tuple[int, tuple, list[tuple[int, tuple]], str | None]:
+    """The review sheet (or the first sheet, if it was renamed): header row number, header values, the rows below
+    it as (spreadsheet row number, cells), and the project id the workbook was written for."""
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except FileNotFoundError:
         raise ReviewError(f"{path}: review workbook not found; check the path") from None
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
         raise ReviewError(f"{path}: not an Excel workbook (.xlsx); save the review from Excel or LibreOffice "
                           f"as .xlsx") from None
+    except Exception as exc:  # a damaged or hostile package
+        raise ReviewError(f"{path}: the workbook could not be read ({type(exc).__name__}); save it again from Excel "
+                          f"or LibreOffice as .xlsx") from None
     try:
+        project_id = next((str(p.value) for p in book.custom_doc_props if p.name == PROJECT_PROPERTY), None)
         sheet = book[REVIEW_SHEET] if REVIEW_SHEET in book.sheetnames else book.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        # Numbered from row 1 whatever the sheet's first filled row, so numbers match the spreadsheet's.
+        rows = [(number, tuple(cells)) for number, cells in enumerate(sheet.iter_rows(min_row=1), start=1)]
     finally:
         book.close()
-    return (rows[0] if rows else ()), rows[1:]
+    for number, cells in rows[:_HEADER_SEARCH]:
+        names = {_name(cell.value) for cell in cells}
+        if "decision" in names and "coding_id" in names:
+            header = tuple(cell.value for cell in cells)
+            return number, header, [r for r in rows if r[0] > number], project_id
+    header = tuple(cell.value for cell in rows[0][1]) if rows else ()
+    return 1, header, rows[1:], project_id
+
+
+def _name(value: Any) -> str:
+    return str(value).strip().lower() if value is not None else ""
 
 
 def _positions(header: tuple, path: Path) -> dict[str, int]:
     """Column name → position for the columns reading needs; a missing one is an error naming it."""
-    names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
+    names = [_name(cell) for cell in header]
     for column in _READ_COLUMNS:
         if column not in names:
             raise ReviewError(f"{path}: the {REVIEW_SHEET!r} sheet has no column {column!r} in its header row; "
                               f"restore the header casecode wrote ({', '.join(REVIEW_COLUMNS)})")
-    return {column: names.index(column) for column in _READ_COLUMNS}
+    return {column: names.index(column) for column in _READ_COLUMNS + _OPTIONAL_COLUMNS if column in names}
 
 
 def _review_rows(suggestions: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

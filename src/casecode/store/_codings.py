@@ -121,8 +121,10 @@ def _set_status(conn: Connection, coding_id: int, status: str) -> None:
 
 
 def apply_decision(conn: Connection, label: Any, row: dict[str, Any], known: Collection[str]) -> int:
-    """Check one decision row, change the codings it concerns, append it to the history; return its id."""
-    where = f"decisions row {label}"
+    """Check one decision row, change the codings it concerns, append it to the history; return its id.
+
+    Errors name the row as `row["where"]` says (e.g. the workbook and its sheet row), else by its label."""
+    where = text(row.get("where")) or f"decisions row {label}"
     decision = text(row.get("decision")).strip().lower()
     if decision not in t.DECISIONS:
         raise StoreError(f"{where}: decision {decision!r} is not one of {', '.join(t.DECISIONS)}")

@@ -111,7 +111,7 @@ def _read_config(folder: Path) -> dict[str, Any]:
     return config
 
 
-def open_project(path: str | Path, timeout: float = 5.0) -> Project:
+def open_project(path: str | Path, timeout: float = 30.0) -> Project:
     """Open the project in folder `path` (or the folder of the casecode.yaml given).
 
     `timeout` is how many seconds to wait for another program holding a lock on an SQLite database.

@@ -6,6 +6,7 @@ so a bad row anywhere leaves the store as it was.
 
 from __future__ import annotations
 
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -82,6 +83,25 @@ def _make_engine(url: str, timeout: float) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _lock(conn: Connection) -> None:
+    """Take the project's write lock for the rest of the transaction: an update of one row, as the transaction's
+    first statement. SQLite then holds its write lock (waiting up to the timeout for another writer); a database
+    server holds the row lock, so other writers queue behind it."""
+    conn.execute(
+        t.project_info.update().where(t.project_info.c.key == "schema_version").values(value=t.project_info.c.value)
+    )
+
+
+def _coded_pairs(conn: Connection, segment_ids: list[str], coders: list[str]) -> set[tuple[str, str]]:
+    """(segment_id, code) pairs of `segment_ids` that `coders` have already coded, whatever the status."""
+    c = t.codings.c
+    pairs: set[tuple[str, str]] = set()
+    for part in chunks(sorted(segment_ids)):
+        query = select(c.segment_id, c.code).where(c.segment_id.in_(part), c.coder.in_(coders))
+        pairs.update((row.segment_id, row.code) for row in conn.execute(query))
+    return pairs
 
 
 def _describe(engine: Engine) -> str:
@@ -164,10 +184,12 @@ class Project:
                 )
 
     @contextmanager
-    def _begin(self) -> Iterator[Connection]:
+    def _begin(self, write: bool = False) -> Iterator[Connection]:
         """A connection inside a transaction, or inside a savepoint of the open `transaction()`.
 
-        The savepoint keeps each call all-or-nothing even when a caller catches its error and goes on.
+        The savepoint keeps each call all-or-nothing even when a caller catches its error and goes on. A `write`
+        transaction first takes the project's write lock, so two programs writing to one project (two `casecode
+        code` runs) take turns: the second waits for the first to commit, then sees what it wrote.
         """
         try:
             if self._conn is not None:
@@ -177,14 +199,17 @@ class Project:
             if self._engine is None:
                 raise StoreError("this project is closed; open it again with open_project(<folder>)")
             with self._engine.begin() as conn:
+                if write:
+                    _lock(conn)
                 yield conn
         except sa_exc.DBAPIError as exc:
             raise self._database_error(exc) from None
 
     def _database_error(self, exc: sa_exc.DBAPIError) -> StoreError:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-        if "locked" in reason:
-            return StoreError(f"database {self._where} is locked by another program; close it and try again")
+        if "locked" in reason or "busy" in reason:
+            return StoreError(f"project database {self._where} is busy: another program (or casecode command) is "
+                              f"writing to it; wait for it to finish and run this again")
         if "not a database" in reason:
             return StoreError(
                 f"{self._where} is not a casecode database ({reason}); point 'database' in casecode.yaml at the "
@@ -199,10 +224,10 @@ class Project:
         Inside, every method joins this one transaction; a nested `transaction()` becomes a savepoint.
         """
         if self._conn is not None:
-            with self._begin():
+            with self._begin(write=True):
                 yield self
             return
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             self._conn = conn
             try:
                 yield self
@@ -235,6 +260,20 @@ class Project:
         # Delete then insert: a portable upsert inside the caller's transaction.
         conn.execute(delete(t.project_info).where(t.project_info.c.key == key))
         conn.execute(t.project_info.insert().values(key=key, value=value))
+
+    def project_id(self) -> str:
+        """A random id this project keeps for good (made on first use), written into its review workbooks so that
+        a workbook applied to another project is recognised."""
+        with self._begin() as conn:
+            found = self._info(conn, "project_id")
+        if found:
+            return found
+        with self._begin(write=True) as conn:
+            found = self._info(conn, "project_id")
+            if not found:
+                found = uuid.uuid4().hex
+                self._set_info(conn, "project_id", found)
+        return found
 
     @property
     def name(self) -> str:
@@ -291,7 +330,7 @@ class Project:
             for i, c in enumerate(codebook)
         ]
         data = codebook.model_dump(exclude_none=True)
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             self._check_codes_kept(conn, codebook)
             conn.execute(delete(t.codes))
             if rows:
@@ -371,7 +410,7 @@ class Project:
         if len(set(ids)) != len(ids):
             twice = next(i for i in ids if ids.count(i) > 1)
             raise StoreError(f"case {twice!r} appears twice in the cases table; keep one row per case_id")
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             for part in chunks(ids):
                 conn.execute(delete(t.cases).where(t.cases.c.case_id.in_(part)))
             if rows:
@@ -448,7 +487,7 @@ class Project:
             raise StoreError(f"on_change {on_change!r} is not one of error, replace")
         _documents.check_document(document)
         digest = _documents.sha256(document.text)
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             d = t.documents.c
             old = conn.execute(select(d.sha256, d.path).where(d.document_id == document.document_id)).first()
             if old is not None and old.sha256 == digest:
@@ -472,7 +511,7 @@ class Project:
 
     def remove_document(self, document_id: str) -> None:
         """Remove a document, its segments and its suggested codings; refused once a coding has been reviewed."""
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             self._require_document(conn, document_id)
             _documents.remove_document(conn, document_id)
 
@@ -541,12 +580,15 @@ class Project:
     # -- codings and decisions -------------------------------------------------------------------------------
 
     def add_codings(self, codings: pd.DataFrame | Iterable[dict], status: str = "suggested",
-                    run: str | None = None) -> list[int]:
+                    run: str | None = None, skip_coded_by: Iterable[str] | None = None) -> list[int | None]:
         """Store codings (CODING_COLUMNS) with one status; returns their coding ids in row order.
 
         Every code must be in the stored codebook and every segment in the store. Only segment_id, code and
         coder are required: a missing span covers the whole segment. `run` labels the batch (default: the
         current UTC time). An optional `created_at` column keeps each coding's own date (default now).
+        With `skip_coded_by`, a row whose segment already has a coding of its code by one of
+        those coders is not stored (its id is None): checked under the project's write lock, so two programs
+        coding one project at once never store a suggestion twice.
         """
         if status not in t.STATUSES:
             raise StoreError(f"status {status!r} is not one of {', '.join(t.STATUSES)}")
@@ -556,7 +598,7 @@ class Project:
         require_columns(rows, ["segment_id", "code", "coder"], "codings")
         stamp = utcnow()
         run = run or stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             known = self._code_ids(conn)
             spans = segment_spans(conn, {text(row.get("segment_id")) for _, row in rows})
             values = [
@@ -564,8 +606,16 @@ class Project:
                      created_at=_stamp(row.get("created_at"), stamp, f"codings row {label} created_at"))
                 for label, row in rows
             ]
+            keep = [True] * len(values)
+            if skip_coded_by is not None:
+                done = _coded_pairs(conn, list(spans), list(skip_coded_by))
+                keep = [(v["segment_id"], v["code"]) not in done for v in values]
+            stored = [v for v, k in zip(values, keep) if k]
+            if not stored:
+                return [None] * len(values)
             insert = t.codings.insert().returning(t.codings.c.coding_id, sort_by_parameter_order=True)
-            return list(conn.execute(insert, values).scalars())
+            ids = iter(conn.execute(insert, stored).scalars())
+            return [next(ids) if k else None for k in keep]
 
     def codings(self, coder: str | Iterable[str] | None = None, status: str | Iterable[str] | None = None,
                 code: str | Iterable[str] | None = None) -> pd.DataFrame:
@@ -596,7 +646,7 @@ class Project:
         if not rows:
             return []
         require_columns(rows, ["decision", "decided_by"], "decisions")
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             known = self._code_ids(conn)
             return [apply_decision(conn, label, row, known) for label, row in rows]
 
@@ -606,7 +656,7 @@ class Project:
         The codings it changed get back the status the remaining decisions give them (a suggestion it accepted is
         suggested again; a coding it added or recoded to no longer stands). Repeated undos go further back.
         """
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             return undo_last(conn, decided_by, utcnow(), source)
 
     def decisions(self, standing: bool = False) -> pd.DataFrame:
@@ -634,7 +684,7 @@ class Project:
         if not str(text or "").strip():
             raise StoreError(f"memo on {target_type} {target_id!r} is empty; write the memo text")
         target_id = "" if target_type == "project" else str(target_id)
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             self._check_memo_target(conn, target_type, target_id)
             # Control characters are replaced as readers replace them, so no report writer ever meets one.
             text, author = printable(str(text)), printable(str(author or ""))
@@ -675,7 +725,7 @@ class Project:
             raise StoreError("model name is empty; name the model, e.g. 'model-2015'")
         row = {"name": name, "kind": str(kind or ""), "payload": bytes(payload),
                "meta": to_json(meta or {}, f"model {name!r} meta"), "created_at": utcnow()}
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             conn.execute(delete(t.models).where(t.models.c.name == name))
             conn.execute(t.models.insert().values(**row))
 
@@ -702,7 +752,7 @@ class Project:
         if not isinstance(payload, dict):
             raise StoreError(f"baseline {name!r} must be a dict; got {type(payload).__name__}")
         row = {"name": name, "payload": to_json(payload, f"baseline {name!r}"), "created_at": utcnow()}
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             conn.execute(delete(t.baselines).where(t.baselines.c.name == name))
             conn.execute(t.baselines.insert().values(**row))
 

@@ -10,7 +10,7 @@ import pandas as pd
 from ..analysis import agreement_table
 from ..codebook import Codebook
 from ..errors import ReviewError, warn
-from ..interop import read_review_workbook
+from ..interop import read_review_rows, review_decisions
 
 _UNIT_COLUMNS = ["segment_id", "text"]
 
@@ -30,23 +30,26 @@ def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None
     too), or the file's name, with a warning, when no row names anyone. Two names in one workbook are an error
     unless `by_reviewer`, which counts each name as a coder of its own.
     """
-    decisions = read_review_workbook(path, codebook, reviewer=_UNNAMED, segments=segments)  # checks every row
+    rows = read_review_rows(path)  # read once: the same rows give the units and the checked decisions
+    decisions = review_decisions(rows, codebook, reviewer=_UNNAMED, segments=segments)  # checks every row
     coders = _workbook_coders(path, decisions, by_reviewer)
-    with pd.ExcelFile(path) as book:  # the reader falls back to the first sheet when `review` was renamed
-        name = "review" if "review" in book.sheet_names else 0
-        sheet = pd.read_excel(book, sheet_name=name, dtype={"coding_id": "Int64"})
-    sheet = sheet.dropna(subset=["document", "unit"])
-    sheet["segment_id"] = _segment_ids(sheet)
-    code_of = dict(zip(sheet.coding_id.dropna().astype(int), sheet.code))
-    rows = []
+    rows = rows.loc[pd.Series([_filled(d) and _filled(u) for d, u in zip(rows["document"], rows["unit"])],
+                              index=rows.index, dtype=bool)]
+    sheet = pd.DataFrame({"segment_id": _segment_ids(rows),
+                          "text": list(rows["unit_text"]) if "unit_text" in rows else [""] * len(rows)})
+    codings = []
     for d, coder in zip(decisions.itertuples(), coders):
         if d.decision == "accept":
-            rows.append((coder, d.segment_id, code_of[int(d.coding_id)]))
+            codings.append((coder, d.segment_id, d.code))
         elif d.decision in ("recode", "add"):
-            rows.append((coder, d.segment_id, d.new_code))
-    units = sheet.drop_duplicates("segment_id").rename(columns={"unit_text": "text"})[_UNIT_COLUMNS]
+            codings.append((coder, d.segment_id, d.new_code))
+    units = sheet.drop_duplicates("segment_id")[_UNIT_COLUMNS]
     # A reviewer who rejected every suggestion still judged the units: every code absent.
-    return pd.DataFrame(rows, columns=["coder", "segment_id", "code"]), units, set(coders)
+    return pd.DataFrame(codings, columns=["coder", "segment_id", "code"]), units, set(coders)
+
+
+def _filled(value) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and str(value).strip() != ""
 
 
 def _workbook_coders(path: Path, decisions: pd.DataFrame, by_reviewer: bool) -> list[str]:

@@ -160,7 +160,10 @@ def code_project(project, nlp_name: str | None = None, use_model: bool = True, r
         codings = _renamed(codings, project)
         codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
         if not codings.empty:
-            project.add_codings(codings, status="suggested", run=f"code:{codings.coder.iloc[0]}")
+            # Checked again under the store's write lock: another `casecode code` may have stored these meanwhile.
+            ids = project.add_codings(codings, status="suggested", run=f"code:{codings.coder.iloc[0]}",
+                                      skip_coded_by=AUTOMATIC_CODERS)
+            codings = codings[[i is not None for i in ids]]
             stored.append(codings)
         done |= set(batch.document_id)
         mark_coded_documents(project, done)
@@ -186,14 +189,16 @@ def coded_documents(project) -> set[str]:
 
 
 def mark_coded_documents(project, documents: set[str]) -> None:
+    """Add `documents` to the coded ones, under the store's write lock (so two runs at once keep both's marks)."""
     import json
 
-    try:
-        transaction = project._begin(write=True)  # under the store's write lock where it has one
-    except TypeError:
-        transaction = project._begin()
-    with transaction as conn:
-        project._set_info(conn, _CODED_KEY, json.dumps(sorted(documents)))
+    with project._begin(write=True) as conn:
+        try:
+            found = json.loads(project._info(conn, _CODED_KEY) or "[]")
+        except ValueError:
+            found = []
+        known = {str(d) for d in found} if isinstance(found, list) else set()
+        project._set_info(conn, _CODED_KEY, json.dumps(sorted(known | set(documents))))
 
 
 def _renamed(codings: pd.DataFrame, project) -> pd.DataFrame:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ReviewError
 from .._output import confined
-from ..interop import read_review_workbook, write_review_workbook
+from ..errors import ReviewError
+from ..interop import SHOWN_COLUMNS, read_review_rows, review_decisions, write_review_workbook
 from ..reports import write_transcript_html
 
 _SOMEONE = "(not named)"  # stands for an empty decided_by while a workbook is only checked
@@ -42,7 +42,8 @@ def unapplied_decisions(project, workbook: str | Path) -> pd.DataFrame:
     A decision counts as applied when the history holds the same decision on the same suggestion (with the same
     new code for a recode), or, for an added code, an `add` of that code to that unit.
     """
-    decisions = read_review_workbook(workbook, project.codebook(), reviewer=_SOMEONE, segments=project.segments())
+    decisions = review_decisions(read_review_rows(workbook), project.codebook(), reviewer=_SOMEONE,
+                                 segments=project.segments())
     history = project.decisions()
     done = {(int(h.coding_id) if pd.notna(h.coding_id) else None, h.segment_id if pd.isna(h.coding_id) else "",
              h.decision, (h.new_code or "") if h.decision in ("recode", "add") else "")
@@ -79,7 +80,7 @@ def write_review(project, workbook: str | Path, html_dir: str | Path | None = No
     suggestions = project.codings(status="suggested")
     segments = with_times(project, project.segments())
     codebook = project.codebook()
-    path = write_review_workbook(workbook, suggestions, segments, codebook)
+    path = write_review_workbook(workbook, suggestions, segments, codebook, project_id=project.project_id())
     pages = []
     if html_dir is not None:
         shown = project.codings(status=["suggested", "accepted", "manual"])
@@ -96,31 +97,90 @@ def write_review(project, workbook: str | Path, html_dir: str | Path | None = No
 
 
 def apply_review(project, workbook: str | Path, reviewer: str | None = None) -> pd.DataFrame:
-    """Read the decisions in `workbook` and record them, all or nothing; returns the decisions recorded.
+    """Record the decisions in `workbook`, all or nothing; returns the decisions recorded now.
 
-    Applying a workbook again records nothing twice: a row whose decision is already the latest one recorded for
-    its suggestion (or an `add` already recorded on its unit) is skipped.
+    Applying is idempotent: a row whose decision is the same reviewer's latest standing one on its coding (the
+    workbook applied before, or a partly filled workbook applied again), or an `add` already recorded on its unit,
+    is skipped, and `attrs["skipped"]` counts those rows. Each row must show the coding it names (code, and
+    document and unit where filled in), and a workbook written for another project is refused. Errors name the
+    file, the row as the spreadsheet numbers it, and the column. The whole apply runs under the project's write
+    lock, in one transaction.
     """
-    decisions = read_review_workbook(workbook, project.codebook(), reviewer=reviewer, segments=project.segments())
-    decisions = _not_recorded(project, decisions)
+    path = Path(workbook)
+    rows = read_review_rows(path)
+    decisions = review_decisions(rows, project.codebook(), reviewer=reviewer, segments=project.segments())
+    with project.transaction():  # the write lock: a second run of the same workbook waits, then skips every row
+        _check_project(rows.attrs.get("project_id"), project, path)
+        fresh = _unrecorded(project, decisions, path)
+        if not fresh.empty:
+            now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+            fresh = fresh.assign(source=str(workbook), decided_at=now,
+                                 where=[f"{path}: row {number}" for number in fresh.row])
+            project.record_decisions(fresh.drop(columns=["row", *SHOWN_COLUMNS]))
+    fresh = fresh.drop(columns=["where"], errors="ignore").reset_index(drop=True)
+    fresh.attrs["skipped"] = len(decisions) - len(fresh)
+    return fresh
+
+
+def _check_project(project_id: str | None, project, path: Path) -> None:
+    if project_id and project_id != project.project_id():
+        raise ReviewError(f"{path}: this workbook was written for another project (id {project_id}), not "
+                          f"{project.name!r}; apply it to the project it came from, or write a new one with "
+                          f"'casecode review'")
+
+
+def _fail(path: Path, row: int, column: str, problem: str) -> None:
+    raise ReviewError(f"{path}: row {row}, column {column!r}: {problem}")
+
+
+def _unrecorded(project, decisions: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The decisions not yet recorded, after checking that each row shows the coding it names."""
     if decisions.empty:
         return decisions
-    decisions = decisions.assign(source=str(workbook), decided_at=pd.Timestamp.now(tz="UTC").tz_localize(None))
-    project.record_decisions(decisions.drop(columns=["row"]))
-    return decisions
+    codings = {row["coding_id"]: row for row in project.codings().to_dict("records")}
+    segments = project.segments()
+    units = dict(zip(segments.segment_id, zip(segments.document_id, segments.unit)))
+    history = project.decisions(standing=True)  # an undone decision may be applied again
+    # Each reviewer's own latest decision: another reviewer who decided the same (on the page of `casecode serve`,
+    # say) made their own decision, which must not stand in for this one.
+    decided = history.dropna(subset=["coding_id"]).drop_duplicates(["coding_id", "decided_by"], keep="last")
+    last = {(int(row["coding_id"]), row["decided_by"]): row for row in decided.to_dict("records")}
+    added = {(row.segment_id, row.code) for row in history.itertuples() if row.decision == "add"}
+    keep = []
+    for d in decisions.itertuples():
+        if pd.isna(d.coding_id):
+            keep.append((d.segment_id, d.new_code) not in added)
+            continue
+        coding = codings.get(int(d.coding_id))
+        if coding is None:
+            _fail(path, d.row, "coding_id", f"coding {d.coding_id} is not in this project; apply the workbook to the "
+                                            f"project it came from, or write a new one with 'casecode review'")
+        _check_shown(path, d, coding, units.get(coding["segment_id"], ("", None)))
+        before = last.get((int(d.coding_id), d.decided_by))
+        # The same decision as the latest one recorded: the workbook was applied before, so skip it. A different
+        # one is a reviewer changing their mind: history grows.
+        keep.append(before is None or (before["decision"], _text(before["new_code"])) != (d.decision,
+                                                                                           _text(d.new_code)))
+    return decisions[keep]
 
 
-def _not_recorded(project, decisions: pd.DataFrame) -> pd.DataFrame:
-    """The decisions that are not already the latest recorded ones (see `apply_review`)."""
-    if decisions.empty:
-        return decisions
-    history = project.decisions()
-    latest = history.dropna(subset=["coding_id"]).drop_duplicates("coding_id", keep="last")
-    def text(value) -> str:
-        return "" if value is None or pd.isna(value) else str(value)
+def _check_shown(path: Path, d, coding: dict, unit: tuple) -> None:
+    """The row's code, document and unit cells must show the coding its coding_id names."""
+    if not d.code:
+        _fail(path, d.row, "code", f"empty; keep the code casecode wrote ({coding['code']!r}) and use recode with "
+                                   f"new_code to change it")
+    if d.code != coding["code"]:
+        _fail(path, d.row, "code", f"the row shows {d.code!r} but coding {d.coding_id} has code {coding['code']!r}; "
+                                   f"put {coding['code']!r} back, and to change the code write recode with new_code "
+                                   f"{d.code!r}")
+    document, number = unit
+    if d.document and d.document != document:
+        _fail(path, d.row, "document", f"the row shows {d.document!r} but coding {d.coding_id} is in document "
+                                       f"{document!r}; this row does not belong to that coding")
+    if d.unit is not None and not pd.isna(d.unit) and number is not None and int(d.unit) != int(number):
+        _fail(path, d.row, "unit", f"the row shows unit {int(d.unit)} but coding {d.coding_id} is in unit "
+                                   f"{int(number)}; this row does not belong to that coding")
 
-    last = {int(h.coding_id): (h.decision, text(h.new_code)) for h in latest.itertuples()}
-    added = {(h.segment_id, h.code) for h in history.itertuples() if h.decision == "add"}
-    keep = [(d.segment_id, d.new_code) not in added if pd.isna(d.coding_id)
-            else last.get(int(d.coding_id)) != (d.decision, text(d.new_code)) for d in decisions.itertuples()]
-    return decisions[keep].reset_index(drop=True)
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA else str(value)
