@@ -344,3 +344,243 @@ def test_a_second_file_under_a_used_id_is_named_as_another_file(tmp_path):
                                   f"another file, {str(tmp_path / 'a' / 'Zoë.txt')!r}; give this file its own "
                                   f"document_id (a manifest column)")
         assert list(project.documents().document_id) == ["zoe"]
+
+
+# -- review round trip -----------------------------------------------------------------------------------------
+
+PLAIN_TXT = """\
+---
+case: Fenmoor
+---
+
+Jane: We listen to staff every week.
+
+Jane: We ring-fenced a budget for it.
+
+Jane: We listen to staff again and ring-fenced a budget.
+"""
+
+
+@pytest.fixture
+def coded(tmp_path):
+    """A coded project and a review workbook written from it."""
+    path = tmp_path / "fenmoor.txt"
+    path.write_text(PLAIN_TXT, encoding="utf-8")
+    project = init_project(tmp_path / "proj", codebook_from_dict(HOSTILE_CODEBOOK))
+    add_files(project, [path])
+    code_project(project)
+    written = write_review(project, tmp_path / "review.xlsx")
+    yield project, written["workbook"]
+    project.close()
+
+
+def _fill(workbook: Path, out: Path, cells: dict[tuple[int, str], object]) -> Path:
+    """Copy a review workbook, setting cells addressed by (sheet row, column name)."""
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["review"]
+    header = [c.value for c in sheet[1]]
+    for (row, column), value in cells.items():
+        sheet.cell(row=row, column=header.index(column) + 1, value=value)
+    book.save(out)
+    return out
+
+
+def _state(project) -> tuple:
+    codings = project.codings()
+    return (len(project.decisions()), tuple(codings.status), len(codings))
+
+
+def test_applying_a_workbook_twice_records_its_decisions_once(coded, tmp_path):
+    from casecode.workflow import apply_review
+
+    project, workbook = coded
+    sheet = openpyxl.load_workbook(workbook)["review"]
+    header = [c.value for c in sheet[1]]
+    shown = sheet.cell(row=4, column=header.index("code") + 1).value
+    filled = _fill(workbook, tmp_path / "filled.xlsx", {
+        (2, "decision"): "accept", (3, "decision"): "reject", (4, "decision"): "recode",
+        (4, "new_code"): "resources" if shown == "employees" else "employees",
+        (6, "document"): "fenmoor", (6, "unit"): 1, (6, "decision"): "add", (6, "new_code"): "resources"})
+    first = apply_review(project, filled, reviewer="Ana")
+    assert len(first) == 4 and first.attrs["skipped"] == 0
+    after_first = _state(project)
+    again = apply_review(project, filled, reviewer="Ana")
+    assert len(again) == 0 and again.attrs["skipped"] == 4
+    assert _state(project) == after_first
+    assert len(project.codings(status="manual")) == 2
+
+
+def test_a_partly_filled_workbook_applied_again_records_only_its_new_rows(coded, tmp_path):
+    from casecode.workflow import apply_review
+
+    project, workbook = coded
+    part = _fill(workbook, tmp_path / "part.xlsx", {
+        (2, "decision"): "accept", (6, "document"): "fenmoor", (6, "unit"): 1, (6, "decision"): "add",
+        (6, "new_code"): "resources"})
+    assert len(apply_review(project, part, reviewer="Ana")) == 2
+    more = _fill(part, tmp_path / "more.xlsx", {(3, "decision"): "reject"})
+    recorded = apply_review(project, more, reviewer="Ana")
+    assert list(recorded.row) == [3] and recorded.attrs["skipped"] == 2
+    assert len(project.decisions()) == 3
+
+
+def test_a_workbook_from_another_project_is_refused(coded, tmp_path):
+    from casecode.workflow import apply_review
+
+    project, workbook = coded
+    path = tmp_path / "fenmoor.txt"
+    other = init_project(tmp_path / "other", codebook_from_dict(HOSTILE_CODEBOOK))
+    add_files(other, [path])
+    code_project(other)
+    foreign = _fill(write_review(other, tmp_path / "other.xlsx")["workbook"], tmp_path / "foreign.xlsx", {
+        (2, "decision"): "accept", (2, "document"): None, (2, "unit"): None})
+    before = _state(project)
+    with pytest.raises(Exception) as err:
+        apply_review(project, foreign, reviewer="Ana")
+    assert str(err.value) == (f"{foreign}: this workbook was written for another project (id {other.project_id()}), "
+                              f"not 'proj'; apply it to the project it came from, or write a new one with "
+                              f"'casecode review'")
+    assert _state(project) == before
+    other.close()
+
+
+def test_a_formula_in_a_decision_cell_names_the_sheet_row(coded, tmp_path):
+    from casecode.errors import ReviewError
+    from casecode.workflow import apply_review
+
+    project, workbook = coded
+    bad = _fill(workbook, tmp_path / "bad.xlsx", {(2, "decision"): "accept", (3, "decision"): '=IF(1,"accept")'})
+    before = _state(project)
+    with pytest.raises(ReviewError) as err:
+        apply_review(project, bad, reviewer="Ana")
+    assert str(err.value) == (f"{bad}: row 3, column 'decision': holds a formula (=IF(1,\"accept\")); type the value "
+                              f"itself, e.g. accept")
+    assert _state(project) == before
+
+
+def test_an_edited_code_cell_is_compared_with_the_coding(coded, tmp_path):
+    from casecode.errors import ReviewError
+    from casecode.workflow import apply_review
+
+    project, workbook = coded
+    sheet = openpyxl.load_workbook(workbook)["review"]
+    header = [c.value for c in sheet[1]]
+    shown = sheet.cell(row=2, column=header.index("code") + 1).value
+    coding_id = sheet.cell(row=2, column=1).value
+    other = "resources" if shown == "employees" else "employees"
+    bad = _fill(workbook, tmp_path / "edited.xlsx", {(2, "decision"): "accept", (2, "code"): other})
+    before = _state(project)
+    with pytest.raises(ReviewError) as err:
+        apply_review(project, bad, reviewer="Ana")
+    assert str(err.value) == (f"{bad}: row 2, column 'code': the row shows {other!r} but coding {coding_id} has code "
+                              f"{shown!r}; put {shown!r} back, and to change the code write recode with new_code "
+                              f"{other!r}")
+    assert _state(project) == before
+
+
+def test_columns_are_found_by_header_and_rows_numbered_as_the_sheet_shows(coded, tmp_path):
+    from casecode.errors import ReviewError
+    from casecode.workflow import apply_review
+
+    project, workbook = coded
+    source = openpyxl.load_workbook(workbook)["review"]
+    rows = [[c.value for c in row] for row in source.iter_rows()]
+    order = list(reversed(range(len(rows[0]))))  # every column moved
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "review"
+    sheet.append(["Fill in the decision column; the table starts below."])
+    sheet.append([])
+    for values in rows:
+        sheet.append([values[i] for i in order])
+    header = [rows[0][i] for i in order]
+    sheet.cell(row=4, column=header.index("decision") + 1, value="accept")  # sheet row 4 = the first suggestion
+    sheet.cell(row=5, column=header.index("decision") + 1, value="maybe")
+    shuffled = tmp_path / "shuffled.xlsx"
+    book.save(shuffled)
+    with pytest.raises(ReviewError) as err:
+        apply_review(project, shuffled, reviewer="Ana")
+    assert str(err.value) == (f"{shuffled}: row 5, column 'decision': 'maybe' is not a decision; use accept, reject, "
+                              f"recode or add")
+    sheet.cell(row=5, column=header.index("decision") + 1, value="reject")
+    book.save(shuffled)
+    recorded = apply_review(project, shuffled, reviewer="Ana")
+    assert list(recorded.row) == [4, 5]
+    assert list(recorded.coding_id) == [rows[1][0], rows[2][0]]
+    assert list(recorded.decision) == ["accept", "reject"]
+
+
+def test_two_coders_storing_the_same_suggestions_store_them_once(coded):
+    project, _ = coded
+    suggestions = project.codings(status="suggested")
+    again = suggestions.drop(columns=["coding_id", "status", "created_at", "run"])
+    ids = project.add_codings(again, skip_coded_by=("rules", "model", "combined"))
+    assert ids == [None] * len(again)
+    assert len(project.codings()) == len(suggestions)
+
+
+# -- integrity check and the codebook copy that counts ---------------------------------------------------------
+
+
+def test_check_passes_a_consistent_project_and_names_doubled_suggestions(coded, tmp_path):
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    project, _ = coded
+    folder = project.path
+    assert project.check()["problems"] == []
+    result = CliRunner().invoke(app, ["check", "-p", str(folder)])
+    assert result.exit_code == 0
+    assert result.output == (f"OK: project {folder} (1 documents, 3 segments, 4 codings, 0 decisions, 0 memos); no "
+                             f"problems found\n")
+    project.close()
+    db = sqlite3.connect(folder / "project.sqlite")
+    db.execute("INSERT INTO codings (segment_id, document_id, code, start, \"end\", evidence, rule, score, coder, "
+               "status, created_at, run) SELECT segment_id, document_id, code, start, \"end\", evidence, rule, score, "
+               "coder, status, created_at, run FROM codings WHERE coding_id = 1")
+    db.commit()
+    db.close()
+    result = CliRunner().invoke(app, ["check", "-p", str(folder)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Problem: 1 suggestion(s) stored more than once: fenmoor:1 ")
+    assert lines[-1] == (f"Error: 1 kind(s) of problem in project {folder} (1 documents, 3 segments, 5 codings, 0 "
+                         f"decisions, 0 memos); restore the database from a backup, or remove and re-add the "
+                         f"documents named")
+
+
+def test_the_codebook_file_is_the_copy_that_counts_and_is_checked_on_every_open(coded):
+    from casecode.store import open_project
+
+    project, _ = coded
+    folder = project.path
+    project.close()
+    path = folder / "codebook.yaml"
+    original = path.read_text(encoding="utf-8")
+    added = original + "- id: culture\n  label: Culture\n"
+    path.write_text(added, encoding="utf-8")
+    with open_project(folder) as reopened:
+        assert reopened.codebook().ids == ["employees", "resources", "culture"]
+    path.write_text(original.replace("name: hostile", "name: [unclosed"), encoding="utf-8")
+    with pytest.raises(CodebookError) as err:
+        open_project(folder)
+    assert str(err.value).startswith(f"{path}: YAML error at line 2, column 6: ")
+    dropped = "name: hostile\ncodes:\n- id: resources\n  label: Resources\n"
+    path.write_text(dropped, encoding="utf-8")
+    with pytest.raises(StoreError) as err:
+        open_project(folder)
+    assert str(err.value) == (f"'{path}' was edited, and the new codebook drops code 'employees', which 2 coding(s) "
+                              f"use; keep it in the codebook (in_chart: false hides it from charts)")
+    path.write_text(added, encoding="utf-8")
+    with open_project(folder) as reopened:
+        assert len(reopened.codings()) == 4 and reopened.check()["problems"] == []
+
+
+def test_set_codebook_keeps_the_project_file_in_step(coded):
+    project, _ = coded
+    book = codebook_from_dict({**HOSTILE_CODEBOOK, "codes": HOSTILE_CODEBOOK["codes"] + [{"id": "bold", "label": "B"}]})
+    project.set_codebook(book)
+    assert read_codebook(project.path / "codebook.yaml") == book

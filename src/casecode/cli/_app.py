@@ -60,6 +60,9 @@ def command(*args, on: typer.Typer | None = None, **kwargs) -> Callable:
                 fail(f"{exc.filename}: no such file; check the path")
             except PermissionError as exc:
                 fail(f"{exc.filename}: permission denied; choose a folder you can write to")
+            except OSError as exc:  # a full disk, a read-only file system, a vanished network drive
+                fail(f"{exc.filename or 'a file'}: {exc.strerror or exc}; check the path, the free space and the "
+                     f"permissions, then run the command again")
             except (typer.Exit, typer.Abort, KeyboardInterrupt):
                 raise
             except Exception as exc:  # a bug of ours: say so in one line, keep the traceback for a debug run

@@ -198,6 +198,24 @@ def review(
         typer.echo(f"Wrote {page}")
 
 
+@command("check")
+def check(project: Path = PROJECT_OPTION):
+    """Check a project's store: the database file, links, offsets, doubled suggestions, decisions, codebook.
+
+    Example: casecode check -p my-study
+    """
+    with _open(project) as proj:
+        result = proj.check()
+    found = result["counts"]
+    summary = ", ".join(f"{n} {name}" for name, n in found.items())
+    if result["problems"]:
+        for line in result["problems"]:
+            typer.echo(f"Problem: {line}")
+        fail(f"{len(result['problems'])} kind(s) of problem in project {project} ({summary}); restore the database "
+             f"from a backup, or remove and re-add the documents named")
+    typer.echo(f"OK: project {project} ({summary}); no problems found")
+
+
 @command("memo")
 def memo(
     text: Optional[str] = typer.Argument(None, help="The note. Omit it to list memos."),

@@ -181,7 +181,7 @@ def _add(conn, where, row, known, decided_by, stamp) -> dict:
     if standing is not None:
         what = f"passage {start}-{end} of segment {segment_id!r}" if passage else f"segment {segment_id!r}"
         raise StoreError(
-            f"{where}: {what} already has code {code!r} (coding {standing.coding_id}, "
+            f"{where}, column 'new_code': {what} already has code {code!r} (coding {standing.coding_id}, "
             f"{standing.status}); nothing to add"
         )
     values = {
@@ -233,7 +233,8 @@ def _decide_on_coding(conn, where, row, decision, known, decided_by, stamp) -> d
         raise StoreError(f"{where}: 'recode' needs a new_code; give the code this coding should have")
     check_code(new_code, known, where)
     if new_code == coding["code"]:
-        raise StoreError(f"{where}: coding {coding_id} already has code {new_code!r}; use 'accept' instead of 'recode'")
+        raise StoreError(f"{where}, column 'new_code': coding {coding_id} already has code {new_code!r}; use 'accept' "
+                         f"instead of 'recode'")
     _set_status(conn, coding_id, "rejected")
     values = {k: coding[k] for k in ("segment_id", "document_id", "start", "end", "evidence")}
     values.update(code=new_code, rule=f"recode:{coding_id}", score=MANUAL_SCORE, coder=decided_by)

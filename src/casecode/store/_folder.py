@@ -128,4 +128,29 @@ def open_project(path: str | Path, timeout: float = 30.0) -> Project:
         raise StoreError(
             f"database '{db_file}' of project '{folder}' is missing; restore it or fix 'database' in {CONFIG_FILE}"
         )
-    return Project(url, path=folder, config=config, timeout=timeout)
+    project = Project(url, path=folder, config=config, timeout=timeout)
+    try:
+        _sync_codebook(project)
+    except BaseException:
+        project.close()
+        raise
+    return project
+
+
+def _sync_codebook(project: Project) -> None:
+    """The codebook file in the project folder is the copy that counts: it is validated on every open, and an
+    edited file replaces the stored codebook (refused, naming the file, if it drops a code that codings use)."""
+    path = project.codebook_path
+    if path is None or not path.is_file():
+        return
+    edited = read_codebook(path)  # a CodebookError names the file, the code and the field
+    try:
+        stored = project.codebook()
+    except StoreError:
+        stored = None
+    if edited == stored:
+        return
+    try:
+        project.set_codebook(edited, write_file=False)
+    except StoreError as exc:
+        raise StoreError(f"'{path}' was edited, and {exc}") from None

@@ -21,13 +21,14 @@ from sqlalchemy.pool import StaticPool
 
 from .._output import printable
 from .._yaml import load_yaml
-from ..codebook import Codebook
+from ..codebook import Codebook, write_codebook
 from ..codebook._model import codebook_from_dict
 from .._shared import CODING_COLUMNS, DEFAULT_PIPELINE
 from ..corpus import CASE_COLUMNS, SEGMENT_COLUMNS, Document, Segment
 from ..errors import CasecodeError, StoreError
 from . import _documents
 from . import _schema as t
+from ._check import counts, integrity_problems
 from ._codings import UNDO, apply_decision, coding_values, segment_spans, undo_last, undone_ids
 from ._values import (
     as_utc, chunks, clean, frame, from_json, id_tuple, known_list, records, require_columns, text, to_json, utcnow,
@@ -320,8 +321,11 @@ class Project:
 
     # -- codebook --------------------------------------------------------------------------------------------
 
-    def set_codebook(self, codebook: Codebook) -> None:
-        """Store `codebook` (its full YAML and one row per code); refuses to drop a code that codings use."""
+    def set_codebook(self, codebook: Codebook, write_file: bool = True) -> None:
+        """Store `codebook` (its full YAML and one row per code); refuses to drop a code that codings use.
+
+        In a project folder the codebook file is written too, since that file is the copy that counts (see
+        `open_project`)."""
         if not isinstance(codebook, Codebook):
             raise StoreError(f"set_codebook takes a Codebook (see read_codebook); got {type(codebook).__name__}")
         rows = [
@@ -336,6 +340,8 @@ class Project:
             if rows:
                 conn.execute(t.codes.insert(), rows)
             self._set_info(conn, "codebook", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+            if write_file and self.path is not None and self.config.get("codebook"):
+                write_codebook(codebook, self.codebook_path)
 
     def _check_codes_kept(self, conn: Connection, codebook: Codebook) -> None:
         c = t.codings.c
@@ -712,6 +718,28 @@ class Project:
         with self._begin() as conn:
             result = conn.execute(select(t.memos).where(*where).order_by(m.memo_id)).mappings().all()
         return frame(result, MEMO_COLUMNS, {"memo_id": "int64", "created_at": "datetime64[us]"})
+
+    # -- integrity ---------------------------------------------------------------------------------------------
+
+    def check(self) -> dict:
+        """Check the store's integrity: `{"problems": [one line per kind], "counts": {table: rows}}`.
+
+        Checks the database file itself (SQLite), links between rows, segment and coding offsets, suggestions
+        stored twice, decisions against coding statuses, and that the stored codebook is valid.
+        """
+        with self._begin() as conn:
+            problems = integrity_problems(conn)
+            found = counts(conn)
+        try:
+            if self._info_value("codebook") is not None:
+                self.codebook()
+        except CasecodeError as exc:
+            problems.append(str(exc))
+        return {"problems": problems, "counts": found}
+
+    def _info_value(self, key: str) -> str | None:
+        with self._begin() as conn:
+            return self._info(conn, key)
 
     # -- models and baselines --------------------------------------------------------------------------------
 

@@ -1,0 +1,112 @@
+"""The store's integrity check: what `casecode check` reports. Every rule here is one the store's writes keep, so a
+problem means the database was damaged or written by something else."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import Connection, func, select, text
+
+from . import _schema as t
+
+#: The automatic coders whose suggestion of one code on one span must be stored once.
+_AUTOMATIC = ("rules", "model", "combined")
+_LIMIT = 5  # examples named per kind of problem
+
+
+def integrity_problems(conn: Connection) -> list[str]:
+    """One line per kind of problem found (empty when the store is consistent)."""
+    problems: list[str] = []
+    if conn.dialect.name == "sqlite":
+        result = [row[0] for row in conn.execute(text("PRAGMA integrity_check"))]
+        if result != ["ok"]:
+            problems.append(f"SQLite integrity check: {'; '.join(result[:_LIMIT])}")
+        broken = list(conn.execute(text("PRAGMA foreign_key_check")))
+        if broken:
+            problems.append(f"{len(broken)} row(s) point at rows that do not exist (first in table {broken[0][0]!r})")
+    problems += _segments(conn)
+    problems += _codings(conn)
+    problems += _decisions(conn)
+    return problems
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    tables = {"documents": t.documents, "segments": t.segments, "codings": t.codings, "decisions": t.decisions,
+              "memos": t.memos}
+    return {name: conn.execute(select(func.count()).select_from(table)).scalar_one() for name, table in tables.items()}
+
+
+def _examples(items) -> str:
+    items = list(items)
+    return ", ".join(str(i) for i in items[:_LIMIT]) + (f" (and {len(items) - _LIMIT} more)" if len(items) > _LIMIT
+                                                        else "")
+
+
+def _segments(conn: Connection) -> list[str]:
+    texts = dict(conn.execute(select(t.documents.c.document_id, t.documents.c.text)).all())
+    s = t.segments.c
+    drifted, orphans = [], []
+    for row in conn.execute(select(s.segment_id, s.document_id, s.start, s.end, s.text)):
+        document = texts.get(row.document_id)
+        if document is None:
+            orphans.append(row.segment_id)
+        elif document[row.start:row.end] != row.text:
+            drifted.append(row.segment_id)
+    problems = []
+    if orphans:
+        problems.append(f"{len(orphans)} segment(s) of documents that are not stored: {_examples(orphans)}")
+    if drifted:
+        problems.append(f"{len(drifted)} segment(s) whose offsets do not point at their text: {_examples(drifted)}")
+    return problems
+
+
+def _codings(conn: Connection) -> list[str]:
+    c, s = t.codings.c, t.segments.c
+    spans = {row.segment_id: row for row in conn.execute(select(s.segment_id, s.document_id, s.start, s.end))}
+    codes = set(conn.execute(select(t.codes.c.code_id)).scalars())
+    outside, unknown_code, bad_status, twice = [], [], [], Counter()
+    query = select(c.coding_id, c.segment_id, c.document_id, c.code, c.start, c.end, c.coder, c.status)
+    for row in conn.execute(query):
+        span = spans.get(row.segment_id)
+        if span is None or span.document_id != row.document_id or not span.start <= row.start < row.end <= span.end:
+            outside.append(row.coding_id)
+        if codes and row.code not in codes:
+            unknown_code.append(row.coding_id)
+        if row.status not in t.STATUSES:
+            bad_status.append(row.coding_id)
+        if row.coder in _AUTOMATIC:
+            twice[(row.segment_id, row.code, row.coder, row.start, row.end)] += 1
+    problems = []
+    if outside:
+        problems.append(f"{len(outside)} coding(s) outside their segment: {_examples(outside)}")
+    if unknown_code:
+        problems.append(f"{len(unknown_code)} coding(s) of codes not in the codebook: {_examples(unknown_code)}")
+    if bad_status:
+        problems.append(f"{len(bad_status)} coding(s) with an unknown status: {_examples(bad_status)}")
+    doubled = [key for key, n in twice.items() if n > 1]
+    if doubled:
+        shown = (f"{seg} {code} by {coder}" for seg, code, coder, _, _ in doubled)
+        problems.append(f"{len(doubled)} suggestion(s) stored more than once: {_examples(shown)}")
+    return problems
+
+
+def _decisions(conn: Connection) -> list[str]:
+    d, c = t.decisions.c, t.codings.c
+    status = dict(conn.execute(select(c.coding_id, c.status)).all())
+    latest: dict[int, str] = {}
+    unknown = []
+    for row in conn.execute(select(d.decision_id, d.coding_id, d.decision, d.new_coding_id).order_by(d.decision_id)):
+        if row.decision not in t.DECISIONS:
+            unknown.append(row.decision_id)
+        if row.coding_id is not None:
+            latest[row.coding_id] = row.decision
+        if row.new_coding_id is not None and status.get(row.new_coding_id) is None:
+            unknown.append(row.decision_id)
+    expected = {"accept": "accepted", "reject": "rejected", "recode": "rejected"}
+    wrong = [cid for cid, decision in latest.items() if status.get(cid) != expected.get(decision)]
+    problems = []
+    if unknown:
+        problems.append(f"{len(unknown)} decision(s) with an unknown decision or coding: {_examples(unknown)}")
+    if wrong:
+        problems.append(f"{len(wrong)} coding(s) whose status disagrees with their latest decision: {_examples(wrong)}")
+    return problems
