@@ -173,6 +173,7 @@ class Project:
             version = self._info(conn, "schema_version")
             if version is None:
                 self._set_info(conn, "schema_version", str(t.SCHEMA_VERSION))
+                self._set_info(conn, "project_id", uuid.uuid4().hex)
                 for key in ("name", "created"):
                     if self.config.get(key):
                         self._set_info(conn, key, str(self.config[key]))
