@@ -8,6 +8,7 @@ from collections import Counter
 from sqlalchemy import Connection, func, select, text
 
 from . import _schema as t
+from ._codings import _RESULT, UNDO, undone_ids
 
 #: The automatic coders whose suggestion of one code on one span must be stored once.
 _AUTOMATIC = ("rules", "model", "combined")
@@ -91,19 +92,23 @@ def _codings(conn: Connection) -> list[str]:
 
 
 def _decisions(conn: Connection) -> list[str]:
+    """Decisions name a known decision and existing codings, and each coding's status is what its latest standing
+    decision (one not taken back by an undo) made it."""
     d, c = t.decisions.c, t.codings.c
     status = dict(conn.execute(select(c.coding_id, c.status)).all())
+    history = conn.execute(select(d.decision_id, d.coding_id, d.decision, d.new_coding_id, d.decided_by)
+                           .order_by(d.decision_id)).all()
+    undone = undone_ids(history)
     latest: dict[int, str] = {}
     unknown = []
-    for row in conn.execute(select(d.decision_id, d.coding_id, d.decision, d.new_coding_id).order_by(d.decision_id)):
-        if row.decision not in t.DECISIONS:
+    for row in history:
+        if row.decision not in (*t.DECISIONS, UNDO):
             unknown.append(row.decision_id)
-        if row.coding_id is not None:
-            latest[row.coding_id] = row.decision
         if row.new_coding_id is not None and status.get(row.new_coding_id) is None:
             unknown.append(row.decision_id)
-    expected = {"accept": "accepted", "reject": "rejected", "recode": "rejected"}
-    wrong = [cid for cid, decision in latest.items() if status.get(cid) != expected.get(decision)]
+        if row.coding_id is not None and row.decision in _RESULT and row.decision_id not in undone:
+            latest[row.coding_id] = row.decision
+    wrong = [cid for cid, decision in latest.items() if status.get(cid) != _RESULT[decision]]
     problems = []
     if unknown:
         problems.append(f"{len(unknown)} decision(s) with an unknown decision or coding: {_examples(unknown)}")
