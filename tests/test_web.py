@@ -238,3 +238,38 @@ def test_writes_need_a_reviewer_name(client, project):
     assert reply.status_code == 403 and "your name" in reply.get_json()["error"]
     empty = client.post("/who", data={"name": " \x07 ", "csrf_token": token}, headers={"Origin": "http://localhost"})
     assert empty.status_code == 400 and "Write your name" in empty.get_data(as_text=True)
+
+
+def test_page_and_review_apply_at_once_lose_nothing(project, tmp_path):
+    """A reviewer on the page and another applying a workbook in another process, writing at the same time."""
+    import subprocess
+    import sys
+
+    import openpyxl
+
+    from casecode.workflow import write_review
+
+    workbook = tmp_path / "ben.xlsx"
+    write_review(project, workbook)
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["review"]
+    column = {cell.value: i + 1 for i, cell in enumerate(sheet[1])}
+    for row in range(2, sheet.max_row + 1):
+        if sheet.cell(row, column["coding_id"]).value is not None:
+            sheet.cell(row, column["decision"]).value = "reject"
+            sheet.cell(row, column["decided_by"]).value = "Ben"
+    book.save(workbook)
+    client = create_app(project).test_client()
+    token = login(client, "Ana")
+    ids = project.codings().coding_id.tolist()
+    applying = subprocess.Popen([sys.executable, "-m", "casecode.cli", "review", "--apply", str(workbook),
+                                 "-p", str(project.path)], stderr=subprocess.PIPE, text=True)
+    replies = []
+    while applying.poll() is None or len(replies) < 10:  # decide on the page all the while the workbook applies
+        body = {"coding_id": ids[len(replies) % len(ids)], "decision": "accept" if len(replies) % 2 else "reject"}
+        replies.append(api(client, token, "/api/decide", body).status_code)
+    assert applying.wait(timeout=120) == 0, applying.stderr.read()
+    assert replies == [200] * len(replies)
+    history = project.decisions()
+    assert (history.decided_by == "Ana").sum() == len(replies)
+    assert sorted(history[history.decided_by == "Ben"].coding_id.astype(int)) == sorted(ids)
