@@ -108,10 +108,11 @@ def apply_review(project, workbook: str | Path, reviewer: str | None = None) -> 
     """
     path = Path(workbook)
     rows = read_review_rows(path)
-    decisions = review_decisions(rows, project.codebook(), reviewer=reviewer, segments=project.segments())
+    segments = project.segments()
+    decisions = review_decisions(rows, project.codebook(), reviewer=reviewer, segments=segments)
     with project.transaction():  # the write lock: a second run of the same workbook waits, then skips every row
         _check_project(rows.attrs.get("project_id"), project, path)
-        fresh = _unrecorded(project, decisions, path)
+        fresh = _unrecorded(project, decisions, path, segments)
         if not fresh.empty:
             now = pd.Timestamp.now(tz="UTC").tz_localize(None)
             fresh = fresh.assign(source=str(workbook), decided_at=now,
@@ -133,12 +134,11 @@ def _fail(path: Path, row: int, column: str, problem: str) -> None:
     raise ReviewError(f"{path}: row {row}, column {column!r}: {problem}")
 
 
-def _unrecorded(project, decisions: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _unrecorded(project, decisions: pd.DataFrame, path: Path, segments: pd.DataFrame) -> pd.DataFrame:
     """The decisions not yet recorded, after checking that each row shows the coding it names."""
     if decisions.empty:
         return decisions
     codings = {row["coding_id"]: row for row in project.codings().to_dict("records")}
-    segments = project.segments()
     units = dict(zip(segments.segment_id, zip(segments.document_id, segments.unit)))
     history = project.decisions(standing=True)  # an undone decision may be applied again
     # Each reviewer's own latest decision: another reviewer who decided the same (on the page of `casecode serve`,
