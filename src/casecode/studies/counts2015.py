@@ -8,8 +8,10 @@ Two constructs per action: `counted` (the passages that meet the report's counti
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -275,6 +277,91 @@ def deciding_passages(reference: pd.DataFrame, code: str, construct: str = "any"
     return out
 
 
+# ---------------------------------------------------------------- the construct audit
+
+#: Columns of `construct_audit.csv`, next to the reference coding: one decision of the audit of its `construct`
+#: column a row. `audit` is the reference coding's state now (`counted`, `any`, or `none` for not coded); `other` is
+#: the state before the audit (`kind` `change`) or the reading a careful coder could take instead (`judgement`).
+AUDIT_COLUMNS = ["segment_id", "code", "councils", "kind", "audit", "other", "note"]
+AUDIT_KINDS = ("change", "judgement")
+AUDIT_STATES = ("counted", "any", "none")
+_MAX_AUDIT_BYTES = 1_000_000
+
+
+def read_construct_audit(study) -> pd.DataFrame | None:
+    """The audit's decisions (`construct_audit.csv` beside the reference coding), checked against the reference
+    coding as it stands; None when the study has no audit file."""
+    path = Path(study.paths.reference).with_name("construct_audit.csv")
+    if not path.is_file():
+        return None
+    if path.stat().st_size > _MAX_AUDIT_BYTES:
+        raise CorpusError(f"{path}: larger than {_MAX_AUDIT_BYTES:,} bytes; the audit lists decisions, one a row")
+    ref = study.reference
+    state = {(s, c): k for s, c, k in zip(ref.segment_id, ref.code, ref.construct)}
+    named = dict(zip(study.scope.segment_id, study.scope.cases))
+    counted_codes = [c for c in study.chart_codes if study.codebook[c].counted_as is not None]
+    rows = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames != AUDIT_COLUMNS:
+            raise CorpusError(f"{path}: row 1: the header is {','.join(reader.fieldnames or [])!r}; "
+                              f"write {','.join(AUDIT_COLUMNS)}")
+        for rownum, row in enumerate(reader, start=2):
+            where = f"{path}: row {rownum}"
+            cell = {k: (row.get(k) or "").strip() for k in AUDIT_COLUMNS}
+            seg, code = cell["segment_id"], cell["code"]
+            if seg not in named:
+                raise CorpusError(f"{where}, column 'segment_id': unknown segment {seg!r}; use an id of the "
+                                  f"reference coding, like 'a2-wigan-01'")
+            if code not in counted_codes:
+                raise CorpusError(f"{where}, column 'code': {code!r} is not a charted action with a counting "
+                                  f"sentence; use one of {', '.join(counted_codes)}")
+            for column, allowed in (("kind", AUDIT_KINDS), ("audit", AUDIT_STATES), ("other", AUDIT_STATES)):
+                if cell[column] not in allowed:
+                    raise CorpusError(f"{where}, column {column!r}: {cell[column]!r}; write one of "
+                                      f"{', '.join(allowed)}")
+            if cell["audit"] == cell["other"]:
+                raise CorpusError(f"{where}, column 'other': the same as 'audit' ({cell['other']!r}); write the "
+                                  f"state before the audit, or the other reading")
+            now = state.get((seg, code), "none")
+            if cell["audit"] != now:
+                raise CorpusError(f"{where}, column 'audit': {cell['audit']!r}, but reference_coding.csv has "
+                                  f"{now!r} for {seg} {code}; record the reference coding as it stands")
+            listed = [c.strip() for c in cell["councils"].split(";") if c.strip()]
+            for case in listed:
+                if case not in named[seg]:
+                    raise CorpusError(f"{where}, column 'councils': segment {seg!r} does not name {case!r} (it "
+                                      f"names {', '.join(named[seg])}); list only councils the passage names")
+            cases = tuple(c for c in named[seg] if c in listed) if listed else None
+            rows.append({**cell, "cases": cases, "row": rownum})
+    return pd.DataFrame(rows, columns=[*AUDIT_COLUMNS, "cases", "row"])
+
+
+def counted_under(study, code: str, decisions=()) -> list[str]:
+    """The councils meeting `code`'s counting sentence if each decision (segment_id, state, cases or None) replaced
+    the reference coding's state of that segment for `code`, in the report's council order."""
+    ref = study.reference[study.reference.code == code]
+    rows = dict(zip(ref.segment_id, zip(ref.construct, ref.cases)))
+    named = dict(zip(study.scope.segment_id, study.scope.cases))
+    for seg, state, cases in decisions:
+        old = rows.pop(seg, None)
+        if state != "none":
+            rows[seg] = (state, cases or (old[1] if old else named[seg]))
+    taken = {c for construct, cases in rows.values() if construct == "counted" for c in cases}
+    return [c for c in study.cases.case_id if c in taken]
+
+
+def audit_effects(study, audit: pd.DataFrame) -> dict:
+    """Counts under the counting sentences before the audit (every `change` undone) and, per decision, if it alone
+    were read the other way."""
+    before = {}
+    for code in study.chart_codes:
+        undo = [(r.segment_id, r.other, r.cases) for r in audit.itertuples() if r.kind == "change" and r.code == code]
+        before[code] = counted_under(study, code, undo)
+    flips = [counted_under(study, r.code, [(r.segment_id, r.other, r.cases)]) for r in audit.itertuples()]
+    return {"before": before, "flips": flips}
+
+
 # ---------------------------------------------------------------- the chart's table
 
 def councils_per_action(study, sets: dict, ranges: pd.DataFrame) -> pd.DataFrame:
@@ -353,7 +440,8 @@ def reconciliation_markdown(study, statements: pd.DataFrame, ranges: pd.DataFram
     with_exception = [c for c in codes if exception_councils(study, c)["identified"]]
     lines += ["", f"The report excludes councils by name for {len(with_exception)} action(s) "
               f"({', '.join(with_exception) or 'none'}): there the third hypothesis is every other council; for the "
-              "rest it equals any evidence.", "", *_attribution_section(ctx, sets), ""]
+              "rest it equals any evidence.", "", *_attribution_section(ctx, sets), "",
+              *_audit_section(ctx, ranges, sets)]
     for code in codes:
         lines += _action_section(ctx, code, statements[statements.action == code], ranges.loc[code], sets[code],
                                  automatic)
@@ -384,6 +472,47 @@ def _attribution_section(ctx: _Ctx, sets: dict) -> list[str]:
         lines.append(f"| `{row.segment_id}` | {row.code} | {ctx.names_of(named)} | {ctx.names_of(row.cases)} | "
                      f"{with_} | {without} |")
     return lines
+
+
+def _audit_section(ctx: _Ctx, ranges: pd.DataFrame, sets: dict) -> list[str]:
+    study = ctx.study
+    audit = read_construct_audit(study)
+    if audit is None:
+        return []
+    effects = audit_effects(study, audit)
+    codes = study.chart_codes
+    before, after = effects["before"], {c: sets[c]["counted"] for c in codes}
+    inside = {k: [c for c in codes if _in(len(v[c]), ranges.loc[c])] for k, v in (("before", before),
+                                                                                  ("after", after))}
+    lines = ["## The construct audit", "",
+             "The reference coding's `construct` column was audited against a protocol committed before the audit "
+             "(`corpus/2015-solace/construct-audit.md`); every decision is a row of "
+             "`corpus/2015-solace/construct_audit.csv`, checked against the reference coding as it stands. "
+             "“Before” is the reference coding with every change of the audit undone, computed in this run.", "",
+             f"Counts under the counting sentences inside the report's range: before the audit "
+             f"**{len(inside['before'])} of {len(codes)}**, after **{len(inside['after'])} of {len(codes)}**"
+             + (f"; outside after: {', '.join(c for c in codes if c not in inside['after'])}."
+                if len(inside["after"]) < len(codes) else "."), "",
+             "| action | reported | before the audit | after the audit | councils added | councils dropped |",
+             "|---|---|---:|---:|---|---|"]
+    for code in codes:
+        rng = ranges.loc[code]
+        adds = [c for c in after[code] if c not in before[code]]
+        drops = [c for c in before[code] if c not in after[code]]
+        lines.append(f"| {code} | {_span(rng)} | {_mark(len(before[code]), rng)} | {_mark(len(after[code]), rng)} "
+                     f"| {ctx.names_of(adds)} | {ctx.names_of(drops)} |")
+    lines += ["", "Each decision, and the count if it alone were read the other way (`change`: as before the audit; "
+              "`judgement`: a kept decision a careful coder could take the other way):", "",
+              "| passage | code | decision | now | other reading | count now | count other way | councils that "
+              "would move | why |", "|---|---|---|---|---|---:|---:|---|---|"]
+    for r, flipped in zip(audit.itertuples(), effects["flips"]):
+        now = after[r.code]
+        moved = [f"+{ctx.name(c)}" for c in flipped if c not in now] + \
+                [f"−{ctx.name(c)}" for c in now if c not in flipped]
+        lines.append(f"| `{r.segment_id}` | {r.code} | {r.kind} | {r.audit} | {r.other} | "
+                     f"{_mark(len(now), ranges.loc[r.code])} | {_mark(len(flipped), ranges.loc[r.code])} | "
+                     f"{', '.join(moved) or 'none (other passages decide)'} | {r.note} |")
+    return lines + [""]
 
 
 def _seg_cases(ctx: _Ctx) -> dict:
