@@ -126,8 +126,9 @@ def test_export_holds_sources_codings_users_and_memos(exported):
     assert names[0] == "project.qde" and all(n.startswith(("sources/", "casecode/")) for n in names[1:])
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert all(b"\r" not in t and not t.startswith(b"\xef\xbb\xbf") for t in texts)
-    # 157 reference codings, the accepted one, the recode and the add; the rejected and open suggestions stay out.
-    assert counts["codings"] == 160 and counts["suggestions"] == 0 and counts["documents"] == 2
+    # 164 reference codings (seven added by the construct audit), the accepted one, the recode and the add; the
+    # rejected and open suggestions stay out.
+    assert counts["codings"] == 167 and counts["suggestions"] == 0 and counts["documents"] == 2
     assert 'name="Ana Diaz"' in qde and 'name="Ben Ode"' in qde and 'name="reference"' in qde
     assert "SUGGESTION" not in qde and "casecode suggestion" not in qde
     assert qde.count("<Note ") == 5 and "<Link " in qde
@@ -187,7 +188,7 @@ def _tables(folder: Path) -> dict:
 
 def test_round_trip_keeps_everything_and_the_archive_bytes(exported, project_2015, tmp_path):
     summary = read_qdpx(exported[0], tmp_path / "copy")
-    assert summary["codings"] == 160 and summary["memos"] == 5 and summary["documents"] == 2
+    assert summary["codings"] == 167 and summary["memos"] == 5 and summary["documents"] == 2
     assert summary["codes_added"] == 0 and summary["split_selections"] == 0
     with open_project(tmp_path / "copy") as copy:
         assert set(copy.codings().status) == {"manual"}
@@ -446,7 +447,7 @@ def test_cli_export_and_import(exported, project_2015, tmp_path):
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == exported[0].read_bytes()
     result = runner.invoke(app, ["import", "qdpx", str(out), "-p", str(tmp_path / "copy")])
-    assert result.exit_code == 0 and "160 codings" in result.output
+    assert result.exit_code == 0 and "167 codings" in result.output
     result = runner.invoke(app, ["export", "qdc", str(CODEBOOK), str(tmp_path / "c.qdc")])
     assert result.exit_code == 0
     result = runner.invoke(app, ["import", "qdc", str(tmp_path / "c.qdc"), "--out", str(tmp_path / "c.yaml")])
