@@ -423,11 +423,11 @@ def test_decision_history_keeps_earlier_decisions(project):
 
 @pytest.mark.parametrize("bad, message", [
     ({"coding_id": 999, "decision": "accept"}, "decisions row 1: coding 999 is not in the store"),
-    ({"coding_id": 1, "decision": "approve"}, "decision 'approve' is not one of accept, reject, recode, add"),
-    ({"coding_id": 1, "decision": "recode", "new_code": "nope"}, "unknown code 'nope'"),
-    ({"coding_id": 1, "decision": "recode"}, "'recode' needs a new_code"),
+    ({"coding_id": 1, "decision": "approve"}, "column 'decision': 'approve' is not a decision; use accept, reject, recode or add"),
+    ({"coding_id": 1, "decision": "recode", "new_code": "nope"}, "column 'new_code': 'nope' is not a code of the codebook; use one of"),
+    ({"coding_id": 1, "decision": "recode"}, "column 'new_code': empty; recode needs a code id from the codebook"),
     ({"coding_id": None, "segment_id": "d9:9", "decision": "add", "new_code": "voice"}, "segment 'd9:9' is not"),
-    ({"coding_id": 1, "decision": "accept", "decided_by": ""}, "decided_by is empty"),
+    ({"coding_id": 1, "decision": "accept", "decided_by": ""}, "column 'decided_by': empty; name the person who decided"),
     ({"coding_id": 1, "decision": "accept", "decided_at": "yesterday-ish"}, "is not a date and time"),
 ])
 def test_record_decisions_bad_row_changes_nothing(project, bad, message):

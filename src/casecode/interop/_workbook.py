@@ -8,7 +8,6 @@ Rows are numbered as the spreadsheet shows them (the header is row 1), so an err
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import zipfile
@@ -29,6 +28,7 @@ from .._output import safe_cell, unneutralised, write_csv, write_file
 from ..codebook import Codebook
 from ..corpus import speaker_label_end
 from ..errors import ReviewError
+from ..store._codings import DecisionProblem, check_decision
 from ..store._schema import DECISIONS
 
 #: Columns of the review sheet, in order; the reviewer fills the last four.
@@ -178,59 +178,29 @@ class _Row:
 
 def _decision(row: _Row, codebook: Codebook, reviewer: str | None, segments: pd.DataFrame | None,
               lookup: dict | None = None) -> dict:
-    """Check one row that holds a decision and return it as a DECISION_COLUMNS dict."""
-    decision = row.text("decision").lower()
-    if decision not in DECISIONS:
-        row.fail("decision", f"{row.text('decision')!r} is not a decision; use accept, reject, recode or add")
-    coding_id = _coding_id(row, decision)
-    new_code = _new_code(row, decision, codebook)
-    decided_by = row.text("decided_by") or (reviewer or "")
-    if not decided_by:
-        row.fail("decided_by", "empty; write who decided, or give the reviewer's name when reading the workbook")
+    """One row that holds a decision, as a DECISION_COLUMNS + SHOWN_COLUMNS dict. The decision's own cells are checked
+    by the store's rules (`check_decision`, the one home of the decision vocabulary); this only turns cells into a
+    row and finds its unit."""
+    try:
+        checked = check_decision(
+            row.cells.get("decision"), row.cells.get("coding_id"), row.cells.get("new_code"),
+            row.text("decided_by") or (reviewer or ""), codebook.ids, codes_from=f"the {CODES_SHEET!r} sheet",
+            codebook=codebook.name, who="write who decided, or give the reviewer's name when reading the workbook",
+        )
+    except DecisionProblem as problem:
+        row.fail(problem.column, problem.problem)
     return {
-        "coding_id": coding_id,
-        "segment_id": _segment_id(row, segments, required=decision == "add", lookup=lookup),
-        "decision": decision,
-        "new_code": new_code,
+        "coding_id": checked["coding_id"],
+        "segment_id": _segment_id(row, segments, required=checked["decision"] == "add", lookup=lookup),
+        "decision": checked["decision"],
+        "new_code": checked["new_code"],
         "comment": row.text("comment"),
-        "decided_by": decided_by,
+        "decided_by": checked["decided_by"],
         "row": row.number,
         "document": row.text("document"),
         "unit": _as_int(row.cells.get("unit")),
         "code": row.text("code"),
     }
-
-
-def _coding_id(row: _Row, decision: str) -> int | None:
-    raw = row.cells.get("coding_id")
-    if row.text("coding_id") == "":
-        if decision != "add":
-            row.fail("coding_id", f"empty; {decision} needs the coding_id of a suggestion (use add for a code of "
-                                  f"your own)")
-        return None
-    if decision == "add":
-        row.fail("decision", "'add' is for rows of your own with an empty coding_id; use recode to change the code "
-                             "of this suggestion")
-    number = _as_int(raw)
-    if number is None:
-        row.fail("coding_id", f"{raw!r} is not a coding id; keep the id casecode wrote, or empty the cell to add a "
-                              f"code")
-    return number
-
-
-def _new_code(row: _Row, decision: str, codebook: Codebook) -> str:
-    new_code = row.text("new_code")
-    if decision in ("recode", "add") and not new_code:
-        row.fail("new_code", f"empty; {decision} needs a code id from the {CODES_SHEET!r} sheet")
-    if decision in ("accept", "reject") and new_code:
-        row.fail("new_code", f"{new_code!r} given with decision {decision!r}; use recode to change the code, or "
-                             f"empty new_code")
-    if new_code and new_code not in codebook:
-        close = difflib.get_close_matches(new_code, codebook.ids, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(codebook.ids)}"
-        row.fail("new_code", f"{new_code!r} is not a code of codebook {codebook.name!r}; {hint} (see the "
-                             f"{CODES_SHEET!r} sheet)")
-    return new_code
 
 
 def _unit_lookup(segments: pd.DataFrame | None) -> dict | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Any, Collection, NamedTuple
 
 from sqlalchemy import Connection, select
@@ -111,6 +112,72 @@ def coding_values(label: Any, row: dict[str, Any], known: Collection[str], spans
     }
 
 
+class DecisionProblem(StoreError):
+    """A decision whose own cells break the rules of decisions: `column` names the cell, `problem` says what is wrong
+    and the fix (see `check_decision`)."""
+
+    def __init__(self, column: str, problem: str):
+        super().__init__(f"column {column!r}: {problem}")
+        self.column, self.problem = column, problem
+
+
+def check_decision(decision: Any, coding_id: Any, new_code: Any, decided_by: Any, known: Collection[str], *,
+                   codes_from: str = "the codebook", codebook: str | None = None,
+                   who: str = "name the person who decided") -> dict[str, Any]:
+    """The one check of a decision's own values, used by the store and by the review workbook reader alike.
+
+    Returns `decision` (lower case, one of DECISIONS), `coding_id` (an int, or None for `add`), `new_code` and
+    `decided_by`; raises DecisionProblem naming the column. `known` are the code ids (in the order to list them),
+    `codes_from` where to find them, `codebook` its name, and `who` how to fill an empty decided_by.
+    """
+    shown = text(decision).strip()
+    decision = shown.lower()
+    if decision not in t.DECISIONS:
+        listed = ", ".join(t.DECISIONS[:-1]) + f" or {t.DECISIONS[-1]}"
+        raise DecisionProblem("decision", f"{shown!r} is not a decision; use {listed}")
+    given = text(coding_id).strip() != ""
+    if not given and decision != "add":
+        raise DecisionProblem("coding_id", f"empty; {decision} needs the coding_id of a suggestion (use add for a code "
+                                           f"of your own)")
+    if given and decision == "add":
+        raise DecisionProblem("decision", "'add' is for rows of your own with an empty coding_id; use recode to "
+                                          "change the code of this suggestion")
+    number = _whole_number(coding_id) if given else None
+    if given and number is None:
+        raise DecisionProblem("coding_id", f"{clean(coding_id)!r} is not a coding id; keep the id casecode wrote, or "
+                                           f"empty the cell to add a code")
+    new_code = text(new_code).strip()
+    if decision in ("recode", "add") and not new_code:
+        raise DecisionProblem("new_code", f"empty; {decision} needs a code id from {codes_from}")
+    if decision in ("accept", "reject") and new_code:
+        raise DecisionProblem("new_code", f"{new_code!r} given with decision {decision!r}; use recode to change the "
+                                          f"code, or empty new_code")
+    if new_code and new_code not in known:
+        ids = list(known)
+        close = difflib.get_close_matches(new_code, ids, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"use one of {known_list(ids)}"
+        of = f"codebook {codebook!r}" if codebook else "the codebook"
+        raise DecisionProblem("new_code", f"{new_code!r} is not a code of {of}; {hint} (see {codes_from})")
+    decided_by = text(decided_by).strip()
+    if not decided_by:
+        raise DecisionProblem("decided_by", f"empty; {who}")
+    return {"decision": decision, "coding_id": number, "new_code": new_code, "decided_by": decided_by}
+
+
+def _whole_number(value: Any) -> int | None:
+    """An id given as a number or as text ("12", 12.0); None when it is not a whole number."""
+    value = clean(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
 def _insert_coding(conn: Connection, values: dict, status: str, stamp: dt.datetime, run: str | None) -> int:
     row = dict(values, status=status, created_at=stamp, run=run)
     return conn.execute(t.codings.insert().values(**row)).inserted_primary_key[0]
@@ -121,21 +188,26 @@ def _set_status(conn: Connection, coding_id: int, status: str) -> None:
 
 
 def apply_decision(conn: Connection, label: Any, row: dict[str, Any], known: Collection[str]) -> int:
-    """Check one decision row, change the codings it concerns, append it to the history; return its id.
+    """Check one decision row (`check_decision`, then against the store), change the codings it concerns, append it
+    to the history; return its id.
 
-    Errors name the row as `row["where"]` says (e.g. the workbook and its sheet row), else by its label."""
+    Errors name the row as `row["where"]` says (e.g. the workbook and its sheet row), else by its label, and the
+    column."""
     where = text(row.get("where")) or f"decisions row {label}"
-    decision = text(row.get("decision")).strip().lower()
-    if decision not in t.DECISIONS:
-        raise StoreError(f"{where}: decision {decision!r} is not one of {', '.join(t.DECISIONS)}")
-    decided_by = text(row.get("decided_by")).strip()
-    if not decided_by:
-        raise StoreError(f"{where}: decided_by is empty; name the person who decided")
+    new_code = text(row.get("new_code")) or (text(row.get("code")) if text(row.get("decision")).strip().lower()
+                                             == "add" else "")
+    try:
+        checked = check_decision(row.get("decision"), row.get("coding_id"), new_code, row.get("decided_by"),
+                                 sorted(known))
+    except DecisionProblem as exc:
+        raise StoreError(f"{where}, {exc}") from None
+    decision, decided_by = checked["decision"], checked["decided_by"]
     stamp = as_utc(row.get("decided_at"), f"{where} decided_at")
     if decision == "add":
-        effect = _add(conn, where, row, known, decided_by, stamp)
+        effect = _add(conn, where, row, checked["new_code"], decided_by, stamp)
     else:
-        effect = _decide_on_coding(conn, where, row, decision, known, decided_by, stamp)
+        effect = _decide_on_coding(conn, where, row, decision, checked["coding_id"], checked["new_code"], decided_by,
+                                   stamp)
     entry = dict(
         effect,
         decision=decision,
@@ -161,11 +233,9 @@ def _passage(row: dict[str, Any], span: Span, where: str) -> tuple[int, int] | N
     return start, end
 
 
-def _add(conn, where, row, known, decided_by, stamp) -> dict:
-    """`add`: a new manual coding spanning the whole segment, or the passage `start`-`end` inside it."""
-    if clean(row.get("coding_id")) is not None:
-        raise StoreError(f"{where}: 'add' creates a new coding; leave coding_id empty (got {row['coding_id']!r})")
-    code = check_code(text(row.get("new_code")) or text(row.get("code")), known, where)
+def _add(conn, where, row, code, decided_by, stamp) -> dict:
+    """`add` (checked by `check_decision`): a new manual coding spanning the whole segment, or the passage
+    `start`-`end` inside it."""
     segment_id = text(row.get("segment_id"))
     span = segment_spans(conn, [segment_id]).get(segment_id)
     if span is None:
@@ -199,20 +269,8 @@ def _add(conn, where, row, known, decided_by, stamp) -> dict:
     return {"coding_id": None, "segment_id": segment_id, "code": code, "new_code": None, "new_coding_id": new_id}
 
 
-def _coding_id(value: Any, where: str) -> int:
-    value = clean(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise StoreError(f"{where}: coding_id {value!r} is not a coding number; copy it from the codings table")
-    return value
-
-
-def _decide_on_coding(conn, where, row, decision, known, decided_by, stamp) -> dict:
-    """`accept`, `reject` or `recode` an existing coding."""
-    coding_id = _coding_id(row.get("coding_id"), where)
+def _decide_on_coding(conn, where, row, decision, coding_id, new_code, decided_by, stamp) -> dict:
+    """`accept`, `reject` or `recode` (checked by `check_decision`) an existing coding."""
     coding = conn.execute(select(t.codings).where(t.codings.c.coding_id == coding_id)).mappings().first()
     if coding is None:
         raise StoreError(f"{where}: coding {coding_id} is not in the store; copy the coding_id from the codings table")
@@ -222,16 +280,10 @@ def _decide_on_coding(conn, where, row, decision, known, decided_by, stamp) -> d
             f"{where}: coding {coding_id} belongs to segment {coding['segment_id']!r}, not {segment_id!r}; "
             "fix the segment_id or the coding_id"
         )
-    new_code = text(row.get("new_code"))
     effect = {"coding_id": coding_id, "segment_id": coding["segment_id"], "code": coding["code"], "new_coding_id": None}
     if decision != "recode":
-        if new_code and new_code != coding["code"]:
-            raise StoreError(f"{where}: new_code {new_code!r} given with '{decision}'; use 'recode' to change the code")
         _set_status(conn, coding_id, "accepted" if decision == "accept" else "rejected")
         return dict(effect, new_code=None)
-    if not new_code:
-        raise StoreError(f"{where}: 'recode' needs a new_code; give the code this coding should have")
-    check_code(new_code, known, where)
     if new_code == coding["code"]:
         raise StoreError(f"{where}, column 'new_code': coding {coding_id} already has code {new_code!r}; use 'accept' "
                          f"instead of 'recode'")
