@@ -12,7 +12,8 @@ from sklearn.utils import estimator_checks as checks
 from spacy.tokens import Doc
 
 from casecode.codebook import read_codebook
-from casecode.coders import CODING_COLUMNS, CombinedCoder, LearnedCoder, RuleCoder, load_nlp, model_codings
+from casecode.coders import (CODING_COLUMNS, CombinedCoder, LearnedCoder, RuleCoder, codebook_patterns, load_nlp,
+                             model_codings)
 from casecode.errors import CoderError
 
 CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "leadership-actions-2015.yaml"
@@ -508,6 +509,75 @@ def test_rule_coder_place_after_match_is_not_the_actor(coder):
     text = "Spending time building relationships and trust with people in other organisations is vital."
     assert "partnerships" in counted(coder, text)
 
+# --- the rule coder as a spaCy component -------------------------------------------------------------------------------
+
+SPOKEN = ["We listen to our staff every week, and Partners are round the table.",
+          "Havant set up a partnership with the police; Wigan Council did not.",
+          "We never had an innovation fund, but we do take considered risks."]
+
+
+def test_rule_coder_is_a_spacy_component_with_patterns_added(codebook):
+    import spacy
+
+    from casecode.coders import codebook_patterns
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("casecode_lemmatizer")
+    ruler = nlp.add_pipe("casecode_rules", config={"min_score": 0.3})
+    assert isinstance(ruler, RuleCoder) and len(ruler) == 0 and ruler.min_score == 0.3
+    ruler.add_patterns(codebook_patterns(codebook))
+    assert "employees" in ruler and len(ruler) == len(codebook_patterns(codebook))
+    doc = nlp(SPOKEN[0])
+    assert [(s.text, s.label_, s.id_) for s in doc.spans["casecode"]][0] == (
+        "listen to our staff", "employees", "employees-engage-staff")
+
+
+def test_rule_coder_to_disk_is_json_and_codes_as_before(coder, segments, tmp_path):
+    import json
+
+    coder.to_disk(tmp_path / "rules")
+    assert sorted(p.name for p in (tmp_path / "rules").iterdir()) == ["cases.jsonl", "cfg", "codebook.json",
+                                                                      "patterns.jsonl"]
+    for path in (tmp_path / "rules").iterdir():  # every file is JSON (lines): nothing that runs code when read
+        for line in path.read_text(encoding="utf-8").splitlines() if path.suffix == ".jsonl" else [path.read_text()]:
+            json.loads(line)
+    again = RuleCoder(None, load_nlp()).from_disk(tmp_path / "rules")
+    assert again.patterns == coder.patterns and again.codebook == coder.codebook
+    pd.testing.assert_frame_equal(again.code(segments), coder.code(segments))
+    for text in SPOKEN:  # the cases came back too: another council's action is not the speaker's
+        pd.testing.assert_frame_equal(again.explain(text, cases=HAVANT), coder.explain(text, cases=HAVANT))
+    from_bytes = RuleCoder(None, load_nlp()).from_bytes(coder.to_bytes())
+    pd.testing.assert_frame_equal(from_bytes.code(segments), coder.code(segments))
+
+
+@pytest.mark.parametrize("engine", ["compiled", "spacy"])
+def test_a_pipeline_saved_with_the_rule_component_loads_with_spacy(codebook, tmp_path, engine):
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("casecode_lemmatizer")
+    nlp.add_pipe("casecode_rules", config={"engine": engine}).add_patterns(codebook_patterns(codebook))
+    nlp.to_disk(tmp_path / "pipeline")
+    loaded = spacy.load(tmp_path / "pipeline")
+    assert loaded.get_pipe("casecode_rules").engine == engine
+    for text in SPOKEN:
+        spans = lambda doc: [(s.start, s.end, s.label_, s.id_, s._.casecode_score) for s in doc.spans["casecode"]]
+        assert spans(loaded(text)) == spans(nlp(text))
+
+
+def test_a_broken_saved_rule_coder_is_a_one_line_error(coder, tmp_path):
+    coder.to_disk(tmp_path / "rules")
+    (tmp_path / "rules" / "cfg").write_text('{"engine": "fast", "spans_key": "x", "scope": true, "min_score": 0.4, '
+                                             '"case_min_score": null}')
+    with pytest.raises(CoderError, match=re.escape(f"{tmp_path / 'rules'}: engine='fast'; use 'compiled'")):
+        RuleCoder(None, load_nlp()).from_disk(tmp_path / "rules")
+    (tmp_path / "rules" / "patterns.jsonl").write_text("{not json")
+    with pytest.raises(CoderError, match="cannot read the saved rule coder"):
+        RuleCoder(None, load_nlp()).from_disk(tmp_path / "rules")
+
+
 # --- the learned coder -----------------------------------------------------------------------------------------------
 
 from conftest import LABELS, TEXTS  # noqa: E402  (a tiny labelled training set shared with test_learned)
@@ -799,3 +869,12 @@ def test_a_coder_saved_by_an_earlier_casecode_still_loads_and_decides_as_saved(c
                                                                            [0.1879, 0.1773, 0.1448]]
     # partnerships: a rule the model does not know; employees: the council's best turn is under the 0.6 cut
     assert set(saved.code(segments).code) == {"partnerships"}
+
+
+def test_pattern_id_is_its_own_column_of_rule_and_combined_codings(coder, model, segments):
+    rules = coder.code(segments)
+    assert rules.pattern.tolist() == ["employees-engage-staff", "partnerships:partner"]
+    assert all(r.rule.split(" (")[0] == r.pattern for r in rules.itertuples())  # the rule text is unchanged
+    combined = CombinedCoder(coder, model, threshold=0.0).code(segments)
+    by_code = dict(zip(combined.code, combined.pattern))
+    assert by_code["employees"] == "employees-engage-staff" and by_code["residents"] == ""  # the model alone

@@ -107,6 +107,23 @@ def test_init_from_study_from_the_wheel(installed):
     assert (work / "replication" / "casecode.yaml").is_file()
 
 
+def test_spacy_loads_a_saved_rule_component_without_importing_casecode(installed):
+    """The rule coder is a spaCy component: a pipeline saved with it loads through spacy.load alone (the
+    components are found through the package's spacy_factories entry points)."""
+    casecode, work = installed
+    python, env = casecode.parent / "python", _clean_env()
+    save = ("from casecode.coders import RuleCoder, codebook_patterns, load_nlp; "
+            "from casecode.codebook import read_codebook; import spacy; "
+            "nlp = spacy.blank('en'); nlp.add_pipe('sentencizer'); nlp.add_pipe('casecode_lemmatizer'); "
+            "nlp.add_pipe('casecode_rules').add_patterns(codebook_patterns(read_codebook('leadership-actions-2015'))); "
+            "nlp.to_disk('pipeline')")
+    subprocess.run([str(python), "-c", save], cwd=work, env=env, check=True, capture_output=True)
+    load = ("import spacy; nlp = spacy.load('pipeline'); "
+            "print([(s.text, s.label_) for s in nlp('We listen to our staff every week.').spans['casecode']])")
+    out = subprocess.run([str(python), "-c", load], cwd=work, env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "[('listen to our staff', 'employees')]", out.stderr
+
+
 def test_wheel_holds_the_web_pages(installed):
     """`casecode serve` needs its templates and script from the installed package, not the checkout."""
     casecode, work = installed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import weakref
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy
 import spacy
@@ -180,16 +180,18 @@ RECENT_DOCS = 2048
 _RECENT: "weakref.WeakKeyDictionary[Language, dict[str, object]]" = weakref.WeakKeyDictionary()
 
 
-def pipe_shared(nlp: Language, texts: Iterable[str], batch_size: int = 64) -> Iterator:
+def pipe_shared(nlp: Language, texts: Iterable[str], batch_size: int = 64,
+                disable: Sequence[str] = ()) -> Iterator:
     """`nlp.pipe(texts)`, in order, reusing the docs of texts this pipeline made recently (the last RECENT_DOCS)
-    and keeping the new ones for the next caller. The docs are shared: callers must not change their text."""
+    and keeping the new ones for the next caller. The docs are shared: callers must not change their text.
+    `disable`: components not to run (the rule coder, when it sits in the pipeline it matches docs of)."""
     texts = list(texts)
     recent = _RECENT.get(nlp)
     if recent is None:
         recent = _RECENT[nlp] = {}
     held = {t: recent[t] for t in texts if t in recent}
     missing = [t for t in dict.fromkeys(texts) if t not in held]
-    made = zip(missing, nlp.pipe(missing, batch_size=batch_size))
+    made = zip(missing, nlp.pipe(missing, batch_size=batch_size, disable=list(disable)))
     for text in texts:
         doc = held.get(text)
         while doc is None:

@@ -1,7 +1,10 @@
 """The rule coder: codebook patterns matched with spaCy, checked for scope, returned as Spans and as codings.
 
-Modelled on spaCy's SpanRuler: patterns are dicts with `label` (the code id), `pattern` (a phrase, matched on
-lemmas, or a Matcher token list) and `id`; an optional `exclusion: True` marks a word-sense trap ("arts and
+A spaCy component modelled on SpanRuler: `nlp.add_pipe("casecode_rules")` (the factory registered here), then
+`add_patterns`; `to_disk`/`from_disk` (and `to_bytes`/`from_bytes`) save its settings, patterns, cases and codebook
+as JSON (srsly), never pickle, so `nlp.to_disk` and `spacy.load` carry it. `RuleCoder(codebook, nlp)` builds one
+outside a pipeline. Patterns are dicts with `label` (the code id), `pattern` (a phrase, matched on lemmas, or a
+Matcher token list) and `id`; an optional `exclusion: True` marks a word-sense trap ("arts and
 culture") that drops any match of the same label it overlaps. Results go to `doc.spans[spans_key]` as a SpanGroup;
 each span's score and reasons are in `span._.casecode_score` and `span._.casecode_why`. Matches that a scope check
 or a trap suppressed go to `doc.spans[spans_key + "_suppressed"]`, so `explain` can show why nothing was coded.
@@ -20,9 +23,11 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import pandas as pd
+import srsly
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -91,6 +96,7 @@ class RuleCoder:
         codebook: Codebook | None,
         nlp: Language | None = None,
         *,
+        name: str = "casecode_rules",
         spans_key: str = "casecode",
         scope: bool = True,
         cases: pd.DataFrame | None = None,
@@ -102,31 +108,18 @@ class RuleCoder:
         set, `code` keeps a case's codings of a code only if at least one of them scores this much, so a case is
         not credited with an action on weak evidence alone (a segment without cases is its document's case).
         `engine`: "compiled" (the default, see `casecode.coders._compiled`) or "spacy", spaCy's Matcher and
-        PhraseMatcher, the reference implementation; both give the same codings."""
+        PhraseMatcher, the reference implementation; both give the same codings. `name`: the component's name in
+        a pipeline."""
         _ensure_extensions()
-        if engine not in ("compiled", "spacy"):
-            raise CoderError(f"engine={engine!r}; use 'compiled' (fast) or 'spacy' (the reference matcher)")
-        self.engine = engine
-        if not 0 <= min_score <= 1 or case_min_score is not None and not 0 <= case_min_score <= 1:
-            raise CoderError(f"min_score={min_score!r}, case_min_score={case_min_score!r}; give scores from 0 to 1")
-        self.min_score = min_score
-        self.case_min_score = case_min_score
-        self.codebook = codebook
+        self.name = name
         self.nlp = nlp if nlp is not None else load_nlp()
         if not {"lemmatizer", "casecode_lower_lemma", "casecode_lemmatizer"} & set(self.nlp.pipe_names):
             raise CoderError("the spaCy pipeline has no lemmatizer, so lemma patterns cannot match; use "
                              "casecode.coders.load_nlp() or a trained pipeline")
-        self.spans_key = spans_key
-        self.scope = scope
-        self.matcher = Matcher(self.nlp.vocab, validate=True)
-        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
-        self._patterns: list[dict] = []
-        self._entries: dict[str, _Entry] = {}
+        self._configure(spans_key=spans_key, scope=scope, min_score=min_score, case_min_score=case_min_score,
+                        engine=engine)
+        self.codebook = codebook
         stop_words = getattr(self.nlp.Defaults, "stop_words", ())
-        self._compiled = CompiledMatcher(self.nlp.vocab, stop_words)
-        self._fallback = Matcher(self.nlp.vocab)  # token patterns the compiled matcher does not take
-        self._rank: dict[str, int] = {}
-        self._surface: dict[str, list[str]] = {}  # a phrase's own words, lower case
         self._others = Matcher(self.nlp.vocab, validate=True)
         self._others.add("other_council", OTHER_COUNCIL_PATTERNS)  # from the scope lexicon
         self._others_compiled = CompiledMatcher(self.nlp.vocab, stop_words)
@@ -134,13 +127,41 @@ class RuleCoder:
             if not self._others_compiled.add_tokens("other_council", pattern):
                 raise CoderError(f"scope lexicon: other_councils pattern {i} uses an attribute the compiled matcher "
                                  f"does not take; use LOWER, LEMMA, ORTH or IS_TITLE with IN lists and OP '?'")
-        self._aliases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        self._aliases_compiled = CompiledMatcher(self.nlp.vocab)
-        self._alias_cases: dict[str, set[str]] = {}
+        self.clear()
+        self._clear_cases()
         if cases is not None:
             self._add_cases(cases)
         if codebook is not None:
             self.add_patterns(codebook_patterns(codebook))
+
+    def _configure(self, *, spans_key: str, scope: bool, min_score: float, case_min_score: float | None,
+                   engine: str, where: str = "") -> None:
+        place = f"{where}: " if where else ""
+        if engine not in ("compiled", "spacy"):
+            raise CoderError(f"{place}engine={engine!r}; use 'compiled' (fast) or 'spacy' (the reference matcher)")
+        if not _fraction(min_score) or case_min_score is not None and not _fraction(case_min_score):
+            raise CoderError(f"{place}min_score={min_score!r}, case_min_score={case_min_score!r}; give scores "
+                             "from 0 to 1")
+        self.engine, self.spans_key, self.scope = engine, str(spans_key), bool(scope)
+        self.min_score, self.case_min_score = min_score, case_min_score
+
+    def clear(self) -> None:
+        """Remove every pattern (as SpanRuler.clear does); the cases stay."""
+        stop_words = getattr(self.nlp.Defaults, "stop_words", ())
+        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        self._patterns: list[dict] = []
+        self._entries: dict[str, _Entry] = {}
+        self._compiled = CompiledMatcher(self.nlp.vocab, stop_words)
+        self._fallback = Matcher(self.nlp.vocab)  # token patterns the compiled matcher does not take
+        self._rank: dict[str, int] = {}
+        self._surface: dict[str, list[str]] = {}  # a phrase's own words, lower case
+
+    def _clear_cases(self) -> None:
+        self._aliases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self._aliases_compiled = CompiledMatcher(self.nlp.vocab)
+        self._alias_cases: dict[str, set[str]] = {}
+        self._cases: list[dict] = []  # as given, for to_disk
 
     # --- the SpanRuler surface ---
 
@@ -187,7 +208,7 @@ class RuleCoder:
             literal = len(_required(entry["pattern"])) == len(entry["pattern"])
             self._entries[key] = self._entry(entry, len(_required(entry["pattern"])), entry["pattern"], literal)
         # The lemmatizer must run on phrase patterns (nlp.pipe, not nlp.make_doc), or LEMMA matching finds nothing.
-        docs = self.nlp.pipe([e["pattern"] for _, e in phrases])
+        docs = self.nlp.pipe([e["pattern"] for _, e in phrases], disable=self._rule_components())
         for (key, entry), doc in zip(phrases, docs):
             self.phrase_matcher.add(key, [doc])
             self._compiled.add_phrase(key, "LEMMA", [t.lemma_ for t in doc])
@@ -218,6 +239,7 @@ class RuleCoder:
         if "case_id" not in getattr(cases, "columns", ()):
             raise CoderError("cases table has no 'case_id' column; pass casecode.corpus.CASE_COLUMNS")
         for row in cases.to_dict("records"):
+            self._cases.append({"case_id": str(row["case_id"]), **{k: _plain(row.get(k)) for k in _CASE_NAMES}})
             for alias in _aliases(row):
                 key = f"alias:{alias.lower()}"
                 if key not in self._alias_cases:
@@ -227,6 +249,74 @@ class RuleCoder:
                     self._aliases_compiled.add_phrase(key, "LOWER", [t.lower_ for t in alias_doc])
                     self._alias_cases[key] = set()
                 self._alias_cases[key].add(str(row["case_id"]))
+
+    # --- saving, as spaCy components do: JSON (srsly), never pickle ---
+
+    def _rule_components(self) -> list[str]:
+        """Names of the rule components in this coder's pipeline: run the pipeline without them to get plain
+        lemmatized docs (the coder matches them itself)."""
+        return [name for name, proc in self.nlp.pipeline if isinstance(proc, RuleCoder)]
+
+    def _state(self) -> dict:
+        return {
+            "cfg": {"spans_key": self.spans_key, "scope": self.scope, "min_score": self.min_score,
+                    "case_min_score": self.case_min_score, "engine": self.engine},
+            "patterns": self.patterns,
+            "cases": list(self._cases),
+            "codebook": self.codebook.model_dump(mode="json") if self.codebook is not None else None,
+        }
+
+    def _load_state(self, state: dict, where: str) -> "RuleCoder":
+        from ..codebook._model import codebook_from_dict
+
+        try:
+            self._configure(**state["cfg"], where=where)
+            codebook = state.get("codebook")
+            self.codebook = codebook_from_dict(codebook) if codebook is not None else None
+            self.clear()
+            self._clear_cases()
+            if state["cases"]:
+                self._add_cases(pd.DataFrame(state["cases"]))
+            self.add_patterns(state["patterns"])
+        except (KeyError, TypeError) as exc:
+            raise CoderError(f"{where}: not a saved rule coder ({type(exc).__name__}: {exc}); save it again with "
+                             "to_disk") from None
+        return self
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        """Write the coder to the folder `path`: `cfg` (settings), `patterns.jsonl`, `cases.jsonl` and
+        `codebook.json` (when it has one), all JSON."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        state = self._state()
+        srsly.write_json(path / "cfg", state["cfg"])
+        srsly.write_jsonl(path / "patterns.jsonl", state["patterns"])
+        srsly.write_jsonl(path / "cases.jsonl", state["cases"])
+        if state["codebook"] is not None:
+            srsly.write_json(path / "codebook.json", state["codebook"])
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "RuleCoder":
+        """Read a folder written by `to_disk` into this coder (its patterns, cases and settings replace these)."""
+        path = Path(path)
+        try:
+            state = {"cfg": srsly.read_json(path / "cfg"), "patterns": list(srsly.read_jsonl(path / "patterns.jsonl")),
+                     "cases": list(srsly.read_jsonl(path / "cases.jsonl")),
+                     "codebook": srsly.read_json(path / "codebook.json") if (path / "codebook.json").is_file()
+                     else None}
+        except (OSError, ValueError) as exc:
+            raise CoderError(f"{path}: cannot read the saved rule coder ({exc}); save it again with to_disk") \
+                from None
+        return self._load_state(state, str(path))
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return srsly.json_dumps(self._state()).encode("utf-8")
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> "RuleCoder":
+        try:
+            state = srsly.json_loads(bytes(data).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CoderError(f"saved rule coder: not JSON ({exc}); save it again with to_bytes") from None
+        return self._load_state(state, "saved rule coder")
 
     # --- matching ---
 
@@ -337,7 +427,7 @@ class RuleCoder:
     def explain(self, text: str, cases: Sequence[str] | None = None) -> pd.DataFrame:
         """Every match in `text`, kept or suppressed, with its score and the reasons, so a researcher can see why
         a passage was, or was not, coded. `cases`: the case ids the text belongs to."""
-        doc = self.nlp(text)
+        doc = next(self.nlp.pipe([text], disable=self._rule_components()))
         doc._.casecode_cases = tuple(cases) if cases is not None else None
         rows = []
         for span, scope, entry in self._assessed(doc):
@@ -366,7 +456,8 @@ class RuleCoder:
         case_of: list[tuple] = []
         segs = rows.to_dict("records")  # plain dicts: a pandas row per segment costs more than matching it
         # one process (spaCy's default); the docs are kept a while for the learned coder reading the same units
-        docs = pipe_shared(self.nlp, (str(seg["text"]) for seg in segs), batch_size=batch_size)
+        docs = pipe_shared(self.nlp, (str(seg["text"]) for seg in segs), batch_size=batch_size,
+                           disable=self._rule_components())
         for i, doc in enumerate(progress(docs, total=len(rows), desc="coding", unit="unit", min_total=200)):
             seg = segs[i]
             own = segment_cases(seg["cases"]) if has_cases else ()
@@ -396,8 +487,38 @@ class RuleCoder:
         return {
             "segment_id": seg["segment_id"], "document_id": seg["document_id"], "code": span.label_,
             "start": offset + span.start_char, "end": offset + span.end_char, "evidence": span.text,
-            "rule": f"{span.id_} ({why})" if why else span.id_, "score": score, "coder": "rules",
+            "rule": f"{span.id_} ({why})" if why else span.id_, "pattern": span.id_, "score": score,
+            "coder": "rules",
         }
+
+
+@Language.factory(
+    "casecode_rules",
+    default_config={"spans_key": "casecode", "scope": True, "min_score": MIN_SCORE, "case_min_score": None,
+                     "engine": "compiled"},
+)
+def make_rule_coder(nlp: Language, name: str, spans_key: str, scope: bool, min_score: float,
+                    case_min_score: float | None, engine: str) -> RuleCoder:
+    """spaCy factory: `nlp.add_pipe("casecode_rules")` gives an empty RuleCoder; add patterns (for example
+    `codebook_patterns(codebook)`) or read a saved one with `from_disk`."""
+    return RuleCoder(None, nlp, name=name, spans_key=spans_key, scope=scope, min_score=min_score,
+                     case_min_score=case_min_score, engine=engine)
+
+
+_CASE_NAMES = ("name", "members", "aliases")  # what a case's names are read from (see _aliases)
+
+
+def _plain(value: Any) -> Any:
+    """A case field as JSON: text stays text, a list or tuple of names becomes a list, anything else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Iterable):
+        return [str(v) for v in value]
+    return None
+
+
+def _fraction(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 def _strong_cases(records: list[dict], case_of: list[tuple], threshold: float) -> list[dict]:
