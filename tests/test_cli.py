@@ -216,7 +216,9 @@ def test_code_files_writes_codings_with_offsets_into_the_files(workdir):
                  "--rules-only")
     table = pd.read_csv("out/codings.csv", keep_default_na=False)
     assert result.output == f"Wrote {len(table)} codings of 2 file(s) to {Path('out/codings.csv')}\n"
-    assert list(table.columns) == ["document", "unit", "speaker", "code", "score", "start", "end", "evidence", "rule"]
+    assert list(table.columns) == ["document", "unit", "speaker", "code", "score", "start", "end", "evidence", "rule",
+                                   "pattern"]
+    assert all(row.rule.startswith(row.pattern) and row.pattern for row in table.itertuples())  # rules only
     assert {("fenmoor", "partnerships"), ("fenmoor", "resources"), ("ashby", "learn"), ("ashby", "residents")} \
         <= set(zip(table.document, table.code))
     files = {"fenmoor": "fenmoor.txt", "ashby": "ashby.md"}

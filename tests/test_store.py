@@ -588,3 +588,32 @@ def test_schema_compiles_for_each_target_database(dialect):
     assert not any("JSON" in statement for statement in tables)
     for name in ("ix_codings_segment", "ix_codings_code", "ix_codings_status"):
         assert any(statement.startswith(f"CREATE INDEX {name} ON codings") for statement in indexes)
+
+
+def test_a_schema_1_store_gains_the_pattern_column_read_once_from_its_rule_texts(tmp_path, codebook):
+    with init_project(tmp_path / "proj", codebook=codebook) as proj:
+        proj.add_document(make_document("d1", ["Managers listen to staff.", "We rely on them."]))
+        proj.add_codings([
+            coding("d1:1", "listen", rule="listen:p (hedged: 'a bit')", pattern="listen:p"),
+            coding("d1:2", "trust", rule="rule:rely (question) + model p=0.74", pattern="rely", coder="combined"),
+            coding("d1:2", "trust", rule="model p=0.93 (top terms: rely)", coder="combined"),
+            coding("d1:1", "voice", rule="reference: staff speak up", coder="reference"),
+        ])
+        database = proj._engine.url.database
+    with sqlite3.connect(database) as conn:  # as casecode with schema 1 left it: no pattern column
+        conn.execute("ALTER TABLE codings DROP COLUMN pattern")
+        conn.execute("UPDATE project_info SET value = '1' WHERE key = 'schema_version'")
+    conn.close()
+    with open_project(tmp_path / "proj") as proj:
+        codings = proj.codings()
+    assert codings.pattern.tolist() == ["listen:p", "rely", "", ""]
+    assert codings.rule.tolist()[0] == "listen:p (hedged: 'a bit')"  # the rule text is kept as it was
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT value FROM project_info WHERE key = 'schema_version'").fetchone() == ("2",)
+    conn.close()
+
+
+def test_codings_keep_their_pattern_id_in_its_own_column(project):
+    project.add_codings([coding("d1:2", "listen", rule="listen:p (hedged: 'a bit')", pattern="listen:p"),
+                         coding("d1:3", "trust", coder="ann")])
+    assert project.codings()[["code", "pattern"]].values.tolist() == [["listen", "listen:p"], ["trust", ""]]

@@ -273,3 +273,18 @@ def test_page_and_review_apply_at_once_lose_nothing(project, tmp_path):
     history = project.decisions()
     assert (history.decided_by == "Ana").sum() == len(replies)
     assert sorted(history[history.decided_by == "Ben"].coding_id.astype(int)) == sorted(ids)
+
+
+@pytest.mark.parametrize("rule, pattern, said", [
+    ("listen-staff (hedged: 'a bit')", "listen-staff",
+     "The rules matched listening to staff (listen-staff); hedged: 'a bit'."),
+    ("rule:listen-staff + model p=0.74", "listen-staff",
+     "The rules matched listening to staff (listen-staff). The learned model gives it a probability of 74%."),
+    ("model p=0.93 (top terms: staff, listen)", "",
+     "The learned model gives it a probability of 93%, led by the words staff, listen."),
+    ("add", "", "Coded by hand by ann."),
+])
+def test_reason_in_words_takes_the_pattern_from_its_column(rule, pattern, said):
+    from casecode.web._views import reason_in_words
+
+    assert reason_in_words(rule, "ann", {"listen-staff": "listening to staff"}, pattern) == said

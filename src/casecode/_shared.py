@@ -9,7 +9,8 @@ CODING_COLUMNS = [
     "start",
     "end",
     "evidence",  # the matched text, document[start:end]
-    "rule",  # what fired: a pattern id, "model", or "rule+model"
+    "rule",  # what fired, in words: a pattern id and its scope notes, "model p=...", or both
+    "pattern",  # the id of the codebook pattern that matched ("" when no pattern did: a model, a person)
     "score",  # 0..1
     "coder",  # "rules", "model", "combined", "reference", or a person's name
 ]

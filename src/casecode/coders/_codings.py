@@ -37,6 +37,7 @@ def unit_texts(segments: pd.DataFrame) -> list[str]:
 def codings_frame(records: list[dict]) -> pd.DataFrame:
     """Records as a codings DataFrame with CODING_COLUMNS and plain dtypes."""
     frame = pd.DataFrame(records, columns=CODING_COLUMNS)
+    frame["pattern"] = frame["pattern"].fillna("").astype(str)  # no pattern: a model's or a person's coding
     frame["start"] = frame["start"].astype("int64")
     frame["end"] = frame["end"].astype("int64")
     frame["score"] = frame["score"].astype("float64")

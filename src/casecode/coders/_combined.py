@@ -232,7 +232,8 @@ class CombinedCoder(BaseEstimator):
             text = model_rule(p, terms)
         return {
             "segment_id": seg["segment_id"], "document_id": seg["document_id"], "code": code, "start": start,
-            "end": end, "evidence": evidence, "rule": text, "score": round(float(np.clip(score, 0, 1)), 3),
+            "end": end, "evidence": evidence, "rule": text, "pattern": rule.pattern if rule is not None else "",
+            "score": round(float(np.clip(score, 0, 1)), 3),
             "coder": "combined",
         }
 

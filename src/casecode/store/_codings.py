@@ -107,6 +107,7 @@ def coding_values(label: Any, row: dict[str, Any], known: Collection[str], spans
         "end": end,
         "evidence": text(row.get("evidence")) or span.text[start - span.start : end - span.start],
         "rule": text(row.get("rule")),
+        "pattern": text(row.get("pattern")),
         "score": _score(row.get("score"), where),
         "coder": coder,
     }

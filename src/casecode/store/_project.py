@@ -45,6 +45,32 @@ MEMO_COLUMNS = ["memo_id", "target_type", "target_id", "author", "text", "create
 CURRENT_STATUSES = ("accepted", "manual", "reference")
 
 _SEGMENT_DTYPES = {"unit": "int64", "start": "int64", "end": "int64", "codable": "bool", "cases": "object"}
+def _migrate(conn: Connection, version: int) -> None:
+    """Bring a store written by an older casecode up to SCHEMA_VERSION, in the caller's transaction."""
+    from sqlalchemy import bindparam, inspect
+    from sqlalchemy import text as sql
+
+    if version < 2:  # codings.pattern: the pattern id, which schema 1 kept only inside the rule text
+        if "pattern" not in {column["name"] for column in inspect(conn).get_columns("codings")}:
+            conn.execute(sql("ALTER TABLE codings ADD COLUMN pattern TEXT NOT NULL DEFAULT ''"))
+        c = t.codings.c
+        found = conn.execute(select(c.coding_id, c.rule).where(c.coder.in_(("rules", "combined")), c.rule != ""))
+        rows = [{"cid": coding_id, "found": pattern} for coding_id, rule in found
+                if (pattern := _pattern_in_rule(rule))]
+        if rows:
+            update = t.codings.update().where(c.coding_id == bindparam("cid")).values(pattern=bindparam("found"))
+            conn.execute(update, rows)
+
+
+def _pattern_in_rule(rule: str) -> str:
+    """The pattern id in a schema-1 rule text: "<id> (<scope notes>)" (rules) or "rule:<id> (...) + model p=0.74"
+    (combined); "" for "model p=..." (the model alone). Read once, by the migration."""
+    first = str(rule).split(" + model p=")[0].strip()
+    if first.startswith("model p="):
+        return ""
+    return first.removeprefix("rule:").partition(" (")[0].strip()
+
+
 _CODING_DTYPES = {"coding_id": "int64", "start": "int64", "end": "int64", "score": "float64",
                   "created_at": "datetime64[us]"}
 
@@ -184,6 +210,9 @@ class Project:
                     f"{self._where} was written by a newer casecode (schema {version}, this one reads "
                     f"{t.SCHEMA_VERSION}); upgrade casecode"
                 )
+            if version is not None and int(version) < t.SCHEMA_VERSION:
+                _migrate(conn, int(version))
+                self._set_info(conn, "schema_version", str(t.SCHEMA_VERSION))
 
     @contextmanager
     def _begin(self, write: bool = False) -> Iterator[Connection]:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 #: Bump when a table changes; a database written by a newer casecode is refused rather than misread.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: codings.pattern (see _project.Project._migrate)
 
 #: Review status of a coding.
 STATUSES = ("suggested", "accepted", "rejected", "manual", "reference")
@@ -115,6 +115,7 @@ codings = Table(
     Column("end", Integer, nullable=False),
     Column("evidence", Text, nullable=False, default=""),
     Column("rule", Text, nullable=False, default=""),
+    Column("pattern", Text, nullable=False, default=""),
     Column("score", Float),
     Column("coder", String(_ID), nullable=False),
     Column("status", String(16), nullable=False),

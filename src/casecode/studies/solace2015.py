@@ -118,7 +118,8 @@ def read_reference_coding(path: str | Path, segments: pd.DataFrame, codebook: Co
                 rows.append({
                     "segment_id": seg_id, "document_id": seg.document_id, "code": code,
                     "start": int(seg.start), "end": int(seg.end), "evidence": seg.text,
-                    "rule": "reference: " + (row["rationale"] or "").strip(), "score": 1.0, "coder": "reference",
+                    "rule": "reference: " + (row["rationale"] or "").strip(), "pattern": "", "score": 1.0,
+                    "coder": "reference",
                     "cases": cases, "construct": construct,
                 })
     except FileNotFoundError:

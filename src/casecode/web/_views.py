@@ -138,8 +138,9 @@ def _explanations(codebook) -> dict[str, str]:
 _MODEL = re.compile(r"model p=([0-9.]+)(?: \(top terms: (.*)\))?")
 
 
-def reason_in_words(rule: str, coder: str, explanations: dict[str, str]) -> str:
-    """A coding's `rule` as a sentence: which pattern matched and why, what the model thought, or who coded it."""
+def reason_in_words(rule: str, coder: str, explanations: dict[str, str], pattern: str = "") -> str:
+    """A coding's reason as a sentence: which pattern matched (`pattern`, its own column) and its scope notes,
+    what the model thought, or who coded it."""
     rule = str(rule or "").strip()
     if rule == "add":
         return f"Coded by hand by {coder}."
@@ -155,13 +156,13 @@ def reason_in_words(rule: str, coder: str, explanations: dict[str, str]) -> str:
             p = float(model.group(1))
             terms = f", led by the words {model.group(2)}" if model.group(2) else ""
             sentences.append(f"The learned model gives it a probability of {p:.0%}{terms}.")
-            continue
-        part = part.removeprefix("rule:")
-        pattern_id, _, why = part.partition(" (")
-        why = why.rstrip(")")
-        what = explanations.get(pattern_id, f"pattern {pattern_id}")
-        sentence = f"The rules matched {what} ({pattern_id})"
-        sentences.append(sentence + (f"; {why}." if why else "."))
+        elif pattern:
+            # the rule text is "<pattern> (<scope notes>)": what follows the pattern id is the notes
+            why = part.removeprefix("rule:").removeprefix(pattern).strip().removeprefix("(").removesuffix(")")
+            what = explanations.get(pattern, f"pattern {pattern}")
+            sentences.append(f"The rules matched {what} ({pattern})" + (f"; {why}." if why else "."))
+        else:
+            sentences.append(f"{part}.")
     return " ".join(sentences)
 
 
@@ -208,7 +209,7 @@ def transcript(project, document_id: str) -> dict:
             "coding_id": int(c.coding_id), "code": c.code, "label": key["label"], "color": key["color"],
             "fg": key["fg"], "key": key["key"], "status": c.status, "status_name": STATUS_NAMES.get(c.status, c.status),
             "start": int(c.start), "end": int(c.end), "evidence": c.evidence or text[int(c.start):int(c.end)],
-            "reason": reason_in_words(c.rule, c.coder, explanations), "coder": c.coder,
+            "reason": reason_in_words(c.rule, c.coder, explanations, c.pattern), "coder": c.coder,
             "score": None if pd.isna(c.score) else float(c.score), "decided_by": who.get(int(c.coding_id), ""),
         })
     seg_memos: dict[str, list[dict]] = {}

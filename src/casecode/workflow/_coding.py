@@ -11,7 +11,8 @@ from ..codebook import Codebook
 from ..errors import CoderError, StoreError
 
 #: Columns of `code_files` output (and of `casecode code --out`).
-FILE_CODING_COLUMNS = ["document", "unit", "speaker", "code", "score", "start", "end", "evidence", "rule"]
+FILE_CODING_COLUMNS = ["document", "unit", "speaker", "code", "score", "start", "end", "evidence", "rule",
+                       "pattern"]
 MODEL_NAME = "combined"
 AUTOMATIC_CODERS = ("rules", "model", "combined")
 
@@ -66,6 +67,7 @@ def file_codings(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
         "end": codings.end.astype(int),
         "evidence": codings.evidence,
         "rule": codings.rule,
+        "pattern": codings.pattern,
     }, columns=FILE_CODING_COLUMNS)
     out = out.sort_values(["document", "unit", "start"], kind="stable").reset_index(drop=True)
     out.attrs = {"documents": int(segments.document_id.nunique()) if len(segments) else 0,
