@@ -64,3 +64,12 @@ def test_imports_point_down_the_map():
     upward = sorted({(a, b, f, top) for a, b, f, top in _imports() if RANK[b] >= RANK[a] and RANK[b] > 0})
     assert [(a, b, f) for a, b, f, top in upward if (a, b) not in LAZY_UPWARD] == []
     assert [(a, b, f) for a, b, f, top in upward if top] == []  # the named plug-in edges are lazy
+
+
+def test_importing_the_store_loads_neither_spacy_nor_scikit_learn():
+    import subprocess
+    import sys
+
+    check = "import casecode.store, sys; print(sorted(m for m in ('spacy', 'sklearn') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
