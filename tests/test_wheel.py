@@ -118,8 +118,8 @@ def test_spacy_loads_a_saved_rule_component_without_importing_casecode(installed
             "nlp.add_pipe('casecode_rules').add_patterns(codebook_patterns(read_codebook('leadership-actions-2015'))); "
             "nlp.to_disk('pipeline')")
     subprocess.run([str(python), "-c", save], cwd=work, env=env, check=True, capture_output=True)
-    load = ("import spacy; nlp = spacy.load('pipeline'); "
-            "print([(s.text, s.label_) for s in nlp('We listen to our staff every week.').spans['casecode']])")
+    load = ("import spacy; nlp = spacy.load('pipeline'); doc = nlp('We listen to our staff every week.'); "
+            "print([(s.text, s.label_) for s in doc.spans['casecode']])")
     out = subprocess.run([str(python), "-c", load], cwd=work, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "[('listen to our staff', 'employees')]", out.stderr
 
