@@ -109,12 +109,13 @@ def test_init_from_study_from_the_wheel(installed):
 
 def test_spacy_loads_a_saved_rule_component_without_importing_casecode(installed):
     """The rule coder is a spaCy component: a pipeline saved with it loads through spacy.load alone (the
-    components are found through the package's spacy_factories entry points)."""
+    components, casecode's sentencizer and lemmatizer too, are found through the package's spacy_factories entry
+    points)."""
     casecode, work = installed
     python, env = casecode.parent / "python", _clean_env()
     save = ("from casecode.coders import RuleCoder, codebook_patterns, load_nlp; "
             "from casecode.codebook import read_codebook; import spacy; "
-            "nlp = spacy.blank('en'); nlp.add_pipe('sentencizer'); nlp.add_pipe('casecode_lemmatizer'); "
+            "nlp = load_nlp(); "
             "nlp.add_pipe('casecode_rules').add_patterns(codebook_patterns(read_codebook('leadership-actions-2015'))); "
             "nlp.to_disk('pipeline')")
     subprocess.run([str(python), "-c", save], cwd=work, env=env, check=True, capture_output=True)
