@@ -115,7 +115,7 @@ codings = Table(
     Column("end", Integer, nullable=False),
     Column("evidence", Text, nullable=False, default=""),
     Column("rule", Text, nullable=False, default=""),
-    Column("pattern", Text, nullable=False, default=""),
+    Column("pattern", Text, nullable=False, default="", server_default=""),  # as the migration adds it
     Column("score", Float),
     Column("coder", String(_ID), nullable=False),
     Column("status", String(16), nullable=False),
