@@ -248,13 +248,55 @@ def test_turns_continue_split_and_reset_at_headings(tmp_path):
     "front_matter, interviewer_names",
     [("interviewer: Alan Jones\n", None), ("interviewer: [Bo Li, Alan Jones]\n", None), ("", ["Alan Jones"])],
 )
-def test_interviewer_named_in_metadata_or_argument(tmp_path, front_matter, interviewer_names):
-    text = f"---\n{front_matter}---\nAlan Jones: Why?\n\nJane Smith: Because.\n"
+@pytest.mark.parametrize("label", ["Alan Jones", "ALAN"])  # a first name alone is that interviewer too
+def test_interviewer_named_in_metadata_or_argument(tmp_path, front_matter, interviewer_names, label):
+    text = f"---\n{front_matter}---\n{label}: Why?\n\nJane Smith: Because.\n"
     doc = read(tmp_path, "a.md", text, interviewer_names=interviewer_names)
     assert turns(doc) == [
-        (1, "Alan Jones", "interviewer", "turn", False),
+        (1, label, "interviewer", "turn", False),
         (2, "Jane Smith", "respondent", "turn", True),
     ]
+
+
+_ASR_GROUP = (
+    "---\ninterviewer: Owen Tranter\n---\n"
+    "Speaker 3: okay is it recording great thanks for coming everyone so names and teams\n\n"
+    "Speaker 1: yeah Beth Kendrick community safety\n\n"
+    "Speaker 2: Lewis planning\n\n"
+    "Speaker 3: lovely so first question what's different about how you work now\n\n"
+    "Speaker 1: we put the police in our office two days a week and it works\n\n"
+    "Speaker 2: can I just say it's not like that in planning\n\n"
+    "Speaker 3: and how do residents feed in\n\n"
+    "Speaker 1: we don't really ask them\n\n"
+    "Speaker 3: why do you think that is\n\n"
+    "Speaker 2: no time\n\n"
+    "Speaker 3: okay brilliant thank you all that was really useful\n"
+)
+
+
+def test_numbered_speakers_the_one_who_asks_is_the_interviewer(tmp_path):
+    """Speech recognition labels speakers "Speaker N"; the front matter names the interviewer but not their label.
+    The speaker who opens, asks and thanks is the interviewer, and their turns are not coded."""
+    doc = read(tmp_path, "a.txt", _ASR_GROUP)
+    roles = {s.speaker: (s.role, s.codable) for s in doc.segments}
+    assert roles == {"Speaker 3": ("interviewer", False), "Speaker 1": ("respondent", True),
+                     "Speaker 2": ("respondent", True)}
+
+
+def test_numbered_speakers_front_matter_names_the_label(tmp_path):
+    text = _ASR_GROUP.replace("interviewer: Owen Tranter", "interviewer: Speaker 2")
+    doc = read(tmp_path, "a.txt", text)
+    assert {s.speaker for s in doc.segments if s.role == "interviewer"} == {"Speaker 2"}
+
+
+@pytest.mark.parametrize("text", [
+    "Speaker 1: we started the hub in 2019\n\nSpeaker 2: and it worked well for us\n",  # nobody asks
+    "Speaker 1: what changed\n\nSpeaker 2: why do you ask\n\nSpeaker 1: how was it\n\nSpeaker 2: who knows\n",
+    "Anna: what changed here\n\nBen: the hub\n\nAnna: how\n\nBen: slowly\n",  # named speakers: never guessed
+])
+def test_no_interviewer_guessed_without_a_clear_asker(tmp_path, text):
+    doc = read(tmp_path, "a.txt", text)
+    assert {s.role for s in doc.segments} == {"respondent"}
 
 
 # --- Word ------------------------------------------------------------------------------------------------------

@@ -130,11 +130,13 @@ def _is_numbered_label(name: str) -> bool:
 
 
 def is_interviewer(speaker: str, interviewer_names: Iterable[str] = ()) -> bool:
-    """True for Interviewer/INT/I/Q/Q1 labels and for names listed as the interview's interviewers."""
+    """True for Interviewer/INT/I/Q/Q1 labels and for names listed as the interview's interviewers, also when the
+    label is only the first name of one of them ("OWEN:" for "Owen Tranter")."""
     key = _name_key(speaker)
     if key in INTERVIEWER_LABELS or re.fullmatch(r"(q|interviewer)\s*\d*", key):
         return True
-    return key in {_name_key(n) for n in interviewer_names}
+    names = [_name_key(n) for n in interviewer_names]
+    return key in names or (" " not in key and any(n.split()[:1] == [key] for n in names if " " in n))
 
 
 def _name_key(name: str) -> str:
@@ -226,13 +228,63 @@ def _label_filter(labels: list[Label]):
 def _assign_roles(segments: list[Segment], interviewers: list[str]) -> None:
     if not any(seg.speaker for seg in segments):
         return  # no turns at all: every role stays ""
+    asking = _numbered_interviewer(segments, interviewers)
     for seg in segments:
         if not seg.speaker:
             continue
-        if is_interviewer(seg.speaker, interviewers):
+        if is_interviewer(seg.speaker, interviewers) or seg.speaker == asking:
             seg.role, seg.codable = "interviewer", False
         else:
             seg.role = "respondent"
+
+
+# Words a question opens with once fillers are skipped ("okay so what ..."), and two-word openers ("do you").
+_FILLERS = {"okay", "ok", "so", "and", "right", "um", "erm", "er", "uh", "lovely", "great", "brilliant", "thanks",
+            "yeah", "well", "now", "then", "just", "alright", "good", "fine", "cool"}
+_QUESTION_WORDS = {"what", "what's", "whats", "how", "how's", "why", "when", "where", "who", "which", "tell",
+                   "describe", "question"}
+_AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can", "could", "would",
+                "will", "should"}
+_ASKED = {"you", "anyone", "anybody", "everyone", "everybody", "there", "that", "this", "it", "people", "the",
+          "your", "any"}
+_THANKS_RE = re.compile(r"(?i)\b(thank you|thanks)\b")
+_WORD_RE = re.compile(r"[\w'’]+")
+
+
+def _numbered_interviewer(segments: list[Segment], interviewers: list[str]) -> str:
+    """The interviewer of a transcript whose speakers are only numbered ("Speaker 1:", as speech recognition writes
+    them) and none of them is named as the interviewer: the speaker who asks, opens and closes. A speaker counts as
+    asking when at least two fifths of their turns look like questions (a question mark, or a question word or
+    "do you"-style opener after fillers), with a point for the first turn and one for thanks in the last; chosen
+    only when every other speaker scores more than a point less. "" when no speaker stands out."""
+    turns = [seg for seg in segments if seg.speaker]
+    speakers = list(dict.fromkeys(seg.speaker for seg in turns))
+    if len(speakers) < 2 or not all(_is_numbered_label(s) for s in speakers):
+        return ""
+    if any(is_interviewer(s, interviewers) for s in speakers):
+        return ""
+    score = {}
+    for speaker in speakers:
+        own = [seg.text[speaker_label_end(seg.text, speaker):] for seg in turns if seg.speaker == speaker]
+        asked = sum(_looks_like_question(text) for text in own) / len(own)
+        score[speaker] = (asked if asked >= 0.4 else 0.0) * 2 + (turns[0].speaker == speaker) + \
+            (turns[-1].speaker == speaker and bool(_THANKS_RE.search(own[-1])))
+    ranked = sorted(speakers, key=score.get, reverse=True)
+    best, runner_up = score[ranked[0]], score[ranked[1]]
+    return ranked[0] if best >= 1.5 and best - runner_up > 1.0 else ""
+
+
+def _looks_like_question(text: str) -> bool:
+    if text.rstrip().endswith("?"):
+        return True
+    words = [w.lower() for w in _WORD_RE.findall(text)[:12]]
+    while words and words[0] in _FILLERS:
+        words.pop(0)
+    if not words:
+        return False
+    if words[0] in _QUESTION_WORDS or "question" in words[:4]:
+        return True
+    return len(words) > 1 and words[0] in _AUXILIARIES and words[1] in _ASKED
 
 
 def speaker_label_end(text: str, speaker: object) -> int:
