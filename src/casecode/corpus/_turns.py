@@ -247,16 +247,16 @@ _AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "has", "have", 
                 "will", "should"}
 _ASKED = {"you", "anyone", "anybody", "everyone", "everybody", "there", "that", "this", "it", "people", "the",
           "your", "any"}
-_THANKS_RE = re.compile(r"(?i)\b(thank you|thanks)\b")
 _WORD_RE = re.compile(r"[\w'’]+")
 
 
 def _numbered_interviewer(segments: list[Segment], interviewers: list[str]) -> str:
     """The interviewer of a transcript whose speakers are only numbered ("Speaker 1:", as speech recognition writes
-    them) and none of them is named as the interviewer: the speaker who asks, opens and closes. A speaker counts as
-    asking when at least two fifths of their turns look like questions (a question mark, or a question word or
-    "do you"-style opener after fillers), with a point for the first turn and one for thanks in the last; chosen
-    only when every other speaker scores more than a point less. "" when no speaker stands out."""
+    them) and none of them is named as the interviewer: the speaker who asks. Each speaker scores twice the share of
+    their turns that look like questions (a question mark, or a question word or a "do you"-style opener after
+    fillers), plus half a point for opening the transcript; the best is chosen when it scores at least 1 and more
+    than half a point above every other speaker. "" when no speaker stands out. (Thanks in the last turn is no
+    sign: interviewees thank too.)"""
     turns = [seg for seg in segments if seg.speaker]
     speakers = list(dict.fromkeys(seg.speaker for seg in turns))
     if len(speakers) < 2 or not all(_is_numbered_label(s) for s in speakers):
@@ -266,12 +266,10 @@ def _numbered_interviewer(segments: list[Segment], interviewers: list[str]) -> s
     score = {}
     for speaker in speakers:
         own = [seg.text[speaker_label_end(seg.text, speaker):] for seg in turns if seg.speaker == speaker]
-        asked = sum(_looks_like_question(text) for text in own) / len(own)
-        score[speaker] = (asked if asked >= 0.4 else 0.0) * 2 + (turns[0].speaker == speaker) + \
-            (turns[-1].speaker == speaker and bool(_THANKS_RE.search(own[-1])))
+        score[speaker] = 2 * sum(map(_looks_like_question, own)) / len(own) + 0.5 * (turns[0].speaker == speaker)
     ranked = sorted(speakers, key=score.get, reverse=True)
     best, runner_up = score[ranked[0]], score[ranked[1]]
-    return ranked[0] if best >= 1.5 and best - runner_up > 1.0 else ""
+    return ranked[0] if best >= 1.0 and best - runner_up > 0.5 else ""
 
 
 def _looks_like_question(text: str) -> bool:
