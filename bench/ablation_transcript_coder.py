@@ -1,0 +1,125 @@
+"""The transcript coder's variants leaving one training set (one writer) out, rules + model combined.
+
+Run: python bench/ablation_transcript_coder.py [VARIANT ...] [--tolerance T] [--margin M] [--context N]
+For each held-out writer the combined coder is fitted exactly as `casecode evaluate --study 2015` fits it
+(`fit_transcript_coder`: the other sets plus the 2015 reference, blend tuned by cross-validation over writers,
+council rule), then codes that writer's set; printed are turn-level micro precision, recall, F1 and council-level
+kappa over the eleven chart actions for the model alone (p >= 0.5) and combined, and combined F1 on sets 12-17.
+Variants: `base` (LearnedCoder), `win30max`/`win30avg`/`win20max`/`win40avg` (a long turn also scored by windows
+of that many words, half overlapping; its probability the best window's, or the mean of that and the turn's).
+`--tolerance` and `--margin` replace BLEND_TOLERANCE and COUNCIL_MARGIN; `--context N` reads a turn of fewer than N
+words together with the turn before it. Held-out test sets (tests/data/unseen*) are not read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+
+def windowed(width: int, how: str):
+    """A LearnedCoder whose long turns are also scored by windows of `width` lemmas (with their scope marks)."""
+    from casecode.coders import LearnedCoder
+    from casecode.coders._learned import _positive
+
+    class Windowed(LearnedCoder):
+        def predict_proba(self, X):
+            texts = self._texts(list(X))
+            turn = np.column_stack([_positive(e, self.vectorizer_.transform(texts)) for e in self.estimators_])
+            pieces, owner, step = [], [], width // 2
+            for i, text in enumerate(texts):
+                words = text.split()
+                if len(words) > width * 1.5:
+                    for start in range(0, len(words) - step, step):
+                        pieces.append(" ".join(words[start:start + width]))
+                        owner.append(i)
+            if not pieces:
+                return turn
+            scored = self.vectorizer_.transform(pieces)
+            window = np.column_stack([_positive(e, scored) for e in self.estimators_])
+            best = np.zeros_like(turn)
+            for k, i in enumerate(owner):
+                best[i] = np.maximum(best[i], window[k])
+            return np.maximum(turn, best) if how == "max" else np.where(best > 0, (turn + best) / 2, turn)
+
+    return Windowed
+
+
+def with_context(words: int) -> None:
+    """Make every coder read a turn of fewer than `words` words together with the codable turn before it."""
+    import casecode.coders._codings as codings
+    import casecode.coders._combined as combined
+    import casecode.coders._learned as learned
+
+    plain = codings.unit_texts
+
+    def unit_texts(segments):
+        texts, docs = plain(segments), list(segments["document_id"])
+        return [texts[i - 1] + " " + t if i and docs[i] == docs[i - 1] and len(t.split()) < words else t
+                for i, t in enumerate(texts)]
+
+    codings.unit_texts = combined.unit_texts = learned.unit_texts = unit_texts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variants", nargs="*", default=["base"])
+    parser.add_argument("--tolerance", type=float)
+    parser.add_argument("--margin", type=float)
+    parser.add_argument("--context", type=int)
+    args = parser.parse_args()
+
+    import casecode.coders._combined as combined
+    from casecode.analysis import evaluate
+    from casecode.coders import LearnedCoder, RuleCoder, load_nlp
+    from casecode.coders import _codings
+    from casecode.studies import load_study
+    from casecode.studies.transcripts import fit_transcript_coder, shipped_training, training_transcripts
+
+    if args.tolerance is not None:
+        combined.BLEND_TOLERANCE = args.tolerance
+    if args.margin is not None:
+        combined.COUNCIL_MARGIN = args.margin
+    if args.context:
+        with_context(args.context)
+    variants = {"base": LearnedCoder, **{f"win{w}{how}": windowed(w, how) for w in (20, 30, 40) for how in ("max", "avg")}}
+    study = load_study()
+    units, gold = training_transcripts()
+    rules = RuleCoder(study.codebook, load_nlp(None))
+    rule_codings = pd.concat([rules.code(units), rules.code(study.scope)], ignore_index=True)
+
+    def scores(codings, part=None):
+        u = units if part is None else units[units.set == part]
+        g = gold[gold.segment_id.isin(set(u.segment_id))]
+        c = codings[codings.segment_id.isin(set(u.segment_id))]
+        cases = list(dict.fromkeys(x for cs in u.cases for x in cs))
+        return evaluate(c, g, u, study.chart_codes, cases=cases, labels=study.codebook)
+
+    for name in args.variants:
+        make_model, started = variants[name], time.time()
+        alone, both = [], []
+        for held_set in dict.fromkeys(units.set):
+            held = (units.set == held_set).to_numpy()
+            train, test = units[~held], units[held]
+            train_gold = gold[gold.segment_id.isin(set(train.segment_id))]
+            segments, labels = shipped_training(study, train, train_gold)
+            alone.append(make_model().fit(_codings.unit_texts(segments), labels).code(test, threshold=0.5))
+            coder = fit_transcript_coder(study, train, train_gold, rules=rules, rule_codings=rule_codings,
+                                         make_model=make_model)
+            both.append(coder.code(test, rule_codings=rule_codings))
+        line = []
+        for label, codings in (("model", alone), ("combined", both)):
+            ev = scores(pd.concat(codings, ignore_index=True))
+            m = ev.micro
+            line.append(f"{label} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f} kappa {ev.case_kappa:.3f}")
+        both = pd.concat(both, ignore_index=True)
+        sets = [s for s in ("set12", "set13", "set14", "set15", "set16", "set17") if s in set(units.set)]
+        line.append(" ".join(f"{s} {scores(both, s).micro['f1']:.3f}" for s in sets))
+        print(f"{name:9s} | {' | '.join(line)} | {time.time() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
