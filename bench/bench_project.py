@@ -3,6 +3,9 @@
     python bench/bench_project.py                 # 20 and 200 transcripts (a few minutes)
     python bench/bench_project.py --files 200     # the issue's 200 and 2,000 (long: run once)
 
+The table goes to the "Project commands" section of bench/RESULTS.md (--out), with the date, the machine and
+the load average; the other sections are kept.
+
 Steps, as the CLI runs them (library calls, rules only): add, code -p, code -p again with nothing new, review
 (workbook and HTML), review --apply (every suggestion accepted), agree (two reviewers' workbooks), report. A step
 that scales linearly takes about 10x as long at 10N; the target is at most 11x, and code -p with nothing new
@@ -12,6 +15,7 @@ should take seconds at any size. The machine is shared: compare the ratios, and 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -23,6 +27,7 @@ import openpyxl
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _results import header, load, write_section  # noqa: E402
 from corpus_builder import build  # noqa: E402
 
 CODEBOOK = HERE.parent / "codebooks" / "leadership-actions-2015.yaml"
@@ -79,24 +84,23 @@ def run(n_files: int, work: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=20, help="N: the small project (10N is the large one)")
-    parser.add_argument("--out", type=Path, default=None, help="append the table to this Markdown file")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="the results file (its 'Project "
+                        "commands' section is replaced)")
     args = parser.parse_args()
     os.environ.setdefault("CASECODE_PROGRESS", "0")
+    started, load_before = dt.datetime.now(dt.timezone.utc), load()
     work = Path(tempfile.mkdtemp(prefix="casecode-bench-project-"))
     small = run(args.files, work)
     large = run(10 * args.files, work)
-    lines = ["", f"Project commands at {args.files} and {10 * args.files} transcripts (rules only; "
-                 f"`python bench/bench_project.py --files {args.files}`):", "",
-             f"| step | {args.files} files (s) | {10 * args.files} files (s) | ratio (target <= 11) |",
-             "|---|---|---|---|"]
+    lines = header(f"python bench/bench_project.py --files {args.files}", started, load_before) + [
+        "", f"Project commands at {args.files} and {10 * args.files} transcripts of about 1,300 words (rules only, "
+            "SQLite, library calls as the CLI makes them; each step timed once):", "",
+        f"| step | {args.files} files (s) | {10 * args.files} files (s) | ratio (target <= 11) |",
+        "|---|---|---|---|"]
     for step in STEPS:
         ratio = large[step] / small[step] if small[step] > 0 else float("nan")
         lines.append(f"| {step} | {small[step]:.2f} | {large[step]:.2f} | {ratio:.1f}x |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as stream:
-            stream.write(text)
+    print(write_section(args.out, "Project commands", lines))
 
 
 if __name__ == "__main__":

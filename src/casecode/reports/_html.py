@@ -67,11 +67,13 @@ def transcript_html(
     `coding_id` and `status`) are drawn on the unit named by their `segment_id`, clipped to it.
     """
     colors = code_colors(codebook)
-    by_segment = {segment_id: group for segment_id, group in codings.groupby("segment_id", sort=False)}
+    by_segment: dict[object, list] = {}  # one pass over the codings (a pandas group per unit costs more)
+    for row in codings.itertuples():
+        by_segment.setdefault(row.segment_id, []).append(row)
     units = []
     for seg in segments.sort_values("start").itertuples(index=False):
-        mine = by_segment.get(seg.segment_id, codings.iloc[:0])
-        spans = _assign_slots([_span(row, seg.start, seg.end, codebook, colors) for row in mine.itertuples()])
+        mine = by_segment.get(seg.segment_id, ())
+        spans = _assign_slots([_span(row, seg.start, seg.end, codebook, colors) for row in mine])
         units.append(_unit_html(seg, document_text[seg.start:seg.end], spans))
     used = [c for c in codebook if c.id in set(codings["code"])]
     legend = "".join(f'<span style="background: {colors[c.id]}; color: {text_color(colors[c.id])}">'

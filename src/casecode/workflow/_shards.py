@@ -10,6 +10,7 @@ document ids and each is sorted as `code_files` sorts.
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import tempfile
 import time
@@ -81,6 +82,19 @@ def _init_worker(spec: CoderSpec) -> None:
     settle_memory()
 
 
+def _pool(workers: int, spec: CoderSpec, coder=None) -> ProcessPoolExecutor:
+    """Worker processes for `spec`. Where processes can be forked (Linux), a coder this process already holds is
+    handed down by the fork, so no worker spends its first seconds building its own (loading the pipeline,
+    compiling the codebook); elsewhere each worker builds one from `spec`."""
+    context = None
+    if "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+        if coder is not None:
+            _WORKER.clear()
+            _WORKER[spec.key] = coder
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,))
+
+
 def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None) -> pd.DataFrame:
     """Code one batch of files: FILE_CODING_COLUMNS rows, sorted by document, unit and start."""
     from ..corpus import read_documents, segments_frame
@@ -123,7 +137,7 @@ def iter_segment_codings(segments: pd.DataFrame, spec: CoderSpec | None, *, work
                          batch_documents: int = BATCH_DOCUMENTS, coder=None
                          ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """(segments of a batch of documents, their codings), batch by batch; a document is never split. `coder`,
-    with one local process, is used instead of building one from `spec`."""
+    with local processes, is used instead of building one from `spec` (by this process, or by forked workers)."""
     if engine not in ENGINES:
         raise CasecodeError(f"--engine {engine!r} is not known; use one of: {', '.join(ENGINES)}")
     if workers < 1:
@@ -137,7 +151,7 @@ def iter_segment_codings(segments: pd.DataFrame, spec: CoderSpec | None, *, work
         coder = coder if coder is not None else _coder(spec)
         results = (coder.code(b) for b in batches)
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(spec,))
+        pool = _pool(workers, spec, coder)
         results = _closing(pool, pool.map(_local_segments, [(spec, b) for b in batches]))
     yield from zip(batches, results)
 
@@ -167,8 +181,8 @@ def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: 
     """Codings of `paths`, one DataFrame per batch of documents, in document order.
 
     `workers` > 1 codes batches in that many processes; `engine="dask"` sends them to the Dask scheduler at
-    `scheduler` (an address such as tcp://10.0.0.5:8786, or a `distributed.Client`). `coder`, with one local
-    process, is used instead of building one from `spec`.
+    `scheduler` (an address such as tcp://10.0.0.5:8786, or a `distributed.Client`). `coder`, with local
+    processes, is used instead of building one from `spec` (by this process, or by forked workers).
     """
     if engine not in ENGINES:
         raise CasecodeError(f"--engine {engine!r} is not known; use one of: {', '.join(ENGINES)}")
@@ -190,7 +204,7 @@ def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: 
         for batch in batches:
             yield code_file_batch(spec, batch, coder=coder)
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(spec,)) as pool:
+        with _pool(workers, spec, coder) as pool:
             yield from pool.map(_local_batch, [(spec, [str(p) for p in b]) for b in batches])
 
 
