@@ -44,7 +44,7 @@ def write_section(path: Path, title: str, lines: list[str]) -> str:
     if not text.startswith(TITLE):
         text = TITLE + "\n"
     parts = re.split(r"(?m)^(?=## )", text)
-    head, sections = parts[0], {p.splitlines()[0][3:].strip(): p for p in parts[1:]}
+    head, sections = parts[0], {p.splitlines()[0][3:].strip(): p.rstrip() + "\n\n" for p in parts[1:]}
     body = f"## {title}\n\n" + "\n".join(lines).rstrip() + "\n\n"
     sections[title] = body
     order = ["Speed", "Workers", "Memory", "Project commands"]

@@ -18,6 +18,7 @@ spaCy Matcher; `__call__(doc)` returns every `(key, start, end)` the spaCy match
 from __future__ import annotations
 
 import re
+from itertools import compress
 from typing import Any, Hashable, Iterable
 
 from spacy.attrs import IDS
@@ -201,10 +202,11 @@ class CompiledMatcher:
         required = self._required
         for attr, by_value in self._phrases.items():
             values = rows[self._column[attr]]
-            if by_value.keys().isdisjoint(present[self._column[attr]] or values):
+            held = by_value.keys() & (present[self._column[attr]] or set(values))
+            if not held:
                 continue
-            for p, value in enumerate(values):
-                for key, hashes, at in by_value.get(value, ()):
+            for p in compress(range(n), map(held.__contains__, values)):  # the positions of indexed words
+                for key, hashes, at in by_value[values[p]]:
                     start = p - at
                     if start >= 0 and values[start:start + len(hashes)] == hashes:
                         found.add((key, start, start + len(hashes)))
@@ -233,11 +235,9 @@ class CompiledMatcher:
                     live[value] = tries
             if not live:
                 continue
-            for p, value in enumerate(rows[col]):
-                tries = live.get(value)
-                if tries is None:
-                    continue
-                for number, lo, hi in tries:
+            values = rows[col]
+            for p in compress(range(n), map(live.__contains__, values)):
+                for number, lo, hi in live[values[p]]:
                     key, specs = self._patterns[number]
                     first, first_lo, _ = specs[0]
                     for start in range(max(0, p - hi), p - lo + 1):

@@ -122,16 +122,23 @@ class _Info:
         columns = doc.to_array([LOWER, LEMMA, ORTH, IS_PUNCT, IS_ALPHA, SPACY]).T.tolist() \
             if self.n else [[]] * 6
         lows, texts = _LOWS.setdefault(id(strings), ({}, {0: ""}))
-        for h in columns[0]:
-            if h not in lows:
-                lows[h] = strings[h].replace("’", "'")
-        for column in columns[1:3]:
-            for h in column:
-                if h not in texts:
-                    texts[h] = strings[h]
-        self.lower: list[str] = [lows[h] for h in columns[0]]  # as _low: lower case, curly apostrophes straight
-        self.lemma: list[str] = [texts[h] for h in columns[1]]
-        self.text: list[str] = [texts[h] for h in columns[2]]
+        try:  # words seen before: looked up in C
+            self.lower: list[str] = list(map(lows.__getitem__, columns[0]))  # as _low: curly apostrophes straight
+        except KeyError:
+            for h in columns[0]:
+                if h not in lows:
+                    lows[h] = strings[h].replace("’", "'")
+            self.lower = list(map(lows.__getitem__, columns[0]))
+        try:
+            self.lemma: list[str] = list(map(texts.__getitem__, columns[1]))
+            self.text: list[str] = list(map(texts.__getitem__, columns[2]))
+        except KeyError:
+            for column in columns[1:3]:
+                for h in column:
+                    if h not in texts:
+                        texts[h] = strings[h]
+            self.lemma = list(map(texts.__getitem__, columns[1]))
+            self.text = list(map(texts.__getitem__, columns[2]))
         self.punct, self.alpha, self.space_after = columns[3:]
 
 
