@@ -84,11 +84,14 @@ def write_review(project, workbook: str | Path, html_dir: str | Path | None = No
     pages = []
     if html_dir is not None:
         shown = project.codings(status=["suggested", "accepted", "manual"])
-        for document_id in sorted(set(shown.document_id)):
+        # each document's units and codings by one grouping, not a scan of every row per document
+        units_of = dict(tuple(segments.groupby("document_id", sort=False)))
+        shown_of = dict(tuple(shown.groupby("document_id", sort=False)))
+        for document_id in sorted(shown_of):
             pages.append(write_transcript_html(
                 project.document_text(document_id),
-                segments[segments.document_id == document_id],
-                shown[shown.document_id == document_id],
+                units_of.get(document_id, segments.iloc[:0]),
+                shown_of[document_id],
                 codebook,
                 confined(html_dir, document_id, ".html"),
                 title=document_id,
