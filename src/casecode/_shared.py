@@ -1,4 +1,4 @@
-"""Names several rooms agree on, kept where importing them loads nothing heavy (no spaCy, no scikit-learn):
+"""Names and small helpers several rooms agree on, kept where importing them loads nothing heavy (no spaCy, no scikit-learn):
 the store imports these without importing the coders."""
 
 #: Columns of a codings DataFrame, in order. Offsets are into the document text (not the segment).
@@ -17,3 +17,16 @@ CODING_COLUMNS = [
 
 #: The spaCy pipeline a project codes with unless told otherwise: blank English with the lookup lemmatizer.
 DEFAULT_PIPELINE = "blank:en"
+
+
+def whole_number(value) -> int | None:
+    """An id or unit given as a number or as text ("12", 12.0, 12); None when it is not a whole number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None

@@ -25,6 +25,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .._output import safe_cell, unneutralised, write_csv, write_file
+from .._shared import whole_number
 from ..codebook import Codebook
 from ..corpus import speaker_label_end
 from ..errors import ReviewError
@@ -198,7 +199,7 @@ def _decision(row: _Row, codebook: Codebook, reviewer: str | None, segments: pd.
         "decided_by": checked["decided_by"],
         "row": row.number,
         "document": row.text("document"),
-        "unit": _as_int(row.cells.get("unit")),
+        "unit": whole_number(row.cells.get("unit")),
         "code": row.text("code"),
     }
 
@@ -219,7 +220,7 @@ def _segment_id(row: _Row, segments: pd.DataFrame | None, required: bool, lookup
             row.fail("document" if not document else "unit",
                      "empty; an added code needs the document and the unit it applies to")
         return ""
-    unit = _as_int(row.cells["unit"])
+    unit = whole_number(row.cells["unit"])
     if unit is None:
         row.fail("unit", f"{row.cells['unit']!r} is not a unit number; write the number shown in the 'unit' column")
     if segments is None:
@@ -538,19 +539,6 @@ def _fitted_width(name: str, values: pd.Series) -> int:
 
 def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
-def _as_int(value: Any) -> int | None:
-    """An integer cell value, whether Excel stored it as a number or as text; None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def _save(book, path: str | Path) -> Path:

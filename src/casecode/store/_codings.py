@@ -8,6 +8,7 @@ from typing import Any, Collection, NamedTuple
 
 from sqlalchemy import Connection, select
 
+from .._shared import whole_number
 from ..errors import StoreError
 from . import _schema as t
 from ._values import as_utc, chunks, clean, known_list, text
@@ -167,16 +168,7 @@ def check_decision(decision: Any, coding_id: Any, new_code: Any, decided_by: Any
 
 def _whole_number(value: Any) -> int | None:
     """An id given as a number or as text ("12", 12.0); None when it is not a whole number."""
-    value = clean(value)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+    return whole_number(clean(value))
 
 
 def _insert_coding(conn: Connection, values: dict, status: str, stamp: dt.datetime, run: str | None) -> int:
