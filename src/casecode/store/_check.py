@@ -37,10 +37,13 @@ def counts(conn: Connection) -> dict[str, int]:
     return {name: conn.execute(select(func.count()).select_from(table)).scalar_one() for name, table in tables.items()}
 
 
-def _examples(items) -> str:
+def _found(what: str, items) -> list[str]:
+    """One problem line for the rows found (their count, what they are, the first few), or none."""
     items = list(items)
-    return ", ".join(str(i) for i in items[:_LIMIT]) + (f" (and {len(items) - _LIMIT} more)" if len(items) > _LIMIT
-                                                        else "")
+    if not items:
+        return []
+    more = f" (and {len(items) - _LIMIT} more)" if len(items) > _LIMIT else ""
+    return [f"{len(items)} {what}: {', '.join(str(i) for i in items[:_LIMIT])}{more}"]
 
 
 def _segments(conn: Connection) -> list[str]:
@@ -53,12 +56,8 @@ def _segments(conn: Connection) -> list[str]:
             orphans.append(row.segment_id)
         elif document[row.start:row.end] != row.text:
             drifted.append(row.segment_id)
-    problems = []
-    if orphans:
-        problems.append(f"{len(orphans)} segment(s) of documents that are not stored: {_examples(orphans)}")
-    if drifted:
-        problems.append(f"{len(drifted)} segment(s) whose offsets do not point at their text: {_examples(drifted)}")
-    return problems
+    return (_found("segment(s) of documents that are not stored", orphans)
+            + _found("segment(s) whose offsets do not point at their text", drifted))
 
 
 def _codings(conn: Connection) -> list[str]:
@@ -77,18 +76,11 @@ def _codings(conn: Connection) -> list[str]:
             bad_status.append(row.coding_id)
         if row.coder in _AUTOMATIC:
             twice[(row.segment_id, row.code, row.coder, row.start, row.end)] += 1
-    problems = []
-    if outside:
-        problems.append(f"{len(outside)} coding(s) outside their segment: {_examples(outside)}")
-    if unknown_code:
-        problems.append(f"{len(unknown_code)} coding(s) of codes not in the codebook: {_examples(unknown_code)}")
-    if bad_status:
-        problems.append(f"{len(bad_status)} coding(s) with an unknown status: {_examples(bad_status)}")
-    doubled = [key for key, n in twice.items() if n > 1]
-    if doubled:
-        shown = (f"{seg} {code} by {coder}" for seg, code, coder, _, _ in doubled)
-        problems.append(f"{len(doubled)} suggestion(s) stored more than once: {_examples(shown)}")
-    return problems
+    doubled = [f"{seg} {code} by {coder}" for (seg, code, coder, _, _), n in twice.items() if n > 1]
+    return (_found("coding(s) outside their segment", outside)
+            + _found("coding(s) of codes not in the codebook", unknown_code)
+            + _found("coding(s) with an unknown status", bad_status)
+            + _found("suggestion(s) stored more than once", doubled))
 
 
 def _decisions(conn: Connection) -> list[str]:
@@ -109,9 +101,5 @@ def _decisions(conn: Connection) -> list[str]:
         if row.coding_id is not None and row.decision in _RESULT and row.decision_id not in undone:
             latest[row.coding_id] = row.decision
     wrong = [cid for cid, decision in latest.items() if status.get(cid) != _RESULT[decision]]
-    problems = []
-    if unknown:
-        problems.append(f"{len(unknown)} decision(s) with an unknown decision or coding: {_examples(unknown)}")
-    if wrong:
-        problems.append(f"{len(wrong)} coding(s) whose status disagrees with their latest decision: {_examples(wrong)}")
-    return problems
+    return (_found("decision(s) with an unknown decision or coding", unknown)
+            + _found("coding(s) whose status disagrees with their latest decision", wrong))
