@@ -225,6 +225,112 @@ def test_fit_combined_sets_the_council_rule_above_the_blend(coder, monkeypatch):
     assert fit_combined(coder, segments, labels, groups, council=True).council is None  # no blend, no council rule
 
 
+# --- batch scoring: the same codings as one (segment, code) at a time -------------------------------------------
+
+
+def _one_pair_at_a_time(combined, segments, rules):
+    """CombinedCoder.code as it was before it scored a batch as arrays: `score` and `decide` for one (segment, code)
+    at a time, the council rule unit by unit, and the model asked with `predict_proba`. The reference for the test
+    below."""
+    from casecode.coders._codings import codable_segments, codings_frame, unit_texts
+    from casecode.coders._combined import council_evidence
+    from casecode.coders._learned import model_rule, model_terms
+    from casecode.corpus import first_case
+
+    rows = codable_segments(segments)
+    by_pair = {(r.segment_id, r.code): r for r in rules.itertuples(index=False)}
+    classes = [str(c) for c in combined.model.classes_]
+    order = combined._order(classes)
+    texts = unit_texts(rows)
+    proba = combined.model.predict_proba(texts)
+    chosen, scores = {}, {}
+    for i, seg in rows.iterrows():
+        for code in order:
+            rule = by_pair.get((seg["segment_id"], code))
+            p = float(proba[i, classes.index(code)]) if code in classes else None
+            scores[i, code] = combined.score(rule.score if rule is not None else None, p)
+            chosen[i, code] = combined.decide(rule.score if rule is not None else None, p)
+    if combined.council is not None:
+        cases = [first_case(c) or d for c, d in zip(rows["cases"], rows["document_id"])]
+        members = {}
+        for i, case in zip(rows.index, cases):
+            members.setdefault(case, []).append(i)
+        for code in classes:
+            for units in members.values():
+                if council_evidence([scores[i, code] for i in units], combined.council) < combined.council_cut:
+                    for i in units:
+                        chosen[i, code] = False
+                elif not any(chosen[i, code] for i in units):
+                    chosen[max(units, key=lambda i: scores[i, code]), code] = True
+    records = []
+    for i, seg in rows.iterrows():
+        for code in order:
+            if not chosen[i, code]:
+                continue
+            rule = by_pair.get((seg["segment_id"], code))
+            p = float(proba[i, classes.index(code)]) if code in classes else None
+            if rule is not None:
+                start, end, evidence = int(rule.start), int(rule.end), rule.evidence
+                text = f"rule:{rule.rule}" + (f" + model p={p:.2f}" if p is not None else "")
+            else:
+                start, end, evidence = int(seg["start"]), int(seg["start"]) + len(str(seg["text"])), str(seg["text"])
+                text = model_rule(p, model_terms(combined.model, texts[i], classes.index(code)))
+            records.append({
+                "segment_id": seg["segment_id"], "document_id": seg["document_id"], "code": code, "start": start,
+                "end": end, "evidence": evidence, "rule": text, "pattern": rule.pattern if rule is not None else "",
+                "score": round(float(np.clip(scores[i, code], 0, 1)), 3), "coder": "combined",
+            })
+    return codings_frame(records)
+
+
+@pytest.fixture(scope="module")
+def transcript_sets():
+    """The transcript coder, and (name, codable units, the rules' codings) of every training set and held-out set:
+    read as inputs, nothing is tuned on them."""
+    from casecode.corpus import cases_or_document, read_documents, segments_frame
+    from casecode.studies.transcripts import transcript_coder
+    from casecode.workflow._ingest import case_id_for
+
+    combined = transcript_coder()
+    root = Path(__file__).resolve().parents[1]
+    folders = sorted((root / "corpus" / "training-transcripts").glob("set*")) + sorted(
+        (root / "tests" / "data").glob("unseen*"))
+    sets = []
+    for folder in folders:
+        documents = read_documents(sorted(folder.glob("*.txt")))
+        if documents:
+            segments = pd.concat([segments_frame(d.segments) for d in documents], ignore_index=True)
+            segments["cases"] = cases_or_document(segments, case_id_for)
+            sets.append((folder.name, segments, combined.rule_coder.code(segments)))
+    return combined, sets
+
+
+@pytest.mark.parametrize("settings", [
+    {},  # as fitted and saved
+    {"blend": None, "threshold": 0.8, "veto": 0.1, "council": None},  # the gate: model adds and vetoes
+    {"blend": 0.45, "rule_weight": 0.5, "council": None},
+    {"blend": 0.45, "rule_weight": 0.5, "council": "top2", "council_cut": 0.6},
+], ids=["as-saved", "gate", "blend", "blend-council-top2"])
+def test_batch_scoring_gives_the_codings_and_probabilities_of_one_pair_at_a_time(transcript_sets, settings):
+    import copy
+
+    from casecode.coders._codings import unit_texts
+    from casecode.coders._learned import model_scores
+
+    saved, sets = transcript_sets
+    combined = copy.copy(saved).set_params(**settings)
+    coded = 0
+    for name, segments, rules in sets:
+        fast, reference = combined.code(segments, rule_codings=rules), _one_pair_at_a_time(combined, segments, rules)
+        pd.testing.assert_frame_equal(fast, reference, obj=f"{name} codings")
+        texts = unit_texts(segments[segments.codable])
+        proba, features = model_scores(combined.model, texts)
+        assert np.array_equal(proba, combined.model.predict_proba(texts)), name
+        assert (features != combined.model.vectorizer_.transform(combined.model._texts(texts))).nnz == 0, name
+        coded += len(fast)
+    assert coded > 500  # the sets are coded, not skipped
+
+
 # --- the embedding coder ---------------------------------------------------------------------------------------------
 
 

@@ -37,7 +37,7 @@ from .._progress import progress
 from ..errors import CoderError
 from ..corpus import first_case
 from ._codings import codable_segments, codings_frame, unit_texts
-from ._learned import LearnedCoder, SavedModel, model_rule, model_terms
+from ._learned import LearnedCoder, SavedModel, model_rule, model_scores, model_terms
 from ._persist import codebook_digest, pack, read_bytes, unpack, write_bytes
 from ._rules import RuleCoder
 
@@ -158,6 +158,8 @@ class CombinedCoder(BaseEstimator):
         """Codings for the codable segments: the rule matches the model does not veto, and the model's additions.
 
         `rule_codings`, when the caller already ran the rule coder over these segments, saves running it again.
+        The batch is scored at once: the model reads every unit in one call, and scores and decisions are worked
+        out as arrays (segments x codes); `decide` and `score` are the same rule for one (segment, code).
         """
         self._check_settings()
         rows = codable_segments(segments)
@@ -165,54 +167,101 @@ class CombinedCoder(BaseEstimator):
             return codings_frame([])
         rules = self.rule_coder.code(rows) if rule_codings is None else \
             rule_codings[rule_codings.segment_id.isin(set(rows.segment_id))]
-        by_pair = {(r.segment_id, r.code): r for r in rules.itertuples(index=False)}
         classes = [str(c) for c in self.model.classes_]
         order = self._order(classes)
         texts = unit_texts(rows)
-        proba = self.model.predict_proba(texts)
-        chosen, scores = {}, {}
-        for i, seg in rows.iterrows():
-            for code in order:
-                rule = by_pair.get((seg["segment_id"], code))
-                p = float(proba[i, classes.index(code)]) if code in classes else None
-                scores[i, code] = self.score(rule.score if rule is not None else None, p)
-                chosen[i, code] = self.decide(rule.score if rule is not None else None, p)
+        proba, features = model_scores(self.model, texts)
+        strength, matched = self._rule_matrix(rows, rules, order)
+        known = np.array([code in classes for code in order])
+        p = np.zeros((len(rows), len(order)))
+        p[:, known] = proba[:, [classes.index(code) for code in order if code in classes]]
+        scores = np.where(known, blend_score(np.nan_to_num(strength, nan=0.0), p, self.rule_weight),
+                          np.nan_to_num(strength, nan=0.0))
+        chosen = self._decisions(strength, p, known, scores)
         if self.council is not None:
-            chosen = self._by_council(rows, classes, chosen, scores)
-        records, features = [], None
-        for i, seg in rows.iterrows():
-            for code in order:
-                if not chosen[i, code]:
-                    continue
-                rule = by_pair.get((seg["segment_id"], code))
-                p = float(proba[i, classes.index(code)]) if code in classes else None
-                if rule is None and features is None and hasattr(self.model, "vectorizer_"):
-                    # the batch's tf-idf rows, once, for the top terms of the model's own codings
+            chosen = self._by_council(rows, [order.index(c) for c in classes], chosen, scores)
+        return self._records(rows, texts, order, classes, matched, p, known, scores, chosen, features)
+
+    @staticmethod
+    def _rule_matrix(rows: pd.DataFrame, rules: pd.DataFrame, order: list[str]):
+        """(rule score per segment and code, NaN where no rule matched; {(row, column): the rule's coding})."""
+        strength = np.full((len(rows), len(order)), np.nan)
+        matched: dict[tuple[int, int], object] = {}
+        if rules.empty:
+            return strength, matched
+        positions: dict[object, list[int]] = {}
+        for i, segment in enumerate(rows["segment_id"].tolist()):
+            positions.setdefault(segment, []).append(i)
+        column = {code: k for k, code in enumerate(order)}
+        # the last coding of a (segment, code) pair stands, as a dict built over the rows would keep it
+        by_pair = {(r.segment_id, r.code): r for r in rules.itertuples(index=False)}
+        for (segment, code), rule in by_pair.items():
+            k = column.get(code)
+            for i in positions.get(segment, ()) if k is not None else ():
+                strength[i, k] = rule.score
+                matched[i, k] = rule
+        return strength, matched
+
+    def _decisions(self, strength: np.ndarray, p: np.ndarray, known: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """`decide` for every (segment, code) at once: True where the code is suggested."""
+        has_rule = ~np.isnan(strength)
+        rule = np.nan_to_num(strength, nan=0.0)
+        if self.blend is not None:
+            with_model = scores >= self.blend
+        elif self.veto is not None:
+            with_model = has_rule & ((rule >= self.weak_rule) | (p > self.veto))
+        else:
+            with_model = has_rule.copy()
+        if self.blend is None:
+            added = ~has_rule & (p >= self.threshold) if self.threshold is not None else np.zeros_like(has_rule)
+            with_model |= added
+        return np.where(known, with_model, has_rule)
+
+    def _records(self, rows: pd.DataFrame, texts: list[str], order: list[str], classes: list[str], matched: dict,
+                 p: np.ndarray, known: np.ndarray, scores: np.ndarray, chosen: np.ndarray, features) -> pd.DataFrame:
+        """The chosen (segment, code) pairs as codings, by segment then code in `order`."""
+        segment_ids, documents = rows["segment_id"].tolist(), rows["document_id"].tolist()
+        starts, unit_text = rows["start"].tolist(), rows["text"].tolist()
+        clipped = np.clip(scores, 0, 1)
+        records = []
+        for i, k in zip(*np.nonzero(chosen)):
+            i, k = int(i), int(k)
+            rule, code = matched.get((i, k)), order[k]
+            prob = float(p[i, k]) if known[k] else None
+            if rule is not None:
+                start, end, evidence = int(rule.start), int(rule.end), rule.evidence
+                text = f"rule:{rule.rule}" + (f" + model p={prob:.2f}" if prob is not None else "")
+            else:
+                if features is None and hasattr(self.model, "vectorizer_"):  # a model without `model_scores`' path
                     features = self.model.vectorizer_.transform(self.model._texts(texts))
-                terms = [] if rule is not None else model_terms(
-                    self.model, texts[i], classes.index(code), row=None if features is None else features[i])
-                records.append(self._record(seg, code, rule, p, scores[i, code], terms))
+                terms = model_terms(self.model, texts[i], classes.index(code),
+                                    row=None if features is None else features[i])
+                segment_text = str(unit_text[i])
+                start, end, evidence = int(starts[i]), int(starts[i]) + len(segment_text), segment_text
+                text = model_rule(prob, terms)
+            records.append({
+                "segment_id": segment_ids[i], "document_id": documents[i], "code": code, "start": start,
+                "end": end, "evidence": evidence, "rule": text, "pattern": rule.pattern if rule is not None else "",
+                "score": round(float(clipped[i, k]), 3), "coder": "combined",
+            })
         return codings_frame(records)
 
-    def _by_council(self, rows: pd.DataFrame, classes: list[str], chosen: dict, scores: dict) -> dict:
-        """Turn decisions made to agree with the council rule, for the codes the model knows."""
+    def _by_council(self, rows: pd.DataFrame, columns: list[int], chosen: np.ndarray, scores: np.ndarray
+                    ) -> np.ndarray:
+        """Turn decisions made to agree with the council rule, for the codes the model knows (`columns`)."""
         cases = [first_case(c) for c in rows["cases"]] if "cases" in rows.columns else [""] * len(rows)
         cases = [case or doc for case, doc in zip(cases, rows["document_id"])]
         members: dict[str, list[int]] = {}
-        for i, case in zip(rows.index, cases):
+        for i, case in enumerate(cases):
             members.setdefault(case, []).append(i)
-        chosen = dict(chosen)
-        for code in classes:
+        chosen = chosen.copy()
+        for k in columns:
             for units in members.values():
-                strength = [scores[i, code] for i in units if (i, code) in scores]
-                if not strength:
-                    continue
-                passes = council_evidence(strength, self.council) >= self.council_cut
-                if not passes:
-                    for i in units:
-                        chosen[i, code] = False
-                elif not any(chosen.get((i, code)) for i in units):
-                    chosen[max(units, key=lambda i: scores[i, code]), code] = True
+                strength = scores[units, k]
+                if council_evidence(strength.tolist(), self.council) < self.council_cut:
+                    chosen[units, k] = False
+                elif not chosen[units, k].any():
+                    chosen[units[int(np.argmax(strength))], k] = True  # the first of the strongest
         return chosen
 
     def _order(self, classes: list[str]) -> list[str]:
@@ -224,21 +273,6 @@ class CombinedCoder(BaseEstimator):
                 f"as y columns or labels"
             )
         return labels + [c for c in classes if c not in labels]
-
-    @staticmethod
-    def _record(seg: pd.Series, code: str, rule, p: float | None, score: float, terms: list[str]) -> dict:
-        if rule is not None:
-            start, end, evidence = int(rule.start), int(rule.end), rule.evidence
-            text = f"rule:{rule.rule}" + (f" + model p={p:.2f}" if p is not None else "")
-        else:
-            start, end, evidence = int(seg["start"]), int(seg["start"]) + len(str(seg["text"])), str(seg["text"])
-            text = model_rule(p, terms)
-        return {
-            "segment_id": seg["segment_id"], "document_id": seg["document_id"], "code": code, "start": start,
-            "end": end, "evidence": evidence, "rule": text, "pattern": rule.pattern if rule is not None else "",
-            "score": round(float(np.clip(score, 0, 1)), 3),
-            "coder": "combined",
-        }
 
 
 def council_evidence(scores, rule: str) -> float:

@@ -226,7 +226,10 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Probability of each code (columns in `classes_` order) for each text."""
         check_is_fitted(self)
-        features = self.vectorizer_.transform(self._texts(X))
+        return self._proba(self.vectorizer_.transform(self._texts(X)))
+
+    def _proba(self, features) -> np.ndarray:
+        """`predict_proba` of texts already turned into tf-idf rows (`vectorizer_.transform(_texts(X))`)."""
         if features.shape[0] == 0:
             return np.zeros((0, len(self.classes_)))
         return np.column_stack([_positive(est, features) for est in self.estimators_])
@@ -280,6 +283,16 @@ def model_codings(model, segments: pd.DataFrame, *, threshold: float | None = No
         seg = rows.iloc[i]
         records.append(_model_record(seg, str(model.classes_[j]), proba[i, j], model_terms(model, texts[i], j)))
     return codings_frame(records)
+
+
+def model_scores(model, texts: list[str]) -> tuple[np.ndarray, object]:
+    """(`model.predict_proba(texts)`, the texts' tf-idf rows or None): a LearnedCoder reads the texts once for
+    both, where its top terms are wanted as well; any other model is simply asked for its probabilities."""
+    if isinstance(model, LearnedCoder) and type(model).predict_proba is LearnedCoder.predict_proba:
+        check_is_fitted(model)
+        features = model.vectorizer_.transform(model._texts(texts))
+        return model._proba(features), features
+    return model.predict_proba(texts), None
 
 
 def model_terms(model, text: str, j: int, k: int = 3, row=None) -> list[str]:
