@@ -331,6 +331,75 @@ def test_batch_scoring_gives_the_codings_and_probabilities_of_one_pair_at_a_time
     assert coded > 500  # the sets are coded, not skipped
 
 
+def _marks_token_by_token(doc):
+    """`scope_marks` as it was written before it read the doc's word lists: Token by Token, through the checks'
+    public Token functions. The reference for the test below; a change to what the marks mean goes in both."""
+    from casecode.coders.scope import _marks as m
+    from casecode.coders.scope._clauses import _low, clauses
+    from casecode.coders.scope._negation import is_negative_predicate, is_negator
+    from casecode.coders.scope._wish import is_modal, is_wish_verb
+
+    out = []
+    others = m._other_councils(doc) if m.LEXICON.other_councils else set()
+    titles = m.title_tokens(doc)
+    for sent in doc.sents:
+        held = ""
+        for clause in clauses(sent):
+            if _low(clause[0]) in m._PAST_RESET:
+                held = ""
+            mode = held
+            cues = {i: ("irr_", len(p)) for i, p in m._phrase_hits(doc, clause, m._IRREALIS_PHRASES)}
+            cues.update({i: ("irr_", len(p), True) for i, p in m._phrase_hits(doc, clause, m._CONDITIONS)})
+            if not any(t.lemma_ in m._CONTINUITY or _low(t) in m._CONTINUITY for t in clause):
+                for i, p in m._phrase_hits(doc, clause, m._PAST):
+                    if p[0] == "used" and i > 0 and _low(doc[i - 1]) in m._BE_GET:
+                        continue
+                    cues.setdefault(i, ("past_", len(p), " ".join(p) in m._PAST_TOPICAL))
+            skip = 0
+            for t in clause:
+                if t.is_punct or t.is_space:
+                    continue
+                lemma = t.lemma_.lower()
+                if skip:
+                    skip -= 1
+                    out.append(lemma)
+                    continue
+                cue = cues.get(t.i)
+                if cue is not None:
+                    mode, skip = cue[0], cue[1] - 1
+                    if len(cue) > 2 and cue[2]:
+                        held = mode
+                elif is_negator(t) or is_negative_predicate(t):
+                    mode = "" if mode == "neg_" else "neg_"
+                elif is_wish_verb(t, clause.start) or is_modal(t):
+                    mode = "irr_"
+                elif _low(t) in m._PAST_RESET and "past_" in (mode, held):
+                    mode = held = ""
+                elif t.i in titles:
+                    out.append("ttl_" + lemma)
+                    continue
+                else:
+                    out.append(mode + lemma)
+                    if t.i in others:
+                        mode = "oth_"
+                    continue
+                out.append(lemma)
+    return out
+
+
+def test_scope_marks_from_word_lists_equal_token_by_token_on_every_transcript_set(transcript_sets):
+    from casecode.coders._codings import unit_texts
+    from casecode.coders.scope import scope_marks
+
+    nlp, marked = load_nlp(), 0
+    for name, segments, _ in transcript_sets[1]:
+        for doc in nlp.pipe(unit_texts(segments[segments.codable])):
+            fast = scope_marks(doc)
+            assert fast == _marks_token_by_token(doc), f"{name}: {doc.text[:80]!r}"
+            marked += sum(w.startswith(("neg_", "irr_", "past_", "oth_", "ttl_")) for w in fast)
+    assert marked > 1000  # the sets carry marks of every kind, not just plain lemmas
+
+
 # --- the embedding coder ---------------------------------------------------------------------------------------------
 
 

@@ -15,15 +15,16 @@ clauses are the rule coder's own (the scope lexicon, `clauses`):
 
 from __future__ import annotations
 
+from spacy.attrs import IS_SPACE
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from ._attribution import OTHER_COUNCIL_PATTERNS, _OBJECT_MARKERS
-from ._clauses import LEXICON, _hits, _low, clauses
-from ._negation import is_negative_predicate, is_negator
+from ._clauses import LEXICON, _clause_bounds, _hits, _info, _low
+from ._negation import _negative_predicate_at, _negator_at
 from ._time import _BE_GET, _CONTINUITY, _PAST, _PAST_RESET, _PAST_TOPICAL
 from ._titles import title_tokens
-from ._wish import _CONDITIONS, _HYPOTHETICAL, _WISH_PHRASES, is_modal, is_wish_verb
+from ._wish import _CONDITIONS, _HYPOTHETICAL, _WISH_PHRASES, _modal_at, _wish_verb_at
 
 _IRREALIS_PHRASES = _WISH_PHRASES + _HYPOTHETICAL
 _MATCHERS: dict[int, Matcher] = {}
@@ -44,51 +45,63 @@ def _other_councils(doc: Doc) -> set[int]:
 
 
 def scope_marks(doc: Doc) -> list[str]:
-    """The doc's lower-case lemmas without punctuation, each with its clause's scope mark from the cue on."""
+    """The doc's lower-case lemmas without punctuation, each with its clause's scope mark from the cue on.
+
+    Words are read from the doc's word lists (`_info`, shared with the rule coder's checks), not Token by Token."""
     out: list[str] = []
+    if not len(doc):
+        return out
     others = _other_councils(doc) if LEXICON.other_councils else set()
     titles = title_tokens(doc)
+    info = _info(doc)
+    lower, lemma_of, punct = info.lower, info.lemma, info.punct
+    space = doc.to_array([IS_SPACE]).tolist()
+    lemmas = [lemma.lower() for lemma in lemma_of]
     for sent in doc.sents:
         held = ""  # a condition or a topical past cue sets the rest of the sentence
-        for clause in clauses(sent):
-            if _low(clause[0]) in _PAST_RESET:  # "..., but now we take risks": the held time or condition ends
+        bounds = _clause_bounds(doc, sent.start, sent.end)
+        for a, b in zip(bounds, bounds[1:]):
+            if b <= a:
+                continue
+            clause = doc[a:b]
+            if lower[a] in _PAST_RESET:  # "..., but now we take risks": the held time or condition ends
                 held = ""
             mode = held
             cues = {i: ("irr_", len(p)) for i, p in _phrase_hits(doc, clause, _IRREALIS_PHRASES)}
             cues.update({i: ("irr_", len(p), True) for i, p in _phrase_hits(doc, clause, _CONDITIONS)})
-            goes_on = any(t.lemma_ in _CONTINUITY or _low(t) in _CONTINUITY for t in clause)
+            goes_on = any(lemma_of[i] in _CONTINUITY or lower[i] in _CONTINUITY for i in range(a, b))
             if not goes_on:
                 for i, p in _phrase_hits(doc, clause, _PAST):
-                    if p[0] == "used" and i > 0 and _low(doc[i - 1]) in _BE_GET:
+                    if p[0] == "used" and i > 0 and lower[i - 1] in _BE_GET:
                         continue  # "the fund is used to pay for": not "we used to"
                     cues.setdefault(i, ("past_", len(p), " ".join(p) in _PAST_TOPICAL))
             skip = 0
-            for t in clause:
-                if t.is_punct or t.is_space:
+            for i in range(a, b):
+                if punct[i] or space[i]:
                     continue
-                lemma = t.lemma_.lower()
+                lemma = lemmas[i]
                 if skip:  # the rest of a cue phrase
                     skip -= 1
                     out.append(lemma)
                     continue
-                low = _low(t)
-                cue = cues.get(t.i)
+                low = lower[i]
+                cue = cues.get(i)
                 if cue is not None:
                     mode, skip = cue[0], cue[1] - 1
                     if len(cue) > 2 and cue[2]:
                         held = mode
-                elif is_negator(t) or is_negative_predicate(t):
+                elif _negator_at(info, i) or _negative_predicate_at(info, i):
                     mode = "" if mode == "neg_" else "neg_"
-                elif is_wish_verb(t, clause.start) or is_modal(t):
+                elif _wish_verb_at(info, i, a) or _modal_at(info, i):
                     mode = "irr_"
                 elif low in _PAST_RESET and "past_" in (mode, held):
                     mode = held = ""
-                elif t.i in titles:
+                elif i in titles:
                     out.append("ttl_" + lemma)
                     continue
                 else:
                     out.append(mode + lemma)
-                    if t.i in others:
+                    if i in others:
                         mode = "oth_"
                     continue
                 out.append(lemma)
