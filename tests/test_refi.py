@@ -320,6 +320,30 @@ def test_import_into_an_empty_project_maps_and_adds_codes(tmp_path):
         assert set(p.segments().cases.map(tuple)) == {("fenmoor",)}
 
 
+def test_import_folds_one_users_selections_of_one_code_in_one_unit(tmp_path):
+    """Two passages of one paragraph coded alike, or two codes sent to one by --map, used to become two codings of
+    one code on one unit: counted twice."""
+    text = "We fund ideas and we fund people.\n\nStaff speak up at every meeting."
+    second = text.index("fund people")
+    src = (f'<TextSource guid="{SRC2}" name="Notes"><PlainTextContent>{text}</PlainTextContent>'
+           + _sel(1, 3, 13, C_MONEY) + _sel(2, second, second + 11, C_MONEY)  # Nina twice in paragraph 1
+           + _sel(3, second, second + 11, C_MONEY, user=U2)  # Omar's is a judgement of his own
+           + _sel(4, 35, 50, C_STAFF) + _sel(5, 41, 56, C_SUB) + "</TextSource>")  # both mapped to employees
+    init_project(tmp_path / "p", read_codebook(CODEBOOK)).close()
+    summary = read_qdpx(_archive(tmp_path / "f.qdpx", src, {}), tmp_path / "p",
+                        code_map=["Money=resources", "Staff voice=employees", "Suggestion schemes=employees"])
+    assert summary["folded_selections"] == 2 and summary["codings"] == 3
+    with open_project(tmp_path / "p") as p:
+        codings = p.codings().sort_values(["code", "coder"])
+        units = p.segments()
+    assert list(zip(codings.code, codings.coder)) == [("employees", "Nina"), ("resources", "Nina"),
+                                                      ("resources", "Omar")]
+    nina = codings[(codings.code == "resources") & (codings.coder == "Nina")].iloc[0]
+    assert nina.evidence == "fund ideas and we fund people"  # one coding spanning both passages
+    staff = codings[codings.code == "employees"].iloc[0]
+    assert (staff.start, staff.end) == (35, 56) and staff.segment_id == units.segment_id.iloc[1]
+
+
 def test_import_case_passages_and_notes_as_other_tools_attach_them(tmp_path):
     text = "We fund ideas.\n\nStaff speak up at every meeting."
     note = "f0f0f0f0-0000-4000-8000-00000000000{}"

@@ -540,11 +540,114 @@ def test_edit_rename_and_merge_codes_with_codings_following(project):
         rename_code(project, "learning", "partnerships")
 
     patterns = len(book["learning"].patterns) + len(book["partnerships"].patterns)
-    assert merge_codes(project, "learning", "partnerships") == learn
+    assert merge_codes(project, "learning", "partnerships")["moved"] == learn
     book = project.codebook()
     assert "learning" not in book and len(book["partnerships"].patterns) == patterns
     assert int((project.codings().code == "partnerships").sum()) == learn + partnerships
     assert project.code_map() == {"learn": "partnerships", "learning": "partnerships"}
+
+
+def _units_with_agile_and_learn(project):
+    """Four units, each coded both 'agile' and 'learn' in a different way (see the merge test)."""
+    units = list(project.segments(codable=True).segment_id[:4])
+    ids = project.add_codings([
+        {"segment_id": units[0], "code": "agile", "coder": "rules", "score": 0.6},
+        {"segment_id": units[0], "code": "learn", "coder": "rules", "score": 0.8},
+        {"segment_id": units[1], "code": "agile", "coder": "rules", "score": 0.9},
+        {"segment_id": units[1], "code": "learn", "coder": "combined", "score": 0.7},
+        {"segment_id": units[3], "code": "agile", "coder": "rules", "score": 0.9},
+        {"segment_id": units[3], "code": "learn", "coder": "rules", "score": 0.9},
+    ], run="merge-test", skip_coded_by=())
+    project.record_decisions([
+        {"coding_id": ids[2], "decision": "accept", "decided_by": "Ana"},
+        {"coding_id": ids[3], "decision": "accept", "decided_by": "Ben"},
+        {"segment_id": units[2], "decision": "add", "new_code": "agile", "decided_by": "Cara"},
+        {"segment_id": units[2], "decision": "add", "new_code": "learn", "decided_by": "Dan"},
+        {"coding_id": ids[4], "decision": "accept", "decided_by": "Ana"},
+    ])
+    return units, ids
+
+
+def test_merge_codes_folds_a_second_coding_of_one_code_on_a_unit(project):
+    """Merging used to leave a unit coded 'learn' twice: counts and kappa then saw a duplicate."""
+    from casecode.errors import StoreError
+    from casecode.workflow import merge_codes, project_tables
+
+    project.record_decisions([{"coding_id": int(i), "decision": "reject", "decided_by": "Eve"}
+                              for i in project.codings(code=["agile", "learn"]).coding_id])
+    units, ids = _units_with_agile_and_learn(project)
+    agile = int((project.codings().code == "agile").sum())
+    merged = merge_codes(project, "agile", "learn")
+    assert merged == {"moved": agile, "folded": 3}
+    status = project.codings().set_index("coding_id").status
+    # unit 0: two suggestions of learn by one coder: the better-scored one stays, the other is folded into it
+    assert status[ids[1]] == "suggested" and status[ids[0]] == "folded"
+    # unit 1: accepted by Ana and by Ben: one accepted coding stands for both
+    assert status[ids[2]] == "accepted" and status[ids[3]] == "folded"
+    # unit 2: two people's codings by hand are two judgements, both kept
+    standing = project.current_codings()
+    assert standing[standing.segment_id == units[2]].code.tolist() == ["learn", "learn"]
+    # unit 3: a suggestion of a code the unit now has accepted asks nothing: folded into the accepted coding
+    assert status[ids[4]] == "accepted" and status[ids[5]] == "folded"
+    for unit in (units[0], units[1], units[3]):
+        live = project.codings()[(project.codings().segment_id == unit) & (project.codings().status != "folded")]
+        assert not live.duplicated(["code", "status"]).any(), unit
+    folds = project.decisions().query("decision == 'fold'")
+    assert sorted(zip(folds.coding_id, folds.new_coding_id)) == [(ids[0], ids[1]), (ids[3], ids[2]),
+                                                                 (ids[5], ids[4])]
+    assert set(folds.decided_by) == {"casecode"} and "agile into learn" in folds.source.iloc[0]
+    assert "fold" not in set(project.decisions(standing=True).decision)
+    assert project.check()["problems"] == []
+    counted = project_tables(project).per_code.set_index("code").loc["learn", "codings"]
+    assert counted == len(project.current_codings()) == 4  # unit 1 once, unit 2 twice (two people), unit 3 once
+    with pytest.raises(StoreError, match=rf"coding {ids[3]} was folded into coding {ids[2]} when two codes were "
+                                         rf"merged; decide on coding {ids[2]} instead"):
+        project.record_decisions([{"coding_id": ids[3], "decision": "accept", "decided_by": "Ben"}])
+    project.undo_decision("casecode")  # a fold is a decision like any other: undoing it brings the coding back
+    project.undo_decision("casecode")
+    assert project.codings().set_index("coding_id").status[[ids[3], ids[5]]].tolist() == ["accepted", "suggested"]
+    assert project.check()["problems"] == [f"1 suggestion(s) stored more than once: {units[3]} learn by rules"]
+
+
+def test_merge_cli_says_how_many_codings_were_folded(built, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+    from casecode.store import open_project
+
+    folder = tmp_path / "p"
+    shutil.copytree(built["folder"], folder)
+    with open_project(folder) as project:
+        _units_with_agile_and_learn(project)
+    result = CliRunner().invoke(app, ["codebook", "merge", "agile", "learn", "-p", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "3 folded into a coding of learn on the same unit" in result.output
+
+
+def test_recode_or_accept_onto_a_code_the_unit_has_is_refused(project):
+    from casecode.errors import StoreError
+
+    unit = project.segments(codable=True).segment_id.iloc[0]
+    first, second = project.add_codings([{"segment_id": unit, "code": "bold", "coder": "rules"},
+                                         {"segment_id": unit, "code": "culture", "coder": "rules"}],
+                                        skip_coded_by=())
+    project.record_decisions([{"coding_id": first, "decision": "accept", "decided_by": "Ana"}])
+    before = len(project.decisions())
+    with pytest.raises(StoreError, match=rf"decisions row 0, column 'new_code': segment '{unit}' already has code "
+                                         rf"'bold' \(coding {first}, accepted\); reject this suggestion instead"):
+        project.record_decisions([{"coding_id": second, "decision": "recode", "new_code": "bold",
+                                   "decided_by": "Ben"}])
+    project.record_decisions([{"coding_id": second, "decision": "recode", "new_code": "residents",
+                               "decided_by": "Ben"}])
+    third = project.add_codings([{"segment_id": unit, "code": "residents", "coder": "model"}], skip_coded_by=())[0]
+    with pytest.raises(StoreError, match=rf"column 'decision': segment '{unit}' already has code 'residents' "
+                                         rf"\(coding \d+, manual\); reject this suggestion instead"):
+        project.record_decisions([{"coding_id": third, "decision": "accept", "decided_by": "Ana"}])
+    assert len(project.decisions()) == before + 1
+    standing = project.current_codings()
+    assert not standing[standing.segment_id == unit].duplicated("code").any()
 
 
 def test_set_codebook_replaces_it_and_refuses_dropping_used_codes(project, tmp_path):

@@ -175,8 +175,11 @@ def codebook_merge(
     from ..workflow import merge_codes
 
     with _open(project) as proj:
-        moved = merge_codes(proj, source, into)
-    typer.echo(f"Merged code {source} into {into}; {moved} codings moved")
+        merged = merge_codes(proj, source, into)
+    folded = merged["folded"]
+    typer.echo(f"Merged code {source} into {into}; {merged['moved']} codings moved"
+               + (f", {folded} folded into a coding of {into} on the same unit (see the decision history)"
+                  if folded else ""))
 
 
 @command("segments", on=export_app)

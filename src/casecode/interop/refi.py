@@ -256,7 +256,7 @@ def write_qdpx(project, out: str | Path, include_suggested: bool = False) -> dic
     selections = _coding_selections(project, include_suggested)
     decisions = project.decisions()
 
-    users = set(decisions.decided_by) | {m.author for m in memos if m.author}
+    users = set(decisions[decisions.decision != "fold"].decided_by) | {m.author for m in memos if m.author}
     users |= {s.user for sels in selections.values() for s in sels}
     user_guid = {name: _guid("user", name) for name in sorted(users)}
 
@@ -491,7 +491,7 @@ class _Reader:
         self.code_map = dict(code_map)
         self.summary = dict.fromkeys(
             ["documents", "cases", "codes_added", "codings", "suggestions", "memos", "users",
-             "skipped_non_text", "split_selections", "outside_units", "empty_selections"], 0)
+             "skipped_non_text", "split_selections", "folded_selections", "outside_units", "empty_selections"], 0)
 
     # -- helpers ---------------------------------------------------------------------------------------
 
@@ -932,6 +932,8 @@ class _Reader:
                     suggested.append(dict(row, rule=mark.group(2) or "", score=score))
                 else:
                     manual.append(dict(row, rule=description, score=1.0))
+        manual, suggested = _folded(manual), _folded(suggested)
+        self.summary["folded_selections"] = sum(len(row.pop("_folded")) for row in manual + suggested)
         self.summary["codings"] = len(manual)
         self.summary["suggestions"] = len(suggested)
         return manual, suggested
@@ -968,6 +970,24 @@ class _Reader:
                 memos.append(("project", "", text, author, date))
         self.summary["memos"] = len(memos)
         return memos
+
+
+def _folded(rows: list[dict]) -> list[dict]:
+    """One coding per unit, code and user: selections of one code by one user that fall in one unit (two passages
+    of a paragraph, or two archive codes sent to one code by --map) become one coding spanning them all, so no unit
+    is counted twice for a code. Each row gets `_folded`: the rows folded into it."""
+    kept: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["segment_id"], row["code"], row["coder"])
+        first = kept.get(key)
+        if first is None:
+            kept[key] = dict(row, _folded=[])
+            continue
+        first["start"], first["end"] = min(first["start"], row["start"]), max(first["end"], row["end"])
+        if row.get("score") is not None and (first.get("score") is None or row["score"] > first["score"]):
+            first["score"] = row["score"]
+        first["_folded"].append(row)
+    return list(kept.values())
 
 
 def _parse_map(code_map: Mapping[str, str] | Iterable[str] | None) -> dict[str, str]:

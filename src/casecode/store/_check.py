@@ -8,7 +8,7 @@ from collections import Counter
 from sqlalchemy import Connection, func, select, text
 
 from . import _schema as t
-from ._codings import _RESULT, UNDO, undone_ids
+from ._codings import _RESULT, FOLD, UNDO, undone_ids
 
 #: The automatic coders whose suggestion of one code on one span must be stored once.
 _AUTOMATIC = ("rules", "model", "combined")
@@ -74,7 +74,7 @@ def _codings(conn: Connection) -> list[str]:
             unknown_code.append(row.coding_id)
         if row.status not in t.STATUSES:
             bad_status.append(row.coding_id)
-        if row.coder in _AUTOMATIC:
+        if row.coder in _AUTOMATIC and row.status != "folded":
             twice[(row.segment_id, row.code, row.coder, row.start, row.end)] += 1
     doubled = [f"{seg} {code} by {coder}" for (seg, code, coder, _, _), n in twice.items() if n > 1]
     return (_found("coding(s) outside their segment", outside)
@@ -94,7 +94,7 @@ def _decisions(conn: Connection) -> list[str]:
     latest: dict[int, str] = {}
     unknown = []
     for row in history:
-        if row.decision not in (*t.DECISIONS, UNDO):
+        if row.decision not in (*t.DECISIONS, UNDO, FOLD):
             unknown.append(row.decision_id)
         if row.new_coding_id is not None and status.get(row.new_coding_id) is None:
             unknown.append(row.decision_id)

@@ -262,6 +262,18 @@ def _add(conn, where, row, code, decided_by, stamp) -> dict:
     return {"coding_id": None, "segment_id": segment_id, "code": code, "new_code": None, "new_coding_id": new_id}
 
 
+def _refuse_second(conn, where: str, segment_id: str, code: str, coding_id: int, fix: str,
+                   column: str = "new_code") -> None:
+    """Refuse a decision that would give a unit a second standing (accepted or manual) coding of `code`."""
+    c = t.codings.c
+    standing = conn.execute(select(c.coding_id, c.status).where(
+        c.segment_id == segment_id, c.code == code, c.status.in_(("accepted", "manual")),
+        c.coding_id != coding_id).order_by(c.coding_id)).first()
+    if standing is not None:
+        raise StoreError(f"{where}, column {column!r}: segment {segment_id!r} already has code {code!r} (coding "
+                         f"{standing.coding_id}, {standing.status}); {fix}")
+
+
 def _decide_on_coding(conn, where, row, decision, coding_id, new_code, decided_by, stamp) -> dict:
     """`accept`, `reject` or `recode` (checked by `check_decision`) an existing coding."""
     coding = conn.execute(select(t.codings).where(t.codings.c.coding_id == coding_id)).mappings().first()
@@ -273,13 +285,25 @@ def _decide_on_coding(conn, where, row, decision, coding_id, new_code, decided_b
             f"{where}: coding {coding_id} belongs to segment {coding['segment_id']!r}, not {segment_id!r}; "
             "fix the segment_id or the coding_id"
         )
+    if coding["status"] == "folded":
+        into = conn.execute(select(t.decisions.c.new_coding_id).where(
+            t.decisions.c.coding_id == coding_id, t.decisions.c.decision == FOLD)
+            .order_by(t.decisions.c.decision_id.desc())).scalar()
+        raise StoreError(f"{where}: coding {coding_id} was folded into coding {into} when two codes were merged; "
+                         f"decide on coding {into} instead (write a new review workbook)")
     effect = {"coding_id": coding_id, "segment_id": coding["segment_id"], "code": coding["code"], "new_coding_id": None}
+    if decision == "recode" and new_code == coding["code"]:
+        raise StoreError(f"{where}, column 'new_code': coding {coding_id} already has code {new_code!r}; use 'accept' "
+                         f"instead of 'recode'")
+    if decision == "recode":
+        _refuse_second(conn, where, coding["segment_id"], new_code, coding_id,
+                       "reject this suggestion instead of recoding it")
+    elif decision == "accept":
+        _refuse_second(conn, where, coding["segment_id"], coding["code"], coding_id,
+                       "reject this suggestion instead: the unit is coded already", column="decision")
     if decision != "recode":
         _set_status(conn, coding_id, "accepted" if decision == "accept" else "rejected")
         return dict(effect, new_code=None)
-    if new_code == coding["code"]:
-        raise StoreError(f"{where}, column 'new_code': coding {coding_id} already has code {new_code!r}; use 'accept' "
-                         f"instead of 'recode'")
     _set_status(conn, coding_id, "rejected")
     values = {k: coding[k] for k in ("segment_id", "document_id", "start", "end", "evidence")}
     values.update(code=new_code, rule=f"recode:{coding_id}", score=MANUAL_SCORE, coder=decided_by)
@@ -289,7 +313,56 @@ def _decide_on_coding(conn, where, row, decision, coding_id, new_code, decided_b
 
 #: The decision that takes back a reviewer's latest decision; it is appended, never deleting the one it undoes.
 UNDO = "undo"
-_RESULT = {"accept": "accepted", "reject": "rejected", "recode": "rejected"}
+#: The decision casecode records when it folds a second coding of one code on one unit into the first (codes merged):
+#: `coding_id` is the folded coding, `new_coding_id` the one that stands for both. Like any decision it can be undone.
+FOLD = "fold"
+#: Who a fold is recorded as decided by.
+FOLDED_BY = "casecode"
+_RESULT = {"accept": "accepted", "reject": "rejected", "recode": "rejected", FOLD: "folded"}
+
+
+def fold_key(row: Any) -> tuple:
+    """What makes two codings the same coding twice: unit, code and status, and the coder unless the coding was
+    accepted (two people's codings, or two coders' suggestions, are separate judgements; an accepted coding is the
+    reviewer's, whoever suggested it)."""
+    return (row.segment_id, row.code, row.status, "" if row.status == "accepted" else row.coder)
+
+
+def fold_duplicates(conn: Connection, code: str, touched: Collection[int], stamp: dt.datetime, source: str) -> int:
+    """Fold every second coding of `code` on a unit (`fold_key`) where one of the codings is in `touched`: the
+    best-scored suggestion, or else the oldest coding, stays; each other one gets status `folded` and a `fold`
+    decision naming the coding it was folded into. A suggestion of a code the unit already has standing (accepted
+    or by hand) is folded into that coding too. Returns the number folded."""
+    c = t.codings.c
+    rows = conn.execute(select(c.coding_id, c.segment_id, c.code, c.status, c.coder, c.score, c.start, c.end)
+                        .where(c.code == code, c.status != "folded").order_by(c.coding_id)).all()
+    touched = set(touched)
+    units = {r.segment_id for r in rows if r.coding_id in touched}
+    groups: dict[tuple, list[Any]] = {}
+    for row in rows:
+        if row.segment_id in units:
+            groups.setdefault(fold_key(row), []).append(row)
+    pairs = []
+    standing: dict[str, Any] = {}
+    for key, group in groups.items():
+        if group[0].status == "suggested":
+            group = sorted(group, key=lambda r: (-(r.score if r.score is not None else -1.0), r.coding_id))
+        pairs += [(other, group[0]) for other in group[1:]]
+        if key[2] in ("accepted", "manual"):
+            standing.setdefault(key[0], group[0])
+            standing[key[0]] = min(standing[key[0]], group[0], key=lambda r: r.coding_id)
+    for key, group in groups.items():
+        if key[2] == "suggested" and key[0] in standing:
+            pairs.append((sorted(group, key=lambda r: (-(r.score if r.score is not None else -1.0),
+                                                        r.coding_id))[0], standing[key[0]]))
+    for other, keep in sorted(pairs, key=lambda pair: pair[0].coding_id):
+        _set_status(conn, other.coding_id, "folded")
+        conn.execute(t.decisions.insert().values(
+            coding_id=other.coding_id, segment_id=other.segment_id, decision=FOLD, code=code, new_code=None,
+            new_coding_id=keep.coding_id, decided_by=FOLDED_BY, decided_at=stamp, source=source,
+            comment=f"coding {other.coding_id} ({other.status}, {other.start}-{other.end}) folded into coding "
+                    f"{keep.coding_id} ({keep.status}, {keep.start}-{keep.end}): one unit held code {code!r} twice"))
+    return len(pairs)
 
 
 def undone_ids(history: list[Any]) -> set[int]:
@@ -344,7 +417,8 @@ def _replayed_status(conn: Connection, coding_id: int) -> str:
     standing = [r for r in on_it if r.decision_id not in undone]
     if standing:
         return _RESULT[standing[-1].decision]
-    made_by = conn.execute(select(d.decision_id).where(d.new_coding_id == coding_id, d.decision != UNDO)).first()
+    made_by = conn.execute(select(d.decision_id).where(d.new_coding_id == coding_id,
+                                                       d.decision.in_(("add", "recode")))).first()
     if made_by is not None:
         return "rejected" if made_by.decision_id in undone else "manual"
     coder = conn.execute(select(t.codings.c.coder).where(t.codings.c.coding_id == coding_id)).scalar_one()

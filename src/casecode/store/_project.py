@@ -29,7 +29,7 @@ from ..errors import CasecodeError, StoreError
 from . import _documents
 from . import _schema as t
 from ._check import counts, integrity_problems
-from ._codings import UNDO, apply_decision, coding_values, segment_spans, undo_last, undone_ids
+from ._codings import FOLD, UNDO, apply_decision, coding_values, fold_duplicates, segment_spans, undo_last, undone_ids
 from ._values import (
     as_utc, chunks, clean, frame, from_json, id_tuple, known_list, records, require_columns, text, to_json, utcnow,
 )
@@ -409,17 +409,31 @@ class Project:
         """Move every coding, decision and memo of code `old` to code `new` and store `codebook` (which has `new`
         and no longer `old`), all in one transaction; returns the number of codings moved.
 
-        Used to rename a code and to merge one code into another. The move is remembered (`code_map`) so a learned
-        model trained on the old id still reaches the new one.
+        Used to rename a code (`merge_code` merges one into another). The move is remembered (`code_map`) so a
+        learned model trained on the old id still reaches the new one.
         """
+        return self._move_code(old, new, codebook)[0]
+
+    def merge_code(self, source: str, into: str, codebook: Codebook) -> tuple[int, int]:
+        """Move every coding, decision and memo of code `source` to code `into` (see `rename_code`), then fold each
+        second coding of `into` this makes on one unit (same status; same coder unless accepted) into the first,
+        with a `fold` decision naming both (`decisions()` shows them; `undo_decision("casecode")` takes the latest
+        back). Returns (codings moved, codings folded)."""
+        return self._move_code(source, into, codebook, fold=True)
+
+    def _move_code(self, old: str, new: str, codebook: Codebook, fold: bool = False) -> tuple[int, int]:
         if old not in self.codebook().ids:
             with self._begin() as conn:
                 raise _missing("code", old, self._code_ids(conn))
         if new not in codebook.ids or old in codebook.ids:
             raise StoreError(f"the new codebook must have code {new!r} and not {old!r}")
         c, d, m = t.codings.c, t.decisions.c, t.memos.c
+        folded = 0
         with self.transaction(), self._begin() as conn:
+            ids = list(conn.execute(select(c.coding_id).where(c.code == old)).scalars())
             moved = conn.execute(t.codings.update().where(c.code == old).values(code=new)).rowcount
+            if fold and ids:
+                folded = fold_duplicates(conn, new, ids, utcnow(), f"codebook merge {old} into {new}")
             conn.execute(t.decisions.update().where(d.code == old).values(code=new))
             conn.execute(t.decisions.update().where(d.new_code == old).values(new_code=new))
             conn.execute(t.memos.update().where(m.target_type == "code", m.target_id == old).values(target_id=new))
@@ -427,7 +441,7 @@ class Project:
             mapping = {k: (new if v == old else v) for k, v in mapping.items()} | {old: new}
             self._set_info(conn, "code_map", to_json(mapping, "code map"))
             self.set_codebook(codebook)
-        return int(moved)
+        return int(moved), folded
 
     def code_map(self) -> dict[str, str]:
         """Old code id → the code it was renamed or merged into (see `rename_code`)."""
@@ -698,13 +712,15 @@ class Project:
     def decisions(self, standing: bool = False) -> pd.DataFrame:
         """The full decision history, oldest first: DECISION_COLUMNS.
 
-        `standing=True` leaves out the `undo` decisions and the decisions they took back.
+        `standing=True` leaves out the `undo` decisions and the decisions they took back, and the `fold` decisions
+        casecode recorded when merged codes left a unit with one code twice (no reviewer made those): what the
+        reviewers decided.
         """
         with self._begin() as conn:
             result = conn.execute(select(t.decisions).order_by(t.decisions.c.decision_id)).mappings().all()
         if standing:
             undone = undone_ids([SimpleNamespace(**r) for r in result])
-            result = [r for r in result if r["decision"] != UNDO and r["decision_id"] not in undone]
+            result = [r for r in result if r["decision"] not in (UNDO, FOLD) and r["decision_id"] not in undone]
         return frame(result, DECISION_COLUMNS, {"decision_id": "int64", "coding_id": "Int64",
                                                 "new_coding_id": "Int64", "decided_at": "datetime64[us]"})
 

@@ -23,8 +23,9 @@ from sqlalchemy import (
 #: Bump when a table changes; a database written by a newer casecode is refused rather than misread.
 SCHEMA_VERSION = 2  # 2: codings.pattern (see _project.Project._migrate)
 
-#: Review status of a coding.
-STATUSES = ("suggested", "accepted", "rejected", "manual", "reference")
+#: Review status of a coding. `folded`: a second coding of one code on one unit (two codes merged), folded into the
+#: coding that stands for both by a `fold` decision; it counts nowhere.
+STATUSES = ("suggested", "accepted", "rejected", "manual", "reference", "folded")
 #: What a reviewer can decide about a coding (or a segment, for `add`).
 DECISIONS = ("accept", "reject", "recode", "add")
 #: What a memo can be attached to.
@@ -128,7 +129,7 @@ codings = Table(
 )
 
 # Append-only: rows are inserted, never updated or deleted. `new_coding_id` links a recode or add to the
-# coding it created.
+# coding it created, and a fold to the coding it folded `coding_id` into.
 decisions = Table(
     "decisions",
     metadata,

@@ -227,7 +227,8 @@ def train_model(project, min_units: int = 10, extra: tuple[pd.DataFrame, pd.Data
     from ..corpus import first_case
 
     current = project.current_codings()
-    decided = set(project.decisions().segment_id) | set(current.segment_id)
+    history = project.decisions()
+    decided = set(history[history.decision != "fold"].segment_id) | set(current.segment_id)  # folds decide nothing
     segments = project.segments()
     units = segments[segments.segment_id.isin(decided)]
     if len(units) < min_units:

@@ -19,7 +19,7 @@ DOCUMENT_LIST_COLUMNS = ["document_id", "case_id", "format", "units", "suggested
 CASE_LIST_COLUMNS = ["case_id", "name", "type", "documents", "units", "codings"]
 #: Columns of `list_codes`.
 CODE_LIST_COLUMNS = ["code", "label", "definition", "color", "in_chart", "suggested", "standing", "cases"]
-_STATUSES = ("suggested", "accepted", "rejected", "manual", "reference")
+_STATUSES = ("suggested", "accepted", "rejected", "manual", "reference", "folded")
 
 
 def project_status(project) -> dict:
@@ -31,6 +31,7 @@ def project_status(project) -> dict:
     segments = project.segments()
     codings = project.codings()
     decisions = project.decisions()
+    decisions = decisions[decisions.decision != "fold"]  # casecode's own, when merged codes met on a unit
     codebook = project.codebook()
     models = project.models()
     model = models.set_index("name").meta.get("combined") if "combined" in set(models.name) else None
@@ -188,9 +189,11 @@ def rename_code(project, old: str, new: str) -> int:
     return moved
 
 
-def merge_codes(project, source: str, into: str) -> int:
+def merge_codes(project, source: str, into: str) -> dict:
     """Merge code `source` into code `into`: its codings, decisions and memos move to `into`, its patterns and
-    examples join `into`'s, and `source` leaves the codebook. Returns the codings moved."""
+    examples join `into`'s, and `source` leaves the codebook. A unit that so holds `into` twice keeps one coding
+    per status (and coder, unless accepted): the others are folded into it, each by a `fold` decision in the
+    history. Returns {"moved": codings moved, "folded": codings folded}."""
     codebook = project.codebook()
     merged_from, target = _code(codebook, source), _code(codebook, into)
     if source == into:
@@ -199,9 +202,9 @@ def merge_codes(project, source: str, into: str) -> int:
         field: getattr(target, field) + getattr(merged_from, field)
         for field in ("include", "exclude", "patterns", "exclusions", "examples")})
     merged = _rebuilt(codebook, [joined if c.id == into else c for c in codebook if c.id != source])
-    moved = project.rename_code(source, into, merged)
+    moved, folded = project.merge_code(source, into, merged)
     _write_file(project, merged)
-    return moved
+    return {"moved": moved, "folded": folded}
 
 
 def _code(codebook: Codebook, code: str):

@@ -114,7 +114,7 @@ def keyword_in_context(project, keyword: str, width: int = 40, codable_only: boo
 def _last_decisions(decisions: pd.DataFrame) -> dict[int, tuple[str, object]]:
     """Coding id → (decided_by, decided_at) of the latest decision on it (or that created it)."""
     last: dict[int, tuple[str, object]] = {}
-    for d in decisions.itertuples():
+    for d in decisions[decisions.decision != "fold"].itertuples():  # casecode's folds decide nothing
         for key in (d.coding_id, d.new_coding_id):
             if pd.notna(key):
                 last[int(key)] = (d.decided_by, d.decided_at)
