@@ -200,6 +200,28 @@ def test_round_trip_keeps_everything_and_the_archive_bytes(exported, project_201
         assert before[key] == after[key], key
 
 
+def test_a_reviewer_who_only_rejected_survives_the_round_trip(tmp_path):
+    """Reported: a reviewer whose decisions were all rejections was a user of the first archive and gone from the
+    archive exported after importing it."""
+    project = init_project(tmp_path / "p", read_codebook(CODEBOOK), name="Rejections")
+    with project:
+        transcript = tmp_path / "fenmoor.txt"
+        transcript.write_text(TRANSCRIPT, encoding="utf-8")
+        add_files(project, [transcript])
+        turn = project.segments("fenmoor").query("speaker == 'Jane Smith'").iloc[0]
+        ids = project.add_codings([{"segment_id": turn.segment_id, "code": "employees", "coder": "rules"},
+                                   {"segment_id": turn.segment_id, "code": "bold", "coder": "rules"}])
+        project.record_decisions([{"coding_id": ids[0], "decision": "accept", "decided_by": "Ana Diaz"},
+                                  {"coding_id": ids[1], "decision": "reject", "decided_by": "Cara Moss"}])
+        write_qdpx(project, tmp_path / "first.qdpx")
+    assert b'name="Cara Moss"' in _qde(tmp_path / "first.qdpx")
+    read_qdpx(tmp_path / "first.qdpx", tmp_path / "copy")
+    with open_project(tmp_path / "copy") as copy:
+        assert "Cara Moss" in copy.kept_users()
+        write_qdpx(copy, tmp_path / "again.qdpx")
+    assert (tmp_path / "again.qdpx").read_bytes() == (tmp_path / "first.qdpx").read_bytes()
+
+
 def test_suggestions_travel_only_when_asked_and_come_back_as_suggestions(project_2015, tmp_path):
     with open_project(project_2015) as project:
         counts = write_qdpx(project, tmp_path / "s.qdpx", include_suggested=True)

@@ -179,6 +179,33 @@ def test_review_refuses_to_overwrite_a_workbook_with_unapplied_decisions(project
     assert read_sheet(path).decision.isna().all()
 
 
+def test_overwrite_check_and_apply_agree_on_what_is_recorded(project, tmp_path):
+    """Reported: the overwrite check called a row applied when ANY reviewer had made that decision, or when the
+    decision had been undone, while apply would still record it; replacing the workbook then lost the row."""
+    from casecode.workflow import apply_review
+    from casecode.workflow._review import unapplied_decisions
+
+    path = tmp_path / "review.xlsx"
+    write_review(project, path)
+    ids = [int(i) for i in read_sheet(path).coding_id]
+    edit_workbook(path, path, {ids[0]: {"decision": "accept", "decided_by": "Ana"},
+                               ids[1]: {"decision": "reject", "decided_by": "Ana"},
+                               ids[2]: {"decision": "recode", "new_code": "bold", "decided_by": "Ana"}})
+    # Ben decides the first two alike on the page; Ana applied the recode before and then undid it.
+    project.record_decisions([{"coding_id": ids[0], "decision": "accept", "decided_by": "Ben"},
+                              {"coding_id": ids[1], "decision": "reject", "decided_by": "Ben"},
+                              {"coding_id": ids[2], "decision": "recode", "new_code": "bold", "decided_by": "Ana"}])
+    project.undo_decision("Ana")
+    assert unapplied_decisions(project, path).row.tolist() == [2, 3, 4]
+    with pytest.raises(ReviewError, match=r"holds 3 decision\(s\) not yet applied"):
+        write_review(project, path)
+    recorded = apply_review(project, path)
+    assert sorted(int(i) for i in recorded.coding_id) == ids[:3]  # apply records exactly what the check protected
+    assert unapplied_decisions(project, path).empty
+    assert apply_review(project, path).empty
+    write_review(project, path)  # every row recorded now: the workbook may be replaced
+
+
 def test_review_cli_refuses_to_overwrite_in_one_line(built, tmp_path):
     import shutil
 

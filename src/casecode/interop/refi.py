@@ -257,7 +257,7 @@ def write_qdpx(project, out: str | Path, include_suggested: bool = False) -> dic
     decisions = project.decisions()
 
     users = set(decisions[decisions.decision != "fold"].decided_by) | {m.author for m in memos if m.author}
-    users |= {s.user for sels in selections.values() for s in sels}
+    users |= {s.user for sels in selections.values() for s in sels} | set(project.kept_users())
     user_guid = {name: _guid("user", name) for name in sorted(users)}
 
     notes_on: dict[tuple[str, str], list[str]] = {}
@@ -479,6 +479,7 @@ class _Plan:
     suggested: list[dict]
     memos: list[tuple[str, str, str, str, Any]]
     summary: dict[str, int]
+    users: list[str]
 
 
 class _Reader:
@@ -577,7 +578,7 @@ class _Reader:
         memos = self._resolve_memos(memos, code_ids)
         self.summary["cases"] = len(cases)
         return _Plan(root.get("name") or self.archive.path.stem, codebook, changed, documents, cases, manual,
-                     suggested, memos, self.summary)
+                     suggested, memos, self.summary, sorted(set(self.users.values())))
 
     def _sidecar(self) -> dict:
         member = self.archive.find(SIDECAR)
@@ -1069,6 +1070,7 @@ def _store(project, plan: _Plan, set_codebook: bool) -> None:
         project.add_codings(plan.suggested, status="suggested", run="refi-import")
         for target_type, target_id, text, author, date in plan.memos:
             project.add_memo(target_type, target_id, text, author=author, created_at=date)
+        project.keep_users(plan.users)  # a user with nothing to import (a reviewer who only rejected) stays named
 
 
 def _remove_new_project(folder: Path, existed: bool) -> None:

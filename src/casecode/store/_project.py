@@ -349,6 +349,18 @@ class Project:
             done = self._coded(conn) | set(document_ids)
             self._set_info(conn, _documents.CODED_KEY, to_json(sorted(done), "coded documents"))
 
+    def kept_users(self) -> list[str]:
+        """Users an imported project named that the store keeps by name (see `keep_users`)."""
+        with self._begin() as conn:
+            return sorted(from_json(self._info(conn, "kept_users") or "[]"))
+
+    def keep_users(self, names: Iterable[str]) -> None:
+        """Keep these user names even when nothing here names them (a reviewer whose decisions were all
+        rejections, which another tool has no place for), so exporting again names them too."""
+        with self._begin(write=True) as conn:
+            kept = set(from_json(self._info(conn, "kept_users") or "[]")) | {str(n) for n in names if str(n).strip()}
+            self._set_info(conn, "kept_users", to_json(sorted(kept), "kept users"))
+
     # -- codebook --------------------------------------------------------------------------------------------
 
     def set_codebook(self, codebook: Codebook, write_file: bool = True) -> None:

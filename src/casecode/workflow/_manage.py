@@ -48,7 +48,8 @@ def project_status(project) -> dict:
         "documents": len(documents),
         "cases": len(project.cases()),
         "units": int(segments.codable.sum()) if len(segments) else 0,
-        "codings": {status: int((codings.status == status).sum()) for status in _STATUSES},
+        "codings": {status: n for status in _STATUSES if (n := int((codings.status == status).sum()))
+                    or status != "folded"},  # folded (codes merged) only where there are some
         "decisions": len(decisions),
         "reviewers": {str(k): int(v) for k, v in dict(reviewers).items()},
         "codebook": f"{codebook.name} ({len(codebook)} codes)",

@@ -37,22 +37,52 @@ def with_times(project, segments: pd.DataFrame) -> pd.DataFrame:
 
 
 def unapplied_decisions(project, workbook: str | Path) -> pd.DataFrame:
-    """The decisions in an existing review workbook that the project has not recorded (DECISION_COLUMNS).
+    """The decisions in an existing review workbook that the project has not recorded (DECISION_COLUMNS): the rows
+    `apply_review` would record now, by the same rule (`recorded`).
 
-    A decision counts as applied when the history holds the same decision on the same suggestion (with the same
-    new code for a recode), or, for an added code, an `add` of that code to that unit.
+    A row that leaves decided_by empty was recorded under the name given when the workbook was applied, so it counts
+    as recorded for any reviewer who applied this workbook before (the history's `source` names it).
     """
-    decisions = review_decisions(read_review_rows(workbook), project.codebook(), reviewer=_SOMEONE,
+    path = Path(workbook)
+    decisions = review_decisions(read_review_rows(path), project.codebook(), reviewer=_SOMEONE,
                                  segments=project.segments())
     history = project.decisions()
-    done = {(int(h.coding_id) if pd.notna(h.coding_id) else None, h.segment_id if pd.isna(h.coding_id) else "",
-             h.decision, (h.new_code or "") if h.decision in ("recode", "add") else "")
-            for h in history.itertuples()}
-    for h in history[history.decision == "add"].itertuples():  # an add stores its code in `code`
-        done.add((None, h.segment_id, "add", h.code))
-    keys = [(None if pd.isna(d.coding_id) else int(d.coding_id), d.segment_id if pd.isna(d.coding_id) else "",
-             d.decision, d.new_code if d.decision in ("recode", "add") else "") for d in decisions.itertuples()]
-    return decisions[[key not in done for key in keys]].reset_index(drop=True)
+    appliers = {by for by, source in zip(history.decided_by, history.source) if source and _same_file(source, path)}
+    done = recorded(project, decisions, stand_ins={_SOMEONE: appliers})
+    return decisions[[not d for d in done]].reset_index(drop=True)
+
+
+def _same_file(source: str, path: Path) -> bool:
+    try:
+        return Path(source).resolve() == path.resolve()
+    except (OSError, ValueError):
+        return False
+
+
+def recorded(project, decisions: pd.DataFrame, stand_ins: dict[str, set[str]] | None = None) -> list[bool]:
+    """Which of `decisions` (workbook rows) the project already holds: the one rule both `apply_review` (which
+    skips them) and the overwrite check (which lets a workbook of only such rows be replaced) use.
+
+    A decision on a suggestion is recorded when the same reviewer's latest standing decision on that coding is the
+    same (with the same new code for a recode): another reviewer who decided the same made their own decision, and
+    an undone decision may be applied again. An `add` is recorded when a standing add of that code to that unit
+    is. `stand_ins` maps a decided_by value to the reviewers it may stand for (an unnamed row)."""
+    if decisions.empty:
+        return []
+    history = project.decisions(standing=True)
+    decided = history.dropna(subset=["coding_id"]).drop_duplicates(["coding_id", "decided_by"], keep="last")
+    last = {(int(row["coding_id"]), row["decided_by"]): (row["decision"], _text(row["new_code"]))
+            for row in decided.to_dict("records")}
+    added = {(row.segment_id, row.code) for row in history.itertuples() if row.decision == "add"}
+    stand_ins = stand_ins or {}
+    done = []
+    for d in decisions.itertuples():
+        if pd.isna(d.coding_id):
+            done.append((d.segment_id, d.new_code) in added)
+            continue
+        names = stand_ins.get(d.decided_by, {d.decided_by})
+        done.append(any(last.get((int(d.coding_id), name)) == (d.decision, _text(d.new_code)) for name in names))
+    return done
 
 
 def _check_overwrite(project, workbook: Path) -> None:
@@ -143,28 +173,17 @@ def _unrecorded(project, decisions: pd.DataFrame, path: Path, segments: pd.DataF
         return decisions
     codings = {row["coding_id"]: row for row in project.codings().to_dict("records")}
     units = dict(zip(segments.segment_id, zip(segments.document_id, segments.unit)))
-    history = project.decisions(standing=True)  # an undone decision may be applied again
-    # Each reviewer's own latest decision: another reviewer who decided the same (on the page of `casecode serve`,
-    # say) made their own decision, which must not stand in for this one.
-    decided = history.dropna(subset=["coding_id"]).drop_duplicates(["coding_id", "decided_by"], keep="last")
-    last = {(int(row["coding_id"]), row["decided_by"]): row for row in decided.to_dict("records")}
-    added = {(row.segment_id, row.code) for row in history.itertuples() if row.decision == "add"}
-    keep = []
     for d in decisions.itertuples():
         if pd.isna(d.coding_id):
-            keep.append((d.segment_id, d.new_code) not in added)
             continue
         coding = codings.get(int(d.coding_id))
         if coding is None:
             _fail(path, d.row, "coding_id", f"coding {d.coding_id} is not in this project; apply the workbook to the "
                                             f"project it came from, or write a new one with 'casecode review'")
         _check_shown(path, d, coding, units.get(coding["segment_id"], ("", None)))
-        before = last.get((int(d.coding_id), d.decided_by))
-        # The same decision as the latest one recorded: the workbook was applied before, so skip it. A different
-        # one is a reviewer changing their mind: history grows.
-        keep.append(before is None or (before["decision"], _text(before["new_code"])) != (d.decision,
-                                                                                           _text(d.new_code)))
-    return decisions[keep]
+    # The same decision as the reviewer's latest one recorded: the workbook was applied before, so skip it. A
+    # different one is a reviewer changing their mind: history grows.
+    return decisions[[not done for done in recorded(project, decisions)]]
 
 
 def _check_shown(path: Path, d, coding: dict, unit: tuple) -> None:
