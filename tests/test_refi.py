@@ -222,6 +222,34 @@ def test_a_reviewer_who_only_rejected_survives_the_round_trip(tmp_path):
     assert (tmp_path / "again.qdpx").read_bytes() == (tmp_path / "first.qdpx").read_bytes()
 
 
+def test_the_pattern_that_matched_travels_with_each_coding(tmp_path):
+    """The views explain a coding from its `pattern` column; an imported coding used to come back without one, so
+    the page showed the raw rule text ("employees:listen (hedged: 'a bit')") instead of words."""
+    from casecode.web._views import reason_in_words
+
+    project = init_project(tmp_path / "p", read_codebook(CODEBOOK), name="Patterns")
+    with project:
+        transcript = tmp_path / "fenmoor.txt"
+        transcript.write_text(TRANSCRIPT, encoding="utf-8")
+        add_files(project, [transcript])
+        turn = project.segments("fenmoor").query("speaker == 'Jane Smith'").iloc[0]
+        ids = project.add_codings([
+            {"segment_id": turn.segment_id, "code": "employees", "coder": "rules", "score": 0.5,
+             "rule": "employees:listen (hedged: 'a bit')", "pattern": "employees:listen"},
+            {"segment_id": turn.segment_id, "code": "resources", "coder": "combined", "score": 0.7,
+             "rule": "rule:resources:money + model p=0.81", "pattern": "resources:money"}])
+        project.record_decisions([{"coding_id": ids[1], "decision": "accept", "decided_by": "Ana Diaz"}])
+        write_qdpx(project, tmp_path / "first.qdpx", include_suggested=True)
+    read_qdpx(tmp_path / "first.qdpx", tmp_path / "copy")
+    with open_project(tmp_path / "copy") as copy:
+        codings = copy.codings().set_index("code")
+        write_qdpx(copy, tmp_path / "again.qdpx", include_suggested=True)
+    assert codings.pattern.to_dict() == {"employees": "employees:listen", "resources": "resources:money"}
+    said = reason_in_words(codings.rule["employees"], "rules", {}, codings.pattern["employees"])
+    assert said == "The rules matched pattern employees:listen (employees:listen); hedged: 'a bit'."
+    assert (tmp_path / "again.qdpx").read_bytes() == (tmp_path / "first.qdpx").read_bytes()
+
+
 def test_suggestions_travel_only_when_asked_and_come_back_as_suggestions(project_2015, tmp_path):
     with open_project(project_2015) as project:
         counts = write_qdpx(project, tmp_path / "s.qdpx", include_suggested=True)

@@ -412,19 +412,24 @@ def test_review_why_is_in_words_not_pattern_syntax(project, tmp_path):
         assert ":" not in row.why.split(";")[0].replace(row.evidence, "")  # no pattern ids such as bold:one-team
 
 
-@pytest.mark.parametrize("rule, evidence, why", [
-    ("resources-ring-fence (hedged: 'a bit')", "ring-fenced budget",
+@pytest.mark.parametrize("rule, pattern, evidence, why", [
+    ("resources-ring-fence (hedged: 'a bit')", "resources-ring-fence", "ring-fenced budget",
      "matched 'ring-fenced budget'; hedged by 'a bit'"),
-    ("rule:bold-radical (question) + model p=0.74", "radically different",
+    ("rule:bold-radical (question) + model p=0.74", "bold-radical", "radically different",
      "matched 'radically different'; said as a question; the learned model agrees (74% sure)"),
-    ("model p=0.93 (top terms: fund, neg_budget, set_aside)", "Jo: We set aside a fund.",
+    ("model p=0.93 (top terms: fund, neg_budget, set_aside)", "", "Jo: We set aside a fund.",
      "no phrase of the codebook matched; the learned model is 93% sure from the whole turn, most of all from the "
      "words 'fund', 'budget', 'set aside' (the evidence is the sentence holding most of them)"),
+    # the pattern id is the coding's own column: one holding " (" or "+ model" is not misread as notes or a model
+    ("bold:plus (model) (question)", "bold:plus (model)", "a plus model", "matched 'a plus model' (Plus); said as "
+                                                                          "a question"),
+    ("rule:learn+model p (hedged: 'a bit (sort of)') + model p=0.6", "learn+model p", "we learn",
+     "matched 'we learn'; hedged by 'a bit (sort of)'; the learned model agrees (60% sure)"),
 ])
-def test_why_in_words(rule, evidence, why):
+def test_why_in_words(rule, pattern, evidence, why):
     from casecode.interop._workbook import why_in_words
 
-    assert why_in_words(rule, evidence) == why
+    assert why_in_words(rule, evidence, {"bold:plus (model)": "Plus"}, pattern) == why
 
 
 def test_review_points_a_model_only_suggestion_at_its_sentence(tmp_path):

@@ -1,6 +1,9 @@
 """Names and small helpers several rooms agree on, kept where importing them loads nothing heavy (no spaCy, no scikit-learn):
 the store imports these without importing the coders."""
 
+import re
+from typing import NamedTuple
+
 #: Columns of a codings DataFrame, in order. Offsets are into the document text (not the segment).
 CODING_COLUMNS = [
     "segment_id",
@@ -30,3 +33,43 @@ def whole_number(value) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
+
+
+class RuleParts(NamedTuple):
+    """A coding's `rule` text taken apart (see `rule_parts`)."""
+
+    pattern: str  # the codebook pattern that matched: the coding's own `pattern` column ("" for none)
+    notes: list[str]  # the scope checks' notes on that match ("hedged: 'a bit'", "question")
+    model: bool  # the learned model had a say
+    p: float | None  # the model's probability, when it gave one
+    terms: list[str]  # the model's top terms
+    text: str  # what is left when the rule is no pattern and no model: "add", "recode:12", a reference rationale
+
+
+_MODEL_PART = re.compile(r"(?:^|\s*\+\s*)(model(?: p=(?P<p>[0-9.]+))?(?: \(top terms: (?P<terms>.*)\))?)$")
+
+
+def rule_parts(rule, pattern: str = "") -> RuleParts:
+    """The one reading of a coding's `rule` text, for the views that explain a coding. The pattern id comes from
+    the coding's `pattern` column, never from the text: the text only adds the scope notes written after it
+    ("<pattern> (<notes>)", "rule:<pattern> (<notes>) + model p=0.74") and what the model said ("model p=0.93
+    (top terms: fund, budget)")."""
+    rule = "" if rule is None or (isinstance(rule, float) and rule != rule) else str(rule).strip()
+    pattern = "" if pattern is None or (isinstance(pattern, float) and pattern != pattern) else str(pattern).strip()
+    model = _MODEL_PART.search(rule)
+    p = terms = None
+    if model:
+        p = float(model.group("p")) if model.group("p") else None
+        terms = [t.strip() for t in (model.group("terms") or "").split(",") if t.strip()]
+        rule = rule[:model.start()].strip()
+    notes: list[str] = []
+    text = rule
+    if pattern:
+        matched = rule.removeprefix("rule:")
+        if matched.startswith(pattern):
+            said = matched[len(pattern):].strip()
+            if said.startswith("(") and said.endswith(")"):
+                said = said[1:-1]
+            notes = [n.strip() for n in said.split("; ") if n.strip()]
+            text = ""
+    return RuleParts(pattern, notes, model is not None, p, terms or [], text)

@@ -25,7 +25,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .._output import safe_cell, unneutralised, write_csv, write_file
-from .._shared import whole_number
+from .._shared import rule_parts, whole_number
 from ..codebook import Codebook
 from ..corpus import speaker_label_end
 from ..errors import ReviewError
@@ -286,9 +286,10 @@ def _review_rows(suggestions: pd.DataFrame, segments: pd.DataFrame, codebook: Co
                           f"given lack; pass the segments of the coded documents")
     unit = units.loc[suggestions["segment_id"]]
     labels, notes = codebook.labels(), _pattern_notes(codebook)
-    evidence = [_shown_evidence(str(ev), str(rule), str(text), speaker)
-                for ev, rule, text, speaker in zip(suggestions["evidence"], suggestions["rule"], unit["text"],
-                                                   unit["speaker"])]
+    patterns = suggestions["pattern"] if "pattern" in suggestions.columns else pd.Series([""] * len(suggestions))
+    evidence = [_shown_evidence(str(ev), str(rule), str(text), speaker, pattern)
+                for ev, rule, text, speaker, pattern in zip(suggestions["evidence"], suggestions["rule"], unit["text"],
+                                                            unit["speaker"], patterns)]
     times = unit["time"] if "time" in unit.columns else pd.Series([""] * len(unit))
     rows = pd.DataFrame({
         "coding_id": suggestions["coding_id"].to_numpy(),
@@ -301,7 +302,8 @@ def _review_rows(suggestions: pd.DataFrame, segments: pd.DataFrame, codebook: Co
         "code": suggestions["code"].to_numpy(),
         "label": [labels.get(code, code) for code in suggestions["code"]],
         "score": [None if _missing(s) else round(float(s), 2) for s in suggestions["score"]],
-        "why": [why_in_words(rule, ev, notes) for rule, ev in zip(suggestions["rule"], suggestions["evidence"])],
+        "why": [why_in_words(rule, ev, notes, pattern)
+                for rule, ev, pattern in zip(suggestions["rule"], suggestions["evidence"], patterns)],
         "start": suggestions["start"].to_numpy(),
     })
     rows = rows.sort_values(["document", "unit", "start"], kind="stable").drop(columns="start")
@@ -316,7 +318,6 @@ def _pattern_notes(codebook: Codebook) -> dict[str, str]:
             if pattern.note}
 
 
-_MODEL_RE = re.compile(r"^model(?: p=(?P<p>[0-9.]+))?(?: \(top terms: (?P<terms>.*)\))?$")
 _SCOPE_WORDS = [  # a scope check's note (see casecode.coders) → the same in words
     (re.compile(r"^hedged: (.*)$"), "hedged by {0}"),
     (re.compile(r"^double negation, kept: (.*)$"), "kept despite a double negation ({0})"),
@@ -325,35 +326,30 @@ _SCOPE_WORDS = [  # a scope check's note (see casecode.coders) → the same in w
 ]
 
 
-def why_in_words(rule: Any, evidence: Any, notes: dict[str, str] | None = None) -> str:
+def why_in_words(rule: Any, evidence: Any, notes: dict[str, str] | None = None, pattern: Any = "") -> str:
     """A coding's `rule` told in words: "matched 'ring-fenced budget'; hedged by 'a bit'", "the learned model is
-    93% sure, from the words 'fund', 'budget'" — not pattern syntax."""
-    if _missing(rule) or not str(rule).strip():
-        return ""
+    93% sure, from the words 'fund', 'budget'" — not pattern syntax. `pattern` is the coding's own column."""
+    parts = rule_parts(rule, pattern)
     notes = notes or {}
     said = []
-    for part in re.split(r"\s*\+\s*(?=model\b)", str(rule).strip()):
-        model = _MODEL_RE.match(part)
-        if model:
-            said.append(_model_words(model.group("p"), model.group("terms"), alone=not said))
-            continue
-        pattern, _, scope = part.removeprefix("rule:").partition(" (")
+    if parts.pattern or parts.text:
         words = f"matched {str(evidence).strip()!r}" if not _missing(evidence) and str(evidence).strip() else \
             "matched a phrase of the codebook"
-        if notes.get(pattern.strip()):
-            words += f" ({notes[pattern.strip()]})"
-        for note in filter(None, (n.strip() for n in scope.rstrip(")").split(";"))):
+        if notes.get(parts.pattern):
+            words += f" ({notes[parts.pattern]})"
+        for note in parts.notes:
             words += "; " + _scope_words(note)
         said.append(words)
+    if parts.model:
+        said.append(_model_words(parts.p, parts.terms, alone=not said))
     return "; ".join(said)
 
 
-def _model_words(p: str | None, terms: str | None, alone: bool) -> str:
-    sure = f"{float(p):.0%} sure" if p else "sure enough"
+def _model_words(p: float | None, terms: list[str], alone: bool) -> str:
+    sure = f"{p:.0%} sure" if p is not None else "sure enough"
     if not alone:
         return f"the learned model agrees ({sure})"
-    words = [t.strip() for t in (terms or "").split(",") if t.strip()]
-    shown = ", ".join(repr(_plain_term(t)) for t in words)
+    shown = ", ".join(repr(_plain_term(t)) for t in terms)
     return (f"no phrase of the codebook matched; the learned model is {sure} from the whole turn"
             + (f", most of all from the words {shown} (the evidence is the sentence holding most of them)"
                if shown else ""))
@@ -375,17 +371,17 @@ def _scope_words(note: str) -> str:
 _SENTENCE_RE = re.compile(r"[^.!?]+(?:[.!?]+[\"'”’)]*|$)")
 
 
-def _shown_evidence(evidence: str, rule: str, unit_text: str, speaker: Any) -> str:
+def _shown_evidence(evidence: str, rule: str, unit_text: str, speaker: Any, pattern: Any = "") -> str:
     """The evidence to show: a rule's span as it is; for a model-only suggestion (whose span is the whole turn),
     the sentence of the turn, without its speaker label, that holds most of the model's top words."""
-    model = _MODEL_RE.match(rule.strip())
-    if model is None:
+    parts = rule_parts(rule, pattern)
+    if parts.pattern or parts.text or not parts.model:
         return evidence
     text = unit_text[speaker_label_end(unit_text, "" if _missing(speaker) else str(speaker)):]
     sentences = [m.group().strip() for m in _SENTENCE_RE.finditer(text) if m.group().strip()]
     if not sentences:
         return evidence
-    terms = [_plain_term(t.strip()).lower() for t in (model.group("terms") or "").split(",") if t.strip()]
+    terms = [_plain_term(t).lower() for t in parts.terms]
 
     def weight(sentence: str) -> int:
         lowered = sentence.lower()

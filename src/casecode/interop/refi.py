@@ -152,6 +152,7 @@ class _Selection:
     guid: str = ""
     notes: list[str] = field(default_factory=list)
     segment_id: str = ""
+    pattern: str = ""  # the codebook pattern that matched; travels in the sidecar, keyed by the selection's guid
 
     def key(self) -> tuple:
         return (self.start, self.end, self.code, self.user, self.date, self.description)
@@ -179,7 +180,7 @@ def _coding_selections(project, include_suggested: bool) -> dict[str, list[_Sele
             name = ""
         out.setdefault(row.document_id, []).append(
             _Selection(int(row.start), int(row.end), row.code, str(user), _stamp(date), description, name,
-                       segment_id=row.segment_id)
+                       segment_id=row.segment_id, pattern=str(row.pattern or ""))
         )
     return out
 
@@ -391,6 +392,7 @@ def write_qdpx(project, out: str | Path, include_suggested: bool = False) -> dic
         "codebook": codebook.model_dump(exclude_none=True),
         "codes": {_guid("code", c.id): c.id for c in codebook},
         "documents": sidecar_docs,
+        "patterns": {sel.guid: sel.pattern for sels in selections.values() for sel in sels if sel.pattern},
         "cases": [{"case_id": c.case_id, "name": c.name, "type": c.type, "members": list(c.members),
                    "aliases": list(c.aliases), "metadata": c.metadata or {}} for c in cases.itertuples()],
     }
@@ -904,6 +906,8 @@ class _Reader:
 
     def _codings(self, code_ids: dict[str, str]) -> tuple[list[dict], list[dict]]:
         manual, suggested = [], []
+        patterns = self.side.get("patterns") if isinstance(self.side.get("patterns"), dict) else {}
+        patterns = {str(guid).strip("{}").lower(): value for guid, value in patterns.items()}
         for source, start, end, sel, coding in self.raw_codings:
             refs = _kids(coding, "CodeRef")
             if not refs:
@@ -927,7 +931,8 @@ class _Reader:
                 self.summary["split_selections"] += 1
             for seg in segments:
                 row = {"segment_id": seg.segment_id, "document_id": doc_id, "code": code_ids[code_guid],
-                       "start": max(start, seg.start), "end": min(end, seg.end), "coder": user, "created_at": date}
+                       "start": max(start, seg.start), "end": min(end, seg.end), "coder": user, "created_at": date,
+                       "pattern": str(patterns.get(self._guid(sel), ""))}
                 if mark:
                     score = None if mark.group(1) == "none" else float(mark.group(1))
                     suggested.append(dict(row, rule=mark.group(2) or "", score=score))

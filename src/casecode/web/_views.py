@@ -4,12 +4,12 @@ cut into runs with its codings, the codebook with counts, and live agreement bet
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from .._shared import rule_parts
 from ..analysis import agreement_table
 from ..reports._html import code_colors, text_color
 
@@ -135,34 +135,27 @@ def _explanations(codebook) -> dict[str, str]:
     return found
 
 
-_MODEL = re.compile(r"model p=([0-9.]+)(?: \(top terms: (.*)\))?")
-
-
 def reason_in_words(rule: str, coder: str, explanations: dict[str, str], pattern: str = "") -> str:
     """A coding's reason as a sentence: which pattern matched (`pattern`, its own column) and its scope notes,
     what the model thought, or who coded it."""
-    rule = str(rule or "").strip()
-    if rule == "add":
+    parts = rule_parts(rule, pattern)
+    if parts.text == "add":
         return f"Coded by hand by {coder}."
-    if rule.startswith("recode:"):
-        return f"Recoded by {coder} from suggestion {rule.split(':', 1)[1]}."
-    if not rule:
-        return f"Coded by {coder}." if coder else ""
+    if parts.text.startswith("recode:"):
+        return f"Recoded by {coder} from suggestion {parts.text.split(':', 1)[1]}."
     sentences = []
-    for part in rule.split(" + "):
-        part = part.strip()
-        model = _MODEL.fullmatch(part)
-        if model:
-            p = float(model.group(1))
-            terms = f", led by the words {model.group(2)}" if model.group(2) else ""
-            sentences.append(f"The learned model gives it a probability of {p:.0%}{terms}.")
-        elif pattern:
-            # the rule text is "<pattern> (<scope notes>)": what follows the pattern id is the notes
-            why = part.removeprefix("rule:").removeprefix(pattern).strip().removeprefix("(").removesuffix(")")
-            what = explanations.get(pattern, f"pattern {pattern}")
-            sentences.append(f"The rules matched {what} ({pattern})" + (f"; {why}." if why else "."))
-        else:
-            sentences.append(f"{part}.")
+    if parts.pattern:
+        what = explanations.get(parts.pattern, f"pattern {parts.pattern}")
+        why = "; ".join(parts.notes)
+        sentences.append(f"The rules matched {what} ({parts.pattern})" + (f"; {why}." if why else "."))
+    elif parts.text:
+        sentences.append(f"{parts.text}.")
+    if parts.model:
+        terms = f", led by the words {', '.join(parts.terms)}" if parts.terms else ""
+        said = f"gives it a probability of {parts.p:.0%}" if parts.p is not None else "suggested it"
+        sentences.append(f"The learned model {said}{terms}.")
+    if not sentences:
+        return f"Coded by {coder}." if coder else ""
     return " ".join(sentences)
 
 
