@@ -48,7 +48,8 @@ def suggestions():
     def suggestion(coding_id, code, phrase, rule, score):
         start = DOC.index(phrase)
         return {"coding_id": coding_id, "segment_id": "i1:2", "document_id": "i1", "code": code, "start": start,
-                "end": start + len(phrase), "evidence": phrase, "rule": rule, "score": score, "coder": "rules"}
+                "end": start + len(phrase), "evidence": phrase, "rule": rule, "score": score, "coder": "rules",
+                "pattern": rule.removesuffix("+model") if rule != "model" else ""}  # the pattern's own column
 
     # Written out of text order: the workbook lists them in document and unit order.
     return pd.DataFrame([
