@@ -119,6 +119,24 @@ def test_decisions_are_the_store_records_with_reviewer_and_source(client, projec
     assert text[passage.start:passage.end] == "new ideas" == passage.evidence and passage.coder == "Ana Diaz"
 
 
+def test_recode_onto_a_code_the_unit_has_is_refused_and_stores_nothing(client, project):
+    """Reported: recoding a suggestion on the page to a code its unit already had left the unit coded twice."""
+    token = login(client, "Ana Diaz")
+    codings = project.codings()
+    unit = codings.segment_id.iloc[0]
+    mine = codings[codings.segment_id == unit]
+    first, second = (int(i) for i in mine.coding_id[:2])
+    code = mine.code.iloc[0]
+    assert api(client, token, "/api/decide", {"coding_id": first, "decision": "accept"}).status_code == 200
+    reply = api(client, token, "/api/decide", {"coding_id": second, "decision": "recode", "new_code": code})
+    assert reply.status_code == 409
+    assert re.search(rf"segment '{unit}' already has code '{code}' \(coding {first}, accepted\); reject this "
+                     rf"suggestion instead of recoding it", reply.get_json()["error"])
+    assert len(project.decisions()) == 1
+    standing = project.current_codings()
+    assert not standing.duplicated(["segment_id", "code"]).any()
+
+
 def test_code_refuses_a_selection_that_does_not_match_the_text(client, project):
     token = login(client)
     reply = api(client, token, "/api/code", {"document_id": "fenmoor", "segment_id": "fenmoor:2", "start": 0,

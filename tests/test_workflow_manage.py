@@ -682,6 +682,25 @@ def test_recode_or_accept_onto_a_code_the_unit_has_is_refused(project):
     assert not standing[standing.segment_id == unit].duplicated("code").any()
 
 
+def test_apply_refuses_a_recode_onto_a_code_the_unit_has_naming_the_row(project, tmp_path):
+    from casecode.errors import CasecodeError
+    from casecode.workflow import apply_review
+
+    unit = project.segments(codable=True).segment_id.iloc[0]
+    first, second = project.add_codings([{"segment_id": unit, "code": "bold", "coder": "rules"},
+                                         {"segment_id": unit, "code": "culture", "coder": "rules"}],
+                                        skip_coded_by=())
+    path = write_review(project, tmp_path / "review.xlsx")["workbook"]
+    rows = read_sheet(path)
+    edit_workbook(path, path, {first: {"decision": "accept", "decided_by": "Ana"},
+                               second: {"decision": "recode", "new_code": "bold", "decided_by": "Ana"}})
+    row = int(rows.index[rows.coding_id == second][0]) + 2
+    with pytest.raises(CasecodeError, match=rf"review.xlsx: row {row}, column 'new_code': segment '{unit}' already "
+                                            rf"has code 'bold' \(coding {first}, accepted\); reject this suggestion"):
+        apply_review(project, path)
+    assert project.decisions().empty
+
+
 def test_set_codebook_replaces_it_and_refuses_dropping_used_codes(project, tmp_path):
     from casecode.codebook import read_codebook, write_codebook
     from casecode.errors import StoreError
