@@ -283,6 +283,27 @@ def test_numbered_speakers_the_one_who_asks_is_the_interviewer(tmp_path):
                      "Speaker 2": ("respondent", True)}
 
 
+def test_numbered_speakers_interviewer_who_asks_after_a_preamble(tmp_path):
+    """The interviewer is not the first to speak (an interviewee checks the recorder) and asks after a preamble, with
+    no question mark, as speech recognition writes it."""
+    text = (
+        "Speaker 1: is it is it going\n\n"
+        "Speaker 2: yep it's recording ok thanks everyone so just for the tape can you say who you are\n\n"
+        "Speaker 1: anita corrigan director of strategy\n\n"
+        "Speaker 3: phil haddow rural services\n\n"
+        "Speaker 2: great so i wanted to start with the village plan where did that come from\n\n"
+        "Speaker 1: we said we want every village to keep a shop or a hub in ten years\n\n"
+        "Speaker 3: cross party\n\n"
+        "Speaker 2: and then the money side of it how does that work in practice\n\n"
+        "Speaker 1: we moved two posts into it and stopped the old grants\n\n"
+        "Speaker 3: and the parish councils chip in\n\n"
+        "Speaker 1: they do yeah the bigger ones\n\n"
+        "Speaker 2: lovely thanks both that's really helpful\n"
+    )
+    doc = read(tmp_path, "a.txt", text)
+    assert {s.speaker for s in doc.segments if s.role == "interviewer"} == {"Speaker 2"}
+
+
 def test_numbered_speakers_front_matter_names_the_label(tmp_path):
     text = _ASR_GROUP.replace("interviewer: Owen Tranter", "interviewer: Speaker 2")
     doc = read(tmp_path, "a.txt", text)

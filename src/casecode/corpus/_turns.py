@@ -282,7 +282,13 @@ def _looks_like_question(text: str) -> bool:
         return False
     if words[0] in _QUESTION_WORDS or "question" in words[:4]:
         return True
-    return len(words) > 1 and words[0] in _AUXILIARIES and words[1] in _ASKED
+    if len(words) > 1 and words[0] in _AUXILIARIES and words[1] in _ASKED:
+        return True
+    # A question after a preamble, as speech recognition writes it without a question mark: "great so i wanted to
+    # start with the twenty thirty five thing where did that come from", "... can you say who you are".
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    return any(a in _QUESTION_WORDS and b in _AUXILIARIES and c in _ASKED or a in _AUXILIARIES and b == "you"
+               for a, b, c in zip(words, words[1:], words[2:] + [""]))
 
 
 def speaker_label_end(text: str, speaker: object) -> int:
