@@ -4,7 +4,7 @@ Run: python bench/ablation_transcript_coder.py [VARIANT ...] [--tolerance T] [--
 For each held-out writer the combined coder is fitted exactly as `casecode evaluate --study 2015` fits it
 (`fit_transcript_coder`: the other sets plus the 2015 reference, blend tuned by cross-validation over writers,
 council rule), then codes that writer's set; printed are turn-level micro precision, recall, F1 and council-level
-kappa over the eleven chart actions for the model alone (p >= 0.5) and combined, and combined F1 on sets 12-17.
+kappa over the eleven chart actions for the model alone (p >= 0.5) and combined, and combined F1 on set12 onwards.
 Variants: `base` (LearnedCoder), `win30max`/`win30avg`/`win20max`/`win40avg` (a long turn also scored by windows
 of that many words, half overlapping; its probability the best window's, or the mean of that and the turn's).
 `--tolerance` and `--margin` replace BLEND_TOLERANCE and COUNCIL_MARGIN; `--context N` reads a turn of fewer than N
@@ -116,7 +116,7 @@ def main() -> None:
             m = ev.micro
             line.append(f"{label} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f} kappa {ev.case_kappa:.3f}")
         both = pd.concat(both, ignore_index=True)
-        sets = [s for s in ("set12", "set13", "set14", "set15", "set16", "set17") if s in set(units.set)]
+        sets = sorted((s for s in set(units.set) if int(s[3:]) >= 12), key=lambda s: int(s[3:]))
         line.append(" ".join(f"{s} {scores(both, s).micro['f1']:.3f}" for s in sets))
         print(f"{name:9s} | {' | '.join(line)} | {time.time() - started:.0f} s", flush=True)
 
