@@ -638,7 +638,9 @@ def test_merge_codes_folds_a_second_coding_of_one_code_on_a_unit(project):
     project.undo_decision("casecode")  # a fold is a decision like any other: undoing it brings the coding back
     project.undo_decision("casecode")
     assert project.codings().set_index("coding_id").status[[ids[3], ids[5]]].tolist() == ["accepted", "suggested"]
-    assert project.check()["problems"] == [f"1 suggestion(s) stored more than once: {units[3]} learn by rules"]
+    problems = project.check()["problems"]  # the doubles are back, and named
+    assert problems[0] == f"1 suggestion(s) stored more than once: {units[3]} learn by rules"
+    assert problems[1].startswith("1 unit(s) holding one code twice") and problems[1].endswith(f"{units[1]} learn")
 
 
 def test_merge_cli_says_how_many_codings_were_folded(built, tmp_path):
@@ -680,6 +682,27 @@ def test_recode_or_accept_onto_a_code_the_unit_has_is_refused(project):
     assert len(project.decisions()) == before + 1
     standing = project.current_codings()
     assert not standing[standing.segment_id == unit].duplicated("code").any()
+
+
+def test_check_names_a_unit_holding_an_accepted_code_twice(project):
+    """A project merged by an older casecode holds such units; `casecode check` now says so."""
+    from sqlalchemy import text
+
+    units = list(project.segments(codable=True).segment_id[:2])
+    ids = project.add_codings([{"segment_id": units[0], "code": "bold", "coder": "rules"},
+                               {"segment_id": units[0], "code": "bold", "coder": "combined"},
+                               {"segment_id": units[1], "code": "bold", "coder": "rules"}], skip_coded_by=())
+    project.record_decisions([{"coding_id": ids[0], "decision": "accept", "decided_by": "Ana"},
+                              {"segment_id": units[1], "decision": "add", "new_code": "bold", "decided_by": "Ben",
+                               "start": int(project.segments().set_index("segment_id").start[units[1]]),
+                               "end": int(project.segments().set_index("segment_id").start[units[1]]) + 3}])
+    assert project.check()["problems"] == []  # an accepted coding and a passage added by hand: two judgements
+    with project._begin(write=True) as conn:  # as an older merge left it: both accepted
+        conn.execute(text(f"UPDATE codings SET status = 'accepted' WHERE coding_id IN ({ids[1]}, {ids[2]})"))
+    problems = [p for p in project.check()["problems"] if "twice" in p]
+    assert problems == [f"2 unit(s) holding one code twice (accepted, and accepted or added again), so counts and "
+                        f"agreement see it twice; reject one of each on the page (casecode serve): {units[0]} bold, "
+                        f"{units[1]} bold"]
 
 
 def test_apply_refuses_a_recode_onto_a_code_the_unit_has_naming_the_row(project, tmp_path):

@@ -64,7 +64,7 @@ def _codings(conn: Connection) -> list[str]:
     c, s = t.codings.c, t.segments.c
     spans = {row.segment_id: row for row in conn.execute(select(s.segment_id, s.document_id, s.start, s.end))}
     codes = set(conn.execute(select(t.codes.c.code_id)).scalars())
-    outside, unknown_code, bad_status, twice = [], [], [], Counter()
+    outside, unknown_code, bad_status, twice, standing = [], [], [], Counter(), {}
     query = select(c.coding_id, c.segment_id, c.document_id, c.code, c.start, c.end, c.coder, c.status)
     for row in conn.execute(query):
         span = spans.get(row.segment_id)
@@ -76,11 +76,19 @@ def _codings(conn: Connection) -> list[str]:
             bad_status.append(row.coding_id)
         if row.coder in _AUTOMATIC and row.status != "folded":
             twice[(row.segment_id, row.code, row.coder, row.start, row.end)] += 1
+        if row.status in ("accepted", "manual"):
+            standing.setdefault((row.segment_id, row.code), []).append(row.status)
     doubled = [f"{seg} {code} by {coder}" for (seg, code, coder, _, _), n in twice.items() if n > 1]
+    # An accepted coding beside another accepted or added one of its code: counted twice (two people's own codings,
+    # or one person's passages, are not doubles).
+    standing_twice = [f"{seg} {code}" for (seg, code), statuses in standing.items()
+                      if len(statuses) > 1 and "accepted" in statuses]
     return (_found("coding(s) outside their segment", outside)
             + _found("coding(s) of codes not in the codebook", unknown_code)
             + _found("coding(s) with an unknown status", bad_status)
-            + _found("suggestion(s) stored more than once", doubled))
+            + _found("suggestion(s) stored more than once", doubled)
+            + _found("unit(s) holding one code twice (accepted, and accepted or added again), so counts and "
+                     "agreement see it twice; reject one of each on the page (casecode serve)", standing_twice))
 
 
 def _decisions(conn: Connection) -> list[str]:
