@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import weakref
 from functools import lru_cache
+from itertools import compress
 from typing import Iterable, Iterator, Sequence
 
 import numpy
@@ -73,14 +74,17 @@ class _Lemmatizer:
         if not len(doc):
             return doc
         known = self.lemma_of
-        lemmas = []
-        for orth in doc.to_array([ORTH]).tolist():
-            lemma = known.get(orth)
-            if lemma is None:
-                text = self.vocab.strings[orth]
-                looked_up = _lookup_table().get(text, text)
-                lemma = known[orth] = self.vocab.strings.add(_fixed_lemma(text.lower(), looked_up) or looked_up)
-            lemmas.append(lemma)
+        orths = doc.to_array([ORTH]).ravel().tolist()
+        lemmas = list(map(known.get, orths))  # in C: texts seen before
+        if None in lemmas:
+            for i in [i for i, lemma in enumerate(lemmas) if lemma is None]:
+                lemma = known.get(orths[i])
+                if lemma is None:
+                    text = self.vocab.strings[orths[i]]
+                    looked_up = _lookup_table().get(text, text)
+                    lemma = known[orths[i]] = self.vocab.strings.add(_fixed_lemma(text.lower(), looked_up)
+                                                                     or looked_up)
+                lemmas[i] = lemma
         doc.from_array([LEMMA], numpy.array(lemmas, dtype=numpy.uint64).reshape(-1, 1))
         return doc
 
@@ -106,21 +110,27 @@ class _Sentencizer:
             return doc
         final = self.final
         orths, puncts, current = doc.to_array([ORTH, IS_PUNCT, SENT_START]).T.tolist()
-        guesses = [False] * n
-        guesses[0] = True
-        start, seen_period = 0, False
-        for i, orth in enumerate(orths):
-            ends = final.get(orth)
-            if ends is None:
-                ends = final[orth] = self.vocab.strings[orth] in self.punct_chars
-            if seen_period and not puncts[i] and not ends:
-                guesses[start] = True
-                start, seen_period = i, False
-            elif ends:
-                seen_period = True
-        guesses[start] = True
-        # as spaCy's set_annotations: a start already set (not 0) is kept
-        values = [v if v else (1 if g else -1) for v, g in zip(current, guesses)]
+        ends = list(map(final.get, orths))  # in C: texts seen before
+        if None in ends:
+            for i in [i for i, e in enumerate(ends) if e is None]:
+                ends[i] = final[orths[i]] = self.vocab.strings[orths[i]] in self.punct_chars
+        # a sentence starts at 0 and at the first token after each run of sentence-final characters that is
+        # neither punctuation nor sentence-final; only the (few) sentence-final positions are visited
+        values = [-1] * n
+        values[0] = 1
+        start = 0
+        for f in compress(range(n), ends):
+            if f < start:
+                continue  # inside the run that found the current start
+            j = f + 1
+            while j < n and (puncts[j] or ends[j]):
+                j += 1
+            if j == n:
+                break
+            values[j] = 1
+            start = j
+        if any(current):  # as spaCy's set_annotations: a start already set (not 0) is kept
+            values = [v if v else g for v, g in zip(current, values)]
         doc.from_array([SENT_START], numpy.array(values, dtype=numpy.int64).astype(numpy.uint64).reshape(-1, 1))
         return doc
 

@@ -331,27 +331,103 @@ class RuleCoder:
         doc.spans[self.spans_key + "_suppressed"] = dropped
         return doc
 
-    def _assessed(self, doc: Doc) -> list[tuple[Span, Scope, _Entry]]:
+    def _codes(self, doc: Doc):
+        """The doc's code matches and exclusions (`_matches`), once it has sentence starts."""
         if len(doc) and not doc.has_annotation("SENT_START"):  # no sentencizer: the doc is one sentence
             for token in doc:
                 token.is_sent_start = token.i == 0
-        codes, traps = self._matches(doc)
+        return self._matches(doc)
+
+    def _assessed(self, doc: Doc) -> list[tuple[Span, Scope, _Entry]]:
+        codes, traps = self._codes(doc)
         mentions = self._mentions(doc) if self.scope and codes else []  # names matter only around a match
-        out = []
-        for (start, end), entry in codes:
-            span = Span(doc, start, end, label=entry.label, span_id=entry.id)
-            trap = _trap(start, end, entry.literal, traps.get(entry.label, []))
-            if trap is not None:
-                scope = Scope(suppressed=[f"word sense ({trap[1].id}): {doc[trap[0][0]:trap[0][1]].text!r}"])
-            elif self.scope:
-                scope = assess(span, mentions=mentions, pattern_negates=entry.negates)
-            else:
-                scope = Scope()
-            if entry.frame and scope.counts and doc._.casecode_spoken is not False and not action_frame(span):
-                scope.notes.append("generic word, no action frame")
-                scope.factor *= FRAMELESS_FACTOR
-            out.append((span, scope, entry))
-        return out
+        return [self._assess(doc, start, end, entry, traps, mentions) for (start, end), entry in codes]
+
+    def _assess(self, doc: Doc, start: int, end: int, entry: _Entry, traps: dict, mentions) -> tuple:
+        """(span, scope, entry) of one code match: its trap, scope checks and action frame."""
+        span = Span(doc, start, end, label=entry.label, span_id=entry.id)
+        trap = _trap(start, end, entry.literal, traps.get(entry.label, []))
+        if trap is not None:
+            scope = Scope(suppressed=[f"word sense ({trap[1].id}): {doc[trap[0][0]:trap[0][1]].text!r}"])
+        elif self.scope:
+            scope = assess(span, mentions=mentions(doc) if callable(mentions) else mentions,
+                           pattern_negates=entry.negates)
+        else:
+            scope = Scope()
+        if entry.frame and scope.counts and doc._.casecode_spoken is not False and not action_frame(span):
+            scope.notes.append("generic word, no action frame")
+            scope.factor *= FRAMELESS_FACTOR
+        return span, scope, entry
+
+    def _kept(self, doc: Doc, label_end: int, keep: str) -> list[tuple[str, str, int, int, float, str]]:
+        """What `code` keeps of a doc's matches, as (label, pattern id, start_char, end_char, score, why), with
+        no more scope checks than that needs (the compiled engine's path; the reference engine assesses every
+        match, as `_assessed` does, and the equality tests hold the two to the same codings).
+
+        A match inside the speaker label is dropped unchecked. With keep="best" a code's matches are checked
+        best first by the most they could score (a scope check only lowers a score: factors are at most 1), and
+        the rest are skipped once one kept beats what any of them could reach; the ranking (score, length,
+        earliest, first found) and the order of the kept ones are `_best`'s."""
+        codes, traps = self._codes(doc)
+        candidates = []  # (number in _matches' order, start, end, entry, start_char, end_char)
+        for number, ((start, end), entry) in enumerate(codes):
+            start_char = doc[start].idx
+            if start_char < label_end:
+                continue
+            last = doc[end - 1]
+            candidates.append((number, start, end, entry, start_char, last.idx + len(last)))
+        if not candidates:
+            return []
+        found: dict[str, list] = {}  # names matter only around a match: looked up once, when first needed
+        verdicts: dict[int, tuple[float, str] | None] = {}
+
+        def mentions(doc):
+            if "mentions" not in found:
+                found["mentions"] = self._mentions(doc)
+            return found["mentions"]
+
+        def verdict(candidate) -> tuple[float, str] | None:
+            number, start, end, entry, _, _ = candidate
+            if number not in verdicts:
+                _, scope, _ = self._assess(doc, start, end, entry, traps, mentions)
+                score = _score(entry, scope)
+                verdicts[number] = (score, scope.why()) if scope.counts and score >= self.min_score else None
+            return verdicts[number]
+
+        def row(candidate, kept):
+            _, _, _, entry, start_char, end_char = candidate
+            return entry.label, entry.id, start_char, end_char, kept[0], kept[1]
+
+        if keep == "all":
+            return [row(c, kept) for c in candidates if (kept := verdict(c)) is not None]
+        by_label: dict[str, list] = {}
+        for candidate in candidates:
+            by_label.setdefault(candidate[3].label, []).append(candidate)
+        best = []
+        for label, group in by_label.items():
+            # the most each could score: the pattern's score before scope checks, then _best's tie-breaks
+            bound = {c[0]: (SCORES[min(c[3].words, len(SCORES)) - 1], c[5] - c[4], -c[4], -c[0]) for c in group}
+            top, top_rank = None, None
+            for candidate in sorted(group, key=lambda c: bound[c[0]], reverse=True):
+                if top_rank is not None and top_rank > bound[candidate[0]]:
+                    break
+                kept = verdict(candidate)
+                if kept is not None:
+                    rank = (kept[0], candidate[5] - candidate[4], -candidate[4], -candidate[0])
+                    if top_rank is None or rank > top_rank:
+                        top, top_rank = candidate, rank
+            if top is not None:
+                best.append((top, verdicts[top[0]]))
+        # _best orders by start; codes starting together keep the order in which each was first kept
+        starts = [c[4] for c, _ in best]
+        if len(set(starts)) < len(starts):
+            def first_kept(label: str) -> int:
+                return next(c[0] for c in by_label[label] if verdict(c) is not None)
+
+            best.sort(key=lambda item: (item[0][4], first_kept(item[0][3].label)))
+        else:
+            best.sort(key=lambda item: item[0][4])
+        return [row(c, kept) for c, kept in best]
 
     def _raw_matches(self, doc: Doc) -> set[tuple[str, int, int]]:
         """Every (pattern key, start, end) that matches, from the engine chosen."""
@@ -468,26 +544,32 @@ class RuleCoder:
             # A turn's text starts with its speaker label ("Ann Lee (Director of Communities): ..."); words in a
             # name or job title are not evidence of an action, so matches inside the label are dropped.
             label_end = speaker_label_end(str(seg["text"]), seg.get("speaker", ""))
-            # what __call__ puts in doc.spans, without building the SpanGroup and the span extensions
-            spans = []
-            for span, scope, entry in self._assessed(doc):
-                score = _score(entry, scope)
-                if scope.counts and span.start_char >= label_end and score >= self.min_score:
-                    spans.append((span, score, scope.why()))
-            for span, score, why in _best(spans) if keep == "best" else spans:
-                records.append(self._record(seg, span, score, why))
+            if self.engine == "spacy":  # the reference: every match assessed, as __call__ and explain do
+                spans = []
+                for span, scope, entry in self._assessed(doc):
+                    score = _score(entry, scope)
+                    if scope.counts and span.start_char >= label_end and score >= self.min_score:
+                        spans.append((span, score, scope.why()))
+                kept = [(s.label_, s.id_, s.start_char, s.end_char, score, why)
+                        for s, score, why in (_best(spans) if keep == "best" else spans)]
+            else:
+                kept = self._kept(doc, label_end, keep)
+            text = doc.text
+            for item in kept:
+                records.append(self._record(seg, item, text))
                 case_of.append(own or (seg["document_id"],))
         if self.case_min_score is not None:
             records = _strong_cases(records, case_of, self.case_min_score)
         return codings_frame(records)
 
     @staticmethod
-    def _record(seg: dict, span: Span, score: float, why: str) -> dict:
+    def _record(seg: dict, kept: tuple, text: str) -> dict:
+        label, pattern, start_char, end_char, score, why = kept
         offset = int(seg["start"])
         return {
-            "segment_id": seg["segment_id"], "document_id": seg["document_id"], "code": span.label_,
-            "start": offset + span.start_char, "end": offset + span.end_char, "evidence": span.text,
-            "rule": f"{span.id_} ({why})" if why else span.id_, "pattern": span.id_, "score": score,
+            "segment_id": seg["segment_id"], "document_id": seg["document_id"], "code": label,
+            "start": offset + start_char, "end": offset + end_char, "evidence": text[start_char:end_char],
+            "rule": f"{pattern} ({why})" if why else pattern, "pattern": pattern, "score": score,
             "coder": "rules",
         }
 
