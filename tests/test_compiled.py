@@ -162,3 +162,67 @@ def test_engine_is_checked(nlp):
 
     with pytest.raises(CoderError, match="engine='fast'"):
         RuleCoder(None, nlp, engine="fast")
+
+
+def test_compiled_best_codings_equal_reference(coders):
+    """`code`'s default (one coding per unit and code, min_score and case_min_score applied) takes a shorter way
+    with the compiled engine: matches in a speaker label and matches that cannot beat a kept one are not checked
+    for scope. Its codings, their order and their reasons are the reference engine's, which checks every match."""
+    from casecode.studies.solace2015 import load_study
+    from casecode.studies.transcripts import training_transcripts, transcript_units
+
+    study = load_study()
+    units, _ = training_transcripts()
+    corpora = [study.scope, units] + [transcript_units(ROOT / "tests" / "data" / f)[0]
+                                     for f in ("unseen", "unseen2", "unseen3")]
+    nlp = coders[0][0].nlp
+    for settings in ({}, {"case_min_score": 0.6}, {"min_score": 0.6}, {"scope": False}):
+        reference, compiled = [RuleCoder(study.codebook, nlp, engine=e, cases=study.cases, **settings)
+                               for e in ("spacy", "compiled")]
+        for segments in corpora:
+            expected = reference.code(segments)
+            assert len(expected) > 20
+            assert compiled.code(segments).equals(expected), settings
+
+
+def test_compiled_best_codings_equal_reference_on_generated_units(coders):
+    """The same on generated units with a speaker label, where many matches of a code share a unit (so the
+    best-first order and the ties between codes starting at one character are exercised)."""
+    import pandas as pd
+
+    for reference, compiled in coders:
+        texts = _generated(reference, n=300, seed=5)
+        labels = ["Ann Lee (Head of Partnerships and Culture): ", "", "Interviewer: "]
+        segments = pd.DataFrame({
+            "segment_id": [f"s{i}" for i in range(len(texts))], "document_id": "d", "start": 0,
+            "text": [labels[i % 3] + t for i, t in enumerate(texts)],
+            "speaker": [["Ann Lee", "", "Interviewer"][i % 3] for i in range(len(texts))],
+        })
+        for min_score in (0.4, 0.0):
+            reference.min_score = compiled.min_score = min_score
+            expected = reference.code(segments)
+            assert len(expected) > 100
+            assert compiled.code(segments).equals(expected)
+            assert compiled.code(segments, keep="all").equals(reference.code(segments, keep="all"))
+        reference.min_score = compiled.min_score = 0
+
+
+def test_pipeline_components_equal_spacys(nlp):
+    """casecode's sentencizer and lemmatizer give spaCy's `sentencizer` sentences and `lemmatizer` (lookup) +
+    `casecode_lower_lemma` lemmas, on the training transcripts and edge cases."""
+    import spacy
+
+    reference = spacy.blank("en")
+    reference.add_pipe("sentencizer")
+    reference.add_pipe("lemmatizer", config={"mode": "lookup"})
+    reference.add_pipe("casecode_lower_lemma")
+    reference.initialize()
+    texts = _transcripts("corpus/training-transcripts/set*/*.txt") + [
+        "", ".", "...", "Hi", "Hello. ", "! ? Yes!! (yes.) \"Quoted.\" Next one", "a . . b", "Mr. Smith went. Then?",
+        "Partners’ developing we’re PUTTING it.", "?!", "Done.\n\nNew paragraph", "No. 10 Downing St.",
+    ]
+    sentences = lambda doc: [t.is_sent_start for t in doc]
+    lemmas = lambda doc: [t.lemma_ for t in doc]
+    for want, got in zip(reference.pipe(texts), nlp.pipe(texts)):
+        assert sentences(got) == sentences(want), want.text[:100]
+        assert lemmas(got) == lemmas(want), want.text[:100]

@@ -3,8 +3,8 @@ does not grow with the number of patterns.
 
 spaCy's Matcher steps every pattern through every token, so 900 patterns with `{0,4}` gaps cost far more than the
 pipeline itself. Here each pattern is indexed by one required token (its *anchor*: a token that must match a LEMMA,
-LOWER, ORTH or NORM value), the doc's attribute columns are read once with `Doc.to_array`, a set intersection
-gives the anchor values the doc holds, patterns needing a word the doc lacks anywhere are dropped for the whole doc,
+LOWER, ORTH or NORM value), the doc's attribute columns are read once (`_columns.token_columns`, shared with
+the scope checks), a set intersection gives the anchor values the doc holds, patterns needing a word the doc lacks anywhere are dropped for the whole doc,
 and only the patterns anchored at a position are tried there, from the few starts the tokens before the anchor
 allow (position arithmetic: a `{0,4}` gap before the anchor gives five starts). A gap is a count range, not a
 state per token. Phrase patterns (matched on one attribute, as PhraseMatcher does) are indexed by
@@ -21,9 +21,10 @@ import re
 from itertools import compress
 from typing import Any, Hashable, Iterable
 
-from spacy.attrs import IDS
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
+
+from ._columns import token_columns
 
 # Attributes compared by their string's hash, and boolean flags compared as 0/1.
 _STRING_ATTRS = {"ORTH": "ORTH", "TEXT": "ORTH", "LOWER": "LOWER", "LEMMA": "LEMMA", "NORM": "NORM", "SHAPE": "SHAPE"}
@@ -34,7 +35,6 @@ _FLAG_ATTRS = {
     "IS_SENT_START", "SENT_START",
 }
 _INF = 1 << 30
-_INDEXED_COLUMNS = set(_STRING_ATTRS.values())  # columns a phrase, an anchor or a required value is looked up in
 
 
 def _quantifier(op: Any) -> tuple[int, int] | None:
@@ -68,6 +68,7 @@ class CompiledMatcher:
         self._anchors: dict[str, dict[int, list[tuple[int, int, int]]]] = {}
         self._anywhere: list[int] = []  # patterns with no anchor: tried at every position
         self._patterns: list[tuple[Hashable, list[tuple[tuple, int, int]]]] = []
+        self._steps: list[tuple[Hashable, tuple]] = []  # each pattern's specs as membership tests (_membership)
         self._required: list[list[tuple[int, frozenset]]] = []
         # phrases[attr][indexed word's hash] -> [(key, hashes, the indexed word's position)]
         self._phrases: dict[str, dict[int, list[tuple[Hashable, list[int]]]]] = {}
@@ -135,11 +136,12 @@ class CompiledMatcher:
             return False  # an all-optional pattern: leave its edge cases to spaCy
         number = len(self._patterns)
         self._patterns.append((key, specs))
+        self._steps.append((key, tuple((_membership(pred), lo, hi) for pred, lo, hi in specs)))
         # what a doc must hold somewhere for this pattern to match: checked once per doc before any start is tried
         self._required.append([(check[0], frozenset([check[2]]) if check[1] == "eq" else check[2])
                                for pred, lo, _ in specs if lo >= 1 for check in pred
                                if check[0] != "not" and check[1] in ("eq", "in")
-                               and self._attrs[check[0]] in _STRING_ATTRS.values()])
+                               and self._attrs[check[0]] in _INDEXABLE])
         anchor = self._anchor(specs)
         if anchor is None:
             self._anywhere.append(number)
@@ -194,15 +196,15 @@ class CompiledMatcher:
         found: set[tuple[Hashable, int, int]] = set()
         if not n or not self._attrs:
             return found
-        array = doc.to_array([IDS[a] for a in self._attrs])
-        rows: list[list[int]] = array.reshape(n, -1).T.tolist()
-        # the values each string column holds somewhere in the doc (flag columns are not looked up)
-        present = [set(column) if attr in _INDEXED_COLUMNS else None for attr, column in zip(self._attrs, rows)]
-        possible: dict[int, bool] = {}
-        required = self._required
+        # the doc's columns (read once per doc for every matcher and the scope checks), and the values each column
+        # that is looked up (an anchor, a phrase, a required word) holds somewhere in the doc
+        columns = token_columns(doc)
+        rows: list[list[int]] = [columns.column(attr) for attr in self._attrs]
+        present = [columns.present(attr) if attr in _INDEXABLE else None for attr in self._attrs]
+        column = self._column
         for attr, by_value in self._phrases.items():
-            values = rows[self._column[attr]]
-            held = by_value.keys() & (present[self._column[attr]] or set(values))
+            values = rows[column[attr]]
+            held = by_value.keys() & (present[column[attr]] or set(values))
             if not held:
                 continue
             for p in compress(range(n), map(held.__contains__, values)):  # the positions of indexed words
@@ -210,8 +212,11 @@ class CompiledMatcher:
                     start = p - at
                     if start >= 0 and values[start:start + len(hashes)] == hashes:
                         found.add((key, start, start + len(hashes)))
+        possible: dict[int, bool] = {}
+        required = self._required
+        steps_of = self._steps
         for attr, by_value in self._anchors.items():
-            col = self._column[attr]
+            col = column[attr]
             anchors = by_value.keys() & present[col]
             if not anchors:
                 continue
@@ -238,63 +243,76 @@ class CompiledMatcher:
             values = rows[col]
             for p in compress(range(n), map(live.__contains__, values)):
                 for number, lo, hi in live[values[p]]:
-                    key, specs = self._patterns[number]
-                    first, first_lo, _ = specs[0]
+                    key, steps = steps_of[number]
+                    first, first_lo, _ = steps[0]
                     for start in range(max(0, p - hi), p - lo + 1):
-                        if first_lo and not _test(first, rows, start):
+                        if first_lo and not _holds(first, rows, start):
                             continue
-                        for end in self._ends(specs, 0, start, rows, n):
+                        for end in _ends(steps, start, rows, n):
                             if end > start:
                                 found.add((key, start, end))
         for number in self._anywhere:
-            key, specs = self._patterns[number]
+            key, steps = steps_of[number]
             for start in range(n):
-                for end in self._ends(specs, 0, start, rows, n):
+                for end in _ends(steps, start, rows, n):
                     if end > start:
                         found.add((key, start, end))
         return found
 
-    def _ends(self, specs: list, k: int, pos: int, rows: list[list[int]], n: int) -> set[int]:
-        """Every position where specs[k:] can stop matching when started at `pos`."""
-        if k == len(specs):
-            return {pos}
-        pred, lo, hi = specs[k]
-        # how many tokens from pos satisfy pred, up to hi: a wildcard's run is position arithmetic
-        limit = min(hi, n - pos)
-        if not pred:
-            run = limit
-        else:
-            run = 0
-            while run < limit and _test(pred, rows, pos + run):
-                run += 1
-        if run < lo:
-            return set()
-        if k == len(specs) - 1:
-            return set(range(pos + lo, pos + run + 1))
-        out: set[int] = set()
-        for count in range(lo, run + 1):
-            out |= self._ends(specs, k + 1, pos + count, rows, n)
-        return out
 
-
-def _test(pred: tuple, rows: list[list[int]], i: int) -> bool:
+def _membership(pred: tuple) -> tuple:
+    """A predicate's checks as `(column, values, wanted)`: the token's value must be in `values` (wanted True) or
+    not (False); a negated token (OP "!") as `(None, inner checks, False)`: not all of them may hold."""
+    out = []
     for check in pred:
         if check[0] == "not":
-            if _test(check[1], rows, i):
-                return False
+            out.append((None, _membership(check[1]), False))
             continue
         col, kind, value = check
-        v = rows[col][i]
         if kind == "eq":
-            if v != value:
-                return False
+            out.append((col, frozenset([value]), True))
         elif kind == "in":
-            if v not in value:
-                return False
+            out.append((col, value, True))
         elif kind == "not_in":
-            if v in value:
+            out.append((col, value, False))
+        else:  # a flag: the column holds 1 when the flag is set
+            out.append((col, _ONE, bool(value)))
+    return tuple(out)
+
+
+_ONE = frozenset([1])
+
+
+def _holds(checks: tuple, rows: list[list[int]], i: int) -> bool:
+    for col, values, wanted in checks:
+        if col is None:
+            if _holds(values, rows, i):
                 return False
-        elif kind == "flag":
-            if (v == 1) != value:
-                return False
+        elif (rows[col][i] in values) is not wanted:
+            return False
     return True
+
+
+def _ends(steps: tuple, start: int, rows: list[list[int]], n: int) -> set[int] | range:
+    """Every position where a pattern's steps can stop matching when started at `start`: the positions each step
+    can reach, step by step (a wildcard's run is position arithmetic, a token's run is counted)."""
+    positions: set[int] | range = (start,)
+    last = len(steps) - 1
+    for k, (checks, lo, hi) in enumerate(steps):
+        reached: set[int] = set()
+        for pos in positions:
+            limit = n - pos if hi > n - pos else hi
+            if not checks:
+                run = limit
+            else:
+                run = 0
+                while run < limit and _holds(checks, rows, pos + run):
+                    run += 1
+            if run >= lo:
+                if k == last and len(positions) == 1:
+                    return range(pos + lo, pos + run + 1)
+                reached.update(range(pos + lo, pos + run + 1))
+        if not reached:
+            return reached
+        positions = reached
+    return positions

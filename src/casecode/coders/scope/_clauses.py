@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import Iterable
 
-from spacy.attrs import IS_ALPHA, IS_PUNCT, LEMMA, LOWER, ORTH, SPACY
 from spacy.tokens import Doc, Span, Token
 
+from .._columns import token_columns
 from ._lexicon import load_lexicon
 
 LEXICON = load_lexicon()
@@ -118,9 +118,9 @@ class _Info:
         self.hits: list[tuple[list[int], list[tuple[int, int]]]] = []  # by phrase list number, see _all_hits
         self.parsed = doc.has_annotation("DEP")
         self.titles: frozenset[int] | None = None  # see _titles.title_tokens
-        # read as hashes in one call, not Token by Token
-        columns = doc.to_array([LOWER, LEMMA, ORTH, IS_PUNCT, IS_ALPHA, SPACY]).T.tolist() \
-            if self.n else [[]] * 6
+        # read as hashes once per doc (shared with the compiled matchers), not Token by Token
+        read = token_columns(doc)
+        columns = [read.column(attr) for attr in ("LOWER", "LEMMA", "ORTH", "IS_PUNCT", "IS_ALPHA", "SPACY")]
         lows, texts = _LOWS.setdefault(id(strings), ({}, {0: ""}))
         try:  # words seen before: looked up in C
             self.lower: list[str] = list(map(lows.__getitem__, columns[0]))  # as _low: curly apostrophes straight
