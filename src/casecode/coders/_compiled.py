@@ -147,6 +147,9 @@ class CompiledMatcher:
             self._anywhere.append(number)
             return True
         attr, values, lo, hi = anchor
+        # the anchor's own requirement holds wherever the pattern is tried: not checked again
+        self._required[number] = [(c, v) for c, v in self._required[number]
+                                  if not (self._attrs[c] == attr and v == values)]
         by_value = self._anchors.setdefault(attr, {})
         for h in values:
             by_value.setdefault(h, []).append((number, lo, hi))
@@ -293,26 +296,31 @@ def _holds(checks: tuple, rows: list[list[int]], i: int) -> bool:
     return True
 
 
-def _ends(steps: tuple, start: int, rows: list[list[int]], n: int) -> set[int] | range:
+def _ends(steps: tuple, start: int, rows: list[list[int]], n: int) -> list[int]:
     """Every position where a pattern's steps can stop matching when started at `start`: the positions each step
     can reach, step by step (a wildcard's run is position arithmetic, a token's run is counted)."""
-    positions: set[int] | range = (start,)
-    last = len(steps) - 1
-    for k, (checks, lo, hi) in enumerate(steps):
-        reached: set[int] = set()
-        for pos in positions:
-            limit = n - pos if hi > n - pos else hi
-            if not checks:
-                run = limit
+    positions = [start]
+    for checks, lo, hi in steps:
+        if lo == 1 and hi == 1:  # one token (most steps): each position moves on by one if its token passes
+            if len(checks) == 1 and checks[0][0] is not None:
+                col, values, wanted = checks[0]
+                row = rows[col]
+                positions = [p + 1 for p in positions if p < n and (row[p] in values) is wanted]
             else:
-                run = 0
-                while run < limit and _holds(checks, rows, pos + run):
-                    run += 1
-            if run >= lo:
-                if k == last and len(positions) == 1:
-                    return range(pos + lo, pos + run + 1)
-                reached.update(range(pos + lo, pos + run + 1))
-        if not reached:
-            return reached
-        positions = reached
+                positions = [p + 1 for p in positions if p < n and _holds(checks, rows, p)]
+        else:
+            reached: set[int] = set()
+            for pos in positions:
+                limit = n - pos if hi > n - pos else hi
+                if not checks:
+                    run = limit
+                else:
+                    run = 0
+                    while run < limit and _holds(checks, rows, pos + run):
+                        run += 1
+                if run >= lo:
+                    reached.update(range(pos + lo, pos + run + 1))
+            positions = list(reached)
+        if not positions:
+            break
     return positions

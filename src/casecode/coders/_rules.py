@@ -432,14 +432,15 @@ class RuleCoder:
     def _raw_matches(self, doc: Doc) -> set[tuple[str, int, int]]:
         """Every (pattern key, start, end) that matches, from the engine chosen."""
         strings = self.nlp.vocab.strings
+        if self.engine != "spacy" and not len(self._fallback):
+            return self._compiled(doc)
         with warnings.catch_warnings():  # W036: a coder may hold only phrases, or only token patterns
             warnings.filterwarnings("ignore", message=r"\[W036")
             if self.engine == "spacy":
                 matches = list(self.matcher(doc)) + list(self.phrase_matcher(doc))
                 return {(strings[m], s, e) for m, s, e in matches}
             found = self._compiled(doc)
-            if len(self._fallback):
-                found.update((strings[m], s, e) for m, s, e in self._fallback(doc))
+            found.update((strings[m], s, e) for m, s, e in self._fallback(doc))
         return found
 
     def _matches(self, doc: Doc):
@@ -554,7 +555,7 @@ class RuleCoder:
                         for s, score, why in (_best(spans) if keep == "best" else spans)]
             else:
                 kept = self._kept(doc, label_end, keep)
-            text = doc.text
+            text = str(seg["text"])  # the doc's text
             for item in kept:
                 records.append(self._record(seg, item, text))
                 case_of.append(own or (seg["document_id"],))

@@ -71,7 +71,7 @@ def file_codings(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     }, columns=FILE_CODING_COLUMNS)
     out = out.sort_values(["document", "unit", "start"], kind="stable").reset_index(drop=True)
     out.attrs = {"documents": int(segments.document_id.nunique()) if len(segments) else 0,
-                 "words": int(segments.text.str.split().str.len().sum()) if len(segments) else 0}
+                 "words": sum(len(t.split()) for t in segments.text if isinstance(t, str))}
     return out
 
 
