@@ -8,8 +8,6 @@ scope checks' word lists, the columns assume that a doc's words are not changed 
 
 from __future__ import annotations
 
-import weakref
-
 from spacy.attrs import IDS
 from spacy.tokens import Doc
 
@@ -21,11 +19,11 @@ class Columns:
     """`column(attr)`: the doc's values of `attr` (hashes, or 0/1 flags), one per token; `present(attr)`: the
     set of them."""
 
-    __slots__ = ("n", "doc", "_rows", "_sets", "__weakref__")
+    __slots__ = ("n", "doc", "_rows", "_sets")
 
     def __init__(self, doc: Doc):
         self.n = len(doc)
-        self.doc = weakref.ref(doc)
+        self.doc = doc
         rows = doc.to_array(_COMMON_IDS).T.tolist() if self.n else [[] for _ in COMMON]
         self._rows: dict[str, list[int]] = dict(zip(COMMON, rows))
         self._sets: dict[str, set[int]] = {}
@@ -33,8 +31,7 @@ class Columns:
     def column(self, attr: str) -> list[int]:
         row = self._rows.get(attr)
         if row is None:
-            doc = self.doc()
-            row = self._rows[attr] = doc.to_array([IDS[attr]]).reshape(-1).tolist() if self.n else []
+            row = self._rows[attr] = self.doc.to_array([IDS[attr]]).reshape(-1).tolist() if self.n else []
         return row
 
     def present(self, attr: str) -> set[int]:
@@ -44,16 +41,14 @@ class Columns:
         return values
 
 
-_CACHE: "weakref.WeakKeyDictionary[Doc, Columns]" = weakref.WeakKeyDictionary()
 _LAST: list = [None, None]  # the last doc asked about and its columns: its readers ask one after another
 
 
 def token_columns(doc: Doc) -> Columns:
-    """The doc's `Columns`, read on first use and kept while the doc lives."""
+    """The doc's `Columns`, kept until columns of another doc are asked for (its readers run one after another
+    on each doc; keeping every doc's would only give the garbage collector more to walk)."""
     if _LAST[0] is doc:
         return _LAST[1]
-    columns = _CACHE.get(doc)
-    if columns is None:
-        columns = _CACHE[doc] = Columns(doc)
+    columns = Columns(doc)
     _LAST[0], _LAST[1] = doc, columns
     return columns

@@ -202,7 +202,7 @@ class CompiledMatcher:
         # the doc's columns (read once per doc for every matcher and the scope checks), and the values each column
         # that is looked up (an anchor, a phrase, a required word) holds somewhere in the doc
         columns = token_columns(doc)
-        rows: list[list[int]] = [columns.column(attr) for attr in self._attrs]
+        rows = _Rows(columns, self._attrs)  # a column no anchor needs (SHAPE...) is read when a pattern tests it
         present = [columns.present(attr) if attr in _INDEXABLE else None for attr in self._attrs]
         column = self._column
         for attr, by_value in self._phrases.items():
@@ -263,6 +263,18 @@ class CompiledMatcher:
         return found
 
 
+class _Rows(dict):
+    """Column number -> the doc's values of that attribute, read from the doc's `Columns` on first use."""
+
+    def __init__(self, columns, attrs: list[str]):
+        super().__init__()
+        self.columns, self.attrs = columns, attrs
+
+    def __missing__(self, col: int) -> list[int]:
+        row = self[col] = self.columns.column(self.attrs[col])
+        return row
+
+
 def _membership(pred: tuple) -> tuple:
     """A predicate's checks as `(column, values, wanted)`: the token's value must be in `values` (wanted True) or
     not (False); a negated token (OP "!") as `(None, inner checks, False)`: not all of them may hold."""
@@ -286,7 +298,7 @@ def _membership(pred: tuple) -> tuple:
 _ONE = frozenset([1])
 
 
-def _holds(checks: tuple, rows: list[list[int]], i: int) -> bool:
+def _holds(checks: tuple, rows, i: int) -> bool:
     for col, values, wanted in checks:
         if col is None:
             if _holds(values, rows, i):
@@ -296,7 +308,7 @@ def _holds(checks: tuple, rows: list[list[int]], i: int) -> bool:
     return True
 
 
-def _ends(steps: tuple, start: int, rows: list[list[int]], n: int) -> list[int]:
+def _ends(steps: tuple, start: int, rows, n: int) -> list[int]:
     """Every position where a pattern's steps can stop matching when started at `start`: the positions each step
     can reach, step by step (a wildcard's run is position arithmetic, a token's run is counted)."""
     positions = [start]
