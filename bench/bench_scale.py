@@ -11,8 +11,12 @@ round; each is the median of --repeat rounds:
 - B1: spacy.blank("en") + sentencizer + lookup lemmatizer, nlp.pipe over the units' texts;
 - bare spaCy with the codebook's patterns: B1 plus a spaCy Matcher and PhraseMatcher holding every pattern (once);
 - casecode rules: `casecode code FILES --rules-only` as the CLI runs it (read, segment, code, write the CSV);
-- casecode combined: `casecode code FILES` (rules + the learned transcript coder), the default;
-- project path: `casecode add` then `casecode code -p` into a SQLite project (code -p timed; add reported too);
+- casecode combined: `casecode code FILES` (rules + the learned transcript coder), the default; each round starts
+  with the learned coder's lemma cache empty, as a fresh `casecode code` process does (a warm cache would skip
+  spaCy and the scope marks for every unit seen in the round before);
+- project path: `casecode add` then `casecode code -p` into a SQLite project (code -p timed; add reported too),
+  with the rules alone and with the default coder (a project whose `coder:` is the transcript coder);
+- start-up: a fresh `casecode code ONE_FILE` process, as a user runs it (imports, the cached model, one file);
 - the reference check: the rules' codings with spaCy's Matcher (engine "spacy") must equal the compiled engine's;
 - workers: the rules-only run with N processes against 1 (both from a coder already built), a throughput ratio;
 - memory: peak resident memory of `casecode code FILES` (default coder) in a child process at 1x and 10x words;
@@ -107,8 +111,9 @@ def _rounds(repeat: int, functions: dict) -> dict[str, list[float]]:
 
 def speed(args, command: str) -> list[str]:
     from casecode.codebook import read_codebook
-    from casecode.coders import RuleCoder
+    from casecode.coders import RuleCoder, _learned
     from casecode.store import init_project
+    from casecode.studies.coders import coder_for
     from casecode.studies.transcripts import transcript_coder
     from casecode.workflow import add_files, code_project
     from casecode.workflow._coding import code_files, make_coder
@@ -137,6 +142,7 @@ def speed(args, command: str) -> list[str]:
         counts["rules"] = write_file_codings(paths, out, spec, coder=rules_coder)
 
     def default():
+        _learned._LEMMAS.clear()  # as a fresh process starts: no unit's lemmas and scope marks known yet
         counts["combined"] = write_file_codings(paths, out, combined_spec, coder=combined)
 
     times = _rounds(args.repeat, {"B1": lambda: [None for _ in b1.pipe(texts)], "rules": rules, "combined": default})
@@ -164,6 +170,19 @@ def speed(args, command: str) -> list[str]:
     again, _ = _timed(lambda: code_project(project))
     project.close()
     times["project"] = [seconds]
+    named = coder_for(codebook)
+    project = init_project(work / "project-default", codebook, name="bench", coder=named.name)
+    add_files(project, paths)
+    _learned._LEMMAS.clear()
+    times["project default"], default_stored = _timed(lambda: code_project(project))
+    project.close()
+    started_cli = time.perf_counter()
+    cli = subprocess.run([sys.executable, "-m", "casecode.cli", "code", str(paths[0]), "--codebook", str(CODEBOOK),
+                          "--out", str(work / "one.csv")], capture_output=True, text=True,
+                         env={**os.environ, "CASECODE_PROGRESS": "0"})
+    cli_seconds = time.perf_counter() - started_cli
+    if cli.returncode:
+        raise SystemExit(f"casecode code on one file failed:\n{cli.stderr[-3000:]}")
 
     def row(name, key, note=""):
         mine = statistics.median(times[key])
@@ -191,6 +210,12 @@ def speed(args, command: str) -> list[str]:
             f"{counts['combined']:,} codings"),
         row("casecode code -p (rules; project store, SQLite)", "project",
             f"{len(stored):,} suggestions; add took {add_seconds:.1f} s; code -p again with nothing new {again:.2f} s"),
+        row("casecode code -p (the default: rules + learned transcript coder; SQLite)", "project default",
+            f"{len(default_stored):,} suggestions"),
+        "",
+        f"Start-up: a fresh `casecode code FILE --codebook <2015> --out OUT.csv` process on one transcript "
+        f"({_units([paths[0]])[1]:,} words) took {cli_seconds:.1f} s: imports, loading the cached transcript "
+        "coder, coding and writing.",
     ]
     if args.workers > 1:
         worker_lines = workers(args, paths, spec, rules_coder, out, words, counts["rules"])

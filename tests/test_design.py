@@ -73,3 +73,22 @@ def test_importing_the_store_loads_neither_spacy_nor_scikit_learn():
     check = "import casecode.store, sys; print(sorted(m for m in ('spacy', 'sklearn') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_coding_files_loads_only_the_libraries_coding_needs():
+    """`casecode code FILES` starts fast: the rules alone load no scikit-learn, and no coder loads the charts'
+    matplotlib, the review workbook's openpyxl or python-docx (a .docx file is read with it when one is given)."""
+    import subprocess
+    import sys
+
+    heavy = "('sklearn', 'matplotlib', 'openpyxl', 'docx')"
+    rules = ("import sys; import casecode.cli; from casecode.codebook import read_codebook; "
+             "from casecode.workflow._coding import make_coder; "
+             f"make_coder(read_codebook({str(ROOT / 'codebooks' / 'leadership-actions-2015.yaml')!r})); "
+             f"print(sorted(m for m in {heavy} if m in sys.modules))")
+    default = ("import sys; import casecode.cli; from casecode.coders import CombinedCoder; "
+               "from casecode.studies import transcripts; from casecode.workflow import _shards; "
+               f"print(sorted(m for m in {heavy} if m in sys.modules))")
+    for check, expected in ((rules, "[]"), (default, "['sklearn']")):
+        loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
+        assert loaded.strip() == expected

@@ -73,3 +73,23 @@ def rule_parts(rule, pattern: str = "") -> RuleParts:
             notes = [n.strip() for n in said.split("; ") if n.strip()]
             text = ""
     return RuleParts(pattern, notes, model is not None, p, terms or [], text)
+
+
+def lazy_exports(package: str, exports: dict[str, str]):
+    """`__getattr__` and `__dir__` for a package that exports `exports` (name -> its submodule, ".module") and
+    imports a submodule only when one of its names is first asked for, so a command that needs one room does not
+    load every library the others use (matplotlib, python-docx, openpyxl)."""
+    import importlib
+
+    def __getattr__(name: str):
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, package), name)
+        setattr(importlib.import_module(package), name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(importlib.import_module(package))) | set(exports))
+
+    return __getattr__, __dir__

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..errors import CorpusError
-from ._docx import read_docx
 from ._model import Document, check_offsets, document_id_problem
 from ._plain import plain_blocks
 from ._subtitles import read_subtitles
@@ -79,6 +78,8 @@ def _check_case(path: Path, own: Mapping[str, Any], given: Mapping[str, Any], ov
 def _read_into(doc: Document, path: Path) -> tuple[list[Block], list[tuple[float, float]] | None]:
     """Fill the document's text, file metadata and warnings; return its blocks and, for subtitles, cue timings."""
     if doc.format == "docx":
+        from ._docx import read_docx  # python-docx is loaded only when a .docx file is read
+
         doc.text, blocks, doc.metadata = read_docx(path)
         timings = None
     else:

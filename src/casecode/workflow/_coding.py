@@ -22,11 +22,12 @@ def make_coder(codebook: Codebook, nlp_name: str | None = None, cases: pd.DataFr
                fix: str | None = None):
     """The rule coder, combined with a learned model when one is given (bytes from `CombinedCoder.to_bytes`);
     `combination` replaces the decision settings saved with it (threshold, veto, blend, rule_weight)."""
-    from ..coders import CombinedCoder, RuleCoder, load_nlp
+    from ..coders import RuleCoder, load_nlp
 
     rules = RuleCoder(codebook, load_nlp(nlp_name), cases=cases)
     if model_bytes is None:
         return rules
+    from ..coders import CombinedCoder  # only here: the rules alone do not load scikit-learn
     return CombinedCoder.from_bytes(model_bytes, rules, where=where, settings=combination,
                                     **({"fix": fix} if fix else {}))
 
