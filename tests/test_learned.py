@@ -333,14 +333,23 @@ def test_batch_scoring_gives_the_codings_and_probabilities_of_one_pair_at_a_time
 
 def _marks_token_by_token(doc):
     """`scope_marks` as it was written before it read the doc's word lists: Token by Token, through the checks'
-    public Token functions. The reference for the test below; a change to what the marks mean goes in both."""
+    public Token functions, other councils found by spaCy's Matcher. The reference for the test below; a change to
+    what the marks mean goes in both."""
+    from spacy.matcher import Matcher
+
     from casecode.coders.scope import _marks as m
     from casecode.coders.scope._clauses import _low, clauses
     from casecode.coders.scope._negation import is_negative_predicate, is_negator
     from casecode.coders.scope._wish import is_modal, is_wish_verb
 
     out = []
-    others = m._other_councils(doc) if m.LEXICON.other_councils else set()
+    others = set()
+    if m.LEXICON.other_councils:  # with spaCy's own Matcher
+        matcher = Matcher(doc.vocab)
+        matcher.add("other_council", m.OTHER_COUNCIL_PATTERNS)
+        for _, start, end in matcher(doc):
+            if (_low(doc[start - 1]) if start > 0 else "") not in m._OBJECT_MARKERS:
+                others.add(end - 1)
     titles = m.title_tokens(doc)
     for sent in doc.sents:
         held = ""
@@ -391,13 +400,14 @@ def test_scope_marks_from_word_lists_equal_token_by_token_on_every_transcript_se
     from casecode.coders._codings import unit_texts
     from casecode.coders.scope import scope_marks
 
-    nlp, marked = load_nlp(), 0
+    nlp, marked, kinds = load_nlp(), 0, set()
     for name, segments, _ in transcript_sets[1]:
         for doc in nlp.pipe(unit_texts(segments[segments.codable])):
             fast = scope_marks(doc)
             assert fast == _marks_token_by_token(doc), f"{name}: {doc.text[:80]!r}"
+            kinds.update(w[:4] for w in fast if w.startswith(("neg_", "irr_", "past_", "oth_", "ttl_")))
             marked += sum(w.startswith(("neg_", "irr_", "past_", "oth_", "ttl_")) for w in fast)
-    assert marked > 1000  # the sets carry marks of every kind, not just plain lemmas
+    assert marked > 1000 and kinds == {"neg_", "irr_", "past", "oth_", "ttl_"}  # marks of every kind
 
 
 # --- the embedding coder ---------------------------------------------------------------------------------------------

@@ -15,29 +15,47 @@ clauses are the rule coder's own (the scope lexicon, `clauses`):
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from spacy.attrs import IS_SPACE
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from ._attribution import OTHER_COUNCIL_PATTERNS, _OBJECT_MARKERS
-from ._clauses import LEXICON, _clause_bounds, _hits, _info, _low
+from ._clauses import LEXICON, _all_hits, _clause_bounds, _hits, _info, _low
 from ._negation import _negative_predicate_at, _negator_at
 from ._time import _BE_GET, _CONTINUITY, _PAST, _PAST_RESET, _PAST_TOPICAL
 from ._titles import title_tokens
 from ._wish import _CONDITIONS, _HYPOTHETICAL, _WISH_PHRASES, _modal_at, _wish_verb_at
 
 _IRREALIS_PHRASES = _WISH_PHRASES + _HYPOTHETICAL
-_MATCHERS: dict[int, Matcher] = {}
+_MATCHERS: dict[int, tuple] = {}
+
+
+def _other_council_matcher(vocab) -> tuple:
+    """(compiled matcher, spaCy Matcher or None) of the lexicon's other-council patterns for `vocab`: the compiled
+    one (casecode.coders._compiled, the same matches as spaCy's) takes every pattern it can, the rest go to spaCy."""
+    from .._compiled import CompiledMatcher
+
+    found = _MATCHERS.get(id(vocab))
+    if found is None or found[0].vocab is not vocab:
+        compiled, fallback = CompiledMatcher(vocab), None
+        for pattern in OTHER_COUNCIL_PATTERNS:
+            if not compiled.add_tokens("other_council", pattern):
+                fallback = fallback or Matcher(vocab)
+                fallback.add("other_council", [pattern])
+        found = _MATCHERS[id(vocab)] = (compiled, fallback)
+    return found
 
 
 def _other_councils(doc: Doc) -> set[int]:
     """Token indexes where another council named as an actor ends (not after "with", "from", "like"...)."""
-    matcher = _MATCHERS.get(id(doc.vocab))
-    if matcher is None:
-        matcher = _MATCHERS[id(doc.vocab)] = Matcher(doc.vocab)
-        matcher.add("other_council", OTHER_COUNCIL_PATTERNS)
+    compiled, fallback = _other_council_matcher(doc.vocab)
+    spans = {(start, end) for _, start, end in compiled(doc)}
+    if fallback is not None:
+        spans.update((start, end) for _, start, end in fallback(doc))
     ends = set()
-    for _, start, end in matcher(doc):
+    for start, end in spans:
         before = _low(doc[start - 1]) if start > 0 else ""
         if before not in _OBJECT_MARKERS:
             ends.add(end - 1)
@@ -57,21 +75,22 @@ def scope_marks(doc: Doc) -> list[str]:
     lower, lemma_of, punct = info.lower, info.lemma, info.punct
     space = doc.to_array([IS_SPACE]).tolist()
     lemmas = [lemma.lower() for lemma in lemma_of]
+    # each cue list's phrases in the doc, found once (the checks' index); a clause looks up its own range
+    irrealis, conditions, past = (_all_hits(doc, phrases) for phrases in (_IRREALIS_PHRASES, _CONDITIONS, _PAST))
     for sent in doc.sents:
         held = ""  # a condition or a topical past cue sets the rest of the sentence
         bounds = _clause_bounds(doc, sent.start, sent.end)
         for a, b in zip(bounds, bounds[1:]):
             if b <= a:
                 continue
-            clause = doc[a:b]
             if lower[a] in _PAST_RESET:  # "..., but now we take risks": the held time or condition ends
                 held = ""
             mode = held
-            cues = {i: ("irr_", len(p)) for i, p in _phrase_hits(doc, clause, _IRREALIS_PHRASES)}
-            cues.update({i: ("irr_", len(p), True) for i, p in _phrase_hits(doc, clause, _CONDITIONS)})
+            cues = {i: ("irr_", len(p)) for i, p in _in_clause(doc, irrealis, a, b)}
+            cues.update({i: ("irr_", len(p), True) for i, p in _in_clause(doc, conditions, a, b)})
             goes_on = any(lemma_of[i] in _CONTINUITY or lower[i] in _CONTINUITY for i in range(a, b))
             if not goes_on:
-                for i, p in _phrase_hits(doc, clause, _PAST):
+                for i, p in _in_clause(doc, past, a, b):
                     if p[0] == "used" and i > 0 and lower[i - 1] in _BE_GET:
                         continue  # "the fund is used to pay for": not "we used to"
                     cues.setdefault(i, ("past_", len(p), " ".join(p) in _PAST_TOPICAL))
@@ -106,6 +125,14 @@ def scope_marks(doc: Doc) -> list[str]:
                     continue
                 out.append(lemma)
     return out
+
+
+def _in_clause(doc: Doc, hits: tuple[list[int], list[tuple[int, int]]], a: int, b: int
+               ) -> list[tuple[int, tuple[str, ...]]]:
+    """`_phrase_hits` of the clause doc[a:b] from the doc's hits of one phrase list (`_all_hits`)."""
+    starts, found = hits
+    lo, hi = bisect_left(starts, a), bisect_left(starts, b)
+    return [(i, tuple(doc[i:i + length].text.lower().split())) for i, length in found[lo:hi]] if hi > lo else []
 
 
 def _phrase_hits(doc: Doc, clause, phrases) -> list[tuple[int, tuple[str, ...]]]:
