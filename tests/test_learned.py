@@ -331,6 +331,22 @@ def test_batch_scoring_gives_the_codings_and_probabilities_of_one_pair_at_a_time
     assert coded > 500  # the sets are coded, not skipped
 
 
+def test_batch_scoring_with_a_model_that_knows_some_codes_and_one_the_codebook_lacks(transcript_sets):
+    saved, sets = transcript_sets
+    model = LearnedCoder(calibration=None).fit(TEXTS + ["We plant trees in the park", "Gardening clubs meet"],
+                                               LABELS + [["gardening"], ["gardening"]])
+    assert "gardening" in model.classes_ and len(model.classes_) < len(saved.rule_coder.codebook.ids)
+    for settings in ({"threshold": 0.5, "veto": 0.3}, {"threshold": None, "veto": None, "blend": 0.4,
+                                                      "council": "max", "council_cut": 0.5}):
+        combined = CombinedCoder(saved.rule_coder, model, **settings)
+        codes = set()
+        for name, segments, rules in sets[:3] + sets[-2:]:
+            fast = combined.code(segments, rule_codings=rules)
+            pd.testing.assert_frame_equal(fast, _one_pair_at_a_time(combined, segments, rules), obj=name)
+            codes |= set(fast.code)
+        assert "gardening" in codes and codes - set(model.classes_)  # codes the model knows, and rules-only codes
+
+
 def _marks_token_by_token(doc):
     """`scope_marks` as it was written before it read the doc's word lists: Token by Token, through the checks'
     public Token functions, other councils found by spaCy's Matcher. The reference for the test below; a change to
