@@ -174,7 +174,8 @@ def speed(args, command: str) -> list[str]:
     project = init_project(work / "project-default", codebook, name="bench", coder=named.name)
     add_files(project, paths)
     _learned._LEMMAS.clear()
-    times["project default"], default_stored = _timed(lambda: code_project(project))
+    default_seconds, default_stored = _timed(lambda: code_project(project))
+    times["project default"] = [default_seconds]
     project.close()
     started_cli = time.perf_counter()
     cli = subprocess.run([sys.executable, "-m", "casecode.cli", "code", str(paths[0]), "--codebook", str(CODEBOOK),
