@@ -200,15 +200,20 @@ def test_round_trip_keeps_everything_and_the_archive_bytes(exported, project_201
         assert before[key] == after[key], key
 
 
+def _jane_smith_project(tmp_path: Path, name: str):
+    """A new project holding the Fenmoor transcript, open, and Jane Smith's first turn."""
+    project = init_project(tmp_path / "p", read_codebook(CODEBOOK), name=name)
+    transcript = tmp_path / "fenmoor.txt"
+    transcript.write_text(TRANSCRIPT, encoding="utf-8")
+    add_files(project, [transcript])
+    return project, project.segments("fenmoor").query("speaker == 'Jane Smith'").iloc[0]
+
+
 def test_a_reviewer_who_only_rejected_survives_the_round_trip(tmp_path):
     """Reported: a reviewer whose decisions were all rejections was a user of the first archive and gone from the
     archive exported after importing it."""
-    project = init_project(tmp_path / "p", read_codebook(CODEBOOK), name="Rejections")
+    project, turn = _jane_smith_project(tmp_path, "Rejections")
     with project:
-        transcript = tmp_path / "fenmoor.txt"
-        transcript.write_text(TRANSCRIPT, encoding="utf-8")
-        add_files(project, [transcript])
-        turn = project.segments("fenmoor").query("speaker == 'Jane Smith'").iloc[0]
         ids = project.add_codings([{"segment_id": turn.segment_id, "code": "employees", "coder": "rules"},
                                    {"segment_id": turn.segment_id, "code": "bold", "coder": "rules"}])
         project.record_decisions([{"coding_id": ids[0], "decision": "accept", "decided_by": "Ana Diaz"},
@@ -227,12 +232,8 @@ def test_the_pattern_that_matched_travels_with_each_coding(tmp_path):
     the page showed the raw rule text ("employees:listen (hedged: 'a bit')") instead of words."""
     from casecode.web._views import reason_in_words
 
-    project = init_project(tmp_path / "p", read_codebook(CODEBOOK), name="Patterns")
+    project, turn = _jane_smith_project(tmp_path, "Patterns")
     with project:
-        transcript = tmp_path / "fenmoor.txt"
-        transcript.write_text(TRANSCRIPT, encoding="utf-8")
-        add_files(project, [transcript])
-        turn = project.segments("fenmoor").query("speaker == 'Jane Smith'").iloc[0]
         ids = project.add_codings([
             {"segment_id": turn.segment_id, "code": "employees", "coder": "rules", "score": 0.5,
              "rule": "employees:listen (hedged: 'a bit')", "pattern": "employees:listen"},
