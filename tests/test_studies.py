@@ -311,3 +311,53 @@ def test_heldout_needs_study():
     result = CliRunner().invoke(app, ["evaluate", "--heldout", "tests/data/unseen"])
     assert result.exit_code == 1
     assert "Error: --heldout goes with --study (casecode evaluate --study 2015 --heldout DIR)" in result.output
+
+
+@pytest.mark.parametrize("embeddings", [False, True])
+def test_evaluation_measures_the_embedding_coder_only_when_asked(embeddings, monkeypatch):
+    """Installed or not, the slow sentence-embedding coder is neither imported nor fitted without --embeddings."""
+    import sys
+
+    import casecode.coders as coders
+    from casecode.studies import evaluation
+
+    class StandIn:  # the embedding coder, as if the extra were installed
+        pass
+
+    for name, value in (("embeddings_available", lambda: True), ("EmbeddingCoder", StandIn)):
+        if embeddings:
+            monkeypatch.setattr(coders, name, value)
+        else:  # gone, so reaching for either (or importing the module) fails the test
+            monkeypatch.delattr(coders, name, raising=False)
+    if not embeddings:
+        monkeypatch.setitem(sys.modules, "casecode.coders._embed", None)
+    fitted = []
+    monkeypatch.setattr(evaluation, "cross_fit", lambda segments, labels, step: fitted.append(step) or
+                        segments.iloc[:0].assign(code="", coder=""))
+    monkeypatch.setattr(evaluation, "evaluate", lambda codings, *a, **k: len(codings))
+    names = set(evaluation.placement_evaluation(load_study(), embeddings=embeddings))
+    expected = {"rules", "model", "combined"} | ({"emb-model", "emb-comb"} if embeddings else set())
+    assert names == expected and len(fitted) == len(expected) - 1
+
+
+def test_evaluate_passes_embeddings_on_and_refuses_it_without_the_extra(quick_evaluation, monkeypatch):
+    from typer.testing import CliRunner
+
+    import casecode.coders as coders
+    from casecode.cli import app
+
+    asked = []
+    monkeypatch.setattr(quick_evaluation, "placement_evaluation", lambda *a, **k: asked.append(a[3:]) or {})
+    monkeypatch.setattr(coders, "embeddings_available", lambda: True)
+    assert CliRunner().invoke(app, ["evaluate", "--study", "2015"]).exit_code == 0
+    assert CliRunner().invoke(app, ["evaluate", "--study", "2015", "--embeddings"]).exit_code == 0
+    assert asked == [(False,), (True,)]
+    monkeypatch.setattr(coders, "embeddings_available", lambda: False)
+    monkeypatch.setattr(quick_evaluation, "load_study", lambda *a: pytest.fail("the study was loaded before the check"))
+    result = CliRunner().invoke(app, ["evaluate", "--study", "2015", "--embeddings"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "Error: --embeddings needs the sentence-embedding model, which is not installed; install the extra" in (
+        result.output)
+    alone = CliRunner().invoke(app, ["evaluate", "--embeddings"])
+    assert alone.exit_code == 1
+    assert "Error: --embeddings goes with --study (casecode evaluate --study 2015 --embeddings)" in alone.output

@@ -341,6 +341,8 @@ def evaluate(
     study: Optional[str] = typer.Option(None, "--study", help="Run the 2015 study's evaluations: '2015'."),
     heldout: List[Path] = typer.Option(None, "--heldout", help="With --study: a folder of held-out transcripts and "
                                        "their gold.csv, scored by the study's transcript coder; repeat for more."),
+    embeddings: bool = typer.Option(False, "--embeddings", help="With --study: also measure the sentence-embedding "
+                                    "coder (slow; needs the embeddings extra)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the per-code tables."),
     manifest: Optional[Path] = typer.Option(None, "--manifest", help="A CSV listing the transcripts and their "
                                             "cases, as for 'casecode add'."),
@@ -352,11 +354,12 @@ def evaluate(
     if study is not None:
         from ..studies.evaluation import evaluate_study
 
-        for line in evaluate_study(study, out, heldout=heldout or ()):
+        for line in evaluate_study(study, out, heldout=heldout or (), embeddings=embeddings):
             typer.echo(line)
         return
-    if heldout:
-        fail("--heldout goes with --study (casecode evaluate --study 2015 --heldout DIR)")
+    if heldout or embeddings:
+        option = "--heldout DIR" if heldout else "--embeddings"
+        fail(f"{option.split()[0]} goes with --study (casecode evaluate --study 2015 {option})")
     from ..codebook import read_codebook
     from ..workflow._evaluate import evaluate_files
 

