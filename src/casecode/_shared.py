@@ -35,6 +35,17 @@ def whole_number(value) -> int | None:
     return None
 
 
+def cell_text(value) -> str:
+    """A table cell as text: "" for a missing value (None, NaN, pandas' NA or NaT), else `str(value)`."""
+    if value is None:
+        return ""
+    try:
+        missing = bool(value != value)  # only NaN and NaT differ from themselves
+    except TypeError:  # pandas' NA answers NA, which has no truth value
+        missing = True
+    return "" if missing else str(value)
+
+
 class RuleParts(NamedTuple):
     """A coding's `rule` text taken apart (see `rule_parts`)."""
 
@@ -54,8 +65,7 @@ def rule_parts(rule, pattern: str = "") -> RuleParts:
     the coding's `pattern` column, never from the text: the text only adds the scope notes written after it
     ("<pattern> (<notes>)", "rule:<pattern> (<notes>) + model p=0.74") and what the model said ("model p=0.93
     (top terms: fund, budget)")."""
-    rule = "" if rule is None or (isinstance(rule, float) and rule != rule) else str(rule).strip()
-    pattern = "" if pattern is None or (isinstance(pattern, float) and pattern != pattern) else str(pattern).strip()
+    rule, pattern = cell_text(rule).strip(), cell_text(pattern).strip()
     model = _MODEL_PART.search(rule)
     p = terms = None
     if model:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._output import confined
+from .._shared import cell_text
 from ..errors import ReviewError
 from ..interop import SHOWN_COLUMNS, read_review_rows, review_decisions, write_review_workbook
 from ..reports import write_transcript_html
@@ -71,7 +72,7 @@ def recorded(project, decisions: pd.DataFrame, stand_ins: dict[str, set[str]] | 
         return []
     history = project.decisions(standing=True)
     decided = history.dropna(subset=["coding_id"]).drop_duplicates(["coding_id", "decided_by"], keep="last")
-    last = {(int(row["coding_id"]), row["decided_by"]): (row["decision"], _text(row["new_code"]))
+    last = {(int(row["coding_id"]), row["decided_by"]): (row["decision"], cell_text(row["new_code"]))
             for row in decided.to_dict("records")}
     added = {(row.segment_id, row.code) for row in history.itertuples() if row.decision == "add"}
     stand_ins = stand_ins or {}
@@ -81,7 +82,7 @@ def recorded(project, decisions: pd.DataFrame, stand_ins: dict[str, set[str]] | 
             done.append((d.segment_id, d.new_code) in added)
             continue
         names = stand_ins.get(d.decided_by, {d.decided_by})
-        done.append(any(last.get((int(d.coding_id), name)) == (d.decision, _text(d.new_code)) for name in names))
+        done.append(any(last.get((int(d.coding_id), name)) == (d.decision, cell_text(d.new_code)) for name in names))
     return done
 
 
@@ -202,7 +203,3 @@ def _check_shown(path: Path, d, coding: dict, unit: tuple) -> None:
     if d.unit is not None and not pd.isna(d.unit) and number is not None and int(d.unit) != int(number):
         _fail(path, d.row, "unit", f"the row shows unit {int(d.unit)} but coding {d.coding_id} is in unit "
                                    f"{int(number)}; this row does not belong to that coding")
-
-
-def _text(value) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA else str(value)
