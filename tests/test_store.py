@@ -491,6 +491,73 @@ def test_undo_appends_a_decision_and_restores_statuses(project):
     assert project.codings().set_index("coding_id").at[trust, "status"] == "suggested"
 
 
+
+def _status(project, coding_id) -> str:
+    return project.codings().set_index("coding_id").at[coding_id, "status"]
+
+
+@pytest.mark.parametrize("decision, new_code, after", [
+    ("accept", "", "accepted"), ("reject", "", "rejected"), ("recode", "voice", "rejected"),
+])
+def test_undo_of_each_decision_on_a_suggestion_restores_it(project, decision, new_code, after):
+    [listen] = project.add_codings([coding("d1:2", "listen")])
+    [decided] = project.record_decisions([{"coding_id": listen, "decision": decision, "new_code": new_code,
+                                           "decided_by": "ana"}])
+    assert _status(project, listen) == after
+    assert project.last_decision()["decision_id"] == decided == project.last_decision("ana")["decision_id"]
+    undo = project.undo_decision("ana", source="casecode undo")
+    assert _status(project, listen) == "suggested"
+    assert len(project.current_codings()) == 0  # a recode's new coding no longer stands either
+    history = project.decisions()
+    assert history.decision.tolist() == [decision, "undo"]  # the audit trail keeps both
+    assert (history.decision_id.iloc[1], history.comment.iloc[1], history.source.iloc[1]) == (
+        undo, f"undoes decision {decided} ({decision})", "casecode undo")
+    assert project.last_decision() is None and project.check()["problems"] == []
+
+
+def test_undo_of_an_add_takes_its_coding_back(project):
+    [added] = project.record_decisions([{"segment_id": "d1:3", "decision": "add", "new_code": "trust",
+                                        "decided_by": "ana"}])
+    made = int(project.decisions().new_coding_id.iloc[0])
+    assert _status(project, made) == "manual"
+    project.undo_decision("ana")
+    assert _status(project, made) == "rejected" and project.current_codings().empty
+    assert project.decisions().comment.iloc[-1] == f"undoes decision {added} (add)"
+    project.record_decisions([{"segment_id": "d1:3", "decision": "add", "new_code": "trust", "decided_by": "ana"}])
+    assert project.current_codings().code.tolist() == ["trust"]  # the undone add may be made again
+    assert project.check()["problems"] == []
+
+
+def test_undo_is_refused_when_another_reviewer_decided_on_the_coding_it_made(project):
+    project.record_decisions([{"segment_id": "d1:3", "decision": "add", "new_code": "trust", "decided_by": "ana"}])
+    made = int(project.decisions().new_coding_id.iloc[0])
+    project.record_decisions([{"coding_id": made, "decision": "reject", "decided_by": "ben"}])
+    before = project.decisions()
+    with pytest.raises(StoreError, match=rf"^decision 1 \(add by ana\) cannot be undone: coding {made}, which it "
+                                         rf"made, has since been decided on by ben \(decision 2, reject\); ben must "
+                                         rf"undo that first \(casecode undo --reviewer 'ben'\)$"):
+        project.undo_decision("ana")
+    pd.testing.assert_frame_equal(project.decisions(), before)  # nothing written
+    project.undo_decision("ben")
+    project.undo_decision("ana")
+    assert _status(project, made) == "rejected" and project.check()["problems"] == []
+
+
+def test_undo_is_refused_when_a_coding_would_stand_twice_on_its_unit(project):
+    listen, again = project.add_codings([coding("d1:2", "listen"), coding("d1:2", "listen", coder="model")])
+    project.record_decisions([{"coding_id": listen, "decision": "accept", "decided_by": "ana"},
+                              {"coding_id": listen, "decision": "reject", "decided_by": "ana"},
+                              {"coding_id": again, "decision": "accept", "decided_by": "ben"}])
+    with pytest.raises(StoreError, match=rf"decision 2 \(reject by ana\) cannot be undone: coding {listen} would "
+                                         rf"stand again \(accepted\) while segment 'd1:2' already has code 'listen' "
+                                         rf"\(coding {again}, accepted\); take coding {again} back first"):
+        project.undo_decision("ana")  # her earlier accept would stand again beside ben's
+    assert _status(project, listen) == "rejected" and len(project.decisions()) == 3
+    project.undo_decision("ben")
+    project.undo_decision("ana")
+    assert _status(project, listen) == "accepted" and project.check()["problems"] == []
+
+
 # -- transactions -----------------------------------------------------------------------------------------------
 
 

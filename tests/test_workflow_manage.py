@@ -842,3 +842,102 @@ def test_query_and_export_cli(built, tmp_path):
     assert kwic.exit_code == 0 and "[Wigan]" in kwic.output and kwic.output.endswith("3 rows\n")
     wrong = runner.invoke(app, ["query", "-p", str(folder), "--with", "culture"])
     assert wrong.output.strip() == "Error: --with needs exactly one --code: the two codes to find together"
+
+
+# -- undo ------------------------------------------------------------------------------------------------------
+
+
+def _undo(folder, *args):
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    return CliRunner().invoke(app, ["undo", "-p", str(folder), *args])
+
+
+def test_undo_cli_takes_back_the_last_decisions_newest_first_and_keeps_them_in_the_history(project):
+    first, second, third = (int(i) for i in project.codings(status="suggested").coding_id[:3])
+    code = project.codings().set_index("coding_id").code
+    other = next(c for c in project.codebook().ids if c not in (code[third],))
+    project.record_decisions([{"coding_id": first, "decision": "accept", "decided_by": "Ana"},
+                              {"coding_id": second, "decision": "reject", "decided_by": "Ben"},
+                              {"coding_id": third, "decision": "recode", "new_code": other, "decided_by": "Ana"}])
+    recoded = int(project.decisions().new_coding_id.iloc[2])
+    unit = project.codings().set_index("coding_id").segment_id
+    result = _undo(project.path, "--last", "2")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"Undid decision 3 by Ana: recode of coding {third} from {code[third]} to {other} on unit {unit[third]} "
+        f"(coding {recoded} no longer stands)",
+        f"Undid decision 2 by Ben: reject of coding {second} ({code[second]} on unit {unit[second]})"]
+    status = project.codings().set_index("coding_id").status
+    assert status[[first, second, third, recoded]].tolist() == ["accepted", "suggested", "suggested", "rejected"]
+    history = project.decisions()
+    assert history.decision.tolist() == ["accept", "reject", "recode", "undo", "undo"]
+    assert history.source.tolist()[3:] == ["casecode undo"] * 2
+    assert history.comment.tolist()[3:] == ["undoes decision 3 (recode)", "undoes decision 2 (reject)"]
+    refused = _undo(project.path, "--reviewer", "Ben")
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert refused.output.strip() == (f"Error: 'Ben' has no decision left to undo in project {project.name!r}; name "
+                                      f"a reviewer whose decisions stand: Ana")
+    assert _undo(project.path).exit_code == 0
+    assert project.codings().set_index("coding_id").status[first] == "suggested"
+    nothing = _undo(project.path)
+    assert nothing.exit_code == 1
+    assert nothing.output.strip() == (f"Error: nothing to undo in project {project.name!r}: no decision stands (each "
+                                      f"one recorded was taken back)")
+    assert project.check()["problems"] == []
+
+
+def test_undo_cli_is_all_or_none(project):
+    from casecode.workflow import undo_decisions
+
+    ids = [int(i) for i in project.codings(status="suggested").coding_id[:2]]
+    project.record_decisions([{"coding_id": i, "decision": "accept", "decided_by": "Ana"} for i in ids])
+    before = project.decisions()
+    result = _undo(project.path, "--last", "3")
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: --last 3: only 2 decision(s) stand in project {project.name!r}, so "
+                                     f"nothing was undone; pass --last 2 or less")
+    pd.testing.assert_frame_equal(project.decisions(), before)
+    assert set(project.codings().set_index("coding_id").status[ids]) == {"accepted"}
+    with pytest.raises(ReviewError, match="--last is 0; give how many decisions to undo, 1 or more"):
+        undo_decisions(project, last=0)
+    undone = undo_decisions(project, last=2)
+    assert undone.decision_id.tolist() == [2, 1] and undone.decided_by.tolist() == ["Ana", "Ana"]
+
+
+def test_undo_after_a_merge_names_the_fold_and_takes_folds_back_only_when_asked(project):
+    from casecode.workflow import merge_codes
+
+    project.record_decisions([{"coding_id": int(i), "decision": "reject", "decided_by": "Eve"}
+                              for i in project.codings(code=["agile", "learn"]).coding_id])
+    units, ids = _units_with_agile_and_learn(project)
+    merge_codes(project, "agile", "learn")
+    folds = project.decisions().query("decision == 'fold'")
+    last = folds.iloc[-1]
+    project.record_decisions([{"segment_id": units[0], "decision": "add", "new_code": "bold", "decided_by": "Ana"}])
+    before = project.decisions()
+    two = _undo(project.path, "--last", "2")  # the add, then the fold: refused, so the add stands too
+    assert two.exit_code == 1 and two.output.strip().endswith("(nothing was undone: --last 1 takes back only the "
+                                                              "newer ones)")
+    pd.testing.assert_frame_equal(project.decisions(), before)
+    assert _undo(project.path).output.startswith(f"Undid decision {before.decision_id.iloc[-1]} by Ana: add of bold")
+    result = _undo(project.path)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: decision {last.decision_id} is a fold casecode recorded when merging codes (codebook merge "
+        f"agile into learn); undoing it brings back coding {last.coding_id} beside coding "
+        f"{last.new_coding_id} but does not unmerge the codes, which casecode cannot do; take the folds back with "
+        f"--reviewer casecode, or restore a copy of the project made before the merge")
+    ana = _undo(project.path, "--reviewer", "Ana")  # her accept of ids[4] holds the suggestion folded into it
+    assert ana.exit_code == 1 and f"coding {ids[5]} was folded into coding {ids[4]} when codes were merged" in (
+        ana.output) and "take the merge's folds back first (casecode undo --reviewer casecode)" in ana.output
+    back = _undo(project.path, "--reviewer", "casecode", "--last", str(len(folds)))
+    assert back.exit_code == 0, back.output
+    assert back.output.splitlines()[0] == (f"Undid decision {last.decision_id} by casecode: fold of coding "
+                                           f"{last.coding_id} into coding {last.new_coding_id} (learn on unit "
+                                           f"{units[3]})")
+    assert "folded" not in set(project.codings().status)
+    assert _undo(project.path, "--reviewer", "Ana").exit_code == 0
+    assert project.codings().set_index("coding_id").status[ids[4]] == "suggested"

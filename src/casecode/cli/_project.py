@@ -1,4 +1,4 @@
-"""Project commands: init, add, code, review, memo, train, agree, report, evaluate."""
+"""Project commands: init, add, code, review, undo, memo, train, agree, report, evaluate."""
 
 from __future__ import annotations
 
@@ -196,6 +196,37 @@ def review(
     typer.echo(f"Wrote {written['suggestions']} suggestions to {written['workbook']}")
     for page in written["pages"]:
         typer.echo(f"Wrote {page}")
+
+
+@command("undo")
+def undo(
+    project: Path = PROJECT_OPTION,
+    last: int = typer.Option(1, "--last", help="How many decisions to take back, newest first (all or none)."),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Only this reviewer's decisions (default: the "
+                                           "project's latest, whoever made them); 'casecode' for a merge's folds."),
+):
+    """Take back the last review decision(s) (accept, reject, recode, add); the history keeps both.
+
+    Example: casecode undo -p my-study --last 2
+    """
+    from ..workflow import undo_decisions
+
+    with _open(project) as proj:
+        undone = undo_decisions(proj, last=last, reviewer=reviewer)
+    for row in undone.to_dict("records"):
+        typer.echo(f"Undid decision {row['decision_id']} by {row['decided_by']}: {_decision_text(row)}")
+
+
+def _decision_text(row: dict) -> str:
+    unit = f"on unit {row['segment_id']}"
+    if row["decision"] == "add":
+        return f"add of {row['code']} {unit} (coding {row['new_coding_id']} no longer stands)"
+    if row["decision"] == "recode":
+        return (f"recode of coding {row['coding_id']} from {row['code']} to {row['new_code']} {unit} (coding "
+                f"{row['new_coding_id']} no longer stands)")
+    if row["decision"] == "fold":
+        return f"fold of coding {row['coding_id']} into coding {row['new_coding_id']} ({row['code']} {unit})"
+    return f"{row['decision']} of coding {row['coding_id']} ({row['code']} {unit})"
 
 
 @command("check")

@@ -319,6 +319,7 @@ FOLD = "fold"
 #: Who a fold is recorded as decided by.
 FOLDED_BY = "casecode"
 _RESULT = {"accept": "accepted", "reject": "rejected", "recode": "rejected", FOLD: "folded"}
+_STANDING = ("accepted", "manual")  # the statuses a reviewer's coding stands with
 
 
 def fold_key(row: Any) -> tuple:
@@ -380,27 +381,89 @@ def undone_ids(history: list[Any]) -> set[int]:
     return undone
 
 
-def undo_last(conn: Connection, decided_by: str, stamp: dt.datetime, source: str = "") -> int:
-    """Append an `undo` of `decided_by`'s latest standing decision and restore the codings it changed."""
-    decided_by = str(decided_by or "").strip()
-    if not decided_by:
-        raise StoreError("undo needs the reviewer's name (decided_by); name the person whose decision to undo")
+def latest_standing(conn: Connection, decided_by: str | None = None) -> dict | None:
+    """The latest decision not taken back (a `fold` too), of `decided_by` or of anyone; None when there is none."""
     d = t.decisions.c
     history = conn.execute(select(d.decision_id, d.decided_by, d.decision)).all()
     undone = undone_ids(history)
-    mine = [r.decision_id for r in history if r.decided_by == decided_by and r.decision != UNDO
-            and r.decision_id not in undone]
-    if not mine:
+    left = [r.decision_id for r in history if r.decision != UNDO and r.decision_id not in undone
+            and (decided_by is None or r.decided_by == decided_by)]
+    if not left:
+        return None
+    return dict(conn.execute(select(t.decisions).where(d.decision_id == max(left))).mappings().one())
+
+
+def undo_last(conn: Connection, decided_by: str, stamp: dt.datetime, source: str = "") -> int:
+    """Append an `undo` of `decided_by`'s latest standing decision and restore the codings it changed; refused (with
+    the reason and the fix) where a later decision builds on it (`_check_later`) or a coding would stand twice
+    (`_check_standing`)."""
+    decided_by = str(decided_by or "").strip()
+    if not decided_by:
+        raise StoreError("undo needs the reviewer's name (decided_by); name the person whose decision to undo")
+    target = latest_standing(conn, decided_by)
+    if target is None:
         raise StoreError(f"{decided_by!r} has no decision left to undo")
-    target = conn.execute(select(t.decisions).where(d.decision_id == max(mine))).mappings().one()
+    _check_later(conn, target)
     entry = {key: target[key] for key in ("coding_id", "segment_id", "code", "new_code", "new_coding_id")}
     entry.update(decision=UNDO, decided_by=decided_by, decided_at=stamp, source=str(source or ""),
                  comment=f"undoes decision {target['decision_id']} ({target['decision']})")
     new_id = conn.execute(t.decisions.insert().values(**entry)).inserted_primary_key[0]
-    for coding_id in (target["coding_id"], target["new_coding_id"]):
-        if coding_id is not None:
-            _set_status(conn, coding_id, _replayed_status(conn, coding_id))
+    c = t.codings.c
+    ids = [i for i in (target["coding_id"], target["new_coding_id"]) if i is not None]
+    before = dict(conn.execute(select(c.coding_id, c.status).where(c.coding_id.in_(ids))).all())
+    after = {coding_id: _replayed_status(conn, coding_id) for coding_id in ids}
+    for coding_id, status in after.items():
+        _set_status(conn, coding_id, status)
+    if target["decision"] != FOLD:  # a fold's undo brings back exactly the doubled coding the merge left
+        _check_standing(conn, target, {i: s for i, s in after.items() if s in _STANDING and before[i] not in _STANDING})
     return new_id
+
+
+def _what(target: dict) -> str:
+    return f"decision {target['decision_id']} ({target['decision']} by {target['decided_by']})"
+
+
+def _check_later(conn: Connection, target: dict) -> None:
+    """Refuse to undo `target` while a later decision that stands builds on a coding it changed: another reviewer's
+    decision on a coding it made, or a merge's fold into a coding it made or decided on."""
+    d = t.decisions.c
+    history = conn.execute(select(d.decision_id, d.decided_by, d.decision)).all()
+    undone = undone_ids(history)
+    made = target["new_coding_id"]
+    touched = [i for i in (target["coding_id"], made) if i is not None]
+    later = conn.execute(select(t.decisions).where(d.decision_id > target["decision_id"], d.decision != UNDO)
+                         .order_by(d.decision_id)).mappings().all()
+    for row in later:
+        if row["decision_id"] in undone:
+            continue
+        if row["decision"] == FOLD and row["new_coding_id"] in touched:
+            raise StoreError(
+                f"{_what(target)} cannot be undone: coding {row['coding_id']} was folded into coding "
+                f"{row['new_coding_id']} when codes were merged (decision {row['decision_id']}) and would stay folded "
+                f"into a coding that no longer stands; take the merge's folds back first (casecode undo --reviewer "
+                f"{FOLDED_BY})")
+        if made is not None and row["coding_id"] == made and row["decision"] != FOLD:  # folded, it stays folded
+            raise StoreError(
+                f"{_what(target)} cannot be undone: coding {made}, which it made, has since been decided on by "
+                f"{row['decided_by']} (decision {row['decision_id']}, {row['decision']}); {row['decided_by']} must undo "
+                f"that first (casecode undo --reviewer {row['decided_by']!r})")
+
+
+def _check_standing(conn: Connection, target: dict, risen: dict[int, str]) -> None:
+    """Refuse an undo that makes a coding stand again (`risen`: id -> its new status) beside another standing coding
+    of its code on its unit (the second coding `_refuse_second` and `_add` keep out)."""
+    c = t.codings.c
+    for coding_id, status in risen.items():
+        mine = conn.execute(select(t.codings).where(c.coding_id == coding_id)).mappings().one()
+        others = conn.execute(select(c.coding_id, c.status, c.start, c.end).where(
+            c.segment_id == mine["segment_id"], c.code == mine["code"], c.status.in_(_STANDING),
+            c.coding_id.not_in(list(risen))).order_by(c.coding_id)).all()
+        for other in others:
+            if "accepted" in (status, other.status) or (other.start, other.end) == (mine["start"], mine["end"]):
+                raise StoreError(
+                    f"{_what(target)} cannot be undone: coding {coding_id} would stand again ({status}) while "
+                    f"segment {mine['segment_id']!r} already has code {mine['code']!r} (coding {other.coding_id}, "
+                    f"{other.status}); take coding {other.coding_id} back first (undo or reject it), then undo again")
 
 
 def _replayed_status(conn: Connection, coding_id: int) -> str:

@@ -29,7 +29,8 @@ from ..errors import CasecodeError, StoreError
 from . import _documents
 from . import _schema as t
 from ._check import counts, integrity_problems
-from ._codings import FOLD, UNDO, apply_decision, coding_values, fold_duplicates, segment_spans, undo_last, undone_ids
+from ._codings import (FOLD, UNDO, apply_decision, coding_values, fold_duplicates, latest_standing, segment_spans,
+                       undo_last, undone_ids)
 from ._values import (
     as_utc, chunks, clean, frame, from_json, id_tuple, known_list, records, require_columns, text, to_json, utcnow,
 )
@@ -716,10 +717,17 @@ class Project:
         """Take back `decided_by`'s latest decision that stands, by appending an `undo` decision; returns its id.
 
         The codings it changed get back the status the remaining decisions give them (a suggestion it accepted is
-        suggested again; a coding it added or recoded to no longer stands). Repeated undos go further back.
+        suggested again; a coding it added or recoded to no longer stands). Repeated undos go further back. Refused
+        where a later decision that stands builds on it, or where a coding it took back would stand twice on a unit.
         """
         with self._begin(write=True) as conn:
             return undo_last(conn, decided_by, utcnow(), source)
+
+    def last_decision(self, decided_by: str | None = None) -> dict | None:
+        """The decision `undo_decision` would take back next: the latest not taken back (a merge's `fold` too), of
+        `decided_by` or of anyone; a dict of DECISION_COLUMNS, or None when no decision stands."""
+        with self._begin() as conn:
+            return latest_standing(conn, decided_by)
 
     def decisions(self, standing: bool = False) -> pd.DataFrame:
         """The full decision history, oldest first: DECISION_COLUMNS.

@@ -17,7 +17,7 @@ _EXPORTS = {
                      "remove_document", "rename_case", "rename_code", "set_codebook"], "._manage"),
     "project_report": "._report", "project_tables": "._report", "read_agreement": "._report",
     **dict.fromkeys(["coded_segments", "cooccurrence", "keyword_in_context", "query_segments"], "._retrieve"),
-    "apply_review": "._review", "write_review": "._review",
+    "apply_review": "._review", "undo_decisions": "._review", "write_review": "._review",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
@@ -52,5 +52,6 @@ __all__ = [
     "query_segments",
     "read_coder_codings",
     "train_model",
+    "undo_decisions",
     "write_review",
 ]

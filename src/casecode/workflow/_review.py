@@ -8,7 +8,7 @@ import pandas as pd
 
 from .._output import confined
 from .._shared import cell_text
-from ..errors import ReviewError
+from ..errors import CasecodeError, ReviewError
 from ..interop import SHOWN_COLUMNS, read_review_rows, review_decisions, write_review_workbook
 from ..reports import write_transcript_html
 
@@ -203,3 +203,60 @@ def _check_shown(path: Path, d, coding: dict, unit: tuple) -> None:
     if d.unit is not None and not pd.isna(d.unit) and number is not None and int(d.unit) != int(number):
         _fail(path, d.row, "unit", f"the row shows unit {int(d.unit)} but coding {d.coding_id} is in unit "
                                    f"{int(number)}; this row does not belong to that coding")
+
+
+#: The source an undo from the command line records.
+UNDO_SOURCE = "casecode undo"
+
+
+def undo_decisions(project, last: int = 1, reviewer: str | None = None) -> pd.DataFrame:
+    """Take back the project's `last` latest decisions that stand (only `reviewer`'s, when named), newest first, all
+    or none; returns the decisions taken back (DECISION_COLUMNS), newest first.
+
+    Each undo is appended to the history as an `undo` decision (source "casecode undo") beside the decision it takes
+    back, and the codings get the status the remaining decisions give them (`Project.undo_decision`). A merge's
+    `fold` is taken back only when `reviewer` is "casecode": alone it brings back a doubled coding, it does not
+    unmerge the codes."""
+    if last < 1:
+        raise ReviewError(f"--last is {last}; give how many decisions to undo, 1 or more")
+    ids = []
+    with project.transaction():  # the write lock, and all or none
+        for done in range(last):
+            target = project.last_decision(reviewer)
+            if target is None:
+                raise ReviewError(_nothing_to_undo(project, reviewer, last, done))
+            try:
+                _refuse_fold(target, reviewer)
+                project.undo_decision(target["decided_by"], source=UNDO_SOURCE)
+            except CasecodeError as exc:
+                if not done:
+                    raise
+                raise type(exc)(f"{exc} (nothing was undone: --last {done} takes back only the newer ones)") from None
+            ids.append(target["decision_id"])
+    return project.decisions().set_index("decision_id").loc[ids].reset_index()
+
+
+def _refuse_fold(target: dict, reviewer: str | None) -> None:
+    from ..store._codings import FOLD, FOLDED_BY
+
+    if target["decision"] == FOLD and reviewer != FOLDED_BY:
+        raise ReviewError(
+            f"decision {target['decision_id']} is a fold casecode recorded when merging codes ({target['source']}); "
+            f"undoing it brings back coding {target['coding_id']} beside coding {target['new_coding_id']} but does "
+            f"not unmerge the codes, which casecode cannot do; take the folds back with --reviewer {FOLDED_BY}, or "
+            f"restore a copy of the project made before the merge")
+
+
+def _nothing_to_undo(project, reviewer: str | None, last: int, done: int) -> str:
+    of = f" of {reviewer!r}" if reviewer else ""
+    if done:
+        return (f"--last {last}: only {done} decision(s){of} stand in project {project.name!r}, so nothing was "
+                f"undone; pass --last {done} or less")
+    history = project.decisions()
+    if reviewer is None:
+        told = "none recorded yet" if history.empty else "each one recorded was taken back"
+        return f"nothing to undo in project {project.name!r}: no decision stands ({told})"
+    names = [name for name in sorted(set(history.decided_by)) if project.last_decision(name) is not None]
+    fix = (f"name a reviewer whose decisions stand: {', '.join(names)}" if names
+           else "no decision stands in this project")
+    return f"{reviewer!r} has no decision left to undo in project {project.name!r}; {fix}"
