@@ -347,6 +347,40 @@ def test_batch_scoring_with_a_model_that_knows_some_codes_and_one_the_codebook_l
         assert "gardening" in codes and codes - set(model.classes_)  # codes the model knows, and rules-only codes
 
 
+def _same_matrix(fast, slow, where: str) -> None:
+    """Value for value: the same shape, row pointers, column indices and floats (no tolerance)."""
+    assert fast.shape == slow.shape, where
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), f"{where}: {name}"
+
+
+def test_fast_tfidf_transform_is_the_vectorizers_own(transcript_sets):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from casecode.coders._codings import unit_texts
+    from casecode.coders._tfidf import _TABLES, tfidf_transform
+
+    saved, sets = transcript_sets
+    vectorizer = saved.model.vectorizer_
+    _TABLES.pop(vectorizer, None)  # its piece cache starts empty, as in a fresh process
+    odd = ["", "  two  spaces ", "n't a b", "covid-19 x y 2024", "Σίσυφος ΟΔΟΣ", "neg_fund neg_fund fund",
+           "a\tb\nc", "unknownword staff unknownword", "staff"]
+    units = 0
+    for name, segments, _ in sets:
+        texts = saved.model._texts(unit_texts(segments[segments.codable])) + odd
+        _same_matrix(tfidf_transform(vectorizer, texts), vectorizer.transform(texts), name)
+        units += len(texts)
+    assert units > 2000
+    # pruned unigrams (max_df) whose pairs are kept, words only: the same as the vectorizer's own
+    corpus = [" ".join(t.lower().split()) for t in TEXTS] * 3 + ["we listen", "we fund"]
+    for vectorizer in (TfidfVectorizer(max_df=0.5, ngram_range=(1, 2), sublinear_tf=True).fit(corpus),
+                       TfidfVectorizer(norm=None).fit(corpus),  # words alone, no norm
+                       TfidfVectorizer(use_idf=False).fit(corpus),  # not covered: its own transform
+                       TfidfVectorizer(ngram_range=(1, 3)).fit(corpus)):  # not covered either
+        texts = corpus + odd + ["we listen to our staff we listen"]
+        _same_matrix(tfidf_transform(vectorizer, texts), vectorizer.transform(texts), str(vectorizer))
+
+
 def _marks_token_by_token(doc):
     """`scope_marks` as it was written before it read the doc's word lists: Token by Token, through the checks'
     public Token functions, other councils found by spaCy's Matcher. The reference for the test below; a change to

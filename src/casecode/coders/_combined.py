@@ -26,7 +26,7 @@ a rule fired, else the whole segment; `rule` reads "rule:<id> + model p=0.74" or
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -237,7 +237,7 @@ class CombinedCoder(BaseEstimator):
                 if features is None and hasattr(self.model, "vectorizer_"):  # a model without `model_scores`' path
                     features = self.model.vectorizer_.transform(self.model._texts(texts))
                 terms = model_terms(self.model, texts[i], classes.index(code),
-                                    row=None if features is None else features[i])
+                                    row=None if features is None else _row(features, i))
                 segment_text = str(unit_text[i])
                 start, end, evidence = int(starts[i]), int(starts[i]) + len(segment_text), segment_text
                 text = model_rule(prob, terms)
@@ -275,6 +275,22 @@ class CombinedCoder(BaseEstimator):
                 f"as y columns or labels"
             )
         return labels + [c for c in classes if c not in labels]
+
+
+class _Row(NamedTuple):
+    """One row of a CSR matrix as its column indices and values (what `model_terms` reads of a row)."""
+
+    indices: np.ndarray
+    data: np.ndarray
+
+
+def _row(features, i: int):
+    """Row i of the batch's tf-idf matrix: a slice of its CSR arrays (scipy's `features[i]` builds a whole
+    matrix per row, which cost more than the rest of a model coding)."""
+    if not hasattr(features, "indptr"):
+        return features[i]
+    start, end = features.indptr[i], features.indptr[i + 1]
+    return _Row(features.indices[start:end], features.data[start:end])
 
 
 def council_evidence(scores, rule: str) -> float:

@@ -162,14 +162,16 @@ def code_project(project, nlp_name: str | None = None, use_model: bool = True, r
                                                coder=coder):
         codings = _renamed(codings, project)
         codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
-        if not codings.empty:
-            # Checked again under the store's write lock: another `casecode code` may have stored these meanwhile.
-            ids = project.add_codings(codings, status="suggested", run=f"code:{codings.coder.iloc[0]}",
-                                      skip_coded_by=AUTOMATIC_CODERS)
-            codings = codings[[i is not None for i in ids]]
-            stored.append(codings)
-        done |= set(batch.document_id)
-        mark_coded_documents(project, done)
+        with project.transaction():  # a batch's codings and its documents' mark: one commit, all or nothing
+            if not codings.empty:
+                # Checked again under the store's write lock: another `casecode code` may have stored these
+                # meanwhile.
+                ids = project.add_codings(codings, status="suggested", run=f"code:{codings.coder.iloc[0]}",
+                                          skip_coded_by=AUTOMATIC_CODERS)
+                codings = codings[[i is not None for i in ids]]
+                stored.append(codings)
+            done |= set(batch.document_id)
+            mark_coded_documents(project, done)
     if not stored:
         return pd.DataFrame(columns=previous.columns)
     return pd.concat(stored, ignore_index=True)
