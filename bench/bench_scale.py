@@ -100,6 +100,15 @@ def _peak_memory(words: int, work: Path) -> tuple[float, int, int, float]:
     return float(result.stdout.strip().splitlines()[-1]), total, len(paths), seconds
 
 
+def _fresh_caches() -> None:
+    """Empty the learned coder's caches, as a fresh `casecode code` process starts: no unit's lemmas and scope marks
+    known yet, and no text piece's tf-idf tokens."""
+    from casecode.coders import _learned, _tfidf
+
+    _learned._LEMMAS.clear()
+    _tfidf._TABLES.clear()
+
+
 def _rounds(repeat: int, functions: dict) -> dict[str, list[float]]:
     """Each function timed `repeat` times, round by round (one of each per round, back to back)."""
     times: dict[str, list[float]] = {name: [] for name in functions}
@@ -111,7 +120,7 @@ def _rounds(repeat: int, functions: dict) -> dict[str, list[float]]:
 
 def speed(args, command: str) -> list[str]:
     from casecode.codebook import read_codebook
-    from casecode.coders import RuleCoder, _learned
+    from casecode.coders import RuleCoder
     from casecode.store import init_project
     from casecode.studies.coders import coder_for
     from casecode.studies.transcripts import transcript_coder
@@ -142,7 +151,7 @@ def speed(args, command: str) -> list[str]:
         counts["rules"] = write_file_codings(paths, out, spec, coder=rules_coder)
 
     def default():
-        _learned._LEMMAS.clear()  # as a fresh process starts: no unit's lemmas and scope marks known yet
+        _fresh_caches()
         counts["combined"] = write_file_codings(paths, out, combined_spec, coder=combined)
 
     times = _rounds(args.repeat, {"B1": lambda: [None for _ in b1.pipe(texts)], "rules": rules, "combined": default})
@@ -173,7 +182,7 @@ def speed(args, command: str) -> list[str]:
     named = coder_for(codebook)
     project = init_project(work / "project-default", codebook, name="bench", coder=named.name)
     add_files(project, paths)
-    _learned._LEMMAS.clear()
+    _fresh_caches()
     default_seconds, default_stored = _timed(lambda: code_project(project))
     times["project default"] = [default_seconds]
     project.close()

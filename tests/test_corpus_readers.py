@@ -550,6 +550,20 @@ def test_segments_frame_has_the_documented_columns(tmp_path):
     assert frame["unit"].tolist() == [1, 2, 3]
 
 
+def test_segments_frame_of_a_batch_is_the_frame_of_one_row_per_segment():
+    import pandas as pd
+
+    from casecode.corpus import segments_frame
+
+    root = Path(__file__).resolve().parents[1]
+    paths = sorted((root / "corpus" / "training-transcripts").glob("set*/*.txt"))[:40]
+    segments = [seg for doc in read_documents(paths) for seg in doc.segments]
+    assert any(not seg.codable for seg in segments) and any(seg.cases for seg in segments)
+    expected = pd.DataFrame([seg.as_dict() for seg in segments], columns=SEGMENT_COLUMNS)
+    pd.testing.assert_frame_equal(segments_frame(segments), expected)
+    pd.testing.assert_frame_equal(segments_frame([]), pd.DataFrame([], columns=SEGMENT_COLUMNS))
+
+
 def test_speaker_spelt_in_capitals_is_the_same_speaker(tmp_path):
     from casecode.corpus import read_document
 

@@ -94,9 +94,13 @@ class Document:
 
 
 def segments_frame(segments: Iterable[Segment]) -> pd.DataFrame:
-    """Segments as a DataFrame with SEGMENT_COLUMNS."""
-    rows = [s.as_dict() for s in segments]
-    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+    """Segments as a DataFrame with SEGMENT_COLUMNS (built column by column: the same frame as from one dict per
+    segment, in a fraction of the time)."""
+    segments = list(segments)
+    if not segments:
+        return pd.DataFrame([], columns=SEGMENT_COLUMNS)
+    columns = {col: [getattr(s, col) for s in segments] for col in SEGMENT_COLUMNS}
+    return pd.DataFrame(columns, columns=SEGMENT_COLUMNS)
 
 
 def check_offsets(document: Document) -> None:

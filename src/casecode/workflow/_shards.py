@@ -101,8 +101,7 @@ def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None) ->
     from ._coding import file_codings
 
     documents = read_documents([Path(p) for p in paths])
-    segments = pd.concat([segments_frame(d.segments) for d in documents], ignore_index=True) \
-        if documents else segments_frame([])
+    segments = segments_frame([s for d in documents for s in d.segments])  # one frame for the batch
     coder = coder if coder is not None else _coder(spec)
     return file_codings(coder.code(segments), segments)
 
