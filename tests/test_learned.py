@@ -381,6 +381,25 @@ def test_fast_tfidf_transform_is_the_vectorizers_own(transcript_sets):
         _same_matrix(tfidf_transform(vectorizer, texts), vectorizer.transform(texts), str(vectorizer))
 
 
+def test_one_product_for_all_codes_gives_each_codes_own_probabilities(transcript_sets):
+    from casecode.coders._learned import _positive, model_scores
+
+    saved, sets = transcript_sets
+    few = LearnedCoder(cv=2).fit(TEXTS * 2 + ["We plant trees"], LABELS * 2 + [["gardening"]])
+    kinds = {e.kind for e in few.estimators_}
+    assert {"logistic", "calibrated"} <= kinds, kinds  # gardening: one example, no calibration folds
+    texts = TEXTS + ["We plant trees and listen to staff", ""]
+    for model, batch in [(few, texts)] + [(saved.model, segments.text.tolist()) for _, segments, _ in sets[:4]]:
+        proba, features = model_scores(model, batch)
+        one_by_one = np.column_stack([_positive(estimator, features) for estimator in model.estimators_])
+        assert np.array_equal(proba, one_by_one)
+    never = LearnedCoder().fit(TEXTS, [labels + ["x"] if i else labels for i, labels in enumerate(LABELS)])
+    never.estimators_[-1] = _learned.FrozenProbability("prior", prior=0.25)  # a code never or always seen
+    proba, features = model_scores(never, texts)
+    assert np.array_equal(proba, np.column_stack([_positive(e, features) for e in never.estimators_]))
+    assert np.all(proba[:, -1] == 0.25)
+
+
 def _marks_token_by_token(doc):
     """`scope_marks` as it was written before it read the doc's word lists: Token by Token, through the checks'
     public Token functions, other councils found by spaCy's Matcher. The reference for the test below; a change to

@@ -35,7 +35,7 @@ from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, unit_texts
 from .scope import scope_marks
 from ._nlp import DEFAULT_PIPELINE, load_nlp, pipe_shared
-from ._persist import FrozenProbability, pack, read_bytes, unpack, write_bytes
+from ._persist import FrozenBatch, FrozenProbability, pack, read_bytes, unpack, write_bytes
 from ._tfidf import tfidf_transform
 
 # (pipeline name, marks, text) -> lower-case lemmas joined by spaces. Lemmas depend on nothing else, so the cache is
@@ -292,8 +292,23 @@ def model_scores(model, texts: list[str]) -> tuple[np.ndarray, object]:
     if isinstance(model, LearnedCoder) and type(model).predict_proba is LearnedCoder.predict_proba:
         check_is_fitted(model)
         features = tfidf_transform(model.vectorizer_, model._texts(texts))  # = vectorizer_.transform, faster
-        return model._proba(features), features
+        return _batch_proba(model, features), features
     return model.predict_proba(texts), None
+
+
+_BATCHES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _batch_proba(model: LearnedCoder, features) -> np.ndarray:
+    """`model._proba(features)`, every code's linear models applied in one sparse product (`FrozenBatch`)."""
+    estimators = model.estimators_
+    if not features.shape[0] or not all(isinstance(e, FrozenProbability) for e in estimators):
+        return model._proba(features)
+    batch = _BATCHES.get(model)
+    if batch is None or len(batch.estimators) != len(estimators) or \
+            any(a is not b for a, b in zip(batch.estimators, estimators)):  # refitted, or an estimator replaced
+        batch = _BATCHES[model] = FrozenBatch(list(estimators))
+    return batch.positives(features)
 
 
 def model_terms(model, text: str, j: int, k: int = 3, row=None) -> list[str]:

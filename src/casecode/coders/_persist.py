@@ -72,14 +72,25 @@ class FrozenProbability:
 
     def positive(self, X) -> np.ndarray:
         """Probability that the code applies, one per row of X."""
-        n = X.shape[0]
+        return self.positive_of(X.shape[0], [_decision(X, coef, intercept) for coef, intercept in self.linear()])
+
+    def linear(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(coef, intercept) of each linear model whose decision values `positive_of` reads, in order."""
+        if self.kind == "prior":
+            return []
+        if self.kind == "logistic":
+            return [(self.coef, self.intercept)]
+        return list(zip(self.coef, self.intercept))
+
+    def positive_of(self, n: int, decisions: list[np.ndarray]) -> np.ndarray:
+        """`positive` of n rows from the decision values of `linear()`'s models (X.coef + intercept, each)."""
         if self.kind == "prior":
             return np.full(n, self.prior)
         if self.kind == "logistic":
-            return expit(_decision(X, self.coef, self.intercept))
+            return expit(decisions[0])
         mean = np.zeros(n)
-        for coef, intercept, a, b in zip(self.coef, self.intercept, self.a, self.b):
-            p = expit(-(a * _decision(X, coef, intercept) + b))
+        for decision, a, b in zip(decisions, self.a, self.b):
+            p = expit(-(a * decision + b))
             p[(1.0 < p) & (p <= 1.0 + 1e-5)] = 1.0
             mean += p
         mean /= len(self.coef)
@@ -107,6 +118,32 @@ def _decision(X, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
     """What LogisticRegression.decision_function computes for a binary model."""
     scores = safe_sparse_dot(X, coef.T, dense_output=True) + intercept
     return scores.reshape(-1)
+
+
+class FrozenBatch:
+    """Several FrozenProbability estimators scored together: every linear model's decision values from one sparse
+    product (X by a matrix holding all their coefficients) instead of one pass over X each. scipy's product sums
+    each row's terms in the same order as the one-column product, so each probability is the one `positive` gives
+    (a test compares them)."""
+
+    def __init__(self, estimators: list[FrozenProbability]):
+        self.estimators = estimators
+        models = [model for estimator in estimators for model in estimator.linear()]
+        self.counts = [len(estimator.linear()) for estimator in estimators]
+        self.intercepts = [intercept for _, intercept in models]
+        self.weights = np.ascontiguousarray(np.concatenate([coef.reshape(1, -1) for coef, _ in models]).T) \
+            if models else None
+
+    def positives(self, X) -> np.ndarray:
+        """`np.column_stack([e.positive(X) for e in estimators])`."""
+        n = X.shape[0]
+        products = safe_sparse_dot(X, self.weights, dense_output=True) if self.weights is not None else None
+        columns, k = [], 0
+        for estimator, count in zip(self.estimators, self.counts):
+            decisions = [(products[:, j:j + 1] + self.intercepts[j]).reshape(-1) for j in range(k, k + count)]
+            columns.append(estimator.positive_of(n, decisions))
+            k += count
+        return np.column_stack(columns)
 
 
 # --------------------------------------------------------------------------------------------- the archive
