@@ -248,7 +248,7 @@ def test_turns_continue_split_and_reset_at_headings(tmp_path):
     "front_matter, interviewer_names",
     [("interviewer: Alan Jones\n", None), ("interviewer: [Bo Li, Alan Jones]\n", None), ("", ["Alan Jones"])],
 )
-@pytest.mark.parametrize("label", ["Alan Jones", "ALAN"])  # a first name alone is that interviewer too
+@pytest.mark.parametrize("label", ["Alan Jones", "ALAN", "JONES"])  # a first name or surname alone is that interviewer too
 def test_interviewer_named_in_metadata_or_argument(tmp_path, front_matter, interviewer_names, label):
     text = f"---\n{front_matter}---\n{label}: Why?\n\nJane Smith: Because.\n"
     doc = read(tmp_path, "a.md", text, interviewer_names=interviewer_names)

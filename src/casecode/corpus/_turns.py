@@ -131,12 +131,12 @@ def _is_numbered_label(name: str) -> bool:
 
 def is_interviewer(speaker: str, interviewer_names: Iterable[str] = ()) -> bool:
     """True for Interviewer/INT/I/Q/Q1 labels and for names listed as the interview's interviewers, also when the
-    label is only the first name of one of them ("OWEN:" for "Owen Tranter")."""
+    label is only the first name or the surname of one of them ("OWEN:" or "TRANTER:" for "Owen Tranter")."""
     key = _name_key(speaker)
     if key in INTERVIEWER_LABELS or re.fullmatch(r"(q|interviewer)\s*\d*", key):
         return True
     names = [_name_key(n) for n in interviewer_names]
-    return key in names or (" " not in key and any(n.split()[:1] == [key] for n in names if " " in n))
+    return key in names or (" " not in key and any(key in (n.split()[0], n.split()[-1]) for n in names if " " in n))
 
 
 def _name_key(name: str) -> str:
