@@ -550,6 +550,19 @@ def test_segments_frame_has_the_documented_columns(tmp_path):
     assert frame["unit"].tolist() == [1, 2, 3]
 
 
+def test_paragraphs_without_a_heading_line_are_split_as_before():
+    from casecode.corpus._plain import _split_headings, plain_blocks
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted((root / "corpus" / "training-transcripts").glob("set*/*.txt"))
+    texts = [path.read_text(encoding="utf-8") for path in files]
+    texts += ["# Title\nJane: We listen.\n\nNo # heading here\n  ## Not at the start\n\n## Notes\nText\n\n* * *\n"]
+    for text in texts:
+        every = [block for start, end in paragraph_units(text) if any(c.isalnum() for c in text[start:end])
+                 for block in _split_headings(text, start, end)]
+        assert plain_blocks(text) == every
+
+
 def test_segments_frame_of_a_batch_is_the_frame_of_one_row_per_segment():
     import pandas as pd
 

@@ -18,6 +18,9 @@ def plain_blocks(text: str, body_start: int = 0) -> list[Block]:
     for start, end in paragraph_units(text, body_start):
         if not any(c.isalnum() for c in text[start:end]):
             continue
+        if text.find("#", start, end) < 0:  # no heading line: the paragraph is one block (as _split_headings says)
+            blocks.append(_trimmed(text, start, end))
+            continue
         blocks.extend(_split_headings(text, start, end))
     return blocks
 

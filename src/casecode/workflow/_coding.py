@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -14,6 +15,8 @@ from ..errors import CoderError, StoreError
 FILE_CODING_COLUMNS = ["document", "unit", "speaker", "code", "score", "start", "end", "evidence", "rule",
                        "pattern"]
 MODEL_NAME = "combined"
+#: `code_project` stores what it has coded at most this often (seconds): each commit waits for the disk.
+STORE_SECONDS = 1.0
 AUTOMATIC_CODERS = ("rules", "model", "combined")
 
 
@@ -137,10 +140,10 @@ def code_project(project, nlp_name: str | None = None, use_model: bool = True, r
     Documents already coded are left alone, even after `train` brings a new model; `recode` codes every document
     again but suggests only codes a unit does not already carry in any status (suggested, accepted, rejected, or
     added by hand), so a reviewer's work is never suggested back to them. `coder` defaults to
-    `project_coder(project, nlp_name, use_model)`. Units are coded and stored a batch of documents at a time (an
-    interrupted run keeps what it stored, and the next run goes on from there); `workers` > 1 codes batches in that
-    many processes and `engine="dask"` on a Dask cluster, each building the project's coder (`project_coder_spec`),
-    and the store is written from this process only.
+    `project_coder(project, nlp_name, use_model)`. Units are coded a batch of documents at a time and stored about
+    once a second (an interrupted run keeps what it stored, and the next run goes on from there); `workers` > 1
+    codes batches in that many processes and `engine="dask"` on a Dask cluster, each building the project's coder
+    (`project_coder_spec`), and the store is written from this process only.
     """
     from ._shards import iter_segment_codings
 
@@ -157,21 +160,37 @@ def code_project(project, nlp_name: str | None = None, use_model: bool = True, r
     if workers > 1 or engine != "local" or coder is None:
         spec, _ = project_coder_spec(project, nlp_name, use_model)
     seen = set(zip(previous.segment_id, previous.code))  # any coder, any status: a reviewer's codes too
-    stored = []
-    for batch, codings in iter_segment_codings(segments, spec, workers=workers, engine=engine, scheduler=scheduler,
-                                               coder=coder):
-        codings = _renamed(codings, project)
-        codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
-        with project.transaction():  # a batch's codings and its documents' mark: one commit, all or nothing
-            if not codings.empty:
+    stored: list[pd.DataFrame] = []
+    waiting: list[pd.DataFrame] = []  # coded, not stored yet
+    coded: set[str] = set()  # their documents
+    last = time.monotonic()
+
+    def store() -> None:
+        with project.transaction():  # the codings and their documents' mark: one commit, all or nothing
+            codings = pd.concat(waiting, ignore_index=True) if waiting else None
+            if codings is not None:
                 # Checked again under the store's write lock: another `casecode code` may have stored these
                 # meanwhile.
                 ids = project.add_codings(codings, status="suggested", run=f"code:{codings.coder.iloc[0]}",
                                           skip_coded_by=AUTOMATIC_CODERS)
-                codings = codings[[i is not None for i in ids]]
-                stored.append(codings)
-            done |= set(batch.document_id)
+                stored.append(codings[[i is not None for i in ids]])
+            done.update(coded)
             mark_coded_documents(project, done)
+        waiting.clear()
+        coded.clear()
+
+    for batch, codings in iter_segment_codings(segments, spec, workers=workers, engine=engine, scheduler=scheduler,
+                                               coder=coder):
+        codings = _renamed(codings, project)
+        codings = codings[[pair not in seen for pair in zip(codings.segment_id, codings.code)]]
+        if not codings.empty:
+            waiting.append(codings)
+        coded.update(batch.document_id)
+        if time.monotonic() - last >= STORE_SECONDS:  # a commit waits for the disk: not one per batch
+            store()
+            last = time.monotonic()
+    if coded:
+        store()
     if not stored:
         return pd.DataFrame(columns=previous.columns)
     return pd.concat(stored, ignore_index=True)
