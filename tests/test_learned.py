@@ -400,6 +400,29 @@ def test_one_product_for_all_codes_gives_each_codes_own_probabilities(transcript
     assert np.all(proba[:, -1] == 0.25)
 
 
+def test_top_terms_are_the_largest_contributions_ties_to_the_later_feature(transcript_sets):
+    from casecode.coders._combined import _row
+    from casecode.coders._learned import _feature_names, _top_terms, model_scores
+
+    saved, sets = transcript_sets
+    model = saved.model
+    names = _feature_names(model.vectorizer_)
+
+    def by_dict(row, j, k=3):  # as _top_terms was written before it used arrays
+        weights = {idx: value * model.coef_[j, idx] for idx, value in zip(row.indices, row.data)}
+        return [str(names[idx]) for _, idx in sorted((w, idx) for idx, w in weights.items() if w > 0)[::-1][:k]]
+
+    checked = 0
+    for _, segments, _ in sets[:3]:
+        _, features = model_scores(model, segments.text.tolist())
+        for i in range(features.shape[0]):
+            row = _row(features, i)
+            for j in range(len(model.classes_)):
+                assert _top_terms(model, row, j) == by_dict(row, j)
+                checked += 1
+    assert checked > 1000
+
+
 def _marks_token_by_token(doc):
     """`scope_marks` as it was written before it read the doc's word lists: Token by Token, through the checks'
     public Token functions, other councils found by spaCy's Matcher. The reference for the test below; a change to

@@ -337,9 +337,12 @@ def _model_record(seg: pd.Series, code: str, p: float, terms: list[str]) -> dict
 def _top_terms(model: LearnedCoder, row, j: int, k: int = 3) -> list[str]:
     """Features present in one tf-idf row with the largest positive contribution to code j."""
     names = _feature_names(model.vectorizer_)
-    weights = {idx: value * model.coef_[j, idx] for idx, value in zip(row.indices, row.data)}
-    best = sorted((w, idx) for idx, w in weights.items() if w > 0)[::-1][:k]
-    return [str(names[idx]) for _, idx in best]
+    indices = np.asarray(row.indices)
+    weights = np.asarray(row.data) * model.coef_[j, indices]
+    positive = weights > 0
+    indices, weights = indices[positive], weights[positive]
+    best = np.lexsort((indices, weights))[::-1][:k]  # the largest weights; a tie: the later feature first
+    return [str(names[idx]) for idx in indices[best]]
 
 
 _FEATURE_NAMES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
