@@ -12,8 +12,8 @@ round; each is the median of --repeat rounds:
 - bare spaCy with the codebook's patterns: B1 plus a spaCy Matcher and PhraseMatcher holding every pattern (once);
 - casecode rules: `casecode code FILES --rules-only` as the CLI runs it (read, segment, code, write the CSV);
 - casecode combined: `casecode code FILES` (rules + the learned transcript coder), the default; each round starts
-  with the learned coder's lemma cache empty, as a fresh `casecode code` process does (a warm cache would skip
-  spaCy and the scope marks for every unit seen in the round before);
+  with the learned coder's caches empty (lemmas and scope marks, tf-idf tokens), as a fresh `casecode code` process
+  does (a warm cache would skip spaCy and the scope marks for every unit seen in the round before);
 - project path: `casecode add` then `casecode code -p` into a SQLite project (code -p timed; add reported too),
   with the rules alone and with the default coder (a project whose `coder:` is the transcript coder);
 - start-up: a fresh `casecode code ONE_FILE` process, as a user runs it (imports, the cached model, one file);
