@@ -4,10 +4,18 @@ compiled matchers (codebook patterns, other councils, case names) and the scope 
 Turning a `Doc.to_array` column of 64-bit hashes into Python ints costs more than the matching done with them, so
 one read of the columns they all use (`COMMON`) serves them all; another attribute is read on first use. As the
 scope checks' word lists, the columns assume that a doc's words are not changed once its pipeline has run.
+
+`Batch` reads the columns of many docs at once, end to end (one array read per doc, one conversion for all), so
+the compiled matcher can look a batch's words up in one pass; while a batch is open (`open_batch`), each of its
+docs' `token_columns` are slices of the batch's.
 """
 
 from __future__ import annotations
 
+from itertools import chain, repeat
+from typing import Sequence
+
+import numpy
 from spacy.attrs import IDS
 from spacy.tokens import Doc
 
@@ -19,19 +27,27 @@ class Columns:
     """`column(attr)`: the doc's values of `attr` (hashes, or 0/1 flags), one per token; `present(attr)`: the
     set of them."""
 
-    __slots__ = ("n", "doc", "_rows", "_sets")
+    __slots__ = ("n", "doc", "_rows", "_sets", "_batch", "_lo")
 
-    def __init__(self, doc: Doc):
+    def __init__(self, doc: Doc, batch: "Batch | None" = None, lo: int = 0):
         self.n = len(doc)
         self.doc = doc
-        rows = doc.to_array(_COMMON_IDS).T.tolist() if self.n else [[] for _ in COMMON]
-        self._rows: dict[str, list[int]] = dict(zip(COMMON, rows))
         self._sets: dict[str, set[int]] = {}
+        self._batch, self._lo = batch, lo
+        if batch is not None:
+            self._rows: dict[str, list[int]] = {}
+            return
+        rows = doc.to_array(_COMMON_IDS).T.tolist() if self.n else [[] for _ in COMMON]
+        self._rows = dict(zip(COMMON, rows))
 
     def column(self, attr: str) -> list[int]:
         row = self._rows.get(attr)
         if row is None:
-            row = self._rows[attr] = self.doc.to_array([IDS[attr]]).reshape(-1).tolist() if self.n else []
+            if self._batch is not None:
+                row = self._batch.column(attr)[self._lo:self._lo + self.n]
+            else:
+                row = self.doc.to_array([IDS[attr]]).reshape(-1).tolist() if self.n else []
+            self._rows[attr] = row
         return row
 
     def present(self, attr: str) -> set[int]:
@@ -41,7 +57,47 @@ class Columns:
         return values
 
 
+class Batch:
+    """The token columns of `docs` end to end: `column(attr)` has one value per token of every doc in turn;
+    doc `i` holds positions `starts[i]` to `ends[i]`."""
+
+    def __init__(self, docs: Sequence[Doc]):
+        self.docs = list(docs)
+        lengths = [len(doc) for doc in self.docs]
+        self.ends = list(numpy.cumsum(lengths).tolist()) if lengths else []
+        self.starts = [end - n for end, n in zip(self.ends, lengths)]
+        self.n = self.ends[-1] if self.ends else 0
+        arrays = [doc.to_array(_COMMON_IDS) for doc, n in zip(self.docs, lengths) if n]
+        rows = numpy.concatenate(arrays).T.tolist() if arrays else [[] for _ in COMMON]
+        self._rows: dict[str, list[int]] = dict(zip(COMMON, rows))
+        self._by_token: tuple[list[int], list[int], list[int]] | None = None
+
+    def column(self, attr: str) -> list[int]:
+        row = self._rows.get(attr)
+        if row is None:
+            ids = [IDS[attr]]
+            arrays = [doc.to_array(ids).reshape(-1) for doc in self.docs if len(doc)]
+            row = self._rows[attr] = numpy.concatenate(arrays).tolist() if arrays else []
+        return row
+
+    def by_token(self) -> tuple[list[int], list[int], list[int]]:
+        """(doc number, doc's first position, doc's end) of every position."""
+        if self._by_token is None:
+            spans = list(zip(self.starts, self.ends))
+            self._by_token = (
+                list(chain.from_iterable(repeat(i, e - s) for i, (s, e) in enumerate(spans))),
+                list(chain.from_iterable(repeat(s, e - s) for s, e in spans)),
+                list(chain.from_iterable(repeat(e, e - s) for s, e in spans)),
+            )
+        return self._by_token
+
+    def view(self, i: int) -> Columns:
+        """Doc `i`'s `Columns`: slices of the batch's, taken when first asked for."""
+        return Columns(self.docs[i], self, self.starts[i])
+
+
 _LAST: list = [None, None]  # the last doc asked about and its columns: its readers ask one after another
+_OPEN: dict[Doc, Columns] = {}  # the docs of the open batch and their columns (see open_batch)
 
 
 def token_columns(doc: Doc) -> Columns:
@@ -49,6 +105,20 @@ def token_columns(doc: Doc) -> Columns:
     on each doc; keeping every doc's would only give the garbage collector more to walk)."""
     if _LAST[0] is doc:
         return _LAST[1]
-    columns = Columns(doc)
+    columns = _OPEN.get(doc) if _OPEN else None
+    if columns is None:
+        columns = Columns(doc)
     _LAST[0], _LAST[1] = doc, columns
     return columns
+
+
+def open_batch(batch: Batch) -> None:
+    """Serve `batch`'s docs' columns from it until `close_batch` (one batch open at a time)."""
+    _OPEN.clear()
+    for i, doc in enumerate(batch.docs):
+        _OPEN[doc] = batch.view(i)
+
+
+def close_batch() -> None:
+    _OPEN.clear()
+    _LAST[0] = _LAST[1] = None

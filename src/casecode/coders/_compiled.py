@@ -24,7 +24,7 @@ from typing import Any, Hashable, Iterable
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from ._columns import token_columns
+from ._columns import Batch, token_columns
 
 # Attributes compared by their string's hash, and boolean flags compared as 0/1.
 _STRING_ATTRS = {"ORTH": "ORTH", "TEXT": "ORTH", "LOWER": "LOWER", "LEMMA": "LEMMA", "NORM": "NORM", "SHAPE": "SHAPE"}
@@ -72,6 +72,7 @@ class CompiledMatcher:
         self._required: list[list[tuple[int, frozenset]]] = []
         # phrases[attr][indexed word's hash] -> [(key, hashes, the indexed word's position)]
         self._phrases: dict[str, dict[int, list[tuple[Hashable, list[int]]]]] = {}
+        self._built: tuple | None = None  # the tables `_tables` builds from the above, until a pattern is added
 
     def __len__(self) -> int:
         return len(self._patterns) + sum(len(v) for by in self._phrases.values() for v in by.values())
@@ -135,6 +136,7 @@ class CompiledMatcher:
         if not specs or all(lo == 0 for _, lo, _ in specs):
             return False  # an all-optional pattern: leave its edge cases to spaCy
         number = len(self._patterns)
+        self._built = None
         self._patterns.append((key, specs))
         self._steps.append((key, tuple((_membership(pred), lo, hi) for pred, lo, hi in specs)))
         # what a doc must hold somewhere for this pattern to match: checked once per doc before any start is tried
@@ -186,6 +188,7 @@ class CompiledMatcher:
         if not values:
             return
         attr = _STRING_ATTRS.get(attr.upper(), attr.upper())
+        self._built = None
         self._col(attr)
         hashes = [self._hash(v) for v in values]
         # indexed by its least common word (not a stop word, not punctuation), as token patterns are by anchor
@@ -194,84 +197,127 @@ class CompiledMatcher:
 
     # --- matching ---
 
-    def __call__(self, doc: Doc) -> set[tuple[Hashable, int, int]]:
-        n = len(doc)
-        found: set[tuple[Hashable, int, int]] = set()
-        if not n or not self._attrs:
-            return found
-        # the doc's columns (read once per doc for every matcher and the scope checks), and the values each column
-        # that is looked up (an anchor, a phrase, a required word) holds somewhere in the doc
-        columns = token_columns(doc)
-        rows = _Rows(columns, self._attrs)  # a column no anchor needs (SHAPE...) is read when a pattern tests it
-        present = [columns.present(attr) if attr in _INDEXABLE else None for attr in self._attrs]
-        column = self._column
+    def _tables(self) -> tuple:
+        """The lookup tables matching uses, rebuilt after patterns are added: phrases by indexed word and by
+        (offset of that word, length), and for each required-word set a bit, so a doc's words give one mask and a
+        pattern needing a word the doc lacks is skipped with one AND."""
+        if self._built is not None:
+            return self._built
+        phrases: dict[str, dict[int, list[tuple[int, int, dict[tuple, list]]]]] = {}
         for attr, by_value in self._phrases.items():
-            values = rows[column[attr]]
-            held = by_value.keys() & (present[column[attr]] or set(values))
-            if not held:
-                continue
-            for p in compress(range(n), map(held.__contains__, values)):  # the positions of indexed words
-                for key, hashes, at in by_value[values[p]]:
+            table = phrases[attr] = {}
+            for value, entries in by_value.items():
+                groups: dict[tuple[int, int], dict[tuple, list]] = {}
+                for key, hashes, at in entries:
+                    keys = groups.setdefault((at, len(hashes)), {}).setdefault(tuple(hashes), [])
+                    if key not in keys:
+                        keys.append(key)
+                table[value] = [(at, size_, words) for (at, size_), words in groups.items()]
+        bits: dict[tuple[int, frozenset], int] = {}
+        needs = []
+        for requirements in self._required:
+            need = 0
+            for requirement in requirements:
+                need |= bits.setdefault(requirement, 1 << len(bits))
+            needs.append(need)
+        value_bits: dict[int, dict[int, int]] = {}  # column -> value -> bits of the requirements it meets
+        for (col, values), bit in bits.items():
+            by_value = value_bits.setdefault(col, {})
+            for value in values:
+                by_value[value] = by_value.get(value, 0) | bit
+        anchors = {attr: {value: [(number, lo, hi, needs[number]) for number, lo, hi in entries]
+                          for value, entries in by_value.items()} for attr, by_value in self._anchors.items()}
+        self._built = (phrases, value_bits, anchors, needs)
+        return self._built
+
+    def __call__(self, doc: Doc) -> set[tuple[Hashable, int, int]]:
+        if not len(doc) or not self._attrs:
+            return set()
+        return self.match_batch(None, doc)[0]
+
+    def match_batch(self, batch: Batch | None, doc: Doc | None = None) -> list[set[tuple[Hashable, int, int]]]:
+        """Every `(key, start, end)` of each doc of `batch` (a `_columns.Batch`), or of `doc` alone, looked up
+        for all its docs at once: one pass over the batch's words per looked-up column, then only the positions
+        holding an indexed word."""
+        if batch is None:
+            columns = token_columns(doc)
+            total, column = columns.n, columns.column
+            starts, ends = [0], [total]
+            found = [set()]
+            doc_at = first_at = end_at = None
+        else:
+            total, column = batch.n, batch.column
+            starts, ends = batch.starts, batch.ends
+            found = [set() for _ in batch.docs]
+            doc_at, first_at, end_at = batch.by_token()
+        if not total or not self._attrs:
+            return found
+        phrases, value_bits, anchors, needs = self._tables()
+        attrs = self._attrs
+        rows = _Rows(column, attrs)
+        # phrases: each position holding an indexed word, then one slice and dict lookup per (offset, length)
+        for attr, table in phrases.items():
+            values = rows[self._column[attr]]
+            for p in compress(range(total), map(table.__contains__, values)):
+                if doc_at is None:
+                    d, lo, hi = 0, 0, total
+                else:
+                    d, lo, hi = doc_at[p], first_at[p], end_at[p]
+                for at, size, words in table[values[p]]:
                     start = p - at
-                    if start >= 0 and values[start:start + len(hashes)] == hashes:
-                        found.add((key, start, start + len(hashes)))
-        possible: dict[int, bool] = {}
-        required = self._required
+                    if start >= lo and start + size <= hi:
+                        keys = words.get(tuple(values[start:start + size]))
+                        if keys:
+                            for key in keys:
+                                found[d].add((key, start - lo, start - lo + size))
+        # each doc's requirements (sets of words a pattern needs somewhere in the doc) it does not meet, as bits:
+        # worked out for a doc when one of its words is first found in the anchor index
+        lacking: list[int | None] = [None] * len(found)
         steps_of = self._steps
-        for attr, by_value in self._anchors.items():
-            col = column[attr]
-            anchors = by_value.keys() & present[col]
-            if not anchors:
-                continue
-            # the patterns anchored on each value the doc holds, less those needing a value the doc lacks
-            live: dict[int, list[tuple[int, int, int]]] = {}
-            for value in anchors:
-                tries = []
-                for entry in by_value[value]:
-                    number = entry[0]
-                    ok = possible.get(number)
-                    if ok is None:
-                        ok = True
-                        for c, values in required[number]:
-                            if values.isdisjoint(present[c]):
-                                ok = False
-                                break
-                        possible[number] = ok
-                    if ok:
-                        tries.append(entry)
-                if tries:
-                    live[value] = tries
-            if not live:
-                continue
-            values = rows[col]
-            for p in compress(range(n), map(live.__contains__, values)):
-                for number, lo, hi in live[values[p]]:
+        for attr, table in anchors.items():
+            values = rows[self._column[attr]]
+            for p in compress(range(total), map(table.__contains__, values)):
+                if doc_at is None:
+                    d, lo, hi = 0, 0, total
+                else:
+                    d, lo, hi = doc_at[p], first_at[p], end_at[p]
+                missing = lacking[d]
+                if missing is None:
+                    mask = 0
+                    for col, by_value in value_bits.items():
+                        for value in by_value.keys() & set(rows[col][lo:hi]):
+                            mask |= by_value[value]
+                    missing = lacking[d] = ~mask
+                for number, before_lo, before_hi, need in table[values[p]]:
+                    if need & missing:
+                        continue
                     key, steps = steps_of[number]
                     first, first_lo, _ = steps[0]
-                    for start in range(max(0, p - hi), p - lo + 1):
+                    for start in range(max(lo, p - before_hi), p - before_lo + 1):
                         if first_lo and not _holds(first, rows, start):
                             continue
-                        for end in _ends(steps, start, rows, n):
+                        for end in _ends(steps, start, rows, hi):
                             if end > start:
-                                found.add((key, start, end))
+                                found[d].add((key, start - lo, end - lo))
         for number in self._anywhere:
             key, steps = steps_of[number]
-            for start in range(n):
-                for end in _ends(steps, start, rows, n):
-                    if end > start:
-                        found.add((key, start, end))
+            for d, (lo, hi) in enumerate(zip(starts, ends)):
+                for start in range(lo, hi):
+                    for end in _ends(steps, start, rows, hi):
+                        if end > start:
+                            found[d].add((key, start - lo, end - lo))
         return found
 
 
 class _Rows(dict):
-    """Column number -> the doc's values of that attribute, read from the doc's `Columns` on first use."""
+    """Column number -> the values of that attribute (a doc's or a batch's), read on first use."""
 
-    def __init__(self, columns, attrs: list[str]):
+    def __init__(self, column, attrs: list[str]):
         super().__init__()
-        self.columns, self.attrs = columns, attrs
+        self.read, self.attrs = column, attrs
 
     def __missing__(self, col: int) -> list[int]:
-        row = self[col] = self.columns.column(self.attrs[col])
+        row = self[col] = self.read(self.attrs[col])
         return row
 
 

@@ -24,7 +24,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 import srsly
@@ -38,6 +38,7 @@ from ..codebook import Codebook
 from ..corpus import speaker_label_end
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, segment_cases
+from ._columns import Batch, close_batch, open_batch
 from ._compiled import CompiledMatcher
 from .scope import NEGATIVE_PREDICATES, NEGATORS, OTHER_COUNCIL_PATTERNS, Mention, Scope, action_frame, assess
 from ._nlp import load_nlp, pipe_shared
@@ -331,12 +332,11 @@ class RuleCoder:
         doc.spans[self.spans_key + "_suppressed"] = dropped
         return doc
 
-    def _codes(self, doc: Doc):
-        """The doc's code matches and exclusions (`_matches`), once it has sentence starts."""
-        if len(doc) and not doc.has_annotation("SENT_START"):  # no sentencizer: the doc is one sentence
-            for token in doc:
-                token.is_sent_start = token.i == 0
-        return self._matches(doc)
+    def _codes(self, doc: Doc, raw: set | None = None):
+        """The doc's code matches and exclusions (`_matches`), once it has sentence starts. `raw`: the compiled
+        matcher's matches of the doc, when already found with its batch's."""
+        _sentences(doc)
+        return self._matches(doc, raw)
 
     def _assessed(self, doc: Doc) -> list[tuple[Span, Scope, _Entry]]:
         codes, traps = self._codes(doc)
@@ -359,7 +359,8 @@ class RuleCoder:
             scope.factor *= FRAMELESS_FACTOR
         return span, scope, entry
 
-    def _kept(self, doc: Doc, label_end: int, keep: str) -> list[tuple[str, str, int, int, float, str]]:
+    def _kept(self, doc: Doc, label_end: int, keep: str, raw: set | None = None
+              ) -> list[tuple[str, str, int, int, float, str]]:
         """What `code` keeps of a doc's matches, as (label, pattern id, start_char, end_char, score, why), with
         no more scope checks than that needs (the compiled engine's path; the reference engine assesses every
         match, as `_assessed` does, and the equality tests hold the two to the same codings).
@@ -368,7 +369,7 @@ class RuleCoder:
         best first by the most they could score (a scope check only lowers a score: factors are at most 1), and
         the rest are skipped once one kept beats what any of them could reach; the ranking (score, length,
         earliest, first found) and the order of the kept ones are `_best`'s."""
-        codes, traps = self._codes(doc)
+        codes, traps = self._codes(doc, raw)
         candidates = []  # (number in _matches' order, start, end, entry, start_char, end_char)
         for number, ((start, end), entry) in enumerate(codes):
             start_char = doc[start].idx
@@ -429,21 +430,22 @@ class RuleCoder:
             best.sort(key=lambda item: item[0][4])
         return [row(c, kept) for c, kept in best]
 
-    def _raw_matches(self, doc: Doc) -> set[tuple[str, int, int]]:
-        """Every (pattern key, start, end) that matches, from the engine chosen."""
+    def _raw_matches(self, doc: Doc, compiled: set | None = None) -> set[tuple[str, int, int]]:
+        """Every (pattern key, start, end) that matches, from the engine chosen. `compiled`: the compiled
+        matcher's matches of the doc, when already found with its batch's."""
         strings = self.nlp.vocab.strings
         if self.engine != "spacy" and not len(self._fallback):
-            return self._compiled(doc)
+            return self._compiled(doc) if compiled is None else compiled
         with warnings.catch_warnings():  # W036: a coder may hold only phrases, or only token patterns
             warnings.filterwarnings("ignore", message=r"\[W036")
             if self.engine == "spacy":
                 matches = list(self.matcher(doc)) + list(self.phrase_matcher(doc))
                 return {(strings[m], s, e) for m, s, e in matches}
-            found = self._compiled(doc)
+            found = self._compiled(doc) if compiled is None else set(compiled)
             found.update((strings[m], s, e) for m, s, e in self._fallback(doc))
         return found
 
-    def _matches(self, doc: Doc):
+    def _matches(self, doc: Doc, raw: set | None = None):
         """Code matches (only the longest where one pattern's match contains another's of the same code), and
         exclusion matches by code.
 
@@ -455,7 +457,7 @@ class RuleCoder:
         traps: dict[str, list] = {}
         rank = self._rank
         owner: dict[tuple[str, int, int], str] = {}
-        for key, start, end in sorted(self._raw_matches(doc), key=lambda m: (m[1], m[2], rank[m[0]])):
+        for key, start, end in sorted(self._raw_matches(doc, raw), key=lambda m: (m[1], m[2], rank[m[0]])):
             entry = self._entries[key]
             if entry.exclusion:
                 traps.setdefault(entry.label, []).append(((start, end), entry))
@@ -535,7 +537,31 @@ class RuleCoder:
         # one process (spaCy's default); the docs are kept a while for the learned coder reading the same units
         docs = pipe_shared(self.nlp, (str(seg["text"]) for seg in segs), batch_size=batch_size,
                            disable=self._rule_components())
-        for i, doc in enumerate(progress(docs, total=len(rows), desc="coding", unit="unit", min_total=200)):
+        docs = progress(docs, total=len(rows), desc="coding", unit="unit", min_total=200)
+        i = 0
+        # the compiled engine matches a batch of docs at once (one pass over their words), then checks each doc
+        for chunk in _chunks(docs, max(1, batch_size)):
+            if self.engine == "spacy":
+                self._code_docs(chunk, segs, i, has_cases, keep, records, case_of, [None] * len(chunk))
+            else:
+                for doc in chunk:
+                    _sentences(doc)
+                batch = Batch(chunk)
+                open_batch(batch)
+                try:
+                    self._code_docs(chunk, segs, i, has_cases, keep, records, case_of,
+                                    self._compiled.match_batch(batch))
+                finally:
+                    close_batch()
+            i += len(chunk)
+        if self.case_min_score is not None:
+            records = _strong_cases(records, case_of, self.case_min_score)
+        return codings_frame(records)
+
+    def _code_docs(self, docs: list[Doc], segs: list[dict], first: int, has_cases: bool, keep: str,
+                   records: list[dict], case_of: list[tuple], raw: list) -> None:
+        """`code`'s work on the docs of segments `first`, `first + 1`...: their records and cases appended."""
+        for i, (doc, found) in enumerate(zip(docs, raw), first):
             seg = segs[i]
             own = segment_cases(seg["cases"]) if has_cases else ()
             doc._.casecode_cases = own or None
@@ -554,14 +580,11 @@ class RuleCoder:
                 kept = [(s.label_, s.id_, s.start_char, s.end_char, score, why)
                         for s, score, why in (_best(spans) if keep == "best" else spans)]
             else:
-                kept = self._kept(doc, label_end, keep)
+                kept = self._kept(doc, label_end, keep, found)
             text = str(seg["text"])  # the doc's text
             for item in kept:
                 records.append(self._record(seg, item, text))
                 case_of.append(own or (seg["document_id"],))
-        if self.case_min_score is not None:
-            records = _strong_cases(records, case_of, self.case_min_score)
-        return codings_frame(records)
 
     @staticmethod
     def _record(seg: dict, kept: tuple, text: str) -> dict:
@@ -614,6 +637,24 @@ def _strong_cases(records: list[dict], case_of: list[tuple], threshold: float) -
             best[key] = max(best.get(key, 0.0), record["score"])
     return [r for r, cases in zip(records, case_of)
             if any(best[(case, r["code"])] >= threshold for case in cases)]
+
+
+def _sentences(doc: Doc) -> None:
+    """Give a doc without sentence starts (no sentencizer or parser ran) one sentence."""
+    if len(doc) and doc[0].is_sent_start is None and not doc.has_annotation("SENT_START"):
+        for token in doc:
+            token.is_sent_start = token.i == 0
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _score(entry: _Entry, scope: Scope) -> float:

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from spacy.tokens import Doc, Span, Token
 
-from ._clauses import FIRST_PERSON, LEXICON, _OURS, Mention, Scope, _low
+from ._clauses import FIRST_PERSON, LEXICON, _OURS, Mention, Scope, _low, sentence
 from ._negation import _governing_chain
 
 # A council name after these is an object, not the actor: "learn from Wigan", "work with Oldham", "see how Wigan".
@@ -86,7 +86,7 @@ def _attribution(span: Span, clause: Span, mentions: Sequence[Mention], scope: S
     elif after:  # "engaging staff is something Wigan do well"
         actor = after[0]
     else:  # the sentence topic: "In Oldham, they go door to door"
-        topic = _actors(span, span.doc[span.sent.start:span.start], mentions)
+        topic = _actors(span, span.doc[sentence(span).start:span.start], mentions)
         if not topic:
             return
         actor = topic[-1]

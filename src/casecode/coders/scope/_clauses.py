@@ -8,10 +8,10 @@ A lexical clause is a stretch of a sentence between punctuation and clause-openi
 from __future__ import annotations
 
 import weakref
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from spacy.tokens import Doc, Span, Token
 
@@ -94,14 +94,45 @@ def clauses(sent: Span) -> list[Span]:
     return [doc[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
+class Bounds(NamedTuple):
+    start: int
+    end: int
+
+
+def sentence(span: Span) -> Bounds | Span:
+    """The `start` and `end` of `span.sent`, the sentence holding the start of `span`, found among the doc's
+    sentence starts read once (spaCy's `Span.sent` looks over every token of the doc for a parse each time it is
+    asked, and a Span makes Tokens)."""
+    doc = span.doc
+    if "sent" in doc.user_span_hooks or "sents" in doc.user_hooks:
+        return span.sent
+    return Bounds(*sentence_bounds(doc, span.start))
+
+
+def sentence_bounds(doc: Doc, i: int) -> tuple[int, int]:
+    """(start, end) of `doc[i].sent`, the sentence holding token `i`, from the doc's sentence starts."""
+    if "sent" in doc.user_token_hooks or "sent" in doc.user_span_hooks or "sents" in doc.user_hooks:
+        sent = doc[i].sent
+        return sent.start, sent.end
+    info = _info(doc)
+    starts = info.sentence_starts
+    if starts is None:
+        column = token_columns(doc).column("SENT_START")
+        if not info.parsed and not any(column):
+            doc[i:i + 1].sent  # no sentence starts: spaCy's own error
+        starts = info.sentence_starts = list(compress(range(info.n), map((1).__eq__, column)))
+    k = bisect_right(starts, i)
+    return (starts[k - 1] if k else 0), (starts[k] if k < len(starts) else info.n)
+
+
 def clause_of(span: Span) -> Span:
     """The clause holding the start of `span`, stretched to the end of `span` if the match crosses a boundary."""
-    sent = span.sent
+    sent = sentence(span)
     bounds = _clause_bounds(span.doc, sent.start, sent.end)
     for a, b in zip(bounds, bounds[1:]):
         if a <= span.start < b:
             return span.doc[a:max(b, span.end)]
-    return sent
+    return span.doc[sent.start:sent.end]
 
 
 class _Info:
@@ -109,7 +140,7 @@ class _Info:
     build a Token per word per check), and what the checks work out from them: clause bounds, phrase hits."""
 
     __slots__ = ("n", "lower", "lemma", "text", "punct", "alpha", "space_after", "clauses", "hits",
-                 "parsed", "titles", "__weakref__")
+                 "parsed", "titles", "sentence_starts", "__weakref__")
 
     def __init__(self, doc: Doc):
         strings = doc.vocab.strings
@@ -118,6 +149,7 @@ class _Info:
         self.hits: list[tuple[list[int], list[tuple[int, int]]]] = []  # by phrase list number, see _all_hits
         self.parsed = doc.has_annotation("DEP")
         self.titles: frozenset[int] | None = None  # see _titles.title_tokens
+        self.sentence_starts: list[int] | None = None  # see sentence_bounds
         # read as hashes once per doc (shared with the compiled matchers), not Token by Token
         read = token_columns(doc)
         columns = [read.column(attr) for attr in ("LOWER", "LEMMA", "ORTH", "IS_PUNCT", "IS_ALPHA", "SPACY")]

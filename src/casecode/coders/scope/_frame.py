@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spacy.tokens import Span
 
-from ._clauses import LEXICON, _words, clause_of
+from ._clauses import LEXICON, _words, clause_of, sentence
 
 # Who may act for the speaker's council, and verbs of doing. A generic word ("community", "partner", "pilot") is
 # evidence of an action only in a frame such as "we set up a partnership with" or "members asked the community";
@@ -21,7 +21,7 @@ def action_frame(span: Span) -> bool:
     """Whether the match stands in a frame of someone here doing something: an actor for the council ("we",
     "our", "members", "the council") in its sentence, and a verb of doing in its clause or near it (FRAME_WINDOW
     words either side, in the sentence)."""
-    doc, sent = span.doc, span.sent
+    doc, sent = span.doc, sentence(span)
     lower, lemma = _words(doc)
     actor = any(lower[i] in _FRAME_ACTORS_LOWER or lemma[i] in _FRAME_ACTORS_LEMMA
                 for i in range(sent.start, sent.end) if not span.start <= i < span.end)

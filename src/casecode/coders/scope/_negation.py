@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spacy.tokens import Span, Token
 
-from ._clauses import LEXICON, HEDGE_FACTOR, _SUBJECTS, _SOFT_OPENERS, Scope, _Info, _find, _info, _low
+from ._clauses import LEXICON, HEDGE_FACTOR, _SUBJECTS, _SOFT_OPENERS, Scope, _Info, _find, _info, _low, sentence
 
 _NEG = LEXICON.negation
 NEGATORS = _NEG.negators
@@ -119,7 +119,7 @@ def _negative_comment(span: Span, clause: Span) -> list[int]:
     (token offsets)."""
     info = _info(span.doc)
     lower = info.lower
-    sent_end = span.sent.end
+    sent_end = sentence(span).end
     if clause.end >= sent_end or any(lower[i] in _SUBJECTS for i in range(clause.start, clause.end)):
         return []
     words = [i for i in range(clause.end, sent_end) if not info.punct[i] and lower[i] not in _SOFT_OPENERS]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span
 
-from ._clauses import FIRST_PERSON, LEXICON, Scope, _clause_bounds, _hits, _info, _phrase_at, _words
+from ._clauses import (FIRST_PERSON, LEXICON, Scope, _clause_bounds, _hits, _info, _phrase_at, _words, sentence,
+                       sentence_bounds)
 
 _P = LEXICON.past
 _PAST = _P.cues
@@ -30,7 +31,7 @@ _PLAIN_NEGATORS = LEXICON.negation.plain_negators
 
 
 def _past(span: Span, clause: Span, scope: Scope) -> None:
-    doc, sent = span.doc, span.sent
+    doc, sent = span.doc, sentence(span)
     info = _info(doc)
     lower, lemma = info.lower, info.lemma
     if any(lemma[i] in _CONTINUITY or lower[i] in _CONTINUITY for i in range(clause.start, clause.end)):
@@ -71,9 +72,9 @@ STOP_SENTENCES = 2  # how many sentences after the match may still stop it
 
 def _stopped(span: Span, scope: Scope) -> None:
     doc = span.doc
-    end = span.sent.end
+    end = sentence(span).end
     for _ in range(STOP_SENTENCES):
-        end = doc[end].sent.end if end < len(doc) else end
+        end = sentence_bounds(doc, end)[1] if end < len(doc) else end
     info = _info(doc)
     lower, lemma = info.lower, info.lemma
     for i in range(span.end, end):
@@ -99,8 +100,8 @@ def _not_ours(span: Span, clause: Span, scope: Scope) -> None:
     lower = _words(doc)[0]
     if any(lower[i] in FIRST_PERSON for i in range(clause.start, span.start)):
         return  # "we ran a pilot, and we're not in the county's one": ours
-    end = span.sent.end
-    end = doc[end].sent.end if end < len(doc) else end
+    end = sentence(span).end
+    end = sentence_bounds(doc, end)[1] if end < len(doc) else end
     for i in range(span.end, end):
         if lower[i] not in FIRST_PERSON:
             continue

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span, Token
 
-from ._clauses import FIRST_PERSON, HEDGE_FACTOR, LEXICON, QUESTION_FACTOR, _SUBJECTS, Scope, _find, _Info, _info
+from ._clauses import (FIRST_PERSON, HEDGE_FACTOR, LEXICON, QUESTION_FACTOR, _SUBJECTS, Scope, _find, _Info, _info,
+                       sentence)
 
 _HEDGES = LEXICON.hedges
 _HYPOTHETICAL = LEXICON.hypothetical.phrases
@@ -65,7 +66,8 @@ def _wish(span: Span, clause: Span, scope: Scope) -> None:
     doc = span.doc
     info = _info(doc)
     lo = max(clause.start, span.start - WISH_WINDOW)
-    hit = _find(doc, span.sent.start, span.start, _WISH_PHRASES)
+    sent = sentence(span)
+    hit = _find(doc, sent.start, span.start, _WISH_PHRASES)
     if hit is None:
         for i in range(lo, span.start):
             if _wish_verb_at(info, i, clause.start):
@@ -84,7 +86,7 @@ def _wish(span: Span, clause: Span, scope: Scope) -> None:
 def _verbless_more(span: Span) -> tuple[int, str] | None:
     """"And for me, more space to think.": a sentence with no subject, opening on "more", names what is wanted
     (the answer to "what would you change?"), not what is done."""
-    sent = span.sent
+    sent = sentence(span)
     info = _info(span.doc)
     lower, text = info.lower, info.text
     colons = [i for i in range(sent.start, span.start) if text[i].endswith(":")]  # after a speaker label
@@ -100,7 +102,7 @@ def _verbless_more(span: Span) -> tuple[int, str] | None:
 def _hypothetical(span: Span, clause: Span, scope: Scope) -> None:
     """"Maybe one day", "we might", "we could have", "if we had the money": not done."""
     doc = span.doc
-    hit = _find(doc, clause.start, clause.end, _HYPOTHETICAL) or _find(doc, span.sent.start, span.start, _CONDITIONS)
+    hit = _find(doc, clause.start, clause.end, _HYPOTHETICAL) or _find(doc, sentence(span).start, span.start, _CONDITIONS)
     if hit is None:
         info = _info(doc)
         for i in range(max(clause.start, span.start - 3), span.start):
@@ -112,7 +114,7 @@ def _hypothetical(span: Span, clause: Span, scope: Scope) -> None:
 
 def _hedge(span: Span, scope: Scope) -> None:
     """"I suppose", "perhaps", "sort of", a question: the match counts with a lower score."""
-    sent = span.sent
+    sent = sentence(span)
     hit = _find(span.doc, sent.start, sent.end, _HEDGES)
     if hit is not None and not span.start <= hit[0] < span.end:
         scope.notes.append(f"hedged: {hit[1]!r}")
