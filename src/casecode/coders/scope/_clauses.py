@@ -156,19 +156,16 @@ class _Info:
         lows, texts = _LOWS.setdefault(id(strings), ({}, {0: ""}))
         try:  # words seen before: looked up in C
             self.lower: list[str] = list(map(lows.__getitem__, columns[0]))  # as _low: curly apostrophes straight
-        except KeyError:
-            for h in columns[0]:
-                if h not in lows:
-                    lows[h] = strings[h].replace("’", "'")
+        except KeyError:  # only the words not seen before are looked up in the StringStore
+            for h in set(columns[0]).difference(lows):
+                lows[h] = strings[h].replace("’", "'")
             self.lower = list(map(lows.__getitem__, columns[0]))
         try:
             self.lemma: list[str] = list(map(texts.__getitem__, columns[1]))
             self.text: list[str] = list(map(texts.__getitem__, columns[2]))
         except KeyError:
-            for column in columns[1:3]:
-                for h in column:
-                    if h not in texts:
-                        texts[h] = strings[h]
+            for h in set(columns[1]).union(columns[2]).difference(texts):
+                texts[h] = strings[h]
             self.lemma = list(map(texts.__getitem__, columns[1]))
             self.text = list(map(texts.__getitem__, columns[2]))
         self.punct, self.alpha, self.space_after = columns[3:]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import compress
+
 from spacy.tokens import Doc, Span
 
 from ._clauses import LEXICON, Scope, _hits, _info
@@ -20,18 +22,34 @@ def title_tokens(doc: Doc) -> frozenset[int]:
 def _titles(doc: Doc) -> set[int]:
     inside: set[int] = set()
     info = _info(doc)
-    capitalised = [text[:1].isupper() and bool(alpha) and text != "I" for text, alpha in zip(info.text, info.alpha)]
+    capitalised = _Capitalised(info.text, info.alpha)
     for i, text in _hits(doc, 0, len(doc), _T.heads):
         run = _run(info.lower, capitalised, i + len(text.split()), 1)
         inside.update(run)
-    tails = _T.tails
-    for i, low in enumerate(info.lower):  # "the Culture Committee", "Resources and Assets Board"
-        if low in tails and capitalised[i] and i > 0:
+    # "the Culture Committee", "Resources and Assets Board"
+    for i in compress(range(len(info.lower)), map(_T.tails.__contains__, info.lower)):
+        if capitalised[i] and i > 0:
             inside.update(_run(info.lower, capitalised, i - 1, -1))
     return inside
 
 
-def _run(lower: list[str], capitalised: list[bool], start: int, step: int) -> list[int]:
+class _Capitalised:
+    """`[i]`: whether word `i` is capitalised (not "I"), worked out only for the words asked about."""
+
+    __slots__ = ("text", "alpha")
+
+    def __init__(self, text: list[str], alpha: list[int]):
+        self.text, self.alpha = text, alpha
+
+    def __getitem__(self, i: int) -> bool:
+        text = self.text[i]
+        return text[:1].isupper() and bool(self.alpha[i]) and text != "I"
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+
+def _run(lower: list[str], capitalised: "_Capitalised", start: int, step: int) -> list[int]:
     """Capitalised words from `start` in direction `step`, joined by "and", "&", "of", "the"; joins at the edges
     are dropped."""
     found, i = [], start
