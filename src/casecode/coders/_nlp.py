@@ -74,19 +74,24 @@ class _Lemmatizer:
         if not len(doc):
             return doc
         known = self.lemma_of
-        orths = doc.to_array([ORTH]).ravel().tolist()
-        lemmas = list(map(known.get, orths))  # in C: texts seen before
-        if None in lemmas:
-            for i in [i for i, lemma in enumerate(lemmas) if lemma is None]:
-                lemma = known.get(orths[i])
-                if lemma is None:
-                    text = self.vocab.strings[orths[i]]
-                    looked_up = _lookup_table().get(text, text)
-                    lemma = known[orths[i]] = self.vocab.strings.add(_fixed_lemma(text.lower(), looked_up)
-                                                                     or looked_up)
-                lemmas[i] = lemma
+        # the texts the sentencizer read from this doc just before, else read here
+        orths = _LAST_ORTHS[1] if _LAST_ORTHS[0] is doc and len(_LAST_ORTHS[1]) == len(doc) else \
+            doc.to_array([ORTH]).ravel().tolist()
+        _LAST_ORTHS[0] = _LAST_ORTHS[1] = None
+        try:
+            lemmas = list(map(known.__getitem__, orths))  # in C: texts seen before
+        except KeyError:
+            for orth in set(orths).difference(known):
+                text = self.vocab.strings[orth]
+                looked_up = _lookup_table().get(text, text)
+                known[orth] = self.vocab.strings.add(_fixed_lemma(text.lower(), looked_up) or looked_up)
+            lemmas = list(map(known.__getitem__, orths))
         doc.from_array([LEMMA], numpy.array(lemmas, dtype=numpy.uint64).reshape(-1, 1))
         return doc
+
+
+# The doc the sentencizer last read and its texts' hashes: the lemmatizer, next in the pipeline, needs the same.
+_LAST_ORTHS: list = [None, None]
 
 
 @Language.factory("casecode_sentencizer")
@@ -110,10 +115,13 @@ class _Sentencizer:
             return doc
         final = self.final
         orths, puncts, current = doc.to_array([ORTH, IS_PUNCT, SENT_START]).T.tolist()
-        ends = list(map(final.get, orths))  # in C: texts seen before
-        if None in ends:
-            for i in [i for i, e in enumerate(ends) if e is None]:
-                ends[i] = final[orths[i]] = self.vocab.strings[orths[i]] in self.punct_chars
+        _LAST_ORTHS[0], _LAST_ORTHS[1] = doc, orths  # for the lemmatizer, which runs on this doc next
+        try:
+            ends = list(map(final.__getitem__, orths))  # in C: texts seen before
+        except KeyError:
+            for orth in set(orths).difference(final):
+                final[orth] = self.vocab.strings[orth] in self.punct_chars
+            ends = list(map(final.__getitem__, orths))
         # a sentence starts at 0 and at the first token after each run of sentence-final characters that is
         # neither punctuation nor sentence-final; only the (few) sentence-final positions are visited
         values = [-1] * n
@@ -129,7 +137,8 @@ class _Sentencizer:
                 break
             values[j] = 1
             start = j
-        if any(current):  # as spaCy's set_annotations: a start already set (not 0) is kept
+        # as spaCy's set_annotations: a start already set (not 0) is kept; a new doc's first token may hold 1
+        if current[0] not in (0, 1) or any(current[1:]):
             values = [v if v else g for v, g in zip(current, values)]
         doc.from_array([SENT_START], numpy.array(values, dtype=numpy.int64).astype(numpy.uint64).reshape(-1, 1))
         return doc
