@@ -226,3 +226,76 @@ def test_pipeline_components_equal_spacys(nlp):
     for want, got in zip(reference.pipe(texts), nlp.pipe(texts)):
         assert sentences(got) == sentences(want), want.text[:100]
         assert lemmas(got) == lemmas(want), want.text[:100]
+
+
+def test_batch_matches_equal_one_doc_at_a_time(nlp, coders):
+    """`match_batch` over docs read end to end (as `code` matches them) gives each doc the matches the matcher
+    gives it alone and spaCy's matchers give it, with docs of every length (empty ones too) at the batch's edges;
+    and a doc's columns while its batch is open are those it has alone."""
+    from casecode.coders import _columns
+
+    texts = _transcripts("corpus/training-transcripts/set[2-5]/*.txt")[:300] + _generated(coders[0][0], n=200, seed=9)
+    assert len(texts) == 500
+    texts = ["", "we", ""] + texts + ["Wigan, next door.", ""]
+    docs = list(nlp.pipe(texts))
+    for reference, compiled in coders:
+        for size in (1, 7, 64):
+            for i in range(0, len(docs), size):
+                chunk = docs[i:i + size]
+                batch = _columns.Batch(chunk)
+                got = compiled._compiled.match_batch(batch)
+                for doc, found in zip(chunk, got):
+                    assert found == compiled._compiled(doc), doc.text[:200]
+                    assert compiled._raw_matches(doc, found) == _raw(reference, doc), doc.text[:200]
+    batch = _columns.Batch(docs[:40])
+    _columns.open_batch(batch)
+    try:
+        shared = [(_columns.token_columns(d).column("LOWER"), _columns.token_columns(d).column("SHAPE")) for d in docs[:40]]
+    finally:
+        _columns.close_batch()
+    assert shared == [(_columns.Columns(d).column("LOWER"), _columns.Columns(d).column("SHAPE")) for d in docs[:40]]
+
+
+def test_scope_sentence_equals_spacys(nlp):
+    """The scope checks' `sentence` and `sentence_bounds` find the sentence spaCy's `Span.sent` and `Token.sent`
+    find, for every token of docs with sentence starts from the sentencizer, set by hand, or only on the first
+    token; a doc with no sentence starts gets spaCy's own error."""
+    from casecode.coders.scope._clauses import sentence, sentence_bounds
+
+    texts = _transcripts("corpus/training-transcripts/set1*/*.txt")[:150] + ["One. Two? Three!", "x", "No end"]
+    assert len(texts) > 150
+    docs = list(nlp.pipe(texts))
+    hand = nlp.make_doc("a b c d e f")
+    for i, start in enumerate([True, False, True, None, True, False]):
+        hand[i].is_sent_start = start
+    docs.append(hand)
+    for doc in docs:
+        for i in range(len(doc)):
+            want = doc[i:i + 2].sent
+            got = sentence(doc[i:i + 2])
+            assert (got.start, got.end) == (want.start, want.end)
+            assert sentence_bounds(doc, i) == (doc[i].sent.start, doc[i].sent.end)
+    for first in (None, True):  # a new doc's first token may hold a start: spaCy does not count it
+        bare = nlp.make_doc("no sentence starts here")
+        bare[0].is_sent_start = first
+        with pytest.raises(ValueError):
+            doc_sent = bare[1:2].sent  # noqa: F841  (spaCy's error, which `sentence` gives too)
+        with pytest.raises(ValueError):
+            sentence(bare[1:2])
+
+
+def test_codings_equal_reference_without_a_sentencizer():
+    """A pipeline with no sentencizer: `code` makes each unit one sentence before it matches a batch, so the
+    compiled engine's codings are still the reference engine's."""
+    import pandas as pd
+    import spacy
+
+    plain = spacy.blank("en")
+    plain.add_pipe("casecode_lemmatizer")
+    codebook = read_codebook(CODEBOOKS[0])
+    texts = _transcripts("corpus/training-transcripts/set[2-5]/*.txt")[:200]
+    segments = pd.DataFrame({"segment_id": [f"s{i}" for i in range(len(texts))], "document_id": "d", "start": 0,
+                             "text": texts})
+    expected = RuleCoder(codebook, plain, engine="spacy").code(segments)
+    assert len(expected) > 20
+    assert RuleCoder(codebook, plain, engine="compiled").code(segments).equals(expected)

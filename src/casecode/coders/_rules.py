@@ -641,7 +641,7 @@ def _strong_cases(records: list[dict], case_of: list[tuple], threshold: float) -
 
 def _sentences(doc: Doc) -> None:
     """Give a doc without sentence starts (no sentencizer or parser ran) one sentence."""
-    if len(doc) and doc[0].is_sent_start is None and not doc.has_annotation("SENT_START"):
+    if len(doc) > 1 and doc[1].is_sent_start is None and not doc.has_annotation("SENT_START"):
         for token in doc:
             token.is_sent_start = token.i == 0
 

@@ -118,7 +118,7 @@ def sentence_bounds(doc: Doc, i: int) -> tuple[int, int]:
     starts = info.sentence_starts
     if starts is None:
         column = token_columns(doc).column("SENT_START")
-        if not info.parsed and not any(column):
+        if not info.parsed and info.n > 1 and not any(column[1:]):  # as Doc.has_annotation("SENT_START")
             doc[i:i + 1].sent  # no sentence starts: spaCy's own error
         starts = info.sentence_starts = list(compress(range(info.n), map((1).__eq__, column)))
     k = bisect_right(starts, i)
