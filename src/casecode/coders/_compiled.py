@@ -18,7 +18,9 @@ spaCy Matcher; `__call__(doc)` returns every `(key, start, end)` the spaCy match
 from __future__ import annotations
 
 import re
+from functools import reduce
 from itertools import compress
+from operator import or_
 from typing import Any, Hashable, Iterable
 
 from spacy.tokens import Doc
@@ -68,7 +70,8 @@ class CompiledMatcher:
         self._anchors: dict[str, dict[int, list[tuple[int, int, int]]]] = {}
         self._anywhere: list[int] = []  # patterns with no anchor: tried at every position
         self._patterns: list[tuple[Hashable, list[tuple[tuple, int, int]]]] = []
-        self._steps: list[tuple[Hashable, tuple]] = []  # each pattern's specs as membership tests (_membership)
+        # each pattern: its key, its specs as membership tests (_membership), and the specs after the first
+        self._steps: list[tuple[Hashable, tuple, tuple]] = []
         self._required: list[list[tuple[int, frozenset]]] = []
         # phrases[attr][indexed word's hash] -> [(key, hashes, the indexed word's position)]
         self._phrases: dict[str, dict[int, list[tuple[Hashable, list[int]]]]] = {}
@@ -138,7 +141,8 @@ class CompiledMatcher:
         number = len(self._patterns)
         self._built = None
         self._patterns.append((key, specs))
-        self._steps.append((key, tuple((_membership(pred), lo, hi) for pred, lo, hi in specs)))
+        steps = tuple((_membership(pred), lo, hi) for pred, lo, hi in specs)
+        self._steps.append((key, steps, steps[1:]))  # the steps after the first, for a first word tested apart
         # what a doc must hold somewhere for this pattern to match: checked once per doc before any start is tried
         self._required.append([(check[0], frozenset([check[2]]) if check[1] == "eq" else check[2])
                                for pred, lo, _ in specs if lo >= 1 for check in pred
@@ -203,7 +207,7 @@ class CompiledMatcher:
         pattern needing a word the doc lacks is skipped with one AND."""
         if self._built is not None:
             return self._built
-        phrases: dict[str, dict[int, list[tuple[int, int, dict[tuple, list]]]]] = {}
+        phrases: dict[str, dict[int, tuple[list, list[tuple[int, int, dict[tuple, list]]]]]] = {}
         for attr, by_value in self._phrases.items():
             table = phrases[attr] = {}
             for value, entries in by_value.items():
@@ -212,7 +216,9 @@ class CompiledMatcher:
                     keys = groups.setdefault((at, len(hashes)), {}).setdefault(tuple(hashes), [])
                     if key not in keys:
                         keys.append(key)
-                table[value] = [(at, size_, words) for (at, size_), words in groups.items()]
+                # one-word phrases match wherever their word stands: their keys apart, no slice to compare
+                single = groups.pop((0, 1), {}).get((value,), [])
+                table[value] = (single, [(at, size_, words) for (at, size_), words in groups.items()])
         bits: dict[tuple[int, frozenset], int] = {}
         needs = []
         for requirements in self._required:
@@ -263,7 +269,10 @@ class CompiledMatcher:
                     d, lo, hi = 0, 0, total
                 else:
                     d, lo, hi = doc_at[p], first_at[p], end_at[p]
-                for at, size, words in table[values[p]]:
+                single, longer = table[values[p]]
+                for key in single:
+                    found[d].add((key, p - lo, p - lo + 1))
+                for at, size, words in longer:
                     start = p - at
                     if start >= lo and start + size <= hi:
                         keys = words.get(tuple(values[start:start + size]))
@@ -285,22 +294,31 @@ class CompiledMatcher:
                 if missing is None:
                     mask = 0
                     for col, by_value in value_bits.items():
-                        for value in by_value.keys() & set(rows[col][lo:hi]):
-                            mask |= by_value[value]
+                        mask = reduce(or_, map(by_value.__getitem__, by_value.keys() & set(rows[col][lo:hi])), mask)
                     missing = lacking[d] = ~mask
                 for number, before_lo, before_hi, need in table[values[p]]:
                     if need & missing:
                         continue
-                    key, steps = steps_of[number]
-                    first, first_lo, _ = steps[0]
-                    for start in range(max(lo, p - before_hi), p - before_lo + 1):
-                        if first_lo and not _holds(first, rows, start):
-                            continue
+                    key, steps, _ = steps_of[number]
+                    first, first_lo, first_hi = steps[0]
+                    if first_lo == first_hi == 1 and len(first) == 1 and first[0][0] is not None:
+                        # most patterns: one test of one first word; the rest of the steps go on after it
+                        col, wanted_values, wanted = first[0]
+                        row = rows[col]
+                        rest = steps_of[number][2]
+                        for start in range(max(lo, p - before_hi), p - before_lo + 1):
+                            if (row[start] in wanted_values) is wanted:
+                                for end in _ends(rest, start + 1, rows, hi):
+                                    found[d].add((key, start - lo, end - lo))
+                        continue
+                    starts_ok = [start for start in range(max(lo, p - before_hi), p - before_lo + 1)
+                                 if not first_lo or _holds(first, rows, start)]
+                    for start in starts_ok:
                         for end in _ends(steps, start, rows, hi):
                             if end > start:
                                 found[d].add((key, start - lo, end - lo))
         for number in self._anywhere:
-            key, steps = steps_of[number]
+            key, steps, _ = steps_of[number]
             for d, (lo, hi) in enumerate(zip(starts, ends)):
                 for start in range(lo, hi):
                     for end in _ends(steps, start, rows, hi):
