@@ -113,6 +113,8 @@ class RuleCoder:
         a pipeline."""
         _ensure_extensions()
         self.name = name
+        self._open_batch: Batch | None = None  # the batch `code` is working on, and matches found for all of it
+        self._batch_found: dict[int, dict[int, set]] = {}
         self.nlp = nlp if nlp is not None else load_nlp()
         if not {"lemmatizer", "casecode_lower_lemma", "casecode_lemmatizer"} & set(self.nlp.pipe_names):
             raise CoderError("the spaCy pipeline has no lemmatizer, so lemma patterns cannot match; use "
@@ -477,6 +479,16 @@ class RuleCoder:
                 codes.append(((start, end), entry))
         return codes, traps
 
+    def _batch_matches(self, matcher: CompiledMatcher, doc: Doc) -> set:
+        """`matcher(doc)`; while `code` works on a batch of docs, found for all of them when first asked for."""
+        batch = self._open_batch
+        if batch is None:
+            return matcher(doc)
+        found = self._batch_found.get(id(matcher))
+        if found is None:
+            found = self._batch_found[id(matcher)] = dict(zip(map(id, batch.docs), matcher.match_batch(batch)))
+        return found[id(doc)]
+
     def _own_words(self, key: str, doc: Doc, start: int, end: int) -> bool:
         """Whether pattern `key` is a phrase whose own words (lower case) are doc[start:end]'s."""
         words = self._surface.get(key)
@@ -486,7 +498,7 @@ class RuleCoder:
         if self.engine == "spacy":
             others = sorted({(s, e) for _, s, e in self._others(doc)})
         else:
-            others = sorted((s, e) for _, s, e in self._others_compiled(doc))
+            others = sorted((s, e) for _, s, e in self._batch_matches(self._others_compiled, doc))
         mentions = [Mention(s, e, doc[s:e].text, True) for s, e in others]
         own = doc._.casecode_cases
         if own is None or not self._alias_cases:  # whose segment this is, is unknown: names prove nothing
@@ -494,7 +506,7 @@ class RuleCoder:
         if self.engine == "spacy":
             aliases = {(self.nlp.vocab.strings[m], s, e) for m, s, e in self._aliases(doc)}
         else:
-            aliases = self._aliases_compiled(doc)
+            aliases = self._batch_matches(self._aliases_compiled, doc)
         spans = filter_spans([Span(doc, s, e, label=m) for m, s, e in sorted(aliases, key=lambda a: (a[1], a[2], a[0]))])
         for span in spans:
             cases = self._alias_cases[span.label_]
@@ -548,11 +560,13 @@ class RuleCoder:
                     _sentences(doc)
                 batch = Batch(chunk)
                 open_batch(batch)
+                self._open_batch, self._batch_found = batch, {}
                 try:
                     self._code_docs(chunk, segs, i, has_cases, keep, records, case_of,
                                     self._compiled.match_batch(batch))
                 finally:
                     close_batch()
+                    self._open_batch, self._batch_found = None, {}
             i += len(chunk)
         if self.case_min_score is not None:
             records = _strong_cases(records, case_of, self.case_min_score)
