@@ -49,6 +49,12 @@ def test_scope_marks_set_negated_and_wished_words_apart():
     assert marked == ["we never neg_have neg_a neg_fund but we listen to staff"]
 
 
+def test_a_negation_mark_reaches_eight_words_in_a_run_on_clause():
+    text = "not me er the voids were taking like sixty odd days to turn round and gemma came to me"
+    assert _learned.lemmatized([text], marks=True) == [
+        "not neg_me neg_er neg_the neg_void neg_be neg_take neg_like neg_sixty odd day to turn round and gemma come to me"]
+
+
 @pytest.mark.parametrize("text, marked", [
     ("We should fund ideas", "we should irr_fund irr_idea"),
     ("You should fund ideas", "you should fund idea"),  # advice from practice, as the rules' wish check says
@@ -485,6 +491,10 @@ def _marks_token_by_token(doc):
                         mode = "oth_"
                     continue
                 out.append(lemma)
+    run = 0  # a negation reaches NEGATION_REACH words
+    for k, word in enumerate(out):
+        run = run + 1 if word.startswith("neg_") else 0
+        out[k] = word[4:] if run > m.NEGATION_REACH else word
     return out
 
 
