@@ -1,12 +1,16 @@
 """The transcript coder's variants leaving one training set (one writer) out, rules + model combined.
 
 Run: python bench/ablation_transcript_coder.py [VARIANT ...] [--tolerance T] [--margin M] [--context N]
+     [--context-features N]
 For each held-out writer the combined coder is fitted exactly as `casecode evaluate --study 2015` fits it
 (`fit_transcript_coder`: the other sets plus the 2015 reference, blend tuned by cross-validation over writers,
 council rule), then codes that writer's set; printed are turn-level micro precision, recall, F1 and council-level
 kappa over the eleven chart actions for the model alone (p >= 0.5) and combined, and combined F1 on set12 onwards.
 Variants: `base` (LearnedCoder), `win30max`/`win30avg`/`win20max`/`win40avg` (a long turn also scored by windows
 of that many words, half overlapping; its probability the best window's, or the mean of that and the turn's).
+`onecal` (calibration fitted on cross-validated scores of one logistic regression fitted on all the data), and with
+`--context-features N`, `ctxfeat` (a turn under N words right after another speaker's turn also reads that turn's
+words as separate features x 0.5).
 `--tolerance` and `--margin` replace BLEND_TOLERANCE and COUNCIL_MARGIN; `--context N` reads a turn of fewer than N
 words together with the turn before it. Held-out test sets (tests/data/unseen*) are not read.
 """
@@ -48,6 +52,83 @@ def windowed(width: int, how: str):
     return Windowed
 
 
+def one_calibrated():
+    """A LearnedCoder whose sigmoid calibration is fitted on cross-validated scores of ONE logistic regression fitted
+    on all the data (CalibratedClassifierCV(ensemble=False)), not averaged over models fitted on two thirds of it."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    from casecode.coders import LearnedCoder
+
+    class OneCalibrated(LearnedCoder):
+        def _fit_one(self, features, y):
+            positives = int(y.sum())
+            if not self.calibration or min(positives, len(y) - positives) < self.cv:
+                return LearnedCoder._fit_one(self, features, y)
+            logistic = self._logistic().fit(features, y)
+            calibrated = CalibratedClassifierCV(self._logistic(), method=self.calibration, cv=self.cv, ensemble=False)
+            return calibrated.fit(features, y), logistic.coef_[0], True
+
+    return OneCalibrated
+
+
+def context_features(words: int, weight: float):
+    """A LearnedCoder that reads a turn of fewer than `words` words whose previous unit is another speaker's turn
+    (not the interviewer's: interviewer turns are not codable) together with that turn's words as separate features,
+    times `weight`. Patches the unit texts every coder reads, as `--context` does."""
+    import casecode.coders._codings as codings
+    import casecode.coders._combined as combined
+    import casecode.coders._learned as learned
+    from scipy import sparse
+
+    from casecode.coders import LearnedCoder
+    from casecode.coders._learned import _indicator
+    from casecode.coders._persist import FrozenProbability
+
+    plain, mark = codings.unit_texts, "\x1e"
+
+    def unit_texts(segments):
+        texts = plain(segments)
+        if "unit" not in segments.columns or "speaker" not in segments.columns:
+            return texts
+        docs, units, speakers = list(segments["document_id"]), list(segments["unit"]), list(segments["speaker"])
+        return [texts[i - 1] + mark + t if i and docs[i] == docs[i - 1] and units[i - 1] == units[i] - 1
+                and speakers[i] and speakers[i - 1] and speakers[i] != speakers[i - 1] and len(t.split()) < words
+                else t for i, t in enumerate(texts)]
+
+    codings.unit_texts = combined.unit_texts = learned.unit_texts = unit_texts
+
+    class Context(LearnedCoder):
+        def _texts(self, X):
+            return LearnedCoder._texts(self, [str(t).split(mark)[-1] for t in X])
+
+        def _features(self, X, fit=False):
+            X = [str(t) for t in X]
+            turn = self._texts(X)
+            before = LearnedCoder._texts(self, [t.split(mark)[0] if mark in t else "" for t in X])
+            if fit:
+                self.vectorizer_.fit(turn)
+            return sparse.hstack([self.vectorizer_.transform(turn), weight * self.vectorizer_.transform(before)]).tocsr()
+
+        def _fit(self, X, y):
+            X = list(X)
+            Y, classes = _indicator(y, len(X))
+            from sklearn.feature_extraction.text import TfidfVectorizer
+            self.vectorizer_ = TfidfVectorizer(min_df=self.min_df, ngram_range=tuple(self.ngram_range), sublinear_tf=True)
+            features = self._features(X, fit=True)
+            self.classes_ = np.asarray(classes, dtype=object)
+            self.estimators_, self.calibrated_ = [], np.zeros(len(classes), dtype=bool)
+            self.coef_ = np.zeros((len(classes), features.shape[1]))
+            for j in range(Y.shape[1]):
+                estimator, self.coef_[j], self.calibrated_[j] = self._fit_one(features, Y[:, j])
+                self.estimators_.append(FrozenProbability.of(estimator))
+            return self
+
+        def predict_proba(self, X):
+            return self._proba(self._features(list(X)))
+
+    return Context
+
+
 def with_context(words: int) -> None:
     """Make every coder read a turn of fewer than `words` words together with the codable turn before it."""
     import casecode.coders._codings as codings
@@ -70,6 +151,7 @@ def main() -> None:
     parser.add_argument("--tolerance", type=float)
     parser.add_argument("--margin", type=float)
     parser.add_argument("--context", type=int)
+    parser.add_argument("--context-features", type=int, metavar="N")
     args = parser.parse_args()
 
     import casecode.coders._combined as combined
@@ -85,7 +167,10 @@ def main() -> None:
         combined.COUNCIL_MARGIN = args.margin
     if args.context:
         with_context(args.context)
-    variants = {"base": LearnedCoder, **{f"win{w}{how}": windowed(w, how) for w in (20, 30, 40) for how in ("max", "avg")}}
+    variants = {"base": LearnedCoder, **{f"win{w}{how}": windowed(w, how) for w in (20, 30, 40) for how in ("max", "avg")},
+                "onecal": one_calibrated()}
+    if args.context_features:
+        variants["ctxfeat"] = context_features(args.context_features, 0.5)
     study = load_study()
     units, gold = training_transcripts()
     rules = RuleCoder(study.codebook, load_nlp(None))
