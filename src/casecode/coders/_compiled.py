@@ -250,7 +250,8 @@ class CompiledMatcher:
             total, column = columns.n, columns.column
             starts, ends = [0], [total]
             found = [set()]
-            doc_at = first_at = end_at = None
+            doc_at = first_at = [0] * total  # one doc: every position is doc 0's, from 0 to total
+            end_at = [total] * total
         else:
             total, column = batch.n, batch.column
             starts, ends = batch.starts, batch.ends
@@ -265,10 +266,7 @@ class CompiledMatcher:
         for attr, table in phrases.items():
             values = rows[self._column[attr]]
             for p in compress(range(total), map(table.__contains__, values)):
-                if doc_at is None:
-                    d, lo, hi = 0, 0, total
-                else:
-                    d, lo, hi = doc_at[p], first_at[p], end_at[p]
+                d, lo, hi = doc_at[p], first_at[p], end_at[p]
                 single, longer = table[values[p]]
                 for key in single:
                     found[d].add((key, p - lo, p - lo + 1))
@@ -286,10 +284,7 @@ class CompiledMatcher:
         for attr, table in anchors.items():
             values = rows[self._column[attr]]
             for p in compress(range(total), map(table.__contains__, values)):
-                if doc_at is None:
-                    d, lo, hi = 0, 0, total
-                else:
-                    d, lo, hi = doc_at[p], first_at[p], end_at[p]
+                d, lo, hi = doc_at[p], first_at[p], end_at[p]
                 missing = lacking[d]
                 if missing is None:
                     mask = 0
