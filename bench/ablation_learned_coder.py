@@ -31,13 +31,11 @@ def embedding_variants() -> dict:
     """The embedding variants (built only when asked: they import the embeddings extra's model lazily)."""
     from scipy import sparse
     from sklearn.dummy import DummyClassifier
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     from casecode.coders import EmbeddingCoder, LearnedCoder
     from casecode.coders._embed import turn_vectors
     from casecode.coders._learned import _indicator, _positive
-    from casecode.coders._persist import FrozenProbability
 
     class Concat(LearnedCoder):
         """The word model's TF-IDF features and `weight` x the turn's sentence vector, one model per code."""
@@ -51,18 +49,8 @@ def embedding_variants() -> dict:
             words = self.vectorizer_.fit_transform(texts) if fit else self.vectorizer_.transform(texts)
             return sparse.hstack([words, sparse.csr_matrix(self.weight * turn_vectors(X))]).tocsr()
 
-        def _fit(self, X, y):
-            X = list(X)
-            Y, classes = _indicator(y, len(X))
-            self.vectorizer_ = TfidfVectorizer(min_df=self.min_df, ngram_range=tuple(self.ngram_range), sublinear_tf=True)
-            features = self._features(X, fit=True)
-            self.classes_ = np.asarray(classes, dtype=object)
-            self.estimators_, self.calibrated_ = [], np.zeros(len(classes), dtype=bool)
-            self.coef_ = np.zeros((len(classes), features.shape[1]))
-            for j in range(Y.shape[1]):
-                estimator, self.coef_[j], self.calibrated_[j] = self._fit_one(features, Y[:, j])
-                self.estimators_.append(FrozenProbability.of(estimator))
-            return self
+        def _fit_features(self, X, texts):
+            return self._features(list(X), fit=True)
 
         def predict_proba(self, X):
             features = self._features(list(X))

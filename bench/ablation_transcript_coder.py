@@ -81,8 +81,6 @@ def context_features(words: int, weight: float):
     from scipy import sparse
 
     from casecode.coders import LearnedCoder
-    from casecode.coders._learned import _indicator
-    from casecode.coders._persist import FrozenProbability
 
     plain, mark = codings.unit_texts, "\x1e"
 
@@ -109,19 +107,8 @@ def context_features(words: int, weight: float):
                 self.vectorizer_.fit(turn)
             return sparse.hstack([self.vectorizer_.transform(turn), weight * self.vectorizer_.transform(before)]).tocsr()
 
-        def _fit(self, X, y):
-            X = list(X)
-            Y, classes = _indicator(y, len(X))
-            from sklearn.feature_extraction.text import TfidfVectorizer
-            self.vectorizer_ = TfidfVectorizer(min_df=self.min_df, ngram_range=tuple(self.ngram_range), sublinear_tf=True)
-            features = self._features(X, fit=True)
-            self.classes_ = np.asarray(classes, dtype=object)
-            self.estimators_, self.calibrated_ = [], np.zeros(len(classes), dtype=bool)
-            self.coef_ = np.zeros((len(classes), features.shape[1]))
-            for j in range(Y.shape[1]):
-                estimator, self.coef_[j], self.calibrated_[j] = self._fit_one(features, Y[:, j])
-                self.estimators_.append(FrozenProbability.of(estimator))
-            return self
+        def _fit_features(self, X, texts):
+            return self._features(list(X), fit=True)
 
         def predict_proba(self, X):
             return self._proba(self._features(list(X)))

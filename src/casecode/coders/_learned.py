@@ -192,10 +192,11 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
             return self._fit(X, y)
 
     def _fit(self, X: Iterable[str], y) -> "LearnedCoder":
+        X = X if isinstance(X, str) else list(X)  # read once here, and again by a variant's _fit_features
         texts = self._texts(X)
         Y, classes = _indicator(y, len(texts))
         self.vectorizer_ = TfidfVectorizer(min_df=self.min_df, ngram_range=tuple(self.ngram_range), sublinear_tf=True)
-        features = self.vectorizer_.fit_transform(texts)
+        features = self._fit_features(X, texts)
         self.classes_ = np.asarray(classes, dtype=object)
         self.estimators_, self.calibrated_ = [], np.zeros(len(classes), dtype=bool)
         self.coef_ = np.zeros((len(classes), features.shape[1]))
@@ -205,6 +206,11 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
             self.coef_[j] = coef
             self.calibrated_[j] = calibrated
         return self
+
+    def _fit_features(self, X, texts: list[str]):
+        """The training matrix, fitting `vectorizer_` on `texts` (`X` as given; variants with other features
+        override this alone)."""
+        return self.vectorizer_.fit_transform(texts)
 
     def _logistic(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
