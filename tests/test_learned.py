@@ -512,6 +512,45 @@ def test_scope_marks_from_word_lists_equal_token_by_token_on_every_transcript_se
     assert marked > 1000 and kinds == {"neg_", "irr_", "past", "oth_", "ttl_"}  # marks of every kind
 
 
+def test_scope_marks_look_at_every_word_a_check_can_say_yes_to(transcript_sets):
+    """The marks' loop looks one by one only at trigger words (and cues, titles, other councils): every word on
+    which a check of the loop says yes must be one, and the sentences read from the columns are spaCy's."""
+    from casecode.coders._codings import unit_texts
+    from casecode.coders.scope import _marks as m
+    from casecode.coders.scope._clauses import _info
+
+    nlp, said_yes = load_nlp(), 0
+    for _, segments, _ in transcript_sets[1][:8]:
+        for doc in nlp.pipe(unit_texts(segments[segments.codable])):
+            info = _info(doc)
+            assert m._sentence_ranges(doc, info) == [(s.start, s.end) for s in doc.sents]
+            for i in range(info.n):
+                if m._negator_at(info, i) or m._negative_predicate_at(info, i) or m._wish_verb_at(info, i, 0) \
+                        or m._modal_at(info, i) or info.lower[i] in m._PAST_RESET:
+                    said_yes += 1
+                    assert info.lower[i] in m._TRIGGERS or info.lemma[i] in m._TRIGGERS, doc[i].text
+    assert said_yes > 500
+    import spacy
+
+    bare = spacy.blank("en")  # no sentencizer: spaCy's own error, as doc.sents gives it
+    with pytest.raises(ValueError):
+        m.scope_marks(bare("We never had a fund. We do now."))
+
+
+def test_a_saved_coder_read_back_has_its_tfidf_tables_built(transcript_sets):
+    from casecode.coders import _tfidf
+
+    saved = transcript_sets[0]
+    copy = type(saved.model).from_bytes(saved.model.to_bytes())
+    assert copy.vectorizer_ in _tfidf._TABLES  # built when read, not on the first batch
+    table = _tfidf._TABLES[copy.vectorizer_]
+    texts = ["we never neg_have neg_a neg_fund", "staff listen"]
+    _same_matrix(_tfidf.tfidf_transform(copy.vectorizer_, texts), copy.vectorizer_.transform(texts), "read back")
+    assert table.pieces
+    _tfidf.forget_pieces()
+    assert not table.pieces and _tfidf._TABLES[copy.vectorizer_] is table
+
+
 # --- the embedding coder ---------------------------------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ from ._codings import codable_segments, codings_frame, unit_texts
 from .scope import scope_marks
 from ._nlp import DEFAULT_PIPELINE, load_nlp, pipe_shared
 from ._persist import FrozenBatch, FrozenProbability, pack, read_bytes, unpack, write_bytes
-from ._tfidf import tfidf_transform
+from ._tfidf import prepare as prepare_tfidf, tfidf_transform
 
 # (pipeline name, marks, text) -> lower-case lemmas joined by spaces. Lemmas depend on nothing else, so the cache is
 # never stale; it is dropped whole when it grows past _CACHE_LIMIT texts, which a long session could otherwise reach.
@@ -103,6 +103,7 @@ class SavedModel:
                                  for j, info in enumerate(header["estimators"])]
             if "vocabulary" in header:
                 model.vectorizer_ = _vectorizer(model, header["vocabulary"], arrays["idf"])
+                prepare_tfidf(model.vectorizer_)  # its lookup tables built with the rest of the model
                 model.coef_, model.calibrated_ = arrays["coef"], arrays["calibrated"].astype(bool)
         except (KeyError, TypeError, ValueError) as exc:
             raise CoderError(f"{where} is incomplete ({type(exc).__name__}: {exc}); retrain the model") from None

@@ -31,24 +31,26 @@ class _Table:
         self.n_features = len(vocabulary)
         self.tokenize = vectorizer.build_tokenizer()
         self.lower = vectorizer.lowercase
-        self.token_id: dict[str, int] = {}
-        grams = [(feature.split(" "), index) for feature, index in vocabulary.items()]
-        for parts, _ in grams:
-            for part in parts:
-                self.token_id.setdefault(part, len(self.token_id))
+        # every feature's words, numbered as first met; then each feature as arrays of its first and second word
+        parts = [feature.split(" ") for feature in vocabulary]
+        self.token_id: dict[str, int] = {token: i for i, token in enumerate(dict.fromkeys(chain.from_iterable(parts)))}
         n_tokens = len(self.token_id)
         self.n_tokens = n_tokens
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        if len(parts) and (lengths.min() < 1 or lengths.max() > 2):
+            raise ValueError("a tf-idf feature of more than two words")  # _covered lets only (1, 1), (1, 2) here
+        ids = np.fromiter(map(self.token_id.__getitem__, chain.from_iterable(parts)), dtype=np.int64,
+                          count=int(lengths.sum()))
+        first = ids[np.cumsum(lengths) - lengths]  # each feature's first word
+        second = ids[np.cumsum(lengths) - 1]  # its last: the second word of a pair
+        features = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
+        single = lengths == 1
         self.unigram = np.full(n_tokens + 1, -1, dtype=np.int64)  # the last slot: a token not in any feature
-        pair_keys, pair_features = [], []
-        for parts, index in grams:
-            if len(parts) == 1:
-                self.unigram[self.token_id[parts[0]]] = index
-            else:
-                pair_keys.append(self.token_id[parts[0]] * n_tokens + self.token_id[parts[1]])
-                pair_features.append(index)
+        self.unigram[first[single]] = features[single]
+        pair_keys = first[~single] * n_tokens + second[~single]
         order = np.argsort(pair_keys, kind="stable")
-        self.pair_keys = np.asarray(pair_keys, dtype=np.int64)[order]
-        self.pair_features = np.asarray(pair_features, dtype=np.int64)[order]
+        self.pair_keys = pair_keys[order]
+        self.pair_features = features[~single][order]
         self.pieces: dict[str, tuple[int, ...]] = {}
         self.transformer = TfidfTransformer(norm=vectorizer.norm, use_idf=vectorizer.use_idf,
                                             smooth_idf=vectorizer.smooth_idf, sublinear_tf=vectorizer.sublinear_tf)
@@ -72,7 +74,7 @@ def _covered(vectorizer) -> bool:
             and vectorizer.token_pattern == _DEFAULT_PATTERN and vectorizer.tokenizer is None
             and vectorizer.preprocessor is None and vectorizer.stop_words is None
             and vectorizer.strip_accents is None and not vectorizer.binary and vectorizer.input == "content"
-            and vectorizer.use_idf
+            and vectorizer.use_idf and vectorizer.vocabulary is None
             and tuple(vectorizer.ngram_range) in ((1, 1), (1, 2)) and vectorizer.dtype in (np.float64, float))
 
 
@@ -80,11 +82,28 @@ def tfidf_transform(vectorizer, texts: list[str]):
     """`vectorizer.transform(texts)` for a fitted TfidfVectorizer: the same sparse matrix (see the module)."""
     if not _covered(vectorizer) or not all(isinstance(t, str) for t in texts):
         return vectorizer.transform(texts)
+    table = _table(vectorizer)
+    counts = _counts(table, texts, pairs=tuple(vectorizer.ngram_range) == (1, 2))
+    return table.transformer.transform(counts, copy=False)
+
+
+def prepare(vectorizer) -> None:
+    """Build the fitted vectorizer's lookup tables now (when a saved coder is read), not on its first batch."""
+    if _covered(vectorizer) and getattr(vectorizer, "vocabulary_", None) is not None:
+        _table(vectorizer)
+
+
+def forget_pieces() -> None:
+    """Empty every vectorizer's cache of text pieces (what coding fills; the vocabulary tables stay)."""
+    for table in list(_TABLES.values()):
+        table.pieces.clear()
+
+
+def _table(vectorizer) -> _Table:
     table = _TABLES.get(vectorizer)
     if table is None:
         table = _TABLES[vectorizer] = _Table(vectorizer)
-    counts = _counts(table, texts, pairs=tuple(vectorizer.ngram_range) == (1, 2))
-    return table.transformer.transform(counts, copy=False)
+    return table
 
 
 def _counts(table: _Table, texts: list[str], pairs: bool) -> sp.csr_matrix:

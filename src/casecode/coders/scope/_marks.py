@@ -17,6 +17,7 @@ clauses are the rule coder's own (the scope lexicon, `clauses`):
 from __future__ import annotations
 
 from bisect import bisect_left
+from itertools import compress
 
 from spacy.attrs import IS_SPACE
 from spacy.matcher import Matcher
@@ -55,6 +56,11 @@ def _other_councils(doc: Doc) -> set[int]:
     spans = {(start, end) for _, start, end in compiled(doc)}
     if fallback is not None:
         spans.update((start, end) for _, start, end in fallback(doc))
+    return _council_ends(doc, spans)
+
+
+def _council_ends(doc: Doc, spans: set[tuple[int, int]]) -> set[int]:
+    """The last token of each other-council span not after "with", "from", "like"..."""
     ends = set()
     for start, end in spans:
         before = _low(doc[start - 1]) if start > 0 else ""
@@ -66,44 +72,109 @@ def _other_councils(doc: Doc) -> set[int]:
 def scope_marks(doc: Doc) -> list[str]:
     """The doc's lower-case lemmas without punctuation, each with its clause's scope mark from the cue on.
 
-    Words are read from the doc's word lists (`_info`, shared with the rule coder's checks), not Token by Token."""
+    Words are read from the doc's word lists (`_info`, shared with the rule coder's checks), not Token by Token.
+    Only the words where something can happen (a cue, a trigger word, a title word, the end of another council's
+    name) are looked at one by one; the words between them take the clause's current mark in one step."""
+    return _marks(doc, None)
+
+
+# Every word (lower-case form or lemma) for which a check of the marks' word loop can say yes: a negator, a
+# negative predicate ("fail" with "to"), a wish verb (and what follows "would"), a modal, a past reset. A word
+# outside it goes through none of the checks in `_marks`, so the loop looks only at the words in it.
+def _trigger_words() -> frozenset[str]:
+    from ._negation import NEGATIVE_PREDICATES, NEGATORS
+    from ._time import _PAST_RESET as reset
+    from ._wish import _MODALS, _WISH_AFTER_WOULD, _WISH_VERBS
+
+    return frozenset(NEGATORS) | frozenset(NEGATIVE_PREDICATES) | {"fail"} | frozenset(_WISH_VERBS) | \
+        frozenset(_WISH_AFTER_WOULD) | frozenset(_MODALS) | frozenset(reset)
+
+
+_TRIGGERS = _trigger_words()
+
+
+def _sentence_ranges(doc: Doc, info) -> list[tuple[int, int]]:
+    """(start, end) of each of `doc.sents`, read as spaCy reads them (a sentence at 0 and at every token whose
+    SENT_START is 1) from the token columns, with no Span made; spaCy's own when a hook or a missing annotation
+    decides."""
+    from .._columns import token_columns
+
+    n = info.n
+    column = token_columns(doc).column("SENT_START")
+    if "sents" in doc.user_hooks or (n > 1 and not any(column[1:])):  # spaCy's own, or its error
+        return [(sent.start, sent.end) for sent in doc.sents]
+    starts = [0, *compress(range(1, n), map((1).__eq__, column[1:])), n]
+    return list(zip(starts, starts[1:]))
+
+
+def _marks(doc: Doc, others: set[int] | None) -> list[str]:
     out: list[str] = []
     if not len(doc):
         return out
-    others = _other_councils(doc) if LEXICON.other_councils else set()
+    from .._columns import token_columns
+
+    if others is None:
+        others = _other_councils(doc) if LEXICON.other_councils else set()
     titles = title_tokens(doc)
     info = _info(doc)
     lower, lemma_of, punct = info.lower, info.lemma, info.punct
-    space = doc.to_array([IS_SPACE]).tolist()
-    lemmas = [lemma.lower() for lemma in lemma_of]
+    space = token_columns(doc).column("IS_SPACE")
+    lemmas = list(map(str.lower, lemma_of))
+    # the words the loop reads (no punctuation or space), and which of them can hold an event
+    words = list(compress(range(info.n), [not (p or s) for p, s in zip(punct, space)]))
+    triggers = _TRIGGERS.__contains__
+    events = set(compress(range(info.n), map(triggers, lower)))
+    events.update(compress(range(info.n), map(triggers, lemma_of)))
+    events.update(titles)
+    events.update(others)
     # each cue list's phrases in the doc, found once (the checks' index); a clause looks up its own range
     irrealis, conditions, past = (_all_hits(doc, phrases) for phrases in (_IRREALIS_PHRASES, _CONDITIONS, _PAST))
-    for sent in doc.sents:
+    for hits in (irrealis, conditions, past):
+        events.update(hits[0])
+    word_lemmas = [lemmas[i] for i in words]
+    is_event = [i in events for i in words] if events else None
+    for sent_start, sent_end in _sentence_ranges(doc, info):
         held = ""  # a condition or a topical past cue sets the rest of the sentence
-        bounds = _clause_bounds(doc, sent.start, sent.end)
+        bounds = _clause_bounds(doc, sent_start, sent_end)
         for a, b in zip(bounds, bounds[1:]):
             if b <= a:
                 continue
             if lower[a] in _PAST_RESET:  # "..., but now we take risks": the held time or condition ends
                 held = ""
             mode = held
+            lo, hi = bisect_left(words, a), bisect_left(words, b)
+            if lo == hi:
+                continue
             cues = {i: ("irr_", len(p)) for i, p in _in_clause(doc, irrealis, a, b)}
             cues.update({i: ("irr_", len(p), True) for i, p in _in_clause(doc, conditions, a, b)})
-            goes_on = any(lemma_of[i] in _CONTINUITY or lower[i] in _CONTINUITY for i in range(a, b))
-            if not goes_on:
-                for i, p in _in_clause(doc, past, a, b):
+            in_past = _in_clause(doc, past, a, b)
+            if in_past and not any(lemma_of[i] in _CONTINUITY or lower[i] in _CONTINUITY for i in range(a, b)):
+                for i, p in in_past:
                     if p[0] == "used" and i > 0 and lower[i - 1] in _BE_GET:
                         continue  # "the fund is used to pay for": not "we used to"
                     cues.setdefault(i, ("past_", len(p), " ".join(p) in _PAST_TOPICAL))
             skip = 0
-            for i in range(a, b):
-                if punct[i] or space[i]:
-                    continue
-                lemma = lemmas[i]
+            k = lo
+            while k < hi:
                 if skip:  # the rest of a cue phrase
-                    skip -= 1
-                    out.append(lemma)
+                    stop = min(hi, k + skip)
+                    out.extend(word_lemmas[k:stop])
+                    skip -= stop - k
+                    k = stop
                     continue
+                if is_event is None or not is_event[k]:  # the words up to the next event take the clause's mark
+                    stop = k + 1
+                    if is_event is not None:
+                        while stop < hi and not is_event[stop]:
+                            stop += 1
+                    else:
+                        stop = hi
+                    out.extend([mode + w for w in word_lemmas[k:stop]] if mode else word_lemmas[k:stop])
+                    k = stop
+                    continue
+                i = words[k]
+                k += 1
+                lemma = lemmas[i]
                 low = lower[i]
                 cue = cues.get(i)
                 if cue is not None:
@@ -125,6 +196,8 @@ def scope_marks(doc: Doc) -> list[str]:
                         mode = "oth_"
                     continue
                 out.append(lemma)
+    if "neg_" not in " ".join(out):  # no word carries the mark (or starts with it): nothing to cut back
+        return out
     return _reach(out, "neg_", NEGATION_REACH)
 
 
