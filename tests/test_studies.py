@@ -218,6 +218,10 @@ def test_transcript_coder_is_fitted_once_and_refitted_when_the_cache_is_damaged(
     cached[0].write_bytes(b"not a saved coder")
     transcripts.transcript_coder()
     assert len(fits) == 2 and cached[0].read_bytes() != b"not a saved coder"
+    # the blank pipeline under a project's name for it ("blank:en") is the same coder: no second fit
+    transcripts.transcript_coder("blank:en")
+    transcripts.transcript_coder("blank")
+    assert len(fits) == 2 and len(list(tmp_path.glob("transcript-coder-*.npz"))) == 1
 
 
 def test_a_second_study_of_another_domain_reproduces_through_the_same_command(tmp_path, monkeypatch):

@@ -121,11 +121,17 @@ def cache_folder() -> Path:
 
 
 def _inputs_key(paths, nlp_name: str | None) -> str:
-    """A digest of what the transcript coder learns from and of the code and libraries that fit it."""
+    """A digest of what the transcript coder learns from and of the code and libraries that fit it. The blank
+    pipeline has one key under all its names (None, "blank", "blank:en"), as `load_nlp` gives one pipeline for them:
+    a project (whose pipeline is named "blank:en") uses the coder `casecode code FILES` cached."""
     import sklearn
     import spacy
 
     from .. import __version__
+    from .._shared import DEFAULT_PIPELINE
+
+    if nlp_name in (None, "", "blank", DEFAULT_PIPELINE):
+        nlp_name = None
 
     digest = hashlib.sha256(f"{__version__}|{sklearn.__version__}|{spacy.__version__}|{nlp_name}".encode())
     files = [paths.codebook, paths.report, paths.councils, paths.reference,
