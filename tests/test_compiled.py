@@ -299,3 +299,24 @@ def test_codings_equal_reference_without_a_sentencizer():
     expected = RuleCoder(codebook, plain, engine="spacy").code(segments)
     assert len(expected) > 20
     assert RuleCoder(codebook, plain, engine="compiled").code(segments).equals(expected)
+
+
+def test_compiled_index_uses_least_frequent_word(nlp):
+    """Patterns are indexed by their least frequent required word (by the shipped English word ranks), so common
+    words such as "have" or "," are not looked up at every position; the matches stay spaCy's."""
+    from spacy.matcher import Matcher
+
+    compiled = CompiledMatcher(nlp.vocab, nlp.Defaults.stop_words)
+    pattern = [{"LEMMA": "have"}, {"LOWER": "a"}, {"LOWER": "go"}, {"LOWER": "at"}]
+    comma = [{"IS_TITLE": True}, {"ORTH": ","}, {"LOWER": {"IN": ["next", "over"]}}, {"LOWER": "door"}]
+    assert compiled.add_tokens("go", pattern) and compiled.add_tokens("door", comma)
+    anchored = {nlp.vocab.strings[h] for by_value in compiled._anchors.values() for h in by_value}
+    assert anchored == {"go", "door"}
+    compiled.add_phrase("else", "LOWER", ["and", "nothing", "else"])
+    assert [nlp.vocab.strings[h] for h in compiled._phrases["LOWER"]] == ["else"]
+    reference = Matcher(nlp.vocab)
+    reference.add("go", [pattern])
+    reference.add("door", [comma])
+    doc = nlp("We have a go at it. Wigan, next door, and nothing else. We had a go at things.")
+    want = {(nlp.vocab.strings[m], s, e) for m, s, e in reference(doc)} | {("else", 12, 15)}
+    assert compiled(doc) == want and len(want) == 4

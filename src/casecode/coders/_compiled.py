@@ -18,7 +18,8 @@ spaCy Matcher; `__call__(doc)` returns every `(key, start, end)` the spaCy match
 from __future__ import annotations
 
 import re
-from functools import reduce
+from functools import lru_cache, reduce
+from importlib import resources
 from itertools import compress
 from operator import or_
 from typing import Any, Hashable, Iterable
@@ -37,6 +38,15 @@ _FLAG_ATTRS = {
     "IS_SENT_START", "SENT_START",
 }
 _INF = 1 << 30
+_UNLISTED = 20_000  # the rank given a word missing from the word ranks: rarer than any listed
+
+
+@lru_cache(maxsize=1)
+def _word_ranks() -> dict[str, int]:
+    """Rank (1: most common) of the 3,000 most common English words, from casecode/data/word-ranks-en.txt."""
+    text = resources.files("casecode").joinpath("data", "word-ranks-en.txt").read_text(encoding="utf-8")
+    words = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return {word: rank for rank, word in enumerate(words, 1)}
 
 
 def _quantifier(op: Any) -> tuple[int, int] | None:
@@ -64,6 +74,7 @@ class CompiledMatcher:
     def __init__(self, vocab: Vocab, stop_words: Iterable[str] = ()):
         self.vocab = vocab
         self._stop = {w.lower() for w in stop_words}
+        self._ranks = _word_ranks() if vocab.lang == "en" else {}
         self._attrs: list[str] = []  # columns read from the doc, in order
         self._column: dict[str, int] = {}
         # anchors[attr][hash] -> [(pattern number, shortest prefix, longest prefix)]
@@ -90,6 +101,14 @@ class CompiledMatcher:
 
     def _hash(self, value: str) -> int:
         return self.vocab.strings.add(value)
+
+    def _frequency(self, word: str, attr: str) -> float:
+        """How often a token holds `word` (as `attr`), roughly: Zipf's law on the word's rank among common English
+        words; else a stop word or a short one counts as common. A lemma stands for all its forms, so counts
+        twice. The index is keyed by the least frequent words, so that few positions are tried."""
+        low = word.lower()
+        rank = self._ranks.get(low) or (100 if low in self._stop or len(low) < 3 else _UNLISTED)
+        return (2.0 if attr == "LEMMA" else 1.0) / rank
 
     def _predicate(self, token: dict) -> tuple | None:
         """A token dict as a tuple of checks `(column, kind, value)`; None when it cannot be compiled."""
@@ -162,8 +181,8 @@ class CompiledMatcher:
         return True
 
     def _anchor(self, specs: list) -> tuple[str, frozenset, int, int] | None:
-        """The best required token to index by: the one whose values are fewest and least common (stop words
-        cost most), with a bounded number of tokens before it."""
+        """The best required token to index by: the one whose values are least frequent (`_frequency`), times the
+        starts to try back from it, with a bounded number of tokens before it."""
         best, best_cost = None, None
         lo = hi = 0
         for pred, q_lo, q_hi in specs:
@@ -175,10 +194,9 @@ class CompiledMatcher:
                     if attr not in _INDEXABLE:
                         continue
                     values = frozenset([check[2]]) if check[1] == "eq" else check[2]
-                    words = [self.vocab.strings[h] for h in values]
-                    # each start to try back from the anchor costs about as much as another value to index
-                    width = hi - lo if hi < _INF else _INF
-                    cost = 1000 * sum(w.lower() in self._stop or len(w) < 3 for w in words) + len(values) + 4 * width
+                    # positions holding one of the values, times the starts tried back from each
+                    frequency = sum(self._frequency(self.vocab.strings[h], attr) for h in values)
+                    cost = frequency * (1 + hi - lo)
                     if best_cost is None or cost < best_cost:
                         best, best_cost = (attr, values, lo, hi), cost
             lo += q_lo
@@ -195,8 +213,8 @@ class CompiledMatcher:
         self._built = None
         self._col(attr)
         hashes = [self._hash(v) for v in values]
-        # indexed by its least common word (not a stop word, not punctuation), as token patterns are by anchor
-        at = min(range(len(values)), key=lambda i: (values[i].lower() in self._stop or len(values[i]) < 3, i))
+        # indexed by its least frequent word, as token patterns are by anchor
+        at = min(range(len(values)), key=lambda i: (self._frequency(values[i], attr), i))
         self._phrases.setdefault(attr, {}).setdefault(hashes[at], []).append((key, hashes, at))
 
     # --- matching ---

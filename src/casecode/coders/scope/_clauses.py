@@ -106,7 +106,15 @@ def sentence(span: Span) -> Bounds | Span:
     doc = span.doc
     if "sent" in doc.user_span_hooks or "sents" in doc.user_hooks:
         return span.sent
-    return Bounds(*sentence_bounds(doc, span.start))
+    last = _LAST_SENTENCE
+    if last[0] is doc and last[1] == span.start:  # every check of a match asks for its sentence
+        return last[2]
+    bounds = Bounds(*sentence_bounds(doc, span.start))
+    last[0], last[1], last[2] = doc, span.start, bounds
+    return bounds
+
+
+_LAST_SENTENCE: list = [None, -1, None]  # the doc and token `sentence` was last asked about, and the answer
 
 
 def sentence_bounds(doc: Doc, i: int) -> tuple[int, int]:
