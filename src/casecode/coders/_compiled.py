@@ -307,7 +307,7 @@ class CompiledMatcher:
                 if missing is None:
                     mask = 0
                     for col, by_value in value_bits.items():
-                        mask = reduce(or_, map(by_value.__getitem__, by_value.keys() & set(rows[col][lo:hi])), mask)
+                        mask = reduce(or_, map(by_value.__getitem__, filter(by_value.__contains__, rows[col][lo:hi])), mask)
                     missing = lacking[d] = ~mask
                 for number, before_lo, before_hi, need in table[values[p]]:
                     if need & missing:

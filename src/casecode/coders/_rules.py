@@ -545,7 +545,7 @@ class RuleCoder:
         has_cases = "cases" in rows.columns
         records: list[dict] = []
         case_of: list[tuple] = []
-        segs = rows.to_dict("records")  # plain dicts: a pandas row per segment costs more than matching it
+        segs = _records(rows)
         # one process (spaCy's default); the docs are kept a while for the learned coder reading the same units
         docs = pipe_shared(self.nlp, (str(seg["text"]) for seg in segs), batch_size=batch_size,
                            disable=self._rule_components())
@@ -651,6 +651,16 @@ def _strong_cases(records: list[dict], case_of: list[tuple], threshold: float) -
             best[key] = max(best.get(key, 0.0), record["score"])
     return [r for r, cases in zip(records, case_of)
             if any(best[(case, r["code"])] >= threshold for case in cases)]
+
+
+_READ = ("segment_id", "document_id", "start", "text", "cases", "speaker", "role")  # the columns `code` reads
+
+
+def _records(rows: pd.DataFrame) -> list[dict]:
+    """The `_READ` columns of `rows` as a plain dict per row (a pandas row per segment costs more than matching
+    it, and `to_dict` would convert every column)."""
+    keys = [k for k in _READ if k in rows.columns]
+    return [dict(zip(keys, values)) for values in zip(*(rows[k].tolist() for k in keys))]
 
 
 def _sentences(doc: Doc) -> None:
