@@ -129,10 +129,13 @@ def _marks(doc: Doc, others: set[int] | None) -> list[str]:
     events.update(others)
     # each cue list's phrases in the doc, found once (the checks' index); a clause looks up its own range
     irrealis, conditions, past = (_all_hits(doc, phrases) for phrases in (_IRREALIS_PHRASES, _CONDITIONS, _PAST))
-    for hits in (irrealis, conditions, past):
-        events.update(hits[0])
+    cue_starts = sorted({*irrealis[0], *conditions[0], *past[0]})
+    events.update(cue_starts)
     word_lemmas = [lemmas[i] for i in words]
-    is_event = [i in events for i in words] if events else None
+    # the events' places among the words, in order (an event on punctuation is never read)
+    n_words = len(words)
+    event_ks = sorted(k for i in events if (k := bisect_left(words, i)) < n_words and words[k] == i)
+    event_ks.append(n_words)
     for sent_start, sent_end in _sentence_ranges(doc, info):
         held = ""  # a condition or a topical past cue sets the rest of the sentence
         bounds = _clause_bounds(doc, sent_start, sent_end)
@@ -145,16 +148,20 @@ def _marks(doc: Doc, others: set[int] | None) -> list[str]:
             lo, hi = bisect_left(words, a), bisect_left(words, b)
             if lo == hi:
                 continue
-            cues = {i: ("irr_", len(p)) for i, p in _in_clause(doc, irrealis, a, b)}
-            cues.update({i: ("irr_", len(p), True) for i, p in _in_clause(doc, conditions, a, b)})
-            in_past = _in_clause(doc, past, a, b)
-            if in_past and not any(lemma_of[i] in _CONTINUITY or lower[i] in _CONTINUITY for i in range(a, b)):
-                for i, p in in_past:
-                    if p[0] == "used" and i > 0 and lower[i - 1] in _BE_GET:
-                        continue  # "the fund is used to pay for": not "we used to"
-                    cues.setdefault(i, ("past_", len(p), " ".join(p) in _PAST_TOPICAL))
+            if bisect_left(cue_starts, a) == bisect_left(cue_starts, b):
+                cues = {}  # no cue phrase starts in the clause
+            else:
+                cues = {i: ("irr_", len(p)) for i, p in _in_clause(doc, irrealis, a, b)}
+                cues.update({i: ("irr_", len(p), True) for i, p in _in_clause(doc, conditions, a, b)})
+                in_past = _in_clause(doc, past, a, b)
+                if in_past and not any(lemma_of[i] in _CONTINUITY or lower[i] in _CONTINUITY for i in range(a, b)):
+                    for i, p in in_past:
+                        if p[0] == "used" and i > 0 and lower[i - 1] in _BE_GET:
+                            continue  # "the fund is used to pay for": not "we used to"
+                        cues.setdefault(i, ("past_", len(p), " ".join(p) in _PAST_TOPICAL))
             skip = 0
             k = lo
+            e = bisect_left(event_ks, lo)  # the next event at or after word k
             while k < hi:
                 if skip:  # the rest of a cue phrase
                     stop = min(hi, k + skip)
@@ -162,13 +169,10 @@ def _marks(doc: Doc, others: set[int] | None) -> list[str]:
                     skip -= stop - k
                     k = stop
                     continue
-                if is_event is None or not is_event[k]:  # the words up to the next event take the clause's mark
-                    stop = k + 1
-                    if is_event is not None:
-                        while stop < hi and not is_event[stop]:
-                            stop += 1
-                    else:
-                        stop = hi
+                while event_ks[e] < k:
+                    e += 1
+                if event_ks[e] > k:  # the words up to the next event take the clause's mark
+                    stop = min(hi, event_ks[e])
                     out.extend([mode + w for w in word_lemmas[k:stop]] if mode else word_lemmas[k:stop])
                     k = stop
                     continue
