@@ -537,6 +537,41 @@ def test_scope_marks_look_at_every_word_a_check_can_say_yes_to(transcript_sets):
         m.scope_marks(bare("We never had a fund. We do now."))
 
 
+def test_marks_of_a_turn_from_its_labelled_doc_equal_those_of_its_own_doc(transcript_sets):
+    """A turn's model text is its text after the speaker label: its marks worked out from the rule coder's doc of
+    the whole turn (`part_marks`) equal those of the doc spaCy makes of the text, on every training and held-out
+    set, and `lemmatized` with the turns as sources gives the same model texts."""
+    from casecode.coders._codings import unit_texts
+    from casecode.coders._nlp import pipe_shared
+    from casecode.coders.scope import scope_marks
+    from casecode.coders.scope._marks import part_marks
+
+    nlp = load_nlp()
+    sentencizer = nlp.get_pipe("casecode_sentencizer")
+    parts = 0
+    for name, segments, _ in transcript_sets[1]:
+        rows = segments[segments.codable]
+        texts, sources = unit_texts(rows), [str(t) for t in rows.text]
+        for text, source, doc in zip(texts, sources, nlp.pipe(sources)):
+            end = len(source.rstrip())
+            marked = part_marks(doc, end - len(text), end, sentencizer) if text and source != text else None
+            if marked is not None:
+                parts += 1
+                assert marked == scope_marks(nlp(text)), f"{name}: {text[:80]!r}"
+        list(pipe_shared(nlp, sources))  # the rule coder's docs of the turns
+        _learned._LEMMAS.clear()
+        from_turns = _learned.lemmatized(texts, None, True, sources)
+        _learned._LEMMAS.clear()
+        assert from_turns == _learned.lemmatized(texts, None, True), name
+    assert parts > 2000
+    doc = nlp("Ann Lee (Chief Executive): We never had a fund.  ")
+    assert part_marks(doc, 27, 47, sentencizer) == scope_marks(nlp("We never had a fund."))
+    assert part_marks(doc, 28, 47, sentencizer) is None  # not at the start of a word
+    assert part_marks(doc, 27, 46, sentencizer) is None  # not at the end of one
+    glued = nlp("Ann:We never had a fund.")
+    assert part_marks(glued, 4, 24, sentencizer) is None  # the text's first word is not one of the doc's
+
+
 def test_a_saved_coder_read_back_has_its_tfidf_tables_built(transcript_sets):
     from casecode.coders import _tfidf
 

@@ -172,7 +172,7 @@ class CombinedCoder(BaseEstimator):
         classes = [str(c) for c in self.model.classes_]
         order = self._order(classes)
         texts = unit_texts(rows)
-        proba, features = model_scores(self.model, texts)
+        proba, features = model_scores(self.model, texts, sources=[str(t) for t in rows["text"]])
         strength, matched = self._rule_matrix(rows, rules, order)
         known = np.array([code in classes for code in order])
         p = np.zeros((len(rows), len(order)))

@@ -34,7 +34,8 @@ from threadpoolctl import threadpool_limits
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, unit_texts
 from .scope import scope_marks
-from ._nlp import DEFAULT_PIPELINE, load_nlp, pipe_shared
+from .scope._marks import part_marks
+from ._nlp import DEFAULT_PIPELINE, load_nlp, pipe_shared, recent_doc
 from ._persist import FrozenBatch, FrozenProbability, pack, read_bytes, unpack, write_bytes
 from ._tfidf import prepare as prepare_tfidf, tfidf_transform
 
@@ -256,13 +257,18 @@ class LearnedCoder(SavedModel, ClassifierMixin, BaseEstimator):
         return lemmatized(texts, self.pipeline, self.scope_marks) if self.lemmatize else texts
 
 
-def lemmatized(texts: list[str], pipeline: str | None = None, marks: bool = False) -> list[str]:
+def lemmatized(texts: list[str], pipeline: str | None = None, marks: bool = False,
+               sources: list[str] | None = None) -> list[str]:
     """Each text as its lower-case lemmas without punctuation; spaCy runs only on texts not seen before.
 
     With `marks`, words carry the rule coder's scope (`casecode.coders.scope.scope_marks`: the same lexicon and
     clause splitter): "we never had a fund" -> "we never neg_have neg_a neg_fund", and likewise "irr_" after a
     wish, condition or modal, "past_" after a past cue and "oth_" after another council, so the model can learn
     that "fund" and "neg_fund" are not the same evidence.
+
+    `sources` (with `marks`): the text each text was cut from (a turn with its speaker label, one per text); where
+    the pipeline made a doc of the source lately (the rule coder's), the marks are worked out from that doc's words
+    (`part_marks`) instead of running the pipeline on the text again.
     """
     name = pipeline or DEFAULT_PIPELINE
     missing = list(dict.fromkeys(t for t in texts if (name, marks, t) not in _LEMMAS))
@@ -270,10 +276,35 @@ def lemmatized(texts: list[str], pipeline: str | None = None, marks: bool = Fals
         if len(_LEMMAS) + len(missing) > _CACHE_LIMIT:
             _LEMMAS.clear()
         nlp = load_nlp(pipeline)
+        if marks and sources is not None:
+            missing = _marks_from_sources(nlp, name, missing, dict(zip(reversed(texts), reversed(sources))))
         for text, doc in zip(missing, pipe_shared(nlp, missing)):  # the rule coder's docs of these units, if any
             _LEMMAS[name, marks, text] = " ".join(scope_marks(doc) if marks else
                                                   (t.lemma_.lower() for t in doc if not (t.is_punct or t.is_space)))
     return [_LEMMAS[name, marks, t] for t in texts]
+
+
+def _marks_from_sources(nlp, name: str, texts: list[str], source_of: dict[str, str]) -> list[str]:
+    """Mark the texts cut from a source the pipeline made a doc of lately (see `lemmatized`); the others are
+    returned, for the pipeline to run on."""
+    if "casecode_sentencizer" not in nlp.pipe_names:
+        return texts
+    sentencizer = nlp.get_pipe("casecode_sentencizer")
+    left = []
+    for text in texts:
+        source = source_of.get(text)
+        doc = recent_doc(nlp, source) if source is not None and source != text else None
+        marked = None
+        if doc is not None:
+            end = len(source.rstrip())
+            start = end - len(text)
+            if start >= 0 and source[start:end] == text:
+                marked = part_marks(doc, start, end, sentencizer)
+        if marked is None:
+            left.append(text)
+        else:
+            _LEMMAS[name, True, text] = " ".join(marked)
+    return left
 
 
 def model_codings(model, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
@@ -293,12 +324,18 @@ def model_codings(model, segments: pd.DataFrame, *, threshold: float | None = No
     return codings_frame(records)
 
 
-def model_scores(model, texts: list[str]) -> tuple[np.ndarray, object]:
+def model_scores(model, texts: list[str], sources: list[str] | None = None) -> tuple[np.ndarray, object]:
     """(`model.predict_proba(texts)`, the texts' tf-idf rows or None): a LearnedCoder reads the texts once for
-    both, where its top terms are wanted as well; any other model is simply asked for its probabilities."""
+    both, where its top terms are wanted as well; any other model is simply asked for its probabilities.
+    `sources`: the text each was cut from (see `lemmatized`), which saves running the pipeline again."""
     if isinstance(model, LearnedCoder) and type(model).predict_proba is LearnedCoder.predict_proba:
         check_is_fitted(model)
-        features = tfidf_transform(model.vectorizer_, model._texts(texts))  # = vectorizer_.transform, faster
+        if sources is not None and model.lemmatize and model.scope_marks and \
+                type(model)._texts is LearnedCoder._texts and len(sources) == len(texts):
+            read = lemmatized(["" if t is None else str(t) for t in texts], model.pipeline, True, sources)
+        else:
+            read = model._texts(texts)
+        features = tfidf_transform(model.vectorizer_, read)  # = vectorizer_.transform, faster
         return _batch_proba(model, features), features
     return model.predict_proba(texts), None
 

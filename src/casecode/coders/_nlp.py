@@ -113,9 +113,20 @@ class _Sentencizer:
         n = len(doc)
         if not n:
             return doc
-        final = self.final
         orths, puncts, current = doc.to_array([ORTH, IS_PUNCT, SENT_START]).T.tolist()
         _LAST_ORTHS[0], _LAST_ORTHS[1] = doc, orths  # for the lemmatizer, which runs on this doc next
+        values = self.start_values(orths, puncts)
+        # as spaCy's set_annotations: a start already set (not 0) is kept; a new doc's first token may hold 1
+        if current[0] not in (0, 1) or any(current[1:]):
+            values = [v if v else g for v, g in zip(current, values)]
+        doc.from_array([SENT_START], numpy.array(values, dtype=numpy.int64).astype(numpy.uint64).reshape(-1, 1))
+        return doc
+
+    def start_values(self, orths: list[int], puncts: list[int]) -> list[int]:
+        """SENT_START of a new doc with these words (text hashes, punctuation flags): 1 where a sentence starts,
+        -1 elsewhere (the learned coder's scope marks also read it for words of a doc already made)."""
+        n = len(orths)
+        final = self.final
         try:
             ends = list(map(final.__getitem__, orths))  # in C: texts seen before
         except KeyError:
@@ -137,11 +148,7 @@ class _Sentencizer:
                 break
             values[j] = 1
             start = j
-        # as spaCy's set_annotations: a start already set (not 0) is kept; a new doc's first token may hold 1
-        if current[0] not in (0, 1) or any(current[1:]):
-            values = [v if v else g for v, g in zip(current, values)]
-        doc.from_array([SENT_START], numpy.array(values, dtype=numpy.int64).astype(numpy.uint64).reshape(-1, 1))
-        return doc
+        return values
 
 
 @lru_cache(maxsize=1)
@@ -221,3 +228,9 @@ def pipe_shared(nlp: Language, texts: Iterable[str], batch_size: int = 64,
             if new_text == text:
                 doc = new_doc
         yield doc
+
+
+def recent_doc(nlp: Language, text: str):
+    """The doc `pipe_shared` made of `text` with this pipeline lately (kept among the last RECENT_DOCS), or None."""
+    recent = _RECENT.get(nlp)
+    return recent.get(text) if recent is not None else None

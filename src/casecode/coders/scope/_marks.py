@@ -17,14 +17,14 @@ clauses are the rule coder's own (the scope lexicon, `clauses`):
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import compress
+from itertools import accumulate, compress
+from typing import NamedTuple
 
-from spacy.attrs import IS_SPACE
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from ._attribution import OTHER_COUNCIL_PATTERNS, _OBJECT_MARKERS
-from ._clauses import LEXICON, _all_hits, _clause_bounds, _hits, _info, _low
+from ._clauses import _INFO, LEXICON, _all_hits, _clause_bounds, _hits, _info, _Info
 from ._negation import _negative_predicate_at, _negator_at
 from ._time import _BE_GET, _CONTINUITY, _PAST, _PAST_RESET, _PAST_TOPICAL
 from ._titles import title_tokens
@@ -52,18 +52,15 @@ def _other_council_matcher(vocab) -> tuple:
 
 def _other_councils(doc: Doc) -> set[int]:
     """Token indexes where another council named as an actor ends (not after "with", "from", "like"...)."""
-    compiled, fallback = _other_council_matcher(doc.vocab)
-    spans = {(start, end) for _, start, end in compiled(doc)}
-    if fallback is not None:
-        spans.update((start, end) for _, start, end in fallback(doc))
-    return _council_ends(doc, spans)
+    return _council_ends(_info(doc).lower, _other_council_spans(doc))
 
 
-def _council_ends(doc: Doc, spans: set[tuple[int, int]]) -> set[int]:
-    """The last token of each other-council span not after "with", "from", "like"..."""
+def _council_ends(lower: list[str], spans: set[tuple[int, int]]) -> set[int]:
+    """The last token of each other-council span not after "with", "from", "like"... (`lower`: the doc's
+    lower-case words as `_low` gives them)."""
     ends = set()
     for start, end in spans:
-        before = _low(doc[start - 1]) if start > 0 else ""
+        before = lower[start - 1] if start > 0 else ""
         if before not in _OBJECT_MARKERS:
             ends.add(end - 1)
     return ends
@@ -75,7 +72,13 @@ def scope_marks(doc: Doc) -> list[str]:
     Words are read from the doc's word lists (`_info`, shared with the rule coder's checks), not Token by Token.
     Only the words where something can happen (a cue, a trigger word, a title word, the end of another council's
     name) are looked at one by one; the words between them take the clause's current mark in one step."""
-    return _marks(doc, None)
+    if not len(doc):
+        return []
+    from .._columns import token_columns
+
+    info = _info(doc)
+    others = _other_councils(doc) if LEXICON.other_councils else set()
+    return _marks(doc, info, _sentence_ranges(doc, info), token_columns(doc).column("IS_SPACE"), others)
 
 
 # Every word (lower-case form or lemma) for which a check of the marks' word loop can say yes: a negator, a
@@ -107,18 +110,12 @@ def _sentence_ranges(doc: Doc, info) -> list[tuple[int, int]]:
     return list(zip(starts, starts[1:]))
 
 
-def _marks(doc: Doc, others: set[int] | None) -> list[str]:
+def _marks(doc, info, sentences: list[tuple[int, int]], space: list[int], others: set[int]) -> list[str]:
+    """`scope_marks` of `doc` (a Doc, or a `_Part` of one) from its word lists `info`, sentences, IS_SPACE column
+    and other councils' ends."""
     out: list[str] = []
-    if not len(doc):
-        return out
-    from .._columns import token_columns
-
-    if others is None:
-        others = _other_councils(doc) if LEXICON.other_councils else set()
     titles = title_tokens(doc)
-    info = _info(doc)
     lower, lemma_of, punct = info.lower, info.lemma, info.punct
-    space = token_columns(doc).column("IS_SPACE")
     lemmas = list(map(str.lower, lemma_of))
     # the words the loop reads (no punctuation or space), and which of them can hold an event
     words = list(compress(range(info.n), [not (p or s) for p, s in zip(punct, space)]))
@@ -136,7 +133,7 @@ def _marks(doc: Doc, others: set[int] | None) -> list[str]:
     n_words = len(words)
     event_ks = sorted(k for i in events if (k := bisect_left(words, i)) < n_words and words[k] == i)
     event_ks.append(n_words)
-    for sent_start, sent_end in _sentence_ranges(doc, info):
+    for sent_start, sent_end in sentences:
         held = ""  # a condition or a topical past cue sets the rest of the sentence
         bounds = _clause_bounds(doc, sent_start, sent_end)
         for a, b in zip(bounds, bounds[1:]):
@@ -203,6 +200,76 @@ def _marks(doc: Doc, others: set[int] | None) -> list[str]:
     if "neg_" not in " ".join(out):  # no word carries the mark (or starts with it): nothing to cut back
         return out
     return _reach(out, "neg_", NEGATION_REACH)
+
+
+class _Run(NamedTuple):
+    text: str
+
+
+class _Part:
+    """Words k..m of a doc standing in for the doc spaCy makes of their text, as the marks read a doc: its length,
+    vocab, the text of a run of its words (`part[i:j].text`) and its word lists (registered as its `_info`)."""
+
+    __slots__ = ("vocab", "n", "words", "gaps", "__weakref__")
+
+    def __init__(self, vocab, words: list[str], gaps: list[int]):
+        self.vocab, self.n, self.words, self.gaps = vocab, len(words), words, gaps
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, item: slice) -> _Run:
+        i, j, _ = item.indices(self.n)
+        if j <= i:
+            return _Run("")
+        return _Run("".join(w + (" " if g else "") for w, g in zip(self.words[i:j - 1], self.gaps[i:j - 1]))
+                    + self.words[j - 1])
+
+
+def part_marks(doc: Doc, start: int, end: int, sentencizer) -> list[str] | None:
+    """`scope_marks` of the doc the pipeline would make of `doc.text[start:end]`, worked out from `doc`'s own words
+    (a turn's text after its speaker label, from the turn's doc the rule coder made): the same words, lemmas and
+    word lists sliced, sentences by `sentencizer`'s rule (its `start_values`), other councils found in the doc and
+    kept inside the part. None where that would not be the same (the part does not start and end at whitespace or
+    the text's ends, or the doc is parsed or has hooks): then the pipeline must run on the text."""
+    from .._columns import token_columns
+
+    text = doc.text
+    if not 0 <= start < end <= len(text) or (start and not text[start - 1].isspace()) or \
+            (end < len(text) and not text[end].isspace()) or text[start].isspace() or text[end - 1].isspace():
+        return None
+    if doc.user_hooks or doc.user_token_hooks or doc.user_span_hooks:
+        return None
+    info = _info(doc)
+    if info.parsed:
+        return None
+    offsets = list(accumulate((len(w) + bool(g) for w, g in zip(info.text, info.space_after)), initial=0))
+    k, m = bisect_left(offsets, start), bisect_left(offsets, end)
+    if k >= info.n or offsets[k] != start or m < 1 or offsets[m - 1] + len(info.text[m - 1]) != end:
+        return None
+    columns = token_columns(doc)
+    part = _Part(doc.vocab, info.text[k:m], info.space_after[k:m])
+    part.gaps[-1] = 0  # the text ends there: no space after its last word
+    words = object.__new__(_Info)
+    words.n, words.lower, words.lemma, words.text = part.n, info.lower[k:m], info.lemma[k:m], part.words
+    words.punct, words.alpha, words.space_after = info.punct[k:m], info.alpha[k:m], part.gaps
+    words.clauses, words.hits, words.parsed, words.titles, words.sentence_starts = {}, [], False, None, None
+    _INFO[part] = words
+    values = sentencizer.start_values(columns.column("ORTH")[k:m], words.punct)
+    starts = [0, *compress(range(1, part.n), map((1).__eq__, values[1:])), part.n]
+    others: set[int] = set()
+    if LEXICON.other_councils:
+        spans = {(a - k, b - k) for a, b in _other_council_spans(doc) if k <= a and b <= m}
+        others = _council_ends(words.lower, spans)
+    return _marks(part, words, list(zip(starts, starts[1:])), columns.column("IS_SPACE")[k:m], others)
+
+
+def _other_council_spans(doc: Doc) -> set[tuple[int, int]]:
+    compiled, fallback = _other_council_matcher(doc.vocab)
+    spans = {(start, end) for _, start, end in compiled(doc)}
+    if fallback is not None:
+        spans.update((start, end) for _, start, end in fallback(doc))
+    return spans
 
 
 #: How many words a "neg_" mark reaches past its cue. Speech-recognition turns run on without punctuation, so a
