@@ -226,6 +226,15 @@ def test_pipeline_components_equal_spacys(nlp):
     for want, got in zip(reference.pipe(texts), nlp.pipe(texts)):
         assert sentences(got) == sentences(want), want.text[:100]
         assert lemmas(got) == lemmas(want), want.text[:100]
+    # starts set before the sentencizer runs are kept, as spaCy's sentencizer keeps them
+    for starts in ([None, False, None, True, None], [True, None, None, False, None], [None, None, None, None, True]):
+        docs = [pipe.make_doc("One two. Three four") for pipe in (reference, nlp)]
+        for doc in docs:
+            for token, start in zip(doc, starts):
+                if start is not None:
+                    token.is_sent_start = start
+        want = reference.get_pipe("sentencizer")(docs[0])
+        assert sentences(nlp.get_pipe("casecode_sentencizer")(docs[1])) == sentences(want)
 
 
 def test_batch_matches_equal_one_doc_at_a_time(nlp, coders):

@@ -113,7 +113,9 @@ class _Sentencizer:
         n = len(doc)
         if not n:
             return doc
-        orths, puncts, current = doc.to_array([ORTH, IS_PUNCT, SENT_START]).T.tolist()
+        columns = doc.to_array([ORTH, IS_PUNCT, SENT_START])
+        orths, puncts = columns[:, :2].T.tolist()
+        current = columns[:, 2].astype(numpy.int64).tolist()  # -1 ("not a start") comes as 2**64 - 1
         _LAST_ORTHS[0], _LAST_ORTHS[1] = doc, orths  # for the lemmatizer, which runs on this doc next
         values = self.start_values(orths, puncts)
         # as spaCy's set_annotations: a start already set (not 0) is kept; a new doc's first token may hold 1
