@@ -299,7 +299,7 @@ def _marks_from_sources(nlp, name: str, texts: list[str], source_of: dict[str, s
             end = len(source.rstrip())
             start = end - len(text)
             if start >= 0 and source[start:end] == text:
-                marked = part_marks(doc, start, end, sentencizer)
+                marked = part_marks(doc, start, end, sentencizer, source)
         if marked is None:
             left.append(text)
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from itertools import accumulate, compress
+from operator import add
 from typing import NamedTuple
 
 from spacy.matcher import Matcher
@@ -226,15 +227,17 @@ class _Part:
                     + self.words[j - 1])
 
 
-def part_marks(doc: Doc, start: int, end: int, sentencizer) -> list[str] | None:
+def part_marks(doc: Doc, start: int, end: int, sentencizer, text: str | None = None) -> list[str] | None:
     """`scope_marks` of the doc the pipeline would make of `doc.text[start:end]`, worked out from `doc`'s own words
     (a turn's text after its speaker label, from the turn's doc the rule coder made): the same words, lemmas and
     word lists sliced, sentences by `sentencizer`'s rule (its `start_values`), other councils found in the doc and
     kept inside the part. None where that would not be the same (the part does not start and end at whitespace or
-    the text's ends, or the doc is parsed or has hooks): then the pipeline must run on the text."""
+    the text's ends, or the doc is parsed or has hooks): then the pipeline must run on the text. `text`: the doc's
+    text, when the caller has it (`doc.text` joins a Token per word)."""
     from .._columns import token_columns
 
-    text = doc.text
+    if text is None:
+        text = doc.text
     if not 0 <= start < end <= len(text) or (start and not text[start - 1].isspace()) or \
             (end < len(text) and not text[end].isspace()) or text[start].isspace() or text[end - 1].isspace():
         return None
@@ -243,7 +246,7 @@ def part_marks(doc: Doc, start: int, end: int, sentencizer) -> list[str] | None:
     info = _info(doc)
     if info.parsed:
         return None
-    offsets = list(accumulate((len(w) + bool(g) for w, g in zip(info.text, info.space_after)), initial=0))
+    offsets = list(accumulate(map(add, map(len, info.text), map(bool, info.space_after)), initial=0))
     k, m = bisect_left(offsets, start), bisect_left(offsets, end)
     if k >= info.n or offsets[k] != start or m < 1 or offsets[m - 1] + len(info.text[m - 1]) != end:
         return None
