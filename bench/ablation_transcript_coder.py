@@ -1,7 +1,7 @@
 """The transcript coder's variants leaving one training set (one writer) out, rules + model combined.
 
-Run: python bench/ablation_transcript_coder.py [VARIANT ...] [--tolerance T] [--margin M] [--context N]
-     [--context-features N]
+Run: python bench/ablation_transcript_coder.py [VARIANT ...] [--tolerance T] [--margin M] [--margins M,M,...]
+     [--context N] [--context-features N]
 For each held-out writer the combined coder is fitted exactly as `casecode evaluate --study 2015` fits it
 (`fit_transcript_coder`: the other sets plus the 2015 reference, blend tuned by cross-validation over writers,
 council rule), then codes that writer's set; printed are turn-level micro precision, recall, F1 and council-level
@@ -11,6 +11,13 @@ of that many words, half overlapping; its probability the best window's, or the 
 `onecal` (calibration fitted on cross-validated scores of one logistic regression fitted on all the data), and with
 `--context-features N`, `ctxfeat` (a turn under N words right after another speaker's turn also reads that turn's
 words as separate features x 0.5).
+`reachN` (a negation's `neg_` mark reaches N words instead of NEGATION_REACH; the lemma cache is emptied before
+and after), `cbigram` (pairs of neighbouring content words, fillers and stop words skipped, as extra tokens:
+"we um er took three people off" also reads "cb_take_three cb_three_people"), `lenbin` (a token for the turn's
+length in words: up to 5, 12, 25, 50, more).
+`--margins M,M,...` also scores each variant's combined coder with those council margins (the same fits, the
+council cut moved to the blend's cut + M); the speech-recognition `Speaker N:` sets (ASR_SETS) are also scored
+together.
 `--tolerance` and `--margin` replace BLEND_TOLERANCE and COUNCIL_MARGIN; `--context N` reads a turn of fewer than N
 words together with the turn before it. Held-out test sets (tests/data/unseen*) are not read.
 """
@@ -132,11 +139,82 @@ def with_context(words: int) -> None:
     codings.unit_texts = combined.unit_texts = learned.unit_texts = unit_texts
 
 
+#: Training sets of speech-recognition output labelled `Speaker N:` (their READMEs say so), scored together.
+ASR_SETS = ("set14", "set17", "set18", "set21", "set24", "set27", "set28")
+
+# Words a content-word pair skips: fillers of speech and function words (pronouns, determiners, auxiliaries,
+# prepositions, conjunctions; not scikit-learn's stop list, which also drops "take", "put", "back", "together").
+_SKIPPED = set("""um er erm uh ah mm hmm yeah yes no okay ok like know mean sort kind just really basically actually
+literally crosstalk inaudible laugh laughs right so well oh thing stuff bit lot gonna wanna i me my we us our you your
+he him his she her they them their it its this that these those there here a an the and or but if then than as of to
+in on at by for with from into about be do have will would can could should shall may might must not there's what
+which who whom whose when where why how all any some each every very too also quite still even only much many more
+most other such own same one""".split())
+
+
+def reach(words: int):
+    """A LearnedCoder whose negation marks reach `words` words: the marks are worked out once with no reach (a cache
+    of its own) and cut to `words` as `scope_marks` cuts them to NEGATION_REACH."""
+    import casecode.coders.scope._marks as marks
+
+    from casecode.coders import LearnedCoder
+    from casecode.coders._nlp import load_nlp, pipe_shared
+
+    def full(texts):
+        missing = [t for t in dict.fromkeys(texts) if t not in _UNREACHED]
+        if missing:
+            saved, marks.NEGATION_REACH = marks.NEGATION_REACH, 10 ** 9
+            try:
+                for text, doc in zip(missing, pipe_shared(load_nlp(None), missing)):
+                    _UNREACHED[text] = marks.scope_marks(doc)
+            finally:
+                marks.NEGATION_REACH = saved
+        return [_UNREACHED[t] for t in texts]
+
+    class Reach(LearnedCoder):
+        def _texts(self, X):
+            if isinstance(X, str) or not self.lemmatize or not self.scope_marks or self.pipeline:
+                return LearnedCoder._texts(self, X)
+            texts = ["" if t is None else str(t) for t in X]
+            return [" ".join(marks._reach(list(w), "neg_", words)) for w in full(texts)]
+
+    return Reach
+
+
+_UNREACHED: dict[str, list[str]] = {}
+
+
+def extra_tokens(how: str):
+    """A LearnedCoder whose lemmatized texts get extra tokens: content-word pairs or a length bin."""
+    from casecode.coders import LearnedCoder
+
+    skip = _SKIPPED
+
+    def content(word: str) -> bool:
+        base = word.split("_", 1)[1] if word[:4] in ("neg_", "irr_", "oth_", "ttl_") or word[:5] == "past_" else word
+        return len(base) > 1 and base not in skip and not base.isdigit()
+
+    def more(text: str) -> str:
+        words = text.split()
+        if how == "cbigram":
+            kept = [w for w in words if content(w)]
+            return " ".join(["cb_" + a + "_" + b for a, b in zip(kept, kept[1:])])
+        n = len(words)
+        return "lenbin" + str(sum(n > cut for cut in (5, 12, 25, 50)))
+
+    class Extra(LearnedCoder):
+        def _texts(self, X):
+            return [t + " " + more(t) if t else t for t in LearnedCoder._texts(self, X)]
+
+    return Extra
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="*", default=["base"])
     parser.add_argument("--tolerance", type=float)
     parser.add_argument("--margin", type=float)
+    parser.add_argument("--margins", type=lambda v: [float(m) for m in v.split(",")], default=[])
     parser.add_argument("--context", type=int)
     parser.add_argument("--context-features", type=int, metavar="N")
     args = parser.parse_args()
@@ -155,7 +233,8 @@ def main() -> None:
     if args.context:
         with_context(args.context)
     variants = {"base": LearnedCoder, **{f"win{w}{how}": windowed(w, how) for w in (20, 30, 40) for how in ("max", "avg")},
-                "onecal": one_calibrated()}
+                "onecal": one_calibrated(), "cbigram": extra_tokens("cbigram"), "lenbin": extra_tokens("lenbin"),
+                **{f"reach{n}": reach(n) for n in (4, 5, 6, 7, 8, 10, 12, 16, 1000)}}
     if args.context_features:
         variants["ctxfeat"] = context_features(args.context_features, 0.5)
     study = load_study()
@@ -164,34 +243,48 @@ def main() -> None:
     rule_codings = pd.concat([rules.code(units), rules.code(study.scope)], ignore_index=True)
 
     def scores(codings, part=None):
-        u = units if part is None else units[units.set == part]
+        u = units if part is None else units[units.set.isin([part] if isinstance(part, str) else part)]
         g = gold[gold.segment_id.isin(set(u.segment_id))]
         c = codings[codings.segment_id.isin(set(u.segment_id))]
         cases = list(dict.fromkeys(x for cs in u.cases for x in cs))
         return evaluate(c, g, u, study.chart_codes, cases=cases, labels=study.codebook)
 
+    def line(codings, label):
+        ev = scores(pd.concat(codings, ignore_index=True))
+        m = ev.micro
+        return f"{label} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f} kappa {ev.case_kappa:.3f}"
+
+    sets = sorted(set(units.set), key=lambda s: int(s[3:]))
+    asr = [s for s in ASR_SETS if s in sets]
     for name in args.variants:
         make_model, started = variants[name], time.time()
-        alone, both = [], []
-        for held_set in dict.fromkeys(units.set):
+        alone, fitted = [], []
+        for held_set in sets:
             held = (units.set == held_set).to_numpy()
             train, test = units[~held], units[held]
             train_gold = gold[gold.segment_id.isin(set(train.segment_id))]
-            segments, labels = shipped_training(study, train, train_gold)
-            alone.append(make_model().fit(_codings.unit_texts(segments), labels).code(test, threshold=0.5))
             coder = fit_transcript_coder(study, train, train_gold, rules=rules, rule_codings=rule_codings,
                                          make_model=make_model)
-            both.append(coder.code(test, rule_codings=rule_codings))
-        line = []
-        for label, codings in (("model", alone), ("combined", both)):
-            ev = scores(pd.concat(codings, ignore_index=True))
-            m = ev.micro
-            line.append(f"{label} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f} kappa {ev.case_kappa:.3f}")
-        both = pd.concat(both, ignore_index=True)
-        sets = sorted((s for s in set(units.set) if int(s[3:]) >= 12), key=lambda s: int(s[3:]))
-        line.append(" ".join(f"{s} {scores(both, s).micro['f1']:.3f}" for s in sets))
-        print(f"{name:9s} | {' | '.join(line)} | {time.time() - started:.0f} s", flush=True)
-
+            # the combined coder's model is the model alone: fitted on the same units (shipped_training)
+            alone.append(coder.model.code(test, threshold=0.5))
+            fitted.append((coder, test))
+        margins = [None] + [m for m in args.margins if m != combined.COUNCIL_MARGIN]
+        for margin in margins:
+            both = []
+            for coder, test in fitted:
+                if margin is not None and coder.blend is not None and coder.council is not None:
+                    cut = round(min(1.0, coder.blend + margin), 3)
+                    coder = coder.__class__(coder.rule_coder, coder.model, **{**coder.settings(), "council_cut": cut})
+                both.append(coder.code(test, rule_codings=rule_codings))
+            label = f"{name}" + (f"@{margin:g}" if margin is not None else f"@{combined.COUNCIL_MARGIN:g}")
+            out = [line(alone, "model")] if margin is None else []
+            out.append(line(both, "combined"))
+            both = pd.concat(both, ignore_index=True)
+            out.append(" ".join(f"{s} {scores(both, s).micro['f1']:.3f}" for s in sets if int(s[3:]) >= 12))
+            if asr:
+                m = scores(both, asr).micro
+                out.append(f"asr P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
+            print(f"{label:14s} | {' | '.join(out)} | {time.time() - started:.0f} s", flush=True)
 
 if __name__ == "__main__":
     main()
