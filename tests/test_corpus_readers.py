@@ -304,6 +304,49 @@ def test_numbered_speakers_interviewer_who_asks_after_a_preamble(tmp_path):
     assert {s.speaker for s in doc.segments if s.role == "interviewer"} == {"Speaker 2"}
 
 
+def test_numbered_speakers_housekeeping_opener_is_no_rival(tmp_path):
+    """A participant opens a workshop with housekeeping and never asks; the facilitator asks half their turns with
+    no question mark. Opening earns no half point to a speaker who asks nothing, so the facilitator is found."""
+    text = (
+        "Speaker 1: right um the fire alarm isn't planned today so if it goes it's real and the recording's on\n\n"
+        "Speaker 2: thanks everyone i'm just going to ask a few open questions so just talk to each other\n\n"
+        "Speaker 3: okay um where do you start\n\n"
+        "Speaker 2: maybe the front door stuff the customer contact work\n\n"
+        "Speaker 4: we sat in the waiting room for two weeks just chatting to people\n\n"
+        "Speaker 3: and asking them what they'd come in for\n\n"
+        "Speaker 2: and what happened with that\n\n"
+        "Speaker 3: we took two officers off the rota for the autumn\n\n"
+        "Speaker 4: and got agency cover in behind them\n\n"
+        "Speaker 3: yeah so they could work on it properly\n\n"
+        "Speaker 1: and that was the right call\n\n"
+        "Speaker 2: so how did it take shape\n\n"
+        "Speaker 4: a rough letter tried on twenty people then changed\n\n"
+        "Speaker 3: three or four goes at it before it was any good\n"
+    )
+    doc = read(tmp_path, "a.txt", text)
+    roles = {s.speaker: s.role for s in doc.segments}
+    assert roles == {"Speaker 1": "respondent", "Speaker 2": "interviewer", "Speaker 3": "respondent",
+                     "Speaker 4": "respondent"}
+
+
+def test_numbered_speakers_open_prompts_count_as_questions(tmp_path):
+    """"anything else anyone wants to add" and "and anything you'd change" are a facilitator's questions, written
+    without a question mark or a question word."""
+    text = (
+        "Speaker 1: is it recording?\n\n"
+        "Speaker 2: thanks so tell me about the hub\n\n"
+        "Speaker 1: we moved two posts into it\n\n"
+        "Speaker 3: and stopped the old grants\n\n"
+        "Speaker 2: and anything you'd change\n\n"
+        "Speaker 1: yes the opening hours\n\n"
+        "Speaker 3: the parish councils chip in now\n\n"
+        "Speaker 2: okay anything else anyone wants to add\n\n"
+        "Speaker 1: we stopped waiting for the county\n"
+    )
+    doc = read(tmp_path, "a.txt", text)
+    assert {s.speaker for s in doc.segments if s.role == "interviewer"} == {"Speaker 2"}
+
+
 def test_numbered_speakers_front_matter_names_the_label(tmp_path):
     text = _ASR_GROUP.replace("interviewer: Owen Tranter", "interviewer: Speaker 2")
     doc = read(tmp_path, "a.txt", text)

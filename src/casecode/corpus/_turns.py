@@ -247,6 +247,9 @@ _AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "has", "have", 
                 "will", "should"}
 _ASKED = {"you", "anyone", "anybody", "everyone", "everybody", "there", "that", "this", "it", "people", "the",
           "your", "any"}
+# A facilitator's open prompt: "anything else", "and anything you'd like to do next", "anyone want to add".
+_ANY = {"anything", "anyone", "anybody"}
+_ANY_ASKED = {"else", "you", "you'd", "youd", "anyone", "anybody", "want", "wants", "to", "we", "more", "else's"}
 _WORD_RE = re.compile(r"[\w'’]+")
 
 
@@ -254,9 +257,10 @@ def _numbered_interviewer(segments: list[Segment], interviewers: list[str]) -> s
     """The interviewer of a transcript whose speakers are only numbered ("Speaker 1:", as speech recognition writes
     them) and none of them is named as the interviewer: the speaker who asks. Each speaker scores twice the share of
     their turns that look like questions (a question mark, or a question word or a "do you"-style opener after
-    fillers), plus half a point for opening the transcript; the best is chosen when it scores at least 1 and more
-    than half a point above every other speaker. "" when no speaker stands out. (Thanks in the last turn is no
-    sign: interviewees thank too.)"""
+    fillers), plus half a point for opening the transcript if they ask anything at all (a participant who opens
+    with housekeeping, "the fire alarm isn't planned today ...", and never asks is no rival); the best is chosen
+    when it scores at least 1 and more than half a point above every other speaker. "" when no speaker stands out.
+    (Thanks in the last turn is no sign: interviewees thank too.)"""
     turns = [seg for seg in segments if seg.speaker]
     speakers = list(dict.fromkeys(seg.speaker for seg in turns))
     if len(speakers) < 2 or not all(_is_numbered_label(s) for s in speakers):
@@ -266,7 +270,8 @@ def _numbered_interviewer(segments: list[Segment], interviewers: list[str]) -> s
     score = {}
     for speaker in speakers:
         own = [seg.text[speaker_label_end(seg.text, speaker):] for seg in turns if seg.speaker == speaker]
-        score[speaker] = 2 * sum(map(_looks_like_question, own)) / len(own) + 0.5 * (turns[0].speaker == speaker)
+        asked = sum(map(_looks_like_question, own))
+        score[speaker] = 2 * asked / len(own) + 0.5 * (turns[0].speaker == speaker and asked > 0)
     ranked = sorted(speakers, key=score.get, reverse=True)
     best, runner_up = score[ranked[0]], score[ranked[1]]
     return ranked[0] if best >= 1.0 and best - runner_up > 0.5 else ""
@@ -283,6 +288,8 @@ def _looks_like_question(text: str) -> bool:
     if words[0] in _QUESTION_WORDS or "question" in words[:4]:
         return True
     if len(words) > 1 and words[0] in _AUXILIARIES and words[1] in _ASKED:
+        return True
+    if len(words) > 1 and words[0] in _ANY and words[1] in _ANY_ASKED:  # "anything else", "anyone want to add"
         return True
     # A question after a preamble, as speech recognition writes it without a question mark: "great so i wanted to
     # start with the twenty thirty five thing where did that come from", "... can you say who you are".
