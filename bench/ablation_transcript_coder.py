@@ -16,7 +16,7 @@ and after), `cbigram` (pairs of neighbouring content words, fillers and stop wor
 "we um er took three people off" also reads "cb_take_three cb_three_people"), `lenbin` (a token for the turn's
 length in words: up to 5, 12, 25, 50, more).
 `--margins M,M,...` also scores each variant's combined coder with those council margins (the same fits, the
-council cut moved to the blend's cut + M); the speech-recognition `Speaker N:` sets (ASR_SETS) are also scored
+council cut moved to the blend's cut + M); the speech-recognition sets (ASR_SETS) are also scored
 together.
 `--tolerance` and `--margin` replace BLEND_TOLERANCE and COUNCIL_MARGIN; `--context N` reads a turn of fewer than N
 words together with the turn before it. Held-out test sets (tests/data/unseen*) are not read.
@@ -139,7 +139,7 @@ def with_context(words: int) -> None:
     codings.unit_texts = combined.unit_texts = learned.unit_texts = unit_texts
 
 
-#: Training sets of speech-recognition output labelled `Speaker N:` (their READMEs say so), scored together.
+#: Training sets of speech-recognition output (their READMEs say so), scored together.
 ASR_SETS = ("set14", "set17", "set18", "set21", "set24", "set27", "set28")
 
 # Words a content-word pair skips: fillers of speech and function words (pronouns, determiners, auxiliaries,
