@@ -14,7 +14,7 @@ words as separate features x 0.5).
 `reachN` (a negation's `neg_` mark reaches N words instead of NEGATION_REACH; the lemma cache is emptied before
 and after), `cbigram` (pairs of neighbouring content words, fillers and stop words skipped, as extra tokens:
 "we um er took three people off" also reads "cb_take_three cb_three_people"), `lenbin` (a token for the turn's
-length in words: up to 5, 12, 25, 50, more).
+length in words: up to 5, 12, 25, 50, more), `mindf2` (words and pairs seen in one training unit only dropped).
 `--margins M,M,...` also scores each variant's combined coder with those council margins (the same fits, the
 council cut moved to the blend's cut + M); the speech-recognition sets (ASR_SETS) are also scored
 together.
@@ -25,6 +25,7 @@ words together with the turn before it. Held-out test sets (tests/data/unseen*) 
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -234,7 +235,8 @@ def main() -> None:
         with_context(args.context)
     variants = {"base": LearnedCoder, **{f"win{w}{how}": windowed(w, how) for w in (20, 30, 40) for how in ("max", "avg")},
                 "onecal": one_calibrated(), "cbigram": extra_tokens("cbigram"), "lenbin": extra_tokens("lenbin"),
-                **{f"reach{n}": reach(n) for n in (4, 5, 6, 7, 8, 10, 12, 16, 1000)}}
+                **{f"reach{n}": reach(n) for n in (4, 5, 6, 7, 8, 10, 12, 16, 1000)},
+                "mindf2": functools.partial(LearnedCoder, min_df=2)}
     if args.context_features:
         variants["ctxfeat"] = context_features(args.context_features, 0.5)
     study = load_study()
