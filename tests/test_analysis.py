@@ -216,6 +216,17 @@ def test_agreement_table_three_coders_has_no_kappa(segments):
     assert disagreements[["ann", "bob", "cy"]].values.tolist() == [[0, 0, 1]]
 
 
+def test_agreement_table_disagreement_skips_a_coder_who_did_not_see_the_unit(segments):
+    """d0:1 is coded by ann, unseen by bob and left by cy: ann and cy differ there; d0:2, seen by ann alone, is no
+    disagreement."""
+    tables = {"ann": codings([("d0:1", "voice"), ("d0:2", "voice")], "ann"), "bob": codings([("d0:0", "voice")], "bob"),
+              "cy": codings([("d0:0", "voice")], "cy")}
+    seen = {"bob": ["d0:0"], "cy": ["d0:0", "d0:1"]}
+    _, disagreements = agreement_table(tables, segments, ["voice"], coded_units=seen)
+    rows = disagreements[["segment_id", "ann", "bob", "cy"]].astype(object).where(disagreements.notna(), None)
+    assert rows.values.tolist() == [["d0:0", 0, 1, 1], ["d0:1", 1, None, 0]]
+
+
 @pytest.mark.parametrize(
     "tables, message",
     [
