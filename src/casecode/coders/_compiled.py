@@ -312,13 +312,12 @@ class CompiledMatcher:
                 for number, before_lo, before_hi, need in table[values[p]]:
                     if need & missing:
                         continue
-                    key, steps, _ = steps_of[number]
+                    key, steps, rest = steps_of[number]
                     first, first_lo, first_hi = steps[0]
                     if first_lo == first_hi == 1 and len(first) == 1 and first[0][0] is not None:
                         # most patterns: one test of one first word; the rest of the steps go on after it
                         col, wanted_values, wanted = first[0]
                         row = rows[col]
-                        rest = steps_of[number][2]
                         for start in range(max(lo, p - before_hi), p - before_lo + 1):
                             if (row[start] in wanted_values) is wanted:
                                 for end in _ends(rest, start + 1, rows, hi):
