@@ -56,6 +56,33 @@ def test_write_file_codings_streams_into_the_csv(codebook, one_process, tmp_path
     assert [p.name for p in out.parent.iterdir()] == ["codings.csv"]  # no .part file left
 
 
+def test_written_csv_is_pandas_to_csv_with_formulas_neutralised(codebook, one_process, tmp_path):
+    """The CSV rows are those `DataFrame.to_csv` writes (quoting, numbers, empty cells), and a text cell a
+    spreadsheet would run as a formula gets its leading `'` whatever the column's dtype (pandas' `str` or
+    `object`): the writer once checked for `object` only, which pandas 3 no longer gives text columns."""
+    import io
+
+    from casecode._output import safe_cell
+    from casecode.workflow._shards import _csv_rows
+
+    table = one_process.head(40).copy()
+    table.loc[0, "evidence"] = '=HYPERLINK("http://x", "a, b")'
+    table.loc[1, "speaker"] = "-1+2"
+    table.loc[2, "rule"] = 'says "hi",\nthen'
+    table.loc[3, "score"] = float("nan")
+    for frame in (table, table.astype({"evidence": object, "speaker": object})):
+        stream = io.StringIO()
+        import csv
+
+        csv.writer(stream, lineterminator="\n").writerows(_csv_rows(frame))
+        expected = io.StringIO()
+        frame.apply(lambda c: c.map(safe_cell) if c.dtype.kind == "O" else c).to_csv(expected, index=False,
+                                                                                     header=False)
+        assert stream.getvalue() == expected.getvalue()
+        rows = pd.read_csv(io.StringIO(stream.getvalue()), header=None, keep_default_na=False)
+        assert rows[7][0].startswith("'=HYPERLINK") and rows[2][1] == "'-1+2"
+
+
 def test_bad_files_are_refused_before_coding(codebook, tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

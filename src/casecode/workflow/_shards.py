@@ -9,6 +9,7 @@ document ids and each is sorted as `code_files` sorts.
 
 from __future__ import annotations
 
+import csv
 import gc
 import multiprocessing
 import os
@@ -267,11 +268,12 @@ def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: Coder
     count = 0
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            pd.DataFrame(columns=FILE_CODING_COLUMNS).to_csv(stream, index=False)
+            # the csv module as pandas' to_csv drives it (minimal quoting, "\n"), row by row from plain lists
+            writer = csv.writer(stream, lineterminator="\n")
+            writer.writerow(FILE_CODING_COLUMNS)
             for table in iter_file_codings(paths, spec, workers=workers, engine=engine, scheduler=scheduler,
                                            coder=coder, batch_documents=batch_documents):
-                safe = table.apply(lambda column: column.map(safe_cell) if column.dtype == object else column)
-                safe.to_csv(stream, index=False, header=False)
+                writer.writerows(_csv_rows(table))
                 count += len(table)
                 bar.update(table)
         os.replace(temp, out)
@@ -280,6 +282,21 @@ def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: Coder
         if os.path.exists(temp):
             os.unlink(temp)
     return count
+
+
+def _csv_rows(table: pd.DataFrame):
+    """The table's rows as `to_csv` writes them, text made safe (`safe_cell`: text columns are pandas' `str` or
+    `object` dtype, both of kind "O"), numbers as they are."""
+    columns = []
+    for name in table.columns:
+        column = table[name]
+        values = column.tolist()
+        if column.dtype.kind == "O":
+            values = [safe_cell(v) for v in values]
+        elif column.dtype.kind == "f":
+            values = [None if v != v else v for v in values]  # NaN: an empty cell, as to_csv writes it
+        columns.append(values)
+    return zip(*columns)
 
 
 class _Bar:

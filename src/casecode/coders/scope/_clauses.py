@@ -107,14 +107,20 @@ def sentence(span: Span) -> Bounds | Span:
     if "sent" in doc.user_span_hooks or "sents" in doc.user_hooks:
         return span.sent
     last = _LAST_SENTENCE
-    if last[0] is doc and last[1] == span.start:  # every check of a match asks for its sentence
+    if last[1] == span.start and last[0]() is doc:  # every check of a match asks for its sentence
         return last[2]
     bounds = Bounds(*sentence_bounds(doc, span.start))
-    last[0], last[1], last[2] = doc, span.start, bounds
+    last[0], last[1], last[2] = weakref.ref(doc), span.start, bounds
     return bounds
 
 
-_LAST_SENTENCE: list = [None, -1, None]  # the doc and token `sentence` was last asked about, and the answer
+def _dead() -> None:
+    return None
+
+
+# The doc (a weak reference: a doc the caller dropped is not kept alive here) and token `sentence` was last asked
+# about, and the answer.
+_LAST_SENTENCE: list = [_dead, -1, None]
 
 
 def sentence_bounds(doc: Doc, i: int) -> tuple[int, int]:
@@ -128,9 +134,17 @@ def sentence_bounds(doc: Doc, i: int) -> tuple[int, int]:
         column = token_columns(doc).column("SENT_START")
         if not info.parsed and info.n > 1 and not any(column[1:]):  # as Doc.has_annotation("SENT_START")
             doc[i:i + 1].sent  # no sentence starts: spaCy's own error
-        starts = info.sentence_starts = list(compress(range(info.n), map((1).__eq__, column)))
-    k = bisect_right(starts, i)
-    return (starts[k - 1] if k else 0), (starts[k] if k < len(starts) else info.n)
+        starts = info.sentence_starts = sentence_starts(column)
+    k = bisect_right(starts, i)  # at least 1: starts[0] is 0
+    return starts[k - 1], (starts[k] if k < len(starts) else info.n)
+
+
+def sentence_starts(column: list[int]) -> list[int]:
+    """Where a doc's sentences start, read as spaCy reads them from its SENT_START column (`column`): at 0 and at
+    every later token holding 1 (a first token's own value does not count). Shared by `sentence_bounds` and the
+    learned coder's marks (`_marks._sentence_ranges`), which each keep their own handling of hooks and of a doc
+    with no sentence starts."""
+    return [0, *compress(range(1, len(column)), map((1).__eq__, column[1:]))]
 
 
 def clause_of(span: Span) -> Span:
@@ -182,16 +196,17 @@ class _Info:
 _INFO: "weakref.WeakKeyDictionary[Doc, _Info]" = weakref.WeakKeyDictionary()
 
 
-_LAST: list = [None, None]  # the last doc asked about and its _Info: the checks ask many times about one doc
+# The last doc asked about (a weak reference) and its _Info: the checks ask many times about one doc.
+_LAST: list = [_dead, None]
 
 
 def _info(doc: Doc) -> _Info:
-    if _LAST[0] is doc:
+    if _LAST[0]() is doc:
         return _LAST[1]
     info = _INFO.get(doc)
     if info is None:
         info = _INFO[doc] = _Info(doc)
-    _LAST[0], _LAST[1] = doc, info
+    _LAST[0], _LAST[1] = weakref.ref(doc), info
     return info
 
 

@@ -25,7 +25,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from ._attribution import OTHER_COUNCIL_PATTERNS, _OBJECT_MARKERS
-from ._clauses import _INFO, LEXICON, _all_hits, _clause_bounds, _hits, _info, _Info
+from ._clauses import _INFO, LEXICON, _all_hits, _clause_bounds, _hits, _info, _Info, sentence_starts
 from ._negation import _negative_predicate_at, _negator_at
 from ._time import _BE_GET, _CONTINUITY, _PAST, _PAST_RESET, _PAST_TOPICAL
 from ._titles import title_tokens
@@ -107,7 +107,7 @@ def _sentence_ranges(doc: Doc, info) -> list[tuple[int, int]]:
     column = token_columns(doc).column("SENT_START")
     if "sents" in doc.user_hooks or (n > 1 and not any(column[1:])):  # spaCy's own, or its error
         return [(sent.start, sent.end) for sent in doc.sents]
-    starts = [0, *compress(range(1, n), map((1).__eq__, column[1:])), n]
+    starts = [*sentence_starts(column), n]
     return list(zip(starts, starts[1:]))
 
 
