@@ -237,6 +237,24 @@ def test_pipeline_components_equal_spacys(nlp):
         assert sentences(nlp.get_pipe("casecode_sentencizer")(docs[1])) == sentences(want)
 
 
+def test_sentencizer_rule_with_and_without_the_punctuation_shortcut(nlp):
+    """The sentencizer looks only at punctuation positions when every sentence-final character is punctuation
+    (as in English); its rule gives the same starts as looking at every position, which it does otherwise."""
+    sentencizer = nlp.get_pipe("casecode_sentencizer")
+    assert sentencizer.final_is_punct
+    texts = _transcripts("corpus/training-transcripts/set[1-3]/*.txt")[:200] + [
+        "a . . b", "?!", "! ? Yes!! (yes.) \"Quoted.\" Next one", "Done.\n\nNew", "x", "Mr. Smith went. Then?"]
+    for doc in nlp.pipe(texts):
+        orths, puncts = [t.orth for t in doc], [int(t.is_punct) for t in doc]
+        fast = sentencizer.start_values(orths, puncts) if len(doc) else []
+        sentencizer.final_is_punct = False
+        try:
+            slow = sentencizer.start_values(orths, puncts) if len(doc) else []
+        finally:
+            sentencizer.final_is_punct = True
+        assert fast == slow == [1 if t.is_sent_start else -1 for t in doc], doc.text[:100]
+
+
 def test_batch_matches_equal_one_doc_at_a_time(nlp, coders):
     """`match_batch` over docs read end to end (as `code` matches them) gives each doc the matches the matcher
     gives it alone and spaCy's matchers give it, with docs of every length (empty ones too) at the batch's edges;

@@ -108,6 +108,10 @@ class _Sentencizer:
         self.vocab = vocab
         self.punct_chars = frozenset(Sentencizer.default_punct_chars)
         self.final: dict[int, bool] = {}  # text hash -> the text is a sentence-final character
+        # Every sentence-final character is punctuation by this vocab's IS_PUNCT (true of English's): then only
+        # the punctuation positions need looking up, and a run of punctuation is the run the rule skips.
+        is_punct = getattr(vocab, "lex_attr_getters", {}).get(IS_PUNCT)
+        self.final_is_punct = is_punct is not None and all(is_punct(c) for c in self.punct_chars)
 
     def __call__(self, doc):
         n = len(doc)
@@ -129,23 +133,37 @@ class _Sentencizer:
         -1 elsewhere (the learned coder's scope marks also read it for words of a doc already made)."""
         n = len(orths)
         final = self.final
+        if self.final_is_punct:  # only punctuation can be sentence-final: look up only those positions
+            at = list(compress(range(n), puncts))
+            texts = [orths[i] for i in at]
+        else:
+            at, texts = range(n), orths
         try:
-            ends = list(map(final.__getitem__, orths))  # in C: texts seen before
+            flags = list(map(final.__getitem__, texts))  # in C: texts seen before
         except KeyError:
-            for orth in set(orths).difference(final):
+            for orth in set(texts).difference(final):
                 final[orth] = self.vocab.strings[orth] in self.punct_chars
-            ends = list(map(final.__getitem__, orths))
+            flags = list(map(final.__getitem__, texts))
+        finals = list(compress(at, flags))
         # a sentence starts at 0 and at the first token after each run of sentence-final characters that is
         # neither punctuation nor sentence-final; only the (few) sentence-final positions are visited
         values = [-1] * n
         values[0] = 1
         start = 0
-        for f in compress(range(n), ends):
+        if finals and not self.final_is_punct:
+            ends = [False] * n
+            for f in finals:
+                ends[f] = True
+        for f in finals:
             if f < start:
                 continue  # inside the run that found the current start
             j = f + 1
-            while j < n and (puncts[j] or ends[j]):
-                j += 1
+            if self.final_is_punct:  # sentence-final characters are punctuation: the run is punctuation's
+                while j < n and puncts[j]:
+                    j += 1
+            else:
+                while j < n and (puncts[j] or ends[j]):
+                    j += 1
             if j == n:
                 break
             values[j] = 1

@@ -542,14 +542,22 @@ class RuleCoder:
         if keep not in ("best", "all"):
             raise CoderError(f"keep={keep!r}; use 'best' (one coding per segment and code) or 'all'")
         rows = codable_segments(segments)
-        has_cases = "cases" in rows.columns
+        return codings_frame(self.code_records(_records(rows), "cases" in rows.columns, keep=keep,
+                                               batch_size=batch_size))
+
+    def code_records(self, segs: list[dict], has_cases: bool, *, keep: str = "best", batch_size: int = 64
+                     ) -> list[dict]:
+        """`code` on codable segments given as plain dicts (the columns it reads: segment_id, document_id, start,
+        text, and cases, speaker, role where known), its codings as dicts (`codings_frame` makes `code`'s table
+        of them); for a caller that has the segments as objects and wants no DataFrame on the way."""
+        if keep not in ("best", "all"):
+            raise CoderError(f"keep={keep!r}; use 'best' (one coding per segment and code) or 'all'")
         records: list[dict] = []
         case_of: list[tuple] = []
-        segs = _records(rows)
         # one process (spaCy's default); the docs are kept a while for the learned coder reading the same units
         docs = pipe_shared(self.nlp, (str(seg["text"]) for seg in segs), batch_size=batch_size,
                            disable=self._rule_components())
-        docs = progress(docs, total=len(rows), desc="coding", unit="unit", min_total=200)
+        docs = progress(docs, total=len(segs), desc="coding", unit="unit", min_total=200)
         i = 0
         # the compiled engine matches a batch of docs at once (one pass over their words), then checks each doc
         for chunk in _chunks(docs, max(1, batch_size)):
@@ -570,7 +578,7 @@ class RuleCoder:
             i += len(chunk)
         if self.case_min_score is not None:
             records = _strong_cases(records, case_of, self.case_min_score)
-        return codings_frame(records)
+        return records
 
     def _code_docs(self, docs: list[Doc], segs: list[dict], first: int, has_cases: bool, keep: str,
                    records: list[dict], case_of: list[tuple], raw: list) -> None:

@@ -79,6 +79,40 @@ def file_codings(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def file_codings_of_records(records: list[dict], segments: list) -> pd.DataFrame:
+    """`file_codings(codings_frame(records), segments_frame(segments))` from a coder's coding dicts and the
+    `Segment`s they code, with no DataFrame on the way (the same table: columns, dtypes, order and attrs)."""
+    import numpy
+
+    from ..coders._codings import codings_frame
+    from ..corpus import segments_frame
+
+    if not records:
+        return file_codings(codings_frame(records), segments_frame(segments))
+    by_id = {seg.segment_id: seg for seg in segments}
+    units = [by_id[r["segment_id"]].unit for r in records]
+    order = sorted(range(len(records)), key=lambda i: (records[i]["document_id"], units[i], records[i]["start"]))
+    rows = [records[i] for i in order]
+    column = {name: [r[key] for r in rows] for name, key in (
+        ("document", "document_id"), ("code", "code"), ("start", "start"), ("end", "end"),
+        ("evidence", "evidence"), ("rule", "rule"), ("pattern", "pattern"))}
+    out = pd.DataFrame({
+        "document": column["document"],
+        "unit": numpy.array([units[i] for i in order], dtype=numpy.int64),
+        "speaker": [by_id[r["segment_id"]].speaker for r in rows],
+        "code": column["code"],
+        "score": numpy.round(numpy.array([r["score"] for r in rows], dtype=numpy.float64), 3),
+        "start": numpy.array(column["start"], dtype=numpy.int64),
+        "end": numpy.array(column["end"], dtype=numpy.int64),
+        "evidence": column["evidence"],
+        "rule": column["rule"],
+        "pattern": ["" if p is None else str(p) for p in column["pattern"]],
+    }, columns=FILE_CODING_COLUMNS)
+    out.attrs = {"documents": len({seg.document_id for seg in segments}),
+                 "words": sum(len(seg.text.split()) for seg in segments if isinstance(seg.text, str))}
+    return out
+
+
 def _saved_model(project) -> tuple[bytes | None, dict | None]:
     """The project's saved coder (model and its tuned combination, as `CombinedCoder.to_bytes`), or None; the
     second item is kept for callers that pass settings of their own (None: the saved ones count)."""

@@ -105,13 +105,20 @@ def _pool(workers: int, spec: CoderSpec, coder=None) -> ProcessPoolExecutor:
 
 def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None) -> pd.DataFrame:
     """Code one batch of files: FILE_CODING_COLUMNS rows, sorted by document, unit and start."""
+    from ..coders import RuleCoder
     from ..corpus import read_documents, segments_frame
-    from ._coding import file_codings
+    from ._coding import file_codings, file_codings_of_records
 
     documents = read_documents([Path(p) for p in paths])
-    segments = segments_frame([s for d in documents for s in d.segments])  # one frame for the batch
+    segments = [s for d in documents for s in d.segments]
     coder = coder if coder is not None else _coder(spec)
-    return file_codings(coder.code(segments), segments)
+    if isinstance(coder, RuleCoder):  # the rules alone: the segments as dicts, no DataFrame until the codings
+        codable = [{"segment_id": s.segment_id, "document_id": s.document_id, "start": s.start, "text": s.text,
+                    "cases": s.cases, "speaker": s.speaker, "role": s.role}
+                   for s in segments if s.codable is None or bool(s.codable)]
+        return file_codings_of_records(coder.code_records(codable, True), segments)
+    frame = segments_frame(segments)  # one frame for the batch
+    return file_codings(coder.code(frame), frame)
 
 
 def _local_batch(args) -> pd.DataFrame:
