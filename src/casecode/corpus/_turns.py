@@ -280,7 +280,8 @@ def _numbered_interviewer(segments: list[Segment], interviewers: list[str]) -> s
 def _looks_like_question(text: str) -> bool:
     if text.rstrip().endswith("?"):
         return True
-    words = [w.lower() for w in _WORD_RE.findall(text)[:12]]
+    found = _WORD_RE.findall(text)  # read once: the opening words, then (if need be) all of them
+    words = [w.lower() for w in found[:12]]
     while words and words[0] in _FILLERS:
         words.pop(0)
     if not words:
@@ -293,7 +294,7 @@ def _looks_like_question(text: str) -> bool:
         return True
     # A question after a preamble, as speech recognition writes it without a question mark: "great so i wanted to
     # start with the twenty thirty five thing where did that come from", "... can you say who you are".
-    words = [w.lower() for w in _WORD_RE.findall(text)]
+    words = [w.lower() for w in found]
     return any(a in _QUESTION_WORDS and b in _AUXILIARIES and c in _ASKED or a in _AUXILIARIES and b == "you"
                for a, b, c in zip(words, words[1:], words[2:] + [""]))
 
