@@ -180,7 +180,7 @@ def test_training_transcripts_hold_every_set_and_every_code():
     from casecode.studies.transcripts import training_transcripts
 
     units, gold = training_transcripts(ROOT)
-    assert set(units.set) == {f"set{i}" for i in range(1, 31)}
+    assert set(units.set) == {f"set{i}" for i in range(1, 35)}
     assert units.codable.all() and set(gold.segment_id) <= set(units.segment_id)
     per_code = gold.code.value_counts()
     assert all(per_code.get(code, 0) >= 20 for code in ("bold", "partnerships", "culture", "leaders", "residents",
