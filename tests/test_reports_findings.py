@@ -280,3 +280,18 @@ def test_comparison_report_says_what_2015_means_on_its_first_page(printed):
     assert "2015" in first_page and "means" in first_page
     headings = [i for i, p in enumerate(doc.paragraphs) if p.style.name.startswith("Heading")]
     assert all(doc.paragraphs[i].paragraph_format.keep_with_next for i in headings)
+
+
+def test_findings_agreement_mean_leaves_out_codes_nobody_used(reviewed):
+    """A code no coder used has kappa 1.0 by convention in `casecode agree`'s table; the method's mean kappa must
+    not count it (four unused codes lifted a mean of 0.80 to 0.87)."""
+    agreement = pd.DataFrame({
+        "code": ["bold", "learn", "digital", "recruiting"], "kappa": [0.6, 1.0, 1.0, 1.0],
+        "n_present_Ana": [5, 3, 0, 0], "n_present_Ben": [4, 3, 0, 0],
+        "note": ["", "", "no coder used this code", "no coder used this code"]})
+    with open_project(reviewed) as project:
+        tables = project_tables(project)
+        findings = build_findings(tables.codings, project.segments(), project.documents(), project.cases(),
+                                  project.codebook(), tables.matrix, "t", agreement=agreement)
+    line = next(p for p in findings.method if "Cohen's kappa" in p)
+    assert "mean Cohen's kappa 0.80 over 2 codes (2 codes nobody used left out), lowest for bold (0.60)" in line

@@ -298,11 +298,15 @@ def _method(codings, segments, documents, cases, codebook, decisions, agreement,
                           "“unreviewed suggestion”, and every page says the report is provisional.")
     if agreement is not None and len(agreement) and "kappa" in agreement:
         kappas = agreement.dropna(subset=["kappa"])
+        present = [c for c in kappas.columns if str(c).startswith("n_present_")]
+        unused = (kappas[present].fillna(0).sum(axis=1) == 0) if present else pd.Series(False, index=kappas.index)
+        kappas = kappas[~unused]  # a code nobody used agrees trivially (kappa 1.0): it would lift the mean
+        left_out = f" ({_plural(int(unused.sum()), 'code')} nobody used left out)" if unused.any() else ""
         if len(kappas):
             low = kappas.loc[kappas["kappa"].idxmin()]
             paragraphs.append(f"Agreement between coders (from casecode agree): mean Cohen's kappa "
-                              f"{kappas['kappa'].mean():.2f} over {len(kappas)} codes, lowest for {low['code']} "
-                              f"({low['kappa']:.2f}).")
+                              f"{kappas['kappa'].mean():.2f} over {len(kappas)} codes{left_out}, lowest for "
+                              f"{low['code']} ({low['kappa']:.2f}).")
     else:
         paragraphs.append("Agreement between coders was not measured for this report (run casecode agree and "
                           "pass its agreement.csv with --agreement).")
