@@ -941,3 +941,40 @@ def test_undo_after_a_merge_names_the_fold_and_takes_folds_back_only_when_asked(
     assert "folded" not in set(project.codings().status)
     assert _undo(project.path, "--reviewer", "Ana").exit_code == 0
     assert project.codings().set_index("coding_id").status[ids[4]] == "suggested"
+
+
+def test_project_status_names_the_coder_code_uses_for_a_named_coder(tmp_path):
+    """Reported: a project made with the 2015 codebook codes with the rules and the learned transcript coder, but
+    `casecode status` said 'rules (no learned model ...)' until `casecode train`."""
+    from casecode.codebook import read_codebook
+    from casecode.store import init_project
+    from casecode.studies.coders import named_coder
+    from casecode.workflow import project_status
+    from casecode.workflow._coding import project_coder_spec
+
+    from conftest import CODEBOOK
+
+    project = init_project(tmp_path / "p", read_codebook(CODEBOOK), coder="solace2015-transcripts")
+    try:
+        coder = project_status(project)["coder"]
+        _, what = project_coder_spec(project)
+    finally:
+        project.close()
+    assert what.startswith("solace2015-transcripts (rules and the learned transcript coder")
+    assert coder.startswith(f"solace2015-transcripts: {named_coder('solace2015-transcripts').description}")
+    assert "no learned model" not in coder
+
+
+def test_status_of_a_project_with_no_documents_yet(tmp_path):
+    """Reported: `casecode status` right after `casecode init` was an internal error (AttributeError), because
+    the documents-without-a-case check selected no columns of an empty store."""
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+    from conftest import CODEBOOK
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(tmp_path / "p"), "--codebook", str(CODEBOOK)]).exit_code == 0
+    result = runner.invoke(app, ["status", "-p", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert "documents  0" in result.output and "internal error" not in result.output

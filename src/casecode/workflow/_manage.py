@@ -35,12 +35,16 @@ def project_status(project) -> dict:
     codebook = project.codebook()
     models = project.models()
     model = models.set_index("name").meta.get("combined") if "combined" in set(models.name) else None
+    named = project.config.get("coder")
     if model is None:
-        coder = "rules (no learned model: casecode train adds one after review)"
+        from ..studies.coders import named_coder
+
+        built_in = named_coder(named) if named else None  # what `casecode code` codes with before any train
+        coder = (f"{built_in.description}; casecode train adds the project's own model after review" if built_in
+                 else "rules (no learned model: casecode train adds one after review)")
     else:
         trained = (model or {}).get("trained_on") or f"{(model or {}).get('units', '?')} reviewed units"
         coder = f"rules + learned model (trained on {trained})"
-    named = project.config.get("coder")
     reviewers = decisions.groupby("decided_by").size().sort_values(ascending=False) if len(decisions) else {}
     coded = project.coded_documents()
     return {

@@ -27,8 +27,9 @@ class ProjectTables:
 def uncased_documents(segments: pd.DataFrame, codings: pd.DataFrame) -> pd.DataFrame:
     """Documents none of whose units belongs to a case, with their codable units and the codings on them, which
     the case-by-code matrix cannot count."""
-    no_case = segments[[not cases for cases in segments.cases]]
-    with_case = set(segments.loc[[bool(cases) for cases in segments.cases], "document_id"])
+    cased = pd.Series([bool(cases) for cases in segments.cases], index=segments.index, dtype=bool)
+    no_case = segments[~cased]  # a Series, not a list: an empty list would select no columns of an empty store
+    with_case = set(segments.loc[cased, "document_id"])
     no_case = no_case[~no_case.document_id.isin(with_case)]
     rows = [{"document_id": doc, "units": int(group.codable.sum()),
              "codings": int(codings.segment_id.isin(set(group.segment_id)).sum())}
