@@ -654,3 +654,15 @@ def test_one_cases_helper_gives_each_unit_its_cases_or_its_document():
     assert cases_or_document(segments) == [("a", "b"), ("Doc Two",), ("c",), ("d4",)]
     assert cases_or_document(segments, str.upper) == [("A", "B"), ("DOC TWO",), ("C",), ("D4",)]
     assert (segment_cases(["x", ""]), first_case(()), first_case(("x", "y"))) == (("x",), "", "x")
+
+
+def test_a_unit_too_long_to_code_is_refused_naming_its_line(tmp_path):
+    """Reported: a transcript whose turn ran 12 million characters without a break was added, and then every
+    `casecode code -p` failed with an internal error (spaCy's E088), coding none of the project's documents."""
+    from casecode.corpus._readers import MAX_UNIT_CHARS
+
+    body = "---\ncase: Fenmoor\n---\n\nInterviewer: Tell me.\n\nJo: " + "we were bold " * (MAX_UNIT_CHARS // 13 + 1)
+    with pytest.raises(CorpusError, match=r"long\.txt: line 7: a paragraph of [\d,]+ characters, over casecode's "
+                                          r"limit of 1,000,000 for one unit; break it into paragraphs"):
+        read(tmp_path, "long.txt", body + "\n")
+    assert read(tmp_path, "ok.txt", body[:MAX_UNIT_CHARS // 2] + "\n").segments[-1].speaker == "Jo"

@@ -56,6 +56,7 @@ def read_document(
     interviewers = [*(interviewer_names or []), *_names(doc.metadata.get("interviewer"))]
     cases = (str(doc.metadata["case"]),) if doc.metadata.get("case") else ()
     doc.segments, speaker_roles = build_segments(document_id, doc.text, blocks, interviewers, cases)
+    _check_unit_lengths(doc, path)
     if speaker_roles:
         doc.metadata["speaker_roles"] = speaker_roles
     if timings is not None:
@@ -63,6 +64,20 @@ def read_document(
         doc.metadata["timings"] = [(seg.segment_id, *timing) for seg, timing in zip(doc.segments, timings)]
     check_offsets(doc)
     return doc
+
+
+#: The longest unit (paragraph or turn) casecode codes: spaCy's own limit on one text (`nlp.max_length`).
+MAX_UNIT_CHARS = 1_000_000
+
+
+def _check_unit_lengths(doc: Document, path: Path) -> None:
+    """Refuse a unit too long to code (a transcript with no paragraph breaks), naming where it starts."""
+    for seg in doc.segments:
+        if seg.end - seg.start > MAX_UNIT_CHARS:
+            where = (f"paragraph {seg.unit}" if doc.format == "docx"
+                     else f"line {doc.text.count(chr(10), 0, seg.start) + 1}")
+            raise CorpusError(f"{path}: {where}: a paragraph of {seg.end - seg.start:,} characters, over casecode's "
+                              f"limit of {MAX_UNIT_CHARS:,} for one unit; break it into paragraphs with blank lines")
 
 
 def _check_case(path: Path, own: Mapping[str, Any], given: Mapping[str, Any], override: bool, source: str) -> None:
