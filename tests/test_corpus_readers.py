@@ -565,6 +565,9 @@ def test_read_documents_case_and_duplicate_ids(corpus_folder):
     write(corpus_folder / "sub", "jane.txt", "Other text.")
     with pytest.raises(CorpusError, match="document_id 'jane' is already used by"):
         read_documents([corpus_folder / "jane.txt", corpus_folder / "sub" / "jane.txt"])
+    # the same file twice (overlapping globs) is not two files with one id: renaming would not help
+    with pytest.raises(CorpusError, match=r"jane\.txt: the file is named twice; name each file once"):
+        read_documents([corpus_folder / "jane.txt", corpus_folder / "sub" / ".." / "jane.txt"])
 
 
 @pytest.mark.parametrize(

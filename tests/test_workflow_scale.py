@@ -115,6 +115,8 @@ def test_bad_files_are_refused_before_coding(codebook, tmp_path):
         (tmp_path / folder / "same.txt").write_text("Ann: We listen to staff.\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="same.txt: document_id 'same' is already used"):
         code_files([tmp_path / "a" / "same.txt", tmp_path / "b" / "same.txt"], codebook, workers=2)
+    with pytest.raises(CorpusError, match=r"same\.txt: the file is named twice; name each file once"):
+        code_files([tmp_path / "a" / "same.txt", tmp_path / "b" / ".." / "a" / "same.txt"], codebook)
     with pytest.raises(CorpusError, match="missing.txt: file not found"):
         code_files([tmp_path / "missing.txt"], codebook)
     with pytest.raises(CasecodeError, match="--engine 'spark'"):

@@ -130,6 +130,8 @@ def read_documents(
         if case is not None:
             metadata["case"], source = case, "--case"
         doc = read_document(path, document_id, metadata, interviewer_names, override_case, source)
+        if doc.document_id in seen and Path(seen[doc.document_id]).resolve() == path.resolve():
+            raise CorpusError(f"{path}: the file is named twice; name each file once")
         if doc.document_id in seen:
             raise CorpusError(
                 f"{path}: document_id '{doc.document_id}' is already used by {seen[doc.document_id]};"

@@ -182,6 +182,8 @@ def document_order(paths: Iterable[str | Path]) -> list[Path]:
     seen: dict[str, Path] = {}
     for path in map(Path, paths):
         doc_id = slugify(path.stem)
+        if doc_id in seen and seen[doc_id].resolve() == path.resolve():
+            raise CorpusError(f"{path}: the file is named twice; name each file once")
         if doc_id in seen:
             raise CorpusError(f"{path}: document_id '{doc_id}' is already used by {seen[doc_id]}; rename one of "
                               f"the files")
