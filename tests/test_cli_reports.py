@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from casecode.codebook import read_codebook
+from casecode.errors import CasecodeWarning
 from casecode.cli import app
 from casecode.store import init_project, open_project
 from casecode.studies.replication import BASELINE
@@ -86,6 +87,40 @@ def test_cli_evaluate_names_a_row_outside_the_files(files):
     assert result.output.strip().splitlines()[-1] == (
         f"Error: {files / 'bad.csv'}: row 2: document 'fenmoor' unit '9' is not a unit of the files given; check "
         f"the file names and the paragraph numbering")
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.csv", b"", "the file is empty; a coding CSV needs a header row 'document,unit,code'"),
+    ("typo.csv", b"document,unit,code\nfenmoor,2,pace-risk\n",
+     "row 2: code 'pace-risk' is not in the codebook; use one of: bold, partnerships,"),
+    ("comma.csv", b"document,unit,code,note\nfenmoor,2,bold,note\nashby,2,learn,a note, with a comma\n",
+     "row 3: 5 cells but the header has 4 columns; quote cells that contain commas"),
+    ("nul.csv", "document,unit,code\nashby,2,learn\n".encode("utf-16-le"), "contains NUL bytes"),
+], ids=["empty", "unknown-code", "unquoted-comma", "utf16-without-bom"])
+def test_cli_evaluate_bad_coding_csv_is_one_line(files, name, data, message):
+    """Reported: an empty gold.csv, a UTF-16 one without a byte-order mark and a row with an unquoted comma were
+    internal errors, and a misspelt code was silently left out of the support."""
+    (files / name).write_bytes(data)
+    result = CliRunner().invoke(app, ["evaluate", str(files / "predicted.csv"), str(files / name),
+                                      str(files / "fenmoor.txt"), str(files / "ashby.txt"), "--codebook",
+                                      str(CODEBOOK)])
+    assert result.exit_code == 1, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(f"Error: {files / name}: ") and message in last and "internal error" not in last
+
+
+def test_evaluate_reads_a_spreadsheet_saved_gold_and_warns_of_interviewer_rows(files):
+    """Windows-1252 or UTF-16 with a BOM, a unit saved as 6.0 and cells padded with spaces read as the plain file
+    does; a gold row on the interviewer's unit is warned about by row, not silently dropped from the support."""
+    plain = evaluate_files(files / "predicted.csv", files / "gold.csv", [files / "fenmoor.txt", files / "ashby.txt"],
+                           read_codebook(CODEBOOK))
+    saved = GOLD.replace("fenmoor,2,", "fenmoor, 2.0 ,").replace("\n", "\r\n") + "ashby,1,bold,caf\u00e9\r\n"
+    saved = saved.replace("document,unit,code", "document,unit,code,note")
+    (files / "excel.csv").write_bytes(saved.encode("utf-16"))
+    with pytest.warns(CasecodeWarning, match=r"excel\.csv: 1 row\(s\) code a unit casecode does not code .*row 6"):
+        result = evaluate_files(files / "predicted.csv", files / "excel.csv",
+                                [files / "fenmoor.txt", files / "ashby.txt"], read_codebook(CODEBOOK))
+    assert result.micro.equals(plain.micro)
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -10,32 +13,70 @@ import pandas as pd
 from ..analysis import evaluate
 from ..codebook import Codebook
 from ..corpus import cases_or_document, read_documents, read_manifest, segments_frame
-from ..errors import ReviewError, warn
+from ..corpus._text import decode_bytes
+from ..errors import CasecodeError, ReviewError, warn
 from ._ingest import case_id_for
 
 
-def read_file_codings(path: str | Path, segments: pd.DataFrame, coder: str) -> pd.DataFrame:
+def read_file_codings(path: str | Path, segments: pd.DataFrame, coder: str,
+                      codes: Iterable[str] | None = None) -> pd.DataFrame:
     """A coding CSV with `document, unit, code` (as `casecode code --out` writes it, or a gold file) as codings.
 
-    Rows with an empty code are kept out (a gold file uses them for 'no code' decisions with a note).
+    Rows with an empty code are kept out (a gold file uses them for 'no code' decisions with a note). With `codes`
+    (the codebook's ids), a code outside them is an error naming its row. Rows are numbered as in a spreadsheet
+    (the header is row 1); rows on units casecode does not code (an interviewer's turn) are warned about and left
+    out.
     """
     path = Path(path)
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ReviewError(f"{path}: coding file not found") from None
+    except OSError as exc:
+        raise ReviewError(f"{path}: the coding file could not be read ({exc.strerror or exc}); check the path") from None
+    if not data.strip():
+        raise ReviewError(f"{path}: the file is empty; a coding CSV needs a header row 'document,unit,code' and a row "
+                          f"per coding")
+    try:
+        text, _, notes = decode_bytes(data, str(path))
+    except CasecodeError as exc:
+        raise ReviewError(str(exc)) from None
+    for note in notes:
+        warn(note)
+    reader = csv.reader(io.StringIO(text))
+    header = [cell.strip().lower() for cell in next(reader)]
     for column in ("document", "unit", "code"):
-        if column not in table.columns:
+        if column not in header:
             raise ReviewError(f"{path}: missing column {column!r}; a coding CSV needs document, unit and code")
-    table = table[table.code.str.strip() != ""]
+    where = {column: header.index(column) for column in ("document", "unit", "code")}
     known = set(segments.segment_id)
-    rows = []
-    for number, row in zip(table.index + 2, table.itertuples()):
-        segment_id = f"{row.document}:{row.unit}"
+    codable = set(segments.segment_id[segments.codable]) if "codable" in segments else known
+    allowed = list(codes) if codes is not None else None
+    rows, uncoded = [], []
+    for number, cells in enumerate(reader, start=2):
+        if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header):]):
+            raise ReviewError(f"{path}: row {number}: {len(cells)} cells but the header has {len(header)} columns; "
+                              f"quote cells that contain commas")
+        cells = cells + [""] * (len(header) - len(cells))
+        document, unit, code = (cells[where[c]].strip() for c in ("document", "unit", "code"))
+        if not code:
+            continue
+        unit = re.sub(r"^(\d+)\.0+$", r"\1", unit)  # 6.0, as a spreadsheet may save a unit number
+        segment_id = f"{document}:{unit}"
         if segment_id not in known:
-            raise ReviewError(f"{path}: row {number}: document {row.document!r} unit {row.unit!r} is not a unit of "
+            raise ReviewError(f"{path}: row {number}: document {document!r} unit {unit!r} is not a unit of "
                               f"the files given; check the file names and the paragraph numbering")
-        rows.append({"segment_id": segment_id, "code": row.code.strip(), "coder": coder})
+        if allowed is not None and code not in allowed:
+            raise ReviewError(f"{path}: row {number}: code {code!r} is not in the codebook; use one of: "
+                              f"{', '.join(allowed)}")
+        if segment_id not in codable:
+            uncoded.append(number)
+            continue
+        rows.append({"segment_id": segment_id, "code": code, "coder": coder})
+    if uncoded:
+        shown = ", ".join(map(str, uncoded[:5])) + (" ..." if len(uncoded) > 5 else "")
+        warn(f"{path}: {len(uncoded)} row(s) code a unit casecode does not code (an interviewer's turn or a "
+             f"heading): row {shown}; they are left out of the scores")
     return pd.DataFrame(rows, columns=["segment_id", "code", "coder"])
 
 
@@ -57,7 +98,7 @@ def evaluate_files(predicted: str | Path, gold: str | Path, files: Iterable[str 
     # A document without a case is its own case, so the case level still means something.
     segments["cases"] = cases_or_document(segments, case_id_for)
     units = segments[segments.codable]
-    pred = read_file_codings(predicted, segments, "predicted")
-    gold_codings = read_file_codings(gold, segments, "gold")
+    pred = read_file_codings(predicted, segments, "predicted", codebook.ids)
+    gold_codings = read_file_codings(gold, segments, "gold", codebook.ids)
     cases = list(dict.fromkeys(c for cs in units.cases for c in cs))
     return evaluate(pred, gold_codings, units, codebook.chart_ids, cases=cases, labels=codebook)
