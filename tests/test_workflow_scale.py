@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from casecode.codebook import read_codebook
-from casecode.errors import CasecodeError, CorpusError
+from casecode.errors import CasecodeError, CasecodeWarning, CorpusError
 from casecode.store import init_project
 from casecode.workflow import add_files, code_project
 from casecode.workflow._coding import code_files, coded_documents, make_coder
@@ -169,3 +169,13 @@ def test_dask_local_cluster_gives_the_local_codings(codebook, one_process, tmp_p
         assert remote.codings()[columns].equals(local.codings()[columns])
         local.close()
         remote.close()
+
+
+def test_code_files_warns_of_a_file_read_as_windows_1252(codebook, tmp_path):
+    """Reported: `casecode add` says a file was not UTF-8 and read as Windows-1252, `casecode code FILES` said
+    nothing, so mis-read characters went unnoticed."""
+    path = tmp_path / "cafe.txt"
+    path.write_bytes("Ann: We listen to staff at the caf\u00e9 \u201cevery week\u201d.\n".encode("cp1252"))
+    with pytest.warns(CasecodeWarning, match=r"cafe\.txt: not UTF-8; read as Windows-1252"):
+        codings = code_files([path], codebook)
+    assert len(codings)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .._output import safe_cell
 from ..codebook import Codebook
-from ..errors import CasecodeError, CorpusError
+from ..errors import CasecodeError, CorpusError, warn
 
 #: Documents per shard: big enough that a worker's start-up and the learned coder's batch scoring pay off, small
 #: enough that memory stays flat and the progress bar moves.
@@ -110,6 +110,8 @@ def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None) ->
     from ._coding import file_codings, file_codings_of_records
 
     documents = read_documents([Path(p) for p in paths])
+    for note in (note for d in documents for note in d.warnings):
+        warn(note)  # e.g. read as Windows-1252, as `casecode add` says (a forked worker says it on stderr too)
     segments = [s for d in documents for s in d.segments]
     coder = coder if coder is not None else _coder(spec)
     if isinstance(coder, RuleCoder):  # the rules alone: the segments as dicts, no DataFrame until the codings
