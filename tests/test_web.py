@@ -202,6 +202,24 @@ def test_agreement_between_two_reviewers_links_disagreements(project):
     assert rows["Engage employees"] == "100%" and rows["Work with residents"] == "50%"
 
 
+def test_agreement_counts_codes_added_by_hand(project):
+    """Reported: an add decision keeps its code in `code` with an empty new_code, and the page read that empty
+    value (NaN) as the code, so every passage coded by hand was left out of the agreement figures."""
+    ana_client, ben_client = create_app(project).test_client(), create_app(project).test_client()
+    ana, ben = login(ana_client, "Ana"), login(ben_client, "Ben")
+    codings = project.codings()
+    for cid in codings[codings.document_id == "fenmoor"].coding_id.tolist():
+        api(ana_client, ana, "/api/decide", {"coding_id": cid, "decision": "accept"})
+        api(ben_client, ben, "/api/decide", {"coding_id": cid, "decision": "accept"})
+    start = project.document_text("fenmoor").index("new ideas")
+    added = {"document_id": "fenmoor", "segment_id": "fenmoor:2", "start": start, "end": start + 9,
+             "code": "residents", "text": "new ideas"}
+    assert api(ana_client, ana, "/api/code", added).status_code == 200
+    page = ana_client.get("/agreement?a=Ana&b=Ben").get_data(as_text=True)
+    rows = dict(re.findall(r"<tr><td>([^<]+)</td><td class=\"n\">([^<]+)</td>", page))
+    assert rows["Work with residents"] == "50%" and "1 disagreements" in page
+
+
 # -- the command --------------------------------------------------------------------------------------------------
 
 

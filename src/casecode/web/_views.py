@@ -279,8 +279,8 @@ def reviewer_codings(project) -> tuple[dict[str, pd.DataFrame], dict[str, set[st
             seen.setdefault(who, set()).update(units_of_doc[doc_of[d.segment_id]])
         if d.decision == "accept":
             rows[who].append((d.segment_id, codings.at[int(d.coding_id), "code"]))
-        elif d.decision in ("recode", "add"):
-            rows[who].append((d.segment_id, d.new_code or d.code))
+        elif d.decision in ("recode", "add"):  # an add keeps its code in `code`, its new_code empty (NaN)
+            rows[who].append((d.segment_id, d.new_code if isinstance(d.new_code, str) and d.new_code else d.code))
     frames = {who: pd.DataFrame(pairs, columns=["segment_id", "code"]).drop_duplicates() for who, pairs in rows.items()}
     return frames, seen
 
