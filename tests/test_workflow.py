@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import shutil
+import warnings
 from pathlib import Path
 
 import docx
@@ -245,6 +246,22 @@ def test_add_files_twice_does_not_duplicate(project, built):
     assert set(again.status) == {"unchanged"}
     assert len(project.documents()) == len(before[0]) == len(DOCUMENT_IDS)
     pd.testing.assert_frame_equal(project.segments(), before[1])
+
+
+def test_add_files_warns_of_a_copy_under_another_name(project, built, tmp_path):
+    """Reported: a transcript copied under another name was added in silence as a second document of its case, so
+    its codings counted twice in every table."""
+    from casecode.errors import CasecodeWarning
+
+    copy = tmp_path / "fenmoor-ceo-copy.txt"
+    shutil.copy(built["files"]["front"], copy)
+    with pytest.warns(CasecodeWarning, match=r"document 'fenmoor-ceo-copy' has the same text as 'fenmoor-ceo'; if "
+                                             r"it is the same transcript, remove one"):
+        added = add_files(project, [copy])
+    assert added.status.tolist() == ["added"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CasecodeWarning)
+        assert add_files(project, [copy]).status.tolist() == ["unchanged"]  # said once, when it was added
 
 
 def test_add_files_refuses_a_changed_file_and_stores_nothing(project, built, tmp_path):

@@ -63,9 +63,25 @@ def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None
             rows.append({"document_id": doc.document_id, "path": doc.path,
                          "case_id": info["case_id"] if info else "", "status": project.add_document(doc),
                          "warnings": "; ".join(doc.warnings)})
+    _warn_same_text(project, [r["document_id"] for r in rows if r["status"] == "added"])
     uncased = [r["document_id"] for r in rows if not r["case_id"] and r["status"] == "added"]
     if uncased:
         warn(f"{len(uncased)} document(s) added without a case ({', '.join(uncased[:5])}"
              f"{' ...' if len(uncased) > 5 else ''}); the case-by-code matrix cannot count them: give a case with "
              f"--case, a manifest's 'case' column or front matter 'case:'")
     return pd.DataFrame(rows, columns=["document_id", "path", "case_id", "status", "warnings"])
+
+
+def _warn_same_text(project, added: list[str]) -> None:
+    """Warn of a document just added whose text another document of the project has word for word (a copy
+    under another name): both would be counted, doubling its codings in every table."""
+    if not added:
+        return
+    documents = project.documents()
+    ids_of = documents.groupby("sha256").document_id.agg(list)
+    for ids in ids_of[ids_of.map(len) > 1]:
+        new = [d for d in ids if d in set(added)]
+        if new:
+            others = [d for d in ids if d != new[0]]
+            warn(f"document {new[0]!r} has the same text as {', '.join(map(repr, others))}; if it is the same "
+                 f"transcript, remove one (casecode remove {new[0]}), or its codings count twice")
