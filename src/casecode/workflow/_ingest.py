@@ -83,5 +83,6 @@ def _warn_same_text(project, added: list[str]) -> None:
         new = [d for d in ids if d in set(added)]
         if new:
             others = [d for d in ids if d != new[0]]
-            warn(f"document {new[0]!r} has the same text as {', '.join(map(repr, others))}; if it is the same "
+            shown = ", ".join(map(repr, others[:3])) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            warn(f"document {new[0]!r} has the same text as {shown}; if it is the same "
                  f"transcript, remove one (casecode remove {new[0]}), or its codings count twice")
