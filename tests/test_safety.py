@@ -456,6 +456,14 @@ def test_a_formula_in_a_decision_cell_names_the_sheet_row(coded, tmp_path):
     assert str(err.value) == (f"{bad}: row 3, column 'decision': holds a formula (=IF(1,\"accept\")); type the value "
                               f"itself, e.g. accept")
     assert _state(project) == before
+    # the fix names what belongs in the column: a comment is not a decision
+    comment = _fill(workbook, tmp_path / "comment.xlsx", {(2, "decision"): "accept",
+                                                          (2, "comment"): '=HYPERLINK("http://x","y")'})
+    with pytest.raises(ReviewError) as err:
+        apply_review(project, comment, reviewer="Ana")
+    assert str(err.value).endswith("column 'comment': holds a formula (=HYPERLINK(\"http://x\",\"y\")); type the "
+                                   "value itself, as plain text")
+    assert _state(project) == before
 
 
 def test_an_edited_code_cell_is_compared_with_the_coding(coded, tmp_path):

@@ -47,6 +47,10 @@ PROJECT_PROPERTY = "casecode_project"
 
 _READ_COLUMNS = ["coding_id", "document", "unit", "decision", "new_code", "comment", "decided_by"]
 _OPTIONAL_COLUMNS = ["code", "unit_text"]
+#: What to type instead of a formula, per column read back.
+_FORMULA_EXAMPLE = {"decision": ", e.g. accept", "new_code": ", a code id from the 'codes' sheet",
+                    "decided_by": ", your name", "comment": ", as plain text", "coding_id": " casecode wrote",
+                    "document": " casecode wrote", "unit": " casecode wrote"}
 _HEADER_SEARCH = 30  # rows searched for the header, so a note above the table does not hide it
 _WIDTHS = {"coding_id": 10, "document": 18, "unit": 6, "time": 12, "speaker": 14, "unit_text": 60, "evidence": 30,
            "code": 16, "label": 24, "score": 7, "why": 36, "decision": 11, "new_code": 16, "comment": 30,
@@ -113,7 +117,8 @@ def read_review_rows(path: str | Path) -> pd.DataFrame:
             cell = cells[i] if i < len(cells) else None
             value = None if cell is None else cell.value
             if cell is not None and cell.data_type == "f" and name in _READ_COLUMNS:
-                _Row(path, number, {}).fail(name, f"holds a formula ({value}); type the value itself, e.g. accept")
+                _Row(path, number, {}).fail(name, f"holds a formula ({value}); type the value itself"
+                                                  f"{_FORMULA_EXAMPLE.get(name, '')}")
             values[name] = unneutralised(value)
         if any(v is not None and str(v).strip() for v in values.values()):
             rows.append(dict(values, row=number))
