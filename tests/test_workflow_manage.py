@@ -570,6 +570,8 @@ def test_edit_rename_and_merge_codes_with_codings_following(project):
     assert project_tables(project).per_code.set_index("code").loc["learning", "codings"] == 1
     with pytest.raises(CodebookError, match="code 'partnerships' already exists; merge into it"):
         rename_code(project, "learning", "partnerships")
+    with pytest.raises(CodebookError, match="code 'learning' already has the id 'learning'; name a different new id"):
+        rename_code(project, "learning", "learning")  # it said: merge 'learning' into itself, which merge refuses
 
     patterns = len(book["learning"].patterns) + len(book["partnerships"].patterns)
     assert merge_codes(project, "learning", "partnerships")["moved"] == learn

@@ -186,6 +186,8 @@ def rename_code(project, old: str, new: str) -> int:
     """Give code `old` the id `new`; its codings, decisions and memos follow. Returns the codings moved."""
     codebook = project.codebook()
     source = _code(codebook, old)
+    if new == old:
+        raise CodebookError(f"code {old!r} already has the id {new!r}; name a different new id")
     if new in codebook:
         raise CodebookError(f"code {new!r} already exists; merge into it with 'casecode codebook merge {old} {new}'")
     renamed = _rebuilt(codebook, [source.model_copy(update={"id": new}) if c.id == old else c for c in codebook])
