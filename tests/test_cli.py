@@ -388,3 +388,23 @@ def test_a_project_can_name_the_rules_as_its_coder_and_unknown_coders_are_refuse
     assert run("code", "-p", "plain").stderr == "Coder: rules (the codebook's patterns alone)\n"
     assert_error(run("init", "odd", "--codebook", CODEBOOK, "--coder", "magic", ok=False),
                  "unknown coder 'magic'; use one of: rules, solace2015-transcripts (set 'coder' in casecode.yaml)")
+
+
+def test_output_piped_into_a_reader_that_leaves_is_no_error(tmp_path):
+    """Reported: `casecode status -p P | head -1` printed 'Error: a file: Broken pipe; check the path, the free
+    space and the permissions' once head had its line."""
+    import subprocess
+    import sys
+
+    from casecode.codebook import read_codebook
+    from casecode.store import init_project
+
+    from conftest import CODEBOOK
+
+    init_project(tmp_path / "p", read_codebook(CODEBOOK)).close()
+    reader_gone = subprocess.Popen([sys.executable, "-m", "casecode.cli", "status", "-p", str(tmp_path / "p")],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader_gone.stdout.close()  # before casecode writes its first line
+    stderr = reader_gone.stderr.read().decode()
+    assert reader_gone.wait(timeout=120) == 141
+    assert "Error" not in stderr and "Traceback" not in stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import warnings
 from typing import Callable, Optional
 
@@ -58,6 +59,12 @@ def command(*args, on: typer.Typer | None = None, **kwargs) -> Callable:
                 fail(str(exc))
             except FileNotFoundError as exc:
                 fail(f"{exc.filename}: no such file; check the path")
+            except BrokenPipeError:  # `casecode status | head -1`: the reader left; there is nobody to tell
+                try:
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+                except (OSError, ValueError):  # stdout is no file (a test runner's buffer)
+                    pass
+                raise typer.Exit(141) from None
             except PermissionError as exc:
                 fail(f"{exc.filename}: permission denied; choose a folder you can write to")
             except OSError as exc:  # a full disk, a read-only file system, a vanished network drive
