@@ -47,6 +47,43 @@ def test_agree_credits_an_unnamed_added_row_to_the_workbooks_reviewer(project, t
     assert per_code.set_index("code").loc["culture", "n_present_Ana"] == 1
 
 
+@pytest.mark.parametrize("content, message", [
+    ("", "the file is empty; a coding CSV needs a header row"),
+    ("document,unit,code\n{doc},{unit},pace-risk\n", "row 2, column 'code': 'pace-risk' is not a code of the "
+                                                      "codebook; use one of: bold,"),
+    ("document,unit,code\n{doc},{unit},bold\n{doc},six,bold\n", "row 3, column 'unit': 'six' is not a unit "
+                                                                 "number"),
+    ("document,unit,code\n{doc}x,{unit},bold\n", "row 2, column 'segment_id': '{doc}x:{unit}' is not a unit the "
+                                                  "project codes"),
+    ("document,unit,code,note\n{doc},{unit},bold,a note, with a comma\n", "row 2: 5 cells but the header has 4 "
+                                                                          "columns; quote cells that contain commas"),
+], ids=["empty", "unknown-code", "unit-not-a-number", "unknown-unit", "unquoted-comma"])
+def test_agree_names_the_row_of_a_bad_coding_csv(project, tmp_path, content, message):
+    """Reported: an empty CSV, a unit 'six' and a row with an unquoted comma were internal errors; a misspelt code
+    or document was silently left out, which changed every kappa without a word."""
+    unit = project.segments(codable=True).iloc[0]
+    good = tmp_path / "ana.csv"
+    good.write_text(f"document,unit,code\n{unit.document_id},{unit.unit},bold\n", encoding="utf-8")
+    bad = tmp_path / "ben.csv"
+    bad.write_text(content.format(doc=unit.document_id, unit=unit.unit), encoding="utf-8")
+    with pytest.raises(ReviewError) as err:
+        agree([good, bad], project.codebook(), project.segments(codable=True))
+    assert str(err.value).startswith(f"{bad}: ") and message.format(doc=unit.document_id, unit=unit.unit) in str(err.value)
+
+
+def test_agree_reads_a_spreadsheet_saved_coding_csv(project, tmp_path):
+    """UTF-16 with a byte-order mark (Excel's 'Unicode text'), units saved as 6.0 and padded cells read as written."""
+    units = project.segments(codable=True).iloc[:2]
+    rows = "".join(f"{u.document_id},{u.unit},bold\n" for u in units.itertuples())
+    (tmp_path / "ana.csv").write_text("document,unit,code\n" + rows, encoding="utf-8")
+    saved = "document,unit,code\r\n" + "".join(f" {u.document_id} ,{u.unit}.0,bold\r\n" for u in units.itertuples())
+    (tmp_path / "ben.csv").write_bytes(saved.encode("utf-16"))
+    per_code, disagreements = agree([tmp_path / "ana.csv", tmp_path / "ben.csv"], project.codebook(),
+                                    project.segments(codable=True))
+    bold = per_code.set_index("code").loc["bold"]
+    assert (bold.n_present_ana, bold.n_present_ben, bold.kappa) == (2, 2, 1.0) and disagreements.empty
+
+
 def test_agree_refuses_a_workbook_naming_two_reviewers(project, tmp_path):
     written = write_review(project, tmp_path / "review.xlsx")
     ids = [int(i) for i in read_sheet(written["workbook"]).coding_id]

@@ -75,18 +75,35 @@ def _workbook_coders(path: Path, decisions: pd.DataFrame, by_reviewer: bool) -> 
     return [path.stem if name == _UNNAMED else name for name in decisions.decided_by]
 
 
-def _from_csv(path: Path):
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+def _from_csv(path: Path, codebook: Codebook, segments: pd.DataFrame | None):
+    from ._evaluate import read_coding_table
+
+    table = read_coding_table(path)
     if "segment_id" not in table.columns:
         missing = {"document", "unit"} - set(table.columns)
         if missing:
             raise ReviewError(f"{path}: missing column {sorted(missing)[0]!r}; a coding CSV needs segment_id, or "
                               f"document and unit, and code")
+        bad = table[~table.unit.str.fullmatch(r"\d+")]
+        if len(bad):
+            raise ReviewError(f"{path}: row {bad['_row'].iloc[0]}, column 'unit': {bad.unit.iloc[0]!r} is not a unit "
+                              f"number; write the unit's number as 'casecode code' or the review workbook gives it")
         table["segment_id"] = _segment_ids(table)
     if "code" not in table.columns:
         raise ReviewError(f"{path}: missing column 'code'; a coding CSV needs a code column")
+    coded = table[table.code != ""]
+    for column, known, problem in (
+            ("code", set(codebook.ids), f"is not a code of the codebook; use one of: {', '.join(codebook.ids)}"),
+            ("segment_id", None if segments is None else set(segments.segment_id),
+             "is not a unit the project codes (no such document or unit, or an interviewer's turn); check the "
+             "document names and unit numbers")):
+        stray = coded[~coded[column].isin(known)] if known is not None else coded.iloc[:0]
+        if len(stray):
+            raise ReviewError(f"{path}: row {stray['_row'].iloc[0]}, column {column!r}: {stray[column].iloc[0]!r} "
+                              f"{problem}")
     if "coder" not in table.columns:
         table["coder"] = path.stem
+    table["coder"] = table.coder.where(table.coder != "", path.stem)
     units = table.drop_duplicates("segment_id").assign(text=lambda d: d.get("evidence", ""))[_UNIT_COLUMNS]
     return table[table.code != ""][["coder", "segment_id", "code"]], units, set(table.coder)
 
@@ -118,7 +135,7 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segmen
         elif path.suffix.lower() == ".xlsx":
             codings, units, names = _from_workbook(path, codebook, segments, by_reviewer)
         elif path.suffix.lower() == ".csv":
-            codings, units, names = _from_csv(path)
+            codings, units, names = _from_csv(path, codebook, segments)
         elif not path.exists():
             raise ReviewError(f"{path}: no such file or project folder")
         else:

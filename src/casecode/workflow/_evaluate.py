@@ -18,15 +18,11 @@ from ..errors import CasecodeError, ReviewError, warn
 from ._ingest import case_id_for
 
 
-def read_file_codings(path: str | Path, segments: pd.DataFrame, coder: str,
-                      codes: Iterable[str] | None = None) -> pd.DataFrame:
-    """A coding CSV with `document, unit, code` (as `casecode code --out` writes it, or a gold file) as codings.
-
-    Rows with an empty code are kept out (a gold file uses them for 'no code' decisions with a note). With `codes`
-    (the codebook's ids), a code outside them is an error naming its row. Rows are numbered as in a spreadsheet
-    (the header is row 1); rows on units casecode does not code (an interviewer's turn) are warned about and left
-    out.
-    """
+def read_coding_table(path: str | Path) -> pd.DataFrame:
+    """A coding CSV as strings: headers in lower case, cells stripped, `unit` 6.0 read as 6 (a spreadsheet's
+    saving), and `_row`, each row's number as a spreadsheet shows it (the header is row 1). Decoded as casecode reads
+    text (UTF-8, UTF-16 with a BOM, Windows-1252 with a warning); an empty file, an undecodable one and a row with
+    more cells than the header are one-line errors."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -45,23 +41,40 @@ def read_file_codings(path: str | Path, segments: pd.DataFrame, coder: str,
         warn(note)
     reader = csv.reader(io.StringIO(text))
     header = [cell.strip().lower() for cell in next(reader)]
-    for column in ("document", "unit", "code"):
-        if column not in header:
-            raise ReviewError(f"{path}: missing column {column!r}; a coding CSV needs document, unit and code")
-    where = {column: header.index(column) for column in ("document", "unit", "code")}
-    known = set(segments.segment_id)
-    codable = set(segments.segment_id[segments.codable]) if "codable" in segments else known
-    allowed = list(codes) if codes is not None else None
-    rows, uncoded = [], []
+    rows = []
     for number, cells in enumerate(reader, start=2):
         if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header):]):
             raise ReviewError(f"{path}: row {number}: {len(cells)} cells but the header has {len(header)} columns; "
                               f"quote cells that contain commas")
-        cells = cells + [""] * (len(header) - len(cells))
-        document, unit, code = (cells[where[c]].strip() for c in ("document", "unit", "code"))
+        if any(cell.strip() for cell in cells):
+            rows.append([number] + [cell.strip() for cell in cells[:len(header)]]
+                        + [""] * (len(header) - len(cells)))
+    table = pd.DataFrame(rows, columns=["_row", *header]).loc[:, lambda t: ~t.columns.duplicated()]
+    if "unit" in table:
+        table["unit"] = table["unit"].str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    return table
+
+
+def read_file_codings(path: str | Path, segments: pd.DataFrame, coder: str,
+                      codes: Iterable[str] | None = None) -> pd.DataFrame:
+    """A coding CSV with `document, unit, code` (as `casecode code --out` writes it, or a gold file) as codings.
+
+    Rows with an empty code are kept out (a gold file uses them for 'no code' decisions with a note). With `codes`
+    (the codebook's ids), a code outside them is an error naming its row. Rows are numbered as in a spreadsheet
+    (the header is row 1); rows on units casecode does not code (an interviewer's turn) are warned about and left
+    out.
+    """
+    table = read_coding_table(path)
+    for column in ("document", "unit", "code"):
+        if column not in table.columns:
+            raise ReviewError(f"{path}: missing column {column!r}; a coding CSV needs document, unit and code")
+    known = set(segments.segment_id)
+    codable = set(segments.segment_id[segments.codable]) if "codable" in segments else known
+    allowed = list(codes) if codes is not None else None
+    rows, uncoded = [], []
+    for number, document, unit, code in zip(table["_row"], table.document, table.unit, table.code):
         if not code:
             continue
-        unit = re.sub(r"^(\d+)\.0+$", r"\1", unit)  # 6.0, as a spreadsheet may save a unit number
         segment_id = f"{document}:{unit}"
         if segment_id not in known:
             raise ReviewError(f"{path}: row {number}: document {document!r} unit {unit!r} is not a unit of "
