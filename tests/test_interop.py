@@ -166,8 +166,8 @@ def test_read_review_workbook_needs_a_decider(workbook, codebook):
     edit(workbook, {(2, "decision"): "accept"})
     with pytest.raises(ReviewError) as caught:
         read_review_workbook(workbook, codebook)
-    assert str(caught.value) == (f"{workbook}: row 2, column 'decided_by': empty; write who decided, or give the "
-                                 f"reviewer's name when reading the workbook")
+    assert str(caught.value) == (f"{workbook}: row 2, column 'decided_by': empty; write who decided, or pass "
+                                 f"--reviewer NAME (reviewer= from Python)")  # the fix a command-line user can type
 
 
 def test_read_review_workbook_rejects_unknown_units_of_segments(workbook, codebook, segments):

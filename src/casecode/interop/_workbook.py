@@ -191,7 +191,7 @@ def _decision(row: _Row, codebook: Codebook, reviewer: str | None, segments: pd.
         checked = check_decision(
             row.cells.get("decision"), row.cells.get("coding_id"), row.cells.get("new_code"),
             row.text("decided_by") or (reviewer or ""), codebook.ids, codes_from=f"the {CODES_SHEET!r} sheet",
-            codebook=codebook.name, who="write who decided, or give the reviewer's name when reading the workbook",
+            codebook=codebook.name, who="write who decided, or pass --reviewer NAME (reviewer= from Python)",
         )
     except DecisionProblem as problem:
         row.fail(problem.column, problem.problem)
