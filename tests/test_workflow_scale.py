@@ -179,3 +179,14 @@ def test_code_files_warns_of_a_file_read_as_windows_1252(codebook, tmp_path):
     with pytest.warns(CasecodeWarning, match=r"cafe\.txt: not UTF-8; read as Windows-1252"):
         codings = code_files([path], codebook)
     assert len(codings)
+
+
+def test_write_file_codings_refuses_a_spreadsheet_name_or_a_folder(codebook, tmp_path):
+    """Reported: `--out codings.xlsx` wrote CSV text under a name Excel refuses to open, and `--out FOLDER` failed
+    naming a temporary '.part' file."""
+    spec = CoderSpec(partial(make_coder, codebook))
+    with pytest.raises(CasecodeError, match=r"codings\.xlsx: casecode code writes CSV.*name the file codings\.csv"):
+        write_file_codings(FILES[:1], tmp_path / "codings.xlsx", spec)
+    with pytest.raises(CasecodeError, match=r"is a folder; give the CSV's file name, e.g. .*codings\.csv"):
+        write_file_codings(FILES[:1], tmp_path, spec)
+    assert list(tmp_path.iterdir()) == []  # nothing written, no .part left

@@ -272,6 +272,11 @@ def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: Coder
     from ._coding import FILE_CODING_COLUMNS
 
     out = Path(out)
+    if out.is_dir():
+        raise CasecodeError(f"{out}: is a folder; give the CSV's file name, e.g. {out / 'codings.csv'}")
+    if out.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods"):  # a spreadsheet program would refuse the file
+        raise CasecodeError(f"{out}: casecode code writes CSV, which a spreadsheet opens as it is; name the file "
+                            f"{out.with_suffix('.csv').name}")
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = list(paths)
     bar = _Bar(len(paths))
