@@ -1017,3 +1017,6 @@ def test_status_of_a_project_with_no_documents_yet(tmp_path):
     result = runner.invoke(app, ["status", "-p", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
     assert "documents  0" in result.output and "internal error" not in result.output
+    coded = runner.invoke(app, ["code", "-p", str(tmp_path / "p")])  # it said: all 0 documents were coded before
+    assert coded.exit_code == 0 and coded.output.startswith("Nothing to code: the project has no documents yet; "
+                                                            "add transcripts first with 'casecode add FILES -p")

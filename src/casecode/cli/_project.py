@@ -128,6 +128,10 @@ def code(
     with _open(project) as proj:
         documents = documents_to_code(proj, recode)
         total = len(proj.documents())
+        if not total:
+            typer.echo(f"Nothing to code: the project has no documents yet; add transcripts first with "
+                       f"'casecode add FILES -p {project}'")
+            return
         if not documents:
             typer.echo(f"Nothing to code: all {total} documents were coded before; 'casecode code --recode' codes "
                        f"them again, suggesting only codes their units do not carry yet")
