@@ -1,13 +1,15 @@
 """The transcript coder's variants leaving one training set (one writer) out, rules + model combined.
 
 Run: python bench/ablation_transcript_coder.py [VARIANT ...] [--tolerance T] [--margin M] [--margins M,M,...]
-     [--context N] [--context-features N]
+     [--context N] [--context-features N] [--short N:E,...]
 For each held-out writer the combined coder is fitted exactly as `casecode evaluate --study 2015` fits it
 (`fit_transcript_coder`: the other sets plus the 2015 reference, blend tuned by cross-validation over writers,
 council rule), then codes that writer's set; printed are turn-level micro precision, recall, F1 and council-level
 kappa over the eleven chart actions for the model alone (p >= 0.5) and combined, and combined F1 on set12 onwards.
-Variants: `base` (LearnedCoder), `win30max`/`win30avg`/`win20max`/`win40avg` (a long turn also scored by windows
-of that many words, half overlapping; its probability the best window's, or the mean of that and the turn's).
+Variants: `base` (the transcript coder's model, `transcript_model`: words in one training unit only dropped),
+`mindf1` (LearnedCoder with every word kept, the model before round six), `mindf2`/`mindf3`,
+`win30max`/`win30avg`/`win20max`/`win40avg` (a long turn also scored by windows of that many words, half
+overlapping; its probability the best window's, or the mean of that and the turn's).
 `onecal` (calibration fitted on cross-validated scores of one logistic regression fitted on all the data), and with
 `--context-features N`, `ctxfeat` (a turn under N words right after another speaker's turn also reads that turn's
 words as separate features x 0.5).
@@ -15,6 +17,11 @@ words as separate features x 0.5).
 and after), `cbigram` (pairs of neighbouring content words, fillers and stop words skipped, as extra tokens:
 "we um er took three people off" also reads "cb_take_three cb_three_people"), `lenbin` (a token for the turn's
 length in words: up to 5, 12, 25, 50, more), `mindf2` (words and pairs seen in one training unit only dropped).
+`qctxNN` (the interviewer's question before each turn read as separate features x NN/100; run it on its own, as
+it patches the unit texts every coder reads), `wsense` (a token `xs_<code>` for each of the codebook's exclusions,
+its word-sense traps, found in the turn); these two read every word, as `mindf1` does.
+`--short N:E,...` also scores each variant with a council rule that counts a turn under N words E less at council
+level (the same fits).
 `--margins M,M,...` also scores each variant's combined coder with those council margins (the same fits, the
 council cut moved to the blend's cut + M); the speech-recognition sets (ASR_SETS) are also scored
 together.
@@ -140,8 +147,109 @@ def with_context(words: int) -> None:
     codings.unit_texts = combined.unit_texts = learned.unit_texts = unit_texts
 
 
+def question_features(questions: dict, weight: float):
+    """A LearnedCoder that also reads the interviewer's question before each turn (`questions`: segment id -> the
+    latest interviewer turn before it in its transcript, label cut off) as separate features times `weight`: a
+    short answer ("yeah we did that") reads the topic it answers. Patches the unit texts every coder reads."""
+    import casecode.coders._codings as codings
+    import casecode.coders._combined as combined
+    import casecode.coders._learned as learned
+    from scipy import sparse
+
+    from casecode.coders import LearnedCoder
+
+    plain, mark = codings.unit_texts, "\x1e"
+
+    def unit_texts(segments):
+        texts = plain(segments)
+        if "segment_id" not in segments.columns:
+            return texts
+        return [questions[s] + mark + t if s in questions else t for s, t in zip(segments["segment_id"], texts)]
+
+    codings.unit_texts = combined.unit_texts = learned.unit_texts = unit_texts
+
+    class Question(LearnedCoder):
+        def _texts(self, X):
+            return LearnedCoder._texts(self, [str(t).split(mark)[-1] for t in X])
+
+        def _features(self, X, fit=False):
+            X = [str(t) for t in X]
+            turn = self._texts(X)
+            asked = LearnedCoder._texts(self, [t.split(mark)[0] if mark in t else "" for t in X])
+            if fit:
+                self.vectorizer_.fit(turn)
+            return sparse.hstack([self.vectorizer_.transform(turn), weight * self.vectorizer_.transform(asked)]).tocsr()
+
+        def _fit_features(self, X, texts):
+            return self._features(list(X), fit=True)
+
+        def predict_proba(self, X):
+            return self._proba(self._features(list(X)))
+
+    return Question
+
+
+def interviewer_questions() -> dict:
+    """Segment id -> the text of the latest interviewer turn before it in its training transcript."""
+    from pathlib import Path
+
+    from casecode.corpus import read_documents, segments_frame
+    from casecode.corpus._turns import speaker_label_end
+    from casecode.studies._paths import study_paths
+
+    out = {}
+    for folder in sorted((study_paths().root / "corpus" / "training-transcripts").glob("set*")):
+        for document in read_documents(sorted(Path(folder).glob("*.txt"))):
+            last = ""
+            for seg in segments_frame(document.segments).itertuples(index=False):
+                if seg.role == "interviewer":
+                    last = str(seg.text)[speaker_label_end(str(seg.text), seg.speaker):].strip()
+                elif seg.codable and last:
+                    out[seg.segment_id] = last
+    return out
+
+
+def word_sense():
+    """A LearnedCoder whose texts get a token `xs_<code>` for each of the codebook's exclusions (word-sense traps:
+    "learning disability", "agile working", "risk register") found in the text, so the model can pool the traps of a
+    code into one feature against that code's words."""
+    from spacy.matcher import Matcher
+
+    from casecode.coders import LearnedCoder, load_nlp
+    from casecode.coders._rules import codebook_patterns
+    from casecode.studies import load_study
+
+    nlp = load_nlp(None)
+    matcher = Matcher(nlp.vocab)
+    for entry in codebook_patterns(load_study().codebook):
+        if not entry.get("exclusion"):
+            continue
+        pattern = entry["pattern"]
+        label = "xs_" + entry["label"]
+        if isinstance(pattern, str):
+            words = pattern.split()
+            lemmas = [t.lemma_.lower() or t.lower_ for t in nlp(pattern)]
+            matcher.add(label, [[{"LOWER": w.lower()} for w in words], [{"LEMMA": w} for w in lemmas]])
+        else:
+            matcher.add(label, [pattern])
+    found: dict[str, str] = {}
+
+    def tokens(texts):
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        for text, doc in zip(missing, nlp.pipe(missing)):
+            found[text] = " ".join(sorted({nlp.vocab.strings[m] for m, _, _ in matcher(doc)}))
+        return [found[t] for t in texts]
+
+    class WordSense(LearnedCoder):
+        def _texts(self, X):
+            X = ["" if t is None else str(t) for t in X]
+            return [(t + " " + x).strip() for t, x in zip(LearnedCoder._texts(self, X), tokens(X))]
+
+    return WordSense
+
+
 #: Training sets of speech-recognition output (their READMEs say so), scored together.
-ASR_SETS = ("set14", "set17", "set18", "set21", "set24", "set27", "set28")
+ASR_SETS = ("set14", "set17", "set18", "set21", "set24", "set27", "set28", "set32")
 
 # Words a content-word pair skips: fillers of speech and function words (pronouns, determiners, auxiliaries,
 # prepositions, conjunctions; not scikit-learn's stop list, which also drops "take", "put", "back", "together").
@@ -210,6 +318,36 @@ def extra_tokens(how: str):
     return Extra
 
 
+def short_council(coder, words: int, extra: float):
+    """`coder` (fitted) whose council rule asks `extra` more of a turn shorter than `words` words: at council level a
+    short turn's score counts `extra` less, so a council whose only strong evidence is one short turn (a one-line
+    "yeah we did that" in group talk) does not take the code; the turn decisions are otherwise unchanged."""
+    import casecode.coders._combined as combined
+    from casecode.coders._codings import unit_texts
+    from casecode.corpus import first_case
+
+    class Short(coder.__class__):
+        def _by_council(self, rows, columns, chosen, scores):
+            n = np.array([len(t.split()) for t in unit_texts(rows)])
+            penalty = np.where(n < words, extra, 0.0)[:, None]
+            weighed = scores - penalty
+            cases = [first_case(c) for c in rows["cases"]] if "cases" in rows.columns else [""] * len(rows)
+            cases = [case or doc for case, doc in zip(cases, rows["document_id"])]
+            members = {}
+            for i, case in enumerate(cases):
+                members.setdefault(case, []).append(i)
+            chosen = chosen.copy()
+            for k in columns:
+                for units in members.values():
+                    if combined.council_evidence(weighed[units, k].tolist(), self.council) < self.council_cut:
+                        chosen[units, k] = False
+                    elif not chosen[units, k].any():
+                        chosen[units[int(np.argmax(scores[units, k]))], k] = True
+            return chosen
+
+    return Short(coder.rule_coder, coder.model, **coder.settings())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="*", default=["base"])
@@ -218,6 +356,8 @@ def main() -> None:
     parser.add_argument("--margins", type=lambda v: [float(m) for m in v.split(",")], default=[])
     parser.add_argument("--context", type=int)
     parser.add_argument("--context-features", type=int, metavar="N")
+    parser.add_argument("--short", type=lambda v: [tuple(float(x) for x in r.split(":")) for r in v.split(",")],
+                        default=[], metavar="N:E,...")
     args = parser.parse_args()
 
     import casecode.coders._combined as combined
@@ -225,7 +365,8 @@ def main() -> None:
     from casecode.coders import LearnedCoder, RuleCoder, load_nlp
     from casecode.coders import _codings
     from casecode.studies import load_study
-    from casecode.studies.transcripts import fit_transcript_coder, shipped_training, training_transcripts
+    from casecode.studies.transcripts import (fit_transcript_coder, shipped_training, training_transcripts,
+                                              transcript_model)
 
     if args.tolerance is not None:
         combined.BLEND_TOLERANCE = args.tolerance
@@ -233,12 +374,19 @@ def main() -> None:
         combined.COUNCIL_MARGIN = args.margin
     if args.context:
         with_context(args.context)
-    variants = {"base": LearnedCoder, **{f"win{w}{how}": windowed(w, how) for w in (20, 30, 40) for how in ("max", "avg")},
+    variants = {"base": transcript_model, "mindf1": LearnedCoder,
+                **{f"win{w}{how}": windowed(w, how) for w in (20, 30, 40) for how in ("max", "avg")},
                 "onecal": one_calibrated(), "cbigram": extra_tokens("cbigram"), "lenbin": extra_tokens("lenbin"),
                 **{f"reach{n}": reach(n) for n in (4, 5, 6, 7, 8, 10, 12, 16, 1000)},
-                "mindf2": functools.partial(LearnedCoder, min_df=2)}
+                "mindf2": functools.partial(LearnedCoder, min_df=2),
+                "mindf3": functools.partial(LearnedCoder, min_df=3)}
     if args.context_features:
         variants["ctxfeat"] = context_features(args.context_features, 0.5)
+    for name in args.variants:
+        if name.startswith("qctx"):  # qctx30: the interviewer's question x 0.30
+            variants[name] = question_features(interviewer_questions(), int(name[4:]) / 100)
+        if name == "wsense":
+            variants[name] = word_sense()
     study = load_study()
     units, gold = training_transcripts()
     rules = RuleCoder(study.codebook, load_nlp(None))
@@ -287,6 +435,16 @@ def main() -> None:
                 m = scores(both, asr).micro
                 out.append(f"asr P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
             print(f"{label:14s} | {' | '.join(out)} | {time.time() - started:.0f} s", flush=True)
+        for words, extra in args.short:
+            both = [short_council(coder, int(words), extra).code(test, rule_codings=rule_codings)
+                    for coder, test in fitted]
+            out = [line(both, "combined")]
+            both = pd.concat(both, ignore_index=True)
+            out.append(" ".join(f"{s} {scores(both, s).micro['f1']:.3f}" for s in sets if int(s[3:]) >= 12))
+            if asr:
+                m = scores(both, asr).micro
+                out.append(f"asr P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
+            print(f"{name}+short{words:g}:{extra:g} | {' | '.join(out)}", flush=True)
 
 if __name__ == "__main__":
     main()
