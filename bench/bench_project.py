@@ -1,7 +1,13 @@
-"""How the project commands scale: every step at N and 10N transcripts, timed in one run, with the ratio.
+"""How the project commands scale: every step at N and 10N transcripts, timed in rounds, with the ratio.
 
-    python bench/bench_project.py                 # 20 and 200 transcripts (a few minutes)
-    python bench/bench_project.py --files 200     # the issue's 200 and 2,000 (long: run once)
+    python bench/bench_project.py                           # 20 and 200 transcripts, 3 rounds (a few minutes)
+    python bench/bench_project.py --files 200 --repeat 3    # the issue's 200 and 2,000 (long: ~15 min idle)
+
+Each round builds fresh projects at both sizes (N, then 10N, back to back) and times every step on them once, so
+a step that changes the store (add, code -p, review --apply) always starts from the same state, and a burst of
+load from other work touches one round's pair rather than one size only. Only the step is timed: the corpus is
+built once per size, and filling in the reviewers' workbooks (which a person does) is not timed. The table gives,
+per step, the median seconds at each size, the median of the rounds' ratios and their spread (lowest-highest).
 
 The table goes to the "Project commands" section of bench/RESULTS.md (--out), with the date, the machine and
 the load average; the other sections are kept.
@@ -9,14 +15,17 @@ the load average; the other sections are kept.
 Steps, as the CLI runs them (library calls, rules only): add, code -p, code -p again with nothing new, review
 (workbook and HTML), review --apply (every suggestion accepted), agree (two reviewers' workbooks), report. A step
 that scales linearly takes about 10x as long at 10N; the target is at most 11x, and code -p with nothing new
-should take seconds at any size. The machine is shared: compare the ratios, and rerun a step that looks odd.
+should take seconds at any size.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +41,7 @@ from corpus_builder import build  # noqa: E402
 
 CODEBOOK = HERE.parent / "codebooks" / "leadership-actions-2015.yaml"
 STEPS = ["add", "code -p", "code -p (nothing new)", "review", "review --apply", "agree", "report"]
+WORDS_PER_FILE = 1_300  # the training transcripts' average
 
 
 def _decide(workbook: Path, out: Path, reviewer: str, every: int) -> None:
@@ -47,59 +57,94 @@ def _decide(workbook: Path, out: Path, reviewer: str, every: int) -> None:
     book.save(out)
 
 
-def run(n_files: int, work: Path) -> dict[str, float]:
+def corpus(n_files: int, work: Path) -> list[Path]:
+    """The first `n_files` transcripts of the bench corpus (written once under `work`)."""
+    paths, _ = build(work / f"corpus-{n_files}", n_files * WORDS_PER_FILE)
+    return paths[:n_files]
+
+
+def run(paths: list[Path], work: Path, only: set[str] | None = None, wrap=None) -> dict[str, float]:
+    """Every step on a fresh project of `paths` in `work` (made empty first); returns seconds per step.
+
+    `wrap(name, function)`, when given, runs each timed step instead of calling it (e.g. under a profiler); `only`
+    names the steps to wrap (the others run plain)."""
     from casecode.codebook import read_codebook
     from casecode.store import init_project
     from casecode.workflow import add_files, agree, apply_review, code_project, project_report, write_review
 
-    words_per_file = 1_300  # the training transcripts' average
-    paths, _ = build(work / f"corpus-{n_files}", n_files * words_per_file)
-    paths = paths[:n_files]
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    n_files = len(paths)
     codebook = read_codebook(CODEBOOK)
-    project = init_project(work / f"project-{n_files}", codebook, name="bench")
+    project = init_project(work / "project", codebook, name="bench")
     times: dict[str, float] = {}
 
     def timed(name, function):
+        call = (lambda: wrap(name, function)) if wrap is not None and (only is None or name in only) else function
+        gc.collect()
         started = time.perf_counter()
-        result = function()
+        result = call()
         times[name] = time.perf_counter() - started
-        print(f"  {n_files} files: {name} {times[name]:.1f} s", flush=True)
+        print(f"  {n_files} files: {name} {times[name]:.2f} s", flush=True)
         return result
 
     timed("add", lambda: add_files(project, paths))
     timed("code -p", lambda: code_project(project))
     timed("code -p (nothing new)", lambda: code_project(project))
-    workbook = work / f"review-{n_files}.xlsx"
-    timed("review", lambda: write_review(project, workbook, work / f"html-{n_files}"))
-    ana, ben = work / f"ana-{n_files}.xlsx", work / f"ben-{n_files}.xlsx"
+    workbook = work / "review.xlsx"
+    timed("review", lambda: write_review(project, workbook, work / "html"))
+    ana, ben = work / "ana.xlsx", work / "ben.xlsx"
     _decide(workbook, ana, "Ana", 0)
     _decide(workbook, ben, "Ben", 5)
     timed("review --apply", lambda: apply_review(project, ana, reviewer="Ana"))
     timed("agree", lambda: agree([ana, ben], codebook, project.segments()))
-    timed("report", lambda: project_report(project, work / f"report-{n_files}"))
+    timed("report", lambda: project_report(project, work / "report"))
     project.close()
     return times
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.1f}-{max(values):.1f}x" if len(values) > 1 else "-"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=20, help="N: the small project (10N is the large one)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds (each: N then 10N, every step once); the "
+                                                              "table gives medians and the ratios' spread")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="the results file (its 'Project "
                         "commands' section is replaced)")
     args = parser.parse_args()
     os.environ.setdefault("CASECODE_PROGRESS", "0")
     started, load_before = dt.datetime.now(dt.timezone.utc), load()
     work = Path(tempfile.mkdtemp(prefix="casecode-bench-project-"))
-    small = run(args.files, work)
-    large = run(10 * args.files, work)
-    lines = header(f"python bench/bench_project.py --files {args.files}", started, load_before) + [
-        "", f"Project commands at {args.files} and {10 * args.files} transcripts of about 1,300 words (rules only, "
-            "SQLite, library calls as the CLI makes them; each step timed once):", "",
-        f"| step | {args.files} files (s) | {10 * args.files} files (s) | ratio (target <= 11) |",
-        "|---|---|---|---|"]
+    sizes = [args.files, 10 * args.files]
+    try:
+        paths = {n: corpus(n, work) for n in sizes}
+        rounds: dict[int, list[dict[str, float]]] = {n: [] for n in sizes}
+        for r in range(args.repeat):
+            for n in sizes:
+                print(f"round {r + 1} of {args.repeat}, {n} files", flush=True)
+                rounds[n].append(run(paths[n], work / f"round-{n}"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    small, large = sizes
+    command = f"python bench/bench_project.py --files {args.files} --repeat {args.repeat}"
+    lines = header(command, started, load_before) + [
+        "", f"Project commands at {small:,} and {large:,} transcripts of about 1,300 words (rules only, SQLite, "
+            f"library calls as the CLI makes them). {args.repeat} round(s), each building fresh projects at both "
+            "sizes back to back and timing every step once; the table gives the median seconds and the median of "
+            "the rounds' ratios, with the lowest and highest ratio:", "",
+        f"| step | {small:,} files (s) | {large:,} files (s) | ratio (target <= 11) | ratio per round, "
+        "lowest-highest |",
+        "|---|---|---|---|---|"]
     for step in STEPS:
-        ratio = large[step] / small[step] if small[step] > 0 else float("nan")
-        lines.append(f"| {step} | {small[step]:.2f} | {large[step]:.2f} | {ratio:.1f}x |")
+        a = [t[step] for t in rounds[small]]
+        b = [t[step] for t in rounds[large]]
+        ratios = [y / x for x, y in zip(a, b) if x > 0]
+        ratio = f"{statistics.median(ratios):.1f}x" if ratios else "n/a"
+        lines.append(f"| {step} | {statistics.median(a):.2f} | {statistics.median(b):.2f} | {ratio} | "
+                     f"{_spread(ratios)} |")
     print(write_section(args.out, "Project commands", lines))
 
 
