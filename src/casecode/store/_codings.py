@@ -6,7 +6,9 @@ import datetime as dt
 import difflib
 from typing import Any, Collection, NamedTuple
 
-from sqlalchemy import Connection, select
+from types import SimpleNamespace
+
+from sqlalchemy import Connection, bindparam, select
 
 from .._shared import whole_number
 from ..errors import StoreError
@@ -180,28 +182,116 @@ def _set_status(conn: Connection, coding_id: int, status: str) -> None:
     conn.execute(t.codings.update().where(t.codings.c.coding_id == coding_id).values(status=status))
 
 
+class CodingCache:
+    """The codings a batch of decisions reads and changes, kept in memory for the batch: every coding of the units
+    the batch names is read in a few queries (not four statements per decision), each decision sees the statuses
+    the earlier ones gave, and the status changes are written together by `flush` (one executemany). Codings the
+    batch makes (recode, add) are inserted at once, as before, and kept here too."""
+
+    _STEP = 500  # ids or units per query
+
+    def __init__(self, conn: Connection, coding_ids: Collection[int] = (), segment_ids: Collection[str] = ()):
+        self.conn = conn
+        self.by_id: dict[int, dict] = {}
+        self.units: dict[str, list[int]] = {}  # unit -> its codings' ids, for the units read whole
+        self.pending: dict[int, str] = {}  # coding id -> status not yet written
+        c = t.codings.c
+        found = set(segment_ids)
+        for part in chunks(sorted(set(coding_ids)), self._STEP):
+            found.update(conn.execute(select(c.segment_id).where(c.coding_id.in_(part))).scalars())
+        self._read_units(found)
+
+    def _read_units(self, segment_ids: Collection[str]) -> None:
+        c = t.codings.c
+        wanted = sorted(set(segment_ids) - set(self.units))
+        for segment_id in wanted:
+            self.units[segment_id] = []
+        for part in chunks(wanted, self._STEP):
+            rows = self.conn.execute(select(t.codings).where(c.segment_id.in_(part)).order_by(c.coding_id))
+            for row in rows.mappings():
+                coding = self.by_id.setdefault(row["coding_id"], dict(row))  # a cached one keeps its own status
+                self.units[coding["segment_id"]].append(coding["coding_id"])
+
+    def get(self, coding_id: int) -> dict | None:
+        """The coding as it stands in this batch, or None when the store has no such coding."""
+        coding = self.by_id.get(coding_id)
+        if coding is None:
+            unit = self.conn.execute(select(t.codings.c.segment_id).where(t.codings.c.coding_id == coding_id)).scalar()
+            if unit is None:
+                return None
+            self._read_units([unit])
+            coding = self.by_id.get(coding_id)
+        return coding
+
+    def on_unit(self, segment_id: str) -> list[dict]:
+        """Every coding of the unit, oldest first."""
+        if segment_id not in self.units:
+            self._read_units([segment_id])
+        return [self.by_id[i] for i in self.units[segment_id]]
+
+    def set_status(self, coding_id: int, status: str) -> None:
+        self.get(coding_id)["status"] = status
+        self.pending[coding_id] = status
+
+    def insert(self, values: dict, status: str, stamp: dt.datetime, run: str | None) -> int:
+        new_id = _insert_coding(self.conn, values, status, stamp, run)
+        row = dict(values, coding_id=new_id, status=status, created_at=stamp, run=run)
+        row.setdefault("pattern", "")
+        self.by_id[new_id] = row
+        if values["segment_id"] in self.units:
+            self.units[values["segment_id"]].append(new_id)
+        return new_id
+
+    def flush(self) -> None:
+        """Write the status changes not yet written."""
+        if not self.pending:
+            return
+        c = t.codings.c
+        update = t.codings.update().where(c.coding_id == bindparam("cid")).values(status=bindparam("new_status"))
+        self.conn.execute(update, [{"cid": i, "new_status": s} for i, s in self.pending.items()])
+        self.pending.clear()
+
+
+def apply_decisions(conn: Connection, rows: list[tuple[Any, dict[str, Any]]], known: Collection[str]) -> list[int]:
+    """`apply_decision` for each (label, row) in order, all read and written in batches (`CodingCache`); the
+    decisions are appended in row order and their ids returned."""
+    if not rows:
+        return []
+    coding_ids = {n for _, row in rows if (n := _whole_number(row.get("coding_id"))) is not None}
+    cache = CodingCache(conn, coding_ids, {text(row.get("segment_id")) for _, row in rows} - {""})
+    known = sorted(known)
+    entries = [_decision_entry(conn, label, row, known, cache) for label, row in rows]
+    cache.flush()
+    insert = t.decisions.insert().returning(t.decisions.c.decision_id, sort_by_parameter_order=True)
+    return list(conn.execute(insert, entries).scalars())
+
+
 def apply_decision(conn: Connection, label: Any, row: dict[str, Any], known: Collection[str]) -> int:
     """Check one decision row (`check_decision`, then against the store), change the codings it concerns, append it
     to the history; return its id.
 
     Errors name the row as `row["where"]` says (e.g. the workbook and its sheet row), else by its label, and the
     column."""
+    return apply_decisions(conn, [(label, row)], known)[0]
+
+
+def _decision_entry(conn: Connection, label: Any, row: dict[str, Any], known: list[str], cache: CodingCache) -> dict:
+    """`apply_decision` of one row up to the decision's history entry, which is returned (not yet inserted)."""
     where = text(row.get("where")) or f"decisions row {label}"
     new_code = text(row.get("new_code")) or (text(row.get("code")) if text(row.get("decision")).strip().lower()
                                              == "add" else "")
     try:
-        checked = check_decision(row.get("decision"), row.get("coding_id"), new_code, row.get("decided_by"),
-                                 sorted(known))
+        checked = check_decision(row.get("decision"), row.get("coding_id"), new_code, row.get("decided_by"), known)
     except DecisionProblem as exc:
         raise StoreError(f"{where}, {exc}") from None
     decision, decided_by = checked["decision"], checked["decided_by"]
     stamp = as_utc(row.get("decided_at"), f"{where} decided_at")
     if decision == "add":
-        effect = _add(conn, where, row, checked["new_code"], decided_by, stamp)
+        effect = _add(conn, where, row, checked["new_code"], decided_by, stamp, cache)
     else:
         effect = _decide_on_coding(conn, where, row, decision, checked["coding_id"], checked["new_code"], decided_by,
-                                   stamp)
-    entry = dict(
+                                   stamp, cache)
+    return dict(
         effect,
         decision=decision,
         decided_by=decided_by,
@@ -209,7 +299,6 @@ def apply_decision(conn: Connection, label: Any, row: dict[str, Any], known: Col
         comment=text(row.get("comment")),
         source=text(row.get("source")),
     )
-    return conn.execute(t.decisions.insert().values(**entry)).inserted_primary_key[0]
 
 
 def _passage(row: dict[str, Any], span: Span, where: str) -> tuple[int, int] | None:
@@ -226,7 +315,7 @@ def _passage(row: dict[str, Any], span: Span, where: str) -> tuple[int, int] | N
     return start, end
 
 
-def _add(conn, where, row, code, decided_by, stamp) -> dict:
+def _add(conn, where, row, code, decided_by, stamp, cache: CodingCache) -> dict:
     """`add` (checked by `check_decision`): a new manual coding spanning the whole segment, or the passage
     `start`-`end` inside it."""
     segment_id = text(row.get("segment_id"))
@@ -235,11 +324,10 @@ def _add(conn, where, row, code, decided_by, stamp) -> dict:
         raise StoreError(f"{where}: segment {segment_id!r} is not in the store; check the segment_id")
     passage = _passage(row, span, where)
     start, end = passage or (span.start, span.end)
-    c = t.codings.c
-    same = [c.segment_id == segment_id, c.code == code, c.status.in_(("accepted", "manual"))]
-    if passage is not None:  # a passage is a duplicate only of the same passage; a whole-segment add of any
-        same += [c.start == start, c.end == end]
-    standing = conn.execute(select(c.coding_id, c.status).where(*same)).first()
+    # a passage is a duplicate only of the same passage; a whole-segment add of any
+    standing = next((SimpleNamespace(**coding) for coding in cache.on_unit(segment_id)
+                     if coding["code"] == code and coding["status"] in _STANDING
+                     and (passage is None or (coding["start"], coding["end"]) == (start, end))), None)
     # Refusing a duplicate makes importing the same review twice fail loudly instead of doubling counts.
     if standing is not None:
         what = f"passage {start}-{end} of segment {segment_id!r}" if passage else f"segment {segment_id!r}"
@@ -258,25 +346,23 @@ def _add(conn, where, row, code, decided_by, stamp) -> dict:
         "score": MANUAL_SCORE,
         "coder": decided_by,
     }
-    new_id = _insert_coding(conn, values, "manual", stamp, None)
+    new_id = cache.insert(values, "manual", stamp, None)
     return {"coding_id": None, "segment_id": segment_id, "code": code, "new_code": None, "new_coding_id": new_id}
 
 
-def _refuse_second(conn, where: str, segment_id: str, code: str, coding_id: int, fix: str,
+def _refuse_second(cache: CodingCache, where: str, segment_id: str, code: str, coding_id: int, fix: str,
                    column: str = "new_code") -> None:
     """Refuse a decision that would give a unit a second standing (accepted or manual) coding of `code`."""
-    c = t.codings.c
-    standing = conn.execute(select(c.coding_id, c.status).where(
-        c.segment_id == segment_id, c.code == code, c.status.in_(("accepted", "manual")),
-        c.coding_id != coding_id).order_by(c.coding_id)).first()
+    standing = next((c for c in cache.on_unit(segment_id) if c["code"] == code and c["status"] in _STANDING
+                     and c["coding_id"] != coding_id), None)
     if standing is not None:
         raise StoreError(f"{where}, column {column!r}: segment {segment_id!r} already has code {code!r} (coding "
-                         f"{standing.coding_id}, {standing.status}); {fix}")
+                         f"{standing['coding_id']}, {standing['status']}); {fix}")
 
 
-def _decide_on_coding(conn, where, row, decision, coding_id, new_code, decided_by, stamp) -> dict:
+def _decide_on_coding(conn, where, row, decision, coding_id, new_code, decided_by, stamp, cache: CodingCache) -> dict:
     """`accept`, `reject` or `recode` (checked by `check_decision`) an existing coding."""
-    coding = conn.execute(select(t.codings).where(t.codings.c.coding_id == coding_id)).mappings().first()
+    coding = cache.get(coding_id)
     if coding is None:
         raise StoreError(f"{where}: coding {coding_id} is not in the store; copy the coding_id from the codings table")
     segment_id = text(row.get("segment_id"))
@@ -296,18 +382,18 @@ def _decide_on_coding(conn, where, row, decision, coding_id, new_code, decided_b
         raise StoreError(f"{where}, column 'new_code': coding {coding_id} already has code {new_code!r}; use 'accept' "
                          f"instead of 'recode'")
     if decision == "recode":
-        _refuse_second(conn, where, coding["segment_id"], new_code, coding_id,
+        _refuse_second(cache, where, coding["segment_id"], new_code, coding_id,
                        "reject this suggestion instead of recoding it")
     elif decision == "accept":
-        _refuse_second(conn, where, coding["segment_id"], coding["code"], coding_id,
+        _refuse_second(cache, where, coding["segment_id"], coding["code"], coding_id,
                        "reject this suggestion instead: the unit is coded already", column="decision")
     if decision != "recode":
-        _set_status(conn, coding_id, "accepted" if decision == "accept" else "rejected")
+        cache.set_status(coding_id, "accepted" if decision == "accept" else "rejected")
         return dict(effect, new_code=None)
-    _set_status(conn, coding_id, "rejected")
+    cache.set_status(coding_id, "rejected")
     values = {k: coding[k] for k in ("segment_id", "document_id", "start", "end", "evidence")}
     values.update(code=new_code, rule=f"recode:{coding_id}", score=MANUAL_SCORE, coder=decided_by)
-    new_id = _insert_coding(conn, values, "manual", stamp, None)
+    new_id = cache.insert(values, "manual", stamp, None)
     return dict(effect, new_code=new_code, new_coding_id=new_id)
 
 

@@ -29,7 +29,7 @@ from ..errors import CasecodeError, StoreError
 from . import _documents
 from . import _schema as t
 from ._check import counts, integrity_problems
-from ._codings import (FOLD, UNDO, apply_decision, coding_values, fold_duplicates, latest_standing, segment_spans,
+from ._codings import (FOLD, UNDO, apply_decisions, coding_values, fold_duplicates, latest_standing, segment_spans,
                        undo_last, undone_ids)
 from ._values import (
     as_utc, chunks, clean, frame, from_json, id_tuple, known_list, records, require_columns, text, to_json, utcnow,
@@ -711,7 +711,7 @@ class Project:
         require_columns(rows, ["decision", "decided_by"], "decisions")
         with self._begin(write=True) as conn:
             known = self._code_ids(conn)
-            return [apply_decision(conn, label, row, known) for label, row in rows]
+            return apply_decisions(conn, rows, known)
 
     def undo_decision(self, decided_by: str, source: str = "") -> int:
         """Take back `decided_by`'s latest decision that stands, by appending an `undo` decision; returns its id.
