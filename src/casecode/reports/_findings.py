@@ -221,19 +221,25 @@ def _first_case(cases) -> str:
 
 def _by_case(codings, seg, names, roles, codebook, matrix) -> list[tuple[str, list[tuple[str, Quotation | None]]]]:
     """Appendix Two style: per case, each code it takes with its one strongest quotation."""
-    # One pass over the codings: each coding under every case its unit belongs to, then grouped by case and code.
+    # One pass over the codings: each coding under every case its unit belongs to, ranked as `_quotations` ranks
+    # (one sort of the whole table, stable, so ties keep the codings' order), the first of each case and code kept.
     case_of = {sid: as_case_tuple(cs) for sid, cs in seg["cases"].items()}
-    by_case = codings.assign(_case=codings["segment_id"].map(lambda s: case_of.get(s, ()))).explode("_case")
-    groups = {key: frame.drop(columns="_case") for key, frame in by_case.groupby(["_case", "code"], sort=False)}
+    shown = codings[codings["segment_id"].isin(seg.index)]
+    by_case = shown.assign(quote_case=shown["segment_id"].map(lambda s: case_of.get(s, ()))).explode("quote_case")
+    by_case = by_case[by_case["quote_case"].notna()]
+    by_case = by_case.assign(quote_rank=~by_case["status"].isin(REVIEWED), quote_score=-by_case["score"].fillna(0),
+                             quote_case=by_case["quote_case"].astype(str))
+    order = ["quote_case", "code", "quote_rank", "quote_score", "segment_id", "start"]
+    best = by_case.sort_values(order, kind="stable").drop_duplicates(["quote_case", "code"])
+    strongest = {(c.quote_case, c.code): c for c in best.itertuples()}
     rows = []
     for case_id in matrix.index:
         items = []
         for code in codebook:
             if code.id not in matrix.columns or not matrix.at[case_id, code.id]:
                 continue
-            own = groups.get((str(case_id), code.id), codings.iloc[0:0])
-            quotes = _quotations(own, seg, names, roles, 1)
-            items.append((code.label, quotes[0] if quotes else None))
+            c = strongest.get((str(case_id), code.id))
+            items.append((code.label, _quotation(c, seg, names, roles) if c is not None else None))
         rows.append((names.get(str(case_id), str(case_id)), items))
     return rows
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
@@ -135,12 +136,40 @@ def comparison_docx(path: str | Path, title: str, first_page: list[str], figures
 
 def _case_items(doc, by_case, empty: str) -> None:
     """Each case under its own heading, its codes as bullets with one quotation each."""
+    tail = _Tail(doc)
     for case, items in by_case:
-        heading(doc, case, 2)
+        heading(tail, case, 2)
         for label, q in items:
-            item = doc.add_paragraph(style="List Bullet")
+            item = tail.add_paragraph(style="List Bullet")
             item.add_run(label).bold = True
             if q:
                 item.add_run(f": “{q.shown()}” — {q.attribution()}")
         if not items:
-            doc.add_paragraph(empty)
+            tail.add_paragraph(empty)
+    tail.close()
+
+
+class _Tail:
+    """Adds paragraphs at the end of a document as `doc.add_paragraph` and `doc.add_heading` do, in constant time
+    each: python-docx looks for the body's section properties among all its children before every paragraph it
+    adds (quadratic in a report of thousands of cases), and looks the style up by name each time. Here each
+    paragraph goes before a placeholder paragraph that `close` removes, and each style's id is looked up once."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.anchor = doc.add_paragraph()
+        self.styles: dict[str, str | None] = {}
+
+    def add_paragraph(self, text: str = "", style: str | None = None):
+        paragraph = self.anchor.insert_paragraph_before(text)
+        if style is not None:
+            if style not in self.styles:
+                self.styles[style] = self.doc.part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+            paragraph._p.style = self.styles[style]  # what Paragraph.style = style sets
+        return paragraph
+
+    def add_heading(self, text: str = "", level: int = 1):
+        return self.add_paragraph(text, "Title" if level == 0 else f"Heading {level}")
+
+    def close(self) -> None:
+        self.anchor._p.getparent().remove(self.anchor._p)
