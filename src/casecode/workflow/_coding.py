@@ -181,6 +181,10 @@ def code_project(project, nlp_name: str | None = None, use_model: bool = True, r
     """
     from ._shards import iter_segment_codings
 
+    from ..store._project import STORED_CODING_COLUMNS
+
+    if not recode and not documents_to_code(project):  # nothing new: no need to read every unit and coding
+        return pd.DataFrame(columns=STORED_CODING_COLUMNS)
     segments = project.segments(codable=True)
     automatic = project.codings(coder=list(AUTOMATIC_CODERS))
     previous = project.codings()
