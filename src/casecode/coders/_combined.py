@@ -189,7 +189,8 @@ class CombinedCoder(BaseEstimator):
 
     @staticmethod
     def _rule_matrix(rows: pd.DataFrame, rules: pd.DataFrame, order: list[str]):
-        """(rule score per segment and code, NaN where no rule matched; {(row, column): the rule's coding})."""
+        """(rule score per segment and code, NaN where no rule matched; {(row, column): the rule's coding as a
+        tuple (score, start, end, evidence, rule, pattern)})."""
         strength = np.full((len(rows), len(order)), np.nan)
         matched: dict[tuple[int, int], object] = {}
         if rules.empty:
@@ -199,11 +200,13 @@ class CombinedCoder(BaseEstimator):
             positions.setdefault(segment, []).append(i)
         column = {code: k for k, code in enumerate(order)}
         # the last coding of a (segment, code) pair stands, as a dict built over the rows would keep it
-        by_pair = {(r.segment_id, r.code): r for r in rules.itertuples(index=False)}
+        # (plain tuples from the columns: a pandas row object per coding cost more than the rest of this)
+        values = zip(*(rules[name].tolist() for name in ("score", "start", "end", "evidence", "rule", "pattern")))
+        by_pair = dict(zip(zip(rules["segment_id"].tolist(), rules["code"].tolist()), values))
         for (segment, code), rule in by_pair.items():
             k = column.get(code)
             for i in positions.get(segment, ()) if k is not None else ():
-                strength[i, k] = rule.score
+                strength[i, k] = rule[0]
                 matched[i, k] = rule
         return strength, matched
 
@@ -234,8 +237,9 @@ class CombinedCoder(BaseEstimator):
             rule, code = matched.get((i, k)), order[k]
             prob = float(p[i, k]) if known[k] else None
             if rule is not None:
-                start, end, evidence = int(rule.start), int(rule.end), rule.evidence
-                text = f"rule:{rule.rule}" + (f" + model p={prob:.2f}" if prob is not None else "")
+                _, start, end, evidence, rule_text, pattern = rule
+                start, end = int(start), int(end)
+                text = f"rule:{rule_text}" + (f" + model p={prob:.2f}" if prob is not None else "")
             else:
                 if features is None and hasattr(self.model, "vectorizer_"):  # a model without `model_scores`' path
                     features = self.model.vectorizer_.transform(self.model._texts(texts))
@@ -243,10 +247,10 @@ class CombinedCoder(BaseEstimator):
                                     row=None if features is None else _row(features, i))
                 segment_text = str(unit_text[i])
                 start, end, evidence = int(starts[i]), int(starts[i]) + len(segment_text), segment_text
-                text = model_rule(prob, terms)
+                text, pattern = model_rule(prob, terms), ""
             records.append({
                 "segment_id": segment_ids[i], "document_id": documents[i], "code": code, "start": start,
-                "end": end, "evidence": evidence, "rule": text, "pattern": rule.pattern if rule is not None else "",
+                "end": end, "evidence": evidence, "rule": text, "pattern": pattern,
                 "score": round(float(clipped[i, k]), 3), "coder": "combined",
             })
         return codings_frame(records)

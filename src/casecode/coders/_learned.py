@@ -397,7 +397,20 @@ def _feature_names(vectorizer) -> np.ndarray:
     vocabulary on every call, which cost more than coding when every model coding names its top terms)."""
     names = _FEATURE_NAMES.get(vectorizer)
     if names is None:
-        names = _FEATURE_NAMES[vectorizer] = vectorizer.get_feature_names_out()
+        vocabulary = getattr(vectorizer, "vocabulary_", None)
+        names = None
+        if isinstance(vocabulary, dict) and vocabulary:
+            # get_feature_names_out's array (terms by column, dtype object), by placing each term at its column
+            # rather than sorting the vocabulary by column: a third of a second per process, at the first model
+            # coding
+            columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
+            if columns.min() == 0 and columns.max() == len(columns) - 1 and \
+                    np.bincount(columns, minlength=len(columns)).max() == 1:  # each column once
+                names = np.empty(len(vocabulary), dtype=object)
+                names[columns] = list(vocabulary)
+        if names is None:
+            names = vectorizer.get_feature_names_out()
+        _FEATURE_NAMES[vectorizer] = names
     return names
 
 
