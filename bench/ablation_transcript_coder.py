@@ -86,6 +86,34 @@ def one_calibrated():
     return OneCalibrated
 
 
+def _prefixed(mark: str, weight: float):
+    """A learned coder for unit texts "PREFIX<mark>TURN": the turn's words as usual, the prefix's words (in the turn's
+    vocabulary) beside them times `weight`; a text without the mark has an empty prefix."""
+    from scipy import sparse
+
+    from casecode.coders import LearnedCoder
+
+    class Prefixed(LearnedCoder):
+        def _texts(self, X):
+            return LearnedCoder._texts(self, [str(t).split(mark)[-1] for t in X])
+
+        def _features(self, X, fit=False):
+            X = [str(t) for t in X]
+            turn = self._texts(X)
+            prefix = LearnedCoder._texts(self, [t.split(mark)[0] if mark in t else "" for t in X])
+            if fit:
+                self.vectorizer_.fit(turn)
+            return sparse.hstack([self.vectorizer_.transform(turn), weight * self.vectorizer_.transform(prefix)]).tocsr()
+
+        def _fit_features(self, X, texts):
+            return self._features(list(X), fit=True)
+
+        def predict_proba(self, X):
+            return self._proba(self._features(list(X)))
+
+    return Prefixed
+
+
 def context_features(words: int, weight: float):
     """A LearnedCoder that reads a turn of fewer than `words` words whose previous unit is another speaker's turn
     (not the interviewer's: interviewer turns are not codable) together with that turn's words as separate features,
@@ -93,9 +121,6 @@ def context_features(words: int, weight: float):
     import casecode.coders._codings as codings
     import casecode.coders._combined as combined
     import casecode.coders._learned as learned
-    from scipy import sparse
-
-    from casecode.coders import LearnedCoder
 
     plain, mark = codings.unit_texts, "\x1e"
 
@@ -110,25 +135,7 @@ def context_features(words: int, weight: float):
 
     codings.unit_texts = combined.unit_texts = learned.unit_texts = unit_texts
 
-    class Context(LearnedCoder):
-        def _texts(self, X):
-            return LearnedCoder._texts(self, [str(t).split(mark)[-1] for t in X])
-
-        def _features(self, X, fit=False):
-            X = [str(t) for t in X]
-            turn = self._texts(X)
-            before = LearnedCoder._texts(self, [t.split(mark)[0] if mark in t else "" for t in X])
-            if fit:
-                self.vectorizer_.fit(turn)
-            return sparse.hstack([self.vectorizer_.transform(turn), weight * self.vectorizer_.transform(before)]).tocsr()
-
-        def _fit_features(self, X, texts):
-            return self._features(list(X), fit=True)
-
-        def predict_proba(self, X):
-            return self._proba(self._features(list(X)))
-
-    return Context
+    return _prefixed(mark, weight)
 
 
 def with_context(words: int) -> None:
@@ -154,9 +161,6 @@ def question_features(questions: dict, weight: float):
     import casecode.coders._codings as codings
     import casecode.coders._combined as combined
     import casecode.coders._learned as learned
-    from scipy import sparse
-
-    from casecode.coders import LearnedCoder
 
     plain, mark = codings.unit_texts, "\x1e"
 
@@ -168,25 +172,7 @@ def question_features(questions: dict, weight: float):
 
     codings.unit_texts = combined.unit_texts = learned.unit_texts = unit_texts
 
-    class Question(LearnedCoder):
-        def _texts(self, X):
-            return LearnedCoder._texts(self, [str(t).split(mark)[-1] for t in X])
-
-        def _features(self, X, fit=False):
-            X = [str(t) for t in X]
-            turn = self._texts(X)
-            asked = LearnedCoder._texts(self, [t.split(mark)[0] if mark in t else "" for t in X])
-            if fit:
-                self.vectorizer_.fit(turn)
-            return sparse.hstack([self.vectorizer_.transform(turn), weight * self.vectorizer_.transform(asked)]).tocsr()
-
-        def _fit_features(self, X, texts):
-            return self._features(list(X), fit=True)
-
-        def predict_proba(self, X):
-            return self._proba(self._features(list(X)))
-
-    return Question
+    return _prefixed(mark, weight)
 
 
 def interviewer_questions() -> dict:
