@@ -443,11 +443,39 @@ def test_record_decisions_bad_row_changes_nothing(project, bad, message):
     pd.testing.assert_frame_equal(project.decisions(), history)
 
 
-def test_add_decision_refuses_a_duplicate_coding(project):
+def test_add_decision_refuses_the_same_reviewers_duplicate_coding(project):
     [cid] = project.add_codings([coding("d1:2", "listen")])
     project.record_decisions([{"coding_id": cid, "decision": "accept", "decided_by": "ana"}])
-    with pytest.raises(StoreError, match=f"segment 'd1:2' already has code 'listen' \\(coding {cid}, accepted\\)"):
-        project.record_decisions([{"segment_id": "d1:2", "decision": "add", "new_code": "listen", "decided_by": "b"}])
+    with pytest.raises(StoreError, match=f"segment 'd1:2' already has code 'listen' \\(coding {cid}, accepted, by "
+                                         f"ana\\); nothing to add"):
+        project.record_decisions([{"segment_id": "d1:2", "decision": "add", "new_code": "listen", "decided_by": "ana"}])
+    # ... also when the accept is in the same batch
+    [other] = project.add_codings([coding("d1:3", "trust")])
+    with pytest.raises(StoreError, match="segment 'd1:3' already has code 'trust'"):
+        project.record_decisions([{"coding_id": other, "decision": "accept", "decided_by": "ben"},
+                                  {"segment_id": "d1:3", "decision": "add", "new_code": "trust", "decided_by": "ben"}])
+    assert len(project.decisions()) == 1
+
+
+def test_a_second_reviewers_add_of_a_standing_code_is_recorded_and_joins_it(project):
+    """Reported: Ben's add of the code Ana had added to the same unit was skipped (workbooks) or refused (the page),
+    so the page's agreement counted Ben as saying the code was absent. Each reviewer's add is their own decision;
+    the unit still holds the code once."""
+    add = {"segment_id": "d1:2", "decision": "add", "new_code": "listen"}
+    project.record_decisions([dict(add, decided_by="ana")])
+    [made] = project.codings().coding_id
+    project.record_decisions([dict(add, decided_by="ben")])
+    history = project.decisions()
+    assert history.decision.tolist() == ["add", "add"] and history.decided_by.tolist() == ["ana", "ben"]
+    assert history.new_coding_id.tolist() == [made, made]
+    assert project.codings().coding_id.tolist() == [made]  # one coding: counts see the unit once
+    with pytest.raises(StoreError, match="already has code 'listen'.*by ben"):
+        project.record_decisions([dict(add, decided_by="ben")])
+    # the coding stands while either add stands
+    project.undo_decision("ana")
+    assert project.codings().status.tolist() == ["manual"]
+    project.undo_decision("ben")
+    assert project.codings().status.tolist() == ["rejected"]
 
 
 def test_add_decision_codes_a_passage_with_exact_offsets(project):

@@ -524,6 +524,35 @@ def test_agree_between_two_reviewers(project, tmp_path):
     assert rows.loc["culture", "kappa"] < 1.0
 
 
+def test_two_reviewers_adding_one_code_to_one_unit_are_both_recorded(project, tmp_path):
+    """Reported: the second reviewer's `add` of a code the first had added to the same unit was skipped by
+    `review --apply` as "already recorded", so the web page's agreement (from the store) said 0.72 where `casecode
+    agree` (from the workbooks) said 0.90 on the same project."""
+    from casecode.web._views import agreement
+
+    written = write_review(project, tmp_path / "review.xlsx")
+    ids = [int(i) for i in read_sheet(written["workbook"]).coding_id]
+    target = project.segments("fenmoor-policy", codable=True).iloc[-1]
+    add = {"document": target.document_id, "unit": int(target.unit), "decision": "add", "new_code": "culture"}
+    books = {}
+    for n, name in enumerate(["Ana", "Ben"]):
+        books[name] = edit_workbook(written["workbook"], tmp_path / f"{name}.xlsx",
+                                    {i: {"decision": "accept" if (k + n) % 2 else "reject", "decided_by": name}
+                                     for k, i in enumerate(ids)}, [dict(add, decided_by=name)])
+    apply_review(project, books["Ana"])
+    recorded = apply_review(project, books["Ben"])
+    assert recorded.attrs["skipped"] == 0 and (recorded.decision == "add").sum() == 1
+    assert apply_review(project, books["Ben"]).attrs["skipped"] == len(ids) + 1  # applied again: nothing new
+    adds = project.decisions().query("decision == 'add'")
+    assert adds.decided_by.tolist() == ["Ana", "Ben"] and adds.new_coding_id.nunique() == 1
+    standing = project.current_codings()
+    assert not standing.duplicated(["segment_id", "code"]).any()
+    per_code, _ = agree(books.values(), project.codebook(), project.segments(codable=True))
+    page = pd.DataFrame(agreement(project, "Ana", "Ben")["per_code"])
+    assert page.percent_agreement.tolist() == pytest.approx(per_code.percent_agreement.tolist())
+    assert per_code.set_index("code").loc["culture", "percent_agreement"] == 1.0
+
+
 def test_agree_needs_two_coders(project, tmp_path):
     written = write_review(project, tmp_path / "review.xlsx")
     first = int(read_sheet(written["workbook"]).coding_id.iloc[0])

@@ -195,6 +195,9 @@ class CodingCache:
         self.by_id: dict[int, dict] = {}
         self.units: dict[str, list[int]] = {}  # unit -> its codings' ids, for the units read whole
         self.pending: dict[int, str] = {}  # coding id -> status not yet written
+        self._backers: dict[int, set[str]] = {}  # coding id -> the people it stands for (`backers`), read lazily
+        self._changes: dict[int, list[tuple[str, bool]]] = {}  # this batch's changes to backers not yet read
+        self._undone: set[int] | None = None
         c = t.codings.c
         found = set(segment_ids)
         for part in chunks(sorted(set(coding_ids)), self._STEP):
@@ -238,9 +241,46 @@ class CodingCache:
         row = dict(values, coding_id=new_id, status=status, created_at=stamp, run=run)
         row.setdefault("pattern", "")
         self.by_id[new_id] = row
+        self._backers[new_id] = {values["coder"]}  # a coding made by hand in this batch: its maker's
         if values["segment_id"] in self.units:
             self.units[values["segment_id"]].append(new_id)
         return new_id
+
+    def backers(self, coding: dict) -> set[str]:
+        """The people a standing coding is the judgement of: whoever made it by hand (an add or a recode),
+        whoever added the same code to the same place after them (an add that joins it), and whoever's latest
+        decision on it is an accept; kept up to date through the batch (`decided`)."""
+        coding_id = coding["coding_id"]
+        if coding_id not in self._backers:
+            d = t.decisions.c
+            if self._undone is None:
+                self._undone = undone_ids(self.conn.execute(select(d.decision_id, d.decided_by, d.decision)).all())
+            undone = self._undone
+            rows = self.conn.execute(select(d.decision_id, d.decided_by, d.decision, d.coding_id, d.new_coding_id)
+                                     .where((d.coding_id == coding_id) | (d.new_coding_id == coding_id))
+                                     .order_by(d.decision_id)).all()
+            people: set[str] = set()
+            latest: dict[str, str] = {}
+            for row in rows:
+                if row.decision_id in undone or row.decision in (UNDO, FOLD):
+                    continue
+                if row.new_coding_id == coding_id and row.decision in ("add", "recode"):
+                    people.add(row.decided_by)
+                elif row.coding_id == coding_id:
+                    latest[row.decided_by] = row.decision
+            self._backers[coding_id] = people | {who for who, decision in latest.items() if decision == "accept"}
+            for person, stands in self._changes.pop(coding_id, []):
+                self.decided(coding_id, person, stands)
+        return self._backers[coding_id]
+
+    def decided(self, coding_id: int, person: str, stands: bool) -> None:
+        """`person` now stands behind the coding (an accept, an add) or no longer does (a reject, a recode)."""
+        if coding_id not in self._backers:
+            self._changes.setdefault(coding_id, []).append((person, stands))
+        elif stands:
+            self._backers[coding_id].add(person)
+        else:
+            self._backers[coding_id].discard(person)
 
     def flush(self) -> None:
         """Write the status changes not yet written."""
@@ -325,16 +365,24 @@ def _add(conn, where, row, code, decided_by, stamp, cache: CodingCache) -> dict:
     passage = _passage(row, span, where)
     start, end = passage or (span.start, span.end)
     # a passage is a duplicate only of the same passage; a whole-segment add of any
-    standing = next((SimpleNamespace(**coding) for coding in cache.on_unit(segment_id)
-                     if coding["code"] == code and coding["status"] in _STANDING
-                     and (passage is None or (coding["start"], coding["end"]) == (start, end))), None)
-    # Refusing a duplicate makes importing the same review twice fail loudly instead of doubling counts.
-    if standing is not None:
+    standing = [coding for coding in cache.on_unit(segment_id)
+                if coding["code"] == code and coding["status"] in _STANDING
+                and (passage is None or (coding["start"], coding["end"]) == (start, end))]
+    # The same person's second add of it is refused, so importing the same review twice fails loudly instead of
+    # doubling counts. Another person's add of a code that stands there already is their own judgement: it is
+    # recorded, and joins the coding that stands (the unit still holds the code once, so no count sees it twice,
+    # while agreement between the two reviewers sees both).
+    mine = next((SimpleNamespace(**coding) for coding in standing if decided_by in cache.backers(coding)), None)
+    if mine is not None:
         what = f"passage {start}-{end} of segment {segment_id!r}" if passage else f"segment {segment_id!r}"
         raise StoreError(
-            f"{where}, column 'new_code': {what} already has code {code!r} (coding {standing.coding_id}, "
-            f"{standing.status}); nothing to add"
+            f"{where}, column 'new_code': {what} already has code {code!r} (coding {mine.coding_id}, "
+            f"{mine.status}, by {decided_by}); nothing to add"
         )
+    if standing:
+        joined = standing[0]["coding_id"]
+        cache.decided(joined, decided_by, True)
+        return {"coding_id": None, "segment_id": segment_id, "code": code, "new_code": None, "new_coding_id": joined}
     values = {
         "segment_id": segment_id,
         "document_id": span.document_id,
@@ -387,6 +435,7 @@ def _decide_on_coding(conn, where, row, decision, coding_id, new_code, decided_b
     elif decision == "accept":
         _refuse_second(cache, where, coding["segment_id"], coding["code"], coding_id,
                        "reject this suggestion instead: the unit is coded already", column="decision")
+    cache.decided(coding_id, decided_by, decision == "accept")
     if decision != "recode":
         cache.set_status(coding_id, "accepted" if decision == "accept" else "rejected")
         return dict(effect, new_code=None)
@@ -567,8 +616,8 @@ def _replayed_status(conn: Connection, coding_id: int) -> str:
     if standing:
         return _RESULT[standing[-1].decision]
     made_by = conn.execute(select(d.decision_id).where(d.new_coding_id == coding_id,
-                                                       d.decision.in_(("add", "recode")))).first()
-    if made_by is not None:
-        return "rejected" if made_by.decision_id in undone else "manual"
+                                                       d.decision.in_(("add", "recode")))).scalars().all()
+    if made_by:  # made by hand, or joined by another reviewer's add: it stands while any of those stands
+        return "manual" if any(i not in undone for i in made_by) else "rejected"
     coder = conn.execute(select(t.codings.c.coder).where(t.codings.c.coding_id == coding_id)).scalar_one()
     return "reference" if coder == "reference" else "suggested"

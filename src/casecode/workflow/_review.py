@@ -66,22 +66,23 @@ def recorded(project, decisions: pd.DataFrame, stand_ins: dict[str, set[str]] | 
 
     A decision on a suggestion is recorded when the same reviewer's latest standing decision on that coding is the
     same (with the same new code for a recode): another reviewer who decided the same made their own decision, and
-    an undone decision may be applied again. An `add` is recorded when a standing add of that code to that unit
-    is. `stand_ins` maps a decided_by value to the reviewers it may stand for (an unnamed row)."""
+    an undone decision may be applied again. An `add` is recorded when the same reviewer's standing add of that code
+    to that unit is (another reviewer who added the same code made their own judgement, recorded beside theirs).
+    `stand_ins` maps a decided_by value to the reviewers it may stand for (an unnamed row)."""
     if decisions.empty:
         return []
     history = project.decisions(standing=True)
     decided = history.dropna(subset=["coding_id"]).drop_duplicates(["coding_id", "decided_by"], keep="last")
     last = {(int(row["coding_id"]), row["decided_by"]): (row["decision"], cell_text(row["new_code"]))
             for row in decided.to_dict("records")}
-    added = {(row.segment_id, row.code) for row in history.itertuples() if row.decision == "add"}
+    added = {(row.segment_id, row.code, row.decided_by) for row in history.itertuples() if row.decision == "add"}
     stand_ins = stand_ins or {}
     done = []
     for d in decisions.itertuples():
-        if pd.isna(d.coding_id):
-            done.append((d.segment_id, d.new_code) in added)
-            continue
         names = stand_ins.get(d.decided_by, {d.decided_by})
+        if pd.isna(d.coding_id):
+            done.append(any((d.segment_id, d.new_code, name) in added for name in names))
+            continue
         done.append(any(last.get((int(d.coding_id), name)) == (d.decision, cell_text(d.new_code)) for name in names))
     return done
 
