@@ -191,6 +191,24 @@ def test_error_review_apply_bad_decision(project):
         assert set(proj.codings().status) == {"suggested"}
 
 
+def test_review_apply_says_when_decided_by_cells_win_over_reviewer(project):
+    """Reported: `--reviewer "Ana Diaz"` lost silently to the workbook's `decided_by` cells. A filled cell stays the
+    record of who decided that row (a workbook two people filled keeps both), but the output says whose the
+    decisions are, and a warning names the rows recorded under another name than --reviewer."""
+    run("add", "fenmoor.txt", "-p", "proj")
+    run("code", "-p", "proj")
+    run("review", "-p", "proj", "--out", "review.xlsx")
+    fill("review.xlsx", "ana.xlsx", {0: {"decision": "accept", "decided_by": "Ana"}, 1: {"decision": "reject"}})
+    result = run("review", "-p", "proj", "--apply", "ana.xlsx", "--reviewer", "Ana Diaz")
+    assert result.stdout == "Recorded 2 decisions from ana.xlsx: accept 1, reject 1 (by Ana 1, Ana Diaz 1)\n"
+    assert result.stderr == ("Warning: ana.xlsx: 1 of 2 decision(s) are recorded under the name in their "
+                             "'decided_by' cell, not --reviewer 'Ana Diaz': 'Ana' (1 row(s), first row 2); "
+                             "--reviewer fills only empty 'decided_by' cells, so to record them under 'Ana Diaz', "
+                             "empty those cells or write 'Ana Diaz' in them and apply again\n")
+    with open_project("proj") as proj:
+        assert proj.decisions().decided_by.tolist() == ["Ana", "Ana Diaz"]
+
+
 def test_error_train_before_review(project):
     run("add", "fenmoor.txt", "-p", "proj")
     result = run("train", "-p", "proj", ok=False)
@@ -322,7 +340,8 @@ def test_happy_path_from_init_to_agree(workdir):
     fill("review.xlsx", "ben.xlsx", {i: {"decision": "accept" if i < 2 else "reject"} for i in range(n)})
 
     result = run("review", "-p", "proj", "--apply", "ana.xlsx")
-    assert result.output == f"Recorded {n + 1} decisions from ana.xlsx: accept {n - 1}, reject 1, add 1\n"
+    assert result.output == (f"Recorded {n + 1} decisions from ana.xlsx: accept {n - 1}, reject 1, add 1 "
+                             f"(by Ana {n + 1})\n")
     with open_project("proj") as proj:
         history = proj.decisions()
         assert list(history.decided_by) == ["Ana"] * (n + 1)

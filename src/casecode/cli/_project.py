@@ -178,7 +178,8 @@ def review(
     out: Path = typer.Option(Path("review.xlsx"), "--out", help="The review workbook to write."),
     html: Optional[Path] = typer.Option(None, "--html", help="Folder for highlighted HTML transcripts."),
     apply: Optional[Path] = typer.Option(None, "--apply", help="Read decisions back from this workbook."),
-    reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Who decided, where a row leaves it empty."),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Who decided, where a row's 'decided_by' cell "
+                                           "is empty (a filled cell names its own reviewer, with a warning)."),
     force: bool = typer.Option(False, "--force", help="Replace --out even if it holds decisions not yet applied."),
 ):
     """Write suggestions to a review workbook (and HTML), or apply a reviewed workbook's decisions.
@@ -192,8 +193,10 @@ def review(
             decisions = apply_review(proj, apply, reviewer=reviewer)
             counts = decisions.decision.value_counts().to_dict() if len(decisions) else {}
             skipped = decisions.attrs.get("skipped", 0)
+            by = decisions.decided_by.value_counts().to_dict() if len(decisions) else {}
             typer.echo(f"Recorded {len(decisions)} decisions from {apply}: "
                        + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none")
+                       + (f" (by {', '.join(f'{name} {n}' for name, n in by.items())})" if by else "")
                        + (f"; {skipped} already recorded, skipped" if skipped else ""))
             return
         written = write_review(proj, out, html_dir=html, force=force)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .._output import confined
 from .._shared import cell_text
-from ..errors import CasecodeError, ReviewError
+from ..errors import CasecodeError, ReviewError, warn
 from ..interop import SHOWN_COLUMNS, read_review_rows, review_decisions, write_review_workbook
 from ..reports import write_transcript_html
 
@@ -145,6 +145,7 @@ def apply_review(project, workbook: str | Path, reviewer: str | None = None) -> 
     rows = read_review_rows(path)
     segments = project.segments()
     decisions = review_decisions(rows, project.codebook(), reviewer=reviewer, segments=segments)
+    _warn_named_in_cells(path, decisions, reviewer)
     with project.transaction():  # the write lock: a second run of the same workbook waits, then skips every row
         _check_project(rows.attrs.get("project_id"), project, path)
         fresh = _unrecorded(project, decisions, path, segments)
@@ -156,6 +157,24 @@ def apply_review(project, workbook: str | Path, reviewer: str | None = None) -> 
     fresh = fresh.drop(columns=["where"], errors="ignore").reset_index(drop=True)
     fresh.attrs["skipped"] = len(decisions) - len(fresh)
     return fresh
+
+
+def _warn_named_in_cells(path: Path, decisions: pd.DataFrame, reviewer: str | None) -> None:
+    """Say so when `reviewer` (--reviewer) is not who rows are recorded under. A row's own `decided_by` cell is
+    the record of who decided it (a workbook two people filled keeps both), so it wins over --reviewer, which fills
+    only the empty cells; but a reviewer who typed "Ana" where the command said "Ana Diaz" would otherwise become a
+    second person in agreement and undo without a word."""
+    if not reviewer or decisions.empty:
+        return
+    others = decisions[decisions.decided_by != reviewer.strip()]
+    if others.empty:
+        return
+    names = others.decided_by.value_counts()
+    shown = ", ".join(f"{name!r} ({n} row(s), first row {int(others.row[others.decided_by == name].iloc[0])})"
+                      for name, n in names.items())
+    warn(f"{path}: {len(others)} of {len(decisions)} decision(s) are recorded under the name in their 'decided_by' "
+         f"cell, not --reviewer {reviewer!r}: {shown}; --reviewer fills only empty 'decided_by' cells, so to record "
+         f"them under {reviewer!r}, empty those cells or write {reviewer!r} in them and apply again")
 
 
 def _check_project(project_id: str | None, project, path: Path) -> None:
