@@ -863,6 +863,24 @@ def test_queries_by_code_case_type_role_cooccurrence_and_keyword(project, decide
         query_segments(project, code="partners")
 
 
+def test_query_by_a_case_type_or_role_the_project_lacks_is_an_error_naming_the_known_ones(project, decided):
+    """Reported: `query --case` with a misspelt case printed "No segments match", as if the case had no codings."""
+    from casecode.errors import AnalysisError
+    from casecode.workflow import query_segments
+
+    assert len(query_segments(project, case="Carlow")) and len(query_segments(project, case="carlow_city_council"))
+    with pytest.raises(AnalysisError, match=r"^--case 'Carlo City': no case of this project has it in its id or "
+                                            r"name; cases: ashby_borough_council \(Ashby Borough Council\), "
+                                            r"carlow_city_council \(Carlow City Council\), .*; give a case id"):
+        query_segments(project, case="Carlo City")
+    with pytest.raises(AnalysisError, match=r"^--case-type 'unitry': no case of this project has that type; "
+                                            r"types: .*unitary"):
+        query_segments(project, case_type="unitry")
+    with pytest.raises(AnalysisError, match=r"^--role 'drector': no speaker of this project has a role containing "
+                                            r"it; roles: .*Finance Director"):
+        query_segments(project, role="drector")
+
+
 def test_query_and_export_cli(built, tmp_path):
     import shutil
 
@@ -881,6 +899,12 @@ def test_query_and_export_cli(built, tmp_path):
     assert kwic.exit_code == 0 and "[Wigan]" in kwic.output and kwic.output.endswith("3 rows\n")
     wrong = runner.invoke(app, ["query", "-p", str(folder), "--with", "culture"])
     assert wrong.output.strip() == "Error: --with needs exactly one --code: the two codes to find together"
+    unknown = runner.invoke(app, ["query", "-p", str(folder), "--case", "Nowhere"])
+    assert unknown.exit_code == 1 and unknown.output.startswith("Error: --case 'Nowhere': no case of this project")
+    assert "carlow_city_council (Carlow City Council)" in unknown.output and "Traceback" not in unknown.output
+    ignored = runner.invoke(app, ["query", "-p", str(folder), "--kwic", "Wigan", "--case", "Carlow"])
+    assert ignored.output.strip() == ("Error: --kwic does not filter by --case; leave it out, or query without "
+                                      "--kwic (e.g. casecode query --case NAME --code CODE)")
 
 
 # -- undo ------------------------------------------------------------------------------------------------------

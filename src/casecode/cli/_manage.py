@@ -223,6 +223,15 @@ def query(
     from ..workflow._retrieve import STANDING
 
     statuses = STANDING + (("suggested",) if suggested else ())
+    mode = "--kwic" if keyword is not None else "--with" if with_code is not None else None
+    ignored = [name for name, value in (("--case", case), ("--case-type", case_type), ("--role", role),
+                                        ("--code", code if keyword is not None else None),
+                                        ("--include-suggested", suggested if keyword is not None else None))
+               if value]
+    if mode and ignored:
+        them = "it" if len(ignored) == 1 else "them"
+        raise AnalysisError(f"{mode} does not filter by {', '.join(ignored)}; leave {them} out, or query without "
+                            f"{mode} (e.g. casecode query --case NAME --code CODE)")
     with _open(project) as proj:
         if keyword is not None:
             table = keyword_in_context(proj, keyword)

@@ -59,7 +59,9 @@ def coded_segments(project, statuses: Iterable[str] = STANDING) -> pd.DataFrame:
 def query_segments(project, code: str | Iterable[str] | None = None, case_type: str | None = None,
                    role: str | None = None, case: str | None = None, statuses: Iterable[str] = STANDING) -> pd.DataFrame:
     """Coded segments filtered by code(s), case type, speaker role and case (id or name); text filters ignore case
-    and match a part ("director" finds "Director of Place")."""
+    and match a part ("director" finds "Director of Place"). A case, case type or role that nothing in the project
+    has is an error naming the ones it has (a misspelt case would otherwise look like a case with no codings)."""
+    _check_filters(project, case_type=case_type, role=role, case=case)
     table = coded_segments(project, statuses)
     if code is not None:
         wanted = [code] if isinstance(code, str) else list(code)
@@ -128,6 +130,41 @@ def _speaker_role(speaker: str, metadata: dict) -> str:
     if speaker and speaker == metadata.get("interviewee"):
         return str(metadata.get("role") or "")
     return ""
+
+
+def _contains(values: Iterable[str], part: str) -> bool:
+    part = part.casefold()
+    return any(part in str(value).casefold() for value in values if value)
+
+
+def _listed(values: Iterable[str], most: int = 12, sep: str = ", ") -> str:
+    values = sorted({str(v) for v in values if v and str(v).strip()})
+    if not values:
+        return "none"
+    return sep.join(values[:most]) + (f" and {len(values) - most} more" if len(values) > most else "")
+
+
+def _check_filters(project, case_type: str | None, role: str | None, case: str | None) -> None:
+    """Refuse a --case, --case-type or --role that matches nothing the project has (not even uncoded)."""
+    if not (case or case_type or role):
+        return
+    cases = project.cases()
+    if case and not (_contains(cases.case_id, case) or _contains(cases.name, case)):
+        shown = _listed(f"{i} ({n})" if n and n != i else i for i, n in zip(cases.case_id, cases.name))
+        raise AnalysisError(f"--case {case!r}: no case of this project has it in its id or name; cases: {shown}; "
+                            f"give a case id or part of its name (casecode list cases)")
+    if case_type and not _contains(cases.type, case_type):
+        raise AnalysisError(f"--case-type {case_type!r}: no case of this project has that type; types: "
+                            f"{_listed(cases.type)}; set types with a manifest's case_type column")
+    if role:
+        roles = []
+        for meta in project.documents().metadata:
+            meta = meta or {}
+            roles += [*(meta.get("speaker_roles") or {}).values(), meta.get("role") or ""]
+        if not _contains(roles, role):
+            raise AnalysisError(f"--role {role!r}: no speaker of this project has a role containing it; roles: "
+                                f"{_listed(roles, sep='; ')}; roles come from turn labels (\"Name (Role):\") and the "
+                                f"file's role")
 
 
 def _check_codes(project, codes: list[str]) -> None:
