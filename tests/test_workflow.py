@@ -553,6 +553,27 @@ def test_two_reviewers_adding_one_code_to_one_unit_are_both_recorded(project, tm
     assert per_code.set_index("code").loc["culture", "percent_agreement"] == 1.0
 
 
+def test_agree_leaves_out_a_code_added_to_an_interviewers_turn_and_says_so(project, tmp_path):
+    """Reported: `review --apply` recorded an add on the interviewer's unit 4, but `casecode agree -p` then refused
+    the workbook with "document ... has no unit 4", which was not true, and gave no agreement at all."""
+    from casecode.errors import CasecodeWarning
+
+    written = write_review(project, tmp_path / "review.xlsx")
+    ids = [int(i) for i in read_sheet(written["workbook"]).coding_id]
+    asked = project.segments("fenmoor-ceo").query("role == 'interviewer'").iloc[0]
+    add = {"document": "fenmoor-ceo", "unit": int(asked.unit), "decision": "add", "new_code": "culture",
+           "decided_by": "Ana"}
+    ana = edit_workbook(written["workbook"], tmp_path / "ana.xlsx",
+                        {i: {"decision": "accept", "decided_by": "Ana"} for i in ids}, [add])
+    ben = edit_workbook(written["workbook"], tmp_path / "ben.xlsx",
+                        {i: {"decision": "accept", "decided_by": "Ben"} for i in ids})
+    assert len(apply_review(project, ana)) == len(ids) + 1  # the store takes it: a person may code any turn
+    with pytest.warns(CasecodeWarning, match=rf"ana.xlsx: row {len(ids) + 2} code\(s\) an interviewer's turn, "
+                                             rf"which casecode does not code, so agreement leaves it out"):
+        per_code, disagreements = agree([ana, ben], project.codebook(), project.segments())
+    assert disagreements.empty and (per_code.units == len(project.segments(codable=True))).all()
+
+
 def test_agree_needs_two_coders(project, tmp_path):
     written = write_review(project, tmp_path / "review.xlsx")
     first = int(read_sheet(written["workbook"]).coding_id.iloc[0])

@@ -331,7 +331,7 @@ def agree(
     if project is not None:
         with _open(project) as proj:
             book = read_codebook(codebook) if codebook else proj.codebook()
-            segments = proj.segments(codable=True)
+            segments = proj.segments()  # interviewers' turns too, so a row coding one is named, not lost
     elif codebook is not None:
         book = read_codebook(codebook)
     else:

@@ -38,11 +38,20 @@ def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None
     sheet = pd.DataFrame({"segment_id": _segment_ids(rows),
                           "text": list(rows["unit_text"]) if "unit_text" in rows else [""] * len(rows)})
     codings = []
+    uncoded = set() if segments is None or "codable" not in segments else set(
+        segments.segment_id[~segments.codable.astype(bool)])
+    left_out = []
     for d, coder in zip(decisions.itertuples(), coders):
-        if d.decision == "accept":
+        if d.segment_id in uncoded:
+            left_out.append(d.row)
+        elif d.decision == "accept":
             codings.append((coder, d.segment_id, d.code))
         elif d.decision in ("recode", "add"):
             codings.append((coder, d.segment_id, d.new_code))
+    if left_out:
+        more, them = (f" and {len(left_out) - 1} more", "them") if len(left_out) > 1 else ("", "it")
+        warn(f"{path}: row {left_out[0]}{more} code(s) an interviewer's turn, which casecode does not code, so "
+             f"agreement leaves {them} out; code the answer's unit instead to have it compared")
     units = sheet.drop_duplicates("segment_id")[_UNIT_COLUMNS]
     # A reviewer who rejected every suggestion still judged the units: every code absent.
     return pd.DataFrame(codings, columns=["coder", "segment_id", "code"]), units, set(coders)
@@ -128,6 +137,11 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segmen
     """
     frames, unit_frames, coders = [], [], set()
     source_of: dict[str, Path] = {}
+    # With a `codable` column, `segments` may hold interviewers' turns: a workbook row that names one is found
+    # (and left out, with a warning), while only the codable units count as seen.
+    codable = segments
+    if segments is not None and "codable" in segments:
+        codable = segments[segments.codable.astype(bool)]
     for source in sources:
         path = Path(source)
         if path.is_dir():
@@ -135,7 +149,7 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segmen
         elif path.suffix.lower() == ".xlsx":
             codings, units, names = _from_workbook(path, codebook, segments, by_reviewer)
         elif path.suffix.lower() == ".csv":
-            codings, units, names = _from_csv(path, codebook, segments)
+            codings, units, names = _from_csv(path, codebook, codable)
         elif not path.exists():
             raise ReviewError(f"{path}: no such file or project folder")
         else:
@@ -152,8 +166,8 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segmen
         coders |= {str(name) for name in names}
     codings = pd.concat(frames, ignore_index=True)
     units = pd.concat(unit_frames, ignore_index=True).drop_duplicates("segment_id")
-    if segments is not None:
-        units = segments[_UNIT_COLUMNS]
+    if codable is not None:
+        units = codable[_UNIT_COLUMNS]
     codings = codings.astype({"coder": str})
     by_coder = {name: codings[codings.coder == name].reset_index(drop=True) for name in sorted(coders)}
     return by_coder, units.reset_index(drop=True)
