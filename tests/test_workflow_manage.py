@@ -952,6 +952,20 @@ def test_undo_cli_takes_back_the_last_decisions_newest_first_and_keeps_them_in_t
     assert project.check()["problems"] == []
 
 
+def test_undo_cli_of_an_add_another_reviewer_joined_says_the_coding_still_stands(project):
+    unit = project.segments(codable=True).segment_id.iloc[0]
+    add = {"segment_id": unit, "decision": "add", "new_code": "culture"}
+    project.record_decisions([dict(add, decided_by="Ana"), dict(add, decided_by="Ben")])
+    made = int(project.decisions().new_coding_id.iloc[0])
+    result = _undo(project.path, "--reviewer", "Ana")
+    assert result.output.splitlines() == [f"Undid decision 1 by Ana: add of culture on unit {unit} (coding {made} "
+                                          f"still stands: another reviewer coded it too)"]
+    assert _undo(project.path).output.splitlines() == [f"Undid decision 2 by Ben: add of culture on unit {unit} "
+                                                       f"(coding {made} no longer stands)"]
+    assert project.codings().set_index("coding_id").status[made] == "rejected"
+    assert project.check()["problems"] == []
+
+
 def test_undo_cli_is_all_or_none(project):
     from casecode.workflow import undo_decisions
 

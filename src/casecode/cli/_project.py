@@ -220,12 +220,17 @@ def undo(
 
     with _open(project) as proj:
         undone = undo_decisions(proj, last=last, reviewer=reviewer)
+        codings = proj.codings()
+        status = dict(zip(codings.coding_id, codings.status))
     for row in undone.to_dict("records"):
-        typer.echo(f"Undid decision {row['decision_id']} by {row['decided_by']}: {_decision_text(row)}")
+        typer.echo(f"Undid decision {row['decision_id']} by {row['decided_by']}: {_decision_text(row, status)}")
 
 
-def _decision_text(row: dict) -> str:
+def _decision_text(row: dict, status: dict | None = None) -> str:
     unit = f"on unit {row['segment_id']}"
+    if row["decision"] == "add" and (status or {}).get(row["new_coding_id"]) in ("accepted", "manual"):
+        return (f"add of {row['code']} {unit} (coding {row['new_coding_id']} still stands: another reviewer "
+                f"coded it too)")
     if row["decision"] == "add":
         return f"add of {row['code']} {unit} (coding {row['new_coding_id']} no longer stands)"
     if row["decision"] == "recode":
