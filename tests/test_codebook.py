@@ -39,7 +39,12 @@ BAD = [
     ("duplicate-id", "name: t\ncodes:\n- {id: bold, label: Bold}\n- {id: bold, label: Again}\n",
      "top level: duplicate code id 'bold'; every code needs its own id"),
     ("unknown-field", "name: t\ncodes:\n- {id: bold, label: Bold, colour: '#FFFFFF'}\n",
-     "code 'bold' field 'colour': unknown field; remove it or check its spelling"),
+     "code 'bold' field 'colour': unknown field; did you mean 'color'? Correct its spelling or remove it"),
+    # Reported: a misspelt required field ("lable") was reported as 'label' missing, never naming the typo.
+    ("misspelt-required-field", "name: t\ncodes:\n- {id: bold, lable: Bold}\n",
+     "code 'bold' field 'lable': unknown field; did you mean 'label'? Correct its spelling or remove it"),
+    ("unknown-field-unlike-any", "name: t\ncodes:\n- {id: bold, label: Bold, weight: 2}\n",
+     "code 'bold' field 'weight': unknown field; remove it or check its spelling"),
     ("empty-label", "name: t\ncodes:\n- {id: bold, label: '  '}\n",
      "code 'bold' field 'label': empty label; give the code a readable name"),
     ("bad-id", "name: t\ncodes:\n- {id: Bold, label: Bold}\n",

@@ -6,6 +6,8 @@ field, with the fix.
 
 from __future__ import annotations
 
+import difflib
+
 import re
 from pathlib import Path
 from typing import Any, Iterator, Union
@@ -283,6 +285,11 @@ def _where(raw: Any, loc: tuple) -> str:
     return f"{prefix}field {field!r}" if field else prefix.strip() or "top level"
 
 
+#: Every field a codebook's models know, for "did you mean" on a misspelt one.
+_FIELD_NAMES = sorted({name for model in (Pattern, CountStatement, ExceptionMark, CountException, CountedAs, Code,
+                                          Codebook) for name in model.model_fields})
+
+
 def codebook_from_dict(raw: Any, source: str = "<codebook>") -> Codebook:
     """Validate a parsed mapping as a codebook; errors name `source`, the code and the field."""
     if not isinstance(raw, dict):
@@ -293,12 +300,18 @@ def codebook_from_dict(raw: Any, source: str = "<codebook>") -> Codebook:
         errors = exc.errors()
         # A union (phrase or token list) reports one error per branch; our own validator's error says most.
         err = next((e for e in errors if e["type"] == "value_error"), errors[0])
+        if err["type"] == "missing":  # a misspelt field ("lable") is missing and unknown: name the misspelling
+            err = next((e for e in errors if e["type"] == "extra_forbidden" and e["loc"][:-1] == err["loc"][:-1]),
+                       err)
         loc = err["loc"]
         msg = err["msg"].removeprefix("Value error, ")
         if set(loc) & _UNION_BRANCHES:  # neither a phrase nor a list: pydantic's per-branch wording misleads
             msg = "give a phrase (text) or a token list such as [{LEMMA: staff}]"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field; remove it or check its spelling"
+            close = difflib.get_close_matches(str(loc[-1]), _FIELD_NAMES, n=1, cutoff=0.7)
+            if close:
+                msg = f"unknown field; did you mean {close[0]!r}? Correct its spelling or remove it"
         elif err["type"] == "missing":
             msg = "required field is missing"
         raise CodebookError(f"{source}: {_where(raw, loc)}: {msg}") from None
