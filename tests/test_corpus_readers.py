@@ -612,7 +612,6 @@ def test_paragraphs_without_a_heading_line_are_split_as_before():
 def test_segments_frame_of_a_batch_is_the_frame_of_one_row_per_segment():
     import pandas as pd
 
-    from casecode.corpus import segments_frame
 
     root = Path(__file__).resolve().parents[1]
     paths = sorted((root / "corpus" / "training-transcripts").glob("set*/*.txt"))[:40]
@@ -669,3 +668,102 @@ def test_a_unit_too_long_to_code_is_refused_naming_its_line(tmp_path):
                                           r"limit of 1,000,000 for one unit; break it into paragraphs"):
         read(tmp_path, "long.txt", body + "\n")
     assert read(tmp_path, "ok.txt", body[:MAX_UNIT_CHARS // 2] + "\n").segments[-1].speaker == "Jo"
+
+
+# --- transcripts with times in their speaker labels (transcription services, typists) -----------------------------
+
+_TURNS = [
+    ("Sarah Jones", "Thanks for making time. How did the council find room to innovate?"),
+    ("Tom Reed", "We ring-fenced a budget for innovation and set up a small team that reports to me."),
+    ("Sarah Jones", "And who do you work with?"),
+    ("Tom Reed", "We get the housing association and the health trust round one table every month."),
+    ("Tom Reed", "We also went to see how Wigan do it and borrowed their approach."),
+    ("Sarah Jones", "How do staff get involved?"),
+    ("Tom Reed", "Every worker had half an hour with me in a listening week, and frontline staff came up with most "
+                 "of the ideas."),
+]
+_FRONT = "---\ncase: Fenmoor District Council\ninterviewer: Sarah Jones\n---\n\n"
+
+
+def _at(i: int) -> int:
+    return 3 + 37 * i + (3600 if i == 6 else 0)  # the last one past the hour
+
+
+def _hms(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _ms(seconds: int) -> str:  # as Otter and Teams write it: 0:03, 1:02:33
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+STAMPED = {
+    "plain": "\n\n".join(f"{n}: {x}" for n, x in _TURNS),
+    "typist-brackets": "\n\n".join(f"[{_hms(_at(i))}] {n}: {x}" for i, (n, x) in enumerate(_TURNS)),
+    "typist-bare-lines": "\n".join(f"{_hms(_at(i))} {n}: {x}" for i, (n, x) in enumerate(_TURNS)),
+    "typist-in-label": "\n\n".join(f"{n} ({_hms(_at(i))}): {x}" for i, (n, x) in enumerate(_TURNS)),
+    "otter": "\n\n".join(f"{n}  {_ms(_at(i))}\n{x}" for i, (n, x) in enumerate(_TURNS)),
+    "rev": "\n\n".join(f"{n} ({_hms(_at(i))}):\n{x}" for i, (n, x) in enumerate(_TURNS)),
+    "zoom-captions": "\n".join(f"[{n}] {_hms(_at(i))}\n{x}" for i, (n, x) in enumerate(_TURNS)),
+}
+
+
+def _codings(doc, nlp) -> list[tuple]:
+    from casecode.codebook import read_codebook
+    from casecode.coders import RuleCoder
+
+    codebook = read_codebook(Path(__file__).resolve().parents[1] / "codebooks" / "leadership-actions-2015.yaml")
+    found = RuleCoder(codebook, nlp).code(doc.segments_frame())
+    text = {s.segment_id: s.text for s in doc.segments}
+    return [(text[c.segment_id], c.code, c.evidence, c.rule, round(c.score, 6)) for c in found.itertuples()]
+
+
+def _turn_view(doc) -> list[tuple]:
+    return [(s.text, s.speaker, s.role, s.codable) for s in doc.segments if s.speaker]
+
+
+@pytest.mark.parametrize("name", [n for n in STAMPED if n != "plain"])
+def test_a_transcript_with_times_in_its_labels_reads_and_codes_as_the_plain_one(tmp_path, nlp, name):
+    """Reported: Otter, Rev, Zoom-caption and typists' timestamped transcripts lost every speaker (no turns, the
+    interviewer's questions coded as answers); now they read as the same words written `Name: text`, each turn's
+    time kept as a subtitle cue's is. Windows line endings and a BOM change nothing."""
+    plain = read(tmp_path, "plain.txt", _FRONT + STAMPED["plain"] + "\n")
+    data = codecs.BOM_UTF8 + (_FRONT + STAMPED[name] + "\n").replace("\n", "\r\n").encode("utf-8")
+    doc = read(tmp_path, f"{name}.txt", data)
+    assert _turn_view(doc) == _turn_view(plain)
+    assert [s.role for s in doc.segments if s.speaker == "Sarah Jones"] == ["interviewer"] * 3
+    assert _codings(doc, nlp) == _codings(plain, nlp) != []
+    timings = doc.metadata["timings"]
+    assert [(start, end) for _, start, end in timings] == [
+        (_at(i), _at(i + 1) if i < 6 else _at(i)) for i in range(7)]
+    assert [segment_id for segment_id, _, _ in timings] == [s.segment_id for s in doc.segments if s.speaker]
+
+
+def test_a_teams_or_otter_word_export_reads_as_the_plain_transcript(tmp_path, nlp):
+    """Teams and Otter .docx exports put "Name   0:03" in one paragraph and the words in the next."""
+    document = docx.Document()
+    for line in ("Interview transcript", "December 3, 2026, 10:00AM", "Sarah Jones started transcription"):
+        document.add_paragraph(line)
+    for i, (speaker, words) in enumerate(_TURNS):
+        document.add_paragraph(f"{speaker}   {_ms(_at(i))}")
+        document.add_paragraph(words)
+    document.save(str(tmp_path / "teams.docx"))
+    doc = read_document(tmp_path / "teams.docx", interviewer_names=["Sarah Jones"])
+    check_offsets(doc)
+    plain = read(tmp_path, "plain.txt", _FRONT + STAMPED["plain"] + "\n")
+    assert _turn_view(doc) == _turn_view(plain)
+    assert [s.text for s in doc.segments[:3]] == ["Interview transcript", "December 3, 2026, 10:00AM",
+                                                  "Sarah Jones started transcription"]
+    assert _codings(doc, nlp) == _codings(plain, nlp)
+    assert len(doc.metadata["timings"]) == 7
+
+
+@pytest.mark.parametrize("text", [
+    "Agenda\n\nBreak 10:30\nCoffee in the hall.\n\nLunch 12:30\nIn the canteen.\n",  # no speaker named twice
+    "Speaker 1: [00:00:04] is it recording now\n\nSpeaker 2: [00:00:09] yes it is\n",  # time after the label
+    "The meeting moved from 10:30 to 11:15 and Ann Lee: chaired it.\n",
+])
+def test_times_that_are_not_speaker_labels_leave_the_text_as_it_was(tmp_path, text):
+    doc = read(tmp_path, "notes.txt", text)
+    assert doc.text == text and "timings" not in doc.metadata

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 from ..errors import CorpusError
 from ._model import Document, check_offsets, document_id_problem
 from ._plain import plain_blocks
+from ._stamped import restamp
 from ._subtitles import read_subtitles
 from ._text import read_text_file, split_front_matter
 from ._turns import Block, build_segments
@@ -59,7 +60,10 @@ def read_document(
     _check_unit_lengths(doc, path)
     if speaker_roles:
         doc.metadata["speaker_roles"] = speaker_roles
-    if timings is not None:
+    if isinstance(timings, dict):  # a transcript with times in its labels: {offset of a timed turn: times}
+        doc.metadata["timings"] = [(seg.segment_id, *timings[seg.start]) for seg in doc.segments
+                                   if seg.start in timings]
+    elif timings is not None:
         # Cue blocks carry their speakers, so they are never split: one segment per block.
         doc.metadata["timings"] = [(seg.segment_id, *timing) for seg, timing in zip(doc.segments, timings)]
     check_offsets(doc)
@@ -97,6 +101,7 @@ def _read_into(doc: Document, path: Path) -> tuple[list[Block], list[tuple[float
 
         doc.text, blocks, doc.metadata = read_docx(path)
         timings = None
+        doc.text, blocks, timings = restamp(doc.text, blocks) or (doc.text, blocks, timings)
     else:
         doc.text, encoding, doc.warnings = read_text_file(path)
         if doc.format in ("vtt", "srt"):
@@ -104,6 +109,7 @@ def _read_into(doc: Document, path: Path) -> tuple[list[Block], list[tuple[float
         else:
             doc.metadata, body_start = split_front_matter(doc.text, str(path))
             blocks, timings = plain_blocks(doc.text, body_start), None
+            doc.text, blocks, timings = restamp(doc.text, blocks) or (doc.text, blocks, timings)
         doc.metadata["encoding"] = encoding
     if not blocks:
         raise CorpusError(f"{path}: no paragraphs found; add the document's text below any front matter")

@@ -22,7 +22,8 @@ def clock(seconds: float) -> str:
 
 
 def unit_times(project) -> dict[str, str]:
-    """Segment id → "hh:mm:ss–hh:mm:ss" for units read from .vtt/.srt subtitles (the cue timings kept on add)."""
+    """Segment id → "hh:mm:ss–hh:mm:ss" for units read from .vtt/.srt subtitles or a transcript with times in its
+    labels (the timings kept on add)."""
     times = {}
     for metadata in project.documents().metadata:
         for entry in (metadata or {}).get("timings") or []:

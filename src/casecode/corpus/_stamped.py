@@ -1,0 +1,136 @@
+"""Transcripts whose speaker labels carry a time, as transcription services and typists write them.
+
+Otter.ai and Microsoft Teams put the speaker and a time on a line of their own, the words below it ("Sarah Jones
+0:03"); Rev writes "Speaker 1 (00:03):" the same way; Zoom's saved captions "[Sarah Jones] 10:02:33"; typists
+"[00:01:23] Speaker 1: text", "00:01:23 Sarah Jones: text" or "Speaker 1 (00:01:23): text". Such a transcript is
+rewritten as the plain `Name: text` turns the rest of casecode reads, so its turns, its interviewer and its codings
+are those of the same words written plainly; each turn's time is kept, as a subtitle cue's is, and shown beside the
+unit in the review workbook and pages. A time written after the label ("Name: [00:01:23] text") is part of the
+words, as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from ._turns import Block, find_label
+
+UNIT_SEPARATOR = "\n\n"
+
+_TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_NAME = r"[^\W\d_][^:\n\[\]()]{0,60}?"
+_ANY_TIME = re.compile(r"\d:\d\d")
+_STAMP = rf"(?:\[(?P<b>{_TIME})\]|\((?P<p>{_TIME})\)|(?P<t>{_TIME}))"
+# A line that only names the speaker and the time; the words follow on the next line or paragraph.
+_HEADERS = [
+    re.compile(rf"(?P<name>{_NAME})[ \t]+{_STAMP}[ \t]*:?"),  # Otter, Teams, Rev, "Name [00:00:03]"
+    re.compile(rf"\[(?P<name>{_NAME})\][ \t]*{_STAMP}"),  # Zoom's saved captions
+    re.compile(rf"{_STAMP}[ \t]+(?P<name>{_NAME})[ \t]*:?"),  # "00:01:23 Sarah Jones"
+]
+# A line that opens a turn with its words, the time before the label or inside it.
+_INLINE = [
+    re.compile(rf"{_STAMP}[ \t]*[-–—]?[ \t]*(?P<name>{_NAME})[ \t]*:[ \t]+(?P<text>\S.*)"),
+    re.compile(rf"(?P<name>{_NAME})[ \t]*(?:\[(?P<b2>{_TIME})\]|\((?P<p2>{_TIME})\))[ \t]*:[ \t]+(?P<text>\S.*)"),
+]
+
+
+def _seconds(stamp: str) -> float:
+    parts = [float(p) for p in stamp.replace(",", ".").split(":")]
+    while len(parts) < 3:
+        parts.insert(0, 0.0)
+    hours, minutes, seconds = parts
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _speaker(match: re.Match) -> tuple[str, float] | None:
+    """(name, seconds) of a header or inline match whose name reads as a speaker label."""
+    name = " ".join(match.group("name").split())
+    label = find_label(f"{name}: x")
+    if label is None or label.name != name:
+        return None
+    groups = match.groupdict()
+    stamp = next(groups[key] for key in ("b", "p", "t", "b2", "p2") if groups.get(key))
+    return name, _seconds(stamp)
+
+
+def _header(line: str) -> tuple[str, float] | None:
+    for pattern in _HEADERS:
+        match = pattern.fullmatch(line)
+        if match:
+            return _speaker(match)
+    return None
+
+
+def _inline(line: str) -> tuple[str, float, str] | None:
+    for pattern in _INLINE:
+        match = pattern.fullmatch(line)
+        if match:
+            found = _speaker(match)
+            if found:
+                return (*found, match.group("text").rstrip())
+    return None
+
+
+def restamp(text: str, blocks: list[Block]) -> tuple[str, list[Block], dict[int, tuple[float, float]]] | None:
+    """The transcript rewritten with plain `Name: text` turns, its blocks, and {offset of a turn that opened with a
+    time: (start, end) seconds}; None when `text` is not such a transcript (fewer than two timed labels, or no
+    speaker named twice), which leaves ordinary documents exactly as they were read."""
+    if not blocks or not _ANY_TIME.search(text):
+        return None
+    units: list[tuple[str, list[str], list[tuple[int, float]]]] = []  # kind, lines, (line index, seconds)
+    pending: tuple[str, float] | None = None
+    names: Counter = Counter()
+    for block in blocks:
+        if block.kind not in ("paragraph",) or block.speaker is not None:
+            units.append((block.kind, [text[block.start:block.end]], []))
+            pending = None
+            continue
+        lines: list[str] = []
+        times: list[tuple[int, float]] = []
+        for raw in text[block.start:block.end].split("\n"):
+            line = raw.strip()
+            header = _header(line)
+            if header:
+                pending = header  # a speaker with no words before the next label is dropped with their time
+                names[header[0]] += 1
+                continue
+            inline = _inline(line)
+            if inline:
+                name, seconds, words = inline
+                names[name] += 1
+                times.append((len(lines), seconds))
+                lines.append(f"{name}: {words}")
+                pending = None
+            elif pending is not None and line:
+                times.append((len(lines), pending[1]))
+                lines.append(f"{pending[0]}: {line}")
+                pending = None
+            else:
+                lines.append(raw)
+        if lines:
+            units.append((block.kind, lines, times))
+    stamped = sum(len(times) for _, _, times in units)
+    if stamped < 2 or not any(n > 1 for n in names.values()):
+        return None
+    return _rebuilt(text[:blocks[0].start], units, "\n" if text.endswith("\n") else "")
+
+
+def _rebuilt(prefix: str, units, suffix: str) -> tuple[str, list[Block], dict[int, tuple[float, float]]]:
+    parts, blocks, starts = [], [], []
+    pos = len(prefix)
+    for kind, lines, times in units:
+        if parts:
+            pos += len(UNIT_SEPARATOR)
+        unit = "\n".join(lines)
+        offsets = [0]
+        for line in lines[:-1]:
+            offsets.append(offsets[-1] + len(line) + 1)
+        starts += [(pos + offsets[i], seconds) for i, seconds in times]
+        parts.append(unit)
+        blocks.append(Block(pos, pos + len(unit), kind))
+        pos += len(unit)
+    timings = {}
+    for (offset, seconds), following in zip(starts, starts[1:] + [None]):
+        timings[offset] = (seconds, max(seconds, following[1]) if following else seconds)
+    return prefix + UNIT_SEPARATOR.join(parts) + suffix, blocks, timings
