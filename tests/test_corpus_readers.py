@@ -612,6 +612,7 @@ def test_paragraphs_without_a_heading_line_are_split_as_before():
 def test_segments_frame_of_a_batch_is_the_frame_of_one_row_per_segment():
     import pandas as pd
 
+    from casecode.corpus import segments_frame
 
     root = Path(__file__).resolve().parents[1]
     paths = sorted((root / "corpus" / "training-transcripts").glob("set*/*.txt"))[:40]
