@@ -768,3 +768,63 @@ def test_a_teams_or_otter_word_export_reads_as_the_plain_transcript(tmp_path, nl
 def test_times_that_are_not_speaker_labels_leave_the_text_as_it_was(tmp_path, text):
     doc = read(tmp_path, "notes.txt", text)
     assert doc.text == text and "timings" not in doc.metadata
+
+
+def _bold_word(path: Path, how: str) -> Path:
+    """The plain transcript as a typist's Word file: bold names without a colon, or a speaker column."""
+    document = docx.Document()
+    if how.startswith("table"):
+        table = document.add_table(rows=0, cols=3 if how == "table-times" else 2)
+        header = table.add_row().cells
+        header[-2].text, header[-1].text = "Speaker", "Transcript"
+        for i, (speaker, words) in enumerate(_TURNS):
+            cells = table.add_row().cells
+            if how == "table-times":
+                cells[0].text = _hms(_at(i))
+            cells[-2].text, cells[-1].text = speaker, words
+    else:
+        for speaker, words in _TURNS:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(speaker).bold = True
+            if how == "bold-tab":
+                paragraph.add_run("\t" + words)
+            elif how == "bold-break":
+                paragraph.add_run().add_break()
+                paragraph.add_run(words)
+            else:  # the name alone, the words in the next paragraph
+                document.add_paragraph(words)
+    document.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("how", ["bold-tab", "bold-break", "bold-own-paragraph", "table", "table-times"])
+def test_a_word_transcript_with_bold_names_or_a_speaker_column_reads_as_the_plain_one(tmp_path, nlp, how):
+    """Reported: a Word transcript whose speakers are bold names without a colon, or a table with a speaker
+    column, lost every speaker; now it reads as the same words written `Name: text`."""
+    doc = read_document(_bold_word(tmp_path / f"{how}.docx", how), interviewer_names=["Sarah Jones"])
+    check_offsets(doc)
+    plain = read(tmp_path, "plain.txt", _FRONT + STAMPED["plain"] + "\n")
+    assert _turn_view(doc) == _turn_view(plain)
+    assert _codings(doc, nlp) == _codings(plain, nlp) != []
+    if how.startswith("table"):
+        assert doc.segments[0].text == "Speaker | Transcript" and not doc.segments[0].speaker  # the header row
+    if how == "table-times":
+        assert [start for _, start, _ in doc.metadata["timings"]] == [_at(i) for i in range(7)]
+
+
+def test_bold_lead_ins_and_data_tables_stay_as_they_were(tmp_path):
+    document = docx.Document()
+    for lead, rest in [("Background", " The council began in 2015."), ("Findings", " Three things stood out."),
+                       ("Jane Smith", " wrote the report.")]:
+        paragraph = document.add_paragraph()
+        paragraph.add_run(lead).bold = True
+        paragraph.add_run(rest)
+    table = document.add_table(rows=0, cols=2)
+    for key, value in [("Budget", "£3m"), ("Staff", "40"), ("Budget", "£2m")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = key, value
+    document.save(str(tmp_path / "notes.docx"))
+    doc = read_document(tmp_path / "notes.docx")
+    assert doc.text.split("\n\n")[:3] == ["Background The council began in 2015.", "Findings Three things stood out.",
+                                          "Jane Smith wrote the report."]
+    assert not any(s.speaker for s in doc.segments)

@@ -10,6 +10,7 @@ are headings. A paragraph opening with "Name:" is a turn whether the label is bo
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from docx.text.paragraph import Paragraph
 
 from ..errors import CorpusError
 from ._text import check_size
-from ._turns import Block
+from ._turns import Block, find_label
 
 #: Limits on a .docx package, checked before any part is inflated: total inflated bytes, and inflation ratio.
 MAX_MEMBER_BYTES = 200_000_000
@@ -78,14 +79,68 @@ def _check_members(path: Path) -> None:
 
 
 def _units(document) -> list[tuple[str, str]]:
-    """(kind, stripped text) of each non-empty paragraph and table row."""
-    units = []
+    """(kind, stripped text) of each non-empty paragraph and table row; a transcript's speaker labels written
+    without a colon (a bold name, a speaker column) are given one (`_bold_turns`, `_table_units`)."""
+    units: list[tuple[str, str]] = []
+    leads: list[tuple[int, str]] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
-            units.extend(("row", text) for text in _row_texts(item))
+            units.extend(_table_units(item))
         elif item.text.strip():
-            units.append(("heading" if _is_heading(item) else "paragraph", item.text.strip()))
-    return units
+            heading = _is_heading(item)
+            units.append(("heading" if heading else "paragraph", item.text.strip()))
+            lead = None if heading else _bold_lead(item)
+            if lead:
+                leads.append((len(units) - 1, lead))
+    return _bold_turns(units, leads)
+
+
+def _speaker_name(text: str) -> str | None:
+    """The speaker `text` names when it is only a speaker label without its colon ("Sarah Jones", "Speaker 2",
+    "Jane Smith (Chief Executive)"), else None."""
+    text = " ".join(text.split())
+    if not text or text.endswith(":") or len(text) > 80:
+        return None
+    label = find_label(f"{text}: x")
+    return label.name if label is not None else None
+
+
+def _bold_lead(paragraph: Paragraph) -> str | None:
+    """The bold words opening a paragraph, when they are all that is bold there and a name without a colon
+    follows them ("**Sarah Jones**<tab>Thanks ...", "**Sarah Jones**" alone, the words in the next paragraph)."""
+    bold = []
+    for run in paragraph.runs:
+        if not run.text:
+            continue
+        if not run.bold:
+            break
+        bold.append(run.text)
+    lead = "".join(bold).strip()
+    text = paragraph.text.strip()
+    if not lead or not text.startswith(lead):
+        return None
+    rest = text[len(lead):]
+    if rest and not rest[0].isspace():
+        return None
+    return lead if _speaker_name(lead) else None
+
+
+def _bold_turns(units: list[tuple[str, str]], leads: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    """Bold names without a colon as `Name: words` turns, in a document with two of them and a name used twice
+    (a bold heading or lead-in alone is left as it is)."""
+    names = [_speaker_name(lead) for _, lead in leads]
+    if len(leads) < 2 or max(names.count(name) for name in names) < 2:
+        return units
+    units = list(units)
+    dropped = set()
+    for i, lead in leads:
+        rest = units[i][1][len(lead):].strip()
+        if rest:
+            units[i] = ("paragraph", f"{lead}: {rest}")
+        elif i + 1 < len(units) and units[i + 1][0] == "paragraph" and i + 1 not in dict(leads):
+            units[i + 1] = ("paragraph", f"{lead}: {units[i + 1][1]}")
+            dropped.add(i)
+    return [unit for i, unit in enumerate(units) if i not in dropped]
 
 
 def _is_heading(paragraph: Paragraph) -> bool:
@@ -93,8 +148,9 @@ def _is_heading(paragraph: Paragraph) -> bool:
     return style.startswith("Heading") or style == "Title"
 
 
-def _row_texts(table: Table) -> list[str]:
-    texts = []
+def _row_cells(table: Table) -> list[list[str]]:
+    """Each row's cells' text, a merged cell once, empty cells kept."""
+    rows = []
     for row in table.rows:
         cells, seen = [], set()
         for cell in row.cells:
@@ -102,12 +158,65 @@ def _row_texts(table: Table) -> list[str]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            text = " ".join(cell.text.split())
-            if text:
-                cells.append(text)
+            cells.append(" ".join(cell.text.split()))
+        rows.append(cells)
+    return rows
+
+
+def _row_texts(table: Table) -> list[str]:
+    texts = []
+    for cells in _row_cells(table):
+        cells = [text for text in cells if text]
         if cells:
             texts.append(CELL_SEPARATOR.join(cells))
     return texts
+
+
+def _transcript_column(rows: list[list[str]], column: int, named: list, names: list[str]) -> bool:
+    """Whether `column` names the speakers of a transcript: every filled cell of it below the first row is a name,
+    one name comes twice, and the words beside the names are sentences (most of four words or more), which keeps
+    out a table of figures ("Budget | £3m")."""
+    if len(names) < 2 or max(names.count(name) for name in names) < 2:
+        return False
+    if any(name is None for i, name in named if i > 0):
+        return False
+    long = sum(len(" ".join(rows[i][column + 1:]).split()) >= 4 for i, name in named if name)
+    return long * 2 >= len(names)
+
+
+_TIME_CELL = re.compile(r"[\[(]?(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?[\])]?")
+
+
+def _table_units(table: Table) -> list[tuple[str, str]]:
+    """A table's rows as units. A transcript table, whose first column (or second, after a column of times) names
+    the speaker without a colon in two rows or more with one name twice, gives `Name: words` turns (a row with an
+    empty name cell goes on with the speaker before; a first row naming no one again is a header, kept as a row);
+    any other table gives one `row` unit per row, its cells joined with " | "."""
+    rows = _row_cells(table)
+    for column in (0, 1):
+        named = [(i, _speaker_name(cells[column])) for i, cells in enumerate(rows)
+                 if len(cells) > column + 1 and cells[column] and any(cells[column + 1:])
+                 and (column == 0 or _TIME_CELL.fullmatch(cells[0] or ""))]
+        names = [name for _, name in named if name]
+        if _transcript_column(rows, column, named, names):
+            break
+    else:
+        return [("row", text) for text in _row_texts(table)]
+    speaker_of = dict(named)
+    first_name = speaker_of.get(0)
+    header = first_name is not None and names.count(first_name) == 1
+    units = []
+    for i, cells in enumerate(rows):
+        words = CELL_SEPARATOR.join(text for text in cells[column + 1:] if text)
+        name = None if header and i == 0 else speaker_of.get(i)
+        if name and words:
+            time = f"{cells[0]} " if column == 1 and cells[0] else ""
+            units.append(("paragraph", f"{time}{cells[column]}: {words}"))
+        elif words and not any(cells[:column + 1]) and units:
+            units.append(("paragraph", words))  # the speaker above goes on
+        elif any(cells):
+            units.append(("row", CELL_SEPARATOR.join(text for text in cells if text)))
+    return units
 
 
 def _core_metadata(document) -> dict[str, Any]:
