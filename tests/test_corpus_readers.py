@@ -570,6 +570,23 @@ def test_read_documents_case_and_duplicate_ids(corpus_folder):
         read_documents([corpus_folder / "jane.txt", corpus_folder / "sub" / ".." / "jane.txt"])
 
 
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_read_manifest_saved_with_semicolons_or_tabs(corpus_folder, sep):
+    """Reported: a manifest from Excel set to a European locale (cells split by ';') was refused as one unknown
+    column 'file;case;interviewee'."""
+    manifest = write(corpus_folder, "manifest.csv", f"file{sep}case{sep}role\njane.txt{sep}Anytown{sep}Chief, "
+                                                    f"Executive\n", encoding="cp1252")
+    assert read_manifest(manifest) == [{"file": "jane.txt", "case": "Anytown", "role": "Chief, Executive",
+                                        "path": corpus_folder / "jane.txt"}]
+
+
+def test_a_folder_given_as_a_document_is_named_as_a_folder(corpus_folder):
+    with pytest.raises(CorpusError) as err:
+        read_document(corpus_folder / "sub")
+    folder = corpus_folder / "sub"
+    assert str(err.value) == f"{folder}: is a folder; name the files in it, e.g. {folder / '*.txt'} {folder / '*.docx'}"
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

@@ -23,7 +23,11 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise CorpusError(f"{path}: manifest not found; give the path of a CSV with a 'file' column")
     text, _, _ = read_text_file(path)  # Excel saves CSV as Windows-1252 or UTF-8 with BOM; both are fine here
-    reader = csv.reader(text.splitlines())
+    lines = text.splitlines()
+    first = lines[0] if lines else ""
+    # Excel in much of Europe saves CSV with ';' between cells, and some tools write tabs.
+    delimiter = next((d for d in (",", ";", "\t") if d in first), ",")
+    reader = csv.reader(lines, delimiter=delimiter)
     header = [cell.strip().lower() for cell in next(reader)]
     _check_header(path, header)
     rows = []

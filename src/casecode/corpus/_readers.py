@@ -40,6 +40,8 @@ def read_document(
     """
     path = Path(path)
     fmt = path.suffix.lower()
+    if path.is_dir():
+        raise CorpusError(f"{path}: is a folder; name the files in it, e.g. {path / '*.txt'} {path / '*.docx'}")
     if fmt not in SUPPORTED_EXTENSIONS:
         raise CorpusError(
             f"{path}: unsupported file type '{path.suffix}'; casecode reads {', '.join(SUPPORTED_EXTENSIONS)}"
