@@ -17,14 +17,15 @@ words as separate features x 0.5).
 and after), `cbigram` (pairs of neighbouring content words, fillers and stop words skipped, as extra tokens:
 "we um er took three people off" also reads "cb_take_three cb_three_people"), `lenbin` (a token for the turn's
 length in words: up to 5, 12, 25, 50, more), `mindf2` (words and pairs seen in one training unit only dropped).
-`qctxNN` (the interviewer's question before each turn read as separate features x NN/100; run it on its own, as
-it patches the unit texts every coder reads), `wsense` (a token `xs_<code>` for each of the codebook's exclusions,
-its word-sense traps, found in the turn); these two read every word, as `mindf1` does.
+`qctxNN` (the interviewer's question before each turn read as separate features x NN/100, words of one training
+unit dropped as in `base`; in round six it read every word; run it on its own, as it patches the unit texts every
+coder reads), `wsense` (a token `xs_<code>` for each of the codebook's exclusions, its word-sense traps, found in
+the turn; it reads every word, as `mindf1` does).
 `--short N:E,...` also scores each variant with a council rule that counts a turn under N words E less at council
 level (the same fits).
 `--margins M,M,...` also scores each variant's combined coder with those council margins (the same fits, the
-council cut moved to the blend's cut + M); the speech-recognition sets (ASR_SETS) are also scored
-together.
+council cut moved to the blend's cut + M); the speech-recognition sets (ASR_SETS) and the outsiders' sets
+(OUTSIDER_SETS) are also scored together.
 `--tolerance` and `--margin` replace BLEND_TOLERANCE and COUNCIL_MARGIN; `--context N` reads a turn of fewer than N
 words together with the turn before it. Held-out test sets (tests/data/unseen*) are not read.
 """
@@ -154,7 +155,7 @@ def with_context(words: int) -> None:
     codings.unit_texts = combined.unit_texts = learned.unit_texts = unit_texts
 
 
-def question_features(questions: dict, weight: float):
+def question_features(questions: dict, weight: float, min_df: int = 1):
     """A LearnedCoder that also reads the interviewer's question before each turn (`questions`: segment id -> the
     latest interviewer turn before it in its transcript, label cut off) as separate features times `weight`: a
     short answer ("yeah we did that") reads the topic it answers. Patches the unit texts every coder reads."""
@@ -172,7 +173,7 @@ def question_features(questions: dict, weight: float):
 
     codings.unit_texts = combined.unit_texts = learned.unit_texts = unit_texts
 
-    return _prefixed(mark, weight)
+    return functools.partial(_prefixed(mark, weight), min_df=min_df)
 
 
 def interviewer_questions() -> dict:
@@ -235,7 +236,9 @@ def word_sense():
 
 
 #: Training sets of speech-recognition output (their READMEs say so), scored together.
-ASR_SETS = ("set14", "set17", "set18", "set21", "set24", "set27", "set28", "set32")
+ASR_SETS = ("set14", "set17", "set18", "set21", "set24", "set27", "set28", "set32", "set35")
+#: Training sets of outsiders describing a council (partners, the police, the NHS, a CVS), scored together.
+OUTSIDER_SETS = ("set31", "set36")
 
 # Words a content-word pair skips: fillers of speech and function words (pronouns, determiners, auxiliaries,
 # prepositions, conjunctions; not scikit-learn's stop list, which also drops "take", "put", "back", "together").
@@ -349,9 +352,8 @@ def main() -> None:
     import casecode.coders._combined as combined
     from casecode.analysis import evaluate
     from casecode.coders import LearnedCoder, RuleCoder, load_nlp
-    from casecode.coders import _codings
     from casecode.studies import load_study
-    from casecode.studies.transcripts import (fit_transcript_coder, shipped_training, training_transcripts,
+    from casecode.studies.transcripts import (TRANSCRIPT_MIN_DF, fit_transcript_coder, training_transcripts,
                                               transcript_model)
 
     if args.tolerance is not None:
@@ -370,7 +372,7 @@ def main() -> None:
         variants["ctxfeat"] = context_features(args.context_features, 0.5)
     for name in args.variants:
         if name.startswith("qctx"):  # qctx30: the interviewer's question x 0.30
-            variants[name] = question_features(interviewer_questions(), int(name[4:]) / 100)
+            variants[name] = question_features(interviewer_questions(), int(name[4:]) / 100, TRANSCRIPT_MIN_DF)
         if name == "wsense":
             variants[name] = word_sense()
     study = load_study()
@@ -392,6 +394,7 @@ def main() -> None:
 
     sets = sorted(set(units.set), key=lambda s: int(s[3:]))
     asr = [s for s in ASR_SETS if s in sets]
+    outsiders = [s for s in OUTSIDER_SETS if s in sets]
     for name in args.variants:
         make_model, started = variants[name], time.time()
         alone, fitted = [], []
@@ -417,9 +420,10 @@ def main() -> None:
             out.append(line(both, "combined"))
             both = pd.concat(both, ignore_index=True)
             out.append(" ".join(f"{s} {scores(both, s).micro['f1']:.3f}" for s in sets if int(s[3:]) >= 12))
-            if asr:
-                m = scores(both, asr).micro
-                out.append(f"asr P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
+            for label_, part in (("asr", asr), ("outsiders", outsiders)):
+                if part:
+                    m = scores(both, part).micro
+                    out.append(f"{label_} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
             print(f"{label:14s} | {' | '.join(out)} | {time.time() - started:.0f} s", flush=True)
         for words, extra in args.short:
             both = [short_council(coder, int(words), extra).code(test, rule_codings=rule_codings)
@@ -427,9 +431,10 @@ def main() -> None:
             out = [line(both, "combined")]
             both = pd.concat(both, ignore_index=True)
             out.append(" ".join(f"{s} {scores(both, s).micro['f1']:.3f}" for s in sets if int(s[3:]) >= 12))
-            if asr:
-                m = scores(both, asr).micro
-                out.append(f"asr P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
+            for label_, part in (("asr", asr), ("outsiders", outsiders)):
+                if part:
+                    m = scores(both, part).micro
+                    out.append(f"{label_} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
             print(f"{name}+short{words:g}:{extra:g} | {' | '.join(out)}", flush=True)
 
 if __name__ == "__main__":
