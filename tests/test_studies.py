@@ -180,13 +180,31 @@ def test_training_transcripts_hold_every_set_and_every_code():
     from casecode.studies.transcripts import training_transcripts
 
     units, gold = training_transcripts(ROOT)
-    assert set(units.set) == {f"set{i}" for i in range(1, 35)}
+    assert set(units.set) == {f"set{i}" for i in range(1, 37)}
     assert units.codable.all() and set(gold.segment_id) <= set(units.segment_id)
     per_code = gold.code.value_counts()
     assert all(per_code.get(code, 0) >= 20 for code in ("bold", "partnerships", "culture", "leaders", "residents",
                                                            "pace_risk", "resources", "employees", "disciplined",
                                                            "learn", "agile"))
 
+
+# The interviewer each writer of sets 35 and 36 names (their README), for workshops of six to eight numbered
+# speakers whose facilitator is not the first speaker, first-name labels, and outsiders' Q:/NAME: interviews.
+_NAMED_INTERVIEWERS = {
+    ("set35", "mardale-district-council"): "Speaker 1", ("set35", "ollerton-borough-council"): "Speaker 8",
+    ("set35", "ruddington-city-council"): "Kath", ("set35", "sandrock-district-council"): "Speaker 2",
+    ("set36", "tarrant-borough-council"): "Interviewer", ("set36", "brackenridge-district-council"): "INTERVIEWER",
+    ("set36", "cresswick-city-council"): "Q", ("set36", "felbridge-county-council"): "Speaker 1",
+}
+
+
+@pytest.mark.parametrize("folder, document", sorted(_NAMED_INTERVIEWERS))
+def test_training_transcripts_interviewer_is_the_one_their_writer_names(folder, document):
+    from casecode.corpus import read_document, segments_frame
+
+    doc = read_document(ROOT / "corpus" / "training-transcripts" / folder / f"{document}.txt")
+    segments = segments_frame(doc.segments)
+    assert set(segments.speaker[segments.role == "interviewer"]) == {_NAMED_INTERVIEWERS[folder, document]}
 
 def test_training_transcripts_missing_folder_is_a_one_line_error(tmp_path):
     from casecode.studies.transcripts import training_transcripts
