@@ -180,7 +180,7 @@ def test_training_transcripts_hold_every_set_and_every_code():
     from casecode.studies.transcripts import training_transcripts
 
     units, gold = training_transcripts(ROOT)
-    assert set(units.set) == {f"set{i}" for i in range(1, 37)}
+    assert set(units.set) == {f"set{i}" for i in range(1, 41)}
     assert units.codable.all() and set(gold.segment_id) <= set(units.segment_id)
     per_code = gold.code.value_counts()
     assert all(per_code.get(code, 0) >= 20 for code in ("bold", "partnerships", "culture", "leaders", "residents",
@@ -188,13 +188,22 @@ def test_training_transcripts_hold_every_set_and_every_code():
                                                            "learn", "agile"))
 
 
-# The interviewer each writer of sets 35 and 36 names (their README), for workshops of six to eight numbered
-# speakers whose facilitator is not the first speaker, first-name labels, and outsiders' Q:/NAME: interviews.
+# The interviewer each writer of sets 35-40 names (their README): workshops of seven or eight numbered speakers
+# whose facilitator is not Speaker 1, first-name and surname labels, speech-recognition calls whose interviewee
+# speaks first, partners' groups whose interviewer is labelled by name.
 _NAMED_INTERVIEWERS = {
     ("set35", "mardale-district-council"): "Speaker 1", ("set35", "ollerton-borough-council"): "Speaker 8",
     ("set35", "ruddington-city-council"): "Kath", ("set35", "sandrock-district-council"): "Speaker 2",
     ("set36", "tarrant-borough-council"): "Interviewer", ("set36", "brackenridge-district-council"): "INTERVIEWER",
     ("set36", "cresswick-city-council"): "Q", ("set36", "felbridge-county-council"): "Speaker 1",
+    ("set37", "hollowmead-district-council"): "Interviewer", ("set37", "kestlebury-borough-council"): "INTERVIEWER",
+    ("set37", "marrowfield-city-council"): "Q", ("set37", "netherstow-county-council"): "Speaker 1",
+    ("set38", "pennockby-district-council"): "Interviewer", ("set38", "quillford-borough-council"): "Q",
+    ("set38", "rushwick-city-council"): "DAVIES", ("set38", "thornaby-vale-district-council"): "Speaker 1",
+    ("set39", "upwey-district-council"): "Speaker 1", ("set39", "venngreen-borough-council"): "Speaker 1",
+    ("set39", "westleton-city-council"): "Speaker 2", ("set39", "yaxford-district-council"): "Speaker 1",
+    ("set40", "ashwell-district-council"): "Interviewer", ("set40", "bramcote-borough-council"): "TOM REEVE",
+    ("set40", "coldstow-city-council"): "Speaker 1", ("set40", "dewsall-county-council"): "Priya Lal",
 }
 
 
