@@ -25,13 +25,15 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from ._attribution import OTHER_COUNCIL_PATTERNS, _OBJECT_MARKERS
-from ._clauses import _INFO, LEXICON, _all_hits, _clause_bounds, _hits, _info, _Info, sentence_starts
+from ._clauses import _INFO, _LISTS, LEXICON, _all_hits, _clause_bounds, _hits, _info, _Info, _list_number, \
+    sentence_starts
 from ._negation import _negative_predicate_at, _negator_at
 from ._time import _BE_GET, _CONTINUITY, _PAST, _PAST_RESET, _PAST_TOPICAL
 from ._titles import title_tokens
 from ._wish import _CONDITIONS, _HYPOTHETICAL, _WISH_PHRASES, _modal_at, _wish_verb_at
 
 _IRREALIS_PHRASES = _WISH_PHRASES + _HYPOTHETICAL
+_PART_LISTS = (_IRREALIS_PHRASES, _CONDITIONS, _PAST, LEXICON.titles.heads)
 _MATCHERS: dict[int, tuple] = {}
 
 
@@ -233,7 +235,8 @@ def part_marks(doc: Doc, start: int, end: int, sentencizer, text: str | None = N
     word lists sliced, sentences by `sentencizer`'s rule (its `start_values`), other councils found in the doc and
     kept inside the part. None where that would not be the same (the part does not start and end at whitespace or
     the text's ends, or the doc is parsed or has hooks): then the pipeline must run on the text. `text`: the doc's
-    text, when the caller has it (`doc.text` joins a Token per word)."""
+    text, when the caller has it (`doc.text` joins a Token per word). The part's phrase hits are the doc's
+    (`_part_hits`), found once per doc and shared with the rule coder's checks."""
     from .._columns import token_columns
 
     if text is None:
@@ -256,7 +259,8 @@ def part_marks(doc: Doc, start: int, end: int, sentencizer, text: str | None = N
     words = object.__new__(_Info)
     words.n, words.lower, words.lemma, words.text = part.n, info.lower[k:m], info.lemma[k:m], part.words
     words.punct, words.alpha, words.space_after = info.punct[k:m], info.alpha[k:m], part.gaps
-    words.clauses, words.hits, words.parsed, words.titles, words.sentence_starts = {}, [], False, None, None
+    words.clauses, words.hits, words.parsed, words.titles, words.sentence_starts = {}, _part_hits(doc, k, m), False, \
+        None, None
     _INFO[part] = words
     values = sentencizer.start_values(columns.column("ORTH")[k:m], words.punct)
     starts = [0, *compress(range(1, part.n), map((1).__eq__, values[1:])), part.n]
@@ -265,6 +269,22 @@ def part_marks(doc: Doc, start: int, end: int, sentencizer, text: str | None = N
         spans = {(a - k, b - k) for a, b in _other_council_spans(doc) if k <= a and b <= m}
         others = _council_ends(words.lower, spans)
     return _marks(part, words, list(zip(starts, starts[1:])), columns.column("IS_SPACE")[k:m], others)
+
+
+def _part_hits(doc: Doc, k: int, m: int) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    """The phrase hits (`_all_hits`, every phrase list) of the words k..m of `doc`, as their own doc would have
+    them, from the doc's (found once per doc, and shared with the rule coder's checks): the hits that start at k or
+    later and end by m, counted from k. A phrase is matched on each of its words' lower-case form and lemma alone,
+    which the part's words share with the doc's, so these are the hits a pass over the part would find, in order."""
+    for phrases in _PART_LISTS:  # the marks' and titles' lists are known before the doc is read for every list
+        _list_number(phrases)
+    _all_hits(doc, _LISTS[-1])  # the doc read for every list known (at most once; the rule coder may have)
+    part = []
+    for starts, found in _info(doc).hits:
+        lo, hi = bisect_left(starts, k), bisect_left(starts, m)
+        kept = [(i - k, size) for i, size in found[lo:hi] if i + size <= m] if hi > lo else []
+        part.append(([i for i, _ in kept], kept))
+    return part
 
 
 def _other_council_spans(doc: Doc) -> set[tuple[int, int]]:
