@@ -16,7 +16,7 @@ clauses are the rule coder's own (the scope lexicon, `clauses`):
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import accumulate, compress
 from operator import add
 from typing import NamedTuple
@@ -25,8 +25,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from ._attribution import OTHER_COUNCIL_PATTERNS, _OBJECT_MARKERS
-from ._clauses import _INFO, _LISTS, LEXICON, _all_hits, _clause_bounds, _hits, _info, _Info, _list_number, \
-    sentence_starts
+from ._clauses import _CLAUSE_OPENERS, _CLAUSE_PUNCT, _INFO, _LISTS, _SOFT_OPENERS, LEXICON, _all_hits, \
+    _clause_bounds, _hits, _info, _Info, _list_number, _opens_at, sentence_starts
 from ._negation import _negative_predicate_at, _negator_at
 from ._time import _BE_GET, _CONTINUITY, _PAST, _PAST_RESET, _PAST_TOPICAL
 from ._titles import title_tokens
@@ -34,6 +34,8 @@ from ._wish import _CONDITIONS, _HYPOTHETICAL, _WISH_PHRASES, _modal_at, _wish_v
 
 _IRREALIS_PHRASES = _WISH_PHRASES + _HYPOTHETICAL
 _PART_LISTS = (_IRREALIS_PHRASES, _CONDITIONS, _PAST, LEXICON.titles.heads)
+# Every word that can open a clause (`_opens_at`), besides punctuation: no other word is asked about
+_OPENING_WORDS = frozenset(_CLAUSE_PUNCT) | frozenset(_CLAUSE_OPENERS) | frozenset(_SOFT_OPENERS) | {"-"}
 _MATCHERS: dict[int, tuple] = {}
 
 
@@ -268,7 +270,20 @@ def part_marks(doc: Doc, start: int, end: int, sentencizer, text: str | None = N
     if LEXICON.other_councils:
         spans = {(a - k, b - k) for a, b in _other_council_spans(doc) if k <= a and b <= m}
         others = _council_ends(words.lower, spans)
-    return _marks(part, words, list(zip(starts, starts[1:])), columns.column("IS_SPACE")[k:m], others)
+    sentences = list(zip(starts, starts[1:]))
+    _part_clauses(words, sentences)
+    return _marks(part, words, sentences, columns.column("IS_SPACE")[k:m], others)
+
+
+def _part_clauses(words: _Info, sentences: list[tuple[int, int]]) -> None:
+    """Fill `words.clauses` with each sentence's clause bounds, as `_clause_bounds` gives them, asking `_opens_at`
+    only about the words that can open a clause (punctuation and `_OPENING_WORDS`), not about every word."""
+    n = words.n
+    asked = set(compress(range(n), words.punct))
+    asked.update(compress(range(n), map(_OPENING_WORDS.__contains__, words.lower)))
+    opens = [i for i in sorted(asked) if _opens_at(words, i)]
+    for a, b in sentences:
+        words.clauses[a, b] = [a, *opens[bisect_right(opens, a):bisect_left(opens, b)], b]
 
 
 def _part_hits(doc: Doc, k: int, m: int) -> list[tuple[list[int], list[tuple[int, int]]]]:
