@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from itertools import accumulate, compress
-from operator import add
+from operator import add, methodcaller, not_, or_
 from typing import NamedTuple
 
 from spacy.matcher import Matcher
@@ -123,7 +123,7 @@ def _marks(doc, info, sentences: list[tuple[int, int]], space: list[int], others
     lower, lemma_of, punct = info.lower, info.lemma, info.punct
     lemmas = list(map(str.lower, lemma_of))
     # the words the loop reads (no punctuation or space), and which of them can hold an event
-    words = list(compress(range(info.n), [not (p or s) for p, s in zip(punct, space)]))
+    words = list(compress(range(info.n), map(not_, map(or_, punct, space))))
     triggers = _TRIGGERS.__contains__
     events = set(compress(range(info.n), map(triggers, lower)))
     events.update(compress(range(info.n), map(triggers, lemma_of)))
@@ -321,12 +321,14 @@ NEGATION_REACH = 8
 
 
 def _reach(words: list[str], mark: str, reach: int) -> list[str]:
-    """`words` with `mark` taken off every word past the first `reach` of a run of marked words."""
-    run = 0
-    for k, word in enumerate(words):
-        run = run + 1 if word.startswith(mark) else 0
+    """`words` with `mark` taken off every word past the first `reach` of a run of marked words. Only the marked
+    words are visited (found in C), a run being marked words at consecutive places."""
+    run, last, cut = 0, -2, len(mark)
+    for k in compress(range(len(words)), map(methodcaller("startswith", mark), words)):
+        run = run + 1 if k == last + 1 else 1
+        last = k
         if run > reach:
-            words[k] = word[len(mark):]
+            words[k] = words[k][cut:]
     return words
 
 
