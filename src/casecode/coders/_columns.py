@@ -68,8 +68,9 @@ class Batch:
         self.starts = [end - n for end, n in zip(self.ends, lengths)]
         self.n = self.ends[-1] if self.ends else 0
         arrays = [doc.to_array(_COMMON_IDS) for doc, n in zip(self.docs, lengths) if n]
-        rows = numpy.concatenate(arrays).T.tolist() if arrays else [[] for _ in COMMON]
-        self._rows: dict[str, list[int]] = dict(zip(COMMON, rows))
+        matrix = numpy.concatenate(arrays) if arrays else numpy.zeros((0, len(COMMON)), dtype=numpy.uint64)
+        self._arrays: dict[str, numpy.ndarray] = {attr: matrix[:, i] for i, attr in enumerate(COMMON)}
+        self._rows: dict[str, list[int]] = dict(zip(COMMON, matrix.T.tolist()))
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
 
     def column(self, attr: str) -> list[int]:
@@ -79,6 +80,17 @@ class Batch:
             arrays = [doc.to_array(ids).reshape(-1) for doc in self.docs if len(doc)]
             row = self._rows[attr] = numpy.concatenate(arrays).tolist() if arrays else []
         return row
+
+    def positions(self, attr: str, values: numpy.ndarray) -> list[int]:
+        """The positions whose `attr` is one of `values` (a sorted uint64 array of hashes), in order: one
+        vectorised lookup, where a dict lookup per word costs more than the matching done with the hits."""
+        array = self._arrays.get(attr)
+        if array is None:
+            arrays = [doc.to_array([IDS[attr]]).reshape(-1) for doc in self.docs if len(doc)]
+            array = self._arrays[attr] = numpy.concatenate(arrays) if arrays else numpy.zeros(0, numpy.uint64)
+        if not len(values) or not len(array):
+            return []
+        return numpy.flatnonzero(numpy.isin(array, values)).tolist()
 
     def by_token(self) -> tuple[list[int], list[int], list[int]]:
         """(doc number, doc's first position, doc's end) of every position."""

@@ -18,12 +18,12 @@ spaCy Matcher; `__call__(doc)` returns every `(key, start, end)` the spaCy match
 from __future__ import annotations
 
 import re
-from functools import lru_cache, reduce
+from functools import lru_cache
 from importlib import resources
 from itertools import compress
-from operator import or_
 from typing import Any, Hashable, Iterable
 
+import numpy
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
@@ -39,6 +39,9 @@ _FLAG_ATTRS = {
 }
 _INF = 1 << 30
 _UNLISTED = 20_000  # the rank given a word missing from the word ranks: rarer than any listed
+# A required word at least this frequent (`_frequency`: about one token in a hundred) is in nearly every doc, so a
+# pattern's need of it is not looked up before the pattern is tried.
+_COMMON = 0.01
 
 
 @lru_cache(maxsize=1)
@@ -172,9 +175,11 @@ class CompiledMatcher:
             self._anywhere.append(number)
             return True
         attr, values, lo, hi = anchor
-        # the anchor's own requirement holds wherever the pattern is tried: not checked again
+        # the anchor's own requirement holds wherever the pattern is tried: not checked again; nor is one that
+        # a common word meets ("the", "we", ","), which nearly every doc holds: looking it up in every doc costs
+        # more than trying the pattern where it is lacking (the steps test every word anyway)
         self._required[number] = [(c, v) for c, v in self._required[number]
-                                  if not (self._attrs[c] == attr and v == values)]
+                                  if not (self._attrs[c] == attr and v == values) and not self._common(c, v)]
         by_value = self._anchors.setdefault(attr, {})
         for h in values:
             by_value.setdefault(h, []).append((number, lo, hi))
@@ -204,6 +209,11 @@ class CompiledMatcher:
             if hi >= _INF:
                 break  # an unbounded run before any later token: starts cannot be counted back
         return best
+
+    def _common(self, col: int, values: frozenset) -> bool:
+        """Whether one of `values` (hashes of column `col`'s attribute) is a common word (`_COMMON`)."""
+        attr = self._attrs[col]
+        return any(self._frequency(self.vocab.strings[h], attr) >= _COMMON for h in values)
 
     def add_phrase(self, key: Hashable, attr: str, values: list[str]) -> None:
         """A phrase pattern: the doc's `attr` values must equal `values` in sequence (PhraseMatcher semantics)."""
@@ -251,7 +261,10 @@ class CompiledMatcher:
                 by_value[value] = by_value.get(value, 0) | bit
         anchors = {attr: {value: [(number, lo, hi, needs[number]) for number, lo, hi in entries]
                           for value, entries in by_value.items()} for attr, by_value in self._anchors.items()}
-        self._built = (phrases, value_bits, anchors, needs)
+        # each table's values as a sorted array, to find the positions holding one in a batch's column at once
+        sorted_values = {id(table): numpy.array(sorted(table), dtype=numpy.uint64)
+                         for table in [*phrases.values(), *value_bits.values(), *anchors.values()]}
+        self._built = (phrases, value_bits, anchors, needs, sorted_values)
         return self._built
 
     def __call__(self, doc: Doc) -> set[tuple[Hashable, int, int]]:
@@ -277,13 +290,19 @@ class CompiledMatcher:
             doc_at, first_at, end_at = batch.by_token()
         if not total or not self._attrs:
             return found
-        phrases, value_bits, anchors, needs = self._tables()
+        phrases, value_bits, anchors, needs, sorted_values = self._tables()
         attrs = self._attrs
         rows = _Rows(column, attrs)
+
+        def holding(attr: str, table: dict) -> Iterable[int]:
+            """The positions whose `attr` is one of `table`'s keys, in order."""
+            if batch is not None:  # one vectorised lookup of the batch's column
+                return batch.positions(attr, sorted_values[id(table)])
+            return compress(range(total), map(table.__contains__, rows[self._column[attr]]))
         # phrases: each position holding an indexed word, then one slice and dict lookup per (offset, length)
         for attr, table in phrases.items():
             values = rows[self._column[attr]]
-            for p in compress(range(total), map(table.__contains__, values)):
+            for p in holding(attr, table):
                 d, lo, hi = doc_at[p], first_at[p], end_at[p]
                 single, longer = table[values[p]]
                 for key in single:
@@ -295,20 +314,19 @@ class CompiledMatcher:
                         if keys:
                             for key in keys:
                                 found[d].add((key, start - lo, start - lo + size))
-        # each doc's requirements (sets of words a pattern needs somewhere in the doc) it does not meet, as bits:
-        # worked out for a doc when one of its words is first found in the anchor index
-        lacking: list[int | None] = [None] * len(found)
+        # each doc's requirements (sets of words a pattern needs somewhere in the doc) it meets, as bits, from one
+        # pass over the batch per column: only the positions holding a required (rare, see `_COMMON`) word
+        held = [0] * len(found)
+        for col, by_value in value_bits.items():
+            row = rows[col]
+            for p in holding(attrs[col], by_value):
+                held[doc_at[p]] |= by_value[row[p]]
         steps_of = self._steps
         for attr, table in anchors.items():
             values = rows[self._column[attr]]
-            for p in compress(range(total), map(table.__contains__, values)):
+            for p in holding(attr, table):
                 d, lo, hi = doc_at[p], first_at[p], end_at[p]
-                missing = lacking[d]
-                if missing is None:
-                    mask = 0
-                    for col, by_value in value_bits.items():
-                        mask = reduce(or_, map(by_value.__getitem__, filter(by_value.__contains__, rows[col][lo:hi])), mask)
-                    missing = lacking[d] = ~mask
+                missing = ~held[d]
                 for number, before_lo, before_hi, need in table[values[p]]:
                     if need & missing:
                         continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 from ._model import Segment
@@ -101,6 +102,7 @@ def find_label(text: str) -> Label | None:
     return _label(match.group("label")) if match else None
 
 
+@lru_cache(maxsize=4096)  # a transcript names its few speakers again and again; a Label is frozen
 def _label(raw: str) -> Label | None:
     raw = " ".join(raw.split())
     with_role = _ROLE_RE.fullmatch(raw)
