@@ -71,6 +71,7 @@ class Batch:
         matrix = numpy.concatenate(arrays) if arrays else numpy.zeros((0, len(COMMON)), dtype=numpy.uint64)
         self._arrays: dict[str, numpy.ndarray] = {attr: matrix[:, i] for i, attr in enumerate(COMMON)}
         self._rows: dict[str, list[int]] = dict(zip(COMMON, matrix.T.tolist()))
+        self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
 
     def column(self, attr: str) -> list[int]:
@@ -82,15 +83,20 @@ class Batch:
         return row
 
     def positions(self, attr: str, values: numpy.ndarray) -> list[int]:
-        """The positions whose `attr` is one of `values` (a sorted uint64 array of hashes), in order: one
-        vectorised lookup, where a dict lookup per word costs more than the matching done with the hits."""
-        array = self._arrays.get(attr)
-        if array is None:
-            arrays = [doc.to_array([IDS[attr]]).reshape(-1) for doc in self.docs if len(doc)]
-            array = self._arrays[attr] = numpy.concatenate(arrays) if arrays else numpy.zeros(0, numpy.uint64)
-        if not len(values) or not len(array):
+        """The positions whose `attr` is one of `values` (a sorted uint64 array of distinct hashes), in order:
+        vectorised lookups of the column's distinct values (a dict lookup per word costs more than the matching
+        done with the hits)."""
+        found = self._distinct.get(attr)
+        if found is None:  # the column's distinct values and where each stands, shared by every lookup of it
+            array = self._arrays.get(attr)
+            if array is None:
+                arrays = [doc.to_array([IDS[attr]]).reshape(-1) for doc in self.docs if len(doc)]
+                array = numpy.concatenate(arrays) if arrays else numpy.zeros(0, numpy.uint64)
+            found = self._distinct[attr] = numpy.unique(array, return_inverse=True)
+        distinct, inverse = found
+        if not len(values) or not len(distinct):
             return []
-        return numpy.flatnonzero(numpy.isin(array, values)).tolist()
+        return numpy.flatnonzero(numpy.isin(distinct, values, assume_unique=True)[inverse]).tolist()
 
     def by_token(self) -> tuple[list[int], list[int], list[int]]:
         """(doc number, doc's first position, doc's end) of every position."""
