@@ -21,6 +21,9 @@ from spacy.tokens import Doc
 
 COMMON = ("ORTH", "LOWER", "LEMMA", "IS_PUNCT", "IS_ALPHA", "SPACY", "IS_TITLE", "SENT_START")
 _COMMON_IDS = [IDS[a] for a in COMMON]
+# A batch reads these at once too (SHAPE: a codebook's shape patterns), each made a list of ints only when asked for.
+_BATCH = (*COMMON, "SHAPE")
+_BATCH_IDS = [IDS[a] for a in _BATCH]
 
 
 class Columns:
@@ -67,19 +70,26 @@ class Batch:
         self.ends = list(numpy.cumsum(lengths).tolist()) if lengths else []
         self.starts = [end - n for end, n in zip(self.ends, lengths)]
         self.n = self.ends[-1] if self.ends else 0
-        arrays = [doc.to_array(_COMMON_IDS) for doc, n in zip(self.docs, lengths) if n]
-        matrix = numpy.concatenate(arrays) if arrays else numpy.zeros((0, len(COMMON)), dtype=numpy.uint64)
-        self._arrays: dict[str, numpy.ndarray] = {attr: matrix[:, i] for i, attr in enumerate(COMMON)}
-        self._rows: dict[str, list[int]] = dict(zip(COMMON, matrix.T.tolist()))
+        arrays = [doc.to_array(_BATCH_IDS) for doc, n in zip(self.docs, lengths) if n]
+        matrix = numpy.concatenate(arrays) if arrays else numpy.zeros((0, len(_BATCH)), dtype=numpy.uint64)
+        # each column as an array, and as a list of ints when first asked for
+        self._arrays: dict[str, numpy.ndarray] = {attr: matrix[:, i] for i, attr in enumerate(_BATCH)}
+        self._rows: dict[str, list[int]] = {}
         self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
+
+    def _array(self, attr: str) -> numpy.ndarray:
+        array = self._arrays.get(attr)
+        if array is None:
+            ids = [IDS[attr]]
+            arrays = [doc.to_array(ids).reshape(-1) for doc in self.docs if len(doc)]
+            array = self._arrays[attr] = numpy.concatenate(arrays) if arrays else numpy.zeros(0, numpy.uint64)
+        return array
 
     def column(self, attr: str) -> list[int]:
         row = self._rows.get(attr)
         if row is None:
-            ids = [IDS[attr]]
-            arrays = [doc.to_array(ids).reshape(-1) for doc in self.docs if len(doc)]
-            row = self._rows[attr] = numpy.concatenate(arrays).tolist() if arrays else []
+            row = self._rows[attr] = self._array(attr).tolist()
         return row
 
     def positions(self, attr: str, values: numpy.ndarray) -> list[int]:
@@ -88,15 +98,13 @@ class Batch:
         done with the hits)."""
         found = self._distinct.get(attr)
         if found is None:  # the column's distinct values and where each stands, shared by every lookup of it
-            array = self._arrays.get(attr)
-            if array is None:
-                arrays = [doc.to_array([IDS[attr]]).reshape(-1) for doc in self.docs if len(doc)]
-                array = numpy.concatenate(arrays) if arrays else numpy.zeros(0, numpy.uint64)
-            found = self._distinct[attr] = numpy.unique(array, return_inverse=True)
+            found = self._distinct[attr] = numpy.unique(self._array(attr), return_inverse=True)
         distinct, inverse = found
         if not len(values) or not len(distinct):
             return []
-        return numpy.flatnonzero(numpy.isin(distinct, values, assume_unique=True)[inverse]).tolist()
+        # both sorted: where each distinct value would stand among `values`, and whether it is the one there
+        at = numpy.minimum(numpy.searchsorted(values, distinct), len(values) - 1)
+        return numpy.flatnonzero((values[at] == distinct)[inverse]).tolist()
 
     def by_token(self) -> tuple[list[int], list[int], list[int]]:
         """(doc number, doc's first position, doc's end) of every position."""
