@@ -13,7 +13,7 @@ docs' `token_columns` are slices of the batch's.
 from __future__ import annotations
 
 from itertools import chain, repeat
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy
 from spacy.attrs import IDS
@@ -53,6 +53,13 @@ class Columns:
             self._rows[attr] = row
         return row
 
+    def words(self, attr: str, name: str, lookup: Callable[[list[int]], list[str]]) -> list[str]:
+        """The column's values as strings, `lookup` giving the strings of a list of hashes; in a batch, looked up
+        once per distinct value of the batch (`name` tells lookups apart)."""
+        if self._batch is not None:
+            return self._batch.words(attr, name, lookup)[self._lo:self._lo + self.n].tolist()
+        return lookup(self.column(attr))
+
     def present(self, attr: str) -> set[int]:
         values = self._sets.get(attr)
         if values is None:
@@ -73,9 +80,10 @@ class Batch:
         arrays = [doc.to_array(_BATCH_IDS) for doc, n in zip(self.docs, lengths) if n]
         matrix = numpy.concatenate(arrays) if arrays else numpy.zeros((0, len(_BATCH)), dtype=numpy.uint64)
         # each column as an array, and as a list of ints when first asked for
-        self._arrays: dict[str, numpy.ndarray] = {attr: matrix[:, i] for i, attr in enumerate(_BATCH)}
+        self._arrays: dict[str, numpy.ndarray] = dict(zip(_BATCH, numpy.ascontiguousarray(matrix.T)))
         self._rows: dict[str, list[int]] = {}
         self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
+        self._words: dict[tuple[str, str], numpy.ndarray] = {}  # see words
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
 
     def _array(self, attr: str) -> numpy.ndarray:
@@ -92,14 +100,29 @@ class Batch:
             row = self._rows[attr] = self._array(attr).tolist()
         return row
 
+    def _distinct_values(self, attr: str) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """The column's distinct values (sorted) and, for each position, the number of its value among them."""
+        found = self._distinct.get(attr)
+        if found is None:
+            found = self._distinct[attr] = numpy.unique(self._array(attr), return_inverse=True)
+        return found
+
+    def words(self, attr: str, name: str, lookup: Callable[[list[int]], list[str]]) -> numpy.ndarray:
+        """`Columns.words` for every position of the batch, as an array of str objects."""
+        key = (attr, name)
+        found = self._words.get(key)
+        if found is None:
+            distinct, inverse = self._distinct_values(attr)
+            strings = numpy.empty(len(distinct), dtype=object)
+            strings[:] = lookup(distinct.tolist())
+            found = self._words[key] = strings[inverse]
+        return found
+
     def positions(self, attr: str, values: numpy.ndarray) -> list[int]:
         """The positions whose `attr` is one of `values` (a sorted uint64 array of distinct hashes), in order:
         vectorised lookups of the column's distinct values (a dict lookup per word costs more than the matching
         done with the hits)."""
-        found = self._distinct.get(attr)
-        if found is None:  # the column's distinct values and where each stands, shared by every lookup of it
-            found = self._distinct[attr] = numpy.unique(self._array(attr), return_inverse=True)
-        distinct, inverse = found
+        distinct, inverse = self._distinct_values(attr)  # shared by every lookup of the column
         if not len(values) or not len(distinct):
             return []
         # both sorted: where each distinct value would stand among `values`, and whether it is the one there

@@ -174,23 +174,30 @@ class _Info:
         self.sentence_starts: list[int] | None = None  # see sentence_bounds
         # read as hashes once per doc (shared with the compiled matchers), not Token by Token
         read = token_columns(doc)
-        columns = [read.column(attr) for attr in ("LOWER", "LEMMA", "ORTH", "IS_PUNCT", "IS_ALPHA", "SPACY")]
+        columns = [read.column(attr) for attr in ("IS_PUNCT", "IS_ALPHA", "SPACY")]
         lows, texts = _LOWS.setdefault(id(strings), ({}, {0: ""}))
-        try:  # words seen before: looked up in C
-            self.lower: list[str] = list(map(lows.__getitem__, columns[0]))  # as _low: curly apostrophes straight
-        except KeyError:  # only the words not seen before are looked up in the StringStore
-            for h in set(columns[0]).difference(lows):
-                lows[h] = strings[h].replace("’", "'")
-            self.lower = list(map(lows.__getitem__, columns[0]))
-        try:
-            self.lemma: list[str] = list(map(texts.__getitem__, columns[1]))
-            self.text: list[str] = list(map(texts.__getitem__, columns[2]))
-        except KeyError:
-            for h in set(columns[1]).union(columns[2]).difference(texts):
-                texts[h] = strings[h]
-            self.lemma = list(map(texts.__getitem__, columns[1]))
-            self.text = list(map(texts.__getitem__, columns[2]))
-        self.punct, self.alpha, self.space_after = columns[3:]
+
+        def low(hashes: list[int]) -> list[str]:  # as _low: curly apostrophes straight
+            try:  # words seen before: looked up in C
+                return list(map(lows.__getitem__, hashes))
+            except KeyError:  # only the words not seen before are looked up in the StringStore
+                for h in set(hashes).difference(lows):
+                    lows[h] = strings[h].replace("’", "'")
+                return list(map(lows.__getitem__, hashes))
+
+        def text(hashes: list[int]) -> list[str]:
+            try:
+                return list(map(texts.__getitem__, hashes))
+            except KeyError:
+                for h in set(hashes).difference(texts):
+                    texts[h] = strings[h]
+                return list(map(texts.__getitem__, hashes))
+
+        # in a batch (the rule coder's), each distinct word of the batch is looked up once
+        self.lower: list[str] = read.words("LOWER", "low", low)
+        self.lemma: list[str] = read.words("LEMMA", "text", text)
+        self.text: list[str] = read.words("ORTH", "text", text)
+        self.punct, self.alpha, self.space_after = columns
 
 
 _INFO: "weakref.WeakKeyDictionary[Doc, _Info]" = weakref.WeakKeyDictionary()
