@@ -259,7 +259,14 @@ class CompiledMatcher:
             by_value = value_bits.setdefault(col, {})
             for value in values:
                 by_value[value] = by_value.get(value, 0) | bit
-        anchors = {attr: {value: [(number, lo, hi, needs[number]) for number, lo, hi in entries]
+        # each anchored pattern as the matching loop reads it: (need, fewest and most tokens before the anchor, key,
+        # the first step's one test (column, values, wanted) or None, the steps after the first, all the steps)
+        tries = []
+        for key, steps, rest in self._steps:
+            first, first_lo, first_hi = steps[0]
+            simple = first_lo == first_hi == 1 and len(first) == 1 and first[0][0] is not None
+            tries.append((key, *(first[0] if simple else (None, None, None)), rest, steps))
+        anchors = {attr: {value: [(needs[number], lo, hi, *tries[number]) for number, lo, hi in entries]
                           for value, entries in by_value.items()} for attr, by_value in self._anchors.items()}
         # each table's values as a sorted array, to find the positions holding one in a batch's column at once
         sorted_values = {id(table): numpy.array(sorted(table), dtype=numpy.uint64)
@@ -327,20 +334,18 @@ class CompiledMatcher:
             for p in holding(attr, table):
                 d, lo, hi = doc_at[p], first_at[p], end_at[p]
                 missing = ~held[d]
-                for number, before_lo, before_hi, need in table[values[p]]:
+                for need, before_lo, before_hi, key, col, wanted_values, wanted, rest, steps in table[values[p]]:
                     if need & missing:
                         continue
-                    key, steps, rest = steps_of[number]
-                    first, first_lo, first_hi = steps[0]
-                    if first_lo == first_hi == 1 and len(first) == 1 and first[0][0] is not None:
+                    if col is not None:
                         # most patterns: one test of one first word; the rest of the steps go on after it
-                        col, wanted_values, wanted = first[0]
                         row = rows[col]
                         for start in range(max(lo, p - before_hi), p - before_lo + 1):
                             if (row[start] in wanted_values) is wanted:
                                 for end in _ends(rest, start + 1, rows, hi):
                                     found[d].add((key, start - lo, end - lo))
                         continue
+                    first, first_lo, _ = steps[0]
                     starts_ok = [start for start in range(max(lo, p - before_hi), p - before_lo + 1)
                                  if not first_lo or _holds(first, rows, start)]
                     for start in starts_ok:
