@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from ..errors import CoderError
 from ._codings import codable_segments, codings_frame, unit_texts
 from .scope import scope_marks
-from .scope._marks import part_marks
+from .scope._marks import parts_marks
 from ._nlp import DEFAULT_PIPELINE, load_nlp, pipe_shared, recent_doc
 from ._persist import FrozenBatch, FrozenProbability, pack, read_bytes, unpack, write_bytes
 from ._tfidf import prepare as prepare_tfidf, tfidf_transform
@@ -290,20 +290,24 @@ def _marks_from_sources(nlp, name: str, texts: list[str], source_of: dict[str, s
     if "casecode_sentencizer" not in nlp.pipe_names:
         return texts
     sentencizer = nlp.get_pipe("casecode_sentencizer")
-    left = []
+    parts, where = [], {}
     for text in texts:
         source = source_of.get(text)
         doc = recent_doc(nlp, source) if source is not None and source != text else None
-        marked = None
         if doc is not None:
             end = len(source.rstrip())
             start = end - len(text)
             if start >= 0 and source[start:end] == text:
-                marked = part_marks(doc, start, end, sentencizer, source)
-        if marked is None:
+                where[text] = len(parts)
+                parts.append((doc, start, end, source))
+    marked = parts_marks(parts, sentencizer)
+    left = []
+    for text in texts:
+        found = marked[where[text]] if text in where else None
+        if found is None:
             left.append(text)
         else:
-            _LEMMAS[name, True, text] = " ".join(marked)
+            _LEMMAS[name, True, text] = " ".join(found)
     return left
 
 

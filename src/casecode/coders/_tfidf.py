@@ -30,6 +30,7 @@ class _Table:
         vocabulary = vectorizer.vocabulary_
         self.n_features = len(vocabulary)
         self.tokenize = vectorizer.build_tokenizer()
+        self.plain = vectorizer.token_pattern == _DEFAULT_PATTERN and vectorizer.tokenizer is None
         self.lower = vectorizer.lowercase
         # every feature's words, numbered as first met; then each feature as arrays of its first and second word
         parts = [feature.split(" ") for feature in vocabulary]
@@ -62,9 +63,14 @@ class _Table:
         if ids is None:
             if len(self.pieces) > _PIECE_LIMIT:
                 self.pieces.clear()
-            get = self.token_id.get
-            ids = self.pieces[piece] = tuple(get(token, -1) for token in
-                                             self.tokenize(piece.lower() if self.lower else piece))
+            text = piece.lower() if self.lower else piece
+            if self.plain and len(text) > 1 and text.replace("_", "").isalnum():
+                # word characters only (what the default token pattern's \w matches: alphanumeric or "_"), two
+                # or more: the pattern matches the whole piece, so the regex need not run
+                ids = self.pieces[piece] = (self.token_id.get(text, -1),)
+            else:
+                get = self.token_id.get
+                ids = self.pieces[piece] = tuple(get(token, -1) for token in self.tokenize(text))
         return ids
 
 

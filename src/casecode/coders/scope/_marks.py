@@ -17,8 +17,8 @@ clauses are the rule coder's own (the scope lexicon, `clauses`):
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from itertools import accumulate, compress
-from operator import add, methodcaller, not_, or_
+from itertools import compress
+from operator import methodcaller, not_, or_
 from typing import NamedTuple
 
 from spacy.matcher import Matcher
@@ -231,14 +231,44 @@ class _Part:
                     + self.words[j - 1])
 
 
-def part_marks(doc: Doc, start: int, end: int, sentencizer, text: str | None = None) -> list[str] | None:
+def parts_marks(parts: list[tuple[Doc, int, int, str]], sentencizer) -> list[list[str] | None]:
+    """`part_marks(doc, start, end, sentencizer, text)` of each (doc, start, end, text), the docs read as one
+    batch (`_columns.Batch`): their word lists and columns looked up once per distinct word of the batch, and
+    other councils found in all of them in one pass, rather than doc by doc."""
+    from .._columns import Batch, close_batch, open_batch
+
+    docs = list({id(doc): doc for doc, _, _, _ in parts}.values())
+    if not docs:
+        return []
+    batch = Batch(docs)
+    open_batch(batch)
+    try:
+        spans = None
+        if LEXICON.other_councils:
+            compiled, fallback = _other_council_matcher(batch.docs[0].vocab)
+            if all(doc.vocab is compiled.vocab for doc in docs):
+                found = {id(doc): {(s, e) for _, s, e in matches}
+                         for doc, matches in zip(docs, compiled.match_batch(batch))}
+                if fallback is not None:
+                    for doc in docs:
+                        found[id(doc)].update((s, e) for _, s, e in fallback(doc))
+                spans = found
+        return [part_marks(doc, start, end, sentencizer, text, None if spans is None else spans[id(doc)])
+                for doc, start, end, text in parts]
+    finally:
+        close_batch()
+
+
+def part_marks(doc: Doc, start: int, end: int, sentencizer, text: str | None = None,
+               council_spans: set[tuple[int, int]] | None = None) -> list[str] | None:
     """`scope_marks` of the doc the pipeline would make of `doc.text[start:end]`, worked out from `doc`'s own words
     (a turn's text after its speaker label, from the turn's doc the rule coder made): the same words, lemmas and
     word lists sliced, sentences by `sentencizer`'s rule (its `start_values`), other councils found in the doc and
     kept inside the part. None where that would not be the same (the part does not start and end at whitespace or
     the text's ends, or the doc is parsed or has hooks): then the pipeline must run on the text. `text`: the doc's
     text, when the caller has it (`doc.text` joins a Token per word). The part's phrase hits are the doc's
-    (`_part_hits`), found once per doc and shared with the rule coder's checks."""
+    (`_part_hits`), found once per doc and shared with the rule coder's checks. `council_spans`: the doc's
+    other-council spans (`_other_council_spans`), when the caller found them."""
     from .._columns import token_columns
 
     if text is None:
@@ -251,9 +281,8 @@ def part_marks(doc: Doc, start: int, end: int, sentencizer, text: str | None = N
     info = _info(doc)
     if info.parsed:
         return None
-    offsets = list(accumulate(map(add, map(len, info.text), map(bool, info.space_after)), initial=0))
-    k, m = bisect_left(offsets, start), bisect_left(offsets, end)
-    if k >= info.n or offsets[k] != start or m < 1 or offsets[m - 1] + len(info.text[m - 1]) != end:
+    k, m, at_k, at_m = _part_bounds(info, start, end, len(text))
+    if k >= info.n or at_k != start or m < 1 or at_m - (info.space_after[m - 1] and 1) != end:
         return None
     columns = token_columns(doc)
     part = _Part(doc.vocab, info.text[k:m], info.space_after[k:m])
@@ -268,11 +297,33 @@ def part_marks(doc: Doc, start: int, end: int, sentencizer, text: str | None = N
     starts = [0, *compress(range(1, part.n), map((1).__eq__, values[1:])), part.n]
     others: set[int] = set()
     if LEXICON.other_councils:
-        spans = {(a - k, b - k) for a, b in _other_council_spans(doc) if k <= a and b <= m}
+        if council_spans is None:
+            council_spans = _other_council_spans(doc)
+        spans = {(a - k, b - k) for a, b in council_spans if k <= a and b <= m}
         others = _council_ends(words.lower, spans)
     sentences = list(zip(starts, starts[1:]))
     _part_clauses(words, sentences)
     return _marks(part, words, sentences, columns.column("IS_SPACE")[k:m], others)
+
+
+def _part_bounds(info: _Info, start: int, end: int, length: int) -> tuple[int, int, int, int]:
+    """(k, m, offset of word k, offset of word m) with k, m = bisect_left(offsets, start), bisect_left(offsets, end)
+    over the words' offsets in the doc's text (`length` long): k found from the front, m from the back, so only the
+    words of a turn's speaker label and of its trailing space are visited, not every word."""
+    texts, gaps, n = info.text, info.space_after, info.n
+    k, at_k = 0, 0
+    while k < n and at_k < start:
+        at_k += len(texts[k]) + (gaps[k] and 1)
+        k += 1
+    if k == n and at_k < start:  # past the last word: bisect_left gives n + 1
+        k += 1
+    m, at_m = n, length
+    while m > 0 and at_m - len(texts[m - 1]) - (gaps[m - 1] and 1) >= end:
+        m -= 1
+        at_m -= len(texts[m]) + (gaps[m] and 1)
+    if at_m < end:  # every offset is below end: bisect_left gives n + 1
+        m += 1
+    return k, m, at_k, at_m
 
 
 def _part_clauses(words: _Info, sentences: list[tuple[int, int]]) -> None:
@@ -291,15 +342,23 @@ def _part_hits(doc: Doc, k: int, m: int) -> list[tuple[list[int], list[tuple[int
     them, from the doc's (found once per doc, and shared with the rule coder's checks): the hits that start at k or
     later and end by m, counted from k. A phrase is matched on each of its words' lower-case form and lemma alone,
     which the part's words share with the doc's, so these are the hits a pass over the part would find, in order."""
-    for phrases in _PART_LISTS:  # the marks' and titles' lists are known before the doc is read for every list
-        _list_number(phrases)
+    if not _PART_LISTS_KNOWN:
+        for phrases in _PART_LISTS:  # the marks' and titles' lists are known before the doc is read for every list
+            _list_number(phrases)
+        _PART_LISTS_KNOWN.append(True)
     _all_hits(doc, _LISTS[-1])  # the doc read for every list known (at most once; the rule coder may have)
     part = []
     for starts, found in _info(doc).hits:
+        if not starts or starts[-1] < k or starts[0] >= m:  # no hit in the part (most lists): nothing to slice
+            part.append(([], []))
+            continue
         lo, hi = bisect_left(starts, k), bisect_left(starts, m)
         kept = [(i - k, size) for i, size in found[lo:hi] if i + size <= m] if hi > lo else []
         part.append(([i for i, _ in kept], kept))
     return part
+
+
+_PART_LISTS_KNOWN: list[bool] = []  # the marks' and titles' lists numbered (`_list_number`) once for the process
 
 
 def _other_council_spans(doc: Doc) -> set[tuple[int, int]]:
