@@ -140,6 +140,25 @@ def test_krippendorff_alpha_matches_package_with_missing_data(seed, level):
     assert krippendorff_alpha(data, level) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_agreement_of_numbers_equals_the_value_by_value_reading(seed):
+    # float judgements (what agreement_table passes) are read with arrays; the same values as objects are read one
+    # by one: every statistic must come out the same to the last bit
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, 2 + seed % 3, size=(200, 2 + seed % 3)).astype(float)
+    data[rng.random(data.shape) < 0.2] = np.nan
+    data[: seed % 2, :] = -0.0  # a negative zero equals 0.0
+    frame = pd.DataFrame(data, columns=[f"c{j}" for j in range(data.shape[1])])
+    as_objects = frame.astype(object)
+    for level in ("nominal", "ordinal", "interval", "ratio"):
+        fast, slow = krippendorff_alpha(frame, level), krippendorff_alpha(as_objects, level)
+        assert fast == slow or (math.isnan(fast) and math.isnan(slow))
+    assert percent_agreement(frame) == percent_agreement(as_objects)
+    a, b = frame["c0"], frame["c1"]
+    assert cohen_kappa(a, b) == cohen_kappa(list(a.astype(object)), list(b.astype(object)))
+    assert percent_agreement(a, b) == percent_agreement(list(a.astype(object)), list(b.astype(object)))
+
+
 def test_krippendorff_alpha_takes_string_labels_and_none():
     data = [["x", "x"], ["y", "y"], ["x", "y"], [None, "y"], ["z", "z"]]
     reliability = [["x", "y", "x", "nan", "z"], ["x", "y", "y", "y", "z"]]

@@ -28,10 +28,41 @@ def _is_missing(value: Any) -> bool:
 
 
 def _pairs(a: Sequence[Any], b: Sequence[Any]) -> list[tuple[Any, Any]]:
+    floats = _floats(a), _floats(b)
+    if floats[0] is not None and floats[1] is not None and len(floats[0]) == len(floats[1]):
+        # numbers (judgements are 0/1 or NaN): the missing ones found at once, not value by value
+        x, y = floats
+        kept = ~(np.isnan(x) | np.isnan(y))
+        return list(zip(x[kept].tolist(), y[kept].tolist()))
     a, b = list(a), list(b)
     if len(a) != len(b):
         raise AnalysisError(f"label sequences differ in length ({len(a)} and {len(b)}); pass one label per unit each")
     return [(x, y) for x, y in zip(a, b) if not (_is_missing(x) or _is_missing(y))]
+
+
+def _floats(values: Any) -> np.ndarray | None:
+    """A one-dimensional float Series or array as a float64 array (NaN: missing), else None (read value by value)."""
+    if isinstance(values, (pd.Series, np.ndarray)) and values.ndim == 1 and values.dtype.kind == "f":
+        return np.asarray(values, dtype=np.float64)
+    return None
+
+
+def _float_matrix(data: Any) -> np.ndarray | None:
+    """A units × coders matrix of floats (a DataFrame whose columns are all float, or a float array) as a float64
+    array (NaN: not judged), else None."""
+    if isinstance(data, pd.DataFrame):
+        if data.shape[1] and all(dtype.kind == "f" for dtype in data.dtypes):
+            return data.to_numpy(dtype=np.float64)
+        return None
+    if isinstance(data, np.ndarray) and data.ndim == 2 and data.dtype.kind == "f":
+        return data.astype(np.float64, copy=False)
+    return None
+
+
+def _pairable(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the rows with at least two values, which of their cells hold a value) of a float matrix."""
+    rows = matrix[(~np.isnan(matrix)).sum(axis=1) >= 2]
+    return rows, ~np.isnan(rows)
 
 
 def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float:
@@ -68,6 +99,13 @@ def percent_agreement(a: Any, b: Sequence[Any] | None = None) -> float:
     if b is not None:
         pairs = _pairs(a, b)
         return sum(x == y for x, y in pairs) / len(pairs) if pairs else float("nan")
+    matrix = _float_matrix(a)
+    if matrix is not None:  # numbers: a unit agrees when its smallest and largest values are the same
+        rows, held = _pairable(matrix)
+        if not len(rows):
+            return float("nan")
+        same = np.where(held, rows, np.inf).min(axis=1) == np.where(held, rows, -np.inf).max(axis=1)
+        return int(same.sum()) / len(rows)
     units = [vals for vals in _unit_values(a) if len(vals) >= 2]
     if not units:
         return float("nan")
@@ -83,15 +121,28 @@ def krippendorff_alpha(data: Any, level: str = "nominal") -> float:
     """
     if level not in LEVELS:
         raise AnalysisError(f"level of measurement {level!r} is unknown; use one of {', '.join(LEVELS)}")
-    units = [vals for vals in _unit_values(data) if len(vals) >= 2]
-    if not units:
-        return float("nan")
-    if level != "nominal":
-        units = _as_numbers(units, level)
-    domain = list(dict.fromkeys(v for vals in units for v in vals))
-    if level != "nominal":
-        domain.sort()
-    observed = _coincidences(units, domain)
+    matrix = _float_matrix(data)
+    if matrix is not None:  # numbers: the coincidences counted with arrays, not unit by unit
+        rows, held = _pairable(matrix)
+        if not len(rows):
+            return float("nan")
+        values = rows[held]  # row by row, as the units list them
+        _, first = np.unique(values, return_index=True)
+        domain = values[np.sort(first)].tolist()  # in order of first appearance
+        if level != "nominal":
+            domain.sort()
+        counts = np.column_stack([(rows == v).sum(axis=1) for v in domain]).astype(float)
+        observed = _coincidence_matrix(counts)
+    else:
+        units = [vals for vals in _unit_values(data) if len(vals) >= 2]
+        if not units:
+            return float("nan")
+        if level != "nominal":
+            units = _as_numbers(units, level)
+        domain = list(dict.fromkeys(v for vals in units for v in vals))
+        if level != "nominal":
+            domain.sort()
+        observed = _coincidences(units, domain)
     totals = observed.sum(axis=0)
     distance = _distances(domain, totals, level)
     expected = float((np.outer(totals, totals) * distance).sum())
@@ -117,6 +168,11 @@ def _coincidences(units: list[list[Any]], domain: list[Any]) -> np.ndarray:
     for row, vals in enumerate(units):
         for v in vals:
             counts[row, index[v]] += 1
+    return _coincidence_matrix(counts)
+
+
+def _coincidence_matrix(counts: np.ndarray) -> np.ndarray:
+    """o_ck from the units × values counts of each value in each unit."""
     weighted = counts / (counts.sum(axis=1, keepdims=True) - 1.0)
     return weighted.T @ counts - np.diag(weighted.sum(axis=0))
 
