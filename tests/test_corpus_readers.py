@@ -721,6 +721,8 @@ STAMPED = {
     "typist-brackets": "\n\n".join(f"[{_hms(_at(i))}] {n}: {x}" for i, (n, x) in enumerate(_TURNS)),
     "typist-bare-lines": "\n".join(f"{_hms(_at(i))} {n}: {x}" for i, (n, x) in enumerate(_TURNS)),
     "typist-in-label": "\n\n".join(f"{n} ({_hms(_at(i))}): {x}" for i, (n, x) in enumerate(_TURNS)),
+    "typist-after-label": "\n\n".join(f"{n}: [{_hms(_at(i))}] {x}" for i, (n, x) in enumerate(_TURNS)),
+    "typist-after-label-own-line": "\n\n".join(f"{n}: ({_ms(_at(i))})\n{x}" for i, (n, x) in enumerate(_TURNS)),
     "otter": "\n\n".join(f"{n}  {_ms(_at(i))}\n{x}" for i, (n, x) in enumerate(_TURNS)),
     "rev": "\n\n".join(f"{n} ({_hms(_at(i))}):\n{x}" for i, (n, x) in enumerate(_TURNS)),
     "zoom-captions": "\n".join(f"[{n}] {_hms(_at(i))}\n{x}" for i, (n, x) in enumerate(_TURNS)),
@@ -779,7 +781,11 @@ def test_a_teams_or_otter_word_export_reads_as_the_plain_transcript(tmp_path, nl
 
 @pytest.mark.parametrize("text", [
     "Agenda\n\nBreak 10:30\nCoffee in the hall.\n\nLunch 12:30\nIn the canteen.\n",  # no speaker named twice
-    "Speaker 1: [00:00:04] is it recording now\n\nSpeaker 2: [00:00:09] yes it is\n",  # time after the label
+    "Speaker 1: [00:00:04] is it recording now\n\nSpeaker 2: [00:00:09] yes it is\n",  # no speaker named twice
+    "Chair: 10:30 start\n\nClerk: 10:45 coffee\n\nChair: 11:00 close\n",  # a bare time after a label is words
+    # a time mark in a turn here and there (speech-recognition output): not how the turns are written
+    "Ann: [00:01:15] sorry we're late\n\nBo: is this on\n\nAnn: it is\n\nBo: [00:02:03] good\n\nAnn: so\n\n"
+    "Bo: yes\n",
     "The meeting moved from 10:30 to 11:15 and Ann Lee: chaired it.\n",
 ])
 def test_times_that_are_not_speaker_labels_leave_the_text_as_it_was(tmp_path, text):

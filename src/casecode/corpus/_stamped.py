@@ -2,11 +2,12 @@
 
 Otter.ai and Microsoft Teams put the speaker and a time on a line of their own, the words below it ("Sarah Jones
 0:03"); Rev writes "Speaker 1 (00:03):" the same way; Zoom's saved captions "[Sarah Jones] 10:02:33"; typists
-"[00:01:23] Speaker 1: text", "00:01:23 Sarah Jones: text" or "Speaker 1 (00:01:23): text". Such a transcript is
-rewritten as the plain `Name: text` turns the rest of casecode reads, so its turns, its interviewer and its codings
-are those of the same words written plainly; each turn's time is kept, as a subtitle cue's is, and shown beside the
-unit in the review workbook and pages. A time written after the label ("Name: [00:01:23] text") is part of the
-words, as before.
+"[00:01:23] Speaker 1: text", "00:01:23 Sarah Jones: text", "Speaker 1 (00:01:23): text" or "Speaker 1:
+[00:01:23] text". Such a transcript is rewritten as the plain `Name: text` turns the rest of casecode reads, so its
+turns, its interviewer and its codings are those of the same words written plainly; each turn's time is kept, as a
+subtitle cue's is, and shown beside the unit in the review workbook and pages. A time after the label counts only
+in brackets or parentheses ("Chair: 10:30 start" may be words), and only where it opens at least half of the
+document's turns: a transcript with a time mark in a turn here and there keeps those marks in its words, as before.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ _INLINE = [
     re.compile(rf"{_STAMP}[ \t]*[-–—]?[ \t]*(?P<name>{_NAME})[ \t]*:[ \t]+(?P<text>\S.*)"),
     re.compile(rf"(?P<name>{_NAME})[ \t]*(?:\[(?P<b2>{_TIME})\]|\((?P<p2>{_TIME})\))[ \t]*:[ \t]+(?P<text>\S.*)"),
 ]
+# The time just after the label's colon, in brackets: "Name: [00:00:03]" (words below) and "Name: [00:00:03] text".
+_AFTER = rf"(?P<name>{_NAME})[ \t]*:[ \t]*(?:\[(?P<b2>{_TIME})\]|\((?P<p2>{_TIME})\))"
+_AFTER_HEADER = re.compile(_AFTER)
+_AFTER_INLINE = re.compile(rf"{_AFTER}[ \t]*[-–—]?[ \t]*(?P<text>\S.*)")
+_ANY_AFTER = re.compile(rf"^[ \t]*{_AFTER}", re.M)
 
 
 def _seconds(stamp: str) -> float:
@@ -54,16 +60,16 @@ def _speaker(match: re.Match) -> tuple[str, float] | None:
     return name, _seconds(stamp)
 
 
-def _header(line: str) -> tuple[str, float] | None:
-    for pattern in _HEADERS:
+def _header(line: str, after: bool = False) -> tuple[str, float] | None:
+    for pattern in _HEADERS + [_AFTER_HEADER] * after:
         match = pattern.fullmatch(line)
         if match:
             return _speaker(match)
     return None
 
 
-def _inline(line: str) -> tuple[str, float, str] | None:
-    for pattern in _INLINE:
+def _inline(line: str, after: bool = False) -> tuple[str, float, str] | None:
+    for pattern in _INLINE + [_AFTER_INLINE] * after:
         match = pattern.fullmatch(line)
         if match:
             found = _speaker(match)
@@ -78,6 +84,7 @@ def restamp(text: str, blocks: list[Block]) -> tuple[str, list[Block], dict[int,
     speaker named twice), which leaves ordinary documents exactly as they were read."""
     if not blocks or not _ANY_TIME.search(text):
         return None
+    after = _ANY_AFTER.search(text) is not None and _stamped_after_label(text, blocks)
     units: list[tuple[str, list[str], list[tuple[int, float]]]] = []  # kind, lines, (line index, seconds)
     pending: tuple[str, float] | None = None
     names: Counter = Counter()
@@ -90,12 +97,12 @@ def restamp(text: str, blocks: list[Block]) -> tuple[str, list[Block], dict[int,
         times: list[tuple[int, float]] = []
         for raw in text[block.start:block.end].split("\n"):
             line = raw.strip()
-            header = _header(line)
+            header = _header(line, after)
             if header:
                 pending = header  # a speaker with no words before the next label is dropped with their time
                 names[header[0]] += 1
                 continue
-            inline = _inline(line)
+            inline = _inline(line, after)
             if inline:
                 name, seconds, words = inline
                 names[name] += 1
@@ -114,6 +121,23 @@ def restamp(text: str, blocks: list[Block]) -> tuple[str, list[Block], dict[int,
     if stamped < 2 or not any(n > 1 for n in names.values()):
         return None
     return _rebuilt(text[:blocks[0].start], units, "\n" if text.endswith("\n") else "")
+
+
+def _stamped_after_label(text: str, blocks: list[Block]) -> bool:
+    """True when a time just after the label opens at least half of the lines that open with a speaker label: the
+    way the transcript is written, not a time mark in a turn here and there."""
+    stamped = labelled = 0
+    for block in blocks:
+        if block.kind != "paragraph" or block.speaker is not None:
+            continue
+        for raw in text[block.start:block.end].split("\n"):
+            line = raw.strip()
+            if _AFTER_HEADER.match(line) and (_header(line, True) or _inline(line, True)):
+                stamped += 1
+                labelled += 1
+            elif find_label(line) or _header(line) or _inline(line):
+                labelled += 1
+    return stamped >= 2 and 2 * stamped >= labelled
 
 
 def _rebuilt(prefix: str, units, suffix: str) -> tuple[str, list[Block], dict[int, tuple[float, float]]]:
