@@ -226,6 +226,16 @@ def test_add_warns_on_stderr_about_a_guessed_encoding(project):
         "Warning: old.txt: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this"]
 
 
+def test_add_warns_about_a_manifest_in_a_guessed_encoding(project):
+    Path("old.txt").write_text("Mark Evans: We set aside money.\n", encoding="utf-8")
+    Path("manifest.csv").write_bytes("file,case,interviewee\nold.txt,Fenmoor,Zoë O’Neill\n".encode("cp1252"))
+    result = run("add", "--manifest", "manifest.csv", "-p", "proj")
+    assert result.stdout == "added: old (old.txt) [case fenmoor]\n"
+    assert result.stderr == "Warning: manifest.csv: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this\n"
+    with open_project("proj") as proj:
+        assert proj.documents().metadata.map(lambda m: m["interviewee"]).tolist() == ["Zoë O’Neill"]
+
+
 # -- coding files directly ------------------------------------------------------------------------------------
 
 

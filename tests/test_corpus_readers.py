@@ -16,7 +16,7 @@ from casecode.corpus import (
     read_documents,
     read_manifest,
 )
-from casecode.errors import CorpusError
+from casecode.errors import CasecodeWarning, CorpusError
 
 SMART = "Jane Smith: The budget was “tight” — £3m short.\n\nQ: Why?\n\nIt was a hard year.\n"
 
@@ -578,6 +578,18 @@ def test_read_manifest_saved_with_semicolons_or_tabs(corpus_folder, sep):
                                                     f"Executive\n", encoding="cp1252")
     assert read_manifest(manifest) == [{"file": "jane.txt", "case": "Anytown", "role": "Chief, Executive",
                                         "path": corpus_folder / "jane.txt"}]
+
+
+def test_read_manifest_not_utf8_is_read_as_windows_1252_with_a_warning(corpus_folder):
+    """Reported: a manifest saved by Excel as Windows-1252 (curly quotes, a pound sign) was read without a word,
+    where a transcript in that encoding warns; now it warns the same way."""
+    manifest = write(corpus_folder, "manifest.csv", "file,interviewee,role\njane.txt,Zoë O’Neill,“£2m” lead\n",
+                     encoding="cp1252")
+    with pytest.warns(CasecodeWarning) as caught:
+        rows = read_manifest(manifest)
+    assert [str(w.message) for w in caught] == [
+        f"{manifest}: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this"]
+    assert (rows[0]["interviewee"], rows[0]["role"]) == ("Zoë O’Neill", "“£2m” lead")
 
 
 def test_a_folder_given_as_a_document_is_named_as_a_folder(corpus_folder):

@@ -5,7 +5,7 @@ import pytest
 
 from casecode.corpus import CaseMatcher, check_offsets, read_cases
 from casecode.studies import parse_report, quantifier_range
-from casecode.errors import CorpusError
+from casecode.errors import CasecodeWarning, CorpusError
 
 from conftest import COUNCILS
 
@@ -153,3 +153,15 @@ def test_read_cases_unknown_column(tmp_path):
     assert str(err.value) == (
         f"{bad}: unknown column 'colour' in the header; allowed: case_id, name, type, members, aliases"
     )
+
+
+def test_read_cases_not_utf8_is_read_as_windows_1252_with_a_warning(tmp_path):
+    """A case table saved by Excel as Windows-1252 stopped with a decoding traceback; now it reads as a manifest or
+    a transcript in that encoding does, with a warning naming the file."""
+    table = tmp_path / "cases.csv"
+    table.write_bytes("case_id,name,aliases\nynys_mon,Cyngor Sir Ynys Môn,Môn; Anglesey’s council\n".encode("cp1252"))
+    with pytest.warns(CasecodeWarning) as caught:
+        cases = read_cases(table)
+    assert [str(w.message) for w in caught] == [
+        f"{table}: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this"]
+    assert cases.aliases.tolist() == [("Cyngor Sir Ynys Môn", "Môn", "Anglesey’s council")]

@@ -8,14 +8,16 @@ trailing plural/possessive `s` is dropped, or (for long capitalised words) one e
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import CorpusError
+from ..errors import CorpusError, warn
 from ._model import CASE_COLUMNS
+from ._text import read_text_file
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 _REQUIRED = ["case_id", "name"]
@@ -30,25 +32,24 @@ def _split_list(value: str) -> tuple[str, ...]:
 def read_cases(path: str | Path) -> pd.DataFrame:
     """Read a case table (CSV: case_id, name, type, members, aliases; lists `;`-separated)."""
     path = Path(path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            for col in header:
-                if col not in _ALLOWED:
-                    raise CorpusError(
-                        f"{path}: unknown column {col!r} in the header; allowed: {', '.join(CASE_COLUMNS)}"
-                    )
-            for col in _REQUIRED:
-                if col not in header:
-                    raise CorpusError(f"{path}: missing column {col!r}; the header needs case_id and name")
-            rows = []
-            for rownum, row in enumerate(reader, start=2):
-                if not (row.get("case_id") or "").strip():
-                    raise CorpusError(f"{path}: row {rownum}, column 'case_id': empty; give every case an id")
-                rows.append(row)
-    except FileNotFoundError:
-        raise CorpusError(f"{path}: case table not found; check the path") from None
+    if not path.is_file():
+        raise CorpusError(f"{path}: case table not found; check the path")
+    text, _, notes = read_text_file(path)  # decoded as a transcript is: Windows-1252 with a warning
+    for note in notes:
+        warn(note)
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    for col in header:
+        if col not in _ALLOWED:
+            raise CorpusError(f"{path}: unknown column {col!r} in the header; allowed: {', '.join(CASE_COLUMNS)}")
+    for col in _REQUIRED:
+        if col not in header:
+            raise CorpusError(f"{path}: missing column {col!r}; the header needs case_id and name")
+    rows = []
+    for rownum, row in enumerate(reader, start=2):
+        if not (row.get("case_id") or "").strip():
+            raise CorpusError(f"{path}: row {rownum}, column 'case_id': empty; give every case an id")
+        rows.append(row)
     return cases_frame(rows)
 
 

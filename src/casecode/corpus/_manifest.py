@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from ..errors import CorpusError
+from ..errors import CorpusError, warn
 from ._text import read_text_file
 
 #: Columns a manifest may have; `file` is required. `council` is read as `case` too.
@@ -17,12 +17,15 @@ MANIFEST_COLUMNS = ["file", "case", "council", "interviewee", "role", "date", "i
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     """One dict per row: the non-empty cells by column, plus `path`, the file resolved from the manifest's folder.
 
-    Rows are numbered as in a spreadsheet (the header is row 1); blank rows are skipped.
+    Rows are numbered as in a spreadsheet (the header is row 1); blank rows are skipped. The file is decoded as a
+    transcript is (UTF-8, UTF-16 with a BOM, Windows-1252 with a warning naming the file).
     """
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: manifest not found; give the path of a CSV with a 'file' column")
-    text, _, _ = read_text_file(path)  # Excel saves CSV as Windows-1252 or UTF-8 with BOM; both are fine here
+    text, _, notes = read_text_file(path)  # Excel saves CSV as Windows-1252 or UTF-8 with a BOM
+    for note in notes:
+        warn(note)
     lines = text.splitlines()
     first = lines[0] if lines else ""
     # Excel in much of Europe saves CSV with ';' between cells, and some tools write tabs.
