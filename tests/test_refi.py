@@ -227,6 +227,62 @@ def test_a_reviewer_who_only_rejected_survives_the_round_trip(tmp_path):
     assert (tmp_path / "again.qdpx").read_bytes() == (tmp_path / "first.qdpx").read_bytes()
 
 
+def _selections_by_user(archive: Path) -> list[tuple[str, str, int, int, str, str]]:
+    """(code, user, start, end, date, description) of each coded selection of the archive."""
+    from lxml import etree
+
+    root = etree.fromstring(_qde(archive))
+    ns = {"q": "urn:QDA-XML:project:1.0"}
+    users = {u.get("guid"): u.get("name") for u in root.iterfind(".//q:User", ns)}
+    codes = {c.get("guid"): c.get("name") for c in root.iterfind(".//q:Code", ns)}
+    return sorted((codes[sel.find("q:Coding/q:CodeRef", ns).get("targetGUID")], users[sel.get("creatingUser")],
+                   int(sel.get("startPosition")), int(sel.get("endPosition")), sel.get("creationDateTime"),
+                   sel.findtext("q:Description", "", ns)) for sel in root.iterfind(".//q:PlainTextSelection", ns))
+
+
+def test_each_reviewer_of_a_joined_or_twice_accepted_coding_travels_as_their_own_coding(tmp_path):
+    """Reported: a second reviewer's add of a code that already stood on the unit (the add joins the standing
+    coding) was missing from the REFI-QDA export, which gave each coding its maker alone; NVivo and QualCoder show
+    each coder's coding of a passage as a coding of its own. Now each person a coding stands for is a selection
+    with their user and date, and the import makes the others' selections adds that join the one coding again."""
+    project, turn = _jane_smith_project(tmp_path, "Two reviewers")
+    with project:
+        ids = project.add_codings([{"segment_id": turn.segment_id, "code": "resources", "coder": "rules",
+                                    "rule": "r:money", "score": 0.6}])
+        project.record_decisions([
+            {"segment_id": turn.segment_id, "decision": "add", "new_code": "employees", "decided_by": "Ana Diaz",
+             "decided_at": "2024-06-01T10:00"},
+            {"segment_id": turn.segment_id, "decision": "add", "new_code": "employees", "decided_by": "Ben Ode",
+             "decided_at": "2024-06-02T11:00"},  # joins Ana's coding
+            {"coding_id": ids[0], "decision": "accept", "decided_by": "Ana Diaz", "decided_at": "2024-06-01T10:05"},
+            {"coding_id": ids[0], "decision": "accept", "decided_by": "Ben Ode", "decided_at": "2024-06-02T11:05"},
+        ])
+        assert len(project.current_codings()) == 2  # the unit holds each code once
+        counts = write_qdpx(project, tmp_path / "first.qdpx")
+    start, end = int(turn.start), int(turn.end)
+    assert counts["codings"] == 4
+    assert _selections_by_user(tmp_path / "first.qdpx") == [
+        ("Engage employees", "Ana Diaz", start, end, "2024-06-01T10:00:00Z", ""),
+        ("Engage employees", "Ben Ode", start, end, "2024-06-02T11:00:00Z", ""),
+        ("Resource priority innovation processes", "Ana Diaz", start, end, "2024-06-01T10:05:00Z", ""),
+        ("Resource priority innovation processes", "Ben Ode", start, end, "2024-06-02T11:05:00Z", "r:money"),
+    ]
+    if SCHEMAS is not None:
+        import xmlschema
+
+        xmlschema.XMLSchema(str(SCHEMAS / "Project-mrt2019.xsd")).validate(io.BytesIO(_qde(tmp_path / "first.qdpx")))
+    summary = read_qdpx(tmp_path / "first.qdpx", tmp_path / "copy")
+    assert summary["codings"] == 2 and summary["joined_selections"] == 2
+    with open_project(tmp_path / "copy") as copy:
+        codings = copy.current_codings()
+        assert sorted(zip(codings.code, codings.coder)) == [("employees", "Ana Diaz"), ("resources", "Ben Ode")]
+        joins = copy.decisions()
+        assert sorted(zip(joins.decision, joins.code, joins.decided_by, joins.new_coding_id.notna())) == [
+            ("add", "employees", "Ben Ode", True), ("add", "resources", "Ana Diaz", True)]
+        write_qdpx(copy, tmp_path / "again.qdpx")
+    assert (tmp_path / "again.qdpx").read_bytes() == (tmp_path / "first.qdpx").read_bytes()
+
+
 def test_the_pattern_that_matched_travels_with_each_coding(tmp_path):
     """The views explain a coding from its `pattern` column; an imported coding used to come back without one, so
     the page showed the raw rule text ("employees:listen (hedged: 'a bit')") instead of words."""
@@ -393,6 +449,22 @@ def test_import_folds_one_users_selections_of_one_code_in_one_unit(tmp_path):
     assert nina.evidence == "fund ideas and we fund people"  # one coding spanning both passages
     staff = codings[codings.code == "employees"].iloc[0]
     assert (staff.start, staff.end) == (35, 56) and staff.segment_id == units.segment_id.iloc[1]
+
+
+def test_import_two_users_coding_one_passage_alike_is_one_coding_both_stand_behind(tmp_path):
+    """Two coders' codings of one passage with one code come in as one coding and the second coder's add joining
+    it, as when a second reviewer adds in casecode: the unit holds the code once, and it stands for both."""
+    text = "We fund ideas.\n\nStaff speak up."
+    src = (f'<TextSource guid="{SRC2}" name="Notes"><PlainTextContent>{text}</PlainTextContent>'
+           + _sel(1, 3, 13, C_MONEY) + _sel(2, 3, 13, C_MONEY, user=U2) + "</TextSource>")
+    init_project(tmp_path / "p", read_codebook(CODEBOOK)).close()
+    summary = read_qdpx(_archive(tmp_path / "f.qdpx", src, {}), tmp_path / "p", code_map=["Money=resources"])
+    assert summary["codings"] == 1 and summary["joined_selections"] == 1
+    with open_project(tmp_path / "p") as p:
+        codings, decisions = p.codings(), p.decisions()
+    assert list(zip(codings.code, codings.coder, codings.evidence)) == [("resources", "Nina", "fund ideas")]
+    assert list(zip(decisions.decision, decisions.decided_by, decisions.new_coding_id)) == [
+        ("add", "Omar", codings.coding_id.iloc[0])]
 
 
 def test_import_case_passages_and_notes_as_other_tools_attach_them(tmp_path):

@@ -158,18 +158,43 @@ class _Selection:
         return (self.start, self.end, self.code, self.user, self.date, self.description)
 
 
+def _other_backers(decisions: pd.DataFrame) -> dict[int, list[tuple[str, Any]]]:
+    """{coding id: [(person, date)]} of the people a coding stands for besides its maker, from the decisions that
+    stand: a reviewer whose add joined it (the code already stood there) and one whose latest decision on it is an
+    accept. The coding's own user (its maker or last accepter) is among them and is dropped by the caller."""
+    backers: dict[int, dict[str, Any]] = {}
+    for row in decisions.itertuples():
+        if row.decision == "add" and not pd.isna(row.new_coding_id):
+            backers.setdefault(int(row.new_coding_id), {}).setdefault(row.decided_by, row.decided_at)
+        elif row.decision in ("accept", "reject", "recode") and not pd.isna(row.coding_id):
+            people = backers.setdefault(int(row.coding_id), {})
+            people.pop(row.decided_by, None)  # dict order: the latest decision of each person last
+            if row.decision == "accept":
+                people[row.decided_by] = row.decided_at
+    return {coding_id: list(people.items()) for coding_id, people in backers.items()}
+
+
 def _coding_selections(project, include_suggested: bool) -> dict[str, list[_Selection]]:
-    """Per document, the codings to export with the user and date that made each one stand."""
+    """Per document, the codings to export with the user and date that made each one stand; a coding that stands
+    for several people (a second reviewer's add joined it, or two reviewers accepted it) is one selection per
+    person, each with their user and date, as each coder's coding of a passage is in NVivo or QualCoder."""
     statuses = EXPORTED_STATUSES + (("suggested",) if include_suggested else ())
     codings = project.codings(status=statuses)
-    decisions = project.decisions()
+    decisions = project.decisions(standing=True)  # an accept taken back by `undo` made nothing stand
     accepted = decisions[decisions.decision == "accept"].drop_duplicates("coding_id", keep="last")
     by_accept = {int(r.coding_id): (r.decided_by, r.decided_at) for r in accepted.itertuples()}
+    others = _other_backers(decisions)
     out: dict[str, list[_Selection]] = {}
     for row in codings.itertuples():
         user, date = row.coder, row.created_at
         if row.status == "accepted" and int(row.coding_id) in by_accept:
             user, date = by_accept[int(row.coding_id)]
+        if row.status != "suggested":
+            for person, when in others.get(int(row.coding_id), []):
+                if person not in (user, row.coder):
+                    out.setdefault(row.document_id, []).append(
+                        _Selection(int(row.start), int(row.end), row.code, str(person), _stamp(when),
+                                   segment_id=row.segment_id))
         rule = row.rule or ""
         if row.status == "suggested":
             score = "none" if pd.isna(row.score) else f"{row.score:.4f}"
@@ -482,6 +507,7 @@ class _Plan:
     memos: list[tuple[str, str, str, str, Any]]
     summary: dict[str, int]
     users: list[str]
+    joins: list[dict] = field(default_factory=list)  # `add` decisions of a second user of a manual coding
 
 
 class _Reader:
@@ -494,7 +520,8 @@ class _Reader:
         self.code_map = dict(code_map)
         self.summary = dict.fromkeys(
             ["documents", "cases", "codes_added", "codings", "suggestions", "memos", "users",
-             "skipped_non_text", "split_selections", "folded_selections", "outside_units", "empty_selections"], 0)
+             "skipped_non_text", "split_selections", "folded_selections", "joined_selections", "outside_units",
+             "empty_selections"], 0)
 
     # -- helpers ---------------------------------------------------------------------------------------
 
@@ -577,10 +604,13 @@ class _Reader:
         codebook, changed, code_ids = self._codebook()
         documents = self._documents()
         manual, suggested = self._codings(code_ids)
+        manual, joins = _joined(manual)
+        self.summary["joined_selections"] = len(joins)
+        self.summary["codings"] = len(manual)
         memos = self._resolve_memos(memos, code_ids)
         self.summary["cases"] = len(cases)
         return _Plan(root.get("name") or self.archive.path.stem, codebook, changed, documents, cases, manual,
-                     suggested, memos, self.summary, sorted(set(self.users.values())))
+                     suggested, memos, self.summary, sorted(set(self.users.values())), joins)
 
     def _sidecar(self) -> dict:
         member = self.archive.find(SIDECAR)
@@ -996,6 +1026,28 @@ def _folded(rows: list[dict]) -> list[dict]:
     return list(kept.values())
 
 
+def _joined(manual: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(codings, joins): of the manual codings of one code on one passage by several users, one is stored and
+    each other user's becomes an `add` decision that joins it, as a second reviewer's add of a code that already
+    stands does in casecode, so the unit holds the code once and stands for each of them. The one stored is the
+    one with a description (the rule or reason casecode exports with the coding itself), else the earliest."""
+    groups: dict[tuple, list[int]] = {}
+    for i, row in enumerate(manual):
+        groups.setdefault((row["segment_id"], row["code"], row["start"], row["end"]), []).append(i)
+    joined: dict[int, list[int]] = {}
+    for members in groups.values():
+        if len(members) > 1:
+            kept = min(members, key=lambda i: (not manual[i]["rule"], pd.Timestamp(manual[i]["created_at"] or
+                                                                                    pd.Timestamp.max), i))
+            joined[kept] = [i for i in members if i != kept]
+    skipped = {i for members in joined.values() for i in members}
+    joins = [{"segment_id": manual[i]["segment_id"], "decision": "add", "new_code": manual[i]["code"],
+              "start": manual[i]["start"], "end": manual[i]["end"], "decided_by": manual[i]["coder"],
+              "decided_at": manual[i]["created_at"], "source": "refi-import"}
+             for kept in sorted(joined) for i in joined[kept]]
+    return [row for i, row in enumerate(manual) if i not in skipped], joins
+
+
 def _parse_map(code_map: Mapping[str, str] | Iterable[str] | None) -> dict[str, str]:
     if code_map is None:
         return {}
@@ -1073,6 +1125,8 @@ def _store(project, plan: _Plan, set_codebook: bool) -> None:
             project.add_document(document, added_at=added_at)
         project.add_codings(plan.manual, status="manual", run="refi-import")
         project.add_codings(plan.suggested, status="suggested", run="refi-import")
+        if plan.joins:
+            project.record_decisions(plan.joins)
         for target_type, target_id, text, author, date in plan.memos:
             project.add_memo(target_type, target_id, text, author=author, created_at=date)
         project.keep_users(plan.users)  # a user with nothing to import (a reviewer who only rejected) stays named
