@@ -374,6 +374,14 @@ def test_evaluate_case_level(segments):
     assert (by_code.loc["voice", "gained"], by_code.loc["voice", "lost"]) == ("", "b")
     assert (by_code.loc["trust", "gained"], by_code.loc["trust", "lost"]) == ("b", "c")
     assert "  trust: gained b; lost c" in result.summary().splitlines()
+    # Reported: kappa alone could not tell a researcher why it was low; the agreement and the gold's positive cells
+    # stand beside it (9 cells, 3 disagreeing, 3 positive in gold).
+    assert (result.case_agreement, result.case_gold_positive) == (pytest.approx(6 / 9), 3)
+    kappa = f"{result.case_kappa:.3f}"
+    assert f"cases: kappa {kappa}, agreement 0.667 over 9 case × code cells, 3 positive in gold, 3 disagreeing" in \
+        result.summary().splitlines()
+    assert f"## Cases (case-level kappa {kappa}, agreement 0.667 over 9 cells, 3 positive in gold; per code, " \
+           f"the cases gained and lost)" in result.to_markdown()
 
 
 def test_evaluation_reports_and_writes(segments, tmp_path):

@@ -75,6 +75,9 @@ def test_cli_evaluate_prints_scores_and_writes_tables(files, tmp_path):
                                       str(CODEBOOK), "--out", str(tmp_path / "eval")])
     assert result.exit_code == 0, result.output
     assert "## Averages" in result.output and "0.75" in result.output
+    # 2 councils x 11 codes; the 2 disagreeing cells (ashby's bold and residents) leave 20 of 22 agreeing
+    assert ("## Cases (case-level kappa 0.694, agreement 0.909 over 22 cells, 4 positive in gold; per code, the cases "
+            "gained and lost)") in result.output.splitlines()
     assert (tmp_path / "eval").is_dir() and any((tmp_path / "eval").iterdir())
 
 

@@ -312,6 +312,8 @@ def test_evaluate_study_scores_each_heldout_folder_it_is_given_and_pools_them(qu
                       f"Held-out set 2 ({folders[1]}), never tuned on; same coder",
                       "All held-out sets pooled (unseen, unseen2); same coder"]
     assert re.search(r"^  combined  micro P \d\.\d{3} R \d\.\d{3} F1 \d\.\d{3}", result.output, re.M)
+    assert re.search(r"\| case-level kappa -?\d\.\d{3}, agreement \d\.\d{3} over \d+ cells, \d+ positive in gold$",
+                     result.output, re.M)
     assert {p.name for p in (tmp_path / "ev").iterdir()} == {"unseen", "unseen2", "heldout"}
     # no folder given: no held-out section, and no held-out folder read of the library's own accord
     assert quick_evaluation.evaluate_study("2015") == []

@@ -31,7 +31,9 @@ class Evaluation:
     - per_code: `code, label, support, predicted, tp, fp, fn, precision, recall, f1, kappa, note` (units level).
     - averages: rows `micro` and `macro` with `average` + SCORE_COLUMNS; counts are totals over codes, micro pools
       every unit × code cell (kappa included), macro is the unweighted mean of the per-code scores.
-    - case_gold, case_predicted: case-by-code matrices (None without cases); case_kappa over all case × code cells;
+    - case_gold, case_predicted: case-by-code matrices (None without cases); case_kappa over all case × code cells,
+      with case_agreement (the share of those cells on which the codings agree) and case_gold_positive (how many
+      are positive in the gold coding): where most cells are positive, kappa is low even at high agreement;
       case_per_code: CASE_CODE_COLUMNS, where `gained` names the cases (councils) the prediction credits with the
       code and the gold coding does not, and `lost` those it misses ("; "-separated); case_cells: the disagreeing
       cells, `case_id, code, gold, predicted`.
@@ -44,6 +46,8 @@ class Evaluation:
     case_predicted: pd.DataFrame | None = None
     case_per_code: pd.DataFrame | None = None
     case_kappa: float = float("nan")
+    case_agreement: float = float("nan")
+    case_gold_positive: int = 0
     case_cells: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CASE_CELL_COLUMNS))
 
     @property
@@ -53,6 +57,14 @@ class Evaluation:
     @property
     def macro(self) -> pd.Series:
         return self.averages.set_index("average").loc["macro"]
+
+    def case_level(self) -> str:
+        """The case-level figures in words: "case-level kappa 0.389, agreement 0.886 over 44 cells, 40 positive in
+        gold" ("" without cases); the agreement and prevalence explain a low kappa beside high agreement."""
+        if self.case_gold is None:
+            return ""
+        return (f"case-level kappa {self.case_kappa:.3f}, agreement {self.case_agreement:.3f} over "
+                f"{self.case_gold.size} cells, {self.case_gold_positive} positive in gold")
 
     def summary(self) -> str:
         """A few printable lines: the averages, and the case-level agreement when cases were given."""
@@ -65,8 +77,8 @@ class Evaluation:
         if self.case_gold is not None:
             cells = self.case_gold.size
             lines.append(
-                f"cases: kappa {self.case_kappa:.3f} over {cells} case × code cells, "
-                f"{len(self.case_cells)} disagreeing"
+                f"cases: kappa {self.case_kappa:.3f}, agreement {self.case_agreement:.3f} over {cells} case × code "
+                f"cells, {self.case_gold_positive} positive in gold, {len(self.case_cells)} disagreeing"
             )
             for row in self.case_per_code.itertuples(index=False):
                 if row.gained or row.lost:
@@ -77,7 +89,7 @@ class Evaluation:
         """The evaluation as Markdown: averages, per-code scores and, with cases, the case-level tables."""
         parts = ["## Averages", markdown_table(self.averages), "## Per code", markdown_table(self.per_code)]
         if self.case_per_code is not None:
-            parts += [f"## Cases (case-level kappa {self.case_kappa:.3f}; per code, the cases gained and lost)",
+            parts += [f"## Cases ({self.case_level()}; per code, the cases gained and lost)",
                       markdown_table(self.case_per_code)]
             parts += ["## Disagreeing case cells", markdown_table(self.case_cells)]
         return "\n\n".join(parts) + "\n"
@@ -176,4 +188,7 @@ def _add_cases(evaluation: Evaluation, predicted: pd.DataFrame, gold: pd.DataFra
     evaluation.case_gold, evaluation.case_predicted = truth, guess
     evaluation.case_per_code = pd.DataFrame(rows, columns=CASE_CODE_COLUMNS)
     evaluation.case_kappa = cohen_kappa(cells["gold"].tolist(), cells["predicted"].tolist())
+    evaluation.case_agreement = percent_agreement(cells["gold"].astype(bool).tolist(),
+                                                  cells["predicted"].astype(bool).tolist())
+    evaluation.case_gold_positive = int(cells["gold"].astype(bool).sum())
     evaluation.case_cells = cells[cells["gold"] != cells["predicted"]].reset_index()[CASE_CELL_COLUMNS]

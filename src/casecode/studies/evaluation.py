@@ -264,7 +264,8 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
         for coder, ev in results.items():
             micro, macro = ev.micro, ev.macro
             lines.append(f"  {coder:9s} micro P {micro['precision']:.3f} R {micro['recall']:.3f} "
-                         f"F1 {micro['f1']:.3f} | macro F1 {macro['f1']:.3f} | case-level kappa {ev.case_kappa:.3f}")
+                         f"F1 {micro['f1']:.3f} | macro F1 {macro['f1']:.3f} | "
+                         f"{ev.case_level() or f'case-level kappa {ev.case_kappa:.3f}'}")
             if out is not None:
                 ev.write(Path(out) / section / coder)
         lines += notes.get(section, [])

@@ -238,7 +238,8 @@ class Reproduction:
         lines = [f"Project store: {self.project / 'project.sqlite'}"]
         lines += [f"Wrote {path}" for path in self.files]
         for name, ev in self.evaluation.items():
-            lines.append(f"{name}: micro-F1 {ev.micro['f1']:.3f}, case-level kappa {ev.case_kappa:.3f}")
+            lines.append(f"{name}: micro-F1 {ev.micro['f1']:.3f}, "
+                         f"{ev.case_level() or f'case-level kappa {ev.case_kappa:.3f}'}")
         lines.append(f"Done in {self.seconds:.1f} s.")
         return lines
 
