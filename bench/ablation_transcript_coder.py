@@ -21,6 +21,10 @@ length in words: up to 5, 12, 25, 50, more), `mindf2` (words and pairs seen in o
 unit dropped as in `base`; in round six it read every word; run it on its own, as it patches the unit texts every
 coder reads), `wsense` (a token `xs_<code>` for each of the codebook's exclusions, its word-sense traps, found in
 the turn; it reads every word, as `mindf1` does).
+`charwbNN` (character 3-5-grams within words, `char_wb`, of the lemmas that carry no scope mark, x NN/100 beside
+the words, n-grams of one training unit dropped: "partner ships" shares "partn", "rtner" and "ship" with
+"partnership"; much slower to fit than `base`: its forty fits did not finish in 41 minutes on the loaded machine,
+where `base`'s took about 15).
 `--short N:E,...` also scores each variant with a council rule that counts a turn under N words E less at council
 level (the same fits).
 `--margins M,M,...` also scores each variant's combined coder with those council margins (the same fits, the
@@ -235,6 +239,34 @@ def word_sense():
     return WordSense
 
 
+def char_ngrams(weight: float, low: int = 3, high: int = 5):
+    """A LearnedCoder that also reads character n-grams (`char_wb`, `low`-`high` characters, words of one training
+    unit dropped) of the turn's lemmas that carry no scope mark, times `weight`, beside its words: "partner ships"
+    and "partnerships" share "partn", "rtner", "ship"; a negated or wished-for word adds none (its mark keeps it apart
+    in the word features)."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from casecode.coders import LearnedCoder
+
+    def plain(text: str) -> str:
+        return " ".join(w for w in text.split() if "_" not in w)
+
+    class CharNgrams(LearnedCoder):
+        def _fit_features(self, X, texts):
+            self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(low, high), min_df=self.min_df,
+                                          sublinear_tf=True)
+            words = self.vectorizer_.fit_transform(texts)
+            return sparse.hstack([words, weight * self.chars_.fit_transform([plain(t) for t in texts])]).tocsr()
+
+        def predict_proba(self, X):
+            texts = self._texts(X)
+            return self._proba(sparse.hstack([self.vectorizer_.transform(texts),
+                                              weight * self.chars_.transform([plain(t) for t in texts])]).tocsr())
+
+    return functools.partial(CharNgrams, min_df=2)
+
+
 #: Training sets of speech-recognition output (their READMEs say so), scored together.
 ASR_SETS = ("set14", "set17", "set18", "set21", "set24", "set27", "set28", "set32", "set35", "set39",
            "set41")
@@ -374,6 +406,8 @@ def main() -> None:
     for name in args.variants:
         if name.startswith("qctx"):  # qctx30: the interviewer's question x 0.30
             variants[name] = question_features(interviewer_questions(), int(name[4:]) / 100, TRANSCRIPT_MIN_DF)
+        if name.startswith("charwb"):  # charwb50: character 3-5-grams x 0.50
+            variants[name] = char_ngrams(int(name[6:]) / 100)
         if name == "wsense":
             variants[name] = word_sense()
     study = load_study()
