@@ -139,6 +139,10 @@ def _marks(doc, info, sentences: list[tuple[int, int]], space: list[int], others
     event_ks = sorted(k for i in events if (k := bisect_left(words, i)) < n_words and words[k] == i)
     event_ks.append(n_words)
     for sent_start, sent_end in sentences:
+        lo, hi = bisect_left(words, sent_start), bisect_left(words, sent_end)
+        if event_ks[bisect_left(event_ks, lo)] >= hi:  # no word of the sentence can set a mark: its lemmas as they are
+            out.extend(word_lemmas[lo:hi])
+            continue
         held = ""  # a condition or a topical past cue sets the rest of the sentence
         bounds = _clause_bounds(doc, sent_start, sent_end)
         for a, b in zip(bounds, bounds[1:]):
