@@ -1,8 +1,10 @@
 """Names and small helpers several rooms agree on, kept where importing them loads nothing heavy (no spaCy, no scikit-learn):
 the store imports these without importing the coders."""
 
+import gc
 import re
-from typing import NamedTuple
+from contextlib import contextmanager
+from typing import Iterator, NamedTuple
 
 #: Columns of a codings DataFrame, in order. Offsets are into the document text (not the segment).
 CODING_COLUMNS = [
@@ -103,3 +105,18 @@ def lazy_exports(package: str, exports: dict[str, str]):
         return sorted(set(vars(importlib.import_module(package))) | set(exports))
 
     return __getattr__, __dir__
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a table is read into many objects that all stay alive (a workbook's
+    cells, a store's rows): each full collection would walk the whole heap again as it grows, which made reading
+    grow faster than the table (17 full passes for 25,000 workbook rows against 2 for 2,500). Reference counting
+    still frees what is dropped; the collector runs again afterwards, as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

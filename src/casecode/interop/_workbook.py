@@ -25,7 +25,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .._output import safe_cell, unneutralised, write_csv, write_file
-from .._shared import rule_parts, whole_number
+from .._shared import paused_gc, rule_parts, whole_number
 from ..codebook import Codebook
 from ..corpus import speaker_label_end
 from ..errors import ReviewError
@@ -107,7 +107,11 @@ def read_review_rows(path: str | Path) -> pd.DataFrame:
 
     A formula in a column casecode reads is an error naming the row and column: a decision must be typed.
     """
-    path = Path(path)
+    with paused_gc():
+        return _read_review_rows(Path(path))
+
+
+def _read_review_rows(path: Path) -> pd.DataFrame:
     header_row, header, body, project_id = _read_sheet(path)
     positions = _positions(header, path)
     rows = []

@@ -23,7 +23,7 @@ from .._output import printable
 from .._yaml import load_yaml
 from ..codebook import Codebook, write_codebook
 from ..codebook._model import codebook_from_dict
-from .._shared import CODING_COLUMNS, DEFAULT_PIPELINE
+from .._shared import CODING_COLUMNS, DEFAULT_PIPELINE, paused_gc
 from ..corpus import CASE_COLUMNS, SEGMENT_COLUMNS, Document, Segment
 from ..errors import CasecodeError, StoreError
 from . import _documents
@@ -632,13 +632,13 @@ class Project:
             .where(*where)
             .order_by(t.segment_cases.c.segment_id, t.segment_cases.c.position)
         )
-        with self._begin() as conn:
+        with paused_gc(), self._begin() as conn:  # every row stays alive until the table is made
             result = conn.execute(select(*columns).where(*where).order_by(s.document_id, s.unit)).mappings().all()
             cases: dict[str, list[str]] = {}
             for segment_id, case_id in conn.execute(links):
                 cases.setdefault(segment_id, []).append(case_id)
-        rows = [dict(row, cases=tuple(cases.get(row["segment_id"], ()))) for row in result]
-        return frame(rows, SEGMENT_COLUMNS, _SEGMENT_DTYPES)
+            rows = [dict(row, cases=tuple(cases.get(row["segment_id"], ()))) for row in result]
+            return frame(rows, SEGMENT_COLUMNS, _SEGMENT_DTYPES)
 
     # -- codings and decisions -------------------------------------------------------------------------------
 
