@@ -50,6 +50,8 @@ FRAMELESS_FACTOR = 0.6
 # two-word one (0.455) and a three-word one in a question (0.48), and drops a hedged one-word match (0.35), one- and
 # two-word matches in a question (0.3, 0.39) and a generic word with no action frame (0.3, 0.39).
 MIN_SCORE = 0.4
+# Docs matched at once by the compiled engine in `code_records` (see there).
+MATCH_BATCH = 512
 
 def _ensure_extensions() -> None:
     # Span extensions are stored by character offsets only, so two codes matching the same words would share one
@@ -559,8 +561,11 @@ class RuleCoder:
                            disable=self._rule_components())
         docs = progress(docs, total=len(segs), desc="coding", unit="unit", min_total=200)
         i = 0
-        # the compiled engine matches a batch of docs at once (one pass over their words), then checks each doc
-        for chunk in _chunks(docs, max(1, batch_size)):
+        # the compiled engine matches a batch of docs at once (one pass over their words), then checks each doc;
+        # its batches are larger than spaCy's (MATCH_BATCH): a batch's lookups cost about as much for 64 docs as
+        # for 512, as most of its distinct words are in every batch
+        size = max(1, batch_size) if self.engine == "spacy" else max(batch_size, MATCH_BATCH)
+        for chunk in _chunks(docs, size):
             if self.engine == "spacy":
                 self._code_docs(chunk, segs, i, has_cases, keep, records, case_of, [None] * len(chunk))
             else:
