@@ -43,6 +43,16 @@ class Columns:
         rows = doc.to_array(_COMMON_IDS).T.tolist() if self.n else [[] for _ in COMMON]
         self._rows = dict(zip(COMMON, rows))
 
+    @property
+    def batch(self) -> "Batch | None":
+        """The open batch these columns are a slice of (see `open_batch`), or None."""
+        return self._batch
+
+    @property
+    def lo(self) -> int:
+        """The doc's first position in `batch`."""
+        return self._lo
+
     def column(self, attr: str) -> list[int]:
         row = self._rows.get(attr)
         if row is None:
@@ -85,6 +95,8 @@ class Batch:
         self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
         self._words: dict[tuple[str, str], numpy.ndarray] = {}  # see words
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
+        # what a reader of the batch works out once for all its docs (the scope checks' word lists, phrase hits)
+        self.shared: dict = {}
 
     def _array(self, attr: str) -> numpy.ndarray:
         array = self._arrays.get(attr)
@@ -159,6 +171,11 @@ def token_columns(doc: Doc) -> Columns:
         columns = Columns(doc)
     _LAST[0], _LAST[1] = doc, columns
     return columns
+
+
+def batch_columns(doc) -> Columns | None:
+    """The doc's `Columns` when it is in the open batch (see `open_batch`), else None."""
+    return _OPEN.get(doc) if _OPEN else None
 
 
 def open_batch(batch: Batch) -> None:

@@ -15,7 +15,7 @@ from typing import Iterable, NamedTuple
 
 from spacy.tokens import Doc, Span, Token
 
-from .._columns import token_columns
+from .._columns import batch_columns, token_columns
 from ._lexicon import load_lexicon
 
 LEXICON = load_lexicon()
@@ -174,30 +174,51 @@ class _Info:
         self.sentence_starts: list[int] | None = None  # see sentence_bounds
         # read as hashes once per doc (shared with the compiled matchers), not Token by Token
         read = token_columns(doc)
-        columns = [read.column(attr) for attr in ("IS_PUNCT", "IS_ALPHA", "SPACY")]
-        lows, texts = _LOWS.setdefault(id(strings), ({}, {0: ""}))
+        batch = read.batch
+        if batch is not None:  # in a batch (the rule coder's): the batch's word lists, read once, sliced
+            whole = batch.shared.get(_WORD_LISTS)
+            if whole is None:
+                whole = batch.shared[_WORD_LISTS] = _word_lists(read, strings)
+            lo, hi = read.lo, read.lo + self.n
+            self.lower, self.lemma, self.text, self.punct, self.alpha, self.space_after = \
+                (words[lo:hi] for words in whole)
+            return
+        self.lower, self.lemma, self.text, self.punct, self.alpha, self.space_after = _word_lists(read, strings)
 
-        def low(hashes: list[int]) -> list[str]:  # as _low: curly apostrophes straight
-            try:  # words seen before: looked up in C
-                return list(map(lows.__getitem__, hashes))
-            except KeyError:  # only the words not seen before are looked up in the StringStore
-                for h in set(hashes).difference(lows):
-                    lows[h] = strings[h].replace("’", "'")
-                return list(map(lows.__getitem__, hashes))
 
-        def text(hashes: list[int]) -> list[str]:
-            try:
-                return list(map(texts.__getitem__, hashes))
-            except KeyError:
-                for h in set(hashes).difference(texts):
-                    texts[h] = strings[h]
-                return list(map(texts.__getitem__, hashes))
+def _word_lists(read, strings) -> tuple[list, ...]:
+    """(lower, lemma, text, punct, alpha, space_after) of the doc `read` holds the columns of, or of its whole
+    batch when it is in one."""
+    columns = [read.column(attr) if read.batch is None else read.batch.column(attr)
+               for attr in ("IS_PUNCT", "IS_ALPHA", "SPACY")]
+    lows, texts = _LOWS.setdefault(id(strings), ({}, {0: ""}))
 
-        # in a batch (the rule coder's), each distinct word of the batch is looked up once
-        self.lower: list[str] = read.words("LOWER", "low", low)
-        self.lemma: list[str] = read.words("LEMMA", "text", text)
-        self.text: list[str] = read.words("ORTH", "text", text)
-        self.punct, self.alpha, self.space_after = columns
+    def low(hashes: list[int]) -> list[str]:  # as _low: curly apostrophes straight
+        try:  # words seen before: looked up in C
+            return list(map(lows.__getitem__, hashes))
+        except KeyError:  # only the words not seen before are looked up in the StringStore
+            for h in set(hashes).difference(lows):
+                lows[h] = strings[h].replace("’", "'")
+            return list(map(lows.__getitem__, hashes))
+
+    def text(hashes: list[int]) -> list[str]:
+        try:
+            return list(map(texts.__getitem__, hashes))
+        except KeyError:
+            for h in set(hashes).difference(texts):
+                texts[h] = strings[h]
+            return list(map(texts.__getitem__, hashes))
+
+    if read.batch is not None:  # each distinct word of the batch looked up once
+        batch = read.batch
+        words = [batch.words("LOWER", "low", low).tolist(), batch.words("LEMMA", "text", text).tolist(),
+                 batch.words("ORTH", "text", text).tolist()]
+    else:
+        words = [low(read.column("LOWER")), text(read.column("LEMMA")), text(read.column("ORTH"))]
+    return (*words, *columns)
+
+
+_WORD_LISTS = "scope word lists"  # a Batch.shared key
 
 
 _INFO: "weakref.WeakKeyDictionary[Doc, _Info]" = weakref.WeakKeyDictionary()
@@ -239,11 +260,14 @@ def _phrase_at(doc: Doc, i: int, phrase: tuple[str, ...]) -> bool:
     return all(lower[i + k] == w or lemma[i + k] == w for k, w in enumerate(phrase))
 
 
-# Every phrase list the checks look up, numbered as first used, and one index of all their phrases by first word,
-# so a doc is read once for all of them, in each list's own order.
+# Every phrase list the checks look up, numbered as first used, and one index of all their phrases by first word
+# (one-word phrases) and by first and second word (longer ones), so a doc is read once for all of them, in each
+# list's own order.
 _LISTS: list[tuple[tuple[str, ...], ...]] = []
 _LIST_NUMBER: dict[int, int] = {}  # id(phrases) -> its number (checked with `is`)
-_FIRST_WORDS: dict[str, list[tuple[int, tuple[str, ...], int, str]]] = {}  # (list, phrase, length, 2nd word)
+_FIRST_WORDS: dict[str, int] = {}  # first word -> phrases starting with it so far (each phrase's order among them)
+_SINGLES: dict[str, list[tuple[int, int, int]]] = {}  # word -> (list, order, 1) of one-word phrases
+_PAIRS: dict[tuple[str, str], list[tuple[int, int, int, tuple[str, ...]]]] = {}  # (list, order, length, rest)
 
 
 def _list_number(phrases: tuple[tuple[str, ...], ...]) -> int:
@@ -254,46 +278,85 @@ def _list_number(phrases: tuple[tuple[str, ...], ...]) -> int:
     _LISTS.append(phrases)
     _LIST_NUMBER[id(phrases)] = number
     for phrase in phrases:
-        _FIRST_WORDS.setdefault(phrase[0], []).append((number, phrase, len(phrase), phrase[1:2] and phrase[1]))
+        order = _FIRST_WORDS[phrase[0]] = _FIRST_WORDS.get(phrase[0], 0) + 1
+        if len(phrase) == 1:
+            _SINGLES.setdefault(phrase[0], []).append((number, order, 1))
+        else:
+            _PAIRS.setdefault((phrase[0], phrase[1]), []).append((number, order, len(phrase), phrase[2:]))
     return number
 
 
 def _all_hits(doc: Doc, phrases: tuple[tuple[str, ...], ...]) -> tuple[list[int], list[tuple[int, int]]]:
     """(starts, (start, length) of every phrase of `phrases` in the doc, in order), worked out once per doc for
-    every phrase list known so far."""
+    every phrase list known so far; in a batch (`_columns.Batch`), once for all the batch's docs."""
     info = _info(doc)
     number = _list_number(phrases)
     hits = info.hits
     if number >= len(hits):  # one pass over the doc for the lists it has not been read for
         first = len(hits)
-        hits.extend(([], []) for _ in range(len(_LISTS) - first))
-        lower, lemma, n = info.lower, info.lemma, info.n
-        index = _FIRST_WORDS
-        # the positions holding a first word, found in C (map, compress) rather than word by word
-        starts = set(compress(range(n), map(index.__contains__, lower)))
-        starts.update(compress(range(n), map(index.__contains__, lemma)))
-        for i in sorted(starts):
-            low, lem = lower[i], lemma[i]
-            candidates = index.get(low)
-            if lem != low:
-                more = index.get(lem)
-                if more:
-                    # as a lookup list by list would give them: lower-case matches, then lemma matches
-                    candidates = sorted(candidates + more, key=lambda c: c[0]) if candidates else more
-            if not candidates:
-                continue
-            for k, phrase, size, second in candidates:
-                if k < first:
-                    continue
-                if size > 1:  # the second word first: most candidates fail there
-                    if i + size > n or lower[i + 1] != second and lemma[i + 1] != second:
-                        continue
-                    if size > 2 and not all(lower[j] == w or lemma[j] == w
-                                            for j, w in zip(range(i + 2, i + size), phrase[2:])):
-                        continue
-                hits[k][0].append(i)
-                hits[k][1].append((i, size))
+        columns = batch_columns(doc) if not first else None
+        batch = columns.batch if columns is not None else None
+        if batch is not None and _WORD_LISTS in batch.shared:  # the batch's hits of the lists known, sliced
+            found = batch.shared.get(_HITS)
+            if found is None or len(found) < len(_LISTS):
+                whole = batch.shared[_WORD_LISTS]  # made with the doc's _Info
+                found = batch.shared[_HITS] = _scan(whole[0], whole[1], batch.by_token()[2], 0)
+            lo, hi = columns.lo, columns.lo + info.n
+            for starts, spans in found:
+                a, b = bisect_left(starts, lo), bisect_left(starts, hi)
+                hits.append(([i - lo for i in starts[a:b]], [(i - lo, size) for i, size in spans[a:b]]) if b > a
+                            else ([], []))
+            if number < len(hits):
+                return hits[number]
+            first = len(hits)
+        hits.extend(_scan(info.lower, info.lemma, [info.n] * info.n, first))
     return hits[number]
+
+
+_HITS = "scope phrase hits"  # a Batch.shared key
+
+
+def _scan(lower: list[str], lemma: list[str], end_at: list[int], first: int
+          ) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    """The hits of every phrase list from number `first` on in the words `lower`, `lemma` (a doc's, or a batch's
+    end to end, `end_at[i]` being where the doc holding word i ends), as `_all_hits` gives them."""
+    hits: list[tuple[list[int], list[tuple[int, int]]]] = [([], []) for _ in range(len(_LISTS) - first)]
+    index = _FIRST_WORDS
+    singles, pairs = _SINGLES, _PAIRS
+    # the positions holding a first word, found in C (map, compress) rather than word by word
+    starts = set(compress(range(len(lower)), map(index.__contains__, lower)))
+    starts.update(compress(range(len(lemma)), map(index.__contains__, lemma)))
+    for i in sorted(starts):
+        low, lem = lower[i], lemma[i]
+        n = end_at[i]
+        candidates = []
+        # as a lookup list by list would give them: lower-case matches, then lemma matches, each in list order
+        for tag, word in enumerate((low, lem) if lem != low else (low,)):
+            one = singles.get(word)
+            if one:
+                candidates += [(k, tag, order, 1, ()) for k, order, _ in one]
+            if i + 1 < n:
+                second, second_lemma = lower[i + 1], lemma[i + 1]
+                more = pairs.get((word, second))
+                if more:
+                    candidates += [(k, tag, order, size, rest) for k, order, size, rest in more]
+                if second_lemma != second:
+                    more = pairs.get((word, second_lemma))
+                    if more:
+                        candidates += [(k, tag, order, size, rest) for k, order, size, rest in more]
+        if not candidates:
+            continue
+        if len(candidates) > 1:
+            candidates.sort()
+        for k, _, _, size, rest in candidates:
+            if k < first:
+                continue
+            if size > 2 and (i + size > n or not all(lower[j] == w or lemma[j] == w
+                                                     for j, w in zip(range(i + 2, i + size), rest))):
+                continue
+            hits[k - first][0].append(i)
+            hits[k - first][1].append((i, size))
+    return hits
 
 
 def _hits(doc: Doc, start: int, end: int, phrases: tuple[tuple[str, ...], ...]) -> Iterable[tuple[int, str]]:
