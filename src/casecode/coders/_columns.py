@@ -13,7 +13,7 @@ docs' `token_columns` are slices of the batch's.
 from __future__ import annotations
 
 from itertools import chain, repeat
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy
 from spacy.attrs import IDS
@@ -63,13 +63,6 @@ class Columns:
             self._rows[attr] = row
         return row
 
-    def words(self, attr: str, name: str, lookup: Callable[[list[int]], list[str]]) -> list[str]:
-        """The column's values as strings, `lookup` giving the strings of a list of hashes; in a batch, looked up
-        once per distinct value of the batch (`name` tells lookups apart)."""
-        if self._batch is not None:
-            return self._batch.words(attr, name, lookup)[self._lo:self._lo + self.n].tolist()
-        return lookup(self.column(attr))
-
     def present(self, attr: str) -> set[int]:
         values = self._sets.get(attr)
         if values is None:
@@ -93,7 +86,6 @@ class Batch:
         self._arrays: dict[str, numpy.ndarray] = dict(zip(_BATCH, numpy.ascontiguousarray(matrix.T)))
         self._rows: dict[str, list[int]] = {}
         self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
-        self._words: dict[tuple[str, str], numpy.ndarray] = {}  # see words
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
         # what a reader of the batch works out once for all its docs (the scope checks' word lists, phrase hits)
         self.shared: dict = {}
@@ -117,17 +109,6 @@ class Batch:
         found = self._distinct.get(attr)
         if found is None:
             found = self._distinct[attr] = numpy.unique(self._array(attr), return_inverse=True)
-        return found
-
-    def words(self, attr: str, name: str, lookup: Callable[[list[int]], list[str]]) -> numpy.ndarray:
-        """`Columns.words` for every position of the batch, as an array of str objects."""
-        key = (attr, name)
-        found = self._words.get(key)
-        if found is None:
-            distinct, inverse = self._distinct_values(attr)
-            strings = numpy.empty(len(distinct), dtype=object)
-            strings[:] = lookup(distinct.tolist())
-            found = self._words[key] = strings[inverse]
         return found
 
     def positions(self, attr: str, values: numpy.ndarray) -> list[int]:

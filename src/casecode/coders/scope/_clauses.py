@@ -189,8 +189,6 @@ class _Info:
 def _word_lists(read, strings) -> tuple[list, ...]:
     """(lower, lemma, text, punct, alpha, space_after) of the doc `read` holds the columns of, or of its whole
     batch when it is in one."""
-    columns = [read.column(attr) if read.batch is None else read.batch.column(attr)
-               for attr in ("IS_PUNCT", "IS_ALPHA", "SPACY")]
     lows, texts = _LOWS.setdefault(id(strings), ({}, {0: ""}))
 
     def low(hashes: list[int]) -> list[str]:  # as _low: curly apostrophes straight
@@ -209,13 +207,10 @@ def _word_lists(read, strings) -> tuple[list, ...]:
                 texts[h] = strings[h]
             return list(map(texts.__getitem__, hashes))
 
-    if read.batch is not None:  # each distinct word of the batch looked up once
-        batch = read.batch
-        words = [batch.words("LOWER", "low", low).tolist(), batch.words("LEMMA", "text", text).tolist(),
-                 batch.words("ORTH", "text", text).tolist()]
-    else:
-        words = [low(read.column("LOWER")), text(read.column("LEMMA")), text(read.column("ORTH"))]
-    return (*words, *columns)
+    # in a batch, its whole columns at once (each a list the compiled matcher reads too)
+    column = read.column if read.batch is None else read.batch.column
+    words = [low(column("LOWER")), text(column("LEMMA")), text(column("ORTH"))]
+    return (*words, *(column(attr) for attr in ("IS_PUNCT", "IS_ALPHA", "SPACY")))
 
 
 _WORD_LISTS = "scope word lists"  # a Batch.shared key
