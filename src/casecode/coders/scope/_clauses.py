@@ -11,7 +11,7 @@ import weakref
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import Iterable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 from spacy.tokens import Doc, Span, Token
 
@@ -162,7 +162,7 @@ class _Info:
     build a Token per word per check), and what the checks work out from them: clause bounds, phrase hits."""
 
     __slots__ = ("n", "lower", "lemma", "text", "punct", "alpha", "space_after", "clauses", "hits",
-                 "parsed", "titles", "sentence_starts", "__weakref__")
+                 "parsed", "titles", "sentence_starts", "where", "__weakref__")
 
     def __init__(self, doc: Doc):
         strings = doc.vocab.strings
@@ -172,6 +172,7 @@ class _Info:
         self.parsed = doc.has_annotation("DEP")
         self.titles: frozenset[int] | None = None  # see _titles.title_tokens
         self.sentence_starts: list[int] | None = None  # see sentence_bounds
+        self.where: dict = {}  # see where
         # read as hashes once per doc (shared with the compiled matchers), not Token by Token
         read = token_columns(doc)
         batch = read.batch
@@ -231,6 +232,32 @@ def _info(doc: Doc) -> _Info:
         info = _INFO[doc] = _Info(doc)
     _LAST[0], _LAST[1] = weakref.ref(doc), info
     return info
+
+
+def where(info: _Info, find: Callable[[_Info], list[int]]) -> list[int]:
+    """`find(info)`, the sorted positions of the doc's words a check looks for (its cue words), worked out once
+    per doc: a check then visits only those in its range (`between`), not every word."""
+    try:
+        found = info.where
+    except AttributeError:  # an _Info made field by field (the learned coder's parts)
+        found = info.where = {}
+    positions = found.get(find)
+    if positions is None:
+        positions = found[find] = find(info)
+    return positions
+
+
+def between(positions: list[int], start: int, end: int) -> list[int]:
+    """The positions (sorted) from `start` up to `end`."""
+    return positions[bisect_left(positions, start):bisect_left(positions, end)]
+
+
+def holding(info: _Info, words: frozenset[str], lemmas: bool = True) -> list[int]:
+    """Sorted positions whose lower-case form (or, with `lemmas`, lemma) is one of `words`."""
+    found = set(compress(range(info.n), map(words.__contains__, info.lower)))
+    if lemmas:
+        found.update(compress(range(info.n), map(words.__contains__, info.lemma)))
+    return sorted(found)
 
 
 def _low(token: Token) -> str:

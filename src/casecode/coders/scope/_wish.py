@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import methodcaller
+
 from spacy.tokens import Doc, Span, Token
 
 from ._clauses import (FIRST_PERSON, HEDGE_FACTOR, LEXICON, QUESTION_FACTOR, _SUBJECTS, Scope, _find, _Info, _info,
-                       sentence)
+                       between, sentence, where)
 
 _HEDGES = LEXICON.hedges
 _HYPOTHETICAL = LEXICON.hypothetical.phrases
@@ -89,7 +92,7 @@ def _verbless_more(span: Span) -> tuple[int, str] | None:
     sent = sentence(span)
     info = _info(span.doc)
     lower, text = info.lower, info.text
-    colons = [i for i in range(sent.start, span.start) if text[i].endswith(":")]  # after a speaker label
+    colons = between(where(info, _colons_at), sent.start, span.start)  # after a speaker label
     start = colons[-1] + 1 if colons else sent.start
     first = next((i for i in range(start, sent.end) if not info.punct[i] and lower[i] not in _W.more_skip), None)
     if first is None or lower[first] not in _MORE or first > span.start:
@@ -97,6 +100,10 @@ def _verbless_more(span: Span) -> tuple[int, str] | None:
     if any(lower[i] in _SUBJECTS for i in range(start, sent.end)):
         return None
     return first, text[first]
+
+
+def _colons_at(info: _Info) -> list[int]:
+    return list(compress(range(info.n), map(methodcaller("endswith", ":"), info.text)))
 
 
 def _hypothetical(span: Span, clause: Span, scope: Scope) -> None:
