@@ -21,9 +21,12 @@ from spacy.tokens import Doc
 
 COMMON = ("ORTH", "LOWER", "LEMMA", "IS_PUNCT", "IS_ALPHA", "SPACY", "IS_TITLE", "SENT_START")
 _COMMON_IDS = [IDS[a] for a in COMMON]
-# A batch reads these at once too (SHAPE: a codebook's shape patterns), each made a list of ints only when asked for.
-_BATCH = (*COMMON, "SHAPE")
-_BATCH_IDS = [IDS[a] for a in _BATCH]
+# A batch reads these at once too (SHAPE: a codebook's shape patterns), each made a list of ints only when asked for:
+# the token's own from each doc, and the word's (its lexeme's, the same wherever the word stands) once per distinct
+# word of the batch (`_lexical`), as reading them token by token costs about twice as much as the rest.
+_TOKEN = ("ORTH", "LEMMA", "SPACY", "SENT_START")
+_TOKEN_IDS = [IDS[a] for a in _TOKEN]
+_LEXICAL = ("LOWER", "IS_PUNCT", "IS_ALPHA", "IS_TITLE", "SHAPE")
 
 
 class Columns:
@@ -70,6 +73,25 @@ class Columns:
         return values
 
 
+_LEXEMES: list = [None, {}]  # the vocab last read and its words' _LEXICAL attributes by ORTH hash
+
+
+def _lexical(vocab, orths: list[int]) -> numpy.ndarray:
+    """The `_LEXICAL` attributes of the words `orths` (hashes), one row each, as `Doc.to_array` gives them; kept by
+    word for the vocab last asked about (a word's lexeme attributes do not change once it is in the vocab)."""
+    if _LEXEMES[0] is not vocab:
+        _LEXEMES[0], _LEXEMES[1] = vocab, {}
+    known = _LEXEMES[1]
+    try:
+        rows = list(map(known.__getitem__, orths))  # in C: words seen before
+    except KeyError:
+        for orth in set(orths).difference(known):
+            lex = vocab[orth]
+            known[orth] = (lex.lower, int(lex.is_punct), int(lex.is_alpha), int(lex.is_title), lex.shape)
+        rows = list(map(known.__getitem__, orths))
+    return numpy.array(rows, dtype=numpy.uint64).reshape(-1, len(_LEXICAL))
+
+
 class Batch:
     """The token columns of `docs` end to end: `column(attr)` has one value per token of every doc in turn;
     doc `i` holds positions `starts[i]` to `ends[i]`."""
@@ -80,12 +102,17 @@ class Batch:
         self.ends = list(numpy.cumsum(lengths).tolist()) if lengths else []
         self.starts = [end - n for end, n in zip(self.ends, lengths)]
         self.n = self.ends[-1] if self.ends else 0
-        arrays = [doc.to_array(_BATCH_IDS) for doc, n in zip(self.docs, lengths) if n]
-        matrix = numpy.concatenate(arrays) if arrays else numpy.zeros((0, len(_BATCH)), dtype=numpy.uint64)
+        arrays = [doc.to_array(_TOKEN_IDS) for doc, n in zip(self.docs, lengths) if n]
+        matrix = numpy.concatenate(arrays) if arrays else numpy.zeros((0, len(_TOKEN)), dtype=numpy.uint64)
         # each column as an array, and as a list of ints when first asked for
-        self._arrays: dict[str, numpy.ndarray] = dict(zip(_BATCH, numpy.ascontiguousarray(matrix.T)))
+        self._arrays: dict[str, numpy.ndarray] = dict(zip(_TOKEN, numpy.ascontiguousarray(matrix.T)))
         self._rows: dict[str, list[int]] = {}
         self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
+        vocab = self.docs[0].vocab if self.docs else None
+        if self.n and all(doc.vocab is vocab for doc in self.docs):  # the word attributes, once per distinct word
+            distinct, inverse = self._distinct_values("ORTH")
+            words = _lexical(vocab, distinct.tolist())[inverse]
+            self._arrays.update(zip(_LEXICAL, numpy.ascontiguousarray(words.T)))
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
         # what a reader of the batch works out once for all its docs (the scope checks' word lists, phrase hits)
         self.shared: dict = {}
