@@ -181,8 +181,9 @@ class _Info:
             if whole is None:
                 whole = batch.shared[_WORD_LISTS] = _word_lists(read, strings)
             lo, hi = read.lo, read.lo + self.n
-            self.lower, self.lemma, self.text, self.punct, self.alpha, self.space_after = \
-                (words[lo:hi] for words in whole)
+            lower, lemma, text, punct, alpha, space_after = whole
+            self.lower, self.lemma, self.text = lower[lo:hi], lemma[lo:hi], text[lo:hi]
+            self.punct, self.alpha, self.space_after = punct[lo:hi], alpha[lo:hi], space_after[lo:hi]
             return
         self.lower, self.lemma, self.text, self.punct, self.alpha, self.space_after = _word_lists(read, strings)
 

@@ -9,7 +9,7 @@ from operator import methodcaller
 from spacy.tokens import Doc, Span, Token
 
 from ._clauses import (FIRST_PERSON, HEDGE_FACTOR, LEXICON, QUESTION_FACTOR, _SUBJECTS, Scope, _find, _Info, _info,
-                       between, sentence, where)
+                       between, holding, sentence, where)
 
 _HEDGES = LEXICON.hedges
 _HYPOTHETICAL = LEXICON.hypothetical.phrases
@@ -92,6 +92,8 @@ def _verbless_more(span: Span) -> tuple[int, str] | None:
     sent = sentence(span)
     info = _info(span.doc)
     lower, text = info.lower, info.text
+    if not between(where(info, _more_at), sent.start, span.start + 1):
+        return None  # the word it opens on must stand before the match (most sentences have none)
     colons = between(where(info, _colons_at), sent.start, span.start)  # after a speaker label
     start = colons[-1] + 1 if colons else sent.start
     first = next((i for i in range(start, sent.end) if not info.punct[i] and lower[i] not in _W.more_skip), None)
@@ -100,6 +102,10 @@ def _verbless_more(span: Span) -> tuple[int, str] | None:
     if any(lower[i] in _SUBJECTS for i in range(start, sent.end)):
         return None
     return first, text[first]
+
+
+def _more_at(info: _Info) -> list[int]:
+    return holding(info, _MORE, lemmas=False)
 
 
 def _colons_at(info: _Info) -> list[int]:
