@@ -15,6 +15,7 @@ from casecode.corpus import (
     read_document,
     read_documents,
     read_manifest,
+    speaker_label_end,
 )
 from casecode.errors import CasecodeWarning, CorpusError
 
@@ -863,3 +864,21 @@ def test_bold_lead_ins_and_data_tables_stay_as_they_were(tmp_path):
     assert doc.text.split("\n\n")[:3] == ["Background The council began in 2015.", "Findings Three things stood out.",
                                           "Jane Smith wrote the report."]
     assert not any(s.speaker for s in doc.segments)
+
+
+# --- outsiders' transcripts: labels and exports as typists and tools write them ------------------------------------
+
+
+def test_a_role_with_a_colon_in_it_keeps_the_turn_its_speaker(tmp_path):
+    """Reported: "Cllr Ann Lee (Leader: Labour): ..." was no label (the first colon ended it), so each of her answers
+    went on the interviewer's turn before it and was never coded."""
+    text = ("Interviewer: How did the council change?\n\nCllr Ann Lee (Leader: Labour): We set up a residents' panel "
+            "and gave it a ring-fenced budget.\n\nInterviewer: And staff?\n\n**Tom Reed (Director: Place):** We "
+            "ran staff conversations in every directorate.\n")
+    doc = read(tmp_path, "a.txt", text)
+    assert [(s.speaker, s.role, s.codable) for s in doc.segments] == [
+        ("Interviewer", "interviewer", False), ("Cllr Ann Lee", "respondent", True),
+        ("Interviewer", "interviewer", False), ("Tom Reed", "respondent", True)]
+    assert doc.metadata["speaker_roles"] == {"Cllr Ann Lee": "Leader: Labour", "Tom Reed": "Director: Place"}
+    answer = doc.segments[1].text
+    assert answer[speaker_label_end(answer, "Cllr Ann Lee"):].startswith(" We set up")

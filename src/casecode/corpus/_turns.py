@@ -39,9 +39,10 @@ _MAX_LABEL_WORDS = 6
 _MAX_LABEL_CHARS = 60
 
 # `**Name:** text`, `**Name**: text`, or `Name (Role): text`; the colon must be followed by whitespace or the end,
-# which keeps out times (10:30) and URLs (https://).
+# which keeps out times (10:30) and URLs (https://). A role in brackets may hold a colon ("(Leader: Labour)").
 _BOLD_LABEL_RE = re.compile(r"\*\*(?P<label>[^*\n]{1,80}?)\s*(?::\s*\*\*|\*\*\s*:)(?=\s|$)")
-_PLAIN_LABEL_RE = re.compile(r"(?P<label>[^\W\d_][^:\n]{0,80}?)\s*:(?=\s|$)")
+_PLAIN_LABEL_RE = re.compile(r"(?P<label>[^\W\d_](?:[^:\n(]|\([^()\n]{0,60}\)){0,80}?)\s*:(?=\s|$)")
+_ROLE_COLON_RE = re.compile(r"[^:\n(]*\([^()\n]{0,60}\)\s*:")
 _ROLE_RE = re.compile(r"(?P<name>[^()]+?)\s*\((?P<role>[^()]{1,60})\)")
 _HEADING_MARKS_RE = re.compile(r"^#{1,6}\s+|\s+#+\s*$")
 
@@ -306,6 +307,8 @@ def speaker_label_end(text: str, speaker: object) -> int:
     if not isinstance(speaker, str) or not speaker.strip():
         return 0
     colon = text.find(":", 0, 160)
+    in_role = _ROLE_COLON_RE.match(text) if colon > 0 and text.find("(", 0, colon) >= 0 else None
+    colon = in_role.end() - 1 if in_role else colon  # "Ann Lee (Leader: Labour): ..." ends at the role's colon
     if colon < 0 or speaker.strip().lower() not in text[:colon].lower().replace("*", ""):
         return 0
     return colon + 1
