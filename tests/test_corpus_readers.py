@@ -882,3 +882,22 @@ def test_a_role_with_a_colon_in_it_keeps_the_turn_its_speaker(tmp_path):
     assert doc.metadata["speaker_roles"] == {"Cllr Ann Lee": "Leader: Labour", "Tom Reed": "Director: Place"}
     answer = doc.segments[1].text
     assert answer[speaker_label_end(answer, "Cllr Ann Lee"):].startswith(" We set up")
+
+
+@pytest.mark.parametrize("listed", [
+    "\n".join(f"- **{n}:** {x}" for n, x in _TURNS),  # one markdown list
+    "\n\n".join(f"* {n}: {x}" for n, x in _TURNS),  # a list item per paragraph
+    "\n".join(f"• {n}: {x}" for n, x in _TURNS),  # bullets pasted from Word
+])
+def test_a_list_whose_items_are_turns_reads_as_the_plain_transcript(tmp_path, nlp, listed):
+    """Reported: turns written as list items ("- **Sarah Jones:** ...") were no turns: a list was one unit with no
+    speaker, so the interviewer's questions were coded with the answers."""
+    doc = read(tmp_path, "listed.md", _FRONT + "# Interview\n\n" + listed + "\n")
+    plain = read(tmp_path, "plain.md", _FRONT + "# Interview\n\n" + STAMPED["plain"] + "\n")
+    assert [(s.speaker, s.role, s.codable) for s in doc.segments] == [
+        (s.speaker, s.role, s.codable) for s in plain.segments]
+    assert [s.text.replace("**", "") for s in doc.segments] == [s.text for s in plain.segments]
+    assert [c[1:] for c in _codings(doc, nlp)] == [c[1:] for c in _codings(plain, nlp)] != []
+    # A list in an answer, its items led by lone words, stays the answer.
+    text = listed + "\n\n- Housing: we built more homes.\n- Finance: we saved money.\n"
+    assert read(tmp_path, "answer.md", text).segments[-1].speaker == "Tom Reed"

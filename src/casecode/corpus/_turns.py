@@ -45,6 +45,7 @@ _PLAIN_LABEL_RE = re.compile(r"(?P<label>[^\W\d_](?:[^:\n(]|\([^()\n]{0,60}\)){0
 _ROLE_COLON_RE = re.compile(r"[^:\n(]*\([^()\n]{0,60}\)\s*:")
 _ROLE_RE = re.compile(r"(?P<name>[^()]+?)\s*\((?P<role>[^()]{1,60})\)")
 _HEADING_MARKS_RE = re.compile(r"^#{1,6}\s+|\s+#+\s*$")
+_LIST_MARK_RE = re.compile(r"[ \t]*[-*+•–][ \t]+")  # a list item's mark: "- ", "* ", "• "
 
 
 @dataclass
@@ -192,30 +193,39 @@ def _turn_blocks(text: str, blocks: list[Block]) -> list[tuple[Block, Label | No
             result.append((block, Label(block.speaker, block.role) if block.speaker else None))
             continue
         labels = [(offset, label) for offset, label in labels if accept(label)]
-        if not labels or labels[0][0] != block.start:
+        if not labels or labels[0][0] != block.start and not _LIST_MARK_RE.fullmatch(text[block.start:labels[0][0]]):
             result.append((block, None))
             continue
-        bounds = [offset for offset, _ in labels] + [block.end]
-        for (start, label), end in zip(labels, bounds[1:]):
+        # A turn ends where the next label's line starts (before its indent or list mark).
+        ends = [text.rfind("\n", block.start, offset) + 1 for offset, _ in labels[1:]] + [block.end]
+        for (start, label), end in zip(labels, ends):
             end = start + len(text[start:end].rstrip())
             result.append((Block(start, end, block.kind), label))
     return result
 
 
 def _line_labels(text: str, block: Block) -> list[tuple[int, Label]]:
-    """(offset, label) for each line of the block that opens with a label, if its first line does."""
+    """(offset, label) for each line of the block that opens with a label, if its first line does. In a list whose
+    items are turns ("- **Ann Lee:** ...", "* Q: ..."), each item's label counts, its list mark left out of the
+    turn, when the block opens with such an item and a lone word ("- Housing: ...") is a name used twice."""
     if block.speaker is not None or block.kind == "heading":
         return []
     labels = []
+    listed = _LIST_MARK_RE.match(text, block.start)
     pos = block.start
     for line in text[block.start : block.end].split("\n"):
         indent = len(line) - len(line.lstrip())
+        mark = _LIST_MARK_RE.match(line, indent) if listed else None
+        indent = mark.end() if mark else indent
         label = find_label(line[indent:])
         if label:
             labels.append((pos + indent, label))
         elif pos == block.start:
             return []
         pos += len(line) + 1
+    if listed:
+        uses = Counter(label.name for _, label in labels)
+        labels = [(offset, label) for offset, label in labels if label.strong or uses[label.name] > 1]
     return labels
 
 
