@@ -350,6 +350,7 @@ def short_council(coder, words: int, extra: float):
 
     class Short(coder.__class__):
         def _by_council(self, rows, columns, chosen, scores):
+            rows = pd.DataFrame(rows)  # the segments as dicts (CombinedCoder._code's records)
             n = np.array([len(t.split()) for t in unit_texts(rows)])
             penalty = np.where(n < words, extra, 0.0)[:, None]
             weighed = scores - penalty

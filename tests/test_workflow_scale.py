@@ -83,15 +83,19 @@ def test_written_csv_is_pandas_to_csv_with_formulas_neutralised(codebook, one_pr
         assert rows[7][0].startswith("'=HYPERLINK") and rows[2][1] == "'-1+2"
 
 
-def test_rule_batches_give_the_table_the_frames_give(codebook, tmp_path):
-    """A batch coded by the rules alone goes from the segments to the table with no DataFrame on the way
-    (`RuleCoder.code_records`, `file_codings_of_records`); it is the table of the frames' way (`code`,
-    `file_codings`): rows, order, dtypes and attrs, on every training and held-out set, and with no coding."""
+@pytest.mark.parametrize("kind", ["rules", "combined"])
+def test_record_batches_give_the_table_the_frames_give(codebook, tmp_path, kind):
+    """A batch coded by the rules alone, or by the default combined coder, goes from the segments to the table
+    with no DataFrame on the way (`code_records`, `file_codings_of_records`); it is the table of the frames' way
+    (`code`, `file_codings`): rows, order, dtypes and attrs, on every training and held-out set, and with no
+    coding. The combined coder's caches start empty for each way."""
+    from casecode.coders import _learned, _tfidf
     from casecode.corpus import read_documents, segments_frame
+    from casecode.studies.transcripts import transcript_coder
     from casecode.workflow._coding import file_codings
     from casecode.workflow._shards import code_file_batch
 
-    coder = make_coder(codebook)
+    coder = make_coder(codebook) if kind == "rules" else transcript_coder()
     spec = CoderSpec(partial(make_coder, codebook))
     quiet = tmp_path / "quiet.txt"
     quiet.write_text("Ann Lee: The weather was fine.\n\nInterviewer: Thanks.\n", encoding="utf-8")
@@ -100,7 +104,9 @@ def test_rule_batches_give_the_table_the_frames_give(codebook, tmp_path):
     coded = 0
     for files in [sorted(folder.glob("*.txt")) for folder in folders] + [[quiet]]:
         frame = segments_frame([s for d in read_documents(files) for s in d.segments])
+        _learned._LEMMAS.clear(), _tfidf.forget_pieces()
         expected = file_codings(coder.code(frame), frame)
+        _learned._LEMMAS.clear(), _tfidf.forget_pieces()
         got = code_file_batch(spec, files, coder=coder)
         assert got.equals(expected), files[0]
         assert list(got.dtypes) == list(expected.dtypes) and got.attrs == expected.attrs

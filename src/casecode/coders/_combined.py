@@ -26,7 +26,7 @@ a rule fired, else the whole segment; `rule` reads "rule:<id> + model p=0.74" or
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,10 +36,19 @@ from sklearn.base import BaseEstimator
 from .._progress import progress
 from ..errors import CoderError
 from ..corpus import first_case
-from ._codings import codable_segments, codings_frame, unit_texts
+from ._codings import codable_segments, codings_frame, speaker_label_end, unit_texts
 from ._learned import LearnedCoder, SavedModel, model_rule, model_scores, model_terms
 from ._persist import codebook_digest, pack, read_bytes, unpack, write_bytes
-from ._rules import RuleCoder
+from ._rules import RuleCoder, _records
+
+# A rule coding as `CombinedCoder` reads it: (segment, code, then the tuple `_rule_matrix` keeps)
+_RULE_ITEM = ("segment_id", "code", "score", "start", "end", "evidence", "rule", "pattern")
+
+
+def _rule_items(records: list[dict]) -> Iterable[tuple]:
+    """The rule coder's coding dicts as `_RULE_ITEM` tuples (`pattern` as `codings_frame` makes it)."""
+    return ((r["segment_id"], r["code"], r["score"], r["start"], r["end"], r["evidence"], r["rule"],
+             "" if r["pattern"] is None else str(r["pattern"])) for r in records)
 
 #: The grids `tune_combination` searches; None switches that correction off.
 ADD_GRID = (None, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7)
@@ -170,39 +179,54 @@ class CombinedCoder(BaseEstimator):
         rows = codable_segments(segments)
         if rows.empty:
             return codings_frame([])
-        rules = self.rule_coder.code(rows) if rule_codings is None else \
-            rule_codings[rule_codings.segment_id.isin(set(rows.segment_id))]
+        segs = _records(rows)
+        if rule_codings is None:
+            rules = _rule_items(self.rule_coder.code_records(segs, "cases" in rows.columns))
+        else:
+            rules = rule_codings[rule_codings.segment_id.isin(set(rows.segment_id))]
+            rules = zip(*(rules[name].tolist() for name in _RULE_ITEM))
+        return codings_frame(self._code(segs, rules))
+
+    def code_records(self, segs: list[dict], has_cases: bool) -> list[dict]:
+        """`code` on codable segments given as plain dicts (`RuleCoder.code_records`' columns), its codings as
+        dicts in `code`'s order; for a caller that has the segments as objects and wants no DataFrame on the way."""
+        self._check_settings()
+        if not segs:
+            return []
+        return self._code(segs, _rule_items(self.rule_coder.code_records(segs, has_cases)))
+
+    def _code(self, segs: list[dict], rules: Iterable[tuple]) -> list[dict]:
+        """The codings of `segs` as dicts, given the rule coder's codings of them as `_RULE_ITEM` tuples."""
         classes = [str(c) for c in self.model.classes_]
         order = self._order(classes)
-        texts = unit_texts(rows)
-        proba, features = model_scores(self.model, texts, sources=[str(t) for t in rows["text"]])
-        strength, matched = self._rule_matrix(rows, rules, order)
+        texts = [str(t)[speaker_label_end(str(t), s):].strip()  # as unit_texts reads a segments frame
+                 for t, s in ((seg["text"], seg.get("speaker")) for seg in segs)]
+        proba, features = model_scores(self.model, texts, sources=[str(seg["text"]) for seg in segs])
+        strength, matched = self._rule_matrix([seg["segment_id"] for seg in segs], rules, order)
         known = np.array([code in classes for code in order])
-        p = np.zeros((len(rows), len(order)))
+        p = np.zeros((len(segs), len(order)))
         p[:, known] = proba[:, [classes.index(code) for code in order if code in classes]]
         scores = np.where(known, blend_score(np.nan_to_num(strength, nan=0.0), p, self.rule_weight),
                           np.nan_to_num(strength, nan=0.0))
         chosen = self._decisions(strength, p, known, scores)
         if self.council is not None:
-            chosen = self._by_council(rows, [order.index(c) for c in classes], chosen, scores)
-        return self._records(rows, texts, order, classes, matched, p, known, scores, chosen, features)
+            chosen = self._by_council(segs, [order.index(c) for c in classes], chosen, scores)
+        return self._records(segs, texts, order, classes, matched, p, known, scores, chosen, features)
 
     @staticmethod
-    def _rule_matrix(rows: pd.DataFrame, rules: pd.DataFrame, order: list[str]):
+    def _rule_matrix(segment_ids: list, rules: Iterable[tuple], order: list[str]):
         """(rule score per segment and code, NaN where no rule matched; {(row, column): the rule's coding as a
-        tuple (score, start, end, evidence, rule, pattern)})."""
-        strength = np.full((len(rows), len(order)), np.nan)
+        tuple (score, start, end, evidence, rule, pattern)}), from the rule codings as `_RULE_ITEM` tuples."""
+        strength = np.full((len(segment_ids), len(order)), np.nan)
         matched: dict[tuple[int, int], object] = {}
-        if rules.empty:
+        # the last coding of a (segment, code) pair stands, as a dict built over the rows would keep it
+        by_pair = {(segment, code): rule for segment, code, *rule in rules}
+        if not by_pair:
             return strength, matched
         positions: dict[object, list[int]] = {}
-        for i, segment in enumerate(rows["segment_id"].tolist()):
+        for i, segment in enumerate(segment_ids):
             positions.setdefault(segment, []).append(i)
         column = {code: k for k, code in enumerate(order)}
-        # the last coding of a (segment, code) pair stands, as a dict built over the rows would keep it
-        # (plain tuples from the columns: a pandas row object per coding cost more than the rest of this)
-        values = zip(*(rules[name].tolist() for name in ("score", "start", "end", "evidence", "rule", "pattern")))
-        by_pair = dict(zip(zip(rules["segment_id"].tolist(), rules["code"].tolist()), values))
         for (segment, code), rule in by_pair.items():
             k = column.get(code)
             for i in positions.get(segment, ()) if k is not None else ():
@@ -225,15 +249,14 @@ class CombinedCoder(BaseEstimator):
             with_model |= added
         return np.where(known, with_model, has_rule)
 
-    def _records(self, rows: pd.DataFrame, texts: list[str], order: list[str], classes: list[str], matched: dict,
-                 p: np.ndarray, known: np.ndarray, scores: np.ndarray, chosen: np.ndarray, features) -> pd.DataFrame:
+    def _records(self, segs: list[dict], texts: list[str], order: list[str], classes: list[str], matched: dict,
+                 p: np.ndarray, known: np.ndarray, scores: np.ndarray, chosen: np.ndarray, features) -> list[dict]:
         """The chosen (segment, code) pairs as codings, by segment then code in `order`."""
-        segment_ids, documents = rows["segment_id"].tolist(), rows["document_id"].tolist()
-        starts, unit_text = rows["start"].tolist(), rows["text"].tolist()
         clipped = np.clip(scores, 0, 1)
         records = []
         for i, k in zip(*np.nonzero(chosen)):
             i, k = int(i), int(k)
+            seg = segs[i]
             rule, code = matched.get((i, k)), order[k]
             prob = float(p[i, k]) if known[k] else None
             if rule is not None:
@@ -245,21 +268,22 @@ class CombinedCoder(BaseEstimator):
                     features = self.model.vectorizer_.transform(self.model._texts(texts))
                 terms = model_terms(self.model, texts[i], classes.index(code),
                                     row=None if features is None else _row(features, i))
-                segment_text = str(unit_text[i])
-                start, end, evidence = int(starts[i]), int(starts[i]) + len(segment_text), segment_text
+                segment_text = str(seg["text"])
+                start, end, evidence = int(seg["start"]), int(seg["start"]) + len(segment_text), segment_text
                 text, pattern = model_rule(prob, terms), ""
             records.append({
-                "segment_id": segment_ids[i], "document_id": documents[i], "code": code, "start": start,
+                "segment_id": seg["segment_id"], "document_id": seg["document_id"], "code": code, "start": start,
                 "end": end, "evidence": evidence, "rule": text, "pattern": pattern,
                 "score": round(float(clipped[i, k]), 3), "coder": "combined",
             })
-        return codings_frame(records)
+        return records
 
-    def _by_council(self, rows: pd.DataFrame, columns: list[int], chosen: np.ndarray, scores: np.ndarray
+    def _by_council(self, segs: list[dict], columns: list[int], chosen: np.ndarray, scores: np.ndarray
                     ) -> np.ndarray:
-        """Turn decisions made to agree with the council rule, for the codes the model knows (`columns`)."""
-        cases = [first_case(c) for c in rows["cases"]] if "cases" in rows.columns else [""] * len(rows)
-        cases = [case or doc for case, doc in zip(cases, rows["document_id"])]
+        """Turn decisions made to agree with the council rule, for the codes the model knows (`columns`); a
+        segment's council is its first case (`cases`, where the segments have that column), else its document."""
+        cases = [first_case(seg["cases"]) for seg in segs] if segs and "cases" in segs[0] else [""] * len(segs)
+        cases = [case or seg["document_id"] for case, seg in zip(cases, segs)]
         members: dict[str, list[int]] = {}
         for i, case in enumerate(cases):
             members.setdefault(case, []).append(i)

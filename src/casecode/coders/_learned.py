@@ -339,6 +339,13 @@ def model_scores(model, texts: list[str], sources: list[str] | None = None) -> t
             read = lemmatized(["" if t is None else str(t) for t in texts], model.pipeline, True, sources)
         else:
             read = model._texts(texts)
+        # each distinct text read once (a row depends on its own text alone), its rows then placed at every copy
+        number = dict.fromkeys(read)
+        if len(number) < len(read):
+            number.update(zip(number, range(len(number))))
+            features = tfidf_transform(model.vectorizer_, list(number))
+            rows = np.fromiter(map(number.__getitem__, read), dtype=np.int64, count=len(read))
+            return _batch_proba(model, features)[rows], features[rows]
         features = tfidf_transform(model.vectorizer_, read)  # = vectorizer_.transform, faster
         return _batch_proba(model, features), features
     return model.predict_proba(texts), None

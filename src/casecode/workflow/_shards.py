@@ -106,7 +106,6 @@ def _pool(workers: int, spec: CoderSpec, coder=None) -> ProcessPoolExecutor:
 
 def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None) -> pd.DataFrame:
     """Code one batch of files: FILE_CODING_COLUMNS rows, sorted by document, unit and start."""
-    from ..coders import RuleCoder
     from ..corpus import read_documents, segments_frame
     from ._coding import file_codings, file_codings_of_records
 
@@ -115,13 +114,27 @@ def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None) ->
         warn(note)  # e.g. read as Windows-1252, as `casecode add` says (a forked worker says it on stderr too)
     segments = [s for d in documents for s in d.segments]
     coder = coder if coder is not None else _coder(spec)
-    if isinstance(coder, RuleCoder):  # the rules alone: the segments as dicts, no DataFrame until the codings
+    if _codes_records(coder):  # the segments as dicts, no DataFrame until the codings
         codable = [{"segment_id": s.segment_id, "document_id": s.document_id, "start": s.start, "text": s.text,
                     "cases": s.cases, "speaker": s.speaker, "role": s.role}
                    for s in segments if s.codable is None or bool(s.codable)]
         return file_codings_of_records(coder.code_records(codable, True), segments)
     frame = segments_frame(segments)  # one frame for the batch
     return file_codings(coder.code(frame), frame)
+
+
+def _codes_records(coder) -> bool:
+    """Whether `coder` is the rule coder or the combined coder, whose `code_records` gives `code`'s codings as dicts
+    (a subclass that codes otherwise, or any other coder, is asked to `code` a segments frame)."""
+    import sys
+
+    from ..coders import RuleCoder
+
+    if isinstance(coder, RuleCoder):
+        return True
+    combined = sys.modules.get("casecode.coders._combined")  # loaded whenever such a coder exists
+    return combined is not None and isinstance(coder, combined.CombinedCoder) and \
+        type(coder).code is combined.CombinedCoder.code
 
 
 def _local_batch(args) -> pd.DataFrame:
