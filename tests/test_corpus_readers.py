@@ -901,3 +901,51 @@ def test_a_list_whose_items_are_turns_reads_as_the_plain_transcript(tmp_path, nl
     # A list in an answer, its items led by lone words, stays the answer.
     text = listed + "\n\n- Housing: we built more homes.\n- Finance: we saved money.\n"
     assert read(tmp_path, "answer.md", text).segments[-1].speaker == "Tom Reed"
+
+
+_CUES = [  # (speaker as Teams names them, words of one cue); consecutive cues of one speaker are one turn
+    ("Jones, Sarah", "Thanks for making time. How did the council find room to innovate?"),
+    ("Reed, Tom", "We ring-fenced a budget for innovation"),
+    ("Reed, Tom", "and set up a small team that reports to me."),
+    ("Jones, Sarah", "And who do you work with?"),
+    ("Reed, Tom", "We get the housing association and the health trust round one table every month."),
+]
+
+
+def _teams_time(seconds: float) -> str:
+    return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60)}:{seconds % 60:g}"
+
+
+@pytest.mark.parametrize("how", ["docx-cue-paragraph", "docx-paragraphs", "txt"])
+def test_a_teams_export_with_cue_timings_reads_as_the_plain_transcript(tmp_path, nlp, how):
+    """Reported: Microsoft Teams' Word (and text) transcript, each cue a timing line ("0:0:3.52 --> 0:0:9.1"), the
+    speaker's name ("Jones, Sarah") and the words, had no speakers: the timings stayed in the units and the
+    interviewer's questions were coded. Now each cue is its speaker's turn, one speaker's consecutive cues joined
+    (as subtitles are), the name read as "Sarah Jones", and each turn keeps its first cue's time."""
+    cues = [(f"{_teams_time(7.5 * k + 0.52)} --> {_teams_time(7.5 * k + 7)}", name, words)
+            for k, (name, words) in enumerate(_CUES)]
+    if how == "txt":
+        path = write(tmp_path, "teams.txt", "\n\n".join("\n".join(cue) for cue in cues) + "\n")
+    else:
+        document = docx.Document()
+        document.add_paragraph("Fenmoor interview-20261203_100012-Meeting Recording")
+        for timing, name, words in cues:
+            if how == "docx-paragraphs":
+                for line in (timing, name, words, ""):
+                    document.add_paragraph(line)
+            else:
+                paragraph = document.add_paragraph(timing)
+                for line in (name, words):
+                    paragraph.add_run().add_break()
+                    paragraph.add_run(line)
+        path = tmp_path / "teams.docx"
+        document.save(str(path))
+    doc = read_document(path, interviewer_names=["Sarah Jones"])
+    check_offsets(doc)
+    plain = read(tmp_path, "plain.txt", "Sarah Jones: Thanks for making time. How did the council find room to "
+                 "innovate?\n\nTom Reed: We ring-fenced a budget for innovation and set up a small team that reports "
+                 "to me.\n\nSarah Jones: And who do you work with?\n\nTom Reed: We get the housing association and the "
+                 "health trust round one table every month.\n", interviewer_names=["Sarah Jones"])
+    assert _turn_view(doc) == _turn_view(plain)
+    assert _codings(doc, nlp) == _codings(plain, nlp) != []
+    assert [start for _, start, _ in doc.metadata["timings"]] == [0.52, 8.02, 23.02, 30.52]

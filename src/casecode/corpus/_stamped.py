@@ -3,7 +3,9 @@
 Otter.ai and Microsoft Teams put the speaker and a time on a line of their own, the words below it ("Sarah Jones
 0:03"); Rev writes "Speaker 1 (00:03):" the same way; Zoom's saved captions "[Sarah Jones] 10:02:33"; typists
 "[00:01:23] Speaker 1: text", "00:01:23 Sarah Jones: text", "Speaker 1 (00:01:23): text" or "Speaker 1:
-[00:01:23] text". Such a transcript is rewritten as the plain `Name: text` turns the rest of casecode reads, so its
+[00:01:23] text"; Teams' older Word and text exports a cue's timing ("0:0:3.52 --> 0:0:9.1"), the name on the next
+line ("Jones, Sarah", read as "Sarah Jones") and the words below, one speaker's consecutive cues joined into one
+turn as a subtitle's are. Such a transcript is rewritten as the plain `Name: text` turns the rest of casecode reads, so its
 turns, its interviewer and its codings are those of the same words written plainly; each turn's time is kept, as a
 subtitle cue's is, and shown beside the unit in the review workbook and pages. A time after the label counts only
 in brackets or parentheses ("Chair: 10:30 start" may be words), and only where it opens at least half of the
@@ -21,7 +23,13 @@ UNIT_SEPARATOR = "\n\n"
 
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _NAME = r"[^\W\d_][^:\n\[\]()]{0,60}?"
-_ANY_TIME = re.compile(r"\d:\d\d")
+_ANY_TIME = re.compile(r"\d:\d\d|\d[ \t]*-->")
+# A cue's timing on a line of its own, as Microsoft Teams' Word and text exports write it ("0:0:3.520 -->
+# 0:0:7.450"), the speaker's name alone on the next line and the words below.
+_CUE_TIMING = re.compile(r"(?P<t>(?:\d{1,2}:){1,2}\d{1,2}(?:[.,]\d{1,3})?)[ \t]*-->[ \t]*"
+                         r"(?:\d{1,2}:){1,2}\d{1,2}(?:[.,]\d{1,3})?")
+# "Smith, John" as a company directory names people (Teams writes it so); read as "John Smith".
+_SURNAME_FIRST = re.compile(r"(?P<last>[^\W\d_][\w'’.-]*),[ \t]+(?P<first>[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*)?)")
 _STAMP = rf"(?:\[(?P<b>{_TIME})\]|\((?P<p>{_TIME})\)|(?P<t>{_TIME}))"
 # A line that only names the speaker and the time; the words follow on the next line or paragraph.
 _HEADERS = [
@@ -78,6 +86,30 @@ def _inline(line: str, after: bool = False) -> tuple[str, float, str] | None:
     return None
 
 
+def _bare_name(line: str) -> str | None:
+    """The speaker a line names when it is only a name ("Sarah Jones", "Speaker 2", "Jones, Sarah"), else None."""
+    flipped = _SURNAME_FIRST.fullmatch(line)
+    name = f"{flipped.group('first')} {flipped.group('last')}" if flipped else line
+    label = find_label(f"{name}: x")
+    return " ".join(name.split()) if label is not None and (label.name == name or label.role) else None
+
+
+def _cue_headers(text: str, blocks: list[Block]) -> dict[tuple[int, int], tuple[str, float] | None]:
+    """{(block, line): None} for each cue timing line followed by a line that is only a speaker's name, and
+    {(block, line): (name, seconds)} for that name's line; the next line may be the next paragraph's first."""
+    lines = [(b, i, raw.strip()) for b, block in enumerate(blocks)
+             if block.kind == "paragraph" and block.speaker is None
+             for i, raw in enumerate(text[block.start:block.end].split("\n"))]
+    found: dict[tuple[int, int], tuple[str, float] | None] = {}
+    for k, (b, i, line) in enumerate(lines[:-1]):
+        timing = _CUE_TIMING.fullmatch(line) if "-->" in line else None
+        name = _bare_name(lines[k + 1][2]) if timing else None
+        if name:
+            found[(b, i)] = None
+            found[lines[k + 1][:2]] = (name, _seconds(timing.group("t")))
+    return found
+
+
 def restamp(text: str, blocks: list[Block]) -> tuple[str, list[Block], dict[int, tuple[float, float]]] | None:
     """The transcript rewritten with plain `Name: text` turns, its blocks, and {offset of a turn that opened with a
     time: (start, end) seconds}; None when `text` is not such a transcript (fewer than two timed labels, or no
@@ -85,22 +117,26 @@ def restamp(text: str, blocks: list[Block]) -> tuple[str, list[Block], dict[int,
     if not blocks or not _ANY_TIME.search(text):
         return None
     after = _ANY_AFTER.search(text) is not None and _stamped_after_label(text, blocks)
+    cues = _cue_headers(text, blocks) if "-->" in text else {}
     units: list[tuple[str, list[str], list[tuple[int, float]]]] = []  # kind, lines, (line index, seconds)
-    pending: tuple[str, float] | None = None
+    pending: tuple[str, float, bool] | None = None  # name, seconds, whether a cue's
     names: Counter = Counter()
-    for block in blocks:
+    cue_speaker = None  # the speaker of the last cue: their next cue goes on in the same turn, as in subtitles
+    for b, block in enumerate(blocks):
         if block.kind not in ("paragraph",) or block.speaker is not None:
             units.append((block.kind, [text[block.start:block.end]], []))
-            pending = None
+            pending = cue_speaker = None
             continue
         lines: list[str] = []
         times: list[tuple[int, float]] = []
-        for raw in text[block.start:block.end].split("\n"):
+        for i, raw in enumerate(text[block.start:block.end].split("\n")):
             line = raw.strip()
-            header = _header(line, after)
-            if header:
-                pending = header  # a speaker with no words before the next label is dropped with their time
-                names[header[0]] += 1
+            cue = (b, i) in cues
+            header = cues[(b, i)] if cue else _header(line, after)
+            if cue or header:
+                if header:  # a speaker with no words before the next label is dropped with their time
+                    pending = (*header, cue)
+                    names[header[0]] += 1
                 continue
             inline = _inline(line, after)
             if inline:
@@ -108,10 +144,17 @@ def restamp(text: str, blocks: list[Block]) -> tuple[str, list[Block], dict[int,
                 names[name] += 1
                 times.append((len(lines), seconds))
                 lines.append(f"{name}: {words}")
+                pending = cue_speaker = None
+            elif pending is not None and line and pending[2] and pending[0] == cue_speaker:
+                if lines:
+                    lines[-1] += f" {line}"
+                else:
+                    units[-1][1][-1] += f" {line}"
                 pending = None
             elif pending is not None and line:
                 times.append((len(lines), pending[1]))
                 lines.append(f"{pending[0]}: {line}")
+                cue_speaker = pending[0] if pending[2] else None
                 pending = None
             else:
                 lines.append(raw)
