@@ -737,6 +737,7 @@ STAMPED = {
     "typist-after-label": "\n\n".join(f"{n}: [{_hms(_at(i))}] {x}" for i, (n, x) in enumerate(_TURNS)),
     "typist-after-label-own-line": "\n\n".join(f"{n}: ({_ms(_at(i))})\n{x}" for i, (n, x) in enumerate(_TURNS)),
     "otter": "\n\n".join(f"{n}  {_ms(_at(i))}\n{x}" for i, (n, x) in enumerate(_TURNS)),
+    "otter-copied-from-the-web": "\n\n".join(f"{n}\u00a0\u00a0{_ms(_at(i))}\n{x}" for i, (n, x) in enumerate(_TURNS)),
     "rev": "\n\n".join(f"{n} ({_hms(_at(i))}):\n{x}" for i, (n, x) in enumerate(_TURNS)),
     "zoom-captions": "\n".join(f"[{n}] {_hms(_at(i))}\n{x}" for i, (n, x) in enumerate(_TURNS)),
 }

@@ -21,32 +21,35 @@ from ._turns import Block, find_label
 
 UNIT_SEPARATOR = "\n\n"
 
+# Space between a label's parts: NBSP too, as a transcript copied from a web page has it.
+_S = r"[ \t\u00a0]"
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _NAME = r"[^\W\d_][^:\n\[\]()]{0,60}?"
-_ANY_TIME = re.compile(r"\d:\d\d|\d[ \t]*-->")
+_ANY_TIME = re.compile(rf"\d:\d\d|\d{_S}*-->")
 # A cue's timing on a line of its own, as Microsoft Teams' Word and text exports write it ("0:0:3.520 -->
 # 0:0:7.450"), the speaker's name alone on the next line and the words below.
-_CUE_TIMING = re.compile(r"(?P<t>(?:\d{1,2}:){1,2}\d{1,2}(?:[.,]\d{1,3})?)[ \t]*-->[ \t]*"
-                         r"(?:\d{1,2}:){1,2}\d{1,2}(?:[.,]\d{1,3})?")
+_CUE_TIME = r"(?:\d{1,2}:){1,2}\d{1,2}(?:[.,]\d{1,3})?"
+_CUE_TIMING = re.compile(rf"(?P<t>{_CUE_TIME}){_S}*-->{_S}*{_CUE_TIME}")
 # "Smith, John" as a company directory names people (Teams writes it so); read as "John Smith".
-_SURNAME_FIRST = re.compile(r"(?P<last>[^\W\d_][\w'’.-]*),[ \t]+(?P<first>[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*)?)")
+_WORD = r"[^\W\d_][\w'’.-]*"
+_SURNAME_FIRST = re.compile(rf"(?P<last>{_WORD}),{_S}+(?P<first>{_WORD}(?:{_S}+{_WORD})?)")
 _STAMP = rf"(?:\[(?P<b>{_TIME})\]|\((?P<p>{_TIME})\)|(?P<t>{_TIME}))"
 # A line that only names the speaker and the time; the words follow on the next line or paragraph.
 _HEADERS = [
-    re.compile(rf"(?P<name>{_NAME})[ \t]+{_STAMP}[ \t]*:?"),  # Otter, Teams, Rev, "Name [00:00:03]"
-    re.compile(rf"\[(?P<name>{_NAME})\][ \t]*{_STAMP}"),  # Zoom's saved captions
-    re.compile(rf"{_STAMP}[ \t]+(?P<name>{_NAME})[ \t]*:?"),  # "00:01:23 Sarah Jones"
+    re.compile(rf"(?P<name>{_NAME}){_S}+{_STAMP}{_S}*:?"),  # Otter, Teams, Rev, "Name [00:00:03]"
+    re.compile(rf"\[(?P<name>{_NAME})\]{_S}*{_STAMP}"),  # Zoom's saved captions
+    re.compile(rf"{_STAMP}{_S}+(?P<name>{_NAME}){_S}*:?"),  # "00:01:23 Sarah Jones"
 ]
 # A line that opens a turn with its words, the time before the label or inside it.
 _INLINE = [
-    re.compile(rf"{_STAMP}[ \t]*[-–—]?[ \t]*(?P<name>{_NAME})[ \t]*:[ \t]+(?P<text>\S.*)"),
-    re.compile(rf"(?P<name>{_NAME})[ \t]*(?:\[(?P<b2>{_TIME})\]|\((?P<p2>{_TIME})\))[ \t]*:[ \t]+(?P<text>\S.*)"),
+    re.compile(rf"{_STAMP}{_S}*[-–—]?{_S}*(?P<name>{_NAME}){_S}*:{_S}+(?P<text>\S.*)"),
+    re.compile(rf"(?P<name>{_NAME}){_S}*(?:\[(?P<b2>{_TIME})\]|\((?P<p2>{_TIME})\)){_S}*:{_S}+(?P<text>\S.*)"),
 ]
 # The time just after the label's colon, in brackets: "Name: [00:00:03]" (words below) and "Name: [00:00:03] text".
-_AFTER = rf"(?P<name>{_NAME})[ \t]*:[ \t]*(?:\[(?P<b2>{_TIME})\]|\((?P<p2>{_TIME})\))"
+_AFTER = rf"(?P<name>{_NAME}){_S}*:{_S}*(?:\[(?P<b2>{_TIME})\]|\((?P<p2>{_TIME})\))"
 _AFTER_HEADER = re.compile(_AFTER)
-_AFTER_INLINE = re.compile(rf"{_AFTER}[ \t]*[-–—]?[ \t]*(?P<text>\S.*)")
-_ANY_AFTER = re.compile(rf"^[ \t]*{_AFTER}", re.M)
+_AFTER_INLINE = re.compile(rf"{_AFTER}{_S}*[-–—]?{_S}*(?P<text>\S.*)")
+_ANY_AFTER = re.compile(rf"^{_S}*{_AFTER}", re.M)
 
 
 def _seconds(stamp: str) -> float:
