@@ -950,3 +950,18 @@ def test_a_teams_export_with_cue_timings_reads_as_the_plain_transcript(tmp_path,
     assert _turn_view(doc) == _turn_view(plain)
     assert _codings(doc, nlp) == _codings(plain, nlp) != []
     assert [start for _, start, _ in doc.metadata["timings"]] == [0.52, 8.02, 23.02, 30.52]
+
+
+def test_several_speakers_and_no_interviewer_is_warned_about(tmp_path):
+    """Reported: a Teams or Otter transcript names everyone, so with no interviewer named every question was coded
+    as an answer, without a word; now the reader says so, naming the file, the speakers and the fix."""
+    text = STAMPED["otter"] + "\n"
+    path = write(tmp_path, "otter.txt", text)
+    doc = read_document(path)
+    assert {s.role for s in doc.segments if s.speaker} == {"respondent"}
+    assert doc.warnings == [
+        f"{path}: no interviewer among its 2 speakers (Sarah Jones, Tom Reed), so every turn is coded, the questions "
+        f"too; name the interviewer with --interviewer NAME (or a manifest's 'interviewer' column, or front matter "
+        f"'interviewer: NAME')"]
+    assert read_document(path, interviewer_names=["Sarah Jones"]).warnings == []
+    assert read(tmp_path, "one.txt", "Tom Reed: We ring-fenced a budget.\n\nTom Reed: And met staff.\n").warnings == []

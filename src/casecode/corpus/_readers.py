@@ -60,6 +60,7 @@ def read_document(
     cases = (str(doc.metadata["case"]),) if doc.metadata.get("case") else ()
     doc.segments, speaker_roles = build_segments(document_id, doc.text, blocks, interviewers, cases)
     _check_unit_lengths(doc, path)
+    doc.warnings += _no_interviewer(doc, path)
     if speaker_roles:
         doc.metadata["speaker_roles"] = speaker_roles
     if isinstance(timings, dict):  # a transcript with times in its labels: {offset of a timed turn: times}
@@ -84,6 +85,18 @@ def _check_unit_lengths(doc: Document, path: Path) -> None:
                      else f"line {doc.text.count(chr(10), 0, seg.start) + 1}")
             raise CorpusError(f"{path}: {where}: a paragraph of {seg.end - seg.start:,} characters, over casecode's "
                               f"limit of {MAX_UNIT_CHARS:,} for one unit; break it into paragraphs with blank lines")
+
+
+def _no_interviewer(doc: Document, path: Path) -> list[str]:
+    """A warning for a transcript of several speakers none of whom is known to ask the questions: every turn of it
+    is coded, the questions too (a Teams or Zoom export names everyone, the interviewer as well)."""
+    speakers = list(dict.fromkeys(seg.speaker for seg in doc.segments if seg.speaker))
+    if len(speakers) < 2 or any(seg.role == "interviewer" for seg in doc.segments):
+        return []
+    shown = ", ".join(speakers[:4]) + (f" and {len(speakers) - 4} more" if len(speakers) > 4 else "")
+    return [f"{path}: no interviewer among its {len(speakers)} speakers ({shown}), so every turn is coded, the "
+            f"questions too; name the interviewer with --interviewer NAME (or a manifest's 'interviewer' column, or "
+            f"front matter 'interviewer: NAME')"]
 
 
 def _check_case(path: Path, own: Mapping[str, Any], given: Mapping[str, Any], override: bool, source: str) -> None:
