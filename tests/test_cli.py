@@ -437,3 +437,46 @@ def test_output_piped_into_a_reader_that_leaves_is_no_error(tmp_path):
     stderr = reader_gone.stderr.read().decode()
     assert reader_gone.wait(timeout=120) == 141
     assert "Error" not in stderr and "Traceback" not in stderr
+
+
+OTTER = """\
+Ana Lopez  0:03
+Do you get the housing association and the health trust round one table?
+
+Jane Smith  0:09
+We ring-fenced a budget and set up a small innovation team.
+
+Ana Lopez  0:40
+And partners?
+
+Jane Smith  0:44
+We get the housing association and the health trust round one table every month.
+"""
+
+
+def test_code_files_names_the_interviewer_as_add_does(workdir):
+    """Reported: a transcript that names everyone (Otter, Teams, Zoom) had its interviewer's questions coded by
+    `casecode code FILES`, without a word, and only `casecode add` could name the interviewer; now the files path
+    warns and takes --interviewer, and then codes as the project path does."""
+    Path("otter.txt").write_text(OTTER, encoding="utf-8")
+    unnamed = run("code", "otter.txt", "--codebook", CODEBOOK, "--out", "unnamed.csv", "--rules-only")
+    assert unnamed.stderr == (
+        "Warning: otter.txt: no interviewer among its 2 speakers (Ana Lopez, Jane Smith), so every turn is coded, the "
+        "questions too; name the interviewer with --interviewer NAME (or a manifest's 'interviewer' column, or front "
+        "matter 'interviewer: NAME')\n")
+    assert 1 in set(pd.read_csv("unnamed.csv").unit)  # the question was coded
+    named = run("code", "otter.txt", "--codebook", CODEBOOK, "--out", "named.csv", "--rules-only",
+                "--interviewer", "Ana Lopez")
+    assert named.stderr == ""
+    files = pd.read_csv("named.csv")
+    assert 1 not in set(files.unit) and len(files)
+    run("init", "proj", "--codebook", CODEBOOK, "--coder", "rules")
+    run("add", "otter.txt", "--interviewer", "Ana Lopez", "--case", "Fenmoor", "-p", "proj")
+    run("code", "-p", "proj")
+    with open_project("proj") as proj:
+        stored = proj.codings().merge(proj.segments()[["segment_id", "unit"]], on="segment_id")
+    assert sorted(zip(stored.unit, stored.code, stored.score.round(3))) == \
+        sorted(zip(files.unit, files.code, files.score))
+    assert_error(run("code", "-p", "proj", "--interviewer", "Ana Lopez", ok=False),
+                 "--interviewer names the interviewers of FILES coded directly; a project's are named as they are "
+                 "added: casecode add FILES --interviewer NAME -p proj")

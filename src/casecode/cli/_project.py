@@ -96,6 +96,8 @@ def code(
                                "--scheduler; needs the dask extra)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. "
                                             "tcp://10.0.0.5:8786."),
+    interviewer: List[str] = typer.Option([], "--interviewer", help="Files: name of an interviewer, whose turns "
+                                          "are not coded (repeatable), as for 'casecode add'."),
 ):
     """Suggest codes: for the documents of a project not coded before, or for FILES straight into a CSV.
 
@@ -120,11 +122,14 @@ def code(
                          else partial(make_coder, book, model))
         settle_memory()
         count = write_file_codings(files, out, spec, workers=workers, engine=engine, scheduler=scheduler,
-                                   coder=coder)
+                                   coder=coder, interviewers=interviewer)
         typer.echo(f"Wrote {count} codings of {len(files)} file(s) to {out}")
         return
     from ..workflow import code_project, documents_to_code, project_coder
 
+    if interviewer:
+        fail(f"--interviewer names the interviewers of FILES coded directly; a project's are named as they are added: "
+             f"casecode add FILES --interviewer NAME -p {project}")
     with _open(project) as proj:
         documents = documents_to_code(proj, recode)
         total = len(proj.documents())

@@ -37,10 +37,12 @@ def make_coder(codebook: Codebook, nlp_name: str | None = None, cases: pd.DataFr
 
 def code_files(paths: Iterable[str | Path], codebook: Codebook, nlp_name: str | None = None,
                cases: pd.DataFrame | None = None, model_bytes: bytes | None = None, coder=None, *,
-               workers: int = 1, engine: str = "local", scheduler: str | None = None) -> pd.DataFrame:
+               workers: int = 1, engine: str = "local", scheduler: str | None = None,
+               interviewers: Iterable[str] = ()) -> pd.DataFrame:
     """Code transcripts directly, with no project: one row per coding (FILE_CODING_COLUMNS).
 
-    Units are paragraphs numbered from 1 in each file; interviewer turns are not coded; offsets are into the
+    Units are paragraphs numbered from 1 in each file; interviewer turns (also those of the speakers named in
+    `interviewers`) are not coded; offsets are into the
     file's decoded text with line endings normalised to \\n. Files are coded in batches; `workers` > 1 codes them
     in that many processes and `engine="dask"` on the Dask cluster at `scheduler` (see `write_file_codings` to
     stream them into a CSV instead of holding them all).
@@ -51,7 +53,7 @@ def code_files(paths: Iterable[str | Path], codebook: Codebook, nlp_name: str | 
 
     spec = CoderSpec(partial(make_coder, codebook, nlp_name, cases, model_bytes))
     tables = list(iter_file_codings(paths, spec, workers=workers, engine=engine, scheduler=scheduler,
-                                    coder=coder))
+                                    coder=coder, interviewers=tuple(interviewers)))
     if not tables:
         return pd.DataFrame(columns=FILE_CODING_COLUMNS)
     return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]

@@ -104,12 +104,14 @@ def _pool(workers: int, spec: CoderSpec, coder=None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,))
 
 
-def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None) -> pd.DataFrame:
-    """Code one batch of files: FILE_CODING_COLUMNS rows, sorted by document, unit and start."""
+def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None,
+                    interviewers: Sequence[str] = ()) -> pd.DataFrame:
+    """Code one batch of files: FILE_CODING_COLUMNS rows, sorted by document, unit and start. `interviewers`
+    names the interviewers whose turns are not coded, as `casecode add --interviewer` does."""
     from ..corpus import read_documents, segments_frame
     from ._coding import file_codings, file_codings_of_records
 
-    documents = read_documents([Path(p) for p in paths])
+    documents = read_documents([Path(p) for p in paths], interviewer_names=interviewers)
     for note in (note for d in documents for note in d.warnings):
         warn(note)  # e.g. read as Windows-1252, as `casecode add` says (a forked worker says it on stderr too)
     segments = [s for d in documents for s in d.segments]
@@ -138,11 +140,11 @@ def _codes_records(coder) -> bool:
 
 
 def _local_batch(args) -> pd.DataFrame:
-    spec, paths = args
-    return code_file_batch(spec, paths)
+    spec, paths, interviewers = args
+    return code_file_batch(spec, paths, interviewers=interviewers)
 
 
-def _bytes_batch(spec: CoderSpec, files: list[tuple[str, bytes]]) -> pd.DataFrame:
+def _bytes_batch(spec: CoderSpec, files: list[tuple[str, bytes]], interviewers: Sequence[str] = ()) -> pd.DataFrame:
     """A Dask task: the files travel as (name, bytes) and are coded from a private temporary folder."""
     with tempfile.TemporaryDirectory(prefix="casecode-shard-") as folder:
         paths = []
@@ -150,7 +152,7 @@ def _bytes_batch(spec: CoderSpec, files: list[tuple[str, bytes]]) -> pd.DataFram
             path = Path(folder) / name
             path.write_bytes(data)
             paths.append(path)
-        table = code_file_batch(spec, paths)
+        table = code_file_batch(spec, paths, interviewers=interviewers)
     return table
 
 
@@ -220,8 +222,9 @@ def document_order(paths: Iterable[str | Path]) -> list[Path]:
 
 def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: int = 1, engine: str = "local",
                       scheduler: str | None = None, batch_documents: int = BATCH_DOCUMENTS,
-                      coder=None) -> Iterator[pd.DataFrame]:
-    """Codings of `paths`, one DataFrame per batch of documents, in document order.
+                      coder=None, interviewers: Sequence[str] = ()) -> Iterator[pd.DataFrame]:
+    """Codings of `paths`, one DataFrame per batch of documents, in document order; `interviewers` as for
+    `code_file_batch`.
 
     `workers` > 1 codes batches in that many processes; `engine="dask"` sends them to the Dask scheduler at
     `scheduler` (an address such as tcp://10.0.0.5:8786, or a `distributed.Client`). `coder`, with local
@@ -241,19 +244,23 @@ def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: 
             read_document(path)  # raises the reader's own one-line error
     batches = [ordered[i:i + batch_documents] for i in range(0, len(ordered), batch_documents)]
     if engine == "dask":
-        yield from _dask_batches(spec, batches, scheduler)
+        yield from _dask_batches(spec, batches, scheduler, tuple(interviewers))
     elif workers == 1 or len(batches) < 2:
         coder = coder if coder is not None else _coder(spec)
         for batch in batches:
-            yield code_file_batch(spec, batch, coder=coder)
+            yield code_file_batch(spec, batch, coder=coder, interviewers=interviewers)
     else:
         with _pool(workers, spec, coder) as pool:
-            yield from pool.map(_local_batch, [(spec, [str(p) for p in b]) for b in batches])
+            yield from pool.map(_local_batch, [(spec, [str(p) for p in b], tuple(interviewers)) for b in batches])
 
 
-def _dask_batches(spec: CoderSpec, batches: list[list[Path]], scheduler) -> Iterator[pd.DataFrame]:
+def _dask_batches(spec: CoderSpec, batches: list[list[Path]], scheduler,
+                  interviewers: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
     # the files travel as bytes: a worker on another machine cannot read this one's paths
-    return _dask_map(_bytes_batch, spec, ([(p.name, p.read_bytes()) for p in b] for b in batches), scheduler)
+    from functools import partial
+
+    return _dask_map(partial(_bytes_batch, interviewers=interviewers), spec,
+                     ([(p.name, p.read_bytes()) for p in b] for b in batches), scheduler)
 
 
 def _dask_map(function, spec: CoderSpec, batches: Iterable, scheduler) -> Iterator[pd.DataFrame]:
@@ -288,7 +295,7 @@ def _dask_map(function, spec: CoderSpec, batches: Iterable, scheduler) -> Iterat
 
 def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: CoderSpec, *, workers: int = 1,
                        engine: str = "local", scheduler: str | None = None, coder=None,
-                       batch_documents: int = BATCH_DOCUMENTS) -> int:
+                       batch_documents: int = BATCH_DOCUMENTS, interviewers: Sequence[str] = ()) -> int:
     """Code `paths` batch by batch into the CSV `out` (FILE_CODING_COLUMNS); returns the number of codings.
 
     The CSV is written to a temporary file next to `out` and renamed when complete, so an interrupted run leaves
@@ -313,7 +320,8 @@ def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: Coder
             writer = csv.writer(stream, lineterminator="\n")
             writer.writerow(FILE_CODING_COLUMNS)
             for table in iter_file_codings(paths, spec, workers=workers, engine=engine, scheduler=scheduler,
-                                           coder=coder, batch_documents=batch_documents):
+                                           coder=coder, batch_documents=batch_documents,
+                                           interviewers=interviewers):
                 writer.writerows(_csv_rows(table))
                 count += len(table)
                 bar.update(table)
