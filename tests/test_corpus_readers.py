@@ -965,3 +965,40 @@ def test_several_speakers_and_no_interviewer_is_warned_about(tmp_path):
         f"'interviewer: NAME')"]
     assert read_document(path, interviewer_names=["Sarah Jones"]).warnings == []
     assert read(tmp_path, "one.txt", "Tom Reed: We ring-fenced a budget.\n\nTom Reed: And met staff.\n").warnings == []
+
+
+def _tracked(paragraph, tag: str, words: str) -> None:
+    """Append a tracked change (w:ins or w:del) of `words` to a python-docx paragraph."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    change = OxmlElement(f"w:{tag}")
+    for key, value in (("w:id", str(id(words) % 1000)), ("w:author", "Ana"), ("w:date", "2026-01-01T00:00:00Z")):
+        change.set(qn(key), value)
+    run, text = OxmlElement("w:r"), OxmlElement("w:delText" if tag == "del" else "w:t")
+    text.text = words
+    text.set(qn("xml:space"), "preserve")
+    run.append(text)
+    change.append(run)
+    paragraph._p.append(change)
+
+
+def test_a_word_transcript_with_tracked_changes_reads_as_accepted(tmp_path):
+    """Reported: words typed with Track Changes on were left out of a .docx (python-docx's text skips tracked
+    insertions), silently: a corrected answer lost its correction and the codes in it. Now the text reads as Word
+    shows it with every change accepted, in paragraphs and table cells, and the reader says so."""
+    document = docx.Document()
+    document.add_paragraph("Interviewer: How did you find the money?")
+    paragraph = document.add_paragraph("Tom Reed: We")
+    _tracked(paragraph, "ins", " ring-fenced a budget for innovation")
+    _tracked(paragraph, "del", " cut the budget")
+    paragraph.add_run(".")
+    cell = document.add_table(rows=1, cols=1).rows[0].cells[0]
+    _tracked(cell.paragraphs[0], "ins", "A note in a table.")
+    path = tmp_path / "tracked.docx"
+    document.save(str(path))
+    doc = read_document(path)
+    assert doc.text.split("\n\n") == ["Interviewer: How did you find the money?",
+                                      "Tom Reed: We ring-fenced a budget for innovation.", "A note in a table."]
+    assert doc.warnings == [f"{path}: has tracked changes; read as if all were accepted (insertions kept, deletions "
+                            f"left out) — accept or reject them in Word to silence this"]

@@ -31,14 +31,16 @@ CELL_SEPARATOR = " | "
 UNIT_SEPARATOR = "\n\n"
 
 
-def read_docx(path: Path) -> tuple[str, list[Block], dict[str, Any]]:
-    """(text, blocks, metadata from the core properties) of a .docx file."""
+def read_docx(path: Path) -> tuple[str, list[Block], dict[str, Any], list[str]]:
+    """(text, blocks, metadata from the core properties, warnings) of a .docx file."""
     check_size(path)
     _check_members(path)
     try:
         document = docx.Document(str(path))
         units = _units(document)
         metadata = _core_metadata(document)
+        tracked = document.element.body.find(f".//{_INS}") is not None or \
+            document.element.body.find(f".//{_DEL}") is not None
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise CorpusError(f"{path}: not a Word .docx file ({exc}); open it in Word and save it as .docx") from None
     except Exception as exc:  # a hostile or broken package: lxml limits, missing parts, odd XML
@@ -54,7 +56,9 @@ def read_docx(path: Path) -> tuple[str, list[Block], dict[str, Any]]:
         parts.append(text)
         blocks.append(Block(pos, pos + len(text), kind))
         pos += len(text)
-    return UNIT_SEPARATOR.join(parts), blocks, metadata
+    warnings = [f"{path}: has tracked changes; read as if all were accepted (insertions kept, deletions left out) — "
+                f"accept or reject them in Word to silence this"] if tracked else []
+    return UNIT_SEPARATOR.join(parts), blocks, metadata, warnings
 
 
 def _check_members(path: Path) -> None:
@@ -86,13 +90,38 @@ def _units(document) -> list[tuple[str, str]]:
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             units.extend(_table_units(item))
-        elif item.text.strip():
+        elif _text(item).strip():
             heading = _is_heading(item)
-            units.append(("heading" if heading else "paragraph", item.text.strip()))
+            units.append(("heading" if heading else "paragraph", _text(item).strip()))
             lead = None if heading else _bold_lead(item)
             if lead:
                 leads.append((len(units) - 1, lead))
     return _bold_turns(units, leads)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_INS, _DEL, _RUN = f"{_W}ins", f"{_W}del", f"{_W}r"
+# Tracked content: inserted or moved here (kept), deleted or moved away (left out).
+_TRACKED = (f"{_W}ins", f"{_W}moveTo")
+_STRUCK = (f"{_W}del", f"{_W}moveFrom")
+
+
+def _text(paragraph: Paragraph) -> str:
+    """A paragraph's text as Word shows it with every tracked change accepted. python-docx's `text` leaves out the
+    runs of a tracked insertion (Track Changes on), which lost the words typed after it was turned on."""
+    element = paragraph._p
+    if next(element.iter(*_TRACKED), None) is None:
+        return paragraph.text
+    from docx.text.run import Run
+
+    parts = []
+    for run in element.iter(_RUN):
+        ancestor = run.getparent()
+        while ancestor is not None and ancestor is not element and ancestor.tag not in _STRUCK:
+            ancestor = ancestor.getparent()
+        if ancestor is element:
+            parts.append(Run(run, paragraph).text)
+    return "".join(parts)
 
 
 def _speaker_name(text: str) -> str | None:
@@ -116,7 +145,7 @@ def _bold_lead(paragraph: Paragraph) -> str | None:
             break
         bold.append(run.text)
     lead = "".join(bold).strip()
-    text = paragraph.text.strip()
+    text = _text(paragraph).strip()
     if not lead or not text.startswith(lead):
         return None
     rest = text[len(lead):]
@@ -158,7 +187,7 @@ def _row_cells(table: Table) -> list[list[str]]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(" ".join(cell.text.split()))
+            cells.append(" ".join("\n".join(_text(p) for p in cell.paragraphs).split()))
         rows.append(cells)
     return rows
 

@@ -114,7 +114,7 @@ def _read_into(doc: Document, path: Path) -> tuple[list[Block], list[tuple[float
     if doc.format == "docx":
         from ._docx import read_docx  # python-docx is loaded only when a .docx file is read
 
-        doc.text, blocks, doc.metadata = read_docx(path)
+        doc.text, blocks, doc.metadata, doc.warnings = read_docx(path)
         timings = None
         doc.text, blocks, timings = restamp(doc.text, blocks) or (doc.text, blocks, timings)
     else:
