@@ -1002,3 +1002,22 @@ def test_a_word_transcript_with_tracked_changes_reads_as_accepted(tmp_path):
                                       "Tom Reed: We ring-fenced a budget for innovation.", "A note in a table."]
     assert doc.warnings == [f"{path}: has tracked changes; read as if all were accepted (insertions kept, deletions "
                             f"left out) — accept or reject them in Word to silence this"]
+
+
+def test_a_word_transcript_in_a_content_control_is_read(tmp_path):
+    """Reported: paragraphs inside a content control (a template's field, or a transcript pasted into one) were
+    left out of a .docx without a word; they are read in their place."""
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    document.add_paragraph("Interviewer: How did you find the money?")
+    answer = document.add_paragraph("Tom Reed: We ring-fenced a budget for innovation.")
+    document.add_paragraph("Interviewer: Thank you.")
+    control, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    control.append(content)
+    answer._p.addprevious(control)
+    content.append(answer._p)
+    document.save(str(tmp_path / "control.docx"))
+    doc = read_document(tmp_path / "control.docx")
+    assert [(s.speaker, s.codable) for s in doc.segments] == [
+        ("Interviewer", False), ("Tom Reed", True), ("Interviewer", False)]

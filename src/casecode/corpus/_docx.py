@@ -87,7 +87,7 @@ def _units(document) -> list[tuple[str, str]]:
     without a colon (a bold name, a speaker column) are given one (`_bold_turns`, `_table_units`)."""
     units: list[tuple[str, str]] = []
     leads: list[tuple[int, str]] = []
-    for item in document.iter_inner_content():
+    for item in _body_items(document, document.element.body):
         if isinstance(item, Table):
             units.extend(_table_units(item))
         elif _text(item).strip():
@@ -122,6 +122,19 @@ def _text(paragraph: Paragraph) -> str:
         if ancestor is element:
             parts.append(Run(run, paragraph).text)
     return "".join(parts)
+
+
+def _body_items(document, parent):
+    """The body's paragraphs and tables in order, also those inside a content control (w:sdt), which
+    `iter_inner_content` passes over: a template's fields, or a transcript pasted into one, were lost."""
+    for child in parent.iterchildren():
+        if child.tag == f"{_W}p":
+            yield Paragraph(child, document._body)
+        elif child.tag == f"{_W}tbl":
+            yield Table(child, document._body)
+        elif child.tag == f"{_W}sdt":
+            for content in child.iterchildren(f"{_W}sdtContent"):
+                yield from _body_items(document, content)
 
 
 def _speaker_name(text: str) -> str | None:
