@@ -480,3 +480,15 @@ def test_code_files_names_the_interviewer_as_add_does(workdir):
     assert_error(run("code", "-p", "proj", "--interviewer", "Ana Lopez", ok=False),
                  "--interviewer names the interviewers of FILES coded directly; a project's are named as they are "
                  "added: casecode add FILES --interviewer NAME -p proj")
+
+
+def test_code_files_warns_of_a_copy_under_another_name(workdir):
+    """Reported: `casecode add` warns of a transcript added twice under two names, but `casecode code FILES` wrote
+    its codings twice without a word (and any count over the CSV counted them twice)."""
+    Path("fenmoor-copy.txt").write_bytes(Path("fenmoor.txt").read_bytes())
+    result = run("code", "fenmoor.txt", "ashby.md", "fenmoor-copy.txt", "--codebook", CODEBOOK, "--out", "c.csv",
+                 "--rules-only")
+    assert result.stderr == ("Warning: fenmoor-copy.txt: the same text as fenmoor.txt; if it is the same transcript, "
+                             "leave one of them out, or its codings are written (and counted) twice\n")
+    table = pd.read_csv("c.csv")
+    assert len(table[table.document == "fenmoor"]) == len(table[table.document == "fenmoor-copy"]) > 0

@@ -220,6 +220,25 @@ def document_order(paths: Iterable[str | Path]) -> list[Path]:
     return [seen[k] for k in sorted(seen)]
 
 
+def _warn_copies(paths: list[Path]) -> None:
+    """Warn of a file whose bytes another file given has too (a copy under another name): its codings would be
+    written twice, under two documents, and counted twice. Only files of one size are read to compare."""
+    import hashlib
+    from collections import defaultdict
+
+    by_size: dict[int, list[Path]] = defaultdict(list)
+    for path in paths:
+        by_size[path.stat().st_size].append(path)
+    for group in (group for group in by_size.values() if len(group) > 1):
+        first: dict[str, Path] = {}
+        for path in group:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest in first:
+                warn(f"{path}: the same text as {first[digest]}; if it is the same transcript, leave one of them "
+                     f"out, or its codings are written (and counted) twice")
+            first.setdefault(digest, path)
+
+
 def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: int = 1, engine: str = "local",
                       scheduler: str | None = None, batch_documents: int = BATCH_DOCUMENTS,
                       coder=None, interviewers: Sequence[str] = ()) -> Iterator[pd.DataFrame]:
@@ -242,6 +261,7 @@ def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: 
             from ..corpus import read_document
 
             read_document(path)  # raises the reader's own one-line error
+    _warn_copies(ordered)
     batches = [ordered[i:i + batch_documents] for i in range(0, len(ordered), batch_documents)]
     if engine == "dask":
         yield from _dask_batches(spec, batches, scheduler, tuple(interviewers))
