@@ -1021,3 +1021,20 @@ def test_a_word_transcript_in_a_content_control_is_read(tmp_path):
     doc = read_document(tmp_path / "control.docx")
     assert [(s.speaker, s.codable) for s in doc.segments] == [
         ("Interviewer", False), ("Tom Reed", True), ("Interviewer", False)]
+
+
+def test_questions_and_answers_written_q_dot_a_dot_are_turns(tmp_path, nlp):
+    """Reported: "Q. ..." / "A. ..." (as legal and press transcripts write them) were no labels: the questions were
+    coded as answers. They count where two of each are written; an outline's "A. Background" stays a paragraph."""
+    turns = [("Q", "How did the council find room to innovate?"),
+             ("A", "We ring-fenced a budget for innovation and set up a small team that reports to me."),
+             ("Q", "Do you get the housing association and the health trust round one table?"),
+             ("A", "We get the housing association and the health trust round one table every month.")]
+    dotted = read(tmp_path, "dotted.txt", "\n\n".join(f"{q}. {x}" for q, x in turns) + "\n")
+    plain = read(tmp_path, "plain.txt", "\n\n".join(f"{q}: {x}" for q, x in turns) + "\n")
+    assert [(s.speaker, s.role, s.codable) for s in dotted.segments] == [
+        (s.speaker, s.role, s.codable) for s in plain.segments] == [
+        ("Q", "interviewer", False), ("A", "respondent", True)] * 2
+    assert [c[1:] for c in _codings(dotted, nlp)] == [c[1:] for c in _codings(plain, nlp)] != []
+    outline = read(tmp_path, "outline.txt", "A. Background\n\nB. Findings\n\nQ. Why now?\n")
+    assert not any(s.speaker for s in outline.segments)

@@ -43,6 +43,8 @@ _MAX_LABEL_CHARS = 60
 _BOLD_LABEL_RE = re.compile(r"\*\*(?P<label>[^*\n]{1,80}?)\s*(?::\s*\*\*|\*\*\s*:)(?=\s|$)")
 _PLAIN_LABEL_RE = re.compile(r"(?P<label>[^\W\d_](?:[^:\n(]|\([^()\n]{0,60}\)){0,80}?)\s*:(?=\s|$)")
 _ROLE_COLON_RE = re.compile(r"[^:\n(]*\([^()\n]{0,60}\)\s*:")
+# "Q. text" / "A. text", as legal and press transcripts write them; counted only in a document with two of each.
+_DOTTED_LABEL_RE = re.compile(r"(?P<label>[QA]\d*)\.[ \t]+(?=\S)")
 _ROLE_RE = re.compile(r"(?P<name>[^()]+?)\s*\((?P<role>[^()]{1,60})\)")
 _HEADING_MARKS_RE = re.compile(r"^#{1,6}\s+|\s+#+\s*$")
 _LIST_MARK_RE = re.compile(r"[ \t]*[-*+•–][ \t]+")  # a list item's mark: "- ", "* ", "• "
@@ -71,6 +73,7 @@ class Label:
     name: str
     role: str = ""
     strong: bool = True  # False for a lone capitalised word ("Housing:"), which needs support to count
+    dotted: bool = False  # "Q. ..." / "A. ...": counts only where two of each are written so
 
 
 def paragraph_units(text: str, start_offset: int = 0) -> list[tuple[int, int]]:
@@ -97,10 +100,14 @@ def heading_text(text: str) -> str:
     return _HEADING_MARKS_RE.sub("", text).strip()
 
 
-def find_label(text: str) -> Label | None:
+def find_label(text: str, dotted: bool = False) -> Label | None:
     """The speaker label at the start of `text`, if it has one. Bold (`**Name:**`) marks a label but does not
-    excuse it from the checks: a bold lead-in such as "**Key issues:**" is not a speaker."""
+    excuse it from the checks: a bold lead-in such as "**Key issues:**" is not a speaker. With `dotted`, "Q. " and
+    "A. " are labels too (`_label_filter` keeps them only in a document with two of each)."""
     match = _BOLD_LABEL_RE.match(text) or _PLAIN_LABEL_RE.match(text)
+    if match is None and dotted:
+        match = _DOTTED_LABEL_RE.match(text)
+        return Label(match.group("label"), strong=False, dotted=True) if match else None
     return _label(match.group("label")) if match else None
 
 
@@ -217,7 +224,7 @@ def _line_labels(text: str, block: Block) -> list[tuple[int, Label]]:
         indent = len(line) - len(line.lstrip())
         mark = _LIST_MARK_RE.match(line, indent) if listed else None
         indent = mark.end() if mark else indent
-        label = find_label(line[indent:])
+        label = find_label(line[indent:], dotted=True)
         if label:
             labels.append((pos + indent, label))
         elif pos == block.start:
@@ -233,9 +240,11 @@ def _label_filter(labels: list[Label]):
     """Which labels count. Weak labels (lone capitalised words such as "Housing:") count only in a document that
     looks like a transcript: one with a strong label or a label used twice. Notes with one "Housing:" and one
     "Finance:" paragraph are not a transcript."""
-    uses = Counter(label.name for label in labels)
+    uses = Counter(label.name for label in labels if not label.dotted)
     transcript = any(label.strong for label in labels) or any(n > 1 for n in uses.values())
-    return lambda label: label.strong or transcript
+    dotted = Counter(label.name[0] for label in labels if label.dotted)
+    questions_and_answers = dotted["Q"] > 1 and dotted["A"] > 1  # not an outline's "A. Background"
+    return lambda label: questions_and_answers if label.dotted else label.strong or transcript
 
 
 def _assign_roles(segments: list[Segment], interviewers: list[str]) -> None:
@@ -316,6 +325,8 @@ def speaker_label_end(text: str, speaker: object) -> int:
     """Where the speaker label at the start of a turn ends (after its colon), or 0 when there is none."""
     if not isinstance(speaker, str) or not speaker.strip():
         return 0
+    if _DOTTED_LABEL_RE.match(text) and text.startswith(f"{speaker}."):
+        return len(speaker) + 1  # "Q. How ..." ends at its full stop
     colon = text.find(":", 0, 160)
     in_role = _ROLE_COLON_RE.match(text) if colon > 0 and text.find("(", 0, colon) >= 0 else None
     colon = in_role.end() - 1 if in_role else colon  # "Ann Lee (Leader: Labour): ..." ends at the role's colon
