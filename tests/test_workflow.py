@@ -688,3 +688,29 @@ def test_a_pickled_model_in_a_project_is_refused_never_run(project, tmp_path):
     assert result.exit_code == 1 and result.output == f"Error: {message}\n"
     assert not marker.exists()
     pd.testing.assert_frame_equal(project.codings(), before)
+
+
+def test_add_files_gives_a_case_one_type(tmp_path):
+    """Reported: a case's type came from whichever of its documents was added first: a manifest whose first row
+    left case_type empty lost the type the next row gave (the case counted under no type), and a later file that
+    gave the case another type was passed over, without a word."""
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / f"{name}.txt").write_text(f"Kim Lee: We listened to residents in {name}.\n", encoding="utf-8")
+    (tmp_path / "manifest.csv").write_text("file,case,case_type\na.txt,New Town,\nb.txt,new town,County\n"
+                                           "c.txt,Old Town,\n", encoding="utf-8")
+    project = init_project(tmp_path / "project", read_codebook(CODEBOOK))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        add_files(project, manifest=tmp_path / "manifest.csv")
+        assert dict(zip(project.cases().case_id, project.cases().type)) == {"new_town": "County", "old_town": ""}
+        (tmp_path / "more.csv").write_text("file,case,case_type\nd.txt,Old Town,district\n", encoding="utf-8")
+        add_files(project, manifest=tmp_path / "more.csv")  # a stored case without a type takes the one given
+        assert dict(zip(project.cases().case_id, project.cases().type)) == {"new_town": "County",
+                                                                            "old_town": "district"}
+        (tmp_path / "clash.csv").write_text("file,case,case_type\nd.txt,New Town,unitary\n", encoding="utf-8")
+        with pytest.raises(CorpusError) as raised:
+            add_files(project, manifest=tmp_path / "clash.csv", override_case=True)
+    assert str(raised.value) == (f"{tmp_path / 'd.txt'}: case 'New Town' has case_type 'unitary', but the project has "
+                                 f"'County'; give a case one type (or leave the other case_type cells empty)")
+    assert project.cases().set_index("case_id").type.to_dict() == {"new_town": "County", "old_town": "district"}
+    project.close()

@@ -32,6 +32,36 @@ def _with_case_ids(doc: Document) -> tuple[Document, dict | None]:
     return doc, case
 
 
+def _cases_to_store(stored: pd.DataFrame, prepared: list[tuple[Document, dict | None]]) -> dict[str, dict]:
+    """The cases the documents name that the project lacks, and those whose stored type is empty and a document
+    gives one. A case given two types (by two files, or by a file and the project) is an error naming the file:
+    the codes-by-case-type table would otherwise count it under whichever came first, without a word."""
+    known = {row.case_id: row for row in stored.itertuples()}
+    to_store: dict[str, dict] = {}
+    typed: dict[str, tuple[str, str]] = {}  # case_id -> (type, where it was given)
+    for doc, info in prepared:
+        if not info:
+            continue
+        case_id, kind = info["case_id"], " ".join(info["type"].split())
+        if case_id in known and known[case_id].type:
+            typed.setdefault(case_id, (known[case_id].type, "the project"))
+        if kind:
+            first, where = typed.setdefault(case_id, (kind, str(doc.path)))
+            if first.lower() != kind.lower():
+                raise CorpusError(f"{doc.path}: case {info['name']!r} has case_type {kind!r}, but {where} has {first!r}; "
+                                  f"give a case one type (or leave the other case_type cells empty)")
+        if case_id not in known:
+            to_store.setdefault(case_id, dict(info))
+    for case_id, (kind, where) in typed.items():
+        if case_id in to_store:
+            to_store[case_id]["type"] = kind
+        elif where != "the project":  # a stored case without a type gets the one a document gives
+            row = known[case_id]
+            to_store[case_id] = {"case_id": case_id, "name": row.name, "type": kind, "members": row.members,
+                                 "aliases": row.aliases, "metadata": row.metadata}
+    return to_store
+
+
 def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None,
               manifest: str | Path | None = None, interviewer_names: Iterable[str] = (),
               override_case: bool = False) -> pd.DataFrame:
@@ -50,11 +80,7 @@ def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None
         raise CorpusError("no files given; name transcripts to add or pass --manifest FILE")
     documents = read_documents(items, case=case, interviewer_names=interviewer_names, override_case=override_case)
     prepared = [_with_case_ids(doc) for doc in documents]
-    known = set(project.cases().case_id)
-    new_cases = {}
-    for _, info in prepared:
-        if info and info["case_id"] not in known:
-            new_cases.setdefault(info["case_id"], info)
+    new_cases = _cases_to_store(project.cases(), prepared)
     rows = []
     with project.transaction():
         if new_cases:
