@@ -182,6 +182,8 @@ def test_markdown_headings_are_uncodable_units_that_label_what_follows(tmp_path)
         ("**Jane Smith:** Yes.", "Jane Smith", "respondent"),
         ("**Jane Smith**: Yes.", "Jane Smith", "respondent"),
         ("Jane Smith:\nThe answer on the next line.", "Jane Smith", "respondent"),
+        ("Jane Smith:We began in 2014.", "Jane Smith", "respondent"),  # a typist's missing space
+        ("Interviewer:Go on.", "Interviewer", "interviewer"),
     ],
 )
 def test_speaker_label_recognised(tmp_path, paragraph, speaker, role):
@@ -198,6 +200,8 @@ def test_speaker_label_recognised(tmp_path, paragraph, speaker, role):
         "We met at 10:30 in the hall.",
         "At 10:30: the meeting began.",
         "https://example.org/report: see page 4.",
+        "Re:Budget for 2015.",
+        "Ratio 3:1 in favour.",
         "Website: https://example.org",
         "The reason was simple: money was short.",
         "In 2015 Anytown Council: a hard year.",

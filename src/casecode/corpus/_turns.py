@@ -39,9 +39,10 @@ _MAX_LABEL_WORDS = 6
 _MAX_LABEL_CHARS = 60
 
 # `**Name:** text`, `**Name**: text`, or `Name (Role): text`; the colon must be followed by whitespace or the end,
-# which keeps out times (10:30) and URLs (https://). A role in brackets may hold a colon ("(Leader: Labour)").
+# or a letter (a typist's "Name:Text"), which keeps out times (10:30) and URLs (https://). A role in brackets may
+# hold a colon ("(Leader: Labour)").
 _BOLD_LABEL_RE = re.compile(r"\*\*(?P<label>[^*\n]{1,80}?)\s*(?::\s*\*\*|\*\*\s*:)(?=\s|$)")
-_PLAIN_LABEL_RE = re.compile(r"(?P<label>[^\W\d_](?:[^:\n(]|\([^()\n]{0,60}\)){0,80}?)\s*:(?=\s|$)")
+_PLAIN_LABEL_RE = re.compile(r"(?P<label>[^\W\d_](?:[^:\n(]|\([^()\n]{0,60}\)){0,80}?)\s*:(?=\s|$|[^\W\d_])")
 _ROLE_COLON_RE = re.compile(r"[^:\n(]*\([^()\n]{0,60}\)\s*:")
 # "Q. text" / "A. text", as legal and press transcripts write them; counted only in a document with two of each.
 _DOTTED_LABEL_RE = re.compile(r"(?P<label>[QA]\d*)\.[ \t]+(?=\S)")
