@@ -461,7 +461,7 @@ def test_code_files_names_the_interviewer_as_add_does(workdir):
     Path("otter.txt").write_text(OTTER, encoding="utf-8")
     unnamed = run("code", "otter.txt", "--codebook", CODEBOOK, "--out", "unnamed.csv", "--rules-only")
     assert unnamed.stderr == (
-        "Warning: otter.txt: no interviewer among its 2 speakers (Ana Lopez, Jane Smith), so every turn is coded, the "
+        "Warning: otter.txt: no interviewer among its 2 speakers (Ana Lopez; Jane Smith), so every turn is coded, the "
         "questions too; name the interviewer with --interviewer NAME (or a manifest's 'interviewer' column, or front "
         "matter 'interviewer: NAME')\n")
     assert 1 in set(pd.read_csv("unnamed.csv").unit)  # the question was coded

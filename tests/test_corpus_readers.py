@@ -964,7 +964,7 @@ def test_several_speakers_and_no_interviewer_is_warned_about(tmp_path):
     doc = read_document(path)
     assert {s.role for s in doc.segments if s.speaker} == {"respondent"}
     assert doc.warnings == [
-        f"{path}: no interviewer among its 2 speakers (Sarah Jones, Tom Reed), so every turn is coded, the questions "
+        f"{path}: no interviewer among its 2 speakers (Sarah Jones; Tom Reed), so every turn is coded, the questions "
         f"too; name the interviewer with --interviewer NAME (or a manifest's 'interviewer' column, or front matter "
         f"'interviewer: NAME')"]
     assert read_document(path, interviewer_names=["Sarah Jones"]).warnings == []
@@ -1042,3 +1042,17 @@ def test_questions_and_answers_written_q_dot_a_dot_are_turns(tmp_path, nlp):
     assert [c[1:] for c in _codings(dotted, nlp)] == [c[1:] for c in _codings(plain, nlp)] != []
     outline = read(tmp_path, "outline.txt", "A. Background\n\nB. Findings\n\nQ. Why now?\n")
     assert not any(s.speaker for s in outline.segments)
+
+
+@pytest.mark.parametrize("voice, interviewer", [("Jones, Sarah", "Sarah Jones"), ("Sarah Jones", "Jones, Sarah")])
+def test_an_interviewer_named_surname_first_is_the_same_person(tmp_path, voice, interviewer):
+    """Reported: Teams names people as its directory does ("<v Jones, Sarah>"), so `--interviewer "Sarah Jones"`
+    matched no speaker and her questions were coded."""
+    cues = [(voice, "How did the council find room to innovate?"), ("Reed, Tom", "We ring-fenced a budget."),
+            (voice, "And who do you work with?")]
+    text = "WEBVTT\n\n" + "\n\n".join(f"00:00:{10 * i:02d}.000 --> 00:00:{10 * i + 5:02d}.000\n<v {name}>{words}</v>"
+                                      for i, (name, words) in enumerate(cues)) + "\n"
+    doc = read(tmp_path, "teams.vtt", text, interviewer_names=[interviewer])
+    assert [(s.speaker, s.role) for s in doc.segments] == [
+        (voice, "interviewer"), ("Reed, Tom", "respondent"), (voice, "interviewer")]
+    assert doc.warnings == []

@@ -93,7 +93,7 @@ def _no_interviewer(doc: Document, path: Path) -> list[str]:
     speakers = list(dict.fromkeys(seg.speaker for seg in doc.segments if seg.speaker))
     if len(speakers) < 2 or any(seg.role == "interviewer" for seg in doc.segments):
         return []
-    shown = ", ".join(speakers[:4]) + (f" and {len(speakers) - 4} more" if len(speakers) > 4 else "")
+    shown = "; ".join(speakers[:4]) + (f" and {len(speakers) - 4} more" if len(speakers) > 4 else "")
     return [f"{path}: no interviewer among its {len(speakers)} speakers ({shown}), so every turn is coded, the "
             f"questions too; name the interviewer with --interviewer NAME (or a manifest's 'interviewer' column, or "
             f"front matter 'interviewer: NAME')"]

@@ -152,7 +152,10 @@ def is_interviewer(speaker: str, interviewer_names: Iterable[str] = ()) -> bool:
 
 
 def _name_key(name: str) -> str:
-    return " ".join(name.replace(".", " ").lower().split())
+    """A name as compared: lower case, without full stops, "Jones, Sarah" (as Teams names people) as "sarah jones"."""
+    key = " ".join(name.replace(".", " ").lower().split())
+    last, comma, first = key.partition(",")
+    return f"{first.strip()} {last.strip()}" if comma and first.strip() and "," not in first else key
 
 
 def build_segments(
