@@ -513,6 +513,10 @@ def test_read_subtitles_without_speakers_keeps_one_unit_per_cue(tmp_path):
     assert [(s.text, s.speaker, s.role, s.kind) for s in doc.segments] == [
         ("First line wrapped.", "", "", "cue"), ("Second.", "", "", "cue"),
     ]
+    # Speech recognition without speaker names: every cue is coded, the questions too, and the reader says so.
+    assert doc.warnings == [f"{tmp_path / 'a.srt'}: no speaker is named in its cues, so every cue is coded, the "
+                            f"interviewer's too; name the speakers ('Name: text' or a VTT voice tag '<v Name>') to "
+                            f"leave the questions out"]
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,9 @@ def _no_interviewer(doc: Document, path: Path) -> list[str]:
     """A warning for a transcript of several speakers none of whom is known to ask the questions: every turn of it
     is coded, the questions too (a Teams or Zoom export names everyone, the interviewer as well)."""
     speakers = list(dict.fromkeys(seg.speaker for seg in doc.segments if seg.speaker))
+    if not speakers and doc.format in ("vtt", "srt"):  # speech recognition without speaker names
+        return [f"{path}: no speaker is named in its cues, so every cue is coded, the interviewer's too; name the "
+                f"speakers ('Name: text' or a VTT voice tag '<v Name>') to leave the questions out"]
     if len(speakers) < 2 or any(seg.role == "interviewer" for seg in doc.segments):
         return []
     shown = "; ".join(speakers[:4]) + (f" and {len(speakers) - 4} more" if len(speakers) > 4 else "")
