@@ -81,15 +81,27 @@ def test_cli_evaluate_prints_scores_and_writes_tables(files, tmp_path):
     assert (tmp_path / "eval").is_dir() and any((tmp_path / "eval").iterdir())
 
 
-def test_cli_evaluate_names_a_row_outside_the_files(files):
-    (files / "bad.csv").write_text("document,unit,code\nfenmoor,9,bold\n", encoding="utf-8")
+@pytest.mark.parametrize("row, message", [
+    ("fenmoor,9,bold", "document 'fenmoor' has units 1-{last}, not '9'; number units as casecode does (paragraphs "
+                       "and turns from 1, as 'casecode code' writes them)"),
+    # Reported: a gold file naming documents by their file names only said the unit was not found.
+    ("fenmoor.txt,2,bold", "document 'fenmoor.txt' is not one of the files given; a document is named by its file "
+                           "name without the extension, in lower case (write 'fenmoor')"),
+    ("Fenmoor,2,bold", "document 'Fenmoor' is not one of the files given; a document is named by its file name "
+                       "without the extension, in lower case (write 'fenmoor')"),
+    ("dunmore,2,bold", "document 'dunmore' is not one of the files given; a document is named by its file name "
+                       "without the extension, in lower case (use one of: ashby, fenmoor)"),
+])
+def test_cli_evaluate_names_a_row_outside_the_files(files, row, message):
+    from casecode.corpus import read_document
+
+    (files / "bad.csv").write_text(f"document,unit,code\n{row}\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["evaluate", str(files / "bad.csv"), str(files / "gold.csv"),
                                       str(files / "fenmoor.txt"), str(files / "ashby.txt"), "--codebook",
                                       str(CODEBOOK)])
     assert result.exit_code == 1
-    assert result.output.strip().splitlines()[-1] == (
-        f"Error: {files / 'bad.csv'}: row 2: document 'fenmoor' unit '9' is not a unit of the files given; check "
-        f"the file names and the paragraph numbering")
+    last = read_document(files / "fenmoor.txt").segments[-1].unit
+    assert result.output.strip().splitlines()[-1] == f"Error: {files / 'bad.csv'}: row 2: {message.format(last=last)}"
 
 
 @pytest.mark.parametrize("name, data, message", [

@@ -69,6 +69,7 @@ def read_file_codings(path: str | Path, segments: pd.DataFrame, coder: str,
         if column not in table.columns:
             raise ReviewError(f"{path}: missing column {column!r}; a coding CSV needs document, unit and code")
     known = set(segments.segment_id)
+    units_of = segments.groupby("document_id").unit.agg(["min", "max"])
     codable = set(segments.segment_id[segments.codable]) if "codable" in segments else known
     allowed = list(codes) if codes is not None else None
     rows, uncoded = [], []
@@ -77,8 +78,7 @@ def read_file_codings(path: str | Path, segments: pd.DataFrame, coder: str,
             continue
         segment_id = f"{document}:{unit}"
         if segment_id not in known:
-            raise ReviewError(f"{path}: row {number}: document {document!r} unit {unit!r} is not a unit of "
-                              f"the files given; check the file names and the paragraph numbering")
+            raise ReviewError(f"{path}: row {number}: {_unknown_unit(document, unit, units_of)}")
         if allowed is not None and code not in allowed:
             raise ReviewError(f"{path}: row {number}: code {code!r} is not in the codebook; use one of: "
                               f"{', '.join(allowed)}")
@@ -91,6 +91,22 @@ def read_file_codings(path: str | Path, segments: pd.DataFrame, coder: str,
         warn(f"{path}: {len(uncoded)} row(s) code a unit casecode does not code (an interviewer's turn or a "
              f"heading): row {shown}; they are left out of the scores")
     return pd.DataFrame(rows, columns=["segment_id", "code", "coder"])
+
+
+def _unknown_unit(document: str, unit: str, units_of: pd.DataFrame) -> str:
+    """Why `document`:`unit` is not a unit of the files given, and the fix."""
+    from ..corpus._readers import slugify
+
+    if document in units_of.index:
+        first, last = units_of.loc[document]
+        return (f"document {document!r} has units {first}-{last}, not {unit!r}; number units as casecode does "
+                f"(paragraphs and turns from 1, as 'casecode code' writes them)")
+    ids = list(units_of.index)
+    guess = slugify(Path(document).stem if Path(document).suffix.lower() in (".txt", ".md", ".docx", ".vtt", ".srt")
+                    else document)
+    hint = f"write {guess!r}" if guess in ids else f"use one of: {', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}"
+    return (f"document {document!r} is not one of the files given; a document is named by its file name without "
+            f"the extension, in lower case ({hint})")
 
 
 def evaluate_files(predicted: str | Path, gold: str | Path, files: Iterable[str | Path], codebook: Codebook,
