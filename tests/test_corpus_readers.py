@@ -1060,3 +1060,10 @@ def test_an_interviewer_named_surname_first_is_the_same_person(tmp_path, voice, 
     assert [(s.speaker, s.role) for s in doc.segments] == [
         (voice, "interviewer"), ("Reed, Tom", "respondent"), (voice, "interviewer")]
     assert doc.warnings == []
+
+
+def test_a_manifest_written_on_windows_finds_files_in_folders(corpus_folder):
+    """Reported: a manifest made on Windows ('sub\\bo.md') named no file elsewhere ("file not found")."""
+    manifest = write(corpus_folder, "manifest.csv", "file,case\r\njane.txt,Anytown\r\nsub\\bo.md,elsewhere\r\n")
+    assert [row["path"] for row in read_manifest(manifest)] == [corpus_folder / "jane.txt",
+                                                                corpus_folder / "sub" / "bo.md"]

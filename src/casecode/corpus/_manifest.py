@@ -68,6 +68,9 @@ def _resolved(path: Path, number: int, row: dict[str, Any]) -> dict[str, Any]:
     if not name:
         raise CorpusError(f"{path}: row {number}: the 'file' cell is empty; name the document's file")
     file = Path(name) if Path(name).is_absolute() else path.parent / name
+    if not file.is_file() and "\\" in name and "/" not in name:  # a manifest written on Windows: folder\file.txt
+        alternative = path.parent / name.replace("\\", "/")
+        file = alternative if alternative.is_file() else file
     if not file.is_file():
         raise CorpusError(
             f"{path}: row {number}: file '{name}' not found (relative paths are read from the manifest's folder)"
