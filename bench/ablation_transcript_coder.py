@@ -27,6 +27,10 @@ the words, n-grams of one training unit dropped: "partner ships" shares "partn",
 where `base`'s took about 15).
 `--short N:E,...` also scores each variant with a council rule that counts a turn under N words E less at council
 level (the same fits).
+`--speech-cut D,...` also scores each variant with the turn cut and the council cut D lower in documents that read as
+raw speech-recognition output (under 1% capitals, under 0.03 punctuation marks per word; `speech_style`), and
+`--pair E,...` with a council rule that also passes a council two of whose turns each score the turn cut + E (the
+same fits).
 `--margins M,M,...` also scores each variant's combined coder with those council margins (the same fits, the
 council cut moved to the blend's cut + M); the speech-recognition sets (ASR_SETS) and the outsiders' sets
 (OUTSIDER_SETS) are also scored together.
@@ -371,6 +375,76 @@ def short_council(coder, words: int, extra: float):
     return Short(coder.rule_coder, coder.model, **coder.settings())
 
 
+def speech_style(rows) -> np.ndarray:
+    """Per row, whether its document reads as raw speech-recognition output: its codable turns (labels cut off)
+    have under 1% capital letters and under 0.03 punctuation marks per word (41 of the 48 documents of the
+    speech-recognition training sets, none of the others, on forty-three sets)."""
+    import re
+
+    from casecode.coders._codings import unit_texts
+
+    upper, letters, marks, words = {}, {}, {}, {}
+    docs = list(rows["document_id"])
+    for doc, text in zip(docs, unit_texts(rows)):
+        upper[doc] = upper.get(doc, 0) + sum(c.isupper() for c in text)
+        letters[doc] = letters.get(doc, 0) + sum(c.isalpha() for c in text)
+        marks[doc] = marks.get(doc, 0) + len(re.findall(r"[.,?!;:]", text))
+        words[doc] = words.get(doc, 0) + len(text.split())
+    flat = {d: upper[d] < 0.01 * max(letters[d], 1) and marks[d] < 0.03 * max(words[d], 1) for d in upper}
+    return np.array([flat[d] for d in docs], dtype=bool)
+
+
+def speech_cut(coder, shift: float):
+    """`coder` (fitted) whose turn cut and council cut are both `shift` lower in documents that read as raw
+    speech-recognition output (`speech_style`): everyday, unpunctuated talk scores lower on the same evidence."""
+    from casecode.coders._codings import codable_segments
+
+    class SpeechCut(coder.__class__):
+        def code(self, segments, rule_codings=None):
+            self._speech = speech_style(codable_segments(segments))
+            return super().code(segments, rule_codings=rule_codings)
+
+        def _decisions(self, strength, p, known, scores):
+            if self.blend is None:
+                return super()._decisions(strength, p, known, scores)
+            return np.where(known, scores >= self.blend - shift * self._speech[:, None], ~np.isnan(strength))
+
+        def _by_council(self, rows, columns, chosen, scores):
+            return super()._by_council(rows, columns, chosen, scores + shift * self._speech[:, None])
+
+    return SpeechCut(coder.rule_coder, coder.model, **coder.settings())
+
+
+def pair_council(coder, extra: float):
+    """`coder` (fitted) whose council rule also lets a council take a code when two of its turns each score at
+    least the turn cut + `extra` (the evidence of several turns together), besides its strongest turn reaching the
+    council cut."""
+    import casecode.coders._combined as combined
+    from casecode.corpus import first_case
+
+    class Pair(coder.__class__):
+        def _by_council(self, rows, columns, chosen, scores):
+            cases = [first_case(c) for c in rows["cases"]] if "cases" in rows.columns else [""] * len(rows)
+            cases = [case or doc for case, doc in zip(cases, rows["document_id"])]
+            members = {}
+            for i, case in enumerate(cases):
+                members.setdefault(case, []).append(i)
+            chosen = chosen.copy()
+            for k in columns:
+                for units in members.values():
+                    strength = scores[units, k]
+                    two = np.sort(strength)[-2:] if len(units) > 1 else np.zeros(0)
+                    passes = combined.council_evidence(strength.tolist(), self.council) >= self.council_cut or \
+                        (len(two) == 2 and two[0] >= self.blend + extra)
+                    if not passes:
+                        chosen[units, k] = False
+                    elif not chosen[units, k].any():
+                        chosen[units[int(np.argmax(strength))], k] = True
+            return chosen
+
+    return Pair(coder.rule_coder, coder.model, **coder.settings())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="*", default=["base"])
@@ -381,6 +455,9 @@ def main() -> None:
     parser.add_argument("--context-features", type=int, metavar="N")
     parser.add_argument("--short", type=lambda v: [tuple(float(x) for x in r.split(":")) for r in v.split(",")],
                         default=[], metavar="N:E,...")
+    parser.add_argument("--speech-cut", type=lambda v: [float(x) for x in v.split(",")], default=[],
+                        metavar="D,...")
+    parser.add_argument("--pair", type=lambda v: [float(x) for x in v.split(",")], default=[], metavar="E,...")
     args = parser.parse_args()
 
     import casecode.coders._combined as combined
@@ -461,8 +538,13 @@ def main() -> None:
                     m = scores(both, part).micro
                     out.append(f"{label_} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
             print(f"{label:14s} | {' | '.join(out)} | {time.time() - started:.0f} s", flush=True)
-        for words, extra in args.short:
-            both = [short_council(coder, int(words), extra).code(test, rule_codings=rule_codings)
+        later = [(f"short{words:g}:{extra:g}", functools.partial(short_council, words=int(words), extra=extra))
+                 for words, extra in args.short]
+        later += [(f"speechcut{d:g}", functools.partial(speech_cut, shift=d)) for d in args.speech_cut]
+        later += [(f"pair{e:g}", functools.partial(pair_council, extra=e)) for e in args.pair]
+        for what, change in later:
+            both = [change(coder).code(test, rule_codings=rule_codings) if coder.blend is not None and
+                    coder.council is not None else coder.code(test, rule_codings=rule_codings)
                     for coder, test in fitted]
             out = [line(both, "combined")]
             both = pd.concat(both, ignore_index=True)
@@ -471,7 +553,7 @@ def main() -> None:
                 if part:
                     m = scores(both, part).micro
                     out.append(f"{label_} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
-            print(f"{name}+short{words:g}:{extra:g} | {' | '.join(out)}", flush=True)
+            print(f"{name}+{what} | {' | '.join(out)}", flush=True)
 
 if __name__ == "__main__":
     main()
