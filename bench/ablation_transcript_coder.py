@@ -25,6 +25,8 @@ the turn; it reads every word, as `mindf1` does).
 the words, n-grams of one training unit dropped: "partner ships" shares "partn", "rtner" and "ship" with
 "partnership"; much slower to fit than `base`: its forty fits did not finish in 41 minutes on the loaded machine,
 where `base`'s took about 15).
+`dampN` (the tf-idf row of a text of fewer than N lemmas scaled by sqrt(lemmas / N), words of one training unit
+dropped as in `base`: a fragment's two or three common words no longer carry a whole answer's weight).
 `--short N:E,...` also scores each variant with a council rule that counts a turn under N words E less at council
 level (the same fits).
 `--speech-cut D,...` also scores each variant with the turn cut and the council cut D lower in documents that read as
@@ -271,6 +273,29 @@ def char_ngrams(weight: float, low: int = 3, high: int = 5):
     return functools.partial(CharNgrams, min_df=2)
 
 
+def short_damped(words: int):
+    """A LearnedCoder whose tf-idf row of a text of fewer than `words` lemmas is scaled by sqrt(lemmas / words): a
+    unit-length row gives the two or three common words of a fragment ("and the", "and the chief exec") the weight a
+    whole answer's words share, so a fragment scored p 0.9 for a code on "and the" alone."""
+    from scipy import sparse
+
+    from casecode.coders import LearnedCoder
+
+    def scaled(matrix, texts):
+        n = np.array([len(t.split()) for t in texts], dtype=float)
+        return sparse.diags(np.sqrt(np.minimum(1.0, n / words))) @ matrix
+
+    class Damped(LearnedCoder):
+        def _fit_features(self, X, texts):
+            return scaled(self.vectorizer_.fit_transform(texts), texts).tocsr()
+
+        def predict_proba(self, X):
+            texts = self._texts(X)
+            return self._proba(scaled(self.vectorizer_.transform(texts), texts).tocsr())
+
+    return functools.partial(Damped, min_df=2)
+
+
 #: Training sets of speech-recognition output (their READMEs say so), scored together.
 ASR_SETS = ("set14", "set17", "set18", "set21", "set24", "set27", "set28", "set32", "set35", "set39",
             "set41", "set43")
@@ -486,6 +511,8 @@ def main() -> None:
             variants[name] = question_features(interviewer_questions(), int(name[4:]) / 100, TRANSCRIPT_MIN_DF)
         if name.startswith("charwb"):  # charwb50: character 3-5-grams x 0.50
             variants[name] = char_ngrams(int(name[6:]) / 100)
+        if name.startswith("damp"):  # damp12: rows of texts under 12 lemmas scaled by sqrt(lemmas / 12)
+            variants[name] = short_damped(int(name[4:]))
         if name == "wsense":
             variants[name] = word_sense()
     study = load_study()
