@@ -36,6 +36,9 @@ same fits).
 `--margins M,M,...` also scores each variant's combined coder with those council margins (the same fits, the
 council cut moved to the blend's cut + M); the speech-recognition sets (ASR_SETS) and the outsiders' sets
 (OUTSIDER_SETS) are also scored together.
+`--shard I/N --dump DIR` fits only every N-th held-out writer from the I-th and writes each fold's codings (every
+line's) to DIR, so N processes share the fits on a busy machine; `--merge DIR` (same variants and options) then
+prints the lines from those codings, fitting nothing.
 `--tolerance` and `--margin` replace BLEND_TOLERANCE and COUNCIL_MARGIN; `--context N` reads a turn of fewer than N
 words together with the turn before it. Held-out test sets (tests/data/unseen*) are not read.
 """
@@ -45,6 +48,7 @@ from __future__ import annotations
 import argparse
 import functools
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -483,6 +487,9 @@ def main() -> None:
     parser.add_argument("--speech-cut", type=lambda v: [float(x) for x in v.split(",")], default=[],
                         metavar="D,...")
     parser.add_argument("--pair", type=lambda v: [float(x) for x in v.split(",")], default=[], metavar="E,...")
+    parser.add_argument("--shard", metavar="I/N", help="fit only every N-th held-out set from the I-th (0-based)")
+    parser.add_argument("--dump", metavar="DIR", help="write each fold's codings to DIR (with --shard)")
+    parser.add_argument("--merge", metavar="DIR", help="score the folds --dump wrote, fitting nothing")
     args = parser.parse_args()
 
     import casecode.coders._combined as combined
@@ -518,7 +525,8 @@ def main() -> None:
     study = load_study()
     units, gold = training_transcripts()
     rules = RuleCoder(study.codebook, load_nlp(None))
-    rule_codings = pd.concat([rules.code(units), rules.code(study.scope)], ignore_index=True)
+    rule_codings = None if args.merge else \
+        pd.concat([rules.code(units), rules.code(study.scope)], ignore_index=True)
 
     def scores(codings, part=None):
         u = units if part is None else units[units.set.isin([part] if isinstance(part, str) else part)]
@@ -535,52 +543,69 @@ def main() -> None:
     sets = sorted(set(units.set), key=lambda s: int(s[3:]))
     asr = [s for s in ASR_SETS if s in sets]
     outsiders = [s for s in OUTSIDER_SETS if s in sets]
+    margins = [None] + [m for m in args.margins if m != combined.COUNCIL_MARGIN]
+    later = [(f"short{words:g}:{extra:g}", functools.partial(short_council, words=int(words), extra=extra))
+             for words, extra in args.short]
+    later += [(f"speechcut{d:g}", functools.partial(speech_cut, shift=d)) for d in args.speech_cut]
+    later += [(f"pair{e:g}", functools.partial(pair_council, extra=e)) for e in args.pair]
+
+    def fold_codings(coder, test) -> dict:
+        """Label -> this fold's codings: the model alone, combined at each council margin, each later rule."""
+        out = {"model": coder.model.code(test, threshold=0.5)}
+        for margin in margins:
+            changed = coder
+            if margin is not None and coder.blend is not None and coder.council is not None:
+                cut = round(min(1.0, coder.blend + margin), 3)
+                changed = coder.__class__(coder.rule_coder, coder.model, **{**coder.settings(), "council_cut": cut})
+            out[margin] = changed.code(test, rule_codings=rule_codings)
+        for what, change in later:
+            changed = change(coder) if coder.blend is not None and coder.council is not None else coder
+            out[what] = changed.code(test, rule_codings=rule_codings)
+        return out
+
+    def parts(both):
+        both = pd.concat(both, ignore_index=True)
+        out = [" ".join(f"{s} {scores(both, s).micro['f1']:.3f}" for s in sets if int(s[3:]) >= 12)]
+        for label_, part in (("asr", asr), ("outsiders", outsiders)):
+            if part:
+                m = scores(both, part).micro
+                out.append(f"{label_} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
+        return out
+
+    mine = sets
+    if args.shard:
+        index, count = (int(x) for x in args.shard.split("/"))
+        mine = [s for k, s in enumerate(sets) if k % count == index]
     for name in args.variants:
         make_model, started = variants[name], time.time()
-        alone, fitted = [], []
-        for held_set in sets:
+        folds = []
+        for held_set in sets if args.merge else mine:
+            if args.merge:
+                folds.append(pd.read_pickle(Path(args.merge) / f"{name}-{held_set}.pkl"))
+                continue
             held = (units.set == held_set).to_numpy()
             train, test = units[~held], units[held]
             train_gold = gold[gold.segment_id.isin(set(train.segment_id))]
             coder = fit_transcript_coder(study, train, train_gold, rules=rules, rule_codings=rule_codings,
                                          make_model=make_model)
             # the combined coder's model is the model alone: fitted on the same units (shipped_training)
-            alone.append(coder.model.code(test, threshold=0.5))
-            fitted.append((coder, test))
-        margins = [None] + [m for m in args.margins if m != combined.COUNCIL_MARGIN]
+            folds.append(fold_codings(coder, test))
+            if args.dump:
+                Path(args.dump).mkdir(parents=True, exist_ok=True)
+                pd.to_pickle(folds[-1], Path(args.dump) / f"{name}-{held_set}.pkl")
+                print(f"{name} {held_set} fitted and coded | {time.time() - started:.0f} s", flush=True)
+        if args.shard and not args.merge:
+            continue
         for margin in margins:
-            both = []
-            for coder, test in fitted:
-                if margin is not None and coder.blend is not None and coder.council is not None:
-                    cut = round(min(1.0, coder.blend + margin), 3)
-                    coder = coder.__class__(coder.rule_coder, coder.model, **{**coder.settings(), "council_cut": cut})
-                both.append(coder.code(test, rule_codings=rule_codings))
             label = f"{name}" + (f"@{margin:g}" if margin is not None else f"@{combined.COUNCIL_MARGIN:g}")
-            out = [line(alone, "model")] if margin is None else []
-            out.append(line(both, "combined"))
-            both = pd.concat(both, ignore_index=True)
-            out.append(" ".join(f"{s} {scores(both, s).micro['f1']:.3f}" for s in sets if int(s[3:]) >= 12))
-            for label_, part in (("asr", asr), ("outsiders", outsiders)):
-                if part:
-                    m = scores(both, part).micro
-                    out.append(f"{label_} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
+            out = [line([f["model"] for f in folds], "model")] if margin is None else []
+            out.append(line([f[margin] for f in folds], "combined"))
+            out += parts([f[margin] for f in folds])
             print(f"{label:14s} | {' | '.join(out)} | {time.time() - started:.0f} s", flush=True)
-        later = [(f"short{words:g}:{extra:g}", functools.partial(short_council, words=int(words), extra=extra))
-                 for words, extra in args.short]
-        later += [(f"speechcut{d:g}", functools.partial(speech_cut, shift=d)) for d in args.speech_cut]
-        later += [(f"pair{e:g}", functools.partial(pair_council, extra=e)) for e in args.pair]
-        for what, change in later:
-            both = [change(coder).code(test, rule_codings=rule_codings) if coder.blend is not None and
-                    coder.council is not None else coder.code(test, rule_codings=rule_codings)
-                    for coder, test in fitted]
-            out = [line(both, "combined")]
-            both = pd.concat(both, ignore_index=True)
-            out.append(" ".join(f"{s} {scores(both, s).micro['f1']:.3f}" for s in sets if int(s[3:]) >= 12))
-            for label_, part in (("asr", asr), ("outsiders", outsiders)):
-                if part:
-                    m = scores(both, part).micro
-                    out.append(f"{label_} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}")
+        for what, _ in later:
+            out = [line([f[what] for f in folds], "combined")] + parts([f[what] for f in folds])
             print(f"{name}+{what} | {' | '.join(out)}", flush=True)
+
 
 if __name__ == "__main__":
     main()
