@@ -1,7 +1,8 @@
 """The transcript coder's variants leaving one training set (one writer) out, rules + model combined.
 
 Run: python bench/ablation_transcript_coder.py [VARIANT ...] [--tolerance T] [--margin M] [--margins M,M,...]
-     [--context N] [--context-features N] [--short N:E,...]
+     [--context N] [--context-features N] [--short N:E,...] [--speech-cut D,...] [--pair E,...]
+     [--shard I/N --dump DIR | --merge DIR]
 For each held-out writer the combined coder is fitted exactly as `casecode evaluate --study 2015` fits it
 (`fit_transcript_coder`: the other sets plus the 2015 reference, blend tuned by cross-validation over writers,
 council rule), then codes that writer's set; printed are turn-level micro precision, recall, F1 and council-level
