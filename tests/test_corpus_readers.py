@@ -1067,3 +1067,20 @@ def test_a_manifest_written_on_windows_finds_files_in_folders(corpus_folder):
     manifest = write(corpus_folder, "manifest.csv", "file,case\r\njane.txt,Anytown\r\nsub\\bo.md,elsewhere\r\n")
     assert [row["path"] for row in read_manifest(manifest)] == [corpus_folder / "jane.txt",
                                                                 corpus_folder / "sub" / "bo.md"]
+
+
+@pytest.mark.parametrize("how", ["tab", "name-line", "name-paragraph"])
+def test_names_without_a_colon_in_plain_text_are_turns(tmp_path, nlp, how):
+    """Reported: a typist's transcript saved from Word as plain text ("Sarah Jones<TAB>words") and Otter's text
+    export without times (the name on a line of its own, the words below) had no turns: the interviewer's questions
+    were coded. A name counts so where one name comes twice; a table's "Budget<TAB>£3m" stays words."""
+    sep = {"tab": "\t", "name-line": "\n", "name-paragraph": "\n\n"}[how]
+    body = "\n\n".join(f"{n}{sep}{x}" for n, x in _TURNS) + "\n\nBudget\t£3m\n"
+    doc = read(tmp_path, f"{how}.txt", _FRONT + body)
+    plain = read(tmp_path, "plain.txt", _FRONT + STAMPED["plain"] + "\n\nBudget\t£3m\n")
+
+    def spoken(document):
+        return [(s.speaker, s.role, s.codable, s.text[speaker_label_end(s.text, s.speaker):].strip())
+                for s in document.segments if s.text[speaker_label_end(s.text, s.speaker):].strip()]
+    assert spoken(doc) == spoken(plain)
+    assert [c[1:] for c in _codings(doc, nlp)] == [c[1:] for c in _codings(plain, nlp)] != []

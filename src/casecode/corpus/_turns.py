@@ -46,6 +46,8 @@ _PLAIN_LABEL_RE = re.compile(r"(?P<label>[^\W\d_](?:[^:\n(]|\([^()\n]{0,60}\)){0
 _ROLE_COLON_RE = re.compile(r"[^:\n(]*\([^()\n]{0,60}\)\s*:")
 # "Q. text" / "A. text", as legal and press transcripts write them; counted only in a document with two of each.
 _DOTTED_LABEL_RE = re.compile(r"(?P<label>[QA]\d*)\.[ \t]+(?=\S)")
+# "Name<TAB>text", as Word's "Save as plain text" leaves a typist's bold name; counted only where a name comes twice.
+_TABBED_LABEL_RE = re.compile(r"(?P<label>[^\W\d_][^\t\n:]{0,60}?) *\t+(?=\S)")
 _ROLE_RE = re.compile(r"(?P<name>[^()]+?)\s*\((?P<role>[^()]{1,60})\)")
 _HEADING_MARKS_RE = re.compile(r"^#{1,6}\s+|\s+#+\s*$")
 _LIST_MARK_RE = re.compile(r"[ \t]*[-*+•–][ \t]+")  # a list item's mark: "- ", "* ", "• "
@@ -75,6 +77,7 @@ class Label:
     role: str = ""
     strong: bool = True  # False for a lone capitalised word ("Housing:"), which needs support to count
     dotted: bool = False  # "Q. ..." / "A. ...": counts only where two of each are written so
+    tabbed: bool = False  # "Name<TAB>..." or the name on a line of its own: counts only where a name comes twice so
 
 
 def paragraph_units(text: str, start_offset: int = 0) -> list[tuple[int, int]]:
@@ -101,14 +104,18 @@ def heading_text(text: str) -> str:
     return _HEADING_MARKS_RE.sub("", text).strip()
 
 
-def find_label(text: str, dotted: bool = False) -> Label | None:
+def find_label(text: str, loose: bool = False) -> Label | None:
     """The speaker label at the start of `text`, if it has one. Bold (`**Name:**`) marks a label but does not
-    excuse it from the checks: a bold lead-in such as "**Key issues:**" is not a speaker. With `dotted`, "Q. " and
-    "A. " are labels too (`_label_filter` keeps them only in a document with two of each)."""
+    excuse it from the checks: a bold lead-in such as "**Key issues:**" is not a speaker. With `loose`, "Q. ",
+    "A. " and "Name<TAB>" are labels too (`_label_filter` keeps them only where the document writes them so)."""
     match = _BOLD_LABEL_RE.match(text) or _PLAIN_LABEL_RE.match(text)
-    if match is None and dotted:
+    if match is None and loose:
         match = _DOTTED_LABEL_RE.match(text)
-        return Label(match.group("label"), strong=False, dotted=True) if match else None
+        if match:
+            return Label(match.group("label"), strong=False, dotted=True)
+        match = _TABBED_LABEL_RE.match(text)
+        label = _label(match.group("label")) if match else None
+        return Label(label.name, label.role, label.strong, tabbed=True) if label else None
     return _label(match.group("label")) if match else None
 
 
@@ -228,11 +235,12 @@ def _line_labels(text: str, block: Block) -> list[tuple[int, Label]]:
         indent = len(line) - len(line.lstrip())
         mark = _LIST_MARK_RE.match(line, indent) if listed else None
         indent = mark.end() if mark else indent
-        label = find_label(line[indent:], dotted=True)
+        label = find_label(line[indent:], loose=True)
         if label:
             labels.append((pos + indent, label))
         elif pos == block.start:
-            return []
+            alone = _name_alone(line.strip())  # "Sarah Jones" on a line of its own, the words below it
+            return [(block.start, alone)] if alone and not listed else []
         pos += len(line) + 1
     if listed:
         uses = Counter(label.name for _, label in labels)
@@ -240,15 +248,35 @@ def _line_labels(text: str, block: Block) -> list[tuple[int, Label]]:
     return labels
 
 
+def _name_alone(line: str) -> Label | None:
+    """A line that is only a speaker's name ("Sarah Jones", "Speaker 2", "Jane Smith (Chief Executive)"), as
+    Otter's text export without times writes it above the words; judged with the tabbed labels."""
+    if not line or line[-1] in ":.?!," or len(line) > _MAX_LABEL_CHARS:
+        return None
+    label = find_label(f"{line}: x")
+    whole = label is not None and (label.name == line or line.startswith(label.name) and label.role)
+    return Label(label.name, label.role, label.strong, tabbed=True) if whole else None
+
+
 def _label_filter(labels: list[Label]):
     """Which labels count. Weak labels (lone capitalised words such as "Housing:") count only in a document that
     looks like a transcript: one with a strong label or a label used twice. Notes with one "Housing:" and one
     "Finance:" paragraph are not a transcript."""
-    uses = Counter(label.name for label in labels if not label.dotted)
+    uses = Counter(label.name for label in labels if not label.dotted and not label.tabbed)
     transcript = any(label.strong for label in labels) or any(n > 1 for n in uses.values())
     dotted = Counter(label.name[0] for label in labels if label.dotted)
     questions_and_answers = dotted["Q"] > 1 and dotted["A"] > 1  # not an outline's "A. Background"
-    return lambda label: questions_and_answers if label.dotted else label.strong or transcript
+    tabbed = Counter(label.name for label in labels if label.tabbed)
+    tabbed_turns = any(n > 1 for n in tabbed.values())  # not a table's "Budget<TAB>£3m"
+
+    def accept(label: Label) -> bool:
+        if label.dotted:
+            return questions_and_answers
+        if label.tabbed:
+            return tabbed_turns and (label.strong or tabbed[label.name] > 1)
+        return label.strong or transcript
+
+    return accept
 
 
 def _assign_roles(segments: list[Segment], interviewers: list[str]) -> None:
@@ -331,6 +359,9 @@ def speaker_label_end(text: str, speaker: object) -> int:
         return 0
     if _DOTTED_LABEL_RE.match(text) and text.startswith(f"{speaker}."):
         return len(speaker) + 1  # "Q. How ..." ends at its full stop
+    rest = text[len(speaker):] if text.startswith(speaker) else None
+    if rest is not None and (not rest.strip() or rest.lstrip(" ").startswith(("\t", "\n"))):
+        return len(text) - len(rest.lstrip(" \t\n"))  # "Name<TAB>text", "Name\ntext" and "Name" alone
     colon = text.find(":", 0, 160)
     in_role = _ROLE_COLON_RE.match(text) if colon > 0 and text.find("(", 0, colon) >= 0 else None
     colon = in_role.end() - 1 if in_role else colon  # "Ann Lee (Leader: Labour): ..." ends at the role's colon
