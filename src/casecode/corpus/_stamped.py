@@ -2,14 +2,14 @@
 
 Otter.ai and Microsoft Teams put the speaker and a time on a line of their own, the words below it ("Sarah Jones
 0:03"); Rev writes "Speaker 1 (00:03):" the same way; Zoom's saved captions "[Sarah Jones] 10:02:33"; typists
-"[00:01:23] Speaker 1: text", "00:01:23 Sarah Jones: text", "Speaker 1 (00:01:23): text" or "Speaker 1:
-[00:01:23] text"; Teams' older Word and text exports a cue's timing ("0:0:3.52 --> 0:0:9.1"), the name on the next
-line ("Jones, Sarah", read as "Sarah Jones") and the words below, one speaker's consecutive cues joined into one
-turn as a subtitle's are. Such a transcript is rewritten as the plain `Name: text` turns the rest of casecode reads, so its
+"[00:01:23] Speaker 1: text", "00:01:23 Sarah Jones: text", "Speaker 1 (00:01:23): text" or "Speaker 1: [00:01:23]
+text"; Teams' older Word and text exports a cue's timing ("0:0:3.52 --> 0:0:9.1"), the name on the next line
+("Jones, Sarah", read as "Sarah Jones") and the words below, one speaker's consecutive cues joined into one turn as
+a subtitle's are. Such a transcript is rewritten as the plain `Name: text` turns the rest of casecode reads, so its
 turns, its interviewer and its codings are those of the same words written plainly; each turn's time is kept, as a
-subtitle cue's is, and shown beside the unit in the review workbook and pages. A time after the label counts only
-in brackets or parentheses ("Chair: 10:30 start" may be words), and only where it opens at least half of the
-document's turns: a transcript with a time mark in a turn here and there keeps those marks in its words, as before.
+subtitle cue's is, and shown beside the unit in the review workbook and pages. A time after the label counts only in
+brackets or parentheses ("Chair: 10:30 start" may be words), and only where it opens at least half of the document's
+turns: a transcript with a time mark in a turn here and there keeps those marks in its words, as before.
 """
 
 from __future__ import annotations

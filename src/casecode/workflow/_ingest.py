@@ -48,8 +48,8 @@ def _cases_to_store(stored: pd.DataFrame, prepared: list[tuple[Document, dict | 
         if kind:
             first, where = typed.setdefault(case_id, (kind, str(doc.path)))
             if first.lower() != kind.lower():
-                raise CorpusError(f"{doc.path}: case {info['name']!r} has case_type {kind!r}, but {where} has {first!r}; "
-                                  f"give a case one type (or leave the other case_type cells empty)")
+                raise CorpusError(f"{doc.path}: case {info['name']!r} has case_type {kind!r}, but {where} has "
+                                  f"{first!r}; give a case one type (or leave the other case_type cells empty)")
         if case_id not in known:
             to_store.setdefault(case_id, dict(info))
     for case_id, (kind, where) in typed.items():
