@@ -1069,15 +1069,17 @@ def test_a_manifest_written_on_windows_finds_files_in_folders(corpus_folder):
                                                                 corpus_folder / "sub" / "bo.md"]
 
 
-@pytest.mark.parametrize("how", ["tab", "name-line", "name-paragraph"])
+@pytest.mark.parametrize("how", ["tab", "name-line", "name-paragraph", "bold-markdown", "bold-markdown-line"])
 def test_names_without_a_colon_in_plain_text_are_turns(tmp_path, nlp, how):
-    """Reported: a typist's transcript saved from Word as plain text ("Sarah Jones<TAB>words") and Otter's text
-    export without times (the name on a line of its own, the words below) had no turns: the interviewer's questions
-    were coded. A name counts so where one name comes twice; a table's "Budget<TAB>£3m" stays words."""
-    sep = {"tab": "\t", "name-line": "\n", "name-paragraph": "\n\n"}[how]
-    body = "\n\n".join(f"{n}{sep}{x}" for n, x in _TURNS) + "\n\nBudget\t£3m\n"
-    doc = read(tmp_path, f"{how}.txt", _FRONT + body)
-    plain = read(tmp_path, "plain.txt", _FRONT + STAMPED["plain"] + "\n\nBudget\t£3m\n")
+    """Reported: a typist's transcript saved from Word as plain text ("Sarah Jones<TAB>words"), Otter's text export
+    without times (the name on a line of its own, the words below) and a Word transcript converted to markdown
+    ("**Sarah Jones** words") had no turns: the interviewer's questions were coded. A name counts so where one name
+    comes twice; a table's "Budget<TAB>£3m" stays words."""
+    form = {"tab": "{n}\t{x}", "name-line": "{n}\n{x}", "name-paragraph": "{n}\n\n{x}", "bold-markdown": "**{n}** {x}",
+            "bold-markdown-line": "**{n}**\n{x}"}[how]
+    body = "\n\n".join(form.format(n=n, x=x) for n, x in _TURNS) + "\n\nBudget\t£3m\n"
+    doc = read(tmp_path, f"{how}.md", _FRONT + body)
+    plain = read(tmp_path, "plain.md", _FRONT + STAMPED["plain"] + "\n\nBudget\t£3m\n")
 
     def spoken(document):
         return [(s.speaker, s.role, s.codable, s.text[speaker_label_end(s.text, s.speaker):].strip())

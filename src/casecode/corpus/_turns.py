@@ -48,6 +48,8 @@ _ROLE_COLON_RE = re.compile(r"[^:\n(]*\([^()\n]{0,60}\)\s*:")
 _DOTTED_LABEL_RE = re.compile(r"(?P<label>[QA]\d*)\.[ \t]+(?=\S)")
 # "Name<TAB>text", as Word's "Save as plain text" leaves a typist's bold name; counted only where a name comes twice.
 _TABBED_LABEL_RE = re.compile(r"(?P<label>[^\W\d_][^\t\n:]{0,60}?) *\t+(?=\S)")
+# "**Name** text" with no colon, as a Word transcript's bold names come out converted to markdown (pandoc).
+_BOLD_NAME_RE = re.compile(r"\*\*(?P<label>[^\W\d_][^*\n:]{0,60}?)\*\*(?=\s|$)")
 _ROLE_RE = re.compile(r"(?P<name>[^()]+?)\s*\((?P<role>[^()]{1,60})\)")
 _HEADING_MARKS_RE = re.compile(r"^#{1,6}\s+|\s+#+\s*$")
 _LIST_MARK_RE = re.compile(r"[ \t]*[-*+•–][ \t]+")  # a list item's mark: "- ", "* ", "• "
@@ -107,13 +109,13 @@ def heading_text(text: str) -> str:
 def find_label(text: str, loose: bool = False) -> Label | None:
     """The speaker label at the start of `text`, if it has one. Bold (`**Name:**`) marks a label but does not
     excuse it from the checks: a bold lead-in such as "**Key issues:**" is not a speaker. With `loose`, "Q. ",
-    "A. " and "Name<TAB>" are labels too (`_label_filter` keeps them only where the document writes them so)."""
+    "A. ", "Name<TAB>" and "**Name**" are labels too (`_label_filter` keeps them only where the document writes them so)."""
     match = _BOLD_LABEL_RE.match(text) or _PLAIN_LABEL_RE.match(text)
     if match is None and loose:
         match = _DOTTED_LABEL_RE.match(text)
         if match:
             return Label(match.group("label"), strong=False, dotted=True)
-        match = _TABBED_LABEL_RE.match(text)
+        match = _TABBED_LABEL_RE.match(text) or _BOLD_NAME_RE.match(text)
         label = _label(match.group("label")) if match else None
         return Label(label.name, label.role, label.strong, tabbed=True) if label else None
     return _label(match.group("label")) if match else None
@@ -359,6 +361,8 @@ def speaker_label_end(text: str, speaker: object) -> int:
         return 0
     if _DOTTED_LABEL_RE.match(text) and text.startswith(f"{speaker}."):
         return len(speaker) + 1  # "Q. How ..." ends at its full stop
+    if text.startswith(f"**{speaker}**"):
+        return len(speaker) + 4  # "**Name** text"
     rest = text[len(speaker):] if text.startswith(speaker) else None
     if rest is not None and (not rest.strip() or rest.lstrip(" ").startswith(("\t", "\n"))):
         return len(text) - len(rest.lstrip(" \t\n"))  # "Name<TAB>text", "Name\ntext" and "Name" alone
