@@ -184,6 +184,11 @@ def test_markdown_headings_are_uncodable_units_that_label_what_follows(tmp_path)
         ("Jane Smith:\nThe answer on the next line.", "Jane Smith", "respondent"),
         ("Jane Smith:We began in 2014.", "Jane Smith", "respondent"),  # a typist's missing space
         ("Interviewer:Go on.", "Interviewer", "interviewer"),
+        # Reported: a focus group's second facilitator and an academic's "Researcher" were coded as answers.
+        ("Facilitator 2: Who starts?", "Facilitator 2", "interviewer"),
+        ("Moderator 1: Who starts?", "Moderator 1", "interviewer"),
+        ("INT2: Go on.", "INT2", "interviewer"),
+        ("Researcher: Go on.", "Researcher", "interviewer"),
     ],
 )
 def test_speaker_label_recognised(tmp_path, paragraph, speaker, role):

@@ -20,7 +20,7 @@ from typing import Iterable
 from ._model import Segment
 
 #: Labels that mean "the interviewer" whatever the interview's names (compared case-insensitively).
-INTERVIEWER_LABELS = {"interviewer", "int", "i", "q", "question", "facilitator", "moderator"}
+INTERVIEWER_LABELS = {"interviewer", "int", "i", "q", "question", "facilitator", "moderator", "researcher"}
 _FIXED_LABELS = INTERVIEWER_LABELS | {"a", "r", "answer", "respondent", "interviewee", "participant"}
 # Words that open prose or notes with a colon ("Note: ...", "Next Steps: ..."); a label containing one of them is
 # not a speaker.
@@ -109,7 +109,8 @@ def heading_text(text: str) -> str:
 def find_label(text: str, loose: bool = False) -> Label | None:
     """The speaker label at the start of `text`, if it has one. Bold (`**Name:**`) marks a label but does not
     excuse it from the checks: a bold lead-in such as "**Key issues:**" is not a speaker. With `loose`, "Q. ",
-    "A. ", "Name<TAB>" and "**Name**" are labels too (`_label_filter` keeps them only where the document writes them so)."""
+    "A. ", "Name<TAB>" and "**Name**" are labels too (`_label_filter` keeps them only where the document writes
+    them so)."""
     match = _BOLD_LABEL_RE.match(text) or _PLAIN_LABEL_RE.match(text)
     if match is None and loose:
         match = _DOTTED_LABEL_RE.match(text)
@@ -154,7 +155,7 @@ def is_interviewer(speaker: str, interviewer_names: Iterable[str] = ()) -> bool:
     """True for Interviewer/INT/I/Q/Q1 labels and for names listed as the interview's interviewers, also when the
     label is only the first name or the surname of one of them ("OWEN:" or "TRANTER:" for "Owen Tranter")."""
     key = _name_key(speaker)
-    if key in INTERVIEWER_LABELS or re.fullmatch(r"(q|interviewer)\s*\d*", key):
+    if key in INTERVIEWER_LABELS or re.fullmatch(r"(q|i|int|interviewer|facilitator|moderator|researcher)\s*\d*", key):
         return True
     names = [_name_key(n) for n in interviewer_names]
     return key in names or (" " not in key and any(key in (n.split()[0], n.split()[-1]) for n in names if " " in n))
