@@ -328,7 +328,7 @@ def _all_hits(doc: Doc, phrases: tuple[tuple[str, ...], ...]) -> tuple[list[int]
             for starts, spans in found:
                 a, b = bisect_left(starts, lo), bisect_left(starts, hi)
                 hits.append(([i - lo for i in starts[a:b]], [(i - lo, size) for i, size in spans[a:b]]) if b > a
-                            else ([], []))
+                            else _NO_HITS)
             if number < len(hits):
                 return hits[number]
             first = len(hits)
@@ -337,6 +337,9 @@ def _all_hits(doc: Doc, phrases: tuple[tuple[str, ...], ...]) -> tuple[list[int]
 
 
 _HITS = "scope phrase hits"  # a Batch.shared key
+# The hits of a list with none in a doc (most lists in most docs), one object for all: hits are only read, and two
+# new lists per list and doc would be that many more objects for the garbage collector to walk while the doc lives.
+_NO_HITS: tuple[tuple[int, ...], tuple[tuple[int, int], ...]] = ((), ())
 
 
 def _scan(lower: list[str], lemma: list[str], end_at: list[int], first: int
