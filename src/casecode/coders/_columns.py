@@ -109,13 +109,26 @@ class Batch:
         self._rows: dict[str, list[int]] = {}
         self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
         vocab = self.docs[0].vocab if self.docs else None
+        self._words: tuple | None = None  # see words
         if self.n and all(doc.vocab is vocab for doc in self.docs):  # the word attributes, once per distinct word
             distinct, inverse = self._distinct_values("ORTH")
-            words = _lexical(vocab, distinct.tolist())[inverse]
-            self._arrays.update(zip(_LEXICAL, numpy.ascontiguousarray(words.T)))
+            lexical = _lexical(vocab, distinct.tolist())
+            self._arrays.update(zip(_LEXICAL, numpy.ascontiguousarray(lexical[inverse].T)))
+            self._words = (distinct, lexical, inverse)
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
         # what a reader of the batch works out once for all its docs (the scope checks' word lists, phrase hits)
         self.shared: dict = {}
+
+    def words(self) -> tuple[list[int], list[int], list[int]] | None:
+        """(the batch's distinct words (ORTH hashes), their LOWER hashes, each position's number among them), so a
+        reader can look a word's strings up once per distinct word; None when the docs do not share a vocab."""
+        if self._words is None:
+            return None
+        distinct, lexical, inverse = self._words
+        if not isinstance(inverse, list):
+            self._words = distinct, lexical, inverse = \
+                distinct.tolist(), lexical[:, _LEXICAL.index("LOWER")].tolist(), inverse.reshape(-1).tolist()
+        return distinct, lexical, inverse
 
     def _array(self, attr: str) -> numpy.ndarray:
         array = self._arrays.get(attr)

@@ -211,7 +211,13 @@ def _word_lists(read, strings) -> tuple[list, ...]:
 
     # in a batch, its whole columns at once (each a list the compiled matcher reads too)
     column = read.column if read.batch is None else read.batch.column
-    words = [low(column("LOWER")), text(column("LEMMA")), text(column("ORTH"))]
+    distinct = read.batch.words() if read.batch is not None else None
+    if distinct is not None:  # a word's lower-case form and text looked up once per distinct word of the batch
+        orths, lowers, numbers = distinct
+        words = [list(map(low(lowers).__getitem__, numbers)), text(column("LEMMA")),
+                 list(map(text(orths).__getitem__, numbers))]
+    else:
+        words = [low(column("LOWER")), text(column("LEMMA")), text(column("ORTH"))]
     return (*words, *(column(attr) for attr in ("IS_PUNCT", "IS_ALPHA", "SPACY")))
 
 
