@@ -592,7 +592,10 @@ class RuleCoder:
     def _code_docs(self, docs: list[Doc], segs: list[dict], first: int, has_cases: bool, keep: str,
                    records: list[dict], case_of: list[tuple], raw: list) -> None:
         """`code`'s work on the docs of segments `first`, `first + 1`...: their records and cases appended."""
+        compiled_only = not len(self._fallback)  # the matches found for a batch (`raw`) are all the matches
         for i, (doc, found) in enumerate(zip(docs, raw), first):
+            if compiled_only and found is not None and not found:
+                continue  # no pattern matches the doc (about two docs in five): nothing to check or keep
             seg = segs[i]
             own = segment_cases(seg["cases"]) if has_cases else ()
             doc._.casecode_cases = own or None
