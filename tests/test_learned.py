@@ -572,6 +572,41 @@ def test_marks_of_a_turn_from_its_labelled_doc_equal_those_of_its_own_doc(transc
     assert part_marks(glued, 4, 24, sentencizer) is None  # the text's first word is not one of the doc's
 
 
+def test_marks_worked_out_in_the_rule_coders_batches_give_the_same_model_texts(transcript_sets, monkeypatch):
+    """The combined coder works out its units' scope marks while the rule coder's batch of their docs is open
+    (`RuleCoder.code_records`' on_batch, `batch_marker`), not in a batch of its own after it: every unit of every
+    set is marked there, and the model texts (and so the codings) are those `lemmatized` gives from the turns."""
+    from casecode.coders import _learned as learned
+    from casecode.coders._codings import unit_texts
+    from casecode.coders.scope import _marks
+
+    saved, sets = transcript_sets
+    batches = []
+    real = _marks.parts_marks
+
+    def counted(parts, sentencizer, batch=None):
+        if parts:
+            batches.append(batch)
+        return real(parts, sentencizer, batch)
+
+    marked = 0
+    for name, segments, rules in sets:
+        rows = segments[segments.codable]
+        texts, sources = unit_texts(rows), [str(t) for t in rows.text]
+        learned._LEMMAS.clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(learned, "parts_marks", counted)
+            in_batches = saved.code(segments)
+        model_texts = [learned._LEMMAS.get((learned.DEFAULT_PIPELINE, True, t)) for t in texts]
+        marked += sum(1 for t in model_texts if t is not None)
+        learned._LEMMAS.clear()
+        assert model_texts == learned.lemmatized(texts, None, True, sources), name
+        learned._LEMMAS.clear()
+        pd.testing.assert_frame_equal(in_batches, saved.code(segments, rule_codings=rules), obj=name)
+    assert len(batches) >= len(sets) and all(b is not None for b in batches)  # the rule coder's open batches only
+    assert marked > 2000
+
+
 def test_a_saved_coder_read_back_has_its_tfidf_tables_built(transcript_sets):
     from casecode.coders import _tfidf
 

@@ -37,12 +37,18 @@ from .._progress import progress
 from ..errors import CoderError
 from ..corpus import first_case
 from ._codings import codable_segments, codings_frame, speaker_label_end, unit_texts
-from ._learned import LearnedCoder, SavedModel, model_rule, model_scores, model_terms
+from ._learned import LearnedCoder, SavedModel, batch_marker, model_rule, model_scores, model_terms
 from ._persist import codebook_digest, pack, read_bytes, unpack, write_bytes
 from ._rules import RuleCoder, _records
 
 # A rule coding as `CombinedCoder` reads it: (segment, code, then the tuple `_rule_matrix` keeps)
 _RULE_ITEM = ("segment_id", "code", "score", "start", "end", "evidence", "rule", "pattern")
+
+
+def _unit_texts(segs: list[dict]) -> list[str]:
+    """`unit_texts` of segments given as dicts."""
+    return [str(t)[speaker_label_end(str(t), s):].strip()
+            for t, s in ((seg["text"], seg.get("speaker")) for seg in segs)]
 
 
 def _rule_items(records: list[dict]) -> Iterable[tuple]:
@@ -181,26 +187,30 @@ class CombinedCoder(BaseEstimator):
             return codings_frame([])
         segs = _records(rows)
         if rule_codings is None:
-            rules = _rule_items(self.rule_coder.code_records(segs, "cases" in rows.columns))
-        else:
-            rules = rule_codings[rule_codings.segment_id.isin(set(rows.segment_id))]
-            rules = zip(*(rules[name].tolist() for name in _RULE_ITEM))
-        return codings_frame(self._code(segs, rules))
+            return codings_frame(self._rules_and_model(segs, "cases" in rows.columns))
+        rules = rule_codings[rule_codings.segment_id.isin(set(rows.segment_id))]
+        return codings_frame(self._code(segs, zip(*(rules[name].tolist() for name in _RULE_ITEM))))
 
     def code_records(self, segs: list[dict], has_cases: bool) -> list[dict]:
         """`code` on codable segments given as plain dicts (`RuleCoder.code_records`' columns), its codings as
         dicts in `code`'s order; for a caller that has the segments as objects and wants no DataFrame on the way."""
         self._check_settings()
-        if not segs:
-            return []
-        return self._code(segs, _rule_items(self.rule_coder.code_records(segs, has_cases)))
+        return self._rules_and_model(segs, has_cases) if segs else []
 
-    def _code(self, segs: list[dict], rules: Iterable[tuple]) -> list[dict]:
-        """The codings of `segs` as dicts, given the rule coder's codings of them as `_RULE_ITEM` tuples."""
+    def _rules_and_model(self, segs: list[dict], has_cases: bool) -> list[dict]:
+        """The rule coder run on `segs`, then `_code`; the model's scope marks of the units are worked out in the
+        rule coder's batches, from its docs (`batch_marker`)."""
+        texts, sources = _unit_texts(segs), [str(seg["text"]) for seg in segs]
+        on_batch = batch_marker(self.model, self.rule_coder.nlp, texts, sources)
+        rules = self.rule_coder.code_records(segs, has_cases, on_batch=on_batch)
+        return self._code(segs, _rule_items(rules), texts)
+
+    def _code(self, segs: list[dict], rules: Iterable[tuple], texts: list[str] | None = None) -> list[dict]:
+        """The codings of `segs` as dicts, given the rule coder's codings of them as `_RULE_ITEM` tuples (and the
+        segments' `_unit_texts`, when the caller has them)."""
         classes = [str(c) for c in self.model.classes_]
         order = self._order(classes)
-        texts = [str(t)[speaker_label_end(str(t), s):].strip()  # as unit_texts reads a segments frame
-                 for t, s in ((seg["text"], seg.get("speaker")) for seg in segs)]
+        texts = _unit_texts(segs) if texts is None else texts
         proba, features = model_scores(self.model, texts, sources=[str(seg["text"]) for seg in segs])
         strength, matched = self._rule_matrix([seg["segment_id"] for seg in segs], rules, order)
         known = np.array([code in classes for code in order])

@@ -311,6 +311,50 @@ def _marks_from_sources(nlp, name: str, texts: list[str], source_of: dict[str, s
     return left
 
 
+def batch_marker(model, nlp, texts: list[str], sources: list[str]):
+    """An `on_batch` for `RuleCoder.code_records` coding the segments `sources` (a turn's text with its speaker
+    label) with `nlp`, or None: while each of the rule coder's batches is open, the scope marks of the units
+    `texts` (one per source) not yet known are worked out from its docs (`parts_marks` in that batch, sharing its
+    word lists and columns), as `lemmatized(texts, ..., sources=sources)` would work them out after it. None for
+    a model that does not read its units' marks that way, or a pipeline other than `nlp`."""
+    if not (isinstance(model, LearnedCoder) and type(model).predict_proba is LearnedCoder.predict_proba and
+            model.lemmatize and model.scope_marks and type(model)._texts is LearnedCoder._texts):
+        return None
+    if load_nlp(model.pipeline) is not nlp or "casecode_sentencizer" not in nlp.pipe_names:
+        return None
+    from ._columns import batch_columns
+
+    name = model.pipeline or DEFAULT_PIPELINE
+    sentencizer = nlp.get_pipe("casecode_sentencizer")
+    first: dict[str, int] = {}
+    for j, text in enumerate(texts):  # a text is marked from its first segment's doc, as `lemmatized` does
+        first.setdefault(text, j)
+
+    def on_batch(docs: list, start: int) -> None:
+        parts, marked = [], []
+        for j, doc in enumerate(docs, start):
+            text, source = texts[j], sources[j]
+            if first[text] != j or source == text or (name, True, text) in _LEMMAS:
+                continue
+            end = len(source.rstrip())
+            begin = end - len(text)
+            if begin >= 0 and source[begin:end] == text:
+                parts.append((doc, begin, end, source))
+                marked.append(text)
+        if not parts:
+            return
+        columns = batch_columns(parts[0][0])
+        if columns is None or columns.batch is None:
+            return
+        if len(_LEMMAS) + len(parts) > _CACHE_LIMIT:
+            _LEMMAS.clear()
+        for text, found in zip(marked, parts_marks(parts, sentencizer, batch=columns.batch)):
+            if found is not None:
+                _LEMMAS[name, True, text] = " ".join(found)
+
+    return on_batch
+
+
 def model_codings(model, segments: pd.DataFrame, *, threshold: float | None = None) -> pd.DataFrame:
     """One coding per (segment, code) with probability >= threshold (default: the model's). Evidence is the
     whole segment; `rule` reads "model p=0.82 (top terms: listen, staff)"."""

@@ -26,7 +26,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import pandas as pd
 import srsly
@@ -549,11 +549,13 @@ class RuleCoder:
         return codings_frame(self.code_records(_records(rows), "cases" in rows.columns, keep=keep,
                                                batch_size=batch_size))
 
-    def code_records(self, segs: list[dict], has_cases: bool, *, keep: str = "best", batch_size: int = 64
-                     ) -> list[dict]:
+    def code_records(self, segs: list[dict], has_cases: bool, *, keep: str = "best", batch_size: int = 64,
+                     on_batch: Callable[[list[Doc], int], None] | None = None) -> list[dict]:
         """`code` on codable segments given as plain dicts (the columns it reads: segment_id, document_id, start,
         text, and cases, speaker, role where known), its codings as dicts (`codings_frame` makes `code`'s table
-        of them); for a caller that has the segments as objects and wants no DataFrame on the way."""
+        of them); for a caller that has the segments as objects and wants no DataFrame on the way. `on_batch`:
+        called with (docs, number of the first one's segment) while each batch of docs the compiled engine
+        matches is open (`_columns.open_batch`), so a reader of the same docs shares the batch's columns."""
         if keep not in ("best", "all"):
             raise CoderError(f"keep={keep!r}; use 'best' (one coding per segment and code) or 'all'")
         records: list[dict] = []
@@ -580,6 +582,8 @@ class RuleCoder:
                     try:
                         self._code_docs(chunk, segs, i, has_cases, keep, records, case_of,
                                         self._compiled.match_batch(batch))
+                        if on_batch is not None:
+                            on_batch(chunk, i)
                     finally:
                         close_batch()
                         self._open_batch, self._batch_found = None, {}

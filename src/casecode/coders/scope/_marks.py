@@ -235,24 +235,29 @@ class _Part:
                     + self.words[j - 1])
 
 
-def parts_marks(parts: list[tuple[Doc, int, int, str]], sentencizer) -> list[list[str] | None]:
+def parts_marks(parts: list[tuple[Doc, int, int, str]], sentencizer, batch=None) -> list[list[str] | None]:
     """`part_marks(doc, start, end, sentencizer, text)` of each (doc, start, end, text), the docs read as one
     batch (`_columns.Batch`): their word lists and columns looked up once per distinct word of the batch, and
-    other councils found in all of them in one pass, rather than doc by doc."""
+    other councils found in all of them in one pass, rather than doc by doc. `batch`: the open batch holding
+    every part's doc (the rule coder's, see `RuleCoder.code_records`' on_batch), read instead of a new one."""
     from .._columns import Batch, close_batch, open_batch
 
     docs = list({id(doc): doc for doc, _, _, _ in parts}.values())
     if not docs:
         return []
-    batch = Batch(docs)
-    open_batch(batch)
+    own = batch is None
+    if own:
+        batch = Batch(docs)
+        open_batch(batch)
+    else:
+        docs = list({id(doc): doc for doc in batch.docs}.values())
     try:
         spans = None
         if LEXICON.other_councils:
             compiled, fallback = _other_council_matcher(batch.docs[0].vocab)
             if all(doc.vocab is compiled.vocab for doc in docs):
                 found = {id(doc): {(s, e) for _, s, e in matches}
-                         for doc, matches in zip(docs, compiled.match_batch(batch))}
+                         for doc, matches in zip(batch.docs, compiled.match_batch(batch))}
                 if fallback is not None:
                     for doc in docs:
                         found[id(doc)].update((s, e) for _, s, e in fallback(doc))
@@ -260,7 +265,8 @@ def parts_marks(parts: list[tuple[Doc, int, int, str]], sentencizer) -> list[lis
         return [part_marks(doc, start, end, sentencizer, text, None if spans is None else spans[id(doc)])
                 for doc, start, end, text in parts]
     finally:
-        close_batch()
+        if own:
+            close_batch()
 
 
 def part_marks(doc: Doc, start: int, end: int, sentencizer, text: str | None = None,
