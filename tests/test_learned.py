@@ -387,6 +387,29 @@ def test_fast_tfidf_transform_is_the_vectorizers_own(transcript_sets):
         _same_matrix(tfidf_transform(vectorizer, texts), vectorizer.transform(texts), str(vectorizer))
 
 
+def test_a_text_counted_once_keeps_its_count_row_for_later_batches(transcript_sets, monkeypatch):
+    """A unit said again (in the same batch or a later one) is not counted again: its count row is kept (until
+    `forget_pieces`), and the batch's matrix is the vectorizer's own, value for value."""
+    from casecode.coders import _tfidf
+    from casecode.coders._codings import unit_texts
+
+    saved, sets = transcript_sets
+    vectorizer = saved.model.vectorizer_
+    _tfidf.forget_pieces()
+    counted = []
+    real = _tfidf._counts
+    monkeypatch.setattr(_tfidf, "_counts", lambda table, texts, pairs: counted.append(len(texts)) or
+                        real(table, texts, pairs))
+    first = saved.model._texts(unit_texts(sets[0][1][sets[0][1].codable]))
+    second = saved.model._texts(unit_texts(sets[1][1][sets[1][1].codable]))
+    for batch in (first + first[:5], second + first[::-1], first[:3]):
+        _same_matrix(_tfidf.tfidf_transform(vectorizer, batch), vectorizer.transform(batch), str(len(batch)))
+    assert counted == [len(set(first)), len(set(second) - set(first))]
+    _tfidf.forget_pieces()
+    _tfidf.tfidf_transform(vectorizer, first)
+    assert counted[-1] == len(set(first))
+
+
 def test_one_product_for_all_codes_gives_each_codes_own_probabilities(transcript_sets):
     from casecode.coders._learned import _positive, model_scores
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import weakref
 from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,6 +22,9 @@ from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 _DEFAULT_PATTERN = r"(?u)\b\w\w+\b"
 _TABLES: "weakref.WeakKeyDictionary[TfidfVectorizer, _Table]" = weakref.WeakKeyDictionary()
 _PIECE_LIMIT = 500_000  # distinct pieces kept per vectorizer; dropped whole beyond this
+# distinct texts whose count rows are kept per vectorizer (a unit said again, in this batch or a later one, is not
+# counted again); dropped whole beyond this, which bounds the memory they take (tens of MB)
+_ROW_LIMIT = 20_000
 
 
 class _Table:
@@ -49,10 +53,16 @@ class _Table:
         self.unigram = np.full(n_tokens + 1, -1, dtype=np.int64)  # the last slot: a token not in any feature
         self.unigram[first[single]] = features[single]
         pair_keys = first[~single] * n_tokens + second[~single]
+        # whether a token is the first (second) word of any pair feature; the last slot: a token in none
+        self.pair_first = np.zeros(n_tokens + 1, dtype=bool)
+        self.pair_first[first[~single]] = True
+        self.pair_second = np.zeros(n_tokens + 1, dtype=bool)
+        self.pair_second[second[~single]] = True
         order = np.argsort(pair_keys, kind="stable")
         self.pair_keys = pair_keys[order]
         self.pair_features = features[~single][order]
         self.pieces: dict[str, tuple[int, ...]] = {}
+        self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # text -> its count row's columns and counts
         self.transformer = TfidfTransformer(norm=vectorizer.norm, use_idf=vectorizer.use_idf,
                                             smooth_idf=vectorizer.smooth_idf, sublinear_tf=vectorizer.sublinear_tf)
         self.transformer.idf_ = vectorizer.idf_
@@ -89,7 +99,24 @@ def tfidf_transform(vectorizer, texts: list[str]):
     if not _covered(vectorizer) or not all(isinstance(t, str) for t in texts):
         return vectorizer.transform(texts)
     table = _table(vectorizer)
-    counts = _counts(table, texts, pairs=tuple(vectorizer.ngram_range) == (1, 2))
+    pairs = tuple(vectorizer.ngram_range) == (1, 2)
+    if not texts:
+        return table.transformer.transform(_counts(table, texts, pairs), copy=False)
+    rows = table.rows
+    new = [text for text in dict.fromkeys(texts) if text not in rows]
+    if new:  # the texts not counted before, counted together
+        if len(rows) + len(new) > _ROW_LIMIT:
+            rows.clear()
+        counts = _counts(table, new, pairs)
+        indptr, indices, data = counts.indptr.tolist(), counts.indices, counts.data
+        for k, text in enumerate(new):
+            rows[text] = (indices[indptr[k]:indptr[k + 1]], data[indptr[k]:indptr[k + 1]])
+    found = [rows[text] for text in texts]
+    indptr = np.zeros(len(texts) + 1, dtype=np.int32)
+    np.cumsum(np.fromiter(map(len, map(itemgetter(0), found)), dtype=np.int64, count=len(found)), out=indptr[1:])
+    counts = sp.csr_matrix((np.concatenate(list(map(itemgetter(1), found))),
+                            np.concatenate(list(map(itemgetter(0), found))), indptr),
+                           shape=(len(texts), table.n_features))
     return table.transformer.transform(counts, copy=False)
 
 
@@ -100,9 +127,11 @@ def prepare(vectorizer) -> None:
 
 
 def forget_pieces() -> None:
-    """Empty every vectorizer's cache of text pieces (what coding fills; the vocabulary tables stay)."""
+    """Empty every vectorizer's caches of text pieces and count rows (what coding fills; the vocabulary tables
+    stay)."""
     for table in list(_TABLES.values()):
         table.pieces.clear()
+        table.rows.clear()
 
 
 def _table(vectorizer) -> _Table:
@@ -133,7 +162,8 @@ def _counts(table: _Table, texts: list[str], pairs: bool) -> sp.csr_matrix:
     columns = [features[features >= 0]]
     if pairs and len(tokens) > 1 and len(table.pair_keys):
         first, second = tokens[:-1], tokens[1:]
-        valid = (row[:-1] == row[1:]) & ~unknown[:-1] & ~unknown[1:]
+        # only the pairs of one text whose words can make a pair feature are looked up
+        valid = (row[:-1] == row[1:]) & table.pair_first[first] & table.pair_second[second]
         keys = first[valid] * table.n_tokens + second[valid]
         at = np.searchsorted(table.pair_keys, keys)
         at_clipped = np.minimum(at, len(table.pair_keys) - 1)
