@@ -1074,20 +1074,109 @@ def test_a_manifest_written_on_windows_finds_files_in_folders(corpus_folder):
                                                                 corpus_folder / "sub" / "bo.md"]
 
 
-@pytest.mark.parametrize("how", ["tab", "name-line", "name-paragraph", "bold-markdown", "bold-markdown-line"])
+@pytest.mark.parametrize("how", ["tab", "name-line", "name-paragraph", "bold-markdown", "bold-markdown-line", "dash",
+                                 "dash-capitals", "en-dash"])
 def test_names_without_a_colon_in_plain_text_are_turns(tmp_path, nlp, how):
     """Reported: a typist's transcript saved from Word as plain text ("Sarah Jones<TAB>words"), Otter's text export
     without times (the name on a line of its own, the words below) and a Word transcript converted to markdown
     ("**Sarah Jones** words") had no turns: the interviewer's questions were coded. A name counts so where one name
     comes twice; a table's "Budget<TAB>£3m" stays words."""
     form = {"tab": "{n}\t{x}", "name-line": "{n}\n{x}", "name-paragraph": "{n}\n\n{x}", "bold-markdown": "**{n}** {x}",
-            "bold-markdown-line": "**{n}**\n{x}"}[how]
-    body = "\n\n".join(form.format(n=n, x=x) for n, x in _TURNS) + "\n\nBudget\t£3m\n"
+            "bold-markdown-line": "**{n}**\n{x}", "dash": "{n} - {x}", "dash-capitals": "{n} - {x}",
+            "en-dash": "{n} – {x}"}[how]
+    body = "\n\n".join(form.format(n=n.upper() if how == "dash-capitals" else n, x=x) for n, x in _TURNS) \
+        + "\n\nBudget\t£3m\n"
     doc = read(tmp_path, f"{how}.md", _FRONT + body)
     plain = read(tmp_path, "plain.md", _FRONT + STAMPED["plain"] + "\n\nBudget\t£3m\n")
 
     def spoken(document):
-        return [(s.speaker, s.role, s.codable, s.text[speaker_label_end(s.text, s.speaker):].strip())
+        return [(s.speaker.lower(), s.role, s.codable, s.text[speaker_label_end(s.text, s.speaker):].strip())
                 for s in document.segments if s.text[speaker_label_end(s.text, s.speaker):].strip()]
     assert spoken(doc) == spoken(plain)
     assert [c[1:] for c in _codings(doc, nlp)] == [c[1:] for c in _codings(plain, nlp)] != []
+
+
+def test_a_name_with_a_dash_is_a_turn_only_where_the_name_comes_twice(tmp_path):
+    """"NAME - text" turns (as some typists write them) count only where one name is written so twice: a note's
+    "Housing - the waiting list is long" stays words."""
+    notes = read(tmp_path, "notes.txt", "Housing - the waiting list is long.\n\nFinance - a gap of £3m.\n")
+    assert [(s.speaker, s.kind) for s in notes.segments] == [("", "paragraph"), ("", "paragraph")]
+    said = read(tmp_path, "said.txt", "TOM REED - We did it: all of it.\n\nSARAH JONES - Why?\n\n"
+                                      "TOM REED - Because - well - we had to.\n", interviewer_names=["Sarah Jones"])
+    assert [(s.speaker, s.role) for s in said.segments] == [
+        ("TOM REED", "respondent"), ("SARAH JONES", "interviewer"), ("TOM REED", "respondent")]
+    assert [s.text[speaker_label_end(s.text, s.speaker):] for s in said.segments] == [
+        "We did it: all of it.", "Why?", "Because - well - we had to."]
+
+
+@pytest.mark.parametrize("footer", ["Transcribed by https://otter.ai", "Transcribed by Otter.ai",
+                                    "Automatically transcribed by Sonix.ai.", "Transcribed by https://otter.ai/u/AbC"])
+@pytest.mark.parametrize("suffix", [".txt", ".docx"])
+def test_a_transcription_services_footer_is_not_a_unit_to_code(tmp_path, footer, suffix):
+    """Reported: Otter's "Transcribed by https://otter.ai" at the end of its export was coded as the last
+    speaker's words."""
+    paragraphs = [f"{n}: {x}" for n, x in _TURNS] + [footer]
+    if suffix == ".docx":
+        word = docx.Document()
+        for paragraph in paragraphs:
+            word.add_paragraph(paragraph)
+        word.save(tmp_path / "otter.docx")
+        doc = read_document(tmp_path / "otter.docx", interviewer_names=["Sarah Jones"])
+    else:
+        doc = read(tmp_path, "otter.txt", "\n\n".join(paragraphs) + "\n", interviewer_names=["Sarah Jones"])
+    last = doc.segments[-1]
+    assert (last.text, last.speaker, last.kind, last.codable) == (footer, "", "note", False)
+    assert [s.speaker for s in doc.segments[:-1]] == [n for n, _ in _TURNS]
+    kept = read(tmp_path, "kept.txt", "Sarah Jones: Who typed it?\n\nTom Reed: Transcribed by hand, by me.\n\n"
+                                      "Transcribed by my colleague Sam, who was there.\n")
+    assert [(s.speaker, s.codable) for s in kept.segments] == [("Sarah Jones", True), ("Tom Reed", True),
+                                                               ("Tom Reed", True)]
+
+
+def _cues(lines: list[str]) -> str:
+    return "".join(f"{i + 1}\n00:00:{2 * i:02d},000 --> 00:00:{2 * i + 1:02d},500\n{line}\n\n"
+                   for i, line in enumerate(lines))
+
+
+def test_subtitles_naming_speakers_in_brackets_or_after_a_dash_have_turns(tmp_path):
+    """Reported: captions naming speakers as "[Sarah Jones] text" or "- Sarah Jones: text" (two speakers in one cue)
+    had no turns, so the interviewer's questions were coded; "[Laughter]" is no speaker."""
+    bracketed = read(tmp_path, "b.srt", _cues([
+        "[Sarah Jones] How did you find room?", "[Tom Reed] We ring-fenced a budget.", "[Laughter] And a team.",
+        "[Laughter]\n[Sarah Jones] Who do you work with?", "[Tom Reed] The health trust."]),
+        interviewer_names=["Sarah Jones"])
+    assert [(s.speaker, s.role, s.text) for s in bracketed.segments] == [
+        ("Sarah Jones", "interviewer", "[Sarah Jones] How did you find room?"),
+        ("Tom Reed", "respondent", "[Tom Reed] We ring-fenced a budget. [Laughter] And a team. [Laughter]"),
+        ("Sarah Jones", "interviewer", "[Sarah Jones] Who do you work with?"),
+        ("Tom Reed", "respondent", "[Tom Reed] The health trust.")]
+    assert [s.text[speaker_label_end(s.text, s.speaker):].strip() for s in bracketed.segments][-1] == \
+        "The health trust."
+    dashed = read(tmp_path, "d.srt", _cues(["- Sarah Jones: How did you find room?\n- Tom Reed: A budget.",
+                                            "And a team.", "- Sarah Jones: Who with?\n- Tom Reed: The trust."]),
+                  interviewer_names=["Sarah Jones"])
+    assert [(s.speaker, s.role, s.text) for s in dashed.segments] == [
+        ("Sarah Jones", "interviewer", "Sarah Jones: How did you find room?"),
+        ("Tom Reed", "respondent", "Tom Reed: A budget. And a team."),
+        ("Sarah Jones", "interviewer", "Sarah Jones: Who with?"), ("Tom Reed", "respondent", "Tom Reed: The trust.")]
+    assert dashed.metadata["timings"][:2] == [("d:1", 0.0, 1.5), ("d:2", 0.0, 3.5)]
+    once = read(tmp_path, "o.srt", _cues(["[Music] Welcome to the podcast.", "- Right, so.\n- Yes."]))
+    assert [(s.speaker, s.text) for s in once.segments] == [("", "[Music] Welcome to the podcast."),
+                                                            ("", "- Right, so. - Yes.")]
+
+
+@pytest.mark.parametrize("given", ["Sarah", "Jones", "sarah"])
+def test_an_interviewer_named_by_one_name_against_full_name_labels(tmp_path, given):
+    """Reported: front matter 'interviewer: Sarah' against "Sarah Jones:" labels marked no interviewer, so her
+    questions were coded. One name that fits two speakers marks neither and says so."""
+    body = "\n\n".join(f"{n}: {x}" for n, x in _TURNS) + "\n"
+    doc = read(tmp_path, "one.txt", f"---\ninterviewer: {given}\n---\n\n" + body)
+    assert [(s.speaker, s.role) for s in doc.segments] == [(n, "interviewer" if n == "Sarah Jones" else "respondent")
+                                                           for n, _ in _TURNS]
+    assert doc.warnings == []
+    others = {"Sarah Jones": "Tom Jones", "Tom Reed": "Ann Jones"} if given == "Jones" else {"Tom Reed": "Sarah Reed"}
+    for old, new in others.items():
+        body = body.replace(old, new)
+    two = read(tmp_path, "two.txt", f"---\ninterviewer: {given}\n---\n\n" + body)
+    assert {s.role for s in two.segments} == {"respondent"}
+    assert len(two.warnings) == 1 and "could be" in two.warnings[0] and "give the full name" in two.warnings[0]

@@ -22,7 +22,7 @@ SEGMENT_COLUMNS = [
     "text",
     "speaker",  # speaker label of a turn, or "" for a plain paragraph
     "role",  # "interviewer", "respondent" or ""
-    "kind",  # paragraph, turn, quote, body, appendix1, appendix2, comment, cue ...
+    "kind",  # paragraph, turn, quote, body, appendix1, appendix2, comment, cue, note (a service line) ...
     "heading",  # nearest heading above the unit (the author's placement in a report)
     "cases",  # tuple of case ids
     "codable",  # False for interviewer turns and headings: coders skip them

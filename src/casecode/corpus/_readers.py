@@ -18,7 +18,7 @@ from ._plain import plain_blocks
 from ._stamped import restamp
 from ._subtitles import read_subtitles
 from ._text import read_text_file, split_front_matter
-from ._turns import Block, build_segments
+from ._turns import Block, build_segments, interviewer_by_part
 
 #: File extensions read_document accepts.
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".docx", ".vtt", ".srt")
@@ -60,7 +60,7 @@ def read_document(
     cases = (str(doc.metadata["case"]),) if doc.metadata.get("case") else ()
     doc.segments, speaker_roles = build_segments(document_id, doc.text, blocks, interviewers, cases)
     _check_unit_lengths(doc, path)
-    doc.warnings += _no_interviewer(doc, path)
+    doc.warnings += _unclear_interviewer(doc, path, interviewers) or _no_interviewer(doc, path)
     if speaker_roles:
         doc.metadata["speaker_roles"] = speaker_roles
     if isinstance(timings, dict):  # a transcript with times in its labels: {offset of a timed turn: times}
@@ -100,6 +100,14 @@ def _no_interviewer(doc: Document, path: Path) -> list[str]:
     return [f"{path}: no interviewer among its {len(speakers)} speakers ({shown}), so every turn is coded, the "
             f"questions too; name the interviewer with --interviewer NAME (or a manifest's 'interviewer' column, or "
             f"front matter 'interviewer: NAME')"]
+
+
+def _unclear_interviewer(doc: Document, path: Path, interviewers: list[str]) -> list[str]:
+    """A warning for an interviewer named by one word that is the first name or surname of several speakers."""
+    speakers = dict.fromkeys(seg.speaker for seg in doc.segments if seg.speaker)
+    return [f"{path}: interviewer {name!r} could be {' or '.join(fits)}, so neither is taken as the interviewer; "
+            f"give the full name (--interviewer NAME, or front matter 'interviewer: NAME')"
+            for name, fits in interviewer_by_part(speakers, interviewers)[1]]
 
 
 def _check_case(path: Path, own: Mapping[str, Any], given: Mapping[str, Any], override: bool, source: str) -> None:

@@ -44,9 +44,21 @@ class _Part:
     end: float
 
 
+# A speaker as captions write one: "[Sarah Jones] text" (counted only where one name is written so twice and is no
+# sound: "[Laughter]"), and "- Sarah: text" (a dialogue dash before a label, two speakers in one cue).
+_BRACKET_RE = re.compile(r"\[(?P<name>[^\[\]\n]{1,60})\][ \t]*(?=\S)")
+_DIALOGUE_RE = re.compile(r"[-–—][ \t]*(?=\S)")
+_SOUNDS = set("""laughter laughs laughing laugh music applause inaudible crosstalk cross talk silence pause noise coughs
+    cough coughing sighs sigh unintelligible indistinct chuckles chuckling chuckle foreign background overlapping
+    cheering cheers clapping phone ringing beep beeps static groans murmurs murmuring singing speaking speaks
+    silent sound sounds blank break end start intro outro theme song playing plays continues unclear interruption
+    interrupts overtalk audio video off mic""".split())
+
+
 def read_subtitles(raw: str, name: str, vtt: bool) -> tuple[str, list[Block], list[tuple[float, float]]]:
     """(text, blocks, (start, end) seconds of each block) of a decoded .vtt or .srt file."""
-    parts = _merged(_speakers(_cues(raw, name, vtt)))
+    cues = _cues(raw, name, vtt)
+    parts = _merged(_speakers(cues, _bracket_names(cues)))
     blocks, pos = [], 0
     for part in parts:
         blocks.append(Block(pos, pos + len(part.text), "cue", part.speaker, part.role))
@@ -123,14 +135,44 @@ def _seconds(parts) -> float:
     return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(fraction.ljust(3, "0")) / 1000
 
 
-def _speakers(cues: list[_Cue]) -> list[_Part]:
-    """One part per cue, or per voice when a cue holds several `<v>` voices, with its speaker."""
+def _bracket_names(cues: list[_Cue]) -> set[str]:
+    """The names written "[Name] text" at the start of a cue line at least twice, sounds left out."""
+    from collections import Counter
+
+    from ._turns import _label
+
+    seen = Counter(match.group("name").strip() for cue in cues for line in cue.lines
+                   for match in [_BRACKET_RE.match(_TAG_RE.sub("", line).strip())] if match)
+    return {raw for raw, n in seen.items() if n > 1 and _label(raw) is not None and _label(raw).name == raw
+            and not any(word.strip(".,'’").lower() in _SOUNDS for word in raw.split())}
+
+
+def _line_speaker(text: str, brackets: set[str]) -> tuple[str, object] | None:
+    """(text without a dialogue dash, label) for a cue line that opens a speaker's words: "- Name: ...", or
+    "[Name] ..." with a name of `brackets`; None for any other line."""
+    bracket = _BRACKET_RE.match(text)
+    if bracket and bracket.group("name").strip() in brackets:
+        from ._turns import Label
+
+        return text, Label(bracket.group("name").strip())
+    dash = _DIALOGUE_RE.match(text)
+    label = find_label(text[dash.end():]) if dash else None
+    return (text[dash.end():], label) if label else None
+
+
+def _speakers(cues: list[_Cue], brackets: set[str] = frozenset()) -> list[_Part]:
+    """One part per cue, or per voice when a cue holds several `<v>` voices or speakers' lines ("- Name: ...",
+    "[Name] ..."), with its speaker."""
     parts: list[_Part] = []
     current = ""
     for cue in cues:
-        for voice, text in _voices(cue.lines):
+        for voice, text in _voices(cue.lines, brackets):
             part = _Part(voice or "", "", text, cue.start, cue.end)
-            label = find_label(text) if voice is None else None
+            label = None
+            if voice is None:
+                opened = _line_speaker(text, brackets)
+                label = opened[1] if opened else find_label(text)
+                part.text = opened[0] if opened else text
             if label:
                 part.speaker, part.role = label.name, label.role
             elif voice is None:
@@ -140,13 +182,14 @@ def _speakers(cues: list[_Cue]) -> list[_Part]:
     return parts
 
 
-def _voices(lines: list[str]) -> list[tuple[str | None, str]]:
-    """Group a cue's lines by voice tag: (voice or None, text without tags)."""
+def _voices(lines: list[str], brackets: set[str] = frozenset()) -> list[tuple[str | None, str]]:
+    """Group a cue's lines by voice tag, or by a line that opens a speaker's words (`_line_speaker`): (voice or
+    None, text without tags)."""
     groups: list[tuple[str | None, list[str]]] = []
     for line in lines:
         voice = _VOICE_RE.match(line)
         text = " ".join(html.unescape(_TAG_RE.sub("", line)).split())
-        if voice or not groups:
+        if voice or not groups or groups[-1][1] and _line_speaker(text, brackets):
             groups.append((voice.group(1).strip() if voice else None, []))
         if text:
             groups[-1][1].append(text)

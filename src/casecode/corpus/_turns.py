@@ -50,6 +50,14 @@ _DOTTED_LABEL_RE = re.compile(r"(?P<label>[QA]\d*)\.[ \t]+(?=\S)")
 _TABBED_LABEL_RE = re.compile(r"(?P<label>[^\W\d_][^\t\n:]{0,60}?) *\t+(?=\S)")
 # "**Name** text" with no colon, as a Word transcript's bold names come out converted to markdown (pandoc).
 _BOLD_NAME_RE = re.compile(r"\*\*(?P<label>[^\W\d_][^*\n:]{0,60}?)\*\*(?=\s|$)")
+# "NAME - text" (a spaced hyphen or dash after the name), as some typists write turns; counted as the tabbed labels.
+_DASHED_LABEL_RE = re.compile(r"(?P<label>[^\W\d_][^\n:]{0,60}?)[ \t]+[-–—][ \t]+(?=\S)")
+# A transcription service's line at the end of its export ("Transcribed by https://otter.ai"): no one's words.
+_SERVICE_LINE_RE = re.compile(
+    r"(?i)[\W_]*(?:automatically[ \t]+)?transcribed[ \t]+(?:by|with|using)[ \t]+(?:https?://)?(?:www\.)?"
+    r"(?:otter|rev|sonix|trint|descript|temi|happy[ \t]*scribe|notta|fireflies|tactiq|[\w-]+\.(?:ai|com|io|app))"
+    r"(?:\.ai|\.com)?(?:/\S*)?[\W_]*"
+)
 _ROLE_RE = re.compile(r"(?P<name>[^()]+?)\s*\((?P<role>[^()]{1,60})\)")
 _HEADING_MARKS_RE = re.compile(r"^#{1,6}\s+|\s+#+\s*$")
 _LIST_MARK_RE = re.compile(r"[ \t]*[-*+•–][ \t]+")  # a list item's mark: "- ", "* ", "• "
@@ -117,8 +125,17 @@ def find_label(text: str, loose: bool = False) -> Label | None:
         if match:
             return Label(match.group("label"), strong=False, dotted=True)
         match = _TABBED_LABEL_RE.match(text) or _BOLD_NAME_RE.match(text)
-        label = _label(match.group("label")) if match else None
+        label = _label(match.group("label")) if match else _dashed_label(text)
         return Label(label.name, label.role, label.strong, tabbed=True) if label else None
+    label = _label(match.group("label")) if match else None
+    if label is None and match is not None and loose:  # "SARAH JONES - we said: yes" (a colon later on)
+        label = _dashed_label(text)
+        return Label(label.name, label.role, label.strong, tabbed=True) if label else None
+    return label
+
+
+def _dashed_label(text: str) -> Label | None:
+    match = _DASHED_LABEL_RE.match(text)
     return _label(match.group("label")) if match else None
 
 
@@ -187,6 +204,11 @@ def build_segments(
             seg.kind, seg.codable = "heading", False
             heading, current = heading_text(seg_text), ""  # a new section does not continue the last speaker
             seg.heading = heading
+            segments.append(seg)
+            continue
+        if label is None and block.speaker is None and _SERVICE_LINE_RE.fullmatch(seg_text):
+            seg.kind, seg.codable, seg.heading = "note", False, heading  # "Transcribed by https://otter.ai"
+            current = ""
             segments.append(seg)
             continue
         if label:
@@ -282,9 +304,30 @@ def _label_filter(labels: list[Label]):
     return accept
 
 
+def interviewer_by_part(speakers: Iterable[str], names: Iterable[str]) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """The speakers a one-word interviewer name stands for ("Sarah" given, "Sarah Jones:" written) where no speaker
+    is labelled by that word alone and exactly one speaker's first name or surname is it; and (name, speakers) for
+    each such name that fits several speakers, which marks none of them."""
+    keys = {_name_key(s): s for s in speakers}
+    found: list[str] = []
+    ambiguous: list[tuple[str, list[str]]] = []
+    for name in names:
+        key = _name_key(name)
+        if not key or " " in key or key in keys or is_interviewer(key):
+            continue
+        fits = [s for k, s in keys.items() if " " in k and key in (k.split()[0], k.split()[-1])]
+        if len(fits) == 1:
+            found.append(fits[0])
+        elif fits:
+            ambiguous.append((name, fits))
+    return found, ambiguous
+
+
 def _assign_roles(segments: list[Segment], interviewers: list[str]) -> None:
     if not any(seg.speaker for seg in segments):
         return  # no turns at all: every role stays ""
+    interviewers = interviewers + interviewer_by_part(dict.fromkeys(s.speaker for s in segments if s.speaker),
+                                                      interviewers)[0]
     asking = _numbered_interviewer(segments, interviewers)
     for seg in segments:
         if not seg.speaker:
@@ -364,6 +407,11 @@ def speaker_label_end(text: str, speaker: object) -> int:
         return len(speaker) + 1  # "Q. How ..." ends at its full stop
     if text.startswith(f"**{speaker}**"):
         return len(speaker) + 4  # "**Name** text"
+    if text.startswith(f"[{speaker}]"):
+        return len(speaker) + 2  # "[Name] text", as subtitles write a speaker
+    dashed = _DASHED_LABEL_RE.match(text)
+    if dashed and getattr(_label(dashed.group("label")), "name", None) == speaker:
+        return dashed.end()  # "NAME - text"
     rest = text[len(speaker):] if text.startswith(speaker) else None
     if rest is not None and (not rest.strip() or rest.lstrip(" ").startswith(("\t", "\n"))):
         return len(text) - len(rest.lstrip(" \t\n"))  # "Name<TAB>text", "Name\ntext" and "Name" alone
