@@ -482,6 +482,41 @@ def test_code_files_names_the_interviewer_as_add_does(workdir):
                  "added: casecode add FILES --interviewer NAME -p proj")
 
 
+def _word_copy(source: str, out: str) -> None:
+    """The transcript's paragraphs (no front matter) as a Word file, as a typist keeps it beside the .txt."""
+    import docx
+
+    document = docx.Document()
+    for paragraph in Path(source).read_text(encoding="utf-8").split("---")[-1].split("\n\n"):
+        if paragraph.strip():
+            document.add_paragraph(paragraph.strip())
+    document.save(out)
+
+
+def test_the_same_transcript_as_txt_and_docx_is_warned_about(workdir):
+    """Reported: the .txt and the .docx of one transcript, named differently, were coded (by `code FILES`) and
+    added (by `add`) as two documents without a word: their texts differ (front matter, layout), so neither
+    copy check saw them, and every count doubled."""
+    _word_copy("fenmoor.txt", "Fenmoor interview.docx")
+    said = ("Warning: Fenmoor interview.docx: the same words as fenmoor.txt; if it is the same transcript, leave one "
+            "of them out, or its codings are written (and counted) twice\n")
+    result = run("code", "fenmoor.txt", "ashby.md", "Fenmoor interview.docx", "--codebook", CODEBOOK, "--out", "c.csv",
+                 "--rules-only", "--interviewer", "Ana Lopez")
+    assert result.stderr == said
+    assert run("code", "fenmoor.txt", "ashby.md", "--codebook", CODEBOOK, "--out", "d.csv", "--rules-only").stderr == ""
+    run("init", "proj", "--codebook", CODEBOOK, "--coder", "rules")
+    assert run("add", "fenmoor.txt", "-p", "proj").stderr == ""
+    added = run("add", "Fenmoor interview.docx", "--case", "Fenmoor District Council", "--interviewer", "Ana Lopez",
+                "-p", "proj")
+    assert added.stderr == ("Warning: Fenmoor interview.docx: the same words as document 'fenmoor' (its .txt); if it "
+                            "is the same transcript, remove one (casecode remove fenmoor-interview), or its codings "
+                            "count twice\n")
+    assert run("add", "Fenmoor interview.docx", "--interviewer", "Ana Lopez", "-p", "proj").stderr == ""  # said once
+    run("init", "both", "--codebook", CODEBOOK, "--coder", "rules")
+    assert "Warning: Fenmoor interview.docx: the same words as document 'fenmoor' (its .txt)" in \
+        run("add", "fenmoor.txt", "Fenmoor interview.docx", "-p", "both").stderr
+
+
 def test_code_files_warns_of_a_copy_under_another_name(workdir):
     """Reported: `casecode add` warns of a transcript added twice under two names, but `casecode code FILES` wrote
     its codings twice without a word (and any count over the CSV counted them twice)."""

@@ -73,6 +73,19 @@ def read_document(
     return doc
 
 
+_WORD_RE = re.compile(r"\w+")
+
+
+def words_digest(texts: Iterable[str]) -> str:
+    """A digest of the words of a document's units (`seg.text`), in lower case, without punctuation, layout,
+    markdown marks or front matter: one transcript saved as .txt, .md and .docx gives one digest."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(" ".join(_WORD_RE.findall(text.casefold())).encode("utf-8"))
+        digest.update(b" ")
+    return digest.hexdigest()
+
+
 #: The longest unit (paragraph or turn) casecode codes: spaCy's own limit on one text (`nlp.max_length`).
 MAX_UNIT_CHARS = 1_000_000
 

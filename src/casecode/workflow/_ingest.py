@@ -90,6 +90,7 @@ def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None
                          "case_id": info["case_id"] if info else "", "status": project.add_document(doc),
                          "warnings": "; ".join(doc.warnings)})
     _warn_same_text(project, [r["document_id"] for r in rows if r["status"] == "added"])
+    _warn_same_words(project, [doc for doc, _ in prepared], [r["status"] for r in rows])
     uncased = [r["document_id"] for r in rows if not r["case_id"] and r["status"] == "added"]
     if uncased:
         warn(f"{len(uncased)} document(s) added without a case ({', '.join(uncased[:5])}"
@@ -112,3 +113,31 @@ def _warn_same_text(project, added: list[str]) -> None:
             shown = ", ".join(map(repr, others[:3])) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
             warn(f"document {new[0]!r} has the same text as {shown}; if it is the same "
                  f"transcript, remove one (casecode remove {new[0]}), or its codings count twice")
+
+
+def _warn_same_words(project, documents: list[Document], statuses: list[str]) -> None:
+    """Warn of a document just added whose words another document of the project in another format has (the
+    .txt and the .docx of one transcript): their texts differ (layout, front matter), so `_warn_same_text` misses
+    them. Only documents of the project in other formats than the new one are read."""
+    from ..corpus._readers import words_digest
+
+    added = [doc for doc, status in zip(documents, statuses) if status == "added"]
+    if not added:
+        return
+    formats = {doc.format for doc in added}
+    stored = project.documents()
+    kept = stored[~stored.document_id.isin({doc.document_id for doc in added})
+                  & stored.format.map(lambda fmt: bool(formats - {fmt}))]
+    if not len(kept) and len(formats) < 2:
+        return
+    digests: dict[str, tuple[str, str]] = {}  # words digest -> (document_id, format)
+    if len(kept):
+        fmt_of = dict(zip(kept.document_id, kept.format))
+        for doc_id, texts in project.segments(list(fmt_of)).groupby("document_id", sort=False).text:
+            digests.setdefault(words_digest(texts), (doc_id, fmt_of[doc_id]))
+    for doc in added:
+        key = words_digest(seg.text for seg in doc.segments)
+        first, fmt = digests.setdefault(key, (doc.document_id, doc.format))
+        if first != doc.document_id and fmt != doc.format:
+            warn(f"{doc.path}: the same words as document {first!r} (its .{fmt}); if it is the same transcript, "
+                 f"remove one (casecode remove {doc.document_id}), or its codings count twice")

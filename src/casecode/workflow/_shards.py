@@ -239,6 +239,26 @@ def _warn_copies(paths: list[Path]) -> None:
             first.setdefault(digest, path)
 
 
+def _warn_same_words(paths: list[Path]) -> None:
+    """Warn of a file whose words a file in another format has (the .txt and the .docx of one transcript), which
+    `_warn_copies` cannot see. Files are read for it only when more than one format is given."""
+    from ..corpus import read_document
+    from ..corpus._readers import words_digest
+
+    if len({path.suffix.lower() for path in paths}) < 2:
+        return
+    first: dict[str, Path] = {}
+    for path in paths:
+        try:
+            key = words_digest(seg.text for seg in read_document(path).segments)
+        except CorpusError:
+            continue  # the batch that reads it says what is wrong
+        other = first.setdefault(key, path)
+        if other.suffix.lower() != path.suffix.lower():
+            warn(f"{path}: the same words as {other}; if it is the same transcript, leave one of them out, or its "
+                 f"codings are written (and counted) twice")
+
+
 def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: int = 1, engine: str = "local",
                       scheduler: str | None = None, batch_documents: int = BATCH_DOCUMENTS,
                       coder=None, interviewers: Sequence[str] = ()) -> Iterator[pd.DataFrame]:
@@ -262,6 +282,7 @@ def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: 
 
             read_document(path)  # raises the reader's own one-line error
     _warn_copies(ordered)
+    _warn_same_words(ordered)
     batches = [ordered[i:i + batch_documents] for i in range(0, len(ordered), batch_documents)]
     if engine == "dask":
         yield from _dask_batches(spec, batches, scheduler, tuple(interviewers))
