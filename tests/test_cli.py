@@ -517,6 +517,32 @@ def test_the_same_transcript_as_txt_and_docx_is_warned_about(workdir):
         run("add", "fenmoor.txt", "Fenmoor interview.docx", "-p", "both").stderr
 
 
+def test_adding_a_file_again_with_another_case_or_interviewer_is_refused(workdir):
+    """Reported: a file added again, unchanged, with another --case said "unchanged ... [case ytown]" and made an
+    empty case Ytown (one more case in every case count), and with the --interviewer its warning asked for said
+    "unchanged" and kept coding the interviewer's questions. Both are refused; the same command again is not."""
+    Path("plain.txt").write_text(INTERVIEW.split("---")[-1], encoding="utf-8")
+    run("init", "proj", "--codebook", CODEBOOK, "--coder", "rules")
+    run("add", "plain.txt", "--case", "Xtown", "-p", "proj")
+    assert_error(run("add", "plain.txt", "--case", "Ytown", "-p", "proj", ok=False),
+                 "plain.txt: already in the project as 'plain' under case 'Xtown', not 'Ytown'; leave the file out, "
+                 "or change its case with casecode rename-case (or casecode remove plain, then add it again)")
+    assert_error(run("add", "plain.txt", "--case", "Xtown", "--interviewer", "Ana Lopez", "-p", "proj", ok=False),
+                 "plain.txt: already in the project as 'plain', where 1 turn(s) the interviewer named now asks are "
+                 "coded (unit 1 the first); to leave them out, casecode remove plain, then add it again with the "
+                 "interviewer named")
+    assert "unchanged: plain (plain.txt) [case xtown]" in run("add", "plain.txt", "--case", "XTOWN", "-p", "proj").stdout
+    assert "unchanged: plain (plain.txt)" in run("add", "plain.txt", "-p", "proj").stdout
+    with open_project("proj") as proj:
+        assert proj.cases().case_id.tolist() == ["xtown"]
+        assert proj.segments().role.tolist() == ["respondent"] * 3
+    run("remove", "plain", "-p", "proj")
+    run("add", "plain.txt", "--case", "Xtown", "--interviewer", "Ana Lopez", "-p", "proj")
+    with open_project("proj") as proj:
+        assert proj.segments().role.tolist() == ["interviewer", "respondent", "respondent"]
+    assert "unchanged" in run("add", "plain.txt", "--case", "Xtown", "--interviewer", "Ana Lopez", "-p", "proj").stdout
+
+
 def test_code_files_warns_of_a_copy_under_another_name(workdir):
     """Reported: `casecode add` warns of a transcript added twice under two names, but `casecode code FILES` wrote
     its codings twice without a word (and any count over the CSV counted them twice)."""

@@ -81,6 +81,7 @@ def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None
     documents = read_documents(items, case=case, interviewer_names=interviewer_names, override_case=override_case)
     prepared = [_with_case_ids(doc) for doc in documents]
     new_cases = _cases_to_store(project.cases(), prepared)
+    _check_readded(project, prepared)
     rows = []
     with project.transaction():
         if new_cases:
@@ -97,6 +98,39 @@ def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None
              f"{' ...' if len(uncased) > 5 else ''}); the case-by-code matrix cannot count them: give a case with "
              f"--case, a manifest's 'case' column or front matter 'case:'")
     return pd.DataFrame(rows, columns=["document_id", "path", "case_id", "status", "warnings"])
+
+
+def _check_readded(project, prepared: list[tuple[Document, dict | None]]) -> None:
+    """Refuse a file already in the project, unchanged, that is now given another case or read with other roles
+    (`--interviewer` named now): it would be left as it was, 'unchanged', while the command line says otherwise
+    (an empty case made, the interviewer's questions still coded)."""
+    from ..store._documents import sha256
+
+    stored = project.documents()
+    if not len(stored):
+        return
+    known = {row.document_id: row for row in stored.itertuples()}
+    again = [(doc, info) for doc, info in prepared
+             if doc.document_id in known and known[doc.document_id].sha256 == sha256(doc.text)]
+    if not again:
+        return
+    segments = project.segments([doc.document_id for doc, _ in again])
+    roles = {doc_id: rows.role.tolist() for doc_id, rows in segments.groupby("document_id", sort=False)}
+    for doc, info in again:
+        old = str((known[doc.document_id].metadata or {}).get("case") or "").strip()
+        if info and (case_id_for(old) if old else "") != info["case_id"]:
+            fix = (f"change its case with casecode rename-case (or casecode remove {doc.document_id}, then add it "
+                   f"again)" if old else f"casecode remove {doc.document_id}, then add it again with its case")
+            raise CorpusError(f"{doc.path}: already in the project as {doc.document_id!r} "
+                              + (f"under case {old!r}" if old else "without a case")
+                              + f", not {info['name']!r}; leave the file out, or {fix}")
+        was = roles.get(doc.document_id, [])
+        asked = [seg.unit for seg, role in zip(doc.segments, was) if seg.role == "interviewer" != role]
+        if asked:
+            raise CorpusError(
+                f"{doc.path}: already in the project as {doc.document_id!r}, where {len(asked)} turn(s) the "
+                f"interviewer named now asks are coded (unit {asked[0]} the first); to leave them out, casecode remove "
+                f"{doc.document_id}, then add it again with the interviewer named")
 
 
 def _warn_same_text(project, added: list[str]) -> None:
