@@ -504,6 +504,20 @@ def test_import_refuses_a_project_that_holds_documents(exported, project_2015):
         read_qdpx(exported[0], project_2015)
 
 
+def test_importing_one_archive_twice_into_a_folder_is_refused_naming_the_folder(tmp_path):
+    """Reported: the second import of one archive into the same folder named the project by the archive's name
+    ("project 'Solace 2015'"), not the folder given with -p."""
+    src = f'<TextSource guid="{SRC2}" name="N"><PlainTextContent>We fund ideas.</PlainTextContent></TextSource>'
+    archive = _archive(tmp_path / "m.qdpx", src, {})
+    read_qdpx(archive, tmp_path / "p")
+    with pytest.raises(InteropError) as refused:
+        read_qdpx(archive, tmp_path / "p")
+    assert str(refused.value) == (f"{tmp_path / 'p'}: the project already holds documents (imported or added "
+                                  f"before); import m.qdpx into a new folder (casecode import qdpx FILE -p NEW-FOLDER)")
+    with open_project(tmp_path / "p") as project:
+        assert len(project.documents()) == 1
+
+
 # ---------------------------------------------------------------------------------------------- unsafe archives
 
 

@@ -1086,8 +1086,9 @@ def read_qdpx(path: str | Path, project, code_map: Mapping[str, str] | Iterable[
         base = None
         if target is not None:
             if len(target.documents()) or len(target.codings()):
-                raise InteropError(f"project {target.name!r} already holds documents; import into a new folder "
-                                   "(casecode import qdpx FILE -p NEW-FOLDER)")
+                where = f"{project}" if not isinstance(project, Project) else f"project {target.name!r}"
+                raise InteropError(f"{where}: the project already holds documents (imported or added before); import "
+                                   f"{Path(path).name} into a new folder (casecode import qdpx FILE -p NEW-FOLDER)")
             try:
                 base = target.codebook()
             except CasecodeError:
