@@ -333,6 +333,9 @@ def test_happy_path_from_init_to_agree(workdir):
                              f"Stored {len(suggested)} suggestions; review them with 'casecode review -p proj'\n")
     assert result.stderr == f"Coder: {TRANSCRIPT_CODER}\n"
     assert len(suggested) >= 4 and "interviewer" not in set(roles)
+    assert run("code", "-p", "proj", "--recode").stdout == (  # twice: nothing new, nothing doubled
+        "Coding 4 units of 2 documents, every one again (--recode): fenmoor, ashby\n"
+        "Stored 0 suggestions; review them with 'casecode review -p proj'\n")
 
     result = run("review", "-p", "proj", "--out", "review.xlsx", "--html", "html")
     assert result.output == (f"Wrote {len(suggested)} suggestions to review.xlsx\n"

@@ -147,7 +147,7 @@ def code(
 
         settle_memory()
         units = len(proj.segments(documents, codable=True))
-        why = "every document again (--recode)" if recode else "documents not coded before"
+        why = "documents, every one again (--recode)" if recode else "documents not coded before"
         shown = ", ".join(documents[:5]) + (f" and {len(documents) - 5} more" if len(documents) > 5 else "")
         typer.echo(f"Coding {units} units of {len(documents)} {why}: {shown}")
         codings = code_project(proj, nlp_name=model, use_model=not no_model, recode=recode, coder=coder,
