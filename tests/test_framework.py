@@ -272,6 +272,31 @@ def test_cli_framework_writes_csv_and_markdown(transcript, tmp_path):
     assert "## Testshire Council" in (out / "framework_coverage.md").read_text(encoding="utf-8")
 
 
+def test_cli_framework_warns_of_a_transcript_given_twice(transcript, tmp_path):
+    """Reported: `casecode framework` given a transcript and its copy (or its .docx) counted every unit twice in the
+    coverage table's `units` without a word, where `casecode code FILES` warns."""
+    import docx
+
+    copy = tmp_path / "testshire-copy.txt"
+    copy.write_bytes(transcript.read_bytes())
+    word = docx.Document()
+    for paragraph in TRANSCRIPT.split("---")[-1].split("\n\n"):
+        if paragraph.strip():
+            word.add_paragraph(paragraph.strip())
+    word.save(tmp_path / "Testshire interview.docx")
+    once = runner.invoke(app, ["framework", str(transcript), "--out", str(tmp_path / "once")])
+    twice = runner.invoke(app, ["framework", str(transcript), str(copy), str(tmp_path / "Testshire interview.docx"),
+                                "--out", str(tmp_path / "twice")])
+    assert once.exit_code == twice.exit_code == 0, twice.output
+    for name in (copy, tmp_path / "Testshire interview.docx"):
+        assert (f"Warning: {name}: the same words as {transcript}; if it is the same transcript, leave one of them "
+                f"out, or its codings are written (and counted) twice") in twice.output
+    assert "Warning" not in once.output
+    units = {label: pd.read_csv(tmp_path / label / "framework_coverage.csv").groupby("case_id").units.sum()
+             for label in ("once", "twice")}
+    assert units["twice"]["Testshire Council"] == 2 * units["once"]["Testshire Council"] > 0
+
+
 def test_cli_framework_codes_a_project(transcript, tmp_path):
     project = tmp_path / "study"
     assert runner.invoke(app, ["init", str(project)]).exit_code == 0

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._output import write_csv, write_text
 from ..codebook import Codebook
-from ..errors import StoreError
+from ..errors import StoreError, warn
 
 COVERAGE_CSV = "framework_coverage.csv"
 COVERAGE_MD = "framework_coverage.md"
@@ -40,7 +40,12 @@ def framework_report(codebook: Codebook, out: str | Path, files: Iterable[str | 
                              f"'casecode add FILES -p {project.path}'")
         names, pipeline = dict(zip(cases["case_id"], cases["name"])), nlp_name or project.pipeline
     else:
+        from ._shards import warn_same_words
+
         documents = read_documents(list(files or []))
+        for note in (note for doc in documents for note in doc.warnings):
+            warn(note)  # as `casecode code FILES` says them: no interviewer named, read as Windows-1252 ...
+        warn_same_words(documents)
         segments = pd.concat([segments_frame(doc.segments) for doc in documents], ignore_index=True)
         cases, names, pipeline = None, {}, nlp_name
     segments = segments.copy()

@@ -243,20 +243,29 @@ def _warn_same_words(paths: list[Path]) -> None:
     """Warn of a file whose words a file in another format has (the .txt and the .docx of one transcript), which
     `_warn_copies` cannot see. Files are read for it only when more than one format is given."""
     from ..corpus import read_document
-    from ..corpus._readers import words_digest
 
     if len({path.suffix.lower() for path in paths}) < 2:
         return
-    first: dict[str, Path] = {}
+    documents = []
     for path in paths:
         try:
-            key = words_digest(seg.text for seg in read_document(path).segments)
+            documents.append(read_document(path))
         except CorpusError:
             continue  # the batch that reads it says what is wrong
-        other = first.setdefault(key, path)
-        if other.suffix.lower() != path.suffix.lower():
-            warn(f"{path}: the same words as {other}; if it is the same transcript, leave one of them out, or its "
-                 f"codings are written (and counted) twice")
+    warn_same_words(documents, other_format=True)
+
+
+def warn_same_words(documents, other_format: bool = False) -> None:
+    """Warn of each document whose words an earlier one has (a copy, or the .txt and .docx of one transcript):
+    its codings would be written, and counted, twice. With `other_format`, only a pair in two formats is told."""
+    from ..corpus._readers import words_digest
+
+    first: dict[str, object] = {}
+    for doc in documents:
+        other = first.setdefault(words_digest(seg.text for seg in doc.segments), doc)
+        if other is not doc and (not other_format or other.format != doc.format):
+            warn(f"{doc.path}: the same words as {other.path}; if it is the same transcript, leave one of them out, "
+                 f"or its codings are written (and counted) twice")
 
 
 def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: int = 1, engine: str = "local",
