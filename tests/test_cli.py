@@ -486,13 +486,15 @@ def test_code_files_names_the_interviewer_as_add_does(workdir):
 
 
 def _word_copy(source: str, out: str) -> None:
-    """The transcript's paragraphs (no front matter) as a Word file, as a typist keeps it beside the .txt."""
+    """The transcript's paragraphs (no front matter) as a Word file, as a typist keeps it beside the .txt, with the
+    line a transcription service ends its export with."""
     import docx
 
     document = docx.Document()
     for paragraph in Path(source).read_text(encoding="utf-8").split("---")[-1].split("\n\n"):
         if paragraph.strip():
             document.add_paragraph(paragraph.strip())
+    document.add_paragraph("Transcribed by https://otter.ai")
     document.save(out)
 
 

@@ -76,13 +76,15 @@ def read_document(
 _WORD_RE = re.compile(r"\w+")
 
 
-def words_digest(texts: Iterable[str]) -> str:
-    """A digest of the words of a document's units (`seg.text`), in lower case, without punctuation, layout,
-    markdown marks or front matter: one transcript saved as .txt, .md and .docx gives one digest."""
+def words_digest(segments: Iterable[Any]) -> str:
+    """A digest of the words of a document's units (segments, or rows with `text` and `kind`), in lower case,
+    without punctuation, layout, markdown marks, front matter or a transcription service's note: one transcript
+    saved as .txt, .md and .docx gives one digest."""
     digest = hashlib.sha256()
-    for text in texts:
-        digest.update(" ".join(_WORD_RE.findall(text.casefold())).encode("utf-8"))
-        digest.update(b" ")
+    for seg in segments:
+        if seg.kind != "note":
+            digest.update(" ".join(_WORD_RE.findall(seg.text.casefold())).encode("utf-8"))
+            digest.update(b" ")
     return digest.hexdigest()
 
 

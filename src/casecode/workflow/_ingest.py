@@ -167,10 +167,10 @@ def _warn_same_words(project, documents: list[Document], statuses: list[str]) ->
     digests: dict[str, tuple[str, str]] = {}  # words digest -> (document_id, format)
     if len(kept):
         fmt_of = dict(zip(kept.document_id, kept.format))
-        for doc_id, texts in project.segments(list(fmt_of)).groupby("document_id", sort=False).text:
-            digests.setdefault(words_digest(texts), (doc_id, fmt_of[doc_id]))
+        for doc_id, rows in project.segments(list(fmt_of)).groupby("document_id", sort=False):
+            digests.setdefault(words_digest(rows.itertuples()), (doc_id, fmt_of[doc_id]))
     for doc in added:
-        key = words_digest(seg.text for seg in doc.segments)
+        key = words_digest(doc.segments)
         first, fmt = digests.setdefault(key, (doc.document_id, doc.format))
         if first != doc.document_id and fmt != doc.format:
             warn(f"{doc.path}: the same words as document {first!r} (its .{fmt}); if it is the same transcript, "

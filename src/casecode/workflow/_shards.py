@@ -262,7 +262,7 @@ def warn_same_words(documents, other_format: bool = False) -> None:
 
     first: dict[str, object] = {}
     for doc in documents:
-        other = first.setdefault(words_digest(seg.text for seg in doc.segments), doc)
+        other = first.setdefault(words_digest(doc.segments), doc)
         if other is not doc and (not other_format or other.format != doc.format):
             warn(f"{doc.path}: the same words as {other.path}; if it is the same transcript, leave one of them out, "
                  f"or its codings are written (and counted) twice")
