@@ -517,6 +517,16 @@ def test_the_same_transcript_as_txt_and_docx_is_warned_about(workdir):
                             "is the same transcript, remove one (casecode remove fenmoor-interview), or its codings "
                             "count twice\n")
     assert run("add", "Fenmoor interview.docx", "--interviewer", "Ana Lopez", "-p", "proj").stderr == ""  # said once
+    cues = [("Ana Lopez", "Do you get the housing association and the health trust round one table?"),
+            ("Jane Smith", "We ring-fenced a budget and set up a small innovation team."),
+            ("Jane Smith", "We get the housing association and the health trust round one table every month.")]
+    Path("fenmoor-teams.vtt").write_text("WEBVTT\n\n" + "".join(
+        f"00:00:{i:02d}.000 --> 00:00:{i:02d}.900\n<v {name}>{words}</v>\n\n" for i, (name, words) in enumerate(cues)),
+        encoding="utf-8")
+    assert run("code", "fenmoor.txt", "fenmoor-teams.vtt", "--codebook", CODEBOOK, "--out", "e.csv", "--rules-only",
+               "--interviewer", "Ana Lopez").stderr == (
+        "Warning: fenmoor-teams.vtt: the same words as fenmoor.txt; if it is the same transcript, leave one of them "
+        "out, or its codings are written (and counted) twice\n")
     run("init", "both", "--codebook", CODEBOOK, "--coder", "rules")
     assert "Warning: Fenmoor interview.docx: the same words as document 'fenmoor' (its .txt)" in \
         run("add", "fenmoor.txt", "Fenmoor interview.docx", "-p", "both").stderr

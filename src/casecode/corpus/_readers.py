@@ -77,13 +77,16 @@ _WORD_RE = re.compile(r"\w+")
 
 
 def words_digest(segments: Iterable[Any]) -> str:
-    """A digest of the words of a document's units (segments, or rows with `text` and `kind`), in lower case,
-    without punctuation, layout, markdown marks, front matter or a transcription service's note: one transcript
-    saved as .txt, .md and .docx gives one digest."""
+    """A digest of the words said in a document's units (segments, or rows with `text`, `speaker` and `kind`), in
+    lower case, without speaker labels, punctuation, layout, markdown marks, front matter or a transcription
+    service's note: one transcript saved as .txt, .md, .docx and .vtt gives one digest."""
+    from ._turns import speaker_label_end
+
     digest = hashlib.sha256()
     for seg in segments:
-        if seg.kind != "note":
-            digest.update(" ".join(_WORD_RE.findall(seg.text.casefold())).encode("utf-8"))
+        if seg.kind != "note":  # the words said, without the speaker's label (a subtitle's voice has none)
+            said = seg.text[speaker_label_end(seg.text, seg.speaker):]
+            digest.update(" ".join(_WORD_RE.findall(said.casefold())).encode("utf-8"))
             digest.update(b" ")
     return digest.hexdigest()
 
