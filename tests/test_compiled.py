@@ -347,3 +347,62 @@ def test_compiled_index_uses_least_frequent_word(nlp):
     doc = nlp("We have a go at it. Wigan, next door, and nothing else. We had a go at things.")
     want = {(nlp.vocab.strings[m], s, e) for m, s, e in reference(doc)} | {("else", 12, 15)}
     assert compiled(doc) == want and len(want) == 4
+
+
+def test_scope_word_lists_of_a_batch_equal_a_docs_alone(nlp):
+    """In an open batch the scope checks read sentence starts and phrase hits worked out once for all its docs
+    (`Batch.starts_of`, `_batch_starts`): the same as each doc's own, for docs of every length at the batch's
+    edges, and a doc with no sentence starts in a batch still gets spaCy's error."""
+    from casecode.coders import _columns
+    from casecode.coders.scope import _clauses
+    from casecode.coders.scope._clauses import _all_hits, _info, _LISTS, sentence_bounds
+
+    texts = ["", "x"] + _transcripts("corpus/training-transcripts/set[6-8]/*.txt")[:120] + ["One. Two? Three!", ""]
+    segments = [{"segment_id": str(i), "document_id": "d", "start": 0, "text": t} for i, t in enumerate(texts)]
+    assert RuleCoder(read_codebook(CODEBOOKS[0]), nlp).code_records(segments, False)  # the checks' phrase lists
+    lists = list(_LISTS)
+    assert len(lists) > 5
+    alone = list(nlp.pipe(texts))
+    def read(doc):  # sentence bounds of every word, and hits of every list (as lists: none may be a shared tuple)
+        return [sentence_bounds(doc, k) for k in range(len(doc))], \
+            [(list(starts), list(spans)) for starts, spans in (_all_hits(doc, p) for p in lists)]
+
+    want = [read(doc) for doc in alone]
+    docs = list(nlp.pipe(texts))
+    bare = nlp.make_doc("no sentence starts here")
+    batch = _columns.Batch(docs + [bare])
+    _columns.open_batch(batch)
+    try:
+        got = [read(doc) for doc in docs]
+        assert _clauses._STARTS in batch.shared and _clauses._HITS in batch.shared
+        with pytest.raises(ValueError):
+            sentence_bounds(bare, 1)
+    finally:
+        _columns.close_batch()
+    assert got == want
+    assert sum(len(starts) for _, hits in got for starts, _ in hits) > 40
+    assert batch.starts_of("SENT_START", 1) == [i for i, v in enumerate(batch.column("SENT_START")) if v == 1]
+    assert _info(docs[5]).lower == _info(alone[5]).lower
+
+
+def test_scope_checks_stop_at_the_first_reason(nlp):
+    """`assess(first_reason=True)` (the compiled engine's `code`) stops at the first check that suppresses a match:
+    the same verdict, score and remarks for every match of many transcripts, and one reason where every check
+    would give two."""
+    from casecode.coders.scope import assess
+
+    coder = RuleCoder(read_codebook(CODEBOOKS[0]), nlp)
+    texts = _transcripts("corpus/training-transcripts/set1[0-5]/*.txt")[:300]
+    texts.append("We never used to run leadership programmes in those days.")
+    checked = stopped = 0
+    for doc in nlp.pipe(texts):
+        codes, _ = coder._codes(doc)
+        for (start, end), entry in codes:
+            whole = assess(doc[start:end], pattern_negates=entry.negates)
+            first = assess(doc[start:end], pattern_negates=entry.negates, first_reason=True)
+            assert first.counts == whole.counts and first.suppressed == whole.suppressed[:len(first.suppressed)]
+            if whole.counts:
+                assert (first.notes, first.factor) == (whole.notes, whole.factor)
+            checked += 1
+            stopped += len(first.suppressed) < len(whole.suppressed)
+    assert checked > 200 and stopped >= 1

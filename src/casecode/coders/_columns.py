@@ -110,11 +110,13 @@ class Batch:
         self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
         vocab = self.docs[0].vocab if self.docs else None
         self._words: tuple | None = None  # see words
+        self._numbers: numpy.ndarray | None = None  # see word_numbers
         if self.n and all(doc.vocab is vocab for doc in self.docs):  # the word attributes, once per distinct word
             distinct, inverse = self._distinct_values("ORTH")
             lexical = _lexical(vocab, distinct.tolist())
             self._arrays.update(zip(_LEXICAL, numpy.ascontiguousarray(lexical[inverse].T)))
             self._words = (distinct, lexical, inverse)
+            self._numbers = inverse.reshape(-1)
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
         # what a reader of the batch works out once for all its docs (the scope checks' word lists, phrase hits)
         self.shared: dict = {}
@@ -129,6 +131,18 @@ class Batch:
             self._words = distinct, lexical, inverse = \
                 distinct.tolist(), lexical[:, _LEXICAL.index("LOWER")].tolist(), inverse.reshape(-1).tolist()
         return distinct, lexical, inverse
+
+    def word_numbers(self) -> numpy.ndarray | None:
+        """Each position's number among `words()`' distinct words, as an array (None where `words()` is)."""
+        return self._numbers
+
+    def distinct(self, attr: str) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """The column's distinct values (sorted) and each position's number among them, as arrays."""
+        return self._distinct_values(attr)
+
+    def starts_of(self, attr: str, value: int) -> list[int]:
+        """The positions whose `attr` is `value`, in order."""
+        return numpy.flatnonzero(self._array(attr) == value).tolist()
 
     def _array(self, attr: str) -> numpy.ndarray:
         array = self._arrays.get(attr)

@@ -349,15 +349,17 @@ class RuleCoder:
         mentions = self._mentions(doc) if self.scope and codes else []  # names matter only around a match
         return [self._assess(doc, start, end, entry, traps, mentions) for (start, end), entry in codes]
 
-    def _assess(self, doc: Doc, start: int, end: int, entry: _Entry, traps: dict, mentions) -> tuple:
-        """(span, scope, entry) of one code match: its trap, scope checks and action frame."""
+    def _assess(self, doc: Doc, start: int, end: int, entry: _Entry, traps: dict, mentions,
+                first_reason: bool = False) -> tuple:
+        """(span, scope, entry) of one code match: its trap, scope checks and action frame. `first_reason`: the
+        scope checks stop at the first that suppresses the match (see `assess`)."""
         span = Span(doc, start, end, label=entry.label, span_id=entry.id)
         trap = _trap(start, end, entry.literal, traps.get(entry.label, []))
         if trap is not None:
             scope = Scope(suppressed=[f"word sense ({trap[1].id}): {doc[trap[0][0]:trap[0][1]].text!r}"])
         elif self.scope:
             scope = assess(span, mentions=mentions(doc) if callable(mentions) else mentions,
-                           pattern_negates=entry.negates)
+                           pattern_negates=entry.negates, first_reason=first_reason)
         else:
             scope = Scope()
         if entry.frame and scope.counts and doc._.casecode_spoken is not False and not action_frame(span):
@@ -396,7 +398,7 @@ class RuleCoder:
         def verdict(candidate) -> tuple[float, str] | None:
             number, start, end, entry, _, _ = candidate
             if number not in verdicts:
-                _, scope, _ = self._assess(doc, start, end, entry, traps, mentions)
+                _, scope, _ = self._assess(doc, start, end, entry, traps, mentions, first_reason=True)
                 score = _score(entry, scope)
                 verdicts[number] = (score, scope.why()) if scope.counts and score >= self.min_score else None
             return verdicts[number]

@@ -32,9 +32,12 @@ __all__ = [
 ]
 
 
-def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: bool = False) -> Scope:
+def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: bool = False,
+           first_reason: bool = False) -> Scope:
     """Run every scope check on a match. `pattern_negates`: the pattern itself holds a negator ("not afraid to
-    fail"), so negators inside the match are part of the phrase, not a negation of it."""
+    fail"), so negators inside the match are part of the phrase, not a negation of it. `first_reason`: stop at the
+    first check that suppresses the match, for a caller that only needs to know whether it counts (a match that
+    counts has gone through every check, so its remarks and factor are all there)."""
     scope = Scope()
     clause = clause_of(span)
     parsed = _info(span.doc).parsed
@@ -42,12 +45,26 @@ def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: boo
         _negation_parsed(span, scope, pattern_negates)
     else:
         _negation(span, clause, scope, pattern_negates)
+    if first_reason and scope.suppressed:
+        return scope
     _attribution(span, clause, mentions, scope, parsed)
+    if first_reason and scope.suppressed:
+        return scope
     _past(span, clause, scope)
+    if first_reason and scope.suppressed:
+        return scope
     _stopped(span, scope)
+    if first_reason and scope.suppressed:
+        return scope
     _not_ours(span, clause, scope)
+    if first_reason and scope.suppressed:
+        return scope
     _wish(span, clause, scope)
+    if first_reason and scope.suppressed:
+        return scope
     _hypothetical(span, clause, scope)
+    if first_reason and scope.suppressed:
+        return scope
     _hedge(span, scope)
     _title(span, scope)
     return scope

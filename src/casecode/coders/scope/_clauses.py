@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import Callable, Iterable, NamedTuple
 
+import numpy
 from spacy.tokens import Doc, Span, Token
 
 from .._columns import batch_columns, token_columns
@@ -131,12 +132,27 @@ def sentence_bounds(doc: Doc, i: int) -> tuple[int, int]:
     info = _info(doc)
     starts = info.sentence_starts
     if starts is None:
-        column = token_columns(doc).column("SENT_START")
-        if not info.parsed and info.n > 1 and not any(column[1:]):  # as Doc.has_annotation("SENT_START")
-            doc[i:i + 1].sent  # no sentence starts: spaCy's own error
-        starts = info.sentence_starts = sentence_starts(column)
+        read = token_columns(doc)
+        batch = read.batch
+        if batch is not None:  # the batch's starts, found once for all its docs, sliced
+            whole = batch.shared.get(_STARTS)
+            if whole is None:
+                whole = batch.shared[_STARTS] = batch.starts_of("SENT_START", 1)
+            lo = read.lo
+            starts = [0, *(p - lo for p in whole[bisect_right(whole, lo):bisect_left(whole, lo + info.n)])]
+            if len(starts) == 1 and not info.parsed and info.n > 1 and not any(read.column("SENT_START")[1:]):
+                doc[i:i + 1].sent  # no sentence starts: spaCy's own error
+        else:
+            column = read.column("SENT_START")
+            if not info.parsed and info.n > 1 and not any(column[1:]):  # as Doc.has_annotation("SENT_START")
+                doc[i:i + 1].sent  # no sentence starts: spaCy's own error
+            starts = sentence_starts(column)
+        info.sentence_starts = starts
     k = bisect_right(starts, i)  # at least 1: starts[0] is 0
     return starts[k - 1], (starts[k] if k < len(starts) else info.n)
+
+
+_STARTS = "sentence starts"  # a Batch.shared key: the positions whose SENT_START is 1
 
 
 def sentence_starts(column: list[int]) -> list[int]:
@@ -191,30 +207,22 @@ class _Info:
 def _word_lists(read, strings) -> tuple[list, ...]:
     """(lower, lemma, text, punct, alpha, space_after) of the doc `read` holds the columns of, or of its whole
     batch when it is in one."""
-    lows, texts = _LOWS.setdefault(id(strings), ({}, {0: ""}))
+    lows, texts = _strings(strings)
 
     def low(hashes: list[int]) -> list[str]:  # as _low: curly apostrophes straight
-        try:  # words seen before: looked up in C
-            return list(map(lows.__getitem__, hashes))
-        except KeyError:  # only the words not seen before are looked up in the StringStore
-            for h in set(hashes).difference(lows):
-                lows[h] = strings[h].replace("’", "'")
-            return list(map(lows.__getitem__, hashes))
+        return list(map(lows.__getitem__, hashes))  # in C; a word not seen before is looked up on the way
 
     def text(hashes: list[int]) -> list[str]:
-        try:
-            return list(map(texts.__getitem__, hashes))
-        except KeyError:
-            for h in set(hashes).difference(texts):
-                texts[h] = strings[h]
-            return list(map(texts.__getitem__, hashes))
+        return list(map(texts.__getitem__, hashes))
 
     # in a batch, its whole columns at once (each a list the compiled matcher reads too)
     column = read.column if read.batch is None else read.batch.column
     distinct = read.batch.words() if read.batch is not None else None
-    if distinct is not None:  # a word's lower-case form and text looked up once per distinct word of the batch
+    if distinct is not None:  # a word's lower-case form and text looked up once per distinct word
         orths, lowers, numbers = distinct
-        words = [list(map(low(lowers).__getitem__, numbers)), text(column("LEMMA")),
+        distinct_lows = low(lowers)
+        read.batch.shared[_DISTINCT_LOWS] = distinct_lows  # for _batch_starts
+        words = [list(map(distinct_lows.__getitem__, numbers)), text(column("LEMMA")),
                  list(map(text(orths).__getitem__, numbers))]
     else:
         words = [low(column("LOWER")), text(column("LEMMA")), text(column("ORTH"))]
@@ -222,6 +230,31 @@ def _word_lists(read, strings) -> tuple[list, ...]:
 
 
 _WORD_LISTS = "scope word lists"  # a Batch.shared key
+_DISTINCT_LOWS = "scope lower-case forms of the distinct words"  # a Batch.shared key: by Batch.words()' number
+
+
+class _Looked(dict):
+    """Hash -> string of a StringStore, looked up there when first asked for (`straight`: curly apostrophes made
+    straight, as `_low`), so a list of hashes is read in one pass even when it holds a word not seen before."""
+
+    def __init__(self, strings, straight: bool):
+        super().__init__({0: ""})
+        self.strings, self.straight = strings, straight
+
+    def __missing__(self, h: int) -> str:
+        text = self.strings[h]
+        if self.straight:
+            text = text.replace("’", "'")
+        self[h] = text
+        return text
+
+
+def _strings(strings) -> tuple["_Looked", "_Looked"]:
+    """The (lower-case form, text) lookups of a StringStore (see _LOWS)."""
+    found = _LOWS.get(id(strings))
+    if found is None or found[1].strings is not strings:
+        found = _LOWS[id(strings)] = (_Looked(strings, True), _Looked(strings, False))
+    return found
 
 
 _INFO: "weakref.WeakKeyDictionary[Doc, _Info]" = weakref.WeakKeyDictionary()
@@ -279,7 +312,7 @@ def _words(doc: Doc) -> tuple[list[str], list[str]]:
 
 
 # by StringStore: (lower-case hash -> _low form, hash -> string); a dict lookup is cheaper than the StringStore's
-_LOWS: dict[int, tuple[dict[int, str], dict[int, str]]] = {}
+_LOWS: dict[int, tuple[_Looked, _Looked]] = {}
 
 
 def _phrase_at(doc: Doc, i: int, phrase: tuple[str, ...]) -> bool:
@@ -329,7 +362,8 @@ def _all_hits(doc: Doc, phrases: tuple[tuple[str, ...], ...]) -> tuple[list[int]
             found = batch.shared.get(_HITS)
             if found is None or len(found) < len(_LISTS):
                 whole = batch.shared[_WORD_LISTS]  # made with the doc's _Info
-                found = batch.shared[_HITS] = _scan(whole[0], whole[1], batch.by_token()[2], 0)
+                found = batch.shared[_HITS] = _scan(whole[0], whole[1], batch.by_token()[2], 0,
+                                                    _batch_starts(batch, doc.vocab.strings))
             lo, hi = columns.lo, columns.lo + info.n
             for starts, spans in found:
                 a, b = bisect_left(starts, lo), bisect_left(starts, hi)
@@ -348,17 +382,34 @@ _HITS = "scope phrase hits"  # a Batch.shared key
 _NO_HITS: tuple[tuple[int, ...], tuple[tuple[int, int], ...]] = ((), ())
 
 
-def _scan(lower: list[str], lemma: list[str], end_at: list[int], first: int
+def _batch_starts(batch, strings) -> list[int] | None:
+    """The positions of `batch` whose lower-case form or lemma is a phrase's first word (`_FIRST_WORDS`), in
+    order, from each distinct word and lemma looked up once; None when the batch's distinct words are not known."""
+    lows, numbers = batch.shared.get(_DISTINCT_LOWS), batch.word_numbers()
+    if lows is None or numbers is None:
+        return None
+    index = _FIRST_WORDS
+    lemmas, lemma_numbers = batch.distinct("LEMMA")
+    texts = _strings(strings)[1]
+    held = numpy.fromiter(map(index.__contains__, lows), dtype=bool, count=len(lows))[numbers]
+    held |= numpy.fromiter(map(index.__contains__, map(texts.__getitem__, lemmas.tolist())), dtype=bool,
+                           count=len(lemmas))[lemma_numbers.reshape(-1)]
+    return numpy.flatnonzero(held).tolist()
+
+
+def _scan(lower: list[str], lemma: list[str], end_at: list[int], first: int, starts: list[int] | None = None
           ) -> list[tuple[list[int], list[tuple[int, int]]]]:
     """The hits of every phrase list from number `first` on in the words `lower`, `lemma` (a doc's, or a batch's
-    end to end, `end_at[i]` being where the doc holding word i ends), as `_all_hits` gives them."""
+    end to end, `end_at[i]` being where the doc holding word i ends), as `_all_hits` gives them. `starts`: the
+    positions holding a phrase's first word, when known (`_batch_starts`)."""
     hits: list[tuple[list[int], list[tuple[int, int]]]] = [([], []) for _ in range(len(_LISTS) - first)]
     index = _FIRST_WORDS
     singles, pairs = _SINGLES, _PAIRS
-    # the positions holding a first word, found in C (map, compress) rather than word by word
-    starts = set(compress(range(len(lower)), map(index.__contains__, lower)))
-    starts.update(compress(range(len(lemma)), map(index.__contains__, lemma)))
-    for i in sorted(starts):
+    if starts is None:  # the positions holding a first word, found in C (map, compress) rather than word by word
+        found = set(compress(range(len(lower)), map(index.__contains__, lower)))
+        found.update(compress(range(len(lemma)), map(index.__contains__, lemma)))
+        starts = sorted(found)
+    for i in starts:
         low, lem = lower[i], lemma[i]
         n = end_at[i]
         candidates = []
