@@ -1,11 +1,17 @@
 """Build a corpus of a chosen size from the shipped training transcripts, with varied names.
 
     python bench/corpus_builder.py OUT_DIR --words 1000000
+    python bench/corpus_builder.py OUT_DIR --words 1000000 --distinct-units
 
 Each output file is one of the 45 fictional training transcripts with its council's place name, its interviewees'
 and interviewer's names replaced by generated ones, so no two files share a case and name matching (case aliases)
 does real work. Files are written until the total reaches the requested number of words (whitespace-separated,
 front matter excluded). Deterministic: the same size gives the same files.
+
+As the transcripts come round again every 45 files, a unit that names no one is said again word for word (at 1M
+words each unit text about 1.9 times on average). With `distinct_units` every line of a transcript's body
+also ends with a reference number of its own ("(ref 123-4)"), so no two units share a text: a figure that gains
+from a unit said again cannot gain here.
 """
 
 from __future__ import annotations
@@ -76,8 +82,21 @@ def varied(text: str, place: str, people: list[tuple[str, str]]) -> str:
     return text
 
 
-def build(out: str | Path, words: int) -> tuple[list[Path], int]:
-    """Write transcripts into `out` until they hold `words` words; returns (paths, total words)."""
+def numbered(text: str, n: int) -> str:
+    """The transcript with " (ref N-K)" at the end of each line K of its body holding words (front matter and
+    markdown headings aside), N being the file's number."""
+    match = re.match(r"---\n.*?\n---\n", text, re.S)
+    head, body = (text[:match.end()], text[match.end():]) if match else ("", text)
+    lines = body.split("\n")
+    for k, line in enumerate(lines):
+        if len(line.split()) >= 2 and not line.lstrip().startswith("#"):
+            lines[k] = f"{line.rstrip()} (ref {n}-{k})"
+    return head + "\n".join(lines)
+
+
+def build(out: str | Path, words: int, distinct_units: bool = False) -> tuple[list[Path], int]:
+    """Write transcripts into `out` until they hold `words` words; returns (paths, total words). `distinct_units`:
+    no unit text said twice (see `numbered`)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sources = templates()
@@ -97,6 +116,8 @@ def build(out: str | Path, words: int) -> tuple[list[Path], int]:
                 people = itertools.product(_FIRST, _LAST)
                 who.append(next(people))
         body = varied(text, place, who)
+        if distinct_units:
+            body = numbered(body, n)
         path = out / f"{n:06d}-{name}"
         path.write_text(body, encoding="utf-8")
         paths.append(path)
@@ -108,8 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
     parser.add_argument("--words", type=int, default=100_000)
+    parser.add_argument("--distinct-units", action="store_true", help="no unit text said twice (see numbered)")
     args = parser.parse_args()
-    paths, total = build(args.out, args.words)
+    paths, total = build(args.out, args.words, args.distinct_units)
     print(f"{len(paths)} files, {total} words in {args.out}")
 
 
