@@ -122,6 +122,30 @@ def test_agree_refuses_two_workbooks_of_one_reviewer(project, tmp_path):
         agree([one, two], project.codebook(), project.segments(codable=True))
 
 
+def test_agree_refuses_a_file_named_twice_and_warns_of_a_copy(project, tmp_path):
+    """Reported: `casecode agree ana.xlsx ana.xlsx` said coder 'ana' "is also the coder of" ana.xlsx, and a copy of
+    one coder's file under another name gave agreement 1 without a word."""
+    written = write_review(project, tmp_path / "review.xlsx")
+    ids = [int(i) for i in read_sheet(written["workbook"]).coding_id]
+    ana = edit_workbook(written["workbook"], tmp_path / "ana.xlsx",
+                        {i: {"decision": "accept" if k % 2 else "reject", "decided_by": "Ana"} for k, i in enumerate(ids)})
+    with pytest.raises(ReviewError) as twice:
+        agree([ana, ana], project.codebook(), project.segments(codable=True))
+    assert str(twice.value) == f"{ana}: named twice; name each coder's file or project once"
+    codings = tmp_path / "ana.csv"
+    rows = [{"document": sid.split(":")[0], "unit": int(sid.split(":")[1]), "code": code}
+            for sid, code in project.codings()[["segment_id", "code"]].head(3).itertuples(index=False)]
+    pd.DataFrame(rows).to_csv(codings, index=False)
+    copy = tmp_path / "ben.csv"
+    copy.write_bytes(codings.read_bytes())
+    with pytest.warns(CasecodeWarning) as said:
+        per_code, _ = agree([codings, copy], project.codebook(), project.segments(codable=True))
+    assert [str(w.message) for w in said] == [
+        f"{copy}: the same 3 coding(s) as {codings}; if it is a copy of one coder's file, their agreement is 1 by "
+        f"construction: give each coder's own file"]
+    assert per_code.kappa.eq(1).all() or per_code.percent_agreement.eq(1).all()
+
+
 # -- compare and report on an unreviewed project --------------------------------------------------------------
 
 

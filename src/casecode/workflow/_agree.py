@@ -129,6 +129,20 @@ def _from_project(path: Path):
     return current[["segment_id", "code"]].assign(coder=coder), units, {coder}
 
 
+def _warn_same_codings(path: Path, codings: pd.DataFrame, earlier: list[pd.DataFrame],
+                       source_of: dict[str, Path]) -> None:
+    """Warn when a source holds exactly the codings of an earlier one (a copy of one coder's file under another
+    name): their agreement is perfect by construction."""
+    if codings.empty or codings.coder.nunique() != 1:
+        return
+    mine = set(zip(codings.segment_id, codings.code))
+    for frame in earlier:
+        if not frame.empty and frame.coder.nunique() == 1 and set(zip(frame.segment_id, frame.code)) == mine:
+            warn(f"{path}: the same {len(mine)} coding(s) as {source_of[str(frame.coder.iloc[0])]}; if it is a copy "
+                 f"of one coder's file, their agreement is 1 by construction: give each coder's own file")
+            return
+
+
 def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segments: pd.DataFrame | None = None,
                        by_reviewer: bool = False) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Codings by coder from review workbooks (.xlsx), coding CSVs or project folders, and the units seen.
@@ -142,8 +156,15 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segmen
     codable = segments
     if segments is not None and "codable" in segments:
         codable = segments[segments.codable.astype(bool)]
+    seen: dict[Path, Path] = {}
     for source in sources:
         path = Path(source)
+        if path.exists() and path.resolve() in seen:
+            other = seen[path.resolve()]
+            raise ReviewError(f"{path}: named twice" + (f" (also as {other})" if str(other) != str(path) else "")
+                              + "; name each coder's file or project once")
+        if path.exists():
+            seen[path.resolve()] = path
         if path.is_dir():
             codings, units, names = _from_project(path)
         elif path.suffix.lower() == ".xlsx":
@@ -161,6 +182,7 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segmen
                                   f"each coder once: write a different name in 'decided_by' (or the 'coder' "
                                   f"column), or rename the file")
             source_of[name] = path
+        _warn_same_codings(path, codings, frames, source_of)
         frames.append(codings)
         unit_frames.append(units)
         coders |= {str(name) for name in names}
