@@ -69,6 +69,18 @@ def test_evaluate_files_scores_worked_by_hand(files):
     assert set(cells.index) == {("ashby_borough_council", "bold"), ("ashby_borough_council", "residents")}
 
 
+def test_evaluate_files_warns_of_a_transcript_given_twice(files):
+    """Reported: a transcript given twice to `evaluate` (a copy under another name) changed kappa without a word:
+    its units counted twice as negatives."""
+    (files / "fenmoor-copy.txt").write_bytes((files / "fenmoor.txt").read_bytes())
+    with pytest.warns(CasecodeWarning) as said:
+        evaluate_files(files / "predicted.csv", files / "gold.csv",
+                       [files / "fenmoor.txt", files / "ashby.txt", files / "fenmoor-copy.txt"], read_codebook(CODEBOOK))
+    assert [str(w.message) for w in said] == [
+        f"{files / 'fenmoor-copy.txt'}: the same words as {files / 'fenmoor.txt'}; if it is the same transcript, leave "
+        f"one of them out, or its units count twice in every figure"]
+
+
 def test_cli_evaluate_prints_scores_and_writes_tables(files, tmp_path):
     result = CliRunner().invoke(app, ["evaluate", str(files / "predicted.csv"), str(files / "gold.csv"),
                                       str(files / "fenmoor.txt"), str(files / "ashby.txt"), "--codebook",

@@ -119,6 +119,9 @@ def evaluate_files(predicted: str | Path, gold: str | Path, files: Iterable[str 
     if not items:
         raise ReviewError("no transcripts given; name the files both codings cover, or pass --manifest FILE")
     documents = read_documents(items)
+    from ._shards import warn_same_words
+
+    warn_same_words(documents, effect="its units count twice in every figure")
     segments = pd.concat([segments_frame(d.segments) for d in documents], ignore_index=True)
     uncased = [d.document_id for d in documents if not d.case]
     if uncased:

@@ -255,7 +255,8 @@ def _warn_same_words(paths: list[Path]) -> None:
     warn_same_words(documents, other_format=True)
 
 
-def warn_same_words(documents, other_format: bool = False) -> None:
+def warn_same_words(documents, other_format: bool = False,
+                    effect: str = "its codings are written (and counted) twice") -> None:
     """Warn of each document whose words an earlier one has (a copy, or the .txt and .docx of one transcript):
     its codings would be written, and counted, twice. With `other_format`, only a pair in two formats is told."""
     from ..corpus._readers import words_digest
@@ -265,7 +266,7 @@ def warn_same_words(documents, other_format: bool = False) -> None:
         other = first.setdefault(words_digest(doc.segments), doc)
         if other is not doc and (not other_format or other.format != doc.format):
             warn(f"{doc.path}: the same words as {other.path}; if it is the same transcript, leave one of them out, "
-                 f"or its codings are written (and counted) twice")
+                 f"or {effect}")
 
 
 def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: int = 1, engine: str = "local",
