@@ -76,9 +76,10 @@ def varied(text: str, place: str, people: list[tuple[str, str]]) -> str:
     names = [n.strip() for key in ("interviewee", "interviewer") for n in fields.get(key, "").split(";") if n.strip()]
     for (first, last), name in zip(people, names):
         parts = name.split()
-        if len(parts) >= 2:
-            text = re.sub(rf"\b{re.escape(parts[0])}\b", first, text)
-            text = re.sub(rf"\b{re.escape(parts[-1])}\b", last, text)
+        if len(parts) >= 2 and parts[-1].isalpha():  # not 'Speaker 1'; as written and in capitals ('HALLORAN:')
+            for old, new in ((parts[0], first), (parts[-1], last)):
+                text = re.sub(rf"\b{re.escape(old)}\b", new, text)
+                text = re.sub(rf"\b{re.escape(old.upper())}\b", new.upper(), text)
     return text
 
 
