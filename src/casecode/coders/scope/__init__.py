@@ -45,26 +45,18 @@ def assess(span: Span, *, mentions: Sequence[Mention] = (), pattern_negates: boo
         _negation_parsed(span, scope, pattern_negates)
     else:
         _negation(span, clause, scope, pattern_negates)
-    if first_reason and scope.suppressed:
-        return scope
-    _attribution(span, clause, mentions, scope, parsed)
-    if first_reason and scope.suppressed:
-        return scope
-    _past(span, clause, scope)
-    if first_reason and scope.suppressed:
-        return scope
-    _stopped(span, scope)
-    if first_reason and scope.suppressed:
-        return scope
-    _not_ours(span, clause, scope)
-    if first_reason and scope.suppressed:
-        return scope
-    _wish(span, clause, scope)
-    if first_reason and scope.suppressed:
-        return scope
-    _hypothetical(span, clause, scope)
-    if first_reason and scope.suppressed:
-        return scope
-    _hedge(span, scope)
+    checks = (  # in order; each may suppress the match
+        lambda: _attribution(span, clause, mentions, scope, parsed),
+        lambda: _past(span, clause, scope),
+        lambda: _stopped(span, scope),
+        lambda: _not_ours(span, clause, scope),
+        lambda: _wish(span, clause, scope),
+        lambda: _hypothetical(span, clause, scope),
+        lambda: _hedge(span, scope),
+    )
+    for check in checks:
+        if first_reason and scope.suppressed:
+            return scope
+        check()
     _title(span, scope)
     return scope
