@@ -196,3 +196,34 @@ def test_write_file_codings_refuses_a_spreadsheet_name_or_a_folder(codebook, tmp
     with pytest.raises(CasecodeError, match=r"is a folder; give the CSV's file name, e.g. .*codings\.csv"):
         write_file_codings(FILES[:1], tmp_path, spec)
     assert list(tmp_path.iterdir()) == []  # nothing written, no .part left
+
+
+def test_files_of_two_formats_are_read_once_and_a_copy_in_another_format_is_warned_of(codebook, tmp_path,
+                                                                                       monkeypatch):
+    """Reported: `casecode code FILES` given a .txt and a .docx read every file twice, once to compare their words
+    (the .docx of a .txt is the same transcript) and once to code it. Each file is read once now, and the copy in
+    the other format is still told, also when it comes in a later batch than the file it copies."""
+    import docx
+
+    import casecode.corpus._readers as readers
+
+    word = docx.Document()
+    for paragraph in FILES[0].read_text(encoding="utf-8").split("---")[-1].split("\n\n"):
+        if paragraph.strip():
+            word.add_paragraph(paragraph.strip())
+    word.save(tmp_path / "zz-copy.docx")
+    paths = [*FILES[:3], tmp_path / "zz-copy.docx"]
+    read = []
+    real = readers._read_into
+    monkeypatch.setattr(readers, "_read_into", lambda doc, path: read.append(Path(path).name) or real(doc, path))
+    spec = CoderSpec(partial(make_coder, codebook))
+    with pytest.warns(CasecodeWarning, match=rf"zz-copy\.docx: the same words as .*{FILES[0].name}; if it is the "
+                      r"same transcript, leave one of them out, or its codings are written \(and counted\) twice"):
+        tables = list(iter_file_codings(paths, spec, batch_documents=1))
+    assert sorted(read) == sorted(p.name for p in paths)
+    assert [sorted(t.attrs) for t in tables] == [["documents", "words"]] * 4
+    with pytest.warns(CasecodeWarning, match=r"zz-copy\.docx: the same words as"):  # the digests come from workers
+        assert pd.concat(iter_file_codings(paths, spec, workers=2, batch_documents=1)).equals(pd.concat(tables))
+    read.clear()
+    list(iter_file_codings(FILES[:3], spec, batch_documents=1))  # one format: no words compared
+    assert sorted(read) == sorted(p.name for p in FILES[:3])

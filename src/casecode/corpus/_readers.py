@@ -10,7 +10,7 @@ import hashlib
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import CorpusError
 from ._model import Document, check_offsets, document_id_problem
@@ -89,6 +89,20 @@ def words_digest(segments: Iterable[Any]) -> str:
             digest.update(" ".join(_WORD_RE.findall(said.casefold())).encode("utf-8"))
             digest.update(b" ")
     return digest.hexdigest()
+
+
+def same_words(documents: Iterable[tuple[str, str, Any]], other_format: bool = False,
+               seen: dict[str, tuple[str, Any]] | None = None) -> Iterator[tuple[Any, Any, str]]:
+    """(document, earlier, earlier's format) for each of `documents`, given as (words digest, format, document),
+    whose digest an earlier one has (with `other_format`, only an earlier one in another format: the .txt and the
+    .docx of one transcript). `seen` (digest -> (format, document)), kept by the caller, carries the earlier ones
+    from call to call."""
+    seen = {} if seen is None else seen
+    for digest, fmt, doc in documents:
+        if digest not in seen:
+            seen[digest] = (fmt, doc)
+        elif not other_format or seen[digest][0] != fmt:
+            yield doc, seen[digest][1], seen[digest][0]
 
 
 #: The longest unit (paragraph or turn) casecode codes: spaCy's own limit on one text (`nlp.max_length`).

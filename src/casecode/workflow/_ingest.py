@@ -153,7 +153,9 @@ def _warn_same_words(project, documents: list[Document], statuses: list[str]) ->
     """Warn of a document just added whose words another document of the project in another format has (the
     .txt and the .docx of one transcript): their texts differ (layout, front matter), so `_warn_same_text` misses
     them. Only documents of the project in other formats than the new one are read."""
-    from ..corpus._readers import words_digest
+    from itertools import chain
+
+    from ..corpus._readers import same_words, words_digest
 
     added = [doc for doc, status in zip(documents, statuses) if status == "added"]
     if not added:
@@ -164,14 +166,11 @@ def _warn_same_words(project, documents: list[Document], statuses: list[str]) ->
                   & stored.format.map(lambda fmt: bool(formats - {fmt}))]
     if not len(kept) and len(formats) < 2:
         return
-    digests: dict[str, tuple[str, str]] = {}  # words digest -> (document_id, format)
-    if len(kept):
-        fmt_of = dict(zip(kept.document_id, kept.format))
-        for doc_id, rows in project.segments(list(fmt_of)).groupby("document_id", sort=False):
-            digests.setdefault(words_digest(rows.itertuples()), (doc_id, fmt_of[doc_id]))
-    for doc in added:
-        key = words_digest(doc.segments)
-        first, fmt = digests.setdefault(key, (doc.document_id, doc.format))
-        if first != doc.document_id and fmt != doc.format:
-            warn(f"{doc.path}: the same words as document {first!r} (its .{fmt}); if it is the same transcript, "
-                 f"remove one (casecode remove {doc.document_id}), or its codings count twice")
+    fmt_of = dict(zip(kept.document_id, kept.format))
+    rows_of = project.segments(list(fmt_of)).groupby("document_id", sort=False) if len(kept) else ()
+    earlier = ((words_digest(rows.itertuples()), fmt_of[doc_id], (doc_id, None)) for doc_id, rows in rows_of)
+    new = ((words_digest(doc.segments), doc.format, (doc.document_id, doc.path)) for doc in added)
+    for (doc_id, path), (first, _), fmt in same_words(chain(earlier, new), other_format=True):
+        if path is not None:  # a document just added (two stored ones were told when they were added)
+            warn(f"{path}: the same words as document {first!r} (its .{fmt}); if it is the same transcript, "
+                 f"remove one (casecode remove {doc_id}), or its codings count twice")

@@ -105,9 +105,10 @@ def _pool(workers: int, spec: CoderSpec, coder=None) -> ProcessPoolExecutor:
 
 
 def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None,
-                    interviewers: Sequence[str] = ()) -> pd.DataFrame:
+                    interviewers: Sequence[str] = (), digests: bool = False) -> pd.DataFrame:
     """Code one batch of files: FILE_CODING_COLUMNS rows, sorted by document, unit and start. `interviewers`
-    names the interviewers whose turns are not coded, as `casecode add --interviewer` does."""
+    names the interviewers whose turns are not coded, as `casecode add --interviewer` does. With `digests`,
+    `attrs["words_digests"]` holds each file's (words digest, format), in the order of `paths`."""
     from ..corpus import read_documents, segments_frame
     from ._coding import file_codings, file_codings_of_records
 
@@ -120,9 +121,15 @@ def code_file_batch(spec: CoderSpec, paths: Sequence[str | Path], coder=None,
         codable = [{"segment_id": s.segment_id, "document_id": s.document_id, "start": s.start, "text": s.text,
                     "cases": s.cases, "speaker": s.speaker, "role": s.role}
                    for s in segments if s.codable is None or bool(s.codable)]
-        return file_codings_of_records(coder.code_records(codable, True), segments)
-    frame = segments_frame(segments)  # one frame for the batch
-    return file_codings(coder.code(frame), frame)
+        table = file_codings_of_records(coder.code_records(codable, True), segments)
+    else:
+        frame = segments_frame(segments)  # one frame for the batch
+        table = file_codings(coder.code(frame), frame)
+    if digests:
+        from ..corpus._readers import words_digest
+
+        table.attrs["words_digests"] = [(words_digest(d.segments), d.format) for d in documents]
+    return table
 
 
 def _codes_records(coder) -> bool:
@@ -140,11 +147,12 @@ def _codes_records(coder) -> bool:
 
 
 def _local_batch(args) -> pd.DataFrame:
-    spec, paths, interviewers = args
-    return code_file_batch(spec, paths, interviewers=interviewers)
+    spec, paths, interviewers, digests = args
+    return code_file_batch(spec, paths, interviewers=interviewers, digests=digests)
 
 
-def _bytes_batch(spec: CoderSpec, files: list[tuple[str, bytes]], interviewers: Sequence[str] = ()) -> pd.DataFrame:
+def _bytes_batch(spec: CoderSpec, files: list[tuple[str, bytes]], interviewers: Sequence[str] = (),
+                 digests: bool = False) -> pd.DataFrame:
     """A Dask task: the files travel as (name, bytes) and are coded from a private temporary folder."""
     with tempfile.TemporaryDirectory(prefix="casecode-shard-") as folder:
         paths = []
@@ -152,7 +160,7 @@ def _bytes_batch(spec: CoderSpec, files: list[tuple[str, bytes]], interviewers: 
             path = Path(folder) / name
             path.write_bytes(data)
             paths.append(path)
-        table = code_file_batch(spec, paths, interviewers=interviewers)
+        table = code_file_batch(spec, paths, interviewers=interviewers, digests=digests)
     return table
 
 
@@ -239,34 +247,22 @@ def _warn_copies(paths: list[Path]) -> None:
             first.setdefault(digest, path)
 
 
-def _warn_same_words(paths: list[Path]) -> None:
-    """Warn of a file whose words a file in another format has (the .txt and the .docx of one transcript), which
-    `_warn_copies` cannot see. Files are read for it only when more than one format is given."""
-    from ..corpus import read_document
-
-    if len({path.suffix.lower() for path in paths}) < 2:
-        return
-    documents = []
-    for path in paths:
-        try:
-            documents.append(read_document(path))
-        except CorpusError:
-            continue  # the batch that reads it says what is wrong
-    warn_same_words(documents, other_format=True)
-
-
 def warn_same_words(documents, other_format: bool = False,
                     effect: str = "its codings are written (and counted) twice") -> None:
     """Warn of each document whose words an earlier one has (a copy, or the .txt and .docx of one transcript):
     its codings would be written, and counted, twice. With `other_format`, only a pair in two formats is told."""
     from ..corpus._readers import words_digest
 
-    first: dict[str, object] = {}
-    for doc in documents:
-        other = first.setdefault(words_digest(doc.segments), doc)
-        if other is not doc and (not other_format or other.format != doc.format):
-            warn(f"{doc.path}: the same words as {other.path}; if it is the same transcript, leave one of them out, "
-                 f"or {effect}")
+    _warn_same_words(((words_digest(doc.segments), doc.format, doc.path) for doc in documents), other_format, effect)
+
+
+def _warn_same_words(files, other_format: bool = False, effect: str = "its codings are written (and counted) twice",
+                     seen: dict | None = None) -> None:
+    """`warn_same_words` of (words digest, format, path) triples, `seen` as for `same_words`."""
+    from ..corpus._readers import same_words
+
+    for path, other, _ in same_words(files, other_format, seen):
+        warn(f"{path}: the same words as {other}; if it is the same transcript, leave one of them out, or {effect}")
 
 
 def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: int = 1, engine: str = "local",
@@ -292,25 +288,40 @@ def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: 
 
             read_document(path)  # raises the reader's own one-line error
     _warn_copies(ordered)
-    _warn_same_words(ordered)
+    digests = len({path.suffix.lower() for path in ordered}) > 1  # see _same_words_told
     batches = [ordered[i:i + batch_documents] for i in range(0, len(ordered), batch_documents)]
     if engine == "dask":
-        yield from _dask_batches(spec, batches, scheduler, tuple(interviewers))
+        yield from _same_words_told(batches, _dask_batches(spec, batches, scheduler, tuple(interviewers), digests),
+                                    digests)
     elif workers == 1 or len(batches) < 2:
         coder = coder if coder is not None else _coder(spec)
-        for batch in batches:
-            yield code_file_batch(spec, batch, coder=coder, interviewers=interviewers)
+        yield from _same_words_told(batches, (code_file_batch(spec, batch, coder=coder, interviewers=interviewers,
+                                                              digests=digests) for batch in batches), digests)
     else:
         with _pool(workers, spec, coder) as pool:
-            yield from pool.map(_local_batch, [(spec, [str(p) for p in b], tuple(interviewers)) for b in batches])
+            yield from _same_words_told(batches, pool.map(_local_batch, [
+                (spec, [str(p) for p in b], tuple(interviewers), digests) for b in batches]), digests)
 
 
-def _dask_batches(spec: CoderSpec, batches: list[list[Path]], scheduler,
-                  interviewers: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
+def _same_words_told(batches: list[list[Path]], tables: Iterable[pd.DataFrame], digests: bool
+                     ) -> Iterator[pd.DataFrame]:
+    """The batches' tables as they come; with `digests` (files in more than one format), each after warning of a
+    file of its batch whose words a file in another format has (the .txt and the .docx of one transcript, which
+    `_warn_copies` cannot see), from the words digests its batch took of the documents it read."""
+    seen: dict = {}
+    for batch, table in zip(batches, tables):
+        if digests:
+            _warn_same_words(((digest, fmt, path) for path, (digest, fmt) in
+                              zip(batch, table.attrs.pop("words_digests"))), other_format=True, seen=seen)
+        yield table
+
+
+def _dask_batches(spec: CoderSpec, batches: list[list[Path]], scheduler, interviewers: tuple[str, ...] = (),
+                  digests: bool = False) -> Iterator[pd.DataFrame]:
     # the files travel as bytes: a worker on another machine cannot read this one's paths
     from functools import partial
 
-    return _dask_map(partial(_bytes_batch, interviewers=interviewers), spec,
+    return _dask_map(partial(_bytes_batch, interviewers=interviewers, digests=digests), spec,
                      ([(p.name, p.read_bytes()) for p in b] for b in batches), scheduler)
 
 
