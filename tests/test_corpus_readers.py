@@ -73,8 +73,15 @@ def test_read_document_decodes_and_normalises(tmp_path, data, encoding, warned):
         (b"  \n\n ", "the file is empty"),
         (b"abc\x00def", "contains NUL bytes but no UTF-16 byte-order mark"),
         (b"---\ncase: a\n---\n\n", "no paragraphs found"),
+        # a word processor's file named .txt: an RTF file has no NUL byte, so its markup was coded as words
+        (b"{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}}\\f0 Jane: We set up a team.\\par}",
+         "an RTF (rich text) file, not text; save it as plain text (.txt) or as a Word document (.docx)"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF file, not text; save its text as a .txt file"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "a zip archive (a Word .docx or another office file?), not text; give a "
+                                       "Word file its .docx name"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "an old Office file (a Word .doc?), not text"),
     ],
-    ids=["empty", "blank", "nul", "front-matter-only"],
+    ids=["empty", "blank", "nul", "front-matter-only", "rtf", "pdf", "zip", "doc"],
 )
 def test_read_document_refuses_unreadable_text(tmp_path, data, message):
     path = write(tmp_path, "bad.txt", data)
@@ -623,8 +630,11 @@ def test_a_folder_given_as_a_document_is_named_as_a_folder(corpus_folder):
          "row 3: file 'a.txt' not found (relative paths are read from the manifest's folder)"),
         ("case\na\n", "no 'file' column in the header; add one naming each document's file"),
         ("file,case,\njane.txt,a,oops\n", "row 2: a value 'oops' sits in a column with no header; name it"),
+        # these two said "the file is empty; put the document's text in it" and "no files given ... pass --manifest"
+        (" \n", "the manifest is empty; give it a header row (file, case, ...) and a row a document"),
+        ("file,case\n\n", "no rows below the header; add a row for each document (its file, case, ...)"),
     ],
-    ids=["unknown-column", "missing-file", "no-file-column", "unnamed-column"],
+    ids=["unknown-column", "missing-file", "no-file-column", "unnamed-column", "empty", "header-only"],
 )
 def test_read_manifest_errors(corpus_folder, content, message):
     manifest = write(corpus_folder, "manifest.csv", content)

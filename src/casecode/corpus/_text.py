@@ -25,6 +25,17 @@ _BOMS = [
 # C0 controls except tab and newline (carriage returns are gone by then), and DEL: no transcript means them.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+#: How files that are not text begin: (bytes, what the file is, how to make a transcript of it). A file saved by a
+#: word processor and given a text file's name; an RTF file has no NUL byte to give it away, so its markup would be
+#: coded as words.
+_NOT_TEXT = (
+    (b"{\\rtf", "an RTF (rich text) file", "save it as plain text (.txt) or as a Word document (.docx)"),
+    (b"%PDF-", "a PDF file", "save its text as a .txt file, or the document as .docx"),
+    (b"PK\x03\x04", "a zip archive (a Word .docx or another office file?)",
+     "give a Word file its .docx name, or save the document as plain text (.txt)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office file (a Word .doc?)",
+     "open it in Word and save it as .docx or plain text (.txt)"),
+)
 
 
 def _cp1252_or_latin1(error: UnicodeDecodeError) -> tuple[str, int]:
@@ -45,6 +56,10 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str, list[str]]:
             text = _decode_strict(data, encoding, name).lstrip("\ufeff")
             break
     else:
+        for start, what, fix in _NOT_TEXT:
+            if data.startswith(start):
+                fix = "save it as CSV (in Excel: Save As, CSV UTF-8)" if name.lower().endswith(".csv") else fix
+                raise CorpusError(f"{name}: {what}, not text; {fix}")
         if b"\x00" in data:
             raise CorpusError(
                 f"{name}: contains NUL bytes but no UTF-16 byte-order mark, so it is binary or UTF-16 without a BOM;"
