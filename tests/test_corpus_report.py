@@ -165,3 +165,30 @@ def test_read_cases_not_utf8_is_read_as_windows_1252_with_a_warning(tmp_path):
     assert [str(w.message) for w in caught] == [
         f"{table}: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this"]
     assert cases.aliases.tolist() == [("Cyngor Sir Ynys Môn", "Môn", "Anglesey’s council")]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (" \n", "the case table is empty; give it a header row (case_id, name, ...) and a row a case"),
+        ("case_id,name\nx,X\n,Why\n", "row 3, column 'case_id': empty; give every case an id"),
+        ("case_id,name\nx,X\ny,Y\nx,Ex\n", "row 4: case_id 'x' is already used in row 2; give each case its own id"),
+        ("case_id,name,type\nbanes,Bath and North East Somerset, Council,unitary\n",
+         "row 2: 4 cells but the header has 3 columns; quote cells that contain commas"),
+    ],
+    ids=["empty", "blank-case-id", "twice", "unquoted-comma"],
+)
+def test_read_cases_errors_name_the_file_and_row(tmp_path, content, message):
+    """An empty table said "put the document's text in it", a case id given twice named neither file nor row, and
+    a name with an unquoted comma shifted the type into the members without a word."""
+    table = tmp_path / "cases.csv"
+    table.write_text(content, encoding="utf-8")
+    with pytest.raises(CorpusError) as err:
+        read_cases(table)
+    assert str(err.value) == f"{table}: {message}"
+
+
+def test_read_cases_skips_the_empty_rows_a_spreadsheet_leaves(tmp_path):
+    table = tmp_path / "cases.csv"
+    table.write_text("case_id,name,type\nx,X,county\n,,\n, ,\n", encoding="utf-8")
+    assert read_cases(table).case_id.tolist() == ["x"]

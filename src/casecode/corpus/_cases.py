@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import CorpusError, warn
 from ._model import CASE_COLUMNS
-from ._text import read_text_file
+from ._text import check_size, decode_bytes
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 _REQUIRED = ["case_id", "name"]
@@ -34,7 +34,11 @@ def read_cases(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: case table not found; check the path")
-    text, _, notes = read_text_file(path)  # decoded as a transcript is: Windows-1252 with a warning
+    check_size(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise CorpusError(f"{path}: the case table is empty; give it a header row (case_id, name, ...) and a row a case")
+    text, _, notes = decode_bytes(data, str(path))  # decoded as a transcript is: Windows-1252 with a warning
     for note in notes:
         warn(note)
     reader = csv.DictReader(io.StringIO(text))
@@ -46,9 +50,20 @@ def read_cases(path: str | Path) -> pd.DataFrame:
         if col not in header:
             raise CorpusError(f"{path}: missing column {col!r}; the header needs case_id and name")
     rows = []
+    first_row: dict[str, int] = {}
     for rownum, row in enumerate(reader, start=2):
-        if not (row.get("case_id") or "").strip():
+        if None in row:  # more cells than the header has columns: a name with a comma shifted the others
+            raise CorpusError(f"{path}: row {rownum}: {len(header) + len(row[None])} cells but the header has "
+                              f"{len(header)} columns; quote cells that contain commas")
+        if not any((cell or "").strip() for cell in row.values()):
+            continue  # a row of empty cells, as a spreadsheet leaves below its table
+        case_id = (row.get("case_id") or "").strip()
+        if not case_id:
             raise CorpusError(f"{path}: row {rownum}, column 'case_id': empty; give every case an id")
+        if case_id in first_row:
+            raise CorpusError(f"{path}: row {rownum}: case_id {case_id!r} is already used in row "
+                              f"{first_row[case_id]}; give each case its own id")
+        first_row[case_id] = rownum
         rows.append(row)
     return cases_frame(rows)
 
