@@ -714,3 +714,19 @@ def test_add_files_gives_a_case_one_type(tmp_path):
                                  f"'County'; give a case one type (or leave the other case_type cells empty)")
     assert project.cases().set_index("case_id").type.to_dict() == {"new_town": "County", "old_town": "district"}
     project.close()
+
+
+def test_a_case_type_with_no_case_is_refused_and_nothing_is_added(tmp_path):
+    """A manifest row whose case cell was left blank but whose case_type was filled in added the file without a case
+    and dropped the type without a word (only the count of documents without a case was warned of)."""
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.txt").write_text(f"Kim Lee: We listened to residents in {name}.\n", encoding="utf-8")
+    (tmp_path / "manifest.csv").write_text("file,case,case_type\na.txt,New Town,county\nb.txt,,district\n",
+                                           encoding="utf-8")
+    project = init_project(tmp_path / "project", read_codebook(CODEBOOK))
+    with pytest.raises(CorpusError) as raised:
+        add_files(project, manifest=tmp_path / "manifest.csv")
+    assert str(raised.value) == (f"{tmp_path / 'b.txt'}: case_type 'district' but no case; give its case (a "
+                                 f"manifest's 'case' cell, --case or front matter 'case:'), or leave case_type empty")
+    assert (len(project.documents()), len(project.cases())) == (0, 0)
+    project.close()

@@ -22,9 +22,14 @@ def case_id_for(name: str) -> str:
 
 
 def _with_case_ids(doc: Document) -> tuple[Document, dict | None]:
-    """Point the document's segments at a case id (not the name the file gives) and describe the case."""
+    """Point the document's segments at a case id (not the name the file gives) and describe the case. A type
+    given with no case is refused: it would be dropped without a word."""
     name = str(doc.metadata.get("case") or "").strip()
     if not name:
+        kind = " ".join(str(doc.metadata.get("case_type") or "").split())
+        if kind:
+            raise CorpusError(f"{doc.path}: case_type {kind!r} but no case; give its case (a manifest's 'case' cell, "
+                              f"--case or front matter 'case:'), or leave case_type empty")
         return doc, None
     case_id = case_id_for(name)
     doc.segments = [replace(seg, cases=(case_id,)) for seg in doc.segments]
