@@ -227,3 +227,28 @@ def test_files_of_two_formats_are_read_once_and_a_copy_in_another_format_is_warn
     read.clear()
     list(iter_file_codings(FILES[:3], spec, batch_documents=1))  # one format: no words compared
     assert sorted(read) == sorted(p.name for p in FILES[:3])
+
+
+def test_write_file_codings_that_cannot_write_names_the_csv_not_its_temporary_file(codebook, tmp_path, monkeypatch):
+    """Reported: `--out` in a folder that cannot be made, or a disk filling up, said "codings.csv.x1y2z3.part: no
+    such file", a file the user never named and cannot find."""
+    import errno
+
+    import casecode.workflow._shards as shards
+
+    spec = CoderSpec(partial(make_coder, codebook))
+    (tmp_path / "notes.txt").write_text("a file, not a folder", encoding="utf-8")
+    out = tmp_path / "notes.txt" / "codings.csv"
+    with pytest.raises(CasecodeError) as raised:
+        write_file_codings(FILES[:1], out, spec)
+    assert str(raised.value) == f"cannot write '{out}': a file stands where its folder should be; choose another folder"
+
+    def full(table):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shards, "_csv_rows", full)
+    with pytest.raises(CasecodeError) as raised:
+        write_file_codings(FILES[:1], tmp_path / "codings.csv", spec)
+    assert str(raised.value) == f"cannot write '{tmp_path / 'codings.csv'}': the disk is full; free some space and run " \
+                                "the command again"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # no .part left

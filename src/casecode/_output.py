@@ -54,6 +54,8 @@ def _reason(exc: OSError) -> str:
         return "the disk is full; free some space and run the command again"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "the folder is not writable; choose a folder you can write to"
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):  # making a folder where a file of that name is
+        return "a file stands where its folder should be; choose another folder"
     return f"{exc.strerror or exc}; check the folder and run the command again"
 
 

@@ -24,9 +24,9 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from .._output import safe_cell
+from .._output import _reason, safe_cell
 from ..codebook import Codebook
-from ..errors import CasecodeError, CorpusError, warn
+from ..errors import CasecodeError, CorpusError, OutputError, warn
 
 #: Documents per shard: big enough that a worker's start-up and the learned coder's batch scoring pay off, small
 #: enough that memory stays flat and the progress bar moves.
@@ -372,10 +372,13 @@ def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: Coder
     if out.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods"):  # a spreadsheet program would refuse the file
         raise CasecodeError(f"{out}: casecode code writes CSV, which a spreadsheet opens as it is; name the file "
                             f"{out.with_suffix('.csv').name}")
-    out.parent.mkdir(parents=True, exist_ok=True)
     paths = list(paths)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=out.name + ".", suffix=".part", dir=out.parent)
+    except OSError as exc:  # an error naming the temporary file would send the user looking for it
+        raise OutputError(f"cannot write '{out}': {_reason(exc)}") from None
     bar = _Bar(len(paths))
-    handle, temp = tempfile.mkstemp(prefix=out.name + ".", suffix=".part", dir=out.parent)
     count = 0
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
@@ -389,6 +392,10 @@ def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: Coder
                 count += len(table)
                 bar.update(table)
         os.replace(temp, out)
+    except OSError as exc:
+        if exc.filename not in (None, temp):  # a transcript that could not be read names itself
+            raise
+        raise OutputError(f"cannot write '{out}': {_reason(exc)}") from None  # a full disk, a vanished drive
     finally:
         bar.close()
         if os.path.exists(temp):
