@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import CorpusError, warn
 from ._model import CASE_COLUMNS
-from ._text import check_size, decode_bytes
+from ._text import read_text_file
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 _REQUIRED = ["case_id", "name"]
@@ -34,11 +34,8 @@ def read_cases(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: case table not found; check the path")
-    check_size(path)
-    data = path.read_bytes()
-    if not data.strip():
-        raise CorpusError(f"{path}: the case table is empty; give it a header row (case_id, name, ...) and a row a case")
-    text, _, notes = decode_bytes(data, str(path))  # decoded as a transcript is: Windows-1252 with a warning
+    text, _, notes = read_text_file(  # decoded as a transcript is: Windows-1252 with a warning
+        path, "the case table is empty; give it a header row (case_id, name, ...) and a row a case")
     for note in notes:
         warn(note)
     reader = csv.DictReader(io.StringIO(text))

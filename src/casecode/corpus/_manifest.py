@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CorpusError, warn
-from ._text import check_size, decode_bytes
+from ._text import read_text_file
 
 #: Columns a manifest may have; `file` is required. `council` is read as `case` too.
 MANIFEST_COLUMNS = ["file", "case", "council", "interviewee", "role", "date", "interviewer", "document_id", "title",
@@ -23,11 +23,9 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: manifest not found; give the path of a CSV with a 'file' column")
-    check_size(path)
-    data = path.read_bytes()
-    if not data.strip():
-        raise CorpusError(f"{path}: the manifest is empty; give it a header row (file, case, ...) and a row a document")
-    text, _, notes = decode_bytes(data, str(path))  # Excel saves CSV as Windows-1252 or UTF-8 with a BOM
+    # Excel saves CSV as Windows-1252 or UTF-8 with a BOM
+    text, _, notes = read_text_file(path, "the manifest is empty; give it a header row (file, case, ...) and a row a "
+                                          "document")
     for note in notes:
         warn(note)
     lines = text.splitlines()

@@ -46,10 +46,15 @@ def _cp1252_or_latin1(error: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("casecode.cp1252", _cp1252_or_latin1)
 
 
-def decode_bytes(data: bytes, name: str) -> tuple[str, str, list[str]]:
-    """Decode a text file's bytes; return (text with \\n line endings and no BOM, encoding, warnings)."""
+#: What an empty transcript is told.
+EMPTY = "the file is empty; put the document's text in it or leave it out"
+
+
+def decode_bytes(data: bytes, name: str, empty: str = EMPTY) -> tuple[str, str, list[str]]:
+    """Decode a text file's bytes; return (text with \\n line endings and no BOM, encoding, warnings). A file with
+    no text is refused with `empty` (what is wrong and the fix)."""
     if not data.strip():
-        raise CorpusError(f"{name}: the file is empty; put the document's text in it or leave it out")
+        raise CorpusError(f"{name}: {empty}")
     warnings: list[str] = []
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -73,7 +78,7 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str, list[str]]:
     if "\x00" in text:
         raise CorpusError(f"{name}: contains NUL characters after decoding as {encoding}; save it as UTF-8 text")
     if not text.strip():
-        raise CorpusError(f"{name}: the file is empty; put the document's text in it or leave it out")
+        raise CorpusError(f"{name}: {empty}")
     text, cleaned = clean_controls(normalise_newlines(text), name)
     return text, encoding, warnings + cleaned
 
@@ -119,10 +124,11 @@ def check_size(path: Path) -> None:
                           f"transcript; split the file into parts")
 
 
-def read_text_file(path: Path) -> tuple[str, str, list[str]]:
-    """Read and decode a text file (at most MAX_FILE_BYTES): (text, encoding, warnings)."""
+def read_text_file(path: Path, empty: str = EMPTY) -> tuple[str, str, list[str]]:
+    """Read and decode a text file (at most MAX_FILE_BYTES): (text, encoding, warnings); `empty` as for
+    `decode_bytes`."""
     check_size(path)
-    return decode_bytes(path.read_bytes(), str(path))
+    return decode_bytes(path.read_bytes(), str(path), empty)
 
 
 def split_front_matter(text: str, name: str) -> tuple[dict[str, Any], int]:
