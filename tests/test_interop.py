@@ -254,3 +254,98 @@ def test_reading_a_review_workbook_holds_the_garbage_collector_and_restores_it(w
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _excel_like_workbook(path, rows: str, strings: str) -> None:
+    """A review workbook as Excel and LibreOffice save one: shared strings (with formatting runs and phonetic
+    guides), rows and cells without references, a missing row, typed cells casecode never writes."""
+    import zipfile
+
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'),
+        "_rels/.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{rel}"><sheets>'
+            '<sheet name="review" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'),
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{_MAIN_NS}"><sheetData>{rows}</sheetData></worksheet>',
+        "xl/sharedStrings.xml": f'<sst xmlns="{_MAIN_NS}">{strings}</sst>',
+    }
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
+
+
+def test_review_rows_of_a_workbook_saved_by_excel_read_as_openpyxl_reads_them(tmp_path, monkeypatch):
+    # review workbooks are read straight from the sheet's XML (openpyxl's reader spent most of `review --apply`
+    # building cell objects); every cell must read as openpyxl reads it
+    from casecode.interop import _workbook, read_review_rows
+
+    strings = ("<si><t>coding_id</t></si><si><t>document</t></si><si><t>unit</t></si><si><t>code</t></si>"
+               "<si><t>decision</t></si><si><t>new_code</t></si><si><t>comment</t></si><si><t>decided_by</t></si>"
+               "<si><t>unit_text</t></si>"  # 0-8: the header
+               "<si><t>i1</t></si>"  # 9
+               '<si><r><rPr><b/></rPr><t>part</t></r><r><t xml:space="preserve">ners </t></r></si>'  # 10: runs
+               "<si><t>accept</t><rPh sb=\"0\" eb=\"1\"><t>ignored</t></rPh></si>"  # 11: a phonetic guide
+               "<si><t>Ana_x005F_x000D_</t></si><si><t/></si>")  # 12: an escaped underscore; 13: empty
+    header = "".join(f'<c r="{letter}2" t="s"><v>{i}</v></c>' for i, letter in enumerate("ABCDEFGHI"))
+    rows = (
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>a note above the table</t></is></c></row>'
+        f'<row r="2">{header}<c r="J2" t="inlineStr"><is><t>why</t></is></c></row>'
+        '<row r="3"><c r="A3"><v>7</v></c><c r="B3" t="s"><v>9</v></c><c r="C3"><v>2.0</v></c>'
+        '<c r="D3" t="s"><v>10</v></c><c r="E3" t="s"><v>11</v></c><c r="G3" t="b"><v>1</v></c>'
+        '<c r="H3" t="s"><v>12</v></c><c r="I3" t="str"><v>We built partners.</v></c>'
+        '<c r="J3" t="e"><v>#N/A</v></c></row>'
+        '<row><c><v>8</v></c><c t="s"><v>9</v></c><c><v>1E0</v></c><c t="inlineStr"><is><r><t>eng</t></r>'
+        '<r><t>age</t></r></is></c><c t="inlineStr"><is><t>reject</t></is></c><c t="s"><v>13</v></c>'
+        '<c t="inlineStr"/><c t="str"><v>Ben</v></c></row>'  # row 4, no references
+        '<row r="6"><c r="E6" t="inlineStr"><is><t>accept</t></is></c><c r="A6"><v>9.5</v></c></row>'
+    )
+    path = tmp_path / "saved-by-excel.xlsx"
+    _excel_like_workbook(path, rows, strings)
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert _workbook._plain_rows(book, book["review"]) is not None  # read without openpyxl's cell reader
+    book.close()
+    fast = read_review_rows(path)
+    monkeypatch.setattr(_workbook, "_plain_rows", lambda book, sheet: None)
+    slow = read_review_rows(path)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert [list(map(type, row)) for row in fast.itertuples()] == [list(map(type, row)) for row in slow.itertuples()]
+    assert fast.row.tolist() == [3, 4, 6] and fast.code.tolist()[:2] == ["partners ", "engage"]
+    assert fast.attrs == slow.attrs
+
+
+@pytest.mark.parametrize("cell", ['<c r="B3"><f>1+1</f><v>2</v></c>', '<c r="A3" s="1"><v>45000</v></c>'])
+def test_review_rows_with_a_formula_or_a_date_are_read_by_openpyxl(tmp_path, cell):
+    from casecode.interop import _workbook
+
+    styles = ('<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2">'
+              '<xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>')
+    path = tmp_path / "book.xlsx"
+    header = "".join(f'<c t="inlineStr"><is><t>{name}</t></is></c>' for name in ["coding_id", "decision"])
+    _excel_like_workbook(path, f'<row r="1">{header}</row><row r="3">{cell}</row>', "")
+    import zipfile
+
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/styles.xml", styles)
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert _workbook._plain_rows(book, book["review"]) is None
+    book.close()

@@ -11,16 +11,19 @@ from __future__ import annotations
 import math
 import re
 import zipfile
+from xml.etree.ElementTree import iterparse
 from pathlib import Path
 from typing import Any, NoReturn
 
 import openpyxl
 import pandas as pd
+from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -259,7 +262,9 @@ def _read_sheet(path: Path) -> tuple[int, tuple, list[tuple[int, tuple]], str | 
         project_id = next((str(p.value) for p in book.custom_doc_props if p.name == PROJECT_PROPERTY), None)
         sheet = book[REVIEW_SHEET] if REVIEW_SHEET in book.sheetnames else book.worksheets[0]
         # Numbered from row 1 whatever the sheet's first filled row, so numbers match the spreadsheet's.
-        rows = [(number, tuple(cells)) for number, cells in enumerate(sheet.iter_rows(min_row=1), start=1)]
+        rows = _plain_rows(book, sheet)
+        if rows is None:
+            rows = [(number, tuple(cells)) for number, cells in enumerate(sheet.iter_rows(min_row=1), start=1)]
     finally:
         book.close()
     for number, cells in rows[:_HEADER_SEARCH]:
@@ -269,6 +274,166 @@ def _read_sheet(path: Path) -> tuple[int, tuple, list[tuple[int, tuple]], str | 
             return number, header, [r for r in rows if r[0] > number], project_id
     header = tuple(cell.value for cell in rows[0][1]) if rows else ()
     return 1, header, rows[1:], project_id
+
+
+class _Cell:
+    """A cell as reading needs it: its value and openpyxl's data type ('s', 'n', 'b', 'e', 'inlineStr')."""
+
+    __slots__ = ("value", "data_type")
+
+    def __init__(self, value: Any, data_type: str):
+        self.value, self.data_type = value, data_type
+
+
+class _NotPlain(Exception):
+    """A cell `_plain_rows` leaves to openpyxl (a formula, a date, a type it does not read)."""
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUE, _FORMULA, _INLINE = (_MAIN + tag for tag in ("row", "c", "v", "f", "is"))
+_COLUMN_OF: dict[str, int] = {}  # column letters -> number
+
+
+def _plain_rows(book, sheet) -> list[tuple[int, tuple]] | None:
+    """The rows `sheet.iter_rows(min_row=1)` gives, numbered from 1, read straight from the sheet's XML: openpyxl's
+    read-only reader builds each cell through several layers of Python objects (most of the time of reading a
+    review workbook). Only plain cells are read so (numbers, booleans, errors, text inline or shared); None when
+    the sheet holds anything else (a formula, a date, a cell type not known here) or does not read, and then
+    openpyxl reads it, so what comes back is what openpyxl gives. Below the header row, only the cells of the
+    columns reading uses are read (the others come back empty)."""
+    try:
+        source, strings, dates = sheet._get_source, sheet._shared_strings, book._date_formats
+        width, last = sheet.max_column, sheet.max_row
+        with source() as stream:
+            return list(enumerate(_sheet_rows(stream, strings, dates, width, last), start=1))
+    except Exception:  # openpyxl reads it, as before, with its own errors
+        return None
+
+
+def _sheet_rows(stream, strings: list, dates: set, width: int | None, last: int | None) -> list[tuple]:
+    """The rows of a sheet as openpyxl's read-only worksheet gives them (`_cells_by_row`: padded to the sheet's
+    dimension, a missing row empty, a row out of order dropped), each a tuple of cells."""
+    empty = (EMPTY_CELL,) * width if width is not None else ()
+    rows: list[tuple] = []
+    wanted: set[int] | None = None  # column numbers read below the header, once it is found
+    number = index = 0
+    for _, element in iterparse(stream):
+        if element.tag != _ROW:
+            continue
+        given = element.get("r")
+        if given is None:
+            index += 1
+        else:
+            try:
+                index = int(given)
+            except ValueError:
+                whole = float(given)
+                if not whole.is_integer():
+                    raise _NotPlain(given) from None
+                index = int(whole)
+        if last is not None and index > last:
+            rows.extend(empty for _ in range(number + 1, last + 1))
+            return rows
+        if index <= number:  # out of order: openpyxl drops it
+            element.clear()
+            continue
+        rows.extend(empty for _ in range(number + 1, index))
+        number = index
+        cells = _row_cells(element, strings, dates, wanted)
+        element.clear()
+        row = _padded(cells, width)
+        rows.append(row)
+        if wanted is None and number <= _HEADER_SEARCH:
+            names = [_name(cell.value) for cell in row]
+            if "decision" in names and "coding_id" in names:
+                wanted = {names.index(c) + 1 for c in _READ_COLUMNS + _OPTIONAL_COLUMNS if c in names}
+    return rows
+
+
+def _row_cells(element, strings: list, dates: set, wanted: set[int] | None) -> list[tuple[int, Any]]:
+    """(column, cell) for each cell of a row element, as openpyxl's WorkSheetParser reads them; cells outside
+    `wanted` (when given) are skipped."""
+    cells = []
+    column = 0
+    for cell in element:
+        if cell.tag != _CELL:
+            raise _NotPlain(cell.tag)
+        coordinate = cell.get("r")
+        column = _column(coordinate) if coordinate else column + 1
+        if wanted is not None and column not in wanted:
+            continue
+        if cell.find(_FORMULA) is not None:
+            raise _NotPlain("a formula")
+        kind = cell.get("t", "n")
+        if kind == "inlineStr":
+            inline = cell.find(_INLINE)
+            value, kind = (None, kind) if inline is None else (_text_content(inline), "s")
+        else:
+            value = cell.findtext(_VALUE, None) or None
+            if value is None:
+                pass
+            elif kind == "s":
+                value = strings[int(value)]
+            elif kind == "n":
+                style = cell.get("s", 0)
+                if (int(style) if style else 0) in dates:
+                    raise _NotPlain("a date")
+                value = float(value) if "." in value or "E" in value or "e" in value else int(value)
+            elif kind == "b":
+                value = bool(int(value))
+            elif kind == "str":
+                kind = "s"
+            elif kind != "e":
+                raise _NotPlain(kind)
+        cells.append((column, EMPTY_CELL if value is None and kind == "n" else _Cell(value, kind)))
+    return cells
+
+
+def _padded(cells: list[tuple[int, Any]], width: int | None) -> tuple:
+    if not cells and not width:
+        return ()
+    width = width or cells[-1][0]
+    row: list = [EMPTY_CELL] * width
+    for column, cell in cells:
+        if 1 <= column <= width:
+            row[column - 1] = cell
+    return tuple(row)
+
+
+def _column(coordinate: str) -> int:
+    """The column number of a cell reference such as 'AB12'."""
+    letters = coordinate.rstrip("0123456789")
+    found = _COLUMN_OF.get(letters)
+    if found is None:
+        if not letters.isalpha() or not coordinate[len(letters):].isdigit():
+            raise _NotPlain(coordinate)
+        found = _COLUMN_OF[letters] = coordinate_to_tuple(coordinate)[1]
+    return found
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _text_content(node) -> str:
+    """A text element's text without formatting, as openpyxl's `Text.content`: its `t`, then each run's `t`."""
+    plain, runs = None, []
+    for child in node:
+        name = _local(child.tag)
+        if name == "t":
+            plain = child.text
+        elif name == "r":
+            run = None
+            for part in child:
+                if _local(part.tag) == "t":
+                    run = part.text
+                elif _local(part.tag) != "rPr":
+                    raise _NotPlain(part.tag)
+            if run is not None:
+                runs.append(run)
+        elif name not in ("rPh", "phoneticPr"):
+            raise _NotPlain(child.tag)
+    return "".join(([plain] if plain is not None else []) + runs)
 
 
 def _name(value: Any) -> str:
