@@ -11,6 +11,7 @@ import weakref
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import compress
+from types import BuiltinMethodType
 from typing import Callable, Iterable, NamedTuple
 
 import numpy
@@ -26,6 +27,7 @@ _CLAUSE_OPENERS = LEXICON.clauses.openers
 # "we cut budgets and we stopped training" is two.
 _SOFT_OPENERS = LEXICON.clauses.soft_openers
 _SUBJECTS = LEXICON.clauses.subjects
+_OPENING = frozenset(_CLAUSE_PUNCT) | frozenset(_CLAUSE_OPENERS) | frozenset(_SOFT_OPENERS) | {"-"}
 FIRST_PERSON = LEXICON.people.first_person
 _OURS = LEXICON.people.ours
 
@@ -84,8 +86,16 @@ def _clause_bounds(doc: Doc, start: int, end: int) -> list[int]:
     info = _info(doc)
     bounds = info.clauses.get((start, end))
     if bounds is None:
-        bounds = info.clauses[start, end] = [start, *(i for i in range(start + 1, end) if _opens_at(info, i)), end]
+        # only the words that can open a clause are asked about (`_may_open`), found once per doc or batch
+        bounds = info.clauses[start, end] = [
+            start, *(i for i in within(info, _may_open_at, start + 1, end) if _opens_at(info, i)), end]
     return bounds
+
+
+def _may_open(low: str) -> bool:
+    """Whether a word with this lower-case form can open a clause at all (`_opens_at` is False for any other):
+    a clause punctuation mark, opener or soft opener, a dash, or a word holding one of ",;:()"."""
+    return low in _OPENING or any(ch in ",;:()" for ch in low)
 
 
 def clauses(sent: Span) -> list[Span]:
@@ -178,7 +188,7 @@ class _Info:
     build a Token per word per check), and what the checks work out from them: clause bounds, phrase hits."""
 
     __slots__ = ("n", "lower", "lemma", "text", "punct", "alpha", "space_after", "clauses", "hits",
-                 "parsed", "titles", "sentence_starts", "where", "__weakref__")
+                 "parsed", "titles", "sentence_starts", "where", "batch", "lo", "__weakref__")
 
     def __init__(self, doc: Doc):
         strings = doc.vocab.strings
@@ -189,10 +199,12 @@ class _Info:
         self.titles: frozenset[int] | None = None  # see _titles.title_tokens
         self.sentence_starts: list[int] | None = None  # see sentence_bounds
         self.where: dict = {}  # see where
+        self.batch, self.lo = None, 0  # the batch the words were read from (a weak reference) and the doc's place
         # read as hashes once per doc (shared with the compiled matchers), not Token by Token
         read = token_columns(doc)
         batch = read.batch
-        if batch is not None:  # in a batch (the rule coder's): the batch's word lists, read once, sliced
+        if batch is not None:
+            self.batch, self.lo = weakref.ref(batch), read.lo  # in a batch (the rule coder's): the batch's word lists, read once, sliced
             whole = batch.shared.get(_WORD_LISTS)
             if whole is None:
                 whole = batch.shared[_WORD_LISTS] = _word_lists(read, strings)
@@ -221,9 +233,10 @@ def _word_lists(read, strings) -> tuple[list, ...]:
     if distinct is not None:  # a word's lower-case form and text looked up once per distinct word
         orths, lowers, numbers = distinct
         distinct_lows = low(lowers)
-        read.batch.shared[_DISTINCT_LOWS] = distinct_lows  # for _batch_starts
+        read.batch.shared[_DISTINCT_LOWS] = distinct_lows  # for _batch_starts and where
+        distinct_texts = read.batch.shared[_DISTINCT_TEXTS] = text(orths)
         words = [list(map(distinct_lows.__getitem__, numbers)), text(column("LEMMA")),
-                 list(map(text(orths).__getitem__, numbers))]
+                 list(map(distinct_texts.__getitem__, numbers))]
     else:
         words = [low(column("LOWER")), text(column("LEMMA")), text(column("ORTH"))]
     return (*words, *(column(attr) for attr in ("IS_PUNCT", "IS_ALPHA", "SPACY")))
@@ -231,6 +244,7 @@ def _word_lists(read, strings) -> tuple[list, ...]:
 
 _WORD_LISTS = "scope word lists"  # a Batch.shared key
 _DISTINCT_LOWS = "scope lower-case forms of the distinct words"  # a Batch.shared key: by Batch.words()' number
+_DISTINCT_TEXTS = "scope texts of the distinct words"  # a Batch.shared key: by Batch.words()' number
 
 
 class _Looked(dict):
@@ -276,28 +290,100 @@ def _info(doc: Doc) -> _Info:
 
 def where(info: _Info, find: Callable[[_Info], list[int]]) -> list[int]:
     """`find(info)`, the sorted positions of the doc's words a check looks for (its cue words), worked out once
-    per doc: a check then visits only those in its range (`between`), not every word."""
+    per doc: a check then visits only those in its range (`within`), not every word. A `find` made by `cue` is
+    worked out once for the doc's whole batch, by distinct word."""
+    return within(info, find, 0, info.n)
+
+
+def within(info: _Info, find: Callable[[_Info], list[int]], start: int, end: int) -> list[int]:
+    """`between(where(info, find), start, end)`: the positions `find` gives from `start` up to `end`, read from
+    the doc's batch's positions when `find` is a `cue` (no list per doc)."""
     try:
         found = info.where
     except AttributeError:  # an _Info made field by field (the learned coder's parts)
         found = info.where = {}
-    positions = found.get(find)
-    if positions is None:
-        positions = found[find] = find(info)
+    got = found.get(find)
+    if got is None:
+        batch = getattr(info, "batch", None)
+        batch = batch() if batch is not None else None
+        whole = _batch_cues(batch, find) if batch is not None and hasattr(find, "tests") else None
+        got = found[find] = (whole, info.lo) if whole is not None else (find(info), 0)
+    positions, lo = got
+    start, end = lo + max(start, 0), lo + min(end, info.n)
+    chosen = positions[bisect_left(positions, start):bisect_left(positions, end)]
+    return [p - lo for p in chosen] if lo and chosen else chosen
+
+
+def cue(lower: Callable[[str], bool] | None = None, lemma: Callable[[str], bool] | None = None,
+        text: Callable[[str], bool] | None = None) -> Callable[[_Info], list[int]]:
+    """A `where` finder of one-word cues: the sorted positions whose lower-case form passes `lower`, whose lemma
+    passes `lemma` or whose text passes `text` (each a test of one string, or None)."""
+    def find(info: _Info) -> list[int]:
+        found: set[int] = set()
+        for test, words in ((lower, info.lower), (lemma, info.lemma), (text, info.text)):
+            if test is not None:
+                found.update(compress(range(info.n), map(test, words)))
+        return sorted(found)
+
+    # for _batch_cues: a test written in Python is asked once per word (its answers kept), a set's lookup as is
+    find.tests = tuple(test if test is None or isinstance(test, BuiltinMethodType) else _Answers(test).__getitem__
+                       for test in (lower, lemma, text))
+    return find
+
+
+class _Answers(dict):
+    """word -> test(word), worked out when first asked for (at most _ANSWERS words kept)."""
+
+    def __init__(self, test: Callable[[str], bool]):
+        super().__init__()
+        self.test = test
+
+    def __missing__(self, word: str) -> bool:
+        if len(self) >= _ANSWERS:
+            self.clear()
+        answer = self[word] = bool(self.test(word))
+        return answer
+
+
+_ANSWERS = 100_000
+
+
+def _batch_cues(batch, find) -> list[int] | None:
+    """`find` (made by `cue`) of a whole batch, end to end, each test asked once per distinct word (or lemma) of
+    the batch; None when the batch's distinct words are not known."""
+    key = (_CUES, find)
+    positions = batch.shared.get(key)
+    if positions is not None:
+        return positions
+    lows, texts, numbers = batch.shared.get(_DISTINCT_LOWS), batch.shared.get(_DISTINCT_TEXTS), batch.word_numbers()
+    if lows is None or texts is None or numbers is None:
+        return None
+    lower, lemma, text = find.tests
+    held = numpy.zeros(len(numbers), dtype=bool)
+    for test, words in ((lower, lows), (text, texts)):
+        if test is not None:
+            held |= numpy.fromiter(map(test, words), dtype=bool, count=len(words))[numbers]
+    if lemma is not None:
+        lemmas, lemma_numbers = batch.distinct("LEMMA")
+        words = batch.shared.get(_DISTINCT_LEMMAS)
+        if words is None:
+            words = batch.shared[_DISTINCT_LEMMAS] = list(map(_strings(batch.docs[0].vocab.strings)[1].__getitem__,
+                                                              lemmas.tolist()))
+        held |= numpy.fromiter(map(lemma, words), dtype=bool, count=len(words))[lemma_numbers.reshape(-1)]
+    positions = batch.shared[key] = numpy.flatnonzero(held).tolist()
     return positions
+
+
+_CUES = "scope cue positions"  # a Batch.shared key, with the finder: see _batch_cues
+_DISTINCT_LEMMAS = "scope distinct lemmas"  # a Batch.shared key: the texts of Batch.distinct("LEMMA")' values
+
+
+_may_open_at = cue(lower=_may_open)
 
 
 def between(positions: list[int], start: int, end: int) -> list[int]:
     """The positions (sorted) from `start` up to `end`."""
     return positions[bisect_left(positions, start):bisect_left(positions, end)]
-
-
-def holding(info: _Info, words: frozenset[str], lemmas: bool = True) -> list[int]:
-    """Sorted positions whose lower-case form (or, with `lemmas`, lemma) is one of `words`."""
-    found = set(compress(range(info.n), map(words.__contains__, info.lower)))
-    if lemmas:
-        found.update(compress(range(info.n), map(words.__contains__, info.lemma)))
-    return sorted(found)
 
 
 def _low(token: Token) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span
 
-from ._clauses import (FIRST_PERSON, LEXICON, Scope, _clause_bounds, _hits, _info, _phrase_at, _words, between,
-                       holding, sentence, sentence_bounds, where)
+from ._clauses import (FIRST_PERSON, LEXICON, Scope, _clause_bounds, _hits, _info, _phrase_at, _words, cue, sentence,
+                       sentence_bounds, within)
 
 _P = LEXICON.past
 _PAST = _P.cues
@@ -34,7 +34,7 @@ def _past(span: Span, clause: Span, scope: Scope) -> None:
     doc, sent = span.doc, sentence(span)
     info = _info(doc)
     lower = info.lower
-    if between(where(info, _continuity_at), clause.start, clause.end):
+    if within(info, _continuity_at, clause.start, clause.end):
         return  # "we have been doing this since 2015", "years ago we started and still do"
     for i, text in _hits(doc, sent.start, sent.end, _PAST):
         if text.lower().startswith("used") and i > 0 and lower[i - 1] in _BE_GET:
@@ -52,8 +52,7 @@ def _past(span: Span, clause: Span, scope: Scope) -> None:
         return
 
 
-def _continuity_at(info) -> list[int]:
-    return holding(info, _CONTINUITY)
+_continuity_at = cue(lower=_CONTINUITY.__contains__, lemma=_CONTINUITY.__contains__)
 
 
 def _frames_sentence(doc: Doc, i: int, text: str, sent: Span) -> bool:
@@ -81,7 +80,7 @@ def _stopped(span: Span, scope: Scope) -> None:
         end = sentence_bounds(doc, end)[1] if end < len(doc) else end
     info = _info(doc)
     lower, lemma = info.lower, info.lemma
-    for i in between(where(info, _stop_words_at), span.end, end):  # no other word can stop it
+    for i in within(info, _stop_words_at, span.end, end):  # no other word can stop it
         if (lemma[i] in _ENDED_VERBS or lower[i] in _ENDED_VERBS) and \
                 _S.ended_subjects & set(lower[max(i - 3, 0):i]):
             scope.suppressed.append(f"stopped: {doc[max(i - 2, 0):i + 1].text!r}")
@@ -97,12 +96,9 @@ def _stopped(span: Span, scope: Scope) -> None:
             return
 
 
-def _stop_words_at(info) -> list[int]:
-    return holding(info, _ENDED_VERBS | _STOP_VERBS)
-
-
-def _first_person_at(info) -> list[int]:
-    return holding(info, FIRST_PERSON, lemmas=False)
+_STOP_WORDS = _ENDED_VERBS | _STOP_VERBS
+_stop_words_at = cue(lower=_STOP_WORDS.__contains__, lemma=_STOP_WORDS.__contains__)
+_first_person_at = cue(lower=FIRST_PERSON.__contains__)
 
 
 # "The county ran a pilot, but we weren't part of it", "it's theirs, we're not in it": someone else's action.
@@ -114,7 +110,7 @@ def _not_ours(span: Span, clause: Span, scope: Scope) -> None:
         return  # "we ran a pilot, and we're not in the county's one": ours
     end = sentence(span).end
     end = sentence_bounds(doc, end)[1] if end < len(doc) else end
-    for i in between(where(_info(doc), _first_person_at), span.end, end):
+    for i in within(_info(doc), _first_person_at, span.end, end):
         window = lower[i + 1:min(i + 4, end)]
         neg = next((k for k, w in enumerate(window) if w in _PLAIN_NEGATORS), None)
         if neg is None:

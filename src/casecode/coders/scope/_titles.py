@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from itertools import compress
-
 from spacy.tokens import Doc, Span
 
-from ._clauses import LEXICON, Scope, _hits, _info
+from ._clauses import LEXICON, Scope, _hits, _info, cue, within
 
 _T = LEXICON.titles
 
@@ -27,10 +25,13 @@ def _titles(doc: Doc) -> set[int]:
         run = _run(info.lower, capitalised, i + len(text.split()), 1)
         inside.update(run)
     # "the Culture Committee", "Resources and Assets Board"
-    for i in compress(range(len(info.lower)), map(_T.tails.__contains__, info.lower)):
+    for i in within(info, _tails_at, 0, info.n):
         if capitalised[i] and i > 0:
             inside.update(_run(info.lower, capitalised, i - 1, -1))
     return inside
+
+
+_tails_at = cue(lower=_T.tails.__contains__)
 
 
 class _Capitalised:

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from itertools import compress
 from operator import methodcaller
 
 from spacy.tokens import Doc, Span, Token
 
 from ._clauses import (FIRST_PERSON, HEDGE_FACTOR, LEXICON, QUESTION_FACTOR, _SUBJECTS, Scope, _find, _Info, _info,
-                       between, holding, sentence, where)
+                       cue, sentence, within)
 
 _HEDGES = LEXICON.hedges
 _HYPOTHETICAL = LEXICON.hypothetical.phrases
@@ -92,9 +91,9 @@ def _verbless_more(span: Span) -> tuple[int, str] | None:
     sent = sentence(span)
     info = _info(span.doc)
     lower, text = info.lower, info.text
-    if not between(where(info, _more_at), sent.start, span.start + 1):
+    if not within(info, _more_at, sent.start, span.start + 1):
         return None  # the word it opens on must stand before the match (most sentences have none)
-    colons = between(where(info, _colons_at), sent.start, span.start)  # after a speaker label
+    colons = within(info, _colons_at, sent.start, span.start)  # after a speaker label
     start = colons[-1] + 1 if colons else sent.start
     first = next((i for i in range(start, sent.end) if not info.punct[i] and lower[i] not in _W.more_skip), None)
     if first is None or lower[first] not in _MORE or first > span.start:
@@ -104,12 +103,8 @@ def _verbless_more(span: Span) -> tuple[int, str] | None:
     return first, text[first]
 
 
-def _more_at(info: _Info) -> list[int]:
-    return holding(info, _MORE, lemmas=False)
-
-
-def _colons_at(info: _Info) -> list[int]:
-    return list(compress(range(info.n), map(methodcaller("endswith", ":"), info.text)))
+_more_at = cue(lower=_MORE.__contains__)
+_colons_at = cue(text=methodcaller("endswith", ":"))
 
 
 def _hypothetical(span: Span, clause: Span, scope: Scope) -> None:
