@@ -303,9 +303,9 @@ def short_damped(words: int):
 
 #: Training sets of speech-recognition output (their READMEs say so), scored together.
 ASR_SETS = ("set14", "set17", "set18", "set21", "set24", "set27", "set28", "set32", "set35", "set39",
-            "set41", "set43", "set45")
+            "set41", "set43", "set45", "set47")
 #: Training sets of outsiders describing a council (partners, the police, the NHS, a CVS), scored together.
-OUTSIDER_SETS = ("set31", "set36", "set40", "set42")
+OUTSIDER_SETS = ("set31", "set36", "set40", "set42", "set48")
 
 # Words a content-word pair skips: fillers of speech and function words (pronouns, determiners, auxiliaries,
 # prepositions, conjunctions; not scikit-learn's stop list, which also drops "take", "put", "back", "together").
