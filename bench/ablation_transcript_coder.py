@@ -28,12 +28,16 @@ the words, n-grams of one training unit dropped: "partner ships" shares "partn",
 where `base`'s took about 15).
 `dampN` (the tf-idf row of a text of fewer than N lemmas scaled by sqrt(lemmas / N), words of one training unit
 dropped as in `base`: a fragment's two or three common words no longer carry a whole answer's weight).
+`denial` (a token `xdeny` when the turn opens by answering no: "Ha. No.", "Not in any structured way", "Less than
+you'd think", "we haven't", fillers and hedges skipped; words of one training unit dropped as in `base`).
 `--short N:E,...` also scores each variant with a council rule that counts a turn under N words E less at council
 level (the same fits).
 `--speech-cut D,...` also scores each variant with the turn cut and the council cut D lower in documents that read as
 raw speech-recognition output (under 1% capitals, under 0.03 punctuation marks per word; `speech_style`), and
 `--pair E,...` with a council rule that also passes a council two of whose turns each score the turn cut + E (the
 same fits).
+`--top2 M,...` also scores each variant with the council rule "top2" (a council passes when its two strongest turns
+together, noisy-or, reach the turn cut + M; the same fits).
 `--margins M,M,...` also scores each variant's combined coder with those council margins (the same fits, the
 council cut moved to the blend's cut + M); the speech-recognition sets (ASR_SETS) and the outsiders' sets
 (OUTSIDER_SETS) are also scored together.
@@ -374,6 +378,34 @@ def extra_tokens(how: str):
     return Extra
 
 
+#: A turn that opens by answering no ("Ha. No.", "Honestly, not really", "Less than you'd think", "Not in any
+#: structured way", "we haven't"), fillers and hedges skipped.
+_DENIAL = None
+
+
+def opening_denial():
+    """A LearnedCoder whose texts get a token `xdeny` when the turn opens by answering no (`_DENIAL`): a long
+    answer that starts "No. There's no pot. Every new thing we do comes out of the same budget" is about what the
+    council lacks, though its later sentences carry no negation the scope marks reach."""
+    import re
+
+    from casecode.coders import LearnedCoder
+
+    global _DENIAL
+    filler = r"(?:ha|haha|honestly|well|um+|er+m?|uh|ah|so|oh|look|yeah|right|sadly|frankly|truthfully|to be (?:fair|" \
+             r"honest)|in (?:truth|honesty)|hand on heart|i mean|if i'?m honest|mixed)"
+    _DENIAL = re.compile(rf"^\W*(?:{filler}\W+)*(?:no\b|nope|not\b|never\b|nothing\b|none\b|less than|hardly|barely|"
+                         r"(?:we|i|they|it|there)(?:'?ve| have| had| do| did| does| is| was|'?s)? ?(?:n'?t|not|never|no)\b|"
+                         r"(?:we|i|they) (?:haven|don|didn|wouldn|couldn|can)'?t\b)", re.IGNORECASE)
+
+    class Denial(LearnedCoder):
+        def _texts(self, X):
+            raw = ["" if t is None else str(t) for t in X]
+            return [t + " xdeny" if _DENIAL.match(r) else t for t, r in zip(LearnedCoder._texts(self, raw), raw)]
+
+    return functools.partial(Denial, min_df=2)
+
+
 def short_council(coder, words: int, extra: float):
     """`coder` (fitted) whose council rule asks `extra` more of a turn shorter than `words` words: at council level a
     short turn's score counts `extra` less, so a council whose only strong evidence is one short turn (a one-line
@@ -475,6 +507,13 @@ def pair_council(coder, extra: float):
     return Pair(coder.rule_coder, coder.model, **coder.settings())
 
 
+def top2_council(coder, margin: float):
+    """`coder` (fitted) whose council rule is "top2": a council takes a code when its two strongest turns together
+    (noisy-or) reach the blend's cut + `margin` (one turn alone needs the whole of it)."""
+    return coder.__class__(coder.rule_coder, coder.model, **{**coder.settings(), "council": "top2",
+                                                            "council_cut": round(min(1.0, coder.blend + margin), 3)})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="*", default=["base"])
@@ -488,6 +527,7 @@ def main() -> None:
     parser.add_argument("--speech-cut", type=lambda v: [float(x) for x in v.split(",")], default=[],
                         metavar="D,...")
     parser.add_argument("--pair", type=lambda v: [float(x) for x in v.split(",")], default=[], metavar="E,...")
+    parser.add_argument("--top2", type=lambda v: [float(x) for x in v.split(",")], default=[], metavar="M,...")
     parser.add_argument("--shard", metavar="I/N", help="fit only every N-th held-out set from the I-th (0-based)")
     parser.add_argument("--dump", metavar="DIR", help="write each fold's codings to DIR (with --shard)")
     parser.add_argument("--merge", metavar="DIR", help="score the folds --dump wrote, fitting nothing")
@@ -523,6 +563,8 @@ def main() -> None:
             variants[name] = short_damped(int(name[4:]))
         if name == "wsense":
             variants[name] = word_sense()
+        if name == "denial":
+            variants[name] = opening_denial()
     study = load_study()
     units, gold = training_transcripts()
     rules = RuleCoder(study.codebook, load_nlp(None))
@@ -549,6 +591,7 @@ def main() -> None:
              for words, extra in args.short]
     later += [(f"speechcut{d:g}", functools.partial(speech_cut, shift=d)) for d in args.speech_cut]
     later += [(f"pair{e:g}", functools.partial(pair_council, extra=e)) for e in args.pair]
+    later += [(f"top2_{m:g}", functools.partial(top2_council, margin=m)) for m in args.top2]
 
     def fold_codings(coder, test) -> dict:
         """Label -> this fold's codings: the model alone, combined at each council margin, each later rule."""
