@@ -422,6 +422,18 @@ def test_a_project_can_name_the_rules_as_its_coder_and_unknown_coders_are_refuse
                  "unknown coder 'magic'; use one of: rules, solace2015-transcripts (set 'coder' in casecode.yaml)")
 
 
+def test_from_study_with_a_codebook_or_coder_is_refused(workdir):
+    """Reported: `init --from-study 2015 --codebook mine.yaml` made a project with the 2015 codebook, passing over
+    the codebook given without a word."""
+    assert_error(run("init", "rep", "--from-study", "2015", "--codebook", CODEBOOK, ok=False),
+                 "--from-study 2015 starts from the study's own codebook and coder; leave out --codebook (or use them "
+                 "without --from-study)")
+    assert_error(run("init", "rep", "--from-study", "2015", "--coder", "rules", ok=False),
+                 "--from-study 2015 starts from the study's own codebook and coder; leave out --coder (or use them "
+                 "without --from-study)")
+    assert not Path("rep").exists()
+
+
 def test_output_piped_into_a_reader_that_leaves_is_no_error(tmp_path):
     """Reported: `casecode status -p P | head -1` printed 'Error: a file: Broken pipe; check the path, the free
     space and the permissions' once head had its line."""

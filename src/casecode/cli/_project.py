@@ -40,6 +40,10 @@ def init(
     if from_study is not None:
         from ..studies.replication import start_replication
 
+        given = [flag for flag, value in (("--codebook", codebook), ("--coder", coder)) if value is not None]
+        if given:  # they were passed over without a word: the study brings its own codebook and coder
+            fail(f"--from-study {from_study} starts from the study's own codebook and coder; leave out "
+                 f"{' and '.join(given)} (or use them without --from-study)")
         typer.echo("Preparing the transcript coder (fitted once on the training transcripts, then cached) ...")
         with start_replication(project, study=from_study, name=name, database_url=database) as created:
             typer.echo(f"Created replication project {created.path} with the 2015 codebook, baseline and model.")
