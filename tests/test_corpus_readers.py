@@ -541,10 +541,12 @@ def test_read_subtitles_without_speakers_keeps_one_unit_per_cue(tmp_path):
     ],
 )
 def test_read_subtitles_bad_timing_names_line_and_form(tmp_path, name, data, line, bad):
+    """The form asked for is the file's own: an .srt file's timings have commas (it asked for a .vtt's dots)."""
     path = write(tmp_path, name, data)
     with pytest.raises(CorpusError) as err:
         read_document(path)
-    assert str(err.value) == f"{path}: line {line}: bad timing '{bad}'; write it as 00:01:02.500 --> 00:01:05.000"
+    form = "00:01:02.500 --> 00:01:05.000" if name.endswith(".vtt") else "00:01:02,500 --> 00:01:05,000"
+    assert str(err.value) == f"{path}: line {line}: bad timing '{bad}'; write it as {form}"
 
 
 # --- manifests -------------------------------------------------------------------------------------------------

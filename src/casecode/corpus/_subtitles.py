@@ -16,7 +16,7 @@ from ..errors import CorpusError
 from ._turns import Block, find_label
 
 UNIT_SEPARATOR = "\n\n"
-EXPECTED_TIMING = "00:01:02.500 --> 00:01:05.000"
+EXPECTED_TIMING = "00:01:02.500 --> 00:01:05.000"  # a .vtt file's; an .srt file's has commas (see _expected)
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[.,](\d{1,3})"
 _TIMING_RE = re.compile(rf"{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?")  # VTT cue settings may follow the end time
@@ -80,7 +80,7 @@ def _cues(raw: str, name: str, vtt: bool) -> list[_Cue]:
             i = _skip_block(lines, i)
             continue
         elif "-->" in line or (not in_cue and _is_timing_like(line)):
-            cues.append(_Cue(*_timing(line, name, i + 1)))
+            cues.append(_Cue(*_timing(line, name, i + 1, vtt)))
             in_cue = True
         elif _is_cue_id(lines, i, in_cue):
             pass
@@ -90,11 +90,11 @@ def _cues(raw: str, name: str, vtt: bool) -> list[_Cue]:
         else:
             raise CorpusError(
                 f"{name}: line {i + 1}: text {line!r} comes before any cue; each cue needs a timing line such as"
-                f" {EXPECTED_TIMING}"
+                f" {_expected(vtt)}"
             )
         i += 1
     if not cues:
-        raise CorpusError(f"{name}: no cues found; each cue needs a timing line such as {EXPECTED_TIMING}")
+        raise CorpusError(f"{name}: no cues found; each cue needs a timing line such as {_expected(vtt)}")
     return cues
 
 
@@ -122,10 +122,15 @@ def _is_timing_like(line: str) -> bool:
     return "-->" in line or bool(_TIMING_LIKE_RE.match(line))
 
 
-def _timing(line: str, name: str, lineno: int) -> tuple[float, float]:
+def _expected(vtt: bool) -> str:
+    """A timing line as the format writes it: SubRip (.srt) puts a comma before the milliseconds."""
+    return EXPECTED_TIMING if vtt else EXPECTED_TIMING.replace(".", ",")
+
+
+def _timing(line: str, name: str, lineno: int, vtt: bool) -> tuple[float, float]:
     match = _TIMING_RE.fullmatch(line)
     if not match:
-        raise CorpusError(f"{name}: line {lineno}: bad timing {line!r}; write it as {EXPECTED_TIMING}")
+        raise CorpusError(f"{name}: line {lineno}: bad timing {line!r}; write it as {_expected(vtt)}")
     groups = match.groups()
     return _seconds(groups[:4]), _seconds(groups[4:])
 
