@@ -325,6 +325,48 @@ def test_add_document_refuses_a_segment_id_of_another_document(project):
     assert count(project, "documents") == 2
 
 
+def _table(project: Project, table: str, order: str, leave_out: str = "") -> list[tuple]:
+    with project._begin() as conn:
+        result = conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY {order}")
+        keep = [i for i, name in enumerate(result.keys()) if name != leave_out]
+        return [tuple(row[i] for i in keep) for row in result]
+
+
+def test_add_documents_stores_a_batch_as_one_document_after_another_would(project, tmp_path, codebook):
+    # a batch is stored in a few statements, not several per document; the rows are those add_document gives, and
+    # documents still list in the order they were added (n10 before n2), though stored within one microsecond
+    docs = [make_document(f"n{i}", [f"Point {i}.", "Q: And?", "More."], cases=("acme", "acme") if i % 2 else ())
+            for i in range(30)]
+    docs.insert(5, make_document("d2", ["Nothing to report."]))  # stored already, the same text
+    assert project.add_documents(docs) == ["added"] * 5 + ["unchanged"] + ["added"] * 25
+    assert project.documents().document_id.tolist() == ["d1", "d2", *(f"n{i}" for i in range(30))]
+    with init_project(tmp_path / "one", codebook=codebook) as one:
+        one.add_document(make_document("d1", ["Q: How is it?", "Managers listen to staff.", "We rely on them."],
+                                       cases=("acme",)))
+        for doc in [make_document("d2", ["Nothing to report."]), *docs]:
+            one.add_document(doc)
+        for table, order in [("documents", "document_id"), ("segments", "segment_id"),
+                             ("segment_cases", "segment_id, position")]:
+            assert _table(project, table, order, "added_at") == _table(one, table, order, "added_at")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda docs: setattr(docs[2].segments[0], "segment_id", "n0:2"),
+     "segment id 'n0:2' of document 'n2' is already used by document 'n0'; give the documents distinct ids"),
+    (lambda docs: docs.insert(1, make_document("d1", ["Changed."], path="d1.txt")),
+     "document 'd1' from 'd1.txt' changed since it was added (sha256 differs); add it under a new id or remove the "
+     "old one first"),
+    (lambda docs: setattr(docs[1].segments[0], "end", 2), "offsets 0-2 do not point at its text"),
+])
+def test_add_documents_refuses_a_batch_as_add_document_would_and_stores_none_of_it(project, change, message):
+    docs = [make_document(f"n{i}", ["One.", "Two."]) for i in range(3)]
+    change(docs)
+    before = [_table(project, table, "1") for table in ("documents", "segments", "segment_cases")]
+    with pytest.raises(StoreError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        project.add_documents(docs)
+    assert [_table(project, table, "1") for table in ("documents", "segments", "segment_cases")] == before
+
+
 # -- codings ----------------------------------------------------------------------------------------------------
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
@@ -55,25 +57,44 @@ def check_segment_ids_free(conn: Connection, doc: Document) -> None:
 
 
 def insert_document(conn: Connection, doc: Document, digest: str, added_at=None) -> None:
-    conn.execute(
-        t.documents.insert().values(
-            document_id=doc.document_id,
-            path=str(doc.path or ""),
-            format=str(doc.format or ""),
-            sha256=digest,
-            text=doc.text,
-            metadata=to_json(doc.metadata, f"document {doc.document_id!r} metadata"),
-            encoding=str(doc.metadata.get("encoding", "") or ""),
-            added_at=added_at or utcnow(),
-        )
-    )
-    if not doc.segments:
+    insert_documents(conn, [(doc, digest, added_at)])
+
+
+_SEGMENT_FIELDS = ("segment_id", "document_id", "unit", "start", "end", "text", "speaker", "role", "kind", "heading")
+
+
+def insert_documents(conn: Connection, batch: list[tuple[Document, str, Any]]) -> None:
+    """Insert (document, sha256 digest, added_at or None for now) with their segments and case links, in a few
+    statements for the whole batch; rows go in the order one document after the other would give them."""
+    if not batch:
         return
-    columns = ("segment_id", "document_id", "unit", "start", "end", "text", "speaker", "role", "kind", "heading")
-    rows = [dict({c: getattr(seg, c) for c in columns}, codable=bool(seg.codable)) for seg in doc.segments]
-    conn.execute(t.segments.insert(), rows)
+    stamps, last = [], None
+    for _, _, added_at in batch:
+        stamp = added_at or utcnow()
+        if not added_at and last is not None and stamp <= last:
+            stamp = last + dt.timedelta(microseconds=1)  # documents list in the order they were added
+        stamps.append(stamp)
+        last = stamp if not added_at else last
+    conn.execute(t.documents.insert(), [
+        {
+            "document_id": doc.document_id,
+            "path": str(doc.path or ""),
+            "format": str(doc.format or ""),
+            "sha256": digest,
+            "text": doc.text,
+            "metadata": to_json(doc.metadata, f"document {doc.document_id!r} metadata"),
+            "encoding": str(doc.metadata.get("encoding", "") or ""),
+            "added_at": stamp,
+        }
+        for (doc, digest, _), stamp in zip(batch, stamps)
+    ])
+    rows = [dict({c: getattr(seg, c) for c in _SEGMENT_FIELDS}, codable=bool(seg.codable))
+            for doc, _, _ in batch for seg in doc.segments]
+    if rows:
+        conn.execute(t.segments.insert(), rows)
     links = [
         {"segment_id": seg.segment_id, "case_id": str(case_id), "position": i}
+        for doc, _, _ in batch
         for seg in doc.segments
         for i, case_id in enumerate(dict.fromkeys(seg.cases))  # a case listed twice is linked once
     ]

@@ -572,6 +572,46 @@ class Project:
             _documents.insert_document(conn, document, digest, stamp)
         return "added" if old is None else "replaced"
 
+    def add_documents(self, documents: Iterable[Document]) -> list[str]:
+        """`add_document` for each document in order, all or none; returns their statuses ("added", "unchanged").
+
+        New documents are stored together (a few statements for the batch, not several per document); a batch in
+        which any document is already stored with other text, given twice, or would clash with a stored segment
+        id is stored one document at a time, so the error is the one `add_document` gives."""
+        documents = list(documents)
+        with self.transaction(), self._begin(write=True) as conn:
+            statuses = self._add_new_documents(conn, documents)
+            if statuses is None:
+                statuses = [self.add_document(document) for document in documents]
+        return statuses
+
+    def _add_new_documents(self, conn: Connection, documents: list[Document]) -> list[str] | None:
+        """Store the documents as one batch, or None (nothing written) when one of them needs `add_document`."""
+        d, s = t.documents.c, t.segments.c
+        try:
+            for document in documents:
+                _documents.check_document(document)
+        except StoreError:
+            return None
+        ids = [document.document_id for document in documents]
+        if len(set(ids)) != len(ids):
+            return None
+        digests = [_documents.sha256(document.text) for document in documents]
+        stored: dict[str, str] = {}
+        for part in chunks(ids):
+            stored.update(conn.execute(select(d.document_id, d.sha256).where(d.document_id.in_(part))).all())
+        if any(stored.get(i, digest) != digest for i, digest in zip(ids, digests)):
+            return None
+        new = [(document, digest) for document, digest in zip(documents, digests) if document.document_id not in stored]
+        segment_ids = [seg.segment_id for document, _ in new for seg in document.segments]
+        if len(set(segment_ids)) != len(segment_ids):
+            return None
+        for part in chunks(segment_ids):
+            if conn.execute(select(s.segment_id).where(s.segment_id.in_(part)).limit(1)).first() is not None:
+                return None
+        _documents.insert_documents(conn, [(document, digest, None) for document, digest in new])
+        return ["unchanged" if i in stored else "added" for i in ids]
+
     def remove_document(self, document_id: str) -> None:
         """Remove a document, its segments and its suggested codings; refused once a coding has been reviewed."""
         with self._begin(write=True) as conn:
