@@ -726,11 +726,11 @@ class Project:
         c = t.codings.c
         where = [c[name].in_(values) for name, values in (("coder", _ids(coder)), ("status", _ids(status)),
                                                           ("code", _ids(code))) if values is not None]
-        with self._begin() as conn:
+        with paused_gc(), self._begin() as conn:  # every row stays alive until the table is made
             result = conn.execute(
                 select(*(c[col] for col in STORED_CODING_COLUMNS)).where(*where).order_by(c.coding_id)
             ).mappings().all()
-        return frame(result, STORED_CODING_COLUMNS, _CODING_DTYPES)
+            return frame(result, STORED_CODING_COLUMNS, _CODING_DTYPES)
 
     def current_codings(self) -> pd.DataFrame:
         """The codings that stand: status accepted, manual or reference (not suggested, not rejected)."""

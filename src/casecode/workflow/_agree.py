@@ -7,6 +7,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from .._shared import paused_gc
 from ..analysis import agreement_table
 from ..codebook import Codebook
 from ..errors import ReviewError, warn
@@ -202,7 +203,8 @@ def agree(sources: Iterable[str | Path], codebook: Codebook, segments: pd.DataFr
     Every unit in `segments` (or, without it, every unit any source mentions) counts as seen by every coder;
     a coder who did not give a unit a code said it was absent. A workbook is one coder unless `by_reviewer`.
     """
-    by_coder, units = read_coder_codings(sources, codebook, segments, by_reviewer)
+    with paused_gc():  # every workbook row read stays alive until the codings are made
+        by_coder, units = read_coder_codings(sources, codebook, segments, by_reviewer)
     if len(by_coder) < 2:
         raise ReviewError(f"found codings by {len(by_coder)} coder(s) ({', '.join(by_coder) or 'none'}); "
                           f"agreement needs two or more — give each coder's workbook or CSV")

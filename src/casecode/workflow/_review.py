@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._output import confined
-from .._shared import cell_text
+from .._shared import cell_text, paused_gc
 from ..errors import CasecodeError, ReviewError, warn
 from ..interop import SHOWN_COLUMNS, read_review_rows, review_decisions, write_review_workbook
 from ..reports import write_transcript_html
@@ -142,6 +142,11 @@ def apply_review(project, workbook: str | Path, reviewer: str | None = None) -> 
     file, the row as the spreadsheet numbers it, and the column. The whole apply runs under the project's write
     lock, in one transaction.
     """
+    with paused_gc():  # the rows, decisions and codings read all stay alive until recorded
+        return _apply_review(project, workbook, reviewer)
+
+
+def _apply_review(project, workbook: str | Path, reviewer: str | None) -> pd.DataFrame:
     path = Path(workbook)
     rows = read_review_rows(path)
     segments = project.segments()
@@ -193,12 +198,15 @@ def _unrecorded(project, decisions: pd.DataFrame, path: Path, segments: pd.DataF
     """The decisions not yet recorded, after checking that each row shows the coding it names."""
     if decisions.empty:
         return decisions
-    codings = {row["coding_id"]: row for row in project.codings().to_dict("records")}
+    stored = project.codings()
+    # coding id -> (code, segment): the two columns checked, not a dict of every column per coding
+    codings = dict(zip(stored.coding_id.tolist(), zip(stored.code.tolist(), stored.segment_id.tolist())))
     units = dict(zip(segments.segment_id, zip(segments.document_id, segments.unit)))
     for d in decisions.itertuples():
         if pd.isna(d.coding_id):
             continue
-        coding = codings.get(int(d.coding_id))
+        found = codings.get(int(d.coding_id))
+        coding = None if found is None else {"code": found[0], "segment_id": found[1]}
         if coding is None:
             _fail(path, d.row, "coding_id", f"coding {d.coding_id} is not in this project; apply the workbook to the "
                                             f"project it came from, or write a new one with 'casecode review'")
