@@ -73,23 +73,34 @@ class Columns:
         return values
 
 
-_LEXEMES: list = [None, {}]  # the vocab last read and its words' _LEXICAL attributes by ORTH hash
+# the vocab last read, its words' row numbers by ORTH hash, and the rows: each word's _LEXICAL attributes (an array
+# with room to grow), and how many rows are used
+_LEXEMES: list = [None, {}, numpy.zeros((0, len(_LEXICAL)), dtype=numpy.uint64), 0]
 
 
 def _lexical(vocab, orths: list[int]) -> numpy.ndarray:
     """The `_LEXICAL` attributes of the words `orths` (hashes), one row each, as `Doc.to_array` gives them; kept by
     word for the vocab last asked about (a word's lexeme attributes do not change once it is in the vocab)."""
     if _LEXEMES[0] is not vocab:
-        _LEXEMES[0], _LEXEMES[1] = vocab, {}
+        _LEXEMES[:] = [vocab, {}, numpy.zeros((1024, len(_LEXICAL)), dtype=numpy.uint64), 0]
     known = _LEXEMES[1]
     try:
-        rows = list(map(known.__getitem__, orths))  # in C: words seen before
+        numbers = list(map(known.__getitem__, orths))  # in C: words seen before
     except KeyError:
-        for orth in set(orths).difference(known):
+        new = set(orths).difference(known)
+        table, used = _LEXEMES[2], _LEXEMES[3]
+        if used + len(new) > len(table):
+            grown = numpy.zeros((max(2 * len(table), used + len(new)), len(_LEXICAL)), dtype=numpy.uint64)
+            grown[:used] = table[:used]
+            table = _LEXEMES[2] = grown
+        for orth in new:
             lex = vocab[orth]
-            known[orth] = (lex.lower, int(lex.is_punct), int(lex.is_alpha), int(lex.is_title), lex.shape)
-        rows = list(map(known.__getitem__, orths))
-    return numpy.array(rows, dtype=numpy.uint64).reshape(-1, len(_LEXICAL))
+            table[used] = (lex.lower, int(lex.is_punct), int(lex.is_alpha), int(lex.is_title), lex.shape)
+            known[orth] = used
+            used += 1
+        _LEXEMES[3] = used
+        numbers = list(map(known.__getitem__, orths))
+    return _LEXEMES[2][numpy.array(numbers, dtype=numpy.intp)].reshape(-1, len(_LEXICAL))
 
 
 class Batch:
@@ -111,12 +122,14 @@ class Batch:
         vocab = self.docs[0].vocab if self.docs else None
         self._words: tuple | None = None  # see words
         self._numbers: numpy.ndarray | None = None  # see word_numbers
+        self._word_rows: numpy.ndarray | None = None  # the _LEXICAL attributes of each distinct word, one row each
         if self.n and all(doc.vocab is vocab for doc in self.docs):  # the word attributes, once per distinct word
             distinct, inverse = self._distinct_values("ORTH")
             lexical = _lexical(vocab, distinct.tolist())
             self._arrays.update(zip(_LEXICAL, numpy.ascontiguousarray(lexical[inverse].T)))
             self._words = (distinct, lexical, inverse)
             self._numbers = inverse.reshape(-1)
+            self._word_rows = lexical
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
         # what a reader of the batch works out once for all its docs (the scope checks' word lists, phrase hits)
         self.shared: dict = {}
@@ -162,7 +175,12 @@ class Batch:
         """The column's distinct values (sorted) and, for each position, the number of its value among them."""
         found = self._distinct.get(attr)
         if found is None:
-            found = self._distinct[attr] = numpy.unique(self._array(attr), return_inverse=True)
+            if attr in _LEXICAL and self._word_rows is not None:  # a word's attribute: from the distinct words'
+                values, numbers = numpy.unique(self._word_rows[:, _LEXICAL.index(attr)], return_inverse=True)
+                found = values, numbers.reshape(-1)[self._numbers]
+            else:
+                found = numpy.unique(self._array(attr), return_inverse=True)
+            self._distinct[attr] = found
         return found
 
     def positions(self, attr: str, values: numpy.ndarray) -> list[int]:

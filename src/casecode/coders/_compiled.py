@@ -425,6 +425,12 @@ def _ends(steps: tuple, start: int, rows, n: int) -> list[int]:
                 limit = n - pos if hi > n - pos else hi
                 if not checks:
                     run = limit
+                elif len(checks) == 1 and checks[0][0] is not None:  # one test (most runs): as _holds, inline
+                    col, values, wanted = checks[0]
+                    row = rows[col]
+                    run = 0
+                    while run < limit and (row[pos + run] in values) is wanted:
+                        run += 1
                 else:
                     run = 0
                     while run < limit and _holds(checks, rows, pos + run):

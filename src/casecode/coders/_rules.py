@@ -82,6 +82,9 @@ def _setter(name: str):
     return setter
 
 
+_UNREAD = object()  # an argument not given: the value is read from the doc
+
+
 @dataclass(frozen=True)
 class _Entry:
     label: str
@@ -350,9 +353,10 @@ class RuleCoder:
         return [self._assess(doc, start, end, entry, traps, mentions) for (start, end), entry in codes]
 
     def _assess(self, doc: Doc, start: int, end: int, entry: _Entry, traps: dict, mentions,
-                first_reason: bool = False) -> tuple:
+                first_reason: bool = False, spoken: Any = _UNREAD) -> tuple:
         """(span, scope, entry) of one code match: its trap, scope checks and action frame. `first_reason`: the
-        scope checks stop at the first that suppresses the match (see `assess`)."""
+        scope checks stop at the first that suppresses the match (see `assess`). `spoken`: the doc's
+        `casecode_spoken`, when the caller has it."""
         span = Span(doc, start, end, label=entry.label, span_id=entry.id)
         trap = _trap(start, end, entry.literal, traps.get(entry.label, []))
         if trap is not None:
@@ -362,12 +366,14 @@ class RuleCoder:
                            pattern_negates=entry.negates, first_reason=first_reason)
         else:
             scope = Scope()
-        if entry.frame and scope.counts and doc._.casecode_spoken is not False and not action_frame(span):
+        if spoken is _UNREAD and entry.frame and scope.counts:
+            spoken = doc._.casecode_spoken
+        if entry.frame and scope.counts and spoken is not False and not action_frame(span):
             scope.notes.append("generic word, no action frame")
             scope.factor *= FRAMELESS_FACTOR
         return span, scope, entry
 
-    def _kept(self, doc: Doc, label_end: int, keep: str, raw: set | None = None
+    def _kept(self, doc: Doc, label_end: int, keep: str, raw: set | None = None, marks: tuple | None = None
               ) -> list[tuple[str, str, int, int, float, str]]:
         """What `code` keeps of a doc's matches, as (label, pattern id, start_char, end_char, score, why), with
         no more scope checks than that needs (the compiled engine's path; the reference engine assesses every
@@ -376,8 +382,9 @@ class RuleCoder:
         A match inside the speaker label is dropped unchecked. With keep="best" a code's matches are checked
         best first by the most they could score (a scope check only lowers a score: factors are at most 1), and
         the rest are skipped once one kept beats what any of them could reach; the ranking (score, length,
-        earliest, first found) and the order of the kept ones are `_best`'s."""
-        codes, traps = self._codes(doc, raw)
+        earliest, first found) and the order of the kept ones are `_best`'s. `marks`: the doc's
+        (`casecode_cases`, `casecode_spoken`) when the caller has them (else read from the doc)."""
+        codes, traps = self._matches(doc, raw)  # its sentence starts already given (code_records, `_sentences`)
         candidates = []  # (number in _matches' order, start, end, entry, start_char, end_char)
         for number, ((start, end), entry) in enumerate(codes):
             start_char = doc[start].idx
@@ -390,15 +397,17 @@ class RuleCoder:
         found: dict[str, list] = {}  # names matter only around a match: looked up once, when first needed
         verdicts: dict[int, tuple[float, str] | None] = {}
 
+        own, spoken = marks if marks is not None else (doc._.casecode_cases, doc._.casecode_spoken)
+
         def mentions(doc):
             if "mentions" not in found:
-                found["mentions"] = self._mentions(doc)
+                found["mentions"] = self._mentions(doc, own)
             return found["mentions"]
 
         def verdict(candidate) -> tuple[float, str] | None:
             number, start, end, entry, _, _ = candidate
             if number not in verdicts:
-                _, scope, _ = self._assess(doc, start, end, entry, traps, mentions, first_reason=True)
+                _, scope, _ = self._assess(doc, start, end, entry, traps, mentions, first_reason=True, spoken=spoken)
                 score = _score(entry, scope)
                 verdicts[number] = (score, scope.why()) if scope.counts and score >= self.min_score else None
             return verdicts[number]
@@ -500,13 +509,14 @@ class RuleCoder:
         words = self._surface.get(key)
         return words is not None and words == [t.lower_ for t in doc[start:end]]
 
-    def _mentions(self, doc: Doc) -> list[Mention]:
+    def _mentions(self, doc: Doc, own: Any = _UNREAD) -> list[Mention]:
         if self.engine == "spacy":
             others = sorted({(s, e) for _, s, e in self._others(doc)})
         else:
             others = sorted((s, e) for _, s, e in self._batch_matches(self._others_compiled, doc))
         mentions = [Mention(s, e, doc[s:e].text, True) for s, e in others]
-        own = doc._.casecode_cases
+        if own is _UNREAD:
+            own = doc._.casecode_cases
         if own is None or not self._alias_cases:  # whose segment this is, is unknown: names prove nothing
             return mentions
         if self.engine == "spacy":
@@ -604,10 +614,11 @@ class RuleCoder:
                 continue  # no pattern matches the doc (about two docs in five): nothing to check or keep
             seg = segs[i]
             own = segment_cases(seg["cases"]) if has_cases else ()
-            doc._.casecode_cases = own or None
             # Generic words need an action frame in what someone says (a turn), where they are often just the
             # topic; a written summary with no speaker (a report's case notes) is about the council's actions.
-            doc._.casecode_spoken = bool(str(seg.get("speaker", "") or "").strip()) or seg.get("role") == "respondent"
+            spoken = bool(str(seg.get("speaker", "") or "").strip()) or seg.get("role") == "respondent"
+            ext = doc._
+            ext.casecode_cases, ext.casecode_spoken = own or None, spoken
             # A turn's text starts with its speaker label ("Ann Lee (Director of Communities): ..."); words in a
             # name or job title are not evidence of an action, so matches inside the label are dropped.
             label_end = speaker_label_end(str(seg["text"]), seg.get("speaker", ""))
@@ -620,7 +631,7 @@ class RuleCoder:
                 kept = [(s.label_, s.id_, s.start_char, s.end_char, score, why)
                         for s, score, why in (_best(spans) if keep == "best" else spans)]
             else:
-                kept = self._kept(doc, label_end, keep, found)
+                kept = self._kept(doc, label_end, keep, found, (own or None, spoken))
             text = str(seg["text"])  # the doc's text
             for item in kept:
                 records.append(self._record(seg, item, text))

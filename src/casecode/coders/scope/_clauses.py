@@ -203,8 +203,8 @@ class _Info:
         # read as hashes once per doc (shared with the compiled matchers), not Token by Token
         read = token_columns(doc)
         batch = read.batch
-        if batch is not None:
-            self.batch, self.lo = weakref.ref(batch), read.lo  # in a batch (the rule coder's): the batch's word lists, read once, sliced
+        if batch is not None:  # in a batch (the rule coder's): the batch's word lists, read once, sliced
+            self.batch, self.lo = weakref.ref(batch), read.lo
             whole = batch.shared.get(_WORD_LISTS)
             if whole is None:
                 whole = batch.shared[_WORD_LISTS] = _word_lists(read, strings)
@@ -528,22 +528,39 @@ def _scan(lower: list[str], lemma: list[str], end_at: list[int], first: int, sta
     return hits
 
 
+def _located(doc: Doc, phrases: tuple[tuple[str, ...], ...]) -> tuple[list[int], list[tuple[int, int]], int, int]:
+    """(starts, (start, length) of each hit, offset, length of the doc) of `phrases` (as `_all_hits`): in a batch,
+    the batch's hits, end to end, and the doc's first position in it (no lists per doc); else the doc's, from 0."""
+    info = _info(doc)
+    batch = getattr(info, "batch", None)
+    batch = batch() if batch is not None else None
+    if batch is not None and _WORD_LISTS in batch.shared:
+        number = _list_number(phrases)
+        found = batch.shared.get(_HITS)
+        if found is None or len(found) < len(_LISTS):
+            whole = batch.shared[_WORD_LISTS]
+            found = batch.shared[_HITS] = _scan(whole[0], whole[1], batch.by_token()[2], 0,
+                                                _batch_starts(batch, doc.vocab.strings))
+        return (*found[number], info.lo, info.n)
+    return (*_all_hits(doc, phrases), 0, len(doc))
+
+
 def _hits(doc: Doc, start: int, end: int, phrases: tuple[tuple[str, ...], ...]) -> Iterable[tuple[int, str]]:
     """(index, text) of every phrase of `phrases` starting in doc[start:end], matched on lower case or lemma."""
-    starts, found = _all_hits(doc, phrases)
-    for k in range(bisect_left(starts, max(start, 0)), bisect_left(starts, min(end, len(doc)))):
+    starts, found, lo, n = _located(doc, phrases)
+    for k in range(bisect_left(starts, lo + max(start, 0)), bisect_left(starts, lo + min(end, n))):
         i, length = found[k]
-        yield i, doc[i:i + length].text
+        yield i - lo, doc[i - lo:i - lo + length].text
 
 
 def _find(doc: Doc, start: int, end: int, phrases: tuple[tuple[str, ...], ...]) -> tuple[int, str] | None:
     """The last phrase of `phrases` that starts in doc[start:end], as (index, text)."""
-    starts, found = _all_hits(doc, phrases)
-    k = bisect_left(starts, min(end, len(doc)))
-    if k == 0 or found[k - 1][0] < max(start, 0):
+    starts, found, lo, n = _located(doc, phrases)
+    k = bisect_left(starts, lo + min(end, n))
+    if k == 0 or found[k - 1][0] < lo + max(start, 0):
         return None
     i, length = found[k - 1]
-    return i, doc[i:i + length].text
+    return i - lo, doc[i - lo:i - lo + length].text
 
 
 def _next_lower(token: Token, k: int = 1) -> str:
