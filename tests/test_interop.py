@@ -349,3 +349,13 @@ def test_review_rows_with_a_formula_or_a_date_are_read_by_openpyxl(tmp_path, cel
     book = openpyxl.load_workbook(path, read_only=True)
     assert _workbook._plain_rows(book, book["review"]) is None
     book.close()
+
+
+def test_a_review_workbook_that_would_inflate_without_bound_is_refused_before_reading(tmp_path, codebook):
+    import zipfile
+    bomb = tmp_path / "review.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("xl/worksheets/sheet1.xml", b"\0" * (8 * 2**20))  # 8 MB of zeros: ~1,000 times smaller
+    with pytest.raises(ReviewError, match=r"review\.xlsx: part 'xl/worksheets/sheet1\.xml' inflates to 8 MB .*ZIP bomb"):
+        read_review_workbook(bomb, codebook)

@@ -245,9 +245,30 @@ def _segment_id(row: _Row, segments: pd.DataFrame | None, required: bool, lookup
     return str(found)
 
 
+#: A workbook's parts may inflate to at most this much each, and this many times their compressed size (beyond 1 MB).
+_MAX_PART_BYTES, _MAX_PART_RATIO = 512 * 2**20, 200
+
+
+def _check_package(path: Path) -> None:
+    """Refuse a workbook whose parts would inflate without bound (a ZIP bomb) before anything reads them: the sizes
+    checked are the ones the ZIP declares, and Python's zipfile never inflates a part beyond its declared size."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            parts = package.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return  # not a ZIP, or not there: openpyxl's own error says so
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > _MAX_PART_BYTES or (part.file_size > 2**20 and ratio > _MAX_PART_RATIO):
+            raise ReviewError(f"{path}: part {part.filename!r} inflates to {part.file_size // 2**20} MB "
+                              f"({ratio:.0f} times its compressed size); refused as a possible ZIP bomb — save the "
+                              f"review again from Excel or LibreOffice as .xlsx")
+
+
 def _read_sheet(path: Path) -> tuple[int, tuple, list[tuple[int, tuple]], str | None]:
     """The review sheet (or the first sheet, if it was renamed): header row number, header values, the rows below
     it as (spreadsheet row number, cells), and the project id the workbook was written for."""
+    _check_package(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except FileNotFoundError:
