@@ -180,7 +180,7 @@ def test_training_transcripts_hold_every_set_and_every_code():
     from casecode.studies.transcripts import training_transcripts
 
     units, gold = training_transcripts(ROOT)
-    assert set(units.set) == {f"set{i}" for i in range(1, 49)}
+    assert set(units.set) == {f"set{i}" for i in range(1, 50)}
     assert units.codable.all() and set(gold.segment_id) <= set(units.segment_id)
     per_code = gold.code.value_counts()
     assert all(per_code.get(code, 0) >= 20 for code in ("bold", "partnerships", "culture", "leaders", "residents",
@@ -188,7 +188,7 @@ def test_training_transcripts_hold_every_set_and_every_code():
                                                            "learn", "agile"))
 
 
-# The interviewer each writer of sets 35-48 names (their README): workshops of seven or eight numbered speakers
+# The interviewer each writer of sets 35-49 names (their README): workshops of seven or eight numbered speakers
 # whose facilitator is not Speaker 1, first-name and surname labels, speech-recognition calls whose interviewee
 # speaks first, partners' groups whose interviewer is labelled by name.
 _NAMED_INTERVIEWERS = {
@@ -216,6 +216,8 @@ _NAMED_INTERVIEWERS = {
     ("set47", "duloe"): "Speaker 1", ("set47", "lanreath"): "Speaker 1", ("set47", "pelynt"): "Speaker 1",
     ("set47", "lansallos"): "Speaker 1", ("set48", "lanteglos"): "Interviewer", ("set48", "braddock"): "Q",
     ("set48", "boconnoc"): "Speaker 1", ("set48", "lanhydrock"): "Tom Rilla",
+    ("set49", "lanivet"): "Interviewer", ("set49", "withiel"): "Q", ("set49", "helland"): "Speaker 1",
+    ("set49", "blisland"): "Tom Reyes",
 }
 
 
