@@ -549,6 +549,24 @@ def test_read_subtitles_bad_timing_names_line_and_form(tmp_path, name, data, lin
     assert str(err.value) == f"{path}: line {line}: bad timing '{bad}'; write it as {form}"
 
 
+@pytest.mark.parametrize(
+    "name, data, line, message",
+    [
+        ("a.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHi.\n\n00:00:05.000 --> 00:00:04.500 align:start\nBye.\n",
+         6, "the cue ends at 00:00:04.500, before it starts at 00:00:05.000"),
+        ("a.srt", "1\n00:00:03,000 --> 00:00:03,000\nHi.\n", 2,
+         "the cue ends at 00:00:03,000, when it starts at 00:00:03,000"),
+    ],
+)
+def test_read_subtitles_cue_ending_before_it_starts_names_line_times_and_fix(tmp_path, name, data, line, message):
+    """A cue that ends before (or when) it starts is refused like any other bad timing line, not read."""
+    path = write(tmp_path, name, data)
+    with pytest.raises(CorpusError) as err:
+        read_document(path)
+    form = "00:01:02.500 --> 00:01:05.000" if name.endswith(".vtt") else "00:01:02,500 --> 00:01:05,000"
+    assert str(err.value) == f"{path}: line {line}: {message}; write an end time after the start time, as in {form}"
+
+
 # --- manifests -------------------------------------------------------------------------------------------------
 
 

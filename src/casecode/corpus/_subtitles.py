@@ -132,7 +132,14 @@ def _timing(line: str, name: str, lineno: int, vtt: bool) -> tuple[float, float]
     if not match:
         raise CorpusError(f"{name}: line {lineno}: bad timing {line!r}; write it as {_expected(vtt)}")
     groups = match.groups()
-    return _seconds(groups[:4]), _seconds(groups[4:])
+    start, end = _seconds(groups[:4]), _seconds(groups[4:])
+    if end <= start:
+        begins, ends = line[:line.index("-->")].strip(), line[line.index("-->") + 3:match.end(8)].strip()
+        raise CorpusError(
+            f"{name}: line {lineno}: the cue ends at {ends}, {'when' if end == start else 'before'} it starts at"
+            f" {begins}; write an end time after the start time, as in {_expected(vtt)}"
+        )
+    return start, end
 
 
 def _seconds(parts) -> float:
