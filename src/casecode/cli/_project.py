@@ -38,8 +38,9 @@ def init(
     from ..studies.coders import coder_for, describe, named_coder
 
     if from_study is not None:
-        from ..studies.replication import start_replication
+        from ..studies.replication import check_study, start_replication
 
+        check_study(from_study)  # before any output, so an unknown study is refused first and alone
         given = [flag for flag, value in (("--codebook", codebook), ("--coder", coder)) if value is not None]
         if given:  # they were passed over without a word: the study brings its own codebook and coder
             fail(f"--from-study {from_study} starts from the study's own codebook and coder; leave out "

@@ -23,6 +23,12 @@ CAUTION = (
 )
 
 
+def check_study(study: str) -> None:
+    """Refuse a study a replication cannot start from (StoreError naming the ones it can)."""
+    if str(study) != "2015":
+        raise StoreError(f"unknown study {study!r}; the study casecode can start from is '2015'")
+
+
 def start_replication(path: str | Path, study: str = "2015", name: str | None = None,
                       database_url: str | None = None):
     """Create a project with the 2015 codebook, the 2015 results as baseline, and the transcript coder's model
@@ -34,8 +40,7 @@ def start_replication(path: str | Path, study: str = "2015", name: str | None = 
     from .solace2015 import baseline_payload, load_study
     from .transcripts import transcript_coder
 
-    if str(study) != "2015":
-        raise StoreError(f"unknown study {study!r}; the study casecode can start from is '2015'")
+    check_study(study)
     record = load_study()
     # Fit before creating anything, so a failure here leaves no half-made project folder behind.
     coder = transcript_coder()
