@@ -154,6 +154,14 @@ def test_quote_span_is_the_sentence_around_the_evidence(text, start, end, expect
     assert text[left:right] == expected
 
 
+def test_quote_span_takes_another_sentence_end():
+    """The appendix of a replication (studies/replication._sentence_around) finds its sentence with this loop and
+    its own sentence ends; here, a clause ends at a semicolon."""
+    text = "A: We cut it; we fund it well; then more."
+    left, right, _, _ = quote_span(text, 17, 21, floor=2, sentence_end=re.compile(r";\s*"))
+    assert text[left:right] == "we fund it well;"
+
+
 def test_quote_span_cuts_a_long_sentence_at_a_word():
     text = "A: " + " ".join(["word"] * 200) + "."
     left, right, before, after = quote_span(text, 10, 14, floor=3, limit=100)

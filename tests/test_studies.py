@@ -174,6 +174,11 @@ def test_new_appendix_quotes_the_sentence_without_the_speaker_label():
     start = text.index("rolled")
     assert _sentence_around(text, start, start + 6, speaker_label_end(text, "Ann Lee")) == "Then we rolled it out."
     assert _sentence_around(text, 20, 25, speaker_label_end(text, "Ann Lee")) == "We tried it on one estate."
+    # Its own sentence ends, not the findings report's: an ellipsis or a bracket does not end a sentence here.
+    text = "Ann Lee: We waited… Then [we] rolled it out. It worked."
+    start = text.index("rolled")
+    assert _sentence_around(text, start, start + 6, speaker_label_end(text, "Ann Lee")) == (
+        "We waited… Then [we] rolled it out.")
 
 
 def test_training_transcripts_hold_every_set_and_every_code():

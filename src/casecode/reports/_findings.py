@@ -150,17 +150,18 @@ def build_findings(
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?=\s+[\"“‘(\[]?[A-Z0-9]|\s*$)")
 
 
-def quote_span(text: str, start: int, end: int, floor: int = 0, limit: int = QUOTE_CHARS) -> tuple[int, int, bool, bool]:
+def quote_span(text: str, start: int, end: int, floor: int = 0, limit: int = QUOTE_CHARS,
+               sentence_end: re.Pattern = _SENTENCE_END) -> tuple[int, int, bool, bool]:
     """Offsets (left, right) into `text` of the sentence(s) holding text[start:end], never before `floor` (the
     speaker label), trimmed of white space and cut at a word past `limit` characters; then whether it was cut
-    before and after."""
+    before and after. `sentence_end` matches where a sentence stops."""
     start, end = max(start, floor), max(end, floor, start)
     left = floor
-    for stop in _SENTENCE_END.finditer(text, floor):
+    for stop in sentence_end.finditer(text, floor):
         if stop.end() > start:
             break
         left = stop.end()
-    stop = _SENTENCE_END.search(text, max(end - 1, left))
+    stop = sentence_end.search(text, max(end - 1, left))
     right = stop.end() if stop else len(text)
     cut_before = cut_after = False
     if right - left > limit:  # keep the evidence in view: start at its sentence, cut the tail at a word

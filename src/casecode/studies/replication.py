@@ -99,14 +99,11 @@ _SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?:\s+(?=[\"“‘(]?[A-Z0-9])|\s*
 
 
 def _sentence_around(text: str, start: int, end: int, floor: int = 0) -> str:
-    """The sentence(s) holding text[start:end], never reaching back before `floor` (the speaker label)."""
-    left = floor
-    for stop in _SENTENCE_END.finditer(text, floor):
-        if stop.end() > start:
-            break
-        left = stop.end()
-    stop = _SENTENCE_END.search(text, max(end - 1, left))
-    right = stop.start() + len(stop.group().rstrip()) if stop else len(text)
+    """The sentence(s) holding text[start:end], never reaching back before `floor` (the speaker label): the
+    report's quotation span, uncut, with this module's sentence ends (no '…' or brackets, unlike the report's)."""
+    from ..reports._findings import quote_span
+
+    left, right, _, _ = quote_span(text, start, end, floor, limit=len(text), sentence_end=_SENTENCE_END)
     return re.sub(r"\s+", " ", text[left:right]).strip().strip('"“”')
 
 
