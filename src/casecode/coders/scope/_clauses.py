@@ -198,7 +198,7 @@ class _Info:
         self.parsed = doc.has_annotation("DEP")
         self.titles: frozenset[int] | None = None  # see _titles.title_tokens
         self.sentence_starts: list[int] | None = None  # see sentence_bounds
-        self.where: dict = {}  # see where
+        self.where: dict = {}  # see within
         self.batch, self.lo = None, 0  # the batch the words were read from (a weak reference) and the doc's place
         # read as hashes once per doc (shared with the compiled matchers), not Token by Token
         read = token_columns(doc)
@@ -233,7 +233,7 @@ def _word_lists(read, strings) -> tuple[list, ...]:
     if distinct is not None:  # a word's lower-case form and text looked up once per distinct word
         orths, lowers, numbers = distinct
         distinct_lows = low(lowers)
-        read.batch.shared[_DISTINCT_LOWS] = distinct_lows  # for _batch_starts and where
+        read.batch.shared[_DISTINCT_LOWS] = distinct_lows  # for _batch_starts and within
         distinct_texts = read.batch.shared[_DISTINCT_TEXTS] = text(orths)
         words = [list(map(distinct_lows.__getitem__, numbers)), text(column("LEMMA")),
                  list(map(distinct_texts.__getitem__, numbers))]
@@ -288,16 +288,10 @@ def _info(doc: Doc) -> _Info:
     return info
 
 
-def where(info: _Info, find: Callable[[_Info], list[int]]) -> list[int]:
-    """`find(info)`, the sorted positions of the doc's words a check looks for (its cue words), worked out once
-    per doc: a check then visits only those in its range (`within`), not every word. A `find` made by `cue` is
-    worked out once for the doc's whole batch, by distinct word."""
-    return within(info, find, 0, info.n)
-
-
 def within(info: _Info, find: Callable[[_Info], list[int]], start: int, end: int) -> list[int]:
-    """`between(where(info, find), start, end)`: the positions `find` gives from `start` up to `end`, read from
-    the doc's batch's positions when `find` is a `cue` (no list per doc)."""
+    """The sorted positions from `start` up to `end` of the words a check looks for (its cue words, `find(info)`),
+    worked out once per doc, so a check visits only those, not every word; a `find` made by `cue` is worked out
+    once for the doc's whole batch, by distinct word (no list per doc)."""
     try:
         found = info.where
     except AttributeError:  # an _Info made field by field (the learned coder's parts)
@@ -316,7 +310,7 @@ def within(info: _Info, find: Callable[[_Info], list[int]], start: int, end: int
 
 def cue(lower: Callable[[str], bool] | None = None, lemma: Callable[[str], bool] | None = None,
         text: Callable[[str], bool] | None = None) -> Callable[[_Info], list[int]]:
-    """A `where` finder of one-word cues: the sorted positions whose lower-case form passes `lower`, whose lemma
+    """A `within` finder of one-word cues: the sorted positions whose lower-case form passes `lower`, whose lemma
     passes `lemma` or whose text passes `text` (each a test of one string, or None)."""
     def find(info: _Info) -> list[int]:
         found: set[int] = set()
@@ -379,11 +373,6 @@ _DISTINCT_LEMMAS = "scope distinct lemmas"  # a Batch.shared key: the texts of B
 
 
 _may_open_at = cue(lower=_may_open)
-
-
-def between(positions: list[int], start: int, end: int) -> list[int]:
-    """The positions (sorted) from `start` up to `end`."""
-    return positions[bisect_left(positions, start):bisect_left(positions, end)]
 
 
 def _low(token: Token) -> str:
