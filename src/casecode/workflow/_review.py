@@ -206,24 +206,25 @@ def _unrecorded(project, decisions: pd.DataFrame, path: Path, segments: pd.DataF
         if pd.isna(d.coding_id):
             continue
         found = codings.get(int(d.coding_id))
-        coding = None if found is None else {"code": found[0], "segment_id": found[1]}
-        if coding is None:
+        if found is None:
             _fail(path, d.row, "coding_id", f"coding {d.coding_id} is not in this project; apply the workbook to the "
                                             f"project it came from, or write a new one with 'casecode review'")
-        _check_shown(path, d, coding, units.get(coding["segment_id"], ("", None)))
+        code, segment_id = found
+        _check_shown(path, d, code, units.get(segment_id, ("", None)))
     # The same decision as the reviewer's latest one recorded: the workbook was applied before, so skip it. A
     # different one is a reviewer changing their mind: history grows.
     return decisions[[not done for done in recorded(project, decisions)]]
 
 
-def _check_shown(path: Path, d, coding: dict, unit: tuple) -> None:
-    """The row's code, document and unit cells must show the coding its coding_id names."""
+def _check_shown(path: Path, d, code: str, unit: tuple) -> None:
+    """The row's code, document and unit cells must show the coding its coding_id names (its `code`, and its
+    `unit` as (document, unit number))."""
     if not d.code:
-        _fail(path, d.row, "code", f"empty; keep the code casecode wrote ({coding['code']!r}) and use recode with "
+        _fail(path, d.row, "code", f"empty; keep the code casecode wrote ({code!r}) and use recode with "
                                    f"new_code to change it")
-    if d.code != coding["code"]:
-        _fail(path, d.row, "code", f"the row shows {d.code!r} but coding {d.coding_id} has code {coding['code']!r}; "
-                                   f"put {coding['code']!r} back, and to change the code write recode with new_code "
+    if d.code != code:
+        _fail(path, d.row, "code", f"the row shows {d.code!r} but coding {d.coding_id} has code {code!r}; "
+                                   f"put {code!r} back, and to change the code write recode with new_code "
                                    f"{d.code!r}")
     document, number = unit
     if d.document and d.document != document:
