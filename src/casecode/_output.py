@@ -49,7 +49,8 @@ def unneutralised(value: Any) -> Any:
     return value
 
 
-def _reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
+    """Why writing failed and the fix, in words, for an OutputError ("cannot write 'x': <reason>")."""
     if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
         return "the disk is full; free some space and run the command again"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -67,14 +68,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create folder '{path.parent}': {_reason(exc)}") from None
+        raise OutputError(f"cannot create folder '{path.parent}': {os_reason(exc)}") from None
     # Same folder (so the rename is atomic) and same suffix (so writers that go by the suffix still work).
     temp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
         yield temp
         os.replace(temp, path)
     except OSError as exc:
-        raise OutputError(f"cannot write '{path}': {_reason(exc)}") from None
+        raise OutputError(f"cannot write '{path}': {os_reason(exc)}") from None
     finally:
         if temp.exists():
             try:

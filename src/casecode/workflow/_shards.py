@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from .._output import _reason, safe_cell
+from .._output import os_reason, safe_cell
 from ..codebook import Codebook
 from ..errors import CasecodeError, CorpusError, OutputError, warn
 
@@ -377,7 +377,7 @@ def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: Coder
         out.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix=out.name + ".", suffix=".part", dir=out.parent)
     except OSError as exc:  # an error naming the temporary file would send the user looking for it
-        raise OutputError(f"cannot write '{out}': {_reason(exc)}") from None
+        raise OutputError(f"cannot write '{out}': {os_reason(exc)}") from None
     bar = _Bar(len(paths))
     count = 0
     try:
@@ -395,7 +395,7 @@ def write_file_codings(paths: Sequence[str | Path], out: str | Path, spec: Coder
     except OSError as exc:
         if exc.filename not in (None, temp):  # a transcript that could not be read names itself
             raise
-        raise OutputError(f"cannot write '{out}': {_reason(exc)}") from None  # a full disk, a vanished drive
+        raise OutputError(f"cannot write '{out}': {os_reason(exc)}") from None  # a full disk, a vanished drive
     finally:
         bar.close()
         if os.path.exists(temp):
