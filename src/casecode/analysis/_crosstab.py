@@ -26,7 +26,7 @@ def case_code_matrix(codings: pd.DataFrame, segments: pd.DataFrame, codes: Any, 
     seg_cases = pd.Series([as_case_tuple(v) for v in segments["cases"]], index=segments["segment_id"], dtype=object)
     rows = case_ids(cases) if cases is not None else list(dict.fromkeys(c for t in seg_cases for c in t))
 
-    _check_segments_known(codings, seg_cases.index)
+    check_segments_known(codings, seg_cases.index)
     own = "cases" in codings.columns
     hits = codings.loc[codings["code"].isin(ids), ["segment_id", "code"] + (["cases"] if own else [])].copy()
     hits["case_id"] = hits["segment_id"].map(seg_cases)
@@ -40,7 +40,8 @@ def case_code_matrix(codings: pd.DataFrame, segments: pd.DataFrame, codes: Any, 
     return matrix.astype(int).rename_axis(columns=None)
 
 
-def _check_segments_known(codings: pd.DataFrame, segment_ids: pd.Index) -> None:
+def check_segments_known(codings: pd.DataFrame, segment_ids: pd.Index) -> None:
+    """Refuse codings whose segment is not among `segment_ids` (an AnalysisError naming the first)."""
     unknown = codings.loc[~codings["segment_id"].isin(segment_ids), "segment_id"]
     if len(unknown):
         raise AnalysisError(

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import AnalysisError
-from ._crosstab import _check_segments_known
+from ._crosstab import check_segments_known
 from ._tables import as_case_tuple, case_ids, markdown_table, require_columns
 
 #: Columns of `framework_coverage`, one row per (case, question).
@@ -40,7 +40,7 @@ def framework_coverage(codings: pd.DataFrame, segments: pd.DataFrame, codebook: 
     questions = _questions(codebook)
     seg = segments.drop_duplicates("segment_id").set_index("segment_id")
     seg_cases = seg["cases"].map(as_case_tuple)
-    _check_segments_known(codings, seg.index)
+    check_segments_known(codings, seg.index)
     rows = case_ids(cases) if cases is not None else list(dict.fromkeys(c for t in seg_cases for c in t))
 
     hits = _ranked_hits(codings[codings["code"].isin(questions.index)], seg)

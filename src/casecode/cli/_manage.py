@@ -10,7 +10,7 @@ import typer
 
 from ._app import app, command
 from ._exchange import export_app
-from ._project import PROJECT_OPTION, _open
+from ._project import PROJECT_OPTION, open_project_at
 
 codebook_app = typer.Typer(help="Set, show or change a project's codebook; codings follow renamed and merged codes.",
                            no_args_is_help=True)
@@ -36,7 +36,7 @@ def status(project: Path = PROJECT_OPTION):
     from ..workflow import project_status
     from ..workflow._manage import status_lines
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         for line in status_lines(project_status(proj)):
             typer.echo(line)
 
@@ -57,7 +57,7 @@ def list_(
 
     if what not in LISTS:
         raise StoreError(f"cannot list {what!r}; list one of {', '.join(LISTS)}")
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         table = {"documents": list_documents, "cases": list_cases, "codes": list_codes}[what](proj)
     if out is not None:
         typer.echo(f"Wrote {write_table(table, out)}")
@@ -77,7 +77,7 @@ def remove(
     """
     from ..workflow import remove_document
 
-    with _open(project) as proj, proj.transaction():
+    with open_project_at(project) as proj, proj.transaction():
         for document_id in documents:
             remove_document(proj, document_id)
     for document_id in documents:
@@ -96,7 +96,7 @@ def rename_case(
     """
     from ..workflow import rename_case as run
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         new_id = run(proj, old, new)
     typer.echo(f"Renamed case {old} to {new!r} (id {new_id})")
 
@@ -112,7 +112,7 @@ def codebook_set(
     """
     from ..workflow import set_codebook
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         book = set_codebook(proj, file)
     typer.echo(f"Codebook {book.name!r} ({len(book)} codes) set for the project")
 
@@ -140,7 +140,7 @@ def codebook_edit(
     """
     from ..workflow import edit_code
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         edit_code(proj, code, label=label, definition=definition, color=colour)
     typer.echo(f"Changed code {code}")
 
@@ -157,7 +157,7 @@ def codebook_rename(
     """
     from ..workflow import rename_code
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         moved = rename_code(proj, old, new)
     typer.echo(f"Renamed code {old} to {new}; {moved} codings moved")
 
@@ -174,7 +174,7 @@ def codebook_merge(
     """
     from ..workflow import merge_codes
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         merged = merge_codes(proj, source, into)
     folded = merged["folded"]
     typer.echo(f"Merged code {source} into {into}; {merged['moved']} codings moved"
@@ -196,7 +196,7 @@ def export_segments(
     from ..workflow import coded_segments
     from ..workflow._retrieve import STANDING
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         table = coded_segments(proj, STANDING + (("suggested",) if suggested else ()))
     typer.echo(f"Wrote {len(table)} coded segments to {write_table(table, out)}")
 
@@ -232,7 +232,7 @@ def query(
         them = "it" if len(ignored) == 1 else "them"
         raise AnalysisError(f"{mode} does not filter by {', '.join(ignored)}; leave {them} out, or query without "
                             f"{mode} (e.g. casecode query --case NAME --code CODE)")
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         if keyword is not None:
             table = keyword_in_context(proj, keyword)
         elif with_code is not None:

@@ -13,7 +13,8 @@ from ._app import command, fail
 PROJECT_OPTION = typer.Option(Path("."), "--project", "-p", help="The project folder (default: the current one).")
 
 
-def _open(path: Path):
+def open_project_at(path: Path):
+    """The project in `path` (store imported on first use, so `casecode --help` stays quick)."""
     from ..store import open_project
 
     return open_project(path)
@@ -73,7 +74,7 @@ def add(
     """
     from ..workflow import add_files
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         result = add_files(proj, files or [], case=case, manifest=manifest, interviewer_names=interviewer,
                            override_case=override_case)
     for row in result.itertuples():
@@ -135,7 +136,7 @@ def code(
     if interviewer:
         fail(f"--interviewer names the interviewers of FILES coded directly; a project's are named as they are added: "
              f"casecode add FILES --interviewer NAME -p {project}")
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         documents = documents_to_code(proj, recode)
         total = len(proj.documents())
         if not total:
@@ -198,7 +199,7 @@ def review(
     """
     from ..workflow import apply_review, write_review
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         if apply is not None:
             decisions = apply_review(proj, apply, reviewer=reviewer)
             counts = decisions.decision.value_counts().to_dict() if len(decisions) else {}
@@ -228,7 +229,7 @@ def undo(
     """
     from ..workflow import undo_decisions
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         undone = undo_decisions(proj, last=last, reviewer=reviewer)
         codings = proj.codings()
         status = dict(zip(codings.coding_id, codings.status))
@@ -257,7 +258,7 @@ def check(project: Path = PROJECT_OPTION):
 
     Example: casecode check -p my-study
     """
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         result = proj.check()
     found = result["counts"]
     summary = ", ".join(f"{n} {name}" for name, n in found.items())
@@ -281,7 +282,7 @@ def memo(
     Example: casecode memo "Speaker 2 is the deputy" --on document:fenmoor --author Ana -p my-study
     """
     target_type, _, target_id = on.partition(":")
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         if text is None:
             memos = proj.memos(target_type if on != "project" else None, target_id or None)
             for row in memos.itertuples():
@@ -310,7 +311,7 @@ def train(
     """
     from ..workflow import train_model
 
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         extra = None if own_only else _shipped_training(proj)
         info = train_model(proj, extra=extra)
     also = f" and {info['extra_units']} shipped training units" if info["extra_units"] else ""
@@ -344,7 +345,7 @@ def agree(
 
     segments = None
     if project is not None:
-        with _open(project) as proj:
+        with open_project_at(project) as proj:
             book = read_codebook(codebook) if codebook else proj.codebook()
             segments = proj.segments()  # interviewers' turns too, so a row coding one is named, not lost
     elif codebook is not None:
@@ -379,7 +380,7 @@ def report(
 
     statuses = ("accepted", "manual", "reference") + (("suggested",) if suggested else ())
     table = read_agreement(agreement) if agreement is not None else None
-    with _open(project) as proj:
+    with open_project_at(project) as proj:
         paths = project_report(proj, out, title=title, statuses=statuses, agreement=table)
     for path in paths:
         typer.echo(f"Wrote {path}")

@@ -151,11 +151,12 @@ def _bracket_names(cues: list[_Cue]) -> set[str]:
     """The names written "[Name] text" at the start of a cue line at least twice, sounds left out."""
     from collections import Counter
 
-    from ._turns import _label
+    from ._turns import speaker_label
 
     seen = Counter(match.group("name").strip() for cue in cues for line in cue.lines
                    for match in [_BRACKET_RE.match(_TAG_RE.sub("", line).strip())] if match)
-    return {raw for raw, n in seen.items() if n > 1 and _label(raw) is not None and _label(raw).name == raw
+    return {raw for raw, n in seen.items()
+            if n > 1 and speaker_label(raw) is not None and speaker_label(raw).name == raw
             and not any(word.strip(".,'’").lower() in _SOUNDS for word in raw.split())}
 
 

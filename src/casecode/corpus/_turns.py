@@ -125,9 +125,9 @@ def find_label(text: str, loose: bool = False) -> Label | None:
         if match:
             return Label(match.group("label"), strong=False, dotted=True)
         match = _TABBED_LABEL_RE.match(text) or _BOLD_NAME_RE.match(text)
-        label = _label(match.group("label")) if match else _dashed_label(text)
+        label = speaker_label(match.group("label")) if match else _dashed_label(text)
         return Label(label.name, label.role, label.strong, tabbed=True) if label else None
-    label = _label(match.group("label")) if match else None
+    label = speaker_label(match.group("label")) if match else None
     if label is None and match is not None and loose:  # "SARAH JONES - we said: yes" (a colon later on)
         label = _dashed_label(text)
         return Label(label.name, label.role, label.strong, tabbed=True) if label else None
@@ -136,11 +136,12 @@ def find_label(text: str, loose: bool = False) -> Label | None:
 
 def _dashed_label(text: str) -> Label | None:
     match = _DASHED_LABEL_RE.match(text)
-    return _label(match.group("label")) if match else None
+    return speaker_label(match.group("label")) if match else None
 
 
 @lru_cache(maxsize=4096)  # a transcript names its few speakers again and again; a Label is frozen
-def _label(raw: str) -> Label | None:
+def speaker_label(raw: str) -> Label | None:
+    """The speaker `raw` names ("Jo Bloggs (Interviewer)", "Speaker 2"), or None when it reads as no name."""
     raw = " ".join(raw.split())
     with_role = _ROLE_RE.fullmatch(raw)
     name, role = (with_role.group("name"), with_role.group("role").strip()) if with_role else (raw, "")
@@ -410,7 +411,7 @@ def speaker_label_end(text: str, speaker: object) -> int:
     if text.startswith(f"[{speaker}]"):
         return len(speaker) + 2  # "[Name] text", as subtitles write a speaker
     dashed = _DASHED_LABEL_RE.match(text)
-    if dashed and getattr(_label(dashed.group("label")), "name", None) == speaker:
+    if dashed and getattr(speaker_label(dashed.group("label")), "name", None) == speaker:
         return dashed.end()  # "NAME - text"
     rest = text[len(speaker):] if text.startswith(speaker) else None
     if rest is not None and (not rest.strip() or rest.lstrip(" ").startswith(("\t", "\n"))):

@@ -8,7 +8,7 @@ from collections import Counter
 from sqlalchemy import Connection, func, select, text
 
 from . import _schema as t
-from ._codings import _RESULT, FOLD, UNDO, undone_ids
+from ._codings import DECISION_RESULT, FOLD, UNDO, undone_ids
 
 #: The automatic coders whose suggestion of one code on one span must be stored once.
 _AUTOMATIC = ("rules", "model", "combined")
@@ -106,8 +106,8 @@ def _decisions(conn: Connection) -> list[str]:
             unknown.append(row.decision_id)
         if row.new_coding_id is not None and status.get(row.new_coding_id) is None:
             unknown.append(row.decision_id)
-        if row.coding_id is not None and row.decision in _RESULT and row.decision_id not in undone:
+        if row.coding_id is not None and row.decision in DECISION_RESULT and row.decision_id not in undone:
             latest[row.coding_id] = row.decision
-    wrong = [cid for cid, decision in latest.items() if status.get(cid) != _RESULT[decision]]
+    wrong = [cid for cid, decision in latest.items() if status.get(cid) != DECISION_RESULT[decision]]
     return (_found("decision(s) with an unknown decision or coding", unknown)
             + _found("coding(s) whose status disagrees with their latest decision", wrong))

@@ -453,7 +453,8 @@ UNDO = "undo"
 FOLD = "fold"
 #: Who a fold is recorded as decided by.
 FOLDED_BY = "casecode"
-_RESULT = {"accept": "accepted", "reject": "rejected", "recode": "rejected", FOLD: "folded"}
+#: The status a coding stands with after each reviewer decision (or a fold).
+DECISION_RESULT = {"accept": "accepted", "reject": "rejected", "recode": "rejected", FOLD: "folded"}
 _STANDING = ("accepted", "manual")  # the statuses a reviewer's coding stands with
 
 
@@ -609,12 +610,12 @@ def _replayed_status(conn: Connection, coding_id: int) -> str:
     history = conn.execute(select(d.decision_id, d.decided_by, d.decision)).all()
     undone = undone_ids(history)
     on_it = conn.execute(
-        select(d.decision_id, d.decision).where(d.coding_id == coding_id, d.decision.in_(tuple(_RESULT)))
+        select(d.decision_id, d.decision).where(d.coding_id == coding_id, d.decision.in_(tuple(DECISION_RESULT)))
         .order_by(d.decision_id)
     ).all()
     standing = [r for r in on_it if r.decision_id not in undone]
     if standing:
-        return _RESULT[standing[-1].decision]
+        return DECISION_RESULT[standing[-1].decision]
     made_by = conn.execute(select(d.decision_id).where(d.new_coding_id == coding_id,
                                                        d.decision.in_(("add", "recode")))).scalars().all()
     if made_by:  # made by hand, or joined by another reviewer's add: it stands while any of those stands
