@@ -40,16 +40,13 @@ def grouped_items_markdown(
     first_column: str = "Case",
 ) -> Path:
     """Write the items as Markdown: groups (##), cases (###), their items with codes, then each tick table."""
-    names = case_names(cases)
+    sections, ticks = _outline(items, tables, codebook, groups, cases, uncoded, first_column, total="**Total**")
     lines = [f"# {title}", ""]
-    for group, case_ids in groups:
-        lines += [f"## {group}", ""]
-        for case_id in case_ids:
-            lines += [f"### {names.get(case_id, case_id)}", ""]
-            lines += [f"- {_md(text)} — {coded}" for text, coded in _items(items, case_id, codebook, uncoded)]
-            lines.append("")
-    for heading, ticks in tables:
-        table = tick_table(ticks, codebook, _ordered(groups), names, first_column=first_column, total="**Total**")
+    for level, heading, case_items in sections:
+        lines += [f"{'#' * (level + 1)} {heading}", ""]
+        if case_items is not None:
+            lines += [f"- {_md(text)} — {coded}" for text, coded in case_items] + [""]
+    for heading, table in ticks:
         lines += [f"## {heading}", "", markdown_table(table), ""]
     return write_text(path, "\n".join(lines))
 
@@ -68,25 +65,37 @@ def grouped_items_docx(
 ) -> Path:
     """Write the items as Word: group and case headings, bulleted items with their codes in grey italics, and the
     tick tables on a landscape page when one is wide."""
-    names = case_names(cases)
+    sections, ticks = _outline(items, tables, codebook, groups, cases, uncoded, first_column, total="Total")
     doc = Document()
     doc.add_heading(title, level=0)
-    for group, case_ids in groups:
-        doc.add_heading(group, level=1)
-        for case_id in case_ids:
-            doc.add_heading(names.get(case_id, case_id), level=2)
-            for text, coded in _items(items, case_id, codebook, uncoded):
-                bullet = doc.add_paragraph(f"{text} — ", style="List Bullet")
-                note = bullet.add_run(coded)
-                note.italic = True
-                note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
-    ticks = [(heading, tick_table(matrix, codebook, _ordered(groups), names, first_column=first_column))
-             for heading, matrix in tables]
+    for level, heading, case_items in sections:
+        doc.add_heading(heading, level=level)
+        for text, coded in case_items or ():
+            bullet = doc.add_paragraph(f"{text} — ", style="List Bullet")
+            note = bullet.add_run(coded)
+            note.italic = True
+            note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
     set_orientation(doc, landscape=any(is_wide(table) for _, table in ticks))
     for heading, table in ticks:
         doc.add_heading(heading, level=1)
         add_table(doc, table)
     return save(doc, path)
+
+
+def _outline(items: pd.DataFrame, tables: Tables, codebook: Codebook, groups: Groups, cases: pd.DataFrame | None,
+             uncoded: str, first_column: str, total: str) -> tuple[list, list[tuple[str, pd.DataFrame]]]:
+    """What both writers write, in order: (level, heading, items) for each group (level 1, items None) and each of
+    its cases (level 2, its (text, coded) pairs), then the (heading, tick table) pairs."""
+    names = case_names(cases)
+    sections = []
+    for group, case_ids in groups:
+        sections.append((1, group, None))
+        sections += [(2, names.get(case_id, case_id), list(_items(items, case_id, codebook, uncoded)))
+                     for case_id in case_ids]
+    ordered = [case_id for _, case_ids in groups for case_id in case_ids]
+    ticks = [(heading, tick_table(matrix, codebook, ordered, names, first_column=first_column, total=total))
+             for heading, matrix in tables]
+    return sections, ticks
 
 
 def _items(items: pd.DataFrame, case_id: str, codebook: Codebook, uncoded: str) -> Iterable[tuple[str, str]]:
@@ -101,6 +110,3 @@ def _md(text: str) -> str:
     """Quoted text made inert in Markdown: a `<` would otherwise open raw HTML."""
     return str(text).replace("<", "\\<")
 
-
-def _ordered(groups: Groups) -> list[str]:
-    return [case_id for _, case_ids in groups for case_id in case_ids]
