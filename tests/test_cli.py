@@ -425,7 +425,7 @@ def test_a_project_can_name_the_rules_as_its_coder_and_unknown_coders_are_refuse
 def test_from_study_with_an_unknown_study_is_refused_before_anything_is_printed(workdir):
     """Reported: `init --from-study 2016` printed "Preparing the transcript coder ..." before refusing."""
     result = run("init", "rep", "--from-study", "2016", ok=False)
-    assert_error(result, "unknown study '2016'; the study casecode can start from is '2015'")
+    assert_error(result, "unknown study '2016'; choose a study casecode can start a replication from: '2015'")
     assert result.stdout == ""
     assert not (workdir / "rep").exists()
 

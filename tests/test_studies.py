@@ -413,3 +413,17 @@ def test_evaluate_passes_embeddings_on_and_refuses_it_without_the_extra(quick_ev
     alone = CliRunner().invoke(app, ["evaluate", "--embeddings"])
     assert alone.exit_code == 1
     assert "Error: --embeddings goes with --study (casecode evaluate --study 2015 --embeddings)" in alone.output
+
+
+def test_check_study_message_lists_the_studies_a_replication_can_start_from(monkeypatch):
+    """The refusal is built from catalogue.REPLICABLE, so a study added there is named (and accepted) too."""
+    from casecode.errors import StoreError
+    from casecode.studies import catalogue
+    from casecode.studies.replication import check_study
+
+    monkeypatch.setattr(catalogue, "REPLICABLE", ("2015", "2031"))
+    check_study("2031")
+    with pytest.raises(StoreError) as refused:
+        check_study("2016")
+    assert str(refused.value) == "unknown study '2016'; choose a study casecode can start a replication from: " \
+                                 "'2015', '2031'"

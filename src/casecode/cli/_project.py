@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from .._output import write_csv
+from ..studies.catalogue import REPLICABLE
 from ._app import command, fail
 
 PROJECT_OPTION = typer.Option(Path("."), "--project", "-p", help="The project folder (default: the current one).")
@@ -24,7 +25,8 @@ def open_project_at(path: Path):
 def init(
     project: Path = typer.Argument(..., help="Folder to create the project in."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="A YAML codebook, or a shipped one's name."),
-    from_study: Optional[str] = typer.Option(None, "--from-study", help="Start a replication: '2015'."),
+    from_study: Optional[str] = typer.Option(None, "--from-study", help="Start a replication: "
+                                              f"{', '.join(repr(name) for name in REPLICABLE)}."),
     name: Optional[str] = typer.Option(None, "--name", help="A name for the project."),
     database: Optional[str] = typer.Option(None, "--database", help="A database URL (default: SQLite in the folder)."),
     coder: Optional[str] = typer.Option(None, "--coder", help="The coder to use: 'rules' or a named coder "

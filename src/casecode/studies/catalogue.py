@@ -10,6 +10,9 @@ from ..errors import CorpusError
 
 #: Study name -> module under casecode.studies.
 STUDIES = {"2015": "solace2015", "schools-demo": "schools_demo"}
+#: The studies `casecode init --from-study NAME` (studies.replication) can start a replication from: those whose
+#: codebook, baseline and transcript coder casecode ships.
+REPLICABLE = ("2015",)
 
 
 def reproduce_study(name: str, out: str | Path, nlp_name: str | None = None):

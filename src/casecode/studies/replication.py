@@ -24,9 +24,12 @@ CAUTION = (
 
 
 def check_study(study: str) -> None:
-    """Refuse a study a replication cannot start from (StoreError naming the ones it can)."""
-    if str(study) != "2015":
-        raise StoreError(f"unknown study {study!r}; the study casecode can start from is '2015'")
+    """Refuse a study a replication cannot start from (StoreError naming the ones it can: catalogue.REPLICABLE)."""
+    from .catalogue import REPLICABLE
+
+    if str(study) not in REPLICABLE:
+        raise StoreError(f"unknown study {study!r}; choose a study casecode can start a replication from: "
+                         f"{', '.join(repr(name) for name in REPLICABLE)}")
 
 
 def start_replication(path: str | Path, study: str = "2015", name: str | None = None,
