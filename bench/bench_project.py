@@ -7,7 +7,10 @@ Each round builds fresh projects at both sizes (N, then 10N, back to back) and t
 a step that changes the store (add, code -p, review --apply) always starts from the same state, and a burst of
 load from other work touches one round's pair rather than one size only. Only the step is timed: the corpus is
 built once per size, and filling in the reviewers' workbooks (which a person does) is not timed. The table gives,
-per step, the median seconds at each size, the median of the rounds' ratios and their spread (lowest-highest).
+per step, the median seconds at each size, the median of the rounds' ratios and their spread (lowest-highest),
+and beside them the CPU seconds the step used (this process and any worker processes it waited for, user +
+system) with their ratio: on a loaded machine wall time waits for other work, CPU time much less, so a wall ratio
+far from the CPU ratio says the load moved it.
 
 The table goes to the "Project commands" section of bench/RESULTS.md (--out), with the date, the machine and
 the load average; the other sections are kept.
@@ -67,8 +70,14 @@ def corpus(n_files: int, work: Path) -> list[Path]:
         words = int(words * 1.2)
 
 
-def run(paths: list[Path], work: Path, only: set[str] | None = None, wrap=None) -> dict[str, float]:
-    """Every step on a fresh project of `paths` in `work` (made empty first); returns seconds per step.
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of the children it has waited for, e.g. a step's workers."""
+    now = os.times()
+    return now.user + now.system + now.children_user + now.children_system
+
+
+def run(paths: list[Path], work: Path, only: set[str] | None = None, wrap=None) -> dict[str, tuple[float, float]]:
+    """Every step on a fresh project of `paths` in `work` (made empty first); returns (wall, CPU) seconds per step.
 
     `wrap(name, function)`, when given, runs each timed step instead of calling it (e.g. under a profiler); `only`
     names the steps to wrap (the others run plain)."""
@@ -81,15 +90,15 @@ def run(paths: list[Path], work: Path, only: set[str] | None = None, wrap=None) 
     n_files = len(paths)
     codebook = read_codebook(CODEBOOK)
     project = init_project(work / "project", codebook, name="bench")
-    times: dict[str, float] = {}
+    times: dict[str, tuple[float, float]] = {}
 
     def timed(name, function):
         call = (lambda: wrap(name, function)) if wrap is not None and (only is None or name in only) else function
         gc.collect()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         result = call()
-        times[name] = time.perf_counter() - started
-        print(f"  {n_files} files: {name} {times[name]:.2f} s", flush=True)
+        times[name] = (time.perf_counter() - started, cpu_seconds() - cpu_started)
+        print(f"  {n_files} files: {name} {times[name][0]:.2f} s (CPU {times[name][1]:.2f} s)", flush=True)
         return result
 
     timed("add", lambda: add_files(project, paths))
@@ -111,6 +120,13 @@ def _spread(values: list[float]) -> str:
     return f"{min(values):.1f}-{max(values):.1f}x" if len(values) > 1 else "-"
 
 
+def _columns(small: list[float], large: list[float]) -> list[str]:
+    """Median seconds at each size, the median of the rounds' ratios, and their spread."""
+    ratios = [y / x for x, y in zip(small, large) if x > 0]
+    ratio = f"{statistics.median(ratios):.1f}x" if ratios else "n/a"
+    return [f"{statistics.median(small):.2f}", f"{statistics.median(large):.2f}", ratio, _spread(ratios)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=20, help="N: the small project (10N is the large one)")
@@ -125,7 +141,7 @@ def main() -> None:
     sizes = [args.files, 10 * args.files]
     try:
         paths = {n: corpus(n, work) for n in sizes}
-        rounds: dict[int, list[dict[str, float]]] = {n: [] for n in sizes}
+        rounds: dict[int, list[dict[str, tuple[float, float]]]] = {n: [] for n in sizes}
         for r in range(args.repeat):
             for n in sizes:
                 print(f"round {r + 1} of {args.repeat}, {n} files", flush=True)
@@ -138,17 +154,15 @@ def main() -> None:
         "", f"Project commands at {small:,} and {large:,} transcripts of about 1,300 words (rules only, SQLite, "
             f"library calls as the CLI makes them). {args.repeat} round(s), each building fresh projects at both "
             "sizes back to back and timing every step once; the table gives the median seconds and the median of "
-            "the rounds' ratios, with the lowest and highest ratio:", "",
+            "the rounds' ratios, with the lowest and highest ratio, first of wall time, then of CPU time (this "
+            "process and its workers, user + system; a wall ratio far from the CPU ratio was moved by load):", "",
         f"| step | {small:,} files (s) | {large:,} files (s) | ratio (target <= 11) | ratio per round, "
-        "lowest-highest |",
-        "|---|---|---|---|---|"]
+        f"lowest-highest | CPU {small:,} files (s) | CPU {large:,} files (s) | CPU ratio | CPU ratio per round |",
+        "|---|---|---|---|---|---|---|---|---|"]
     for step in STEPS:
-        a = [t[step] for t in rounds[small]]
-        b = [t[step] for t in rounds[large]]
-        ratios = [y / x for x, y in zip(a, b) if x > 0]
-        ratio = f"{statistics.median(ratios):.1f}x" if ratios else "n/a"
-        lines.append(f"| {step} | {statistics.median(a):.2f} | {statistics.median(b):.2f} | {ratio} | "
-                     f"{_spread(ratios)} |")
+        wall = _columns([t[step][0] for t in rounds[small]], [t[step][0] for t in rounds[large]])
+        cpu = _columns([t[step][1] for t in rounds[small]], [t[step][1] for t in rounds[large]])
+        lines.append(f"| {step} | " + " | ".join(wall + cpu) + " |")
     print(write_section(args.out, "Project commands", lines))
 
 
