@@ -542,11 +542,8 @@ def test_read_subtitles_without_speakers_keeps_one_unit_per_cue(tmp_path):
 )
 def test_read_subtitles_bad_timing_names_line_and_form(tmp_path, name, data, line, bad):
     """The form asked for is the file's own: an .srt file's timings have commas (it asked for a .vtt's dots)."""
-    path = write(tmp_path, name, data)
-    with pytest.raises(CorpusError) as err:
-        read_document(path)
-    form = "00:01:02.500 --> 00:01:05.000" if name.endswith(".vtt") else "00:01:02,500 --> 00:01:05,000"
-    assert str(err.value) == f"{path}: line {line}: bad timing '{bad}'; write it as {form}"
+    path, message, form = _refused_subtitles(tmp_path, name, data)
+    assert message == f"{path}: line {line}: bad timing '{bad}'; write it as {form}"
 
 
 @pytest.mark.parametrize(
@@ -560,11 +557,17 @@ def test_read_subtitles_bad_timing_names_line_and_form(tmp_path, name, data, lin
 )
 def test_read_subtitles_cue_ending_before_it_starts_names_line_times_and_fix(tmp_path, name, data, line, message):
     """A cue that ends before (or when) it starts is refused like any other bad timing line, not read."""
+    path, said, form = _refused_subtitles(tmp_path, name, data)
+    assert said == f"{path}: line {line}: {message}; write an end time after the start time, as in {form}"
+
+
+def _refused_subtitles(tmp_path, name: str, data: str) -> tuple[Path, str, str]:
+    """Write and read a subtitle file that must be refused: its path, the error, and the timing form of its kind."""
     path = write(tmp_path, name, data)
     with pytest.raises(CorpusError) as err:
         read_document(path)
     form = "00:01:02.500 --> 00:01:05.000" if name.endswith(".vtt") else "00:01:02,500 --> 00:01:05,000"
-    assert str(err.value) == f"{path}: line {line}: {message}; write an end time after the start time, as in {form}"
+    return path, str(err.value), form
 
 
 # --- manifests -------------------------------------------------------------------------------------------------
