@@ -255,6 +255,70 @@ def test_sentencizer_rule_with_and_without_the_punctuation_shortcut(nlp):
         assert fast == slow == [1 if t.is_sent_start else -1 for t in doc], doc.text[:100]
 
 
+def test_batch_sets_the_sentences_and_lemmas_the_pipeline_sets(nlp):
+    """A batch given casecode's sentencizer and lemmatizer (as the rule coder's batches are: the pipeline runs
+    without them) sets every doc's sentence starts and lemmas as the two components would, doc by doc, and its
+    columns are those of the pipeline's docs: docs of every length (empty ones too) at the batch's edges, a doc
+    in the batch twice, and starts set by hand before (kept, as the sentencizer keeps them)."""
+    from spacy.attrs import IDS
+
+    from casecode.coders import _columns
+
+    names = ("casecode_sentencizer", "casecode_lemmatizer")
+    annotate = tuple(nlp.get_pipe(name) for name in names)
+    texts = _transcripts("corpus/training-transcripts/set[6-9]/*.txt")[:300] + [
+        "", ".", "...", "Hi", "Hello. ", "! ? Yes!! (yes.) \"Quoted.\" Next one", "a . . b", "?!", ". Hello",
+        "Mr. Smith went. Then?", "Partners’ developing we’re PUTTING it.", "Done.\n\nNew paragraph", "“Yes.” ok", ""]
+    attrs = [IDS[a] for a in ("ORTH", "LEMMA", "SENT_START", "SPACY")]
+    for size in (1, 7, 64, 512):
+        for i in range(0, len(texts), size):
+            chunk = texts[i:i + size]
+            want = list(nlp.pipe(chunk))
+            got = list(nlp.pipe(chunk, disable=list(names)))
+            assert not any(doc.has_annotation("SENT_START") for doc in got if len(doc) > 1)
+            batch = _columns.Batch(got + got[:1], annotate)
+            for a, b in zip(want, got):
+                assert (a.to_array(attrs) == b.to_array(attrs)).all(), a.text[:100]
+                assert [s.start for s in a.sents] == [s.start for s in b.sents] if len(a) else True
+            reference = _columns.Batch(want + want[:1])
+            for attr in ("ORTH", "LEMMA", "SENT_START", "SPACY", "LOWER", "IS_PUNCT"):
+                assert batch.column(attr) == reference.column(attr), attr
+    for starts in ([None, False, None, True, None], [True, None, None, False, None], [False, None, None, None, True]):
+        docs = [nlp.make_doc("One two. Three four") for _ in range(2)]
+        for doc in docs:
+            for token, start in zip(doc, starts):
+                if start is not None:
+                    token.is_sent_start = start
+        want = annotate[1](annotate[0](docs[0]))
+        _columns.Batch([docs[1]], annotate)
+        assert (want.to_array(attrs) == docs[1].to_array(attrs)).all()
+
+
+def test_rule_coder_finishes_the_docs_it_keeps(nlp, coders):
+    """The rule coder runs the blank pipeline without its sentencizer and lemmatizer and its batches set what they
+    would: the docs it keeps for the learned coder have them, and when coding stops part way, the docs it kept
+    are dropped (some would have neither)."""
+    from casecode.coders._nlp import recent_doc
+
+    _, compiled = coders[0]
+    assert compiled._annotators() is not None
+    texts = _transcripts("corpus/training-transcripts/set10/*.txt")[:700]
+    segs = [{"segment_id": f"s{i}", "document_id": "d", "start": 0, "text": t} for i, t in enumerate(texts)]
+    compiled.code_records(segs, False)
+    kept = recent_doc(nlp, texts[-1])
+    assert kept is not None
+    assert [t.lemma_ for t in kept] == [t.lemma_ for t in nlp(texts[-1])]
+    assert [t.is_sent_start for t in kept] == [t.is_sent_start for t in nlp(texts[-1])]
+    other = [{**seg, "text": seg["text"] + " And more."} for seg in segs]
+
+    def stop(docs, first):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        compiled.code_records(other, False, on_batch=stop)
+    assert recent_doc(nlp, other[0]["text"]) is None and recent_doc(nlp, texts[-1]) is None
+
+
 def test_batch_matches_equal_one_doc_at_a_time(nlp, coders):
     """`match_batch` over docs read end to end (as `code` matches them) gives each doc the matches the matcher
     gives it alone and spaCy's matchers give it, with docs of every length (empty ones too) at the batch's edges;

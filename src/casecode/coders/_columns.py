@@ -27,6 +27,10 @@ _COMMON_IDS = [IDS[a] for a in COMMON]
 _TOKEN = ("ORTH", "LEMMA", "SPACY", "SENT_START")
 _TOKEN_IDS = [IDS[a] for a in _TOKEN]
 _LEXICAL = ("LOWER", "IS_PUNCT", "IS_ALPHA", "IS_TITLE", "SHAPE")
+# what a batch reads of docs it annotates itself (see Batch), and what it sets
+_UNANNOTATED = ("ORTH", "SPACY", "SENT_START")
+_UNANNOTATED_IDS = [IDS[a] for a in _UNANNOTATED]
+_ANNOTATED_IDS = [IDS["LEMMA"], IDS["SENT_START"]]
 
 
 class Columns:
@@ -107,19 +111,29 @@ class Batch:
     """The token columns of `docs` end to end: `column(attr)` has one value per token of every doc in turn;
     doc `i` holds positions `starts[i]` to `ends[i]`."""
 
-    def __init__(self, docs: Sequence[Doc]):
+    def __init__(self, docs: Sequence[Doc], annotate: tuple | None = None):
+        """`annotate`: (sentencizer, lemmatizer), casecode's own (`_nlp`), when the docs come from the pipeline
+        without them: their sentence starts and lemmas are set here for all the docs at once, as the two would
+        set them doc by doc."""
         self.docs = list(docs)
         lengths = [len(doc) for doc in self.docs]
         self.ends = list(numpy.cumsum(lengths).tolist()) if lengths else []
         self.starts = [end - n for end, n in zip(self.ends, lengths)]
         self.n = self.ends[-1] if self.ends else 0
-        arrays = [doc.to_array(_TOKEN_IDS) for doc, n in zip(self.docs, lengths) if n]
-        matrix = numpy.concatenate(arrays) if arrays else numpy.zeros((0, len(_TOKEN)), dtype=numpy.uint64)
+        vocab = self.docs[0].vocab if self.docs else None
+        if annotate is not None and not all(doc.vocab is vocab for doc in self.docs):
+            for doc in self.docs:  # each doc as the pipeline would finish it
+                for component in annotate:
+                    component(doc)
+            annotate = None
+        ids = _UNANNOTATED_IDS if annotate is not None else _TOKEN_IDS
+        arrays = [doc.to_array(ids) for doc, n in zip(self.docs, lengths) if n]
+        matrix = numpy.concatenate(arrays) if arrays else numpy.zeros((0, len(ids)), dtype=numpy.uint64)
         # each column as an array, and as a list of ints when first asked for
-        self._arrays: dict[str, numpy.ndarray] = dict(zip(_TOKEN, numpy.ascontiguousarray(matrix.T)))
+        self._arrays: dict[str, numpy.ndarray] = dict(zip(_UNANNOTATED if annotate is not None else _TOKEN,
+                                                          numpy.ascontiguousarray(matrix.T)))
         self._rows: dict[str, list[int]] = {}
         self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
-        vocab = self.docs[0].vocab if self.docs else None
         self._words: tuple | None = None  # see words
         self._numbers: numpy.ndarray | None = None  # see word_numbers
         self._word_rows: numpy.ndarray | None = None  # the _LEXICAL attributes of each distinct word, one row each
@@ -130,9 +144,27 @@ class Batch:
             self._words = (distinct, lexical, inverse)
             self._numbers = inverse.reshape(-1)
             self._word_rows = lexical
+            if annotate is not None:
+                self._annotate(*annotate, [n for n in lengths if n])
         self._by_token: tuple[list[int], list[int], list[int]] | None = None
         # what a reader of the batch works out once for all its docs (the scope checks' word lists, phrase hits)
         self.shared: dict = {}
+
+    def _annotate(self, sentencizer, lemmatizer, lengths: list[int]) -> None:
+        """Set the docs' LEMMA and SENT_START (see `__init__`) and keep them as the batch's columns."""
+        distinct, _, inverse = self._words
+        lemmas = numpy.array(lemmatizer.lemmas(distinct.tolist()), dtype=numpy.uint64)[self._numbers]
+        ends = numpy.cumsum(lengths)
+        starts = ends - lengths
+        sentences = sentencizer.batch_values(self._arrays["ORTH"], self._arrays["IS_PUNCT"],
+                                             self._arrays.pop("SENT_START"), starts, ends)
+        if sentences is None:  # only the sentencizer itself can tell
+            sentences = numpy.concatenate([sentencizer(doc).to_array([IDS["SENT_START"]]).reshape(-1)
+                                           for doc in self.docs if len(doc)])
+        self._arrays["LEMMA"], self._arrays["SENT_START"] = lemmas, sentences
+        both = numpy.stack([lemmas, sentences], axis=1)
+        for doc, a, b in zip([doc for doc in self.docs if len(doc)], starts.tolist(), ends.tolist()):
+            doc.from_array(_ANNOTATED_IDS, both[a:b])
 
     def words(self) -> tuple[list[int], list[int], list[int]] | None:
         """(the batch's distinct words (ORTH hashes), their LOWER hashes, each position's number among them), so a

@@ -78,16 +78,20 @@ class _Lemmatizer:
         orths = _LAST_ORTHS[1] if _LAST_ORTHS[0] is doc and len(_LAST_ORTHS[1]) == len(doc) else \
             doc.to_array([ORTH]).ravel().tolist()
         _LAST_ORTHS[0] = _LAST_ORTHS[1] = None
+        doc.from_array([LEMMA], numpy.array(self.lemmas(orths), dtype=numpy.uint64).reshape(-1, 1))
+        return doc
+
+    def lemmas(self, orths: list[int]) -> list[int]:
+        """The lemma (hash) of each text (hash) in `orths`, as `__call__` sets them."""
+        known = self.lemma_of
         try:
-            lemmas = list(map(known.__getitem__, orths))  # in C: texts seen before
+            return list(map(known.__getitem__, orths))  # in C: texts seen before
         except KeyError:
             for orth in set(orths).difference(known):
                 text = self.vocab.strings[orth]
                 looked_up = _lookup_table().get(text, text)
                 known[orth] = self.vocab.strings.add(_fixed_lemma(text.lower(), looked_up) or looked_up)
-            lemmas = list(map(known.__getitem__, orths))
-        doc.from_array([LEMMA], numpy.array(lemmas, dtype=numpy.uint64).reshape(-1, 1))
-        return doc
+            return list(map(known.__getitem__, orths))
 
 
 # The doc the sentencizer last read and its texts' hashes: the lemmatizer, next in the pipeline, needs the same.
@@ -127,6 +131,40 @@ class _Sentencizer:
             values = [v if v else g for v, g in zip(current, values)]
         doc.from_array([SENT_START], numpy.array(values, dtype=numpy.int64).astype(numpy.uint64).reshape(-1, 1))
         return doc
+
+    def batch_values(self, orths: numpy.ndarray, puncts: numpy.ndarray, current: numpy.ndarray,
+                     starts: numpy.ndarray, ends: numpy.ndarray) -> numpy.ndarray | None:
+        """The SENT_START values `__call__` gives docs whose ORTH, IS_PUNCT and SENT_START columns are `orths`,
+        `puncts` and `current` (uint64 arrays, the docs end to end, doc `i` from `starts[i]` to `ends[i]`, none
+        empty), as one uint64 array, from array operations over all their words at once; None when a
+        sentence-final character may not be punctuation (then only `__call__` decides). A sentence starts at each
+        doc's first word and at each word (not punctuation) right after a run of punctuation holding a
+        sentence-final character, in the same doc; a start a doc already has is kept, as `__call__` keeps it."""
+        if not self.final_is_punct:
+            return None
+        n = len(orths)
+        punct = puncts != 0
+        texts, inverse = numpy.unique(orths[punct], return_inverse=True)
+        final = self.final
+        try:
+            flags = list(map(final.__getitem__, texts.tolist()))  # in C: texts seen before
+        except KeyError:
+            for orth in set(texts.tolist()).difference(final):
+                final[orth] = self.vocab.strings[orth] in self.punct_chars
+            flags = list(map(final.__getitem__, texts.tolist()))
+        is_final = numpy.zeros(n, dtype=bool)
+        is_final[punct] = numpy.array(flags, dtype=bool)[inverse.reshape(-1)] if len(flags) else False
+        at = numpy.arange(n)
+        # before each word: where the last sentence-final character and the last word (not punctuation) stand
+        last_final = numpy.maximum.accumulate(numpy.where(is_final, at, -1))
+        last_word = numpy.maximum.accumulate(numpy.where(punct, -1, at))
+        before_final = numpy.concatenate(([-1], last_final[:-1]))
+        before_word = numpy.concatenate(([-1], last_word[:-1]))
+        first = numpy.repeat(starts, ends - starts)  # each word's doc's first position
+        new = ~punct & (before_final > before_word) & (before_final >= first)
+        new[starts] = True
+        values = numpy.where(new, 1, -1).astype(numpy.int64).astype(numpy.uint64)
+        return numpy.where(current != 0, current, values)
 
     def start_values(self, orths: list[int], puncts: list[int]) -> list[int]:
         """SENT_START of a new doc with these words (text hashes, punctuation flags): 1 where a sentence starts,
@@ -248,6 +286,12 @@ def pipe_shared(nlp: Language, texts: Iterable[str], batch_size: int = 64,
             if new_text == text:
                 doc = new_doc
         yield doc
+
+
+def forget_recent(nlp: Language) -> None:
+    """Drop the docs `pipe_shared` keeps for `nlp` (a caller that finishes the docs' pipeline itself and was
+    stopped before it could)."""
+    _RECENT.pop(nlp, None)
 
 
 def recent_doc(nlp: Language, text: str):

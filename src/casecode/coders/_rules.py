@@ -43,7 +43,7 @@ from ._codings import codable_segments, codings_frame, segment_cases
 from ._columns import Batch, close_batch, open_batch
 from ._compiled import CompiledMatcher
 from .scope import NEGATIVE_PREDICATES, NEGATORS, OTHER_COUNCIL_PATTERNS, Mention, Scope, action_frame, assess
-from ._nlp import load_nlp, pipe_shared
+from ._nlp import forget_recent, load_nlp, pipe_shared
 
 SCORES = (0.5, 0.65, 0.8, 0.9)  # by number of required words: 1, 2, 3, 4+
 # A generic-word pattern (`frame: true`) outside an action frame: 0.5 -> 0.3, 0.65 -> 0.39, under MIN_SCORE.
@@ -54,6 +54,8 @@ FRAMELESS_FACTOR = 0.6
 MIN_SCORE = 0.4
 # Docs matched at once by the compiled engine in `code_records` (see there).
 MATCH_BATCH = 512
+# The pipeline components the compiled engine's batches stand in for (see RuleCoder._annotators), in order.
+_ANNOTATORS = ("casecode_sentencizer", "casecode_lemmatizer")
 
 def _ensure_extensions() -> None:
     # Span extensions are stored by character offsets only, so two codes matching the same words would share one
@@ -572,9 +574,38 @@ class RuleCoder:
             raise CoderError(f"keep={keep!r}; use 'best' (one coding per segment and code) or 'all'")
         records: list[dict] = []
         case_of: list[tuple] = []
+        # the compiled engine's batches set the sentence starts and lemmas of all their docs at once (`Batch`)
+        annotate = self._annotators() if self.engine != "spacy" else None
         # one process (spaCy's default); the docs are kept a while for the learned coder reading the same units
         docs = pipe_shared(self.nlp, (str(seg["text"]) for seg in segs), batch_size=batch_size,
-                           disable=self._rule_components())
+                           disable=self._rule_components() + (list(_ANNOTATORS) if annotate else []))
+        try:
+            self._code_chunks(docs, segs, has_cases, keep, batch_size, on_batch, annotate, records, case_of)
+        except BaseException:
+            if annotate:  # docs kept for the next caller may not have their sentences and lemmas yet
+                forget_recent(self.nlp)
+            raise
+        if self.case_min_score is not None:
+            records = _strong_cases(records, case_of, self.case_min_score)
+        return records
+
+    def _annotators(self) -> tuple | None:
+        """(sentencizer, lemmatizer) when this coder's pipeline is the blank one (casecode's own sentencizer and
+        lemmatizer, nothing else but rule coders): `code_records` runs the pipeline without them and its batches
+        set what they would (`Batch`), for all the batch's docs at once. None for any other pipeline."""
+        names = [name for name in self.nlp.pipe_names if name not in self._rule_components()]
+        if tuple(names) != _ANNOTATORS:
+            return None
+        sentencizer, lemmatizer = (self.nlp.get_pipe(name) for name in names)
+        if not (callable(getattr(sentencizer, "batch_values", None)) and callable(getattr(lemmatizer, "lemmas", None))
+                and getattr(sentencizer, "final_is_punct", False)):
+            return None  # not casecode's own components (a factory registered again under their names)
+        return sentencizer, lemmatizer
+
+    def _code_chunks(self, docs, segs: list[dict], has_cases: bool, keep: str, batch_size: int, on_batch,
+                     annotate: tuple | None, records: list[dict], case_of: list[tuple]) -> None:
+        """`code_records`' work on the docs of `segs` (`docs`, from the pipeline, without the components
+        `annotate` holds when it is given): their records and cases appended."""
         docs = progress(docs, total=len(segs), desc="coding", unit="unit", min_total=200)
         i = 0
         # the compiled engine matches a batch of docs at once (one pass over their words), then checks each doc;
@@ -586,9 +617,12 @@ class RuleCoder:
                 self._code_docs(chunk, segs, i, has_cases, keep, records, case_of, [None] * len(chunk))
             else:
                 with _collector_paused():
-                    for doc in chunk:
-                        _sentences(doc)
-                    batch = Batch(chunk)
+                    if annotate:
+                        batch = Batch(chunk, annotate)
+                    else:
+                        for doc in chunk:
+                            _sentences(doc)
+                        batch = Batch(chunk)
                     open_batch(batch)
                     self._open_batch, self._batch_found = batch, {}
                     try:
@@ -601,9 +635,6 @@ class RuleCoder:
                         self._open_batch, self._batch_found = None, {}
                         del batch
             i += len(chunk)
-        if self.case_min_score is not None:
-            records = _strong_cases(records, case_of, self.case_min_score)
-        return records
 
     def _code_docs(self, docs: list[Doc], segs: list[dict], first: int, has_cases: bool, keep: str,
                    records: list[dict], case_of: list[tuple], raw: list) -> None:
