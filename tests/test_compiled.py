@@ -449,6 +449,38 @@ def test_scope_word_lists_of_a_batch_equal_a_docs_alone(nlp):
     assert _info(docs[5]).lower == _info(alone[5]).lower
 
 
+def test_scope_cue_positions_of_batches_equal_a_docs_own(nlp, monkeypatch):
+    """The scope checks' one-word cues found for a whole batch, each word's answer kept from batch to batch (and
+    the kept answers cleared when there are too many, even between two batches in use), are each doc's own."""
+    from importlib import import_module
+
+    from casecode.coders import _columns
+
+    _clauses, _time, _titles, _wish = (import_module(f"casecode.coders.scope.{name}")
+                                       for name in ("_clauses", "_time", "_titles", "_wish"))
+    finders = [_clauses._may_open_at, _time._continuity_at, _time._stop_words_at, _time._first_person_at,
+               _titles._tails_at, _wish._more_at, _wish._colons_at]
+    texts = ["", "x"] + _transcripts("corpus/training-transcripts/set1[1-4]/*.txt")[:400] + ["We’d stopped: since.", ""]
+    want = [[finder(_clauses._info(doc)) for finder in finders] for doc in nlp.pipe(texts)]
+    docs = list(nlp.pipe(texts))
+
+    def cues(batch, number):
+        _columns.open_batch(batch)
+        try:
+            return [_clauses.within(_clauses._info(doc), finders[number], 0, len(doc)) for doc in batch.docs]
+        finally:
+            _columns.close_batch()
+
+    for kept in (_clauses._WORDS_KEPT, 3000, 10):
+        monkeypatch.setattr(_clauses, "_WORDS_KEPT", kept)
+        batches = [(i, _columns.Batch(docs[i:i + 64])) for i in range(0, len(docs), 64)]
+        for number in range(len(finders)):
+            for i, batch in batches:  # each batch asked again after the others: answers kept, or cleared since
+                assert cues(batch, number) == [w[number] for w in want[i:i + 64]], (kept, number, i)
+    assert _clauses._CLEARED[0] > 0
+    assert sum(len(w[1]) + len(w[0]) for w in want) > 100
+
+
 def test_scope_checks_stop_at_the_first_reason(nlp):
     """`assess(first_reason=True)` (the compiled engine's `code`) stops at the first check that suppresses a match:
     the same verdict, score and remarks for every match of many transcripts, and one reason where every check

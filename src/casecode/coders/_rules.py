@@ -648,8 +648,9 @@ class RuleCoder:
             # Generic words need an action frame in what someone says (a turn), where they are often just the
             # topic; a written summary with no speaker (a report's case notes) is about the council's actions.
             spoken = bool(str(seg.get("speaker", "") or "").strip()) or seg.get("role") == "respondent"
-            ext = doc._
-            ext.casecode_cases, ext.casecode_spoken = own or None, spoken
+            if self.engine == "spacy":  # read from the doc by the checks (the compiled engine's are given them)
+                ext = doc._
+                ext.casecode_cases, ext.casecode_spoken = own or None, spoken
             # A turn's text starts with its speaker label ("Ann Lee (Director of Communities): ..."); words in a
             # name or job title are not evidence of an action, so matches inside the label are dropped.
             label_end = speaker_label_end(str(seg["text"]), seg.get("speaker", ""))

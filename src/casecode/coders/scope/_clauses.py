@@ -281,11 +281,23 @@ _LAST: list = [_dead, None]
 def _info(doc: Doc) -> _Info:
     if _LAST[0]() is doc:
         return _LAST[1]
-    info = _INFO.get(doc)
-    if info is None:
-        info = _INFO[doc] = _Info(doc)
+    columns = batch_columns(doc)
+    if columns is not None:  # a doc of the open batch: kept with the batch (no weak reference to clear up after)
+        infos = columns.batch.shared.get(_INFOS)
+        if infos is None:
+            infos = columns.batch.shared[_INFOS] = {}
+        info = infos.get(doc)
+        if info is None:
+            info = infos[doc] = _Info(doc)
+    else:
+        info = _INFO.get(doc)
+        if info is None:
+            info = _INFO[doc] = _Info(doc)
     _LAST[0], _LAST[1] = weakref.ref(doc), info
     return info
+
+
+_INFOS = "scope word lists by doc"  # a Batch.shared key: each of the batch's docs' _Info
 
 
 def within(info: _Info, find: Callable[[_Info], list[int]], start: int, end: int) -> list[int]:
@@ -343,8 +355,8 @@ _ANSWERS = 100_000
 
 
 def _batch_cues(batch, find) -> list[int] | None:
-    """`find` (made by `cue`) of a whole batch, end to end, each test asked once per distinct word (or lemma) of
-    the batch; None when the batch's distinct words are not known."""
+    """`find` (made by `cue`) of a whole batch, end to end, each test asked once per distinct word (or lemma): of
+    the batch, and of the batches before it (`_answers`); None when the batch's distinct words are not known."""
     key = (_CUES, find)
     positions = batch.shared.get(key)
     if positions is not None:
@@ -353,21 +365,68 @@ def _batch_cues(batch, find) -> list[int] | None:
     if lows is None or texts is None or numbers is None:
         return None
     lower, lemma, text = find.tests
-    held = numpy.zeros(len(numbers), dtype=bool)
-    for test, words in ((lower, lows), (text, texts)):
+    low_numbers, text_numbers, lemma_numbers = _batch_numbers(batch, lows, texts)
+    held = numpy.zeros(len(lows), dtype=bool)  # by distinct word, then by position
+    for test, words in ((lower, low_numbers), (text, text_numbers)):
         if test is not None:
-            held |= numpy.fromiter(map(test, words), dtype=bool, count=len(words))[numbers]
+            held |= _answers(test)[words]
+    held = held[numbers]
     if lemma is not None:
-        lemmas, lemma_numbers = batch.distinct("LEMMA")
-        words = batch.shared.get(_DISTINCT_LEMMAS)
-        if words is None:
-            words = batch.shared[_DISTINCT_LEMMAS] = list(map(_strings(batch.docs[0].vocab.strings)[1].__getitem__,
-                                                              lemmas.tolist()))
-        held |= numpy.fromiter(map(lemma, words), dtype=bool, count=len(words))[lemma_numbers.reshape(-1)]
+        held |= _answers(lemma)[lemma_numbers][batch.distinct("LEMMA")[1].reshape(-1)]
     positions = batch.shared[key] = numpy.flatnonzero(held).tolist()
     return positions
 
 
+# Every word (a lower-case form, text or lemma) a batch's cue tests were asked about, numbered as first seen, and
+# each test's answers for them (`_answers`), so a word is tested once, not once per batch (at most _WORDS_KEPT kept).
+_WORD_NUMBERS: dict[str, int] = {}
+_WORD_LIST: list[str] = []
+_ANSWERED: dict[Callable, numpy.ndarray] = {}
+_WORDS_KEPT = 500_000
+_CLEARED = [0]  # how many times they were cleared
+
+
+def _batch_numbers(batch, lows: list[str], texts: list[str]) -> tuple[numpy.ndarray, ...]:
+    """The numbers (`_WORD_NUMBERS`) of the batch's distinct lower-case forms, texts and lemmas, worked out once
+    per batch."""
+    found = batch.shared.get(_NUMBERS)
+    if found is None or found[0] != _CLEARED[0]:  # not worked out yet, or with numbers since cleared
+        lemmas = batch.shared.get(_DISTINCT_LEMMAS)
+        if lemmas is None:
+            lemmas = batch.shared[_DISTINCT_LEMMAS] = list(map(_strings(batch.docs[0].vocab.strings)[1].__getitem__,
+                                                               batch.distinct("LEMMA")[0].tolist()))
+        if len(_WORD_LIST) + len(lows) + len(texts) + len(lemmas) > _WORDS_KEPT:
+            _WORD_NUMBERS.clear()
+            _WORD_LIST.clear()
+            _ANSWERED.clear()
+            _CLEARED[0] += 1
+        known = _WORD_NUMBERS
+        found = []
+        for words in (lows, texts, lemmas):
+            try:
+                numbers = list(map(known.__getitem__, words))  # in C: words seen before
+            except KeyError:
+                for word in words:
+                    if word not in known:
+                        known[word] = len(_WORD_LIST)
+                        _WORD_LIST.append(word)
+                numbers = list(map(known.__getitem__, words))
+            found.append(numpy.array(numbers, dtype=numpy.intp))
+        found = batch.shared[_NUMBERS] = (_CLEARED[0], *found)
+    return found[1:]
+
+
+def _answers(test: Callable[[str], bool]) -> numpy.ndarray:
+    """`test`'s answer for each word of `_WORD_LIST`, by number, the words new since it was last asked tested."""
+    answers = _ANSWERED.get(test)
+    have = 0 if answers is None else len(answers)
+    if have < len(_WORD_LIST):
+        new = numpy.fromiter(map(test, _WORD_LIST[have:]), dtype=bool, count=len(_WORD_LIST) - have)
+        answers = _ANSWERED[test] = new if answers is None else numpy.concatenate([answers, new])
+    return answers
+
+
+_NUMBERS = "scope numbers of the distinct words"  # a Batch.shared key: see _batch_numbers
 _CUES = "scope cue positions"  # a Batch.shared key, with the finder: see _batch_cues
 _DISTINCT_LEMMAS = "scope distinct lemmas"  # a Batch.shared key: the texts of Batch.distinct("LEMMA")' values
 
