@@ -185,7 +185,7 @@ def test_training_transcripts_hold_every_set_and_every_code():
     from casecode.studies.transcripts import training_transcripts
 
     units, gold = training_transcripts(ROOT)
-    assert set(units.set) == {f"set{i}" for i in range(1, 50)}
+    assert set(units.set) == {f"set{i}" for i in range(1, 52)}
     assert units.codable.all() and set(gold.segment_id) <= set(units.segment_id)
     per_code = gold.code.value_counts()
     assert all(per_code.get(code, 0) >= 20 for code in ("bold", "partnerships", "culture", "leaders", "residents",
@@ -193,7 +193,7 @@ def test_training_transcripts_hold_every_set_and_every_code():
                                                            "learn", "agile"))
 
 
-# The interviewer each writer of sets 35-49 names (their README): workshops of seven or eight numbered speakers
+# The interviewer each writer of sets 35-51 names (their README): workshops of seven or eight numbered speakers
 # whose facilitator is not Speaker 1, first-name and surname labels, speech-recognition calls whose interviewee
 # speaks first, partners' groups whose interviewer is labelled by name.
 _NAMED_INTERVIEWERS = {
@@ -222,7 +222,9 @@ _NAMED_INTERVIEWERS = {
     ("set47", "lansallos"): "Speaker 1", ("set48", "lanteglos"): "Interviewer", ("set48", "braddock"): "Q",
     ("set48", "boconnoc"): "Speaker 1", ("set48", "lanhydrock"): "Tom Rilla",
     ("set49", "lanivet"): "Interviewer", ("set49", "withiel"): "Q", ("set49", "helland"): "Speaker 1",
-    ("set49", "blisland"): "Tom Reyes",
+    ("set49", "blisland"): "Tom Reyes", ("set50", "ladock"): "Interviewer", ("set50", "grampound"): "Q",
+    ("set50", "veryan"): "Speaker 1", ("set50", "philleigh"): "Hollis Yeo", ("set51", "gerrans"): "Interviewer",
+    ("set51", "feock"): "Q", ("set51", "kenwyn"): "Speaker 1", ("set51", "cuby"): "Leon Hartigan",
 }
 
 
