@@ -241,6 +241,15 @@ def test_serve_refuses_a_folder_that_is_not_a_project(tmp_path):
     assert len(result.stderr.splitlines()) == 1
 
 
+def test_serve_refuses_a_port_number_out_of_range(tmp_path):
+    """Found in an outside-in audit: `--port 99999` ended in 'internal error (OverflowError ...)'."""
+    build_project(tmp_path / "proj").close()
+    result = _run("serve", "-p", tmp_path / "proj", "--port", 99999)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: --port 99999 is not a port number; give one from 1024 to 65535 "
+                             "(0: any free port)\n")
+
+
 def test_serve_says_when_the_port_is_taken(tmp_path):
     import socket
 

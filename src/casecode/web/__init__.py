@@ -31,6 +31,8 @@ def _server(project, host: str, port: int, quiet: bool = False):
     from ..errors import CasecodeError
 
     hosts = ("127.0.0.1", "localhost", "::1", host)
+    if not 0 <= port <= 65535:
+        raise CasecodeError(f"--port {port} is not a port number; give one from 1024 to 65535 (0: any free port)")
     # Werkzeug exits the process on a busy port; try the address first so the error is ours, in one line.
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
