@@ -1082,3 +1082,22 @@ def test_status_of_a_project_with_no_documents_yet(tmp_path):
     coded = runner.invoke(app, ["code", "-p", str(tmp_path / "p")])  # it said: all 0 documents were coded before
     assert coded.exit_code == 0 and coded.output.startswith("Nothing to code: the project has no documents yet; "
                                                             "add transcripts first with 'casecode add FILES -p")
+
+
+def test_review_cli_refuses_a_workbook_name_that_is_not_xlsx(built, tmp_path):
+    """Found in an outside-in audit: `review --out review.csv` wrote an Excel file named .csv, which a spreadsheet
+    opens as garbage and `review --apply` then refused as 'not an Excel workbook'."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+
+    folder = tmp_path / "p"
+    shutil.copytree(built["folder"], folder)
+    result = CliRunner().invoke(app, ["review", "-p", str(folder), "--out", str(tmp_path / "review.csv")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: {tmp_path / 'review.csv'}: a review workbook is an Excel file; name it review.xlsx"]
+    assert not (tmp_path / "review.csv").exists()
+    assert CliRunner().invoke(app, ["review", "-p", str(folder), "--out", str(tmp_path / "R.XLSX")]).exit_code == 0

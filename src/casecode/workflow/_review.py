@@ -108,8 +108,11 @@ def write_review(project, workbook: str | Path, html_dir: str | Path | None = No
 
     An existing workbook holding decisions not yet applied is never replaced, unless `force`.
     """
+    workbook = Path(workbook)
+    if workbook.suffix.lower() != ".xlsx":  # an .xlsx under another name opens as garbage and is refused by --apply
+        raise ReviewError(f"{workbook}: a review workbook is an Excel file; name it {workbook.stem or 'review'}.xlsx")
     if not force:
-        _check_overwrite(project, Path(workbook))
+        _check_overwrite(project, workbook)
     suggestions = project.codings(status="suggested")
     segments = with_times(project, project.segments())
     codebook = project.codebook()
