@@ -616,3 +616,13 @@ def test_cli_export_and_import(exported, project_2015, tmp_path):
     bad = _zip(tmp_path / "bad.qdpx", {"project.qde": b"<Project"})
     result = runner.invoke(app, ["import", "qdpx", str(bad), "-p", str(tmp_path / "x")])
     assert result.exit_code == 1 and result.output.count("\n") == 1 and "not well-formed" in result.output
+
+
+def test_export_to_a_place_it_cannot_write_names_that_file_not_a_temporary_one(tmp_path):
+    """Found in an outside-in audit: the error named a hidden temporary file ('.x.qdc.k3j2...: Is a directory')."""
+    taken = tmp_path / "actions.qdc"
+    taken.mkdir()  # a folder where the file should go
+    result = CliRunner().invoke(app, ["export", "qdc", str(CODEBOOK), str(taken)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot write '{taken}': Is a directory; check the folder and run the command again\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["actions.qdc"]  # no temporary file left behind

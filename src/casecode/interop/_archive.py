@@ -7,8 +7,6 @@ folder, sizes in the ZIP header may lie, and XML may declare entities that expan
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -155,16 +153,7 @@ def write_zip(members: list[tuple[str, bytes]], out: str | Path) -> Path:
 
 
 def write_atomic(data: bytes, out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; the user's umask decides, as for open()
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    """Write `data` to `out` through a temporary file beside it; a failure names `out` and the fix."""
+    from .._output import write_file
+
+    return write_file(out, lambda temp: temp.write_bytes(data))
