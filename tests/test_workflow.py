@@ -768,3 +768,18 @@ def test_add_files_and_apply_review_hold_the_garbage_collector(built, tmp_path):
     recorded, passes = _collections(lambda: apply_review(project, ana))
     assert len(recorded) == len(ids) and len(passes) <= 5 and gc.isenabled()
     project.close()
+
+
+def test_agree_names_the_document_and_unit_columns_of_a_csv_row_the_project_lacks(project, tmp_path):
+    """Found in an outside-in audit: the error named column 'segment_id', which a document/unit CSV has not."""
+    unit = project.segments(codable=True).iloc[0]
+    good = tmp_path / "ana.csv"
+    good.write_text(f"document,unit,code\n{unit.document_id},{unit.unit},culture\n", encoding="utf-8")
+    bad = tmp_path / "ben.csv"
+    bad.write_text(f"document,unit,code\n{unit.document_id},{unit.unit},culture\nfenmor-policy,2,culture\n",
+                   encoding="utf-8")
+    with pytest.raises(ReviewError) as caught:
+        agree([good, bad], project.codebook(), project.segments(codable=True))
+    assert str(caught.value) == (
+        f"{bad}: row 3, columns 'document' and 'unit': 'fenmor-policy' unit 2 is not a unit the project codes (no "
+        f"such document or unit, or an interviewer's turn); check the document names and unit numbers")

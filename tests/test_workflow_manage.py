@@ -53,8 +53,8 @@ def test_agree_credits_an_unnamed_added_row_to_the_workbooks_reviewer(project, t
                                                       "codebook; use one of: bold,"),
     ("document,unit,code\n{doc},{unit},bold\n{doc},six,bold\n", "row 3, column 'unit': 'six' is not a unit "
                                                                  "number"),
-    ("document,unit,code\n{doc}x,{unit},bold\n", "row 2, column 'segment_id': '{doc}x:{unit}' is not a unit the "
-                                                  "project codes"),
+    ("document,unit,code\n{doc}x,{unit},bold\n", "row 2, columns 'document' and 'unit': '{doc}x' unit {unit} is "
+                                                  "not a unit the project codes"),
     ("document,unit,code,note\n{doc},{unit},bold,a note, with a comma\n", "row 2: 5 cells but the header has 4 "
                                                                           "columns; quote cells that contain commas"),
 ], ids=["empty", "unknown-code", "unit-not-a-number", "unknown-unit", "unquoted-comma"])

@@ -89,7 +89,8 @@ def _from_csv(path: Path, codebook: Codebook, segments: pd.DataFrame | None):
     from ._evaluate import read_coding_table
 
     table = read_coding_table(path)
-    if "segment_id" not in table.columns:
+    derived = "segment_id" not in table.columns
+    if derived:
         missing = {"document", "unit"} - set(table.columns)
         if missing:
             raise ReviewError(f"{path}: missing column {sorted(missing)[0]!r}; a coding CSV needs segment_id, or "
@@ -108,6 +109,10 @@ def _from_csv(path: Path, codebook: Codebook, segments: pd.DataFrame | None):
              "is not a unit the project codes (no such document or unit, or an interviewer's turn); check the "
              "document names and unit numbers")):
         stray = coded[~coded[column].isin(known)] if known is not None else coded.iloc[:0]
+        if len(stray) and column == "segment_id" and derived:  # name the columns the file has
+            first = stray.iloc[0]
+            raise ReviewError(f"{path}: row {first['_row']}, columns 'document' and 'unit': {first['document']!r} "
+                              f"unit {first['unit']} {problem}")
         if len(stray):
             raise ReviewError(f"{path}: row {stray['_row'].iloc[0]}, column {column!r}: {stray[column].iloc[0]!r} "
                               f"{problem}")
