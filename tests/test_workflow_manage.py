@@ -549,6 +549,18 @@ def test_project_status_and_lists(project, tmp_path):
     assert list(codes.code) == project.codebook().ids and codes.standing.sum() == 1
 
 
+def test_status_says_how_many_more_documents_it_does_not_name():
+    """Found in an outside-in audit: '8 not coded yet: a, b, c, d, e' named five and left three out unsaid."""
+    from casecode.workflow._manage import status_lines
+
+    status = {"project": "p", "documents": 8, "not_coded": [f"d{i}" for i in range(1, 9)], "cases": 1,
+              "without_case": ["d1", "d2"], "units": 8, "codings": {}, "reviewers": {}, "decisions": 0,
+              "codebook": "c (1 codes)", "coder": "rules"}
+    lines = status_lines(status)
+    assert lines[1] == "documents  8 (8 not coded yet: d1, d2, d3, d4, d5 and 3 more)"
+    assert lines[2] == "cases      1 (2 document(s) without a case: d1, d2)"
+
+
 def test_status_cli_prints_the_project(built, tmp_path):
     import shutil
 

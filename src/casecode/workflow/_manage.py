@@ -70,9 +70,9 @@ def status_lines(status: dict) -> list[str]:
     lines = [
         f"project    {status['project']}",
         f"documents  {status['documents']}" + (f" ({len(status['not_coded'])} not coded yet: "
-                                               f"{', '.join(status['not_coded'][:5])})" if status["not_coded"] else ""),
+                                               f"{_first(status['not_coded'])})" if status["not_coded"] else ""),
         f"cases      {status['cases']}" + (f" ({len(status['without_case'])} document(s) without a case: "
-                                           f"{', '.join(status['without_case'][:5])})" if status["without_case"] else ""),
+                                           f"{_first(status['without_case'])})" if status["without_case"] else ""),
         f"units      {status['units']} codable",
         "codings    " + ", ".join(f"{k} {v}" for k, v in codings.items()),
         f"reviewers  {reviewers}; {status['decisions']} decisions",
@@ -80,6 +80,12 @@ def status_lines(status: dict) -> list[str]:
         f"coder      {status['coder']}",
     ]
     return lines
+
+
+def _first(names: list[str], shown: int = 5) -> str:
+    """The first names, saying how many more there are."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def list_documents(project) -> pd.DataFrame:
