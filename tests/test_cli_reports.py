@@ -81,6 +81,19 @@ def test_evaluate_files_warns_of_a_transcript_given_twice(files):
         f"one of them out, or its units count twice in every figure"]
 
 
+def test_evaluate_files_says_which_codings_it_leaves_out_of_the_scores(files):
+    """Found in an outside-in audit: codings of a code kept out of the chart (the 2015 codebook's recruiting) were
+    dropped from every score without a word, so 'predicted' disagreed with the file's rows."""
+    (files / "predicted.csv").write_text(PREDICTED + "ashby,3,recruiting\nfenmoor,3,recruiting\n", encoding="utf-8")
+    with pytest.warns(CasecodeWarning) as said:
+        result = evaluate_files(files / "predicted.csv", files / "gold.csv", [files / "fenmoor.txt",
+                                files / "ashby.txt"], read_codebook(CODEBOOK))
+    assert [str(w.message) for w in said] == [
+        f"{files / 'predicted.csv'}: 2 coding(s) of recruiting left out of the scores: the codebook keeps that code "
+        f"out of its chart (in_chart: false); set in_chart: true in a copy of the codebook to score them"]
+    assert (result.micro["tp"], result.micro["fp"], result.micro["fn"]) == (3, 1, 1)
+
+
 def test_cli_evaluate_prints_scores_and_writes_tables(files, tmp_path):
     result = CliRunner().invoke(app, ["evaluate", str(files / "predicted.csv"), str(files / "gold.csv"),
                                       str(files / "fenmoor.txt"), str(files / "ashby.txt"), "--codebook",

@@ -132,5 +132,12 @@ def evaluate_files(predicted: str | Path, gold: str | Path, files: Iterable[str 
     units = segments[segments.codable]
     pred = read_file_codings(predicted, segments, "predicted", codebook.ids)
     gold_codings = read_file_codings(gold, segments, "gold", codebook.ids)
+    for path, codings in ((predicted, pred), (gold, gold_codings)):
+        unscored = list(dict.fromkeys(c for c in codings.code if c not in codebook.chart_ids))
+        if unscored:  # scored per charted code only: say so rather than drop codings without a word
+            n = int(codings.code.isin(unscored).sum())
+            warn(f"{path}: {n} coding(s) of {', '.join(unscored)} left out of the scores: the codebook keeps "
+                 f"{'that code' if len(unscored) == 1 else 'those codes'} out of its chart (in_chart: false); set "
+                 f"in_chart: true in a copy of the codebook to score them")
     cases = list(dict.fromkeys(c for cs in units.cases for c in cs))
     return evaluate(pred, gold_codings, units, codebook.chart_ids, cases=cases, labels=codebook)
