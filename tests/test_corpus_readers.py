@@ -656,8 +656,11 @@ def test_a_folder_given_as_a_document_is_named_as_a_folder(corpus_folder):
         # these two said "the file is empty; put the document's text in it" and "no files given ... pass --manifest"
         (" \n", "the manifest is empty; give it a header row (file, case, ...) and a row a document"),
         ("file,case\n\n", "no rows below the header; add a row for each document (its file, case, ...)"),
+        # found in an outside-in audit: said "jane.txt: the file is named twice", naming neither manifest nor rows
+        ("file,case\njane.txt,a\n./jane.txt,b\n",
+         "rows 2 and 3 both name './jane.txt'; name each file once (delete one of the rows)"),
     ],
-    ids=["unknown-column", "missing-file", "no-file-column", "unnamed-column", "empty", "header-only"],
+    ids=["unknown-column", "missing-file", "no-file-column", "unnamed-column", "empty", "header-only", "file-twice"],
 )
 def test_read_manifest_errors(corpus_folder, content, message):
     manifest = write(corpus_folder, "manifest.csv", content)

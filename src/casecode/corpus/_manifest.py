@@ -36,6 +36,7 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     header = [cell.strip().lower() for cell in next(reader)]
     _check_header(path, header)
     rows = []
+    named: dict[Path, int] = {}  # each file's first row
     for number, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
@@ -47,7 +48,12 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
         row = {col: cell.strip() for col, cell in zip(header, cells) if cell.strip()}
         if "" in row:
             raise CorpusError(f"{path}: row {number}: a value {row['']!r} sits in a column with no header; name it")
-        rows.append(_resolved(path, number, row))
+        row = _resolved(path, number, row)
+        first = named.setdefault(row["path"].resolve(), number)
+        if first != number:
+            raise CorpusError(f"{path}: rows {first} and {number} both name {row['file']!r}; name each file once "
+                              f"(delete one of the rows)")
+        rows.append(row)
     if not rows:
         raise CorpusError(f"{path}: no rows below the header; add a row for each document (its file, case, ...)")
     return rows
