@@ -626,3 +626,14 @@ def test_export_to_a_place_it_cannot_write_names_that_file_not_a_temporary_one(t
     assert result.exit_code == 1
     assert result.output == f"Error: cannot write '{taken}': Is a directory; check the folder and run the command again\n"
     assert [p.name for p in tmp_path.iterdir()] == ["actions.qdc"]  # no temporary file left behind
+
+
+def test_import_qdc_of_a_project_archive_says_what_it_is(exported, tmp_path):
+    """Found in an outside-in audit: a .qdpx given to 'import qdc' was 'not well-formed XML at line 1'."""
+    archive = exported[0]
+    result = CliRunner().invoke(app, ["import", "qdc", str(archive), "--out", str(tmp_path / "c.yaml")])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {archive}: a ZIP archive (a .qdpx project?), not a .qdc codebook; import a "
+                             f"project with 'casecode import qdpx {archive} -p FOLDER', or export the codebook alone "
+                             f"as .qdc\n")
+    assert not (tmp_path / "c.yaml").exists()

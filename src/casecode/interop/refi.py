@@ -1155,6 +1155,9 @@ def read_qdc(path: str | Path) -> Codebook:
         raise InteropError(f"{path}: no such file; check the path") from None
     if len(data) > 50 * 2**20:
         raise InteropError(f"{path}: larger than 50 MB, too large for a codebook; refused")
+    if data.startswith(b"PK\x03\x04"):  # a ZIP: most likely a whole project
+        raise InteropError(f"{path}: a ZIP archive (a .qdpx project?), not a .qdc codebook; import a project with "
+                           f"'casecode import qdpx {path} -p FOLDER', or export the codebook alone as .qdc")
     root = parse_xml(data, str(path))
     if _local(root) not in ("CodeBook", "Project"):
         raise InteropError(f"{path}: root <{_local(root)}> is not a REFI-QDA <CodeBook>; is it a .qdc file?")
