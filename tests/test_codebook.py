@@ -66,6 +66,10 @@ BAD = [
     ("bad-exclusion", f"name: t\ncodes:\n{_CODE}  exclusions:\n  - pattern: [{{LEMMA: bold, FOO: 1}}]\n",
      "code 'bold' field 'exclusions[0].pattern': token 0 has unknown attribute 'FOO'; use one of LEMMA, LOWER, "
      "ORTH, POS, OP"),
+    # found in an outside-in audit: "Input should be a valid dictionary or instance of Pattern"
+    ("bare-phrase", "name: t\ncodes:\n- {id: bold, label: Bold, patterns: [listen to staff]}\n",
+     "code 'bold' field 'patterns[0]': each pattern is a mapping; write '- pattern: listen to staff' (a phrase or a "
+     "token list)"),
     ("missing-codes", "name: t\n", "field 'codes': required field is missing"),
     ("top-level-list", "- a\n- b\n", "top level must be a mapping with 'name' and 'codes'; got list"),
     ("yaml-syntax", "name: t\ncodes:\n- id: bold\n label: x\n",

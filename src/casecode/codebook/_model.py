@@ -314,6 +314,9 @@ def codebook_from_dict(raw: Any, source: str = "<codebook>") -> Codebook:
                 msg = f"unknown field; did you mean {close[0]!r}? Correct its spelling or remove it"
         elif err["type"] == "missing":
             msg = "required field is missing"
+        elif err["type"] == "model_type" and len(loc) > 1 and loc[-2] in ("patterns", "exclusions"):
+            # `patterns: [listen to staff]`: a bare phrase where a mapping belongs
+            msg = f"each pattern is a mapping; write '- pattern: {err['input']}' (a phrase or a token list)"
         raise CodebookError(f"{source}: {_where(raw, loc)}: {msg}") from None
 
 
