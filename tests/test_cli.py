@@ -505,6 +505,25 @@ def test_code_files_names_the_interviewer_as_add_does(workdir):
                  "added: casecode add FILES --interviewer NAME -p proj")
 
 
+def test_code_options_of_the_other_mode_are_used_or_refused_never_passed_over(project):
+    """Found in an outside-in audit: `code -p P --rules-only` coded with the learned coder as well, `code FILES
+    --no-model` likewise, and `code -p P --out codings.csv` wrote no CSV, each without a word."""
+    run("add", "fenmoor.txt", "-p", "proj")
+    stored = run("code", "-p", "proj", "--rules-only")
+    assert stored.stderr == "Coder: rules (the codebook's patterns alone)\n"
+    run("code", "fenmoor.txt", "--codebook", CODEBOOK, "--out", "files.csv", "--no-model")
+    files = pd.read_csv("files.csv")
+    with open_project("proj") as proj:
+        codings = proj.codings().merge(proj.segments()[["segment_id", "unit"]], on="segment_id")
+    assert len(files) and sorted(zip(codings.unit, codings.code, codings.score.round(3))) == \
+        sorted(zip(files.unit, files.code, files.score))
+    assert_error(run("code", "-p", "proj", "--out", "codings.csv", ok=False),
+                 "--out is for coding FILES directly, and no FILES were given; name them (e.g. interviews/*.txt), or "
+                 "drop --out to code project proj (its codings: casecode export segments -p proj --include-suggested "
+                 "--out FILE)")
+    assert not Path("codings.csv").exists()
+
+
 def _word_copy(source: str, out: str) -> None:
     """The transcript's paragraphs (no front matter) as a Word file, as a typist keeps it beside the .txt, with the
     line a transcription service ends its export with."""

@@ -92,12 +92,13 @@ def code(
     out: Optional[Path] = typer.Option(None, "--out", help="CSV for codings of files coded directly."),
     project: Path = PROJECT_OPTION,
     model: Optional[str] = typer.Option(None, "--model", help="An installed trained spaCy pipeline."),
-    no_model: bool = typer.Option(False, "--no-model", help="Use the rules only, not the project's learned model."),
+    no_model: bool = typer.Option(False, "--no-model", help="Use the rules only, not the learned model (same as "
+                                  "--rules-only)."),
     recode: bool = typer.Option(False, "--recode", help="Code the units of every document again, suggesting only "
                                 "codes a unit does not already carry (suggested, accepted, rejected or added by "
                                 "hand)."),
-    rules_only: bool = typer.Option(False, "--rules-only", help="Files: the rule coder alone, even with the 2015 "
-                                    "codebook (whose default is the learned transcript coder as well)."),
+    rules_only: bool = typer.Option(False, "--rules-only", help="The rule coder alone, even with the 2015 codebook "
+                                    "(whose default is the learned transcript coder as well) or a trained model."),
     workers: int = typer.Option(1, "--workers", min=1, help="Code in this many processes (files: documents are "
                                 "sharded across them; a project: its new units)."),
     engine: str = typer.Option("local", "--engine", help="local (this machine) or dask (a Dask cluster, with "
@@ -124,7 +125,7 @@ def code(
             fail("coding files directly needs --codebook CODEBOOK and --out OUT.csv")
         book = read_codebook(codebook)
 
-        coder = None if rules_only else _files_coder(book, model)
+        coder = None if rules_only or no_model else _files_coder(book, model)
         named = coder_for(book) if coder is not None else None
         spec = CoderSpec(partial(build_named_coder, named.name, model, book) if named is not None
                          else partial(make_coder, book, model))
@@ -138,6 +139,12 @@ def code(
     if interviewer:
         fail(f"--interviewer names the interviewers of FILES coded directly; a project's are named as they are added: "
              f"casecode add FILES --interviewer NAME -p {project}")
+    if codebook is not None or out is not None:  # FILES' options: never pass them over in silence
+        given = " and ".join(name for name, value in (("--codebook", codebook), ("--out", out)) if value is not None)
+        fail(f"{given} {'are' if ' and ' in given else 'is'} for coding FILES directly, and no FILES were given; "
+             f"name them (e.g. interviews/*.txt), or drop {given} to code project {project} (its codings: "
+             f"casecode export segments -p {project} --include-suggested --out FILE)")
+    no_model = no_model or rules_only  # a project's rules alone, as for FILES
     with open_project_at(project) as proj:
         documents = documents_to_code(proj, recode)
         total = len(proj.documents())
