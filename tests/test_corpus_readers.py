@@ -603,6 +603,21 @@ def test_read_manifest_rows_feed_read_documents(corpus_folder):
     assert turns(docs[1]) == [(1, "Bo Li", "interviewer", "turn", False)]
 
 
+def test_a_manifest_case_type_against_the_files_own_is_an_error_unless_overridden(corpus_folder):
+    """Found in an outside-in audit: a manifest's case_type replaced the file's own front-matter case_type without a
+    word (a contradicting case is an error), moving the case between rows of the codes-by-case-type table."""
+    write(corpus_folder, "kim.txt", "---\ncase: Anytown\ncase_type: district\n---\nKim Lo: Yes.\n")
+    manifest = write(corpus_folder, "manifest.csv", "file,case,case_type\nkim.txt,Anytown,unitary\n")
+    with pytest.raises(CorpusError) as err:
+        read_documents(read_manifest(manifest))
+    assert str(err.value) == (f"{corpus_folder / 'kim.txt'}: the file's own metadata says case_type 'district', but "
+                              f"its manifest row says 'unitary'; correct one of them, or pass --override-case to use "
+                              f"'unitary'")
+    assert read_documents(read_manifest(manifest), override_case=True)[0].metadata["case_type"] == "unitary"
+    same = write(corpus_folder, "same.csv", "file,case,case_type\nkim.txt,Anytown,District\n")
+    assert read_documents(read_manifest(same))[0].metadata["case_type"] == "District"
+
+
 def test_read_documents_case_and_duplicate_ids(corpus_folder):
     docs = read_documents([corpus_folder / "jane.txt"], case="anytown", interviewer_names=["Jane Smith"])
     assert docs[0].segments[1].cases == ("anytown",) and docs[0].segments[1].role == "interviewer"

@@ -68,7 +68,7 @@ def add(
     manifest: Optional[Path] = typer.Option(None, "--manifest", help="A CSV listing files and their metadata."),
     interviewer: List[str] = typer.Option([], "--interviewer", help="Name of an interviewer (repeatable)."),
     override_case: bool = typer.Option(False, "--override-case", help="Let --case or the manifest replace a "
-                                       "file's own front-matter case (default: a conflict is an error)."),
+                                       "file's own front-matter case and case_type (default: a conflict is an error)."),
 ):
     """Add transcripts to a project; an unchanged file is skipped, a changed one refused.
 

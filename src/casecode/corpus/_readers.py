@@ -143,13 +143,17 @@ def _unclear_interviewer(doc: Document, path: Path, interviewers: list[str]) -> 
 
 
 def _check_case(path: Path, own: Mapping[str, Any], given: Mapping[str, Any], override: bool, source: str) -> None:
-    """Refuse a case given from outside that contradicts the case the file names itself."""
-    mine = str(own.get("case") or own.get("council") or "").strip()
-    theirs = str(given.get("case") or given.get("council") or "").strip()
-    if override or not mine or not theirs or " ".join(mine.lower().split()) == " ".join(theirs.lower().split()):
+    """Refuse a case or case type given from outside that contradicts the one the file names itself."""
+    if override:
         return
-    raise CorpusError(f"{path}: the file's own metadata says case {mine!r}, but {source} says {theirs!r}; correct "
-                      f"one of them, or pass --override-case to use {theirs!r}")
+    for field, mine, theirs in (
+            ("case", str(own.get("case") or own.get("council") or "").strip(),
+             str(given.get("case") or given.get("council") or "").strip()),
+            # the type is counted in the report's codes-by-case-type table: one given over it was taken silently
+            ("case_type", str(own.get("case_type") or "").strip(), str(given.get("case_type") or "").strip())):
+        if mine and theirs and " ".join(mine.lower().split()) != " ".join(theirs.lower().split()):
+            raise CorpusError(f"{path}: the file's own metadata says {field} {mine!r}, but {source} says {theirs!r}; "
+                              f"correct one of them, or pass --override-case to use {theirs!r}")
 
 
 def _read_into(doc: Document, path: Path) -> tuple[list[Block], list[tuple[float, float]] | None]:
