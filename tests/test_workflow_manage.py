@@ -829,6 +829,28 @@ def test_code_after_a_rename_uses_the_new_id(project, monkeypatch):
     assert set(new.code) == {"brave"}
 
 
+def test_a_code_renamed_while_code_runs_moves_with_the_codings_not_yet_stored(project, monkeypatch):
+    """Found in an outside-in audit: `codebook rename bold brave` while `code -p` ran failed the run at its next
+    store with 'codings row 0: unknown code 'bold'': batches coded before the rename were stored after it."""
+    import casecode.workflow._coding as coding
+    import casecode.workflow._shards as shards
+    from casecode.workflow import code_project, rename_code
+
+    coded = shards.iter_segment_codings
+
+    def renamed_after_the_first_batch(*args, **kwargs):
+        for n, batch in enumerate(coded(*args, **kwargs)):
+            yield batch  # coded, waiting to be stored
+            if n == 0:
+                rename_code(project, "bold", "brave")  # another command, meanwhile
+
+    monkeypatch.setattr(coding, "make_coder", lambda *a, **k: _EveryUnit())
+    monkeypatch.setattr(shards, "iter_segment_codings", renamed_after_the_first_batch)
+    new = code_project(project, recode=True)
+    assert len(new) and set(new.code) == {"brave"}
+    assert "bold" not in set(project.codings().code)
+
+
 # -- retrieval --------------------------------------------------------------------------------------------------
 
 

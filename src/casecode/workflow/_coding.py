@@ -208,7 +208,9 @@ def code_project(project, nlp_name: str | None = None, use_model: bool = True, r
     def store() -> None:
         with project.transaction():  # the codings and their documents' mark: one commit, all or nothing
             codings = pd.concat(waiting, ignore_index=True) if waiting else None
-            if codings is not None:
+            if codings is not None:  # a code renamed or merged since these were coded moves with them, under the lock
+                codings = _renamed(codings, project)
+            if codings is not None and not codings.empty:
                 # Checked again under the store's write lock: another `casecode code` may have stored these
                 # meanwhile.
                 ids = project.add_codings(codings, status="suggested", run=f"code:{codings.coder.iloc[0]}",
