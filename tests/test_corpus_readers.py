@@ -570,6 +570,20 @@ def _refused_subtitles(tmp_path, name: str, data: str) -> tuple[Path, str, str]:
     return path, str(err.value), form
 
 
+def test_read_srt_cue_with_no_timing_under_its_counter_is_refused_not_joined_to_the_cue_before(tmp_path):
+    """Found in an outside-in audit: a cue whose timing line was lost ('2', then words) was read into the cue before
+    it, so Ann's words were coded as Jane's, with the counter among them, without a word."""
+    path = write(tmp_path, "a.srt", "1\n00:00:01,000 --> 00:00:02,000\nJane: Hi.\n\n2\nAnn: Bye.\n")
+    with pytest.raises(CorpusError) as err:
+        read_document(path)
+    assert str(err.value) == (f"{path}: line 6: cue 2 has 'Ann: Bye.' where its timing belongs; write it as "
+                              f"00:01:02,500 --> 00:01:05,000")
+    # a counter apart from its timing by a stray blank line is still a counter
+    fine = write(tmp_path, "b.srt", "1\n00:00:01,000 --> 00:00:02,000\nJane: Hi.\n\n2\n\n00:00:03,000 --> "
+                                    "00:00:04,000\nAnn: Bye.\n")
+    assert [s.speaker for s in read_document(fine).segments] == ["Jane", "Ann"]
+
+
 # --- manifests -------------------------------------------------------------------------------------------------
 
 

@@ -84,6 +84,10 @@ def _cues(raw: str, name: str, vtt: bool) -> list[_Cue]:
             in_cue = True
         elif _is_cue_id(lines, i, in_cue):
             pass
+        elif not vtt and not in_cue and line == str(len(cues) + 1) and i + 1 < len(lines) and lines[i + 1].strip():
+            # SubRip's next counter with no timing under it: its words would join the cue before, and its speaker's
+            raise CorpusError(f"{name}: line {i + 2}: cue {line} has {lines[i + 1].strip()!r} where its timing "
+                              f"belongs; write it as {_expected(vtt)}")
         elif cues:
             cues[-1].lines.append(line)  # also text after a stray blank line inside a cue
             in_cue = True
