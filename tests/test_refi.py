@@ -518,6 +518,30 @@ def test_importing_one_archive_twice_into_a_folder_is_refused_naming_the_folder(
         assert len(project.documents()) == 1
 
 
+def test_a_transcript_added_while_an_archive_is_read_makes_the_import_refuse_and_store_nothing(tmp_path,
+                                                                                             monkeypatch):
+    """Found in an outside-in audit: the 'holds no documents' check ran before the archive was read, outside the
+    write lock, so an `add` meanwhile left the import mixing its documents into a project that had its own."""
+    import casecode.interop.refi as refi
+
+    src = f'<TextSource guid="{SRC2}" name="N"><PlainTextContent>We fund ideas.</PlainTextContent></TextSource>'
+    archive = _archive(tmp_path / "m.qdpx", src, {})
+    init_project(tmp_path / "p", read_codebook(CODEBOOK)).close()
+    (tmp_path / "mine.txt").write_text("Jane Smith: We listen to residents.\n", encoding="utf-8")
+    read = refi._Reader.read
+
+    def read_while_someone_adds(self):
+        with open_project(tmp_path / "p") as other:  # another command, meanwhile
+            add_files(other, [tmp_path / "mine.txt"], case="Anytown")
+        return read(self)
+
+    monkeypatch.setattr(refi._Reader, "read", read_while_someone_adds)
+    with pytest.raises(InteropError, match="the project already holds documents"):
+        read_qdpx(archive, tmp_path / "p")
+    with open_project(tmp_path / "p") as project:
+        assert list(project.documents().document_id) == ["mine"] and project.codings().empty
+
+
 # ---------------------------------------------------------------------------------------------- unsafe archives
 
 

@@ -1084,11 +1084,9 @@ def read_qdpx(path: str | Path, project, code_map: Mapping[str, str] | Iterable[
             created = folder
     try:
         base = None
+        where = f"{project}" if not isinstance(project, Project) else f"project {getattr(target, 'name', '')!r}"
         if target is not None:
-            if len(target.documents()) or len(target.codings()):
-                where = f"{project}" if not isinstance(project, Project) else f"project {target.name!r}"
-                raise InteropError(f"{where}: the project already holds documents (imported or added before); import "
-                                   f"{Path(path).name} into a new folder (casecode import qdpx FILE -p NEW-FOLDER)")
+            _check_empty(target, where, path)
             try:
                 base = target.codebook()
             except CasecodeError:
@@ -1105,7 +1103,7 @@ def read_qdpx(path: str | Path, project, code_map: Mapping[str, str] | Iterable[
                 _remove_new_project(created, existed)
                 raise
         else:
-            _store(target, plan, set_codebook=plan.codebook_changed)
+            _store(target, plan, set_codebook=plan.codebook_changed, empty=(where, path))
             if plan.codebook_changed and target.codebook_path is not None and target.codebook_path.exists():
                 from ..codebook import write_codebook
 
@@ -1116,8 +1114,16 @@ def read_qdpx(path: str | Path, project, code_map: Mapping[str, str] | Iterable[
     return plan.summary
 
 
-def _store(project, plan: _Plan, set_codebook: bool) -> None:
+def _check_empty(project, where: str, path: str | Path) -> None:
+    if len(project.documents()) or len(project.codings()):
+        raise InteropError(f"{where}: the project already holds documents (imported or added before); import "
+                           f"{Path(path).name} into a new folder (casecode import qdpx FILE -p NEW-FOLDER)")
+
+
+def _store(project, plan: _Plan, set_codebook: bool, empty: tuple[str, str | Path] | None = None) -> None:
     with project.transaction():
+        if empty is not None:  # again under the write lock: an `add` may have run while the archive was read
+            _check_empty(project, *empty)
         if set_codebook:
             project.set_codebook(plan.codebook)
         if plan.cases:
