@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from casecode.codebook import read_codebook
-from casecode.errors import CasecodeWarning
+from casecode.errors import CasecodeWarning, ReviewError
 from casecode.cli import app
 from casecode.store import init_project, open_project
 from casecode.studies.replication import BASELINE
@@ -92,6 +92,18 @@ def test_evaluate_files_says_which_codings_it_leaves_out_of_the_scores(files):
         f"{files / 'predicted.csv'}: 2 coding(s) of recruiting left out of the scores: the codebook keeps that code "
         f"out of its chart (in_chart: false); set in_chart: true in a copy of the codebook to score them"]
     assert (result.micro["tp"], result.micro["fp"], result.micro["fn"]) == (3, 1, 1)
+
+
+def test_a_coding_csv_over_the_size_limit_is_refused_before_it_is_read(files, monkeypatch):
+    """Found in an outside-in audit: a coding CSV was read whole into memory whatever its size."""
+    import casecode.workflow._evaluate as evaluating
+
+    monkeypatch.setattr(evaluating, "MAX_CODING_BYTES", 40)
+    size = (files / "predicted.csv").stat().st_size
+    with pytest.raises(ReviewError) as err:
+        evaluate_files(files / "predicted.csv", files / "gold.csv", [files / "fenmoor.txt"], read_codebook(CODEBOOK))
+    assert str(err.value) == (f"{files / 'predicted.csv'}: {size:,} bytes is over casecode's limit of 40 bytes for a "
+                              f"coding CSV; split it by document")
 
 
 def test_cli_evaluate_prints_scores_and_writes_tables(files, tmp_path):

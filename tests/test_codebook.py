@@ -179,3 +179,20 @@ def test_generated_pattern_ids_follow_the_words_not_the_position():
     assert before == ["engage:listen-to-staff", "engage:involve-staff", "engage:trap:engagement-party"]
     assert after == ["engage:ask-the-crews", "engage:listen-to-staff", "engage:involve-staff",
                      "engage:listen-to-staff-2", "engage:trap:engagement-party"]
+
+
+def test_a_codebook_over_the_size_limit_or_a_folder_is_refused_in_one_line(tmp_path, monkeypatch):
+    """Found in an outside-in audit: a codebook was read whole whatever its size, and a folder given as the codebook
+    ended in the generic 'Is a directory; check the path, the free space and the permissions'."""
+    import casecode.codebook._model as model
+
+    path = tmp_path / "book.yaml"
+    path.write_text("name: t\ncodes:\n- {id: bold, label: Bold}\n", encoding="utf-8")
+    monkeypatch.setattr(model, "MAX_CODEBOOK_BYTES", 20)
+    with pytest.raises(CodebookError) as err:
+        read_codebook(path)
+    assert str(err.value) == (f"{path}: {path.stat().st_size:,} bytes is over casecode's limit of 20 bytes for a "
+                              f"codebook; is it the codebook?")
+    with pytest.raises(CodebookError) as err:
+        read_codebook(tmp_path)
+    assert str(err.value) == f"{tmp_path}: is a folder; name the codebook's .yaml file in it"

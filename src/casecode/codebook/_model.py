@@ -320,6 +320,10 @@ def codebook_from_dict(raw: Any, source: str = "<codebook>") -> Codebook:
         raise CodebookError(f"{source}: {_where(raw, loc)}: {msg}") from None
 
 
+#: A codebook file larger than this (50 MB, as for a REFI-QDA .qdc) is refused before it is read.
+MAX_CODEBOOK_BYTES = 50 * 2**20
+
+
 def read_codebook(path: str | Path) -> Codebook:
     """Read and validate a YAML codebook; raises CodebookError naming the file, code and field.
 
@@ -330,10 +334,15 @@ def read_codebook(path: str | Path) -> Codebook:
     if not path.is_file() and shipped_codebook(str(path)) is not None:
         path = shipped_codebook(str(path))
     try:
+        if path.is_file() and path.stat().st_size > MAX_CODEBOOK_BYTES:  # bounded, as every reader is
+            raise CodebookError(f"{path}: {path.stat().st_size:,} bytes is over casecode's limit of "
+                                f"{MAX_CODEBOOK_BYTES:,} bytes for a codebook; is it the codebook?")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         names = ", ".join(shipped_codebooks()) or "none found"
         raise CodebookError(f"{path}: codebook not found; check the path, or name a shipped codebook ({names})") from None
+    except IsADirectoryError:
+        raise CodebookError(f"{path}: is a folder; name the codebook's .yaml file in it") from None
     except UnicodeDecodeError as exc:
         raise CodebookError(f"{path}: not UTF-8 at byte {exc.start}; save the codebook as UTF-8") from None
     try:

@@ -18,6 +18,10 @@ from ..errors import CasecodeError, ReviewError, warn
 from ._ingest import case_id_for
 
 
+#: A coding CSV larger than this is refused before it is read.
+MAX_CODING_BYTES = 200_000_000
+
+
 def read_coding_table(path: str | Path) -> pd.DataFrame:
     """A coding CSV as strings: headers in lower case, cells stripped, `unit` 6.0 read as 6 (a spreadsheet's
     saving), and `_row`, each row's number as a spreadsheet shows it (the header is row 1). Decoded as casecode reads
@@ -25,6 +29,9 @@ def read_coding_table(path: str | Path) -> pd.DataFrame:
     more cells than the header are one-line errors."""
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_CODING_BYTES:  # bounded, as every reader is
+            raise ReviewError(f"{path}: {path.stat().st_size:,} bytes is over casecode's limit of "
+                              f"{MAX_CODING_BYTES:,} bytes for a coding CSV; split it by document")
         data = path.read_bytes()
     except FileNotFoundError:
         raise ReviewError(f"{path}: coding file not found") from None
