@@ -166,15 +166,16 @@ class Batch:
         for doc, a, b in zip([doc for doc in self.docs if len(doc)], starts.tolist(), ends.tolist()):
             doc.from_array(_ANNOTATED_IDS, both[a:b])
 
-    def words(self) -> tuple[list[int], list[int], list[int]] | None:
-        """(the batch's distinct words (ORTH hashes), their LOWER hashes, each position's number among them), so a
-        reader can look a word's strings up once per distinct word; None when the docs do not share a vocab."""
+    def words(self) -> tuple[list[int], list[int], numpy.ndarray] | None:
+        """(the batch's distinct words (ORTH hashes), their LOWER hashes, each position's number among them, as an
+        array), so a reader can look a word's strings up once per distinct word; None when the docs do not share
+        a vocab."""
         if self._words is None:
             return None
         distinct, lexical, inverse = self._words
-        if not isinstance(inverse, list):
+        if not isinstance(distinct, list):
             self._words = distinct, lexical, inverse = \
-                distinct.tolist(), lexical[:, _LEXICAL.index("LOWER")].tolist(), inverse.reshape(-1).tolist()
+                distinct.tolist(), lexical[:, _LEXICAL.index("LOWER")].tolist(), self._numbers
         return distinct, lexical, inverse
 
     def word_numbers(self) -> numpy.ndarray | None:

@@ -230,16 +230,26 @@ def _word_lists(read, strings) -> tuple[list, ...]:
     # in a batch, its whole columns at once (each a list the compiled matcher reads too)
     column = read.column if read.batch is None else read.batch.column
     distinct = read.batch.words() if read.batch is not None else None
-    if distinct is not None:  # a word's lower-case form and text looked up once per distinct word
+    if distinct is not None:  # a word's lower-case form, text and lemma looked up once per distinct one
+        batch = read.batch
         orths, lowers, numbers = distinct
         distinct_lows = low(lowers)
-        read.batch.shared[_DISTINCT_LOWS] = distinct_lows  # for _batch_starts and within
-        distinct_texts = read.batch.shared[_DISTINCT_TEXTS] = text(orths)
-        words = [list(map(distinct_lows.__getitem__, numbers)), text(column("LEMMA")),
-                 list(map(distinct_texts.__getitem__, numbers))]
+        batch.shared[_DISTINCT_LOWS] = distinct_lows  # for _batch_starts and within
+        distinct_texts = batch.shared[_DISTINCT_TEXTS] = text(orths)
+        lemmas, lemma_numbers = batch.distinct("LEMMA")
+        distinct_lemmas = batch.shared.get(_DISTINCT_LEMMAS)
+        if distinct_lemmas is None:
+            distinct_lemmas = batch.shared[_DISTINCT_LEMMAS] = text(lemmas.tolist())
+        words = [_spread(distinct_lows, numbers), _spread(distinct_lemmas, lemma_numbers),
+                 _spread(distinct_texts, numbers)]
     else:
         words = [low(column("LOWER")), text(column("LEMMA")), text(column("ORTH"))]
     return (*words, *(column(attr) for attr in ("IS_PUNCT", "IS_ALPHA", "SPACY")))
+
+
+def _spread(values: list[str], numbers: numpy.ndarray) -> list[str]:
+    """`[values[k] for k in numbers]`, by array (no int made per word)."""
+    return numpy.array(values, dtype=object)[numbers.reshape(-1)].tolist() if len(numbers) else []
 
 
 _WORD_LISTS = "scope word lists"  # a Batch.shared key
