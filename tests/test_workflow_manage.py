@@ -84,6 +84,24 @@ def test_agree_reads_a_spreadsheet_saved_coding_csv(project, tmp_path):
     assert (bold.n_present_ana, bold.n_present_ben, bold.kappa) == (2, 2, 1.0) and disagreements.empty
 
 
+def test_agree_warns_of_a_coding_csv_that_names_no_unit_of_some_documents(project, tmp_path):
+    """Found in an outside-in audit: a coder's CSV covering half the documents counted the other half as coded 'no
+    code' by them, lowering kappa without a word."""
+    units = project.segments(codable=True)
+    first = units.drop_duplicates("document_id")
+    (tmp_path / "ana.csv").write_text("document,unit,code\n" + "".join(
+        f"{u.document_id},{u.unit},bold\n" for u in first.itertuples()), encoding="utf-8")
+    one = first.iloc[0]
+    (tmp_path / "ben.csv").write_text(f"document,unit,code\n{one.document_id},{one.unit},bold\n", encoding="utf-8")
+    with pytest.warns(CasecodeWarning) as said:
+        agree([tmp_path / "ana.csv", tmp_path / "ben.csv"], project.codebook(), units)
+    others = list(first.document_id[1:])
+    assert [str(w.message) for w in said] == [
+        f"{tmp_path / 'ben.csv'}: names no unit of {len(others)} of the project's {len(first)} documents "
+        f"({', '.join(others[:5])}{f' and {len(others) - 5} more' if len(others) > 5 else ''}); agreement counts every "
+        f"code absent there for ben: if they did not code those documents, the figures understate agreement"]
+
+
 def test_agree_refuses_a_workbook_naming_two_reviewers(project, tmp_path):
     written = write_review(project, tmp_path / "review.xlsx")
     ids = [int(i) for i in read_sheet(written["workbook"]).coding_id]
@@ -140,7 +158,7 @@ def test_agree_refuses_a_file_named_twice_and_warns_of_a_copy(project, tmp_path)
     copy.write_bytes(codings.read_bytes())
     with pytest.warns(CasecodeWarning) as said:
         per_code, _ = agree([codings, copy], project.codebook(), project.segments(codable=True))
-    assert [str(w.message) for w in said] == [
+    assert [str(w.message) for w in said if "names no unit" not in str(w.message)] == [  # 3 codings: few documents
         f"{copy}: the same 3 coding(s) as {codings}; if it is a copy of one coder's file, their agreement is 1 by "
         f"construction: give each coder's own file"]
     assert per_code.kappa.eq(1).all() or per_code.percent_agreement.eq(1).all()

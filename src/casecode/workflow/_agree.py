@@ -123,6 +123,21 @@ def _from_csv(path: Path, codebook: Codebook, segments: pd.DataFrame | None):
     return table[table.code != ""][["coder", "segment_id", "code"]], units, set(table.coder)
 
 
+def _warn_documents_unnamed(path: Path, units: pd.DataFrame, codable: pd.DataFrame | None, coders) -> None:
+    """Warn when a coding CSV names no unit of some of the project's documents: they count as coded with no code
+    by its coder, which lowers agreement if that coder never read them."""
+    if codable is None or codable.empty or units.empty:
+        return
+    named = {str(s).rsplit(":", 1)[0] for s in units.segment_id}
+    missing = [d for d in dict.fromkeys(codable.document_id) if d not in named]
+    if missing:
+        who = ", ".join(sorted(map(str, coders)))
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        warn(f"{path}: names no unit of {len(missing)} of the project's {codable.document_id.nunique()} documents "
+             f"({shown}); agreement counts every code absent there for {who}: if they did not code those documents, "
+             f"the figures understate agreement")
+
+
 def _from_project(path: Path):
     """A project is one coder, named by its folder: the codings that stand after review, whoever made them
     (an accepted suggestion keeps the coder "rules", which two projects would otherwise share)."""
@@ -177,6 +192,7 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segmen
             codings, units, names = _from_workbook(path, codebook, segments, by_reviewer)
         elif path.suffix.lower() == ".csv":
             codings, units, names = _from_csv(path, codebook, codable)
+            _warn_documents_unnamed(path, units, codable, names)
         elif not path.exists():
             raise ReviewError(f"{path}: no such file or project folder")
         else:
