@@ -584,6 +584,21 @@ def test_read_srt_cue_with_no_timing_under_its_counter_is_refused_not_joined_to_
     assert [s.speaker for s in read_document(fine).segments] == ["Jane", "Ann"]
 
 
+def test_a_file_mixing_utf8_and_windows_1252_names_both_lines(tmp_path):
+    """Found in an outside-in audit: a UTF-8 transcript with one pasted Windows-1252 line was read as Windows-1252
+    whole, garbling every accented word ('café' became 'cafÃ©') behind a warning that named no line."""
+    path = tmp_path / "mixed.txt"
+    path.write_bytes("Interviewer: Café?\n\nJane Smith: Yes.\n".encode("utf-8") + b"\x93Quoted\x94 words.\n")
+    assert read_document(path).warnings == [
+        f"{path}: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this",
+        f"{path}: line 4: byte 0x93 is not UTF-8, but line 1 holds UTF-8 ('é', read as 'Ã©'): the file mixes two "
+        f"encodings; fix line 4 and save the file as UTF-8"]
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes("Jane Smith: \u201cYes\u201d, caf\u00e9.\n".encode("cp1252"))
+    assert read_document(plain).warnings == [f"{plain}: not UTF-8; read as Windows-1252 — save it as UTF-8 to "
+                                             f"silence this"]
+
+
 # --- manifests -------------------------------------------------------------------------------------------------
 
 

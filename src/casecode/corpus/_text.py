@@ -72,15 +72,34 @@ def decode_bytes(data: bytes, name: str, empty: str = EMPTY) -> tuple[str, str, 
             )
         try:
             text, encoding = data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
             text, encoding = data.decode("cp1252", errors="casecode.cp1252"), "windows-1252"
             warnings.append(f"{name}: not UTF-8; read as Windows-1252 — save it as UTF-8 to silence this")
+            warnings += _mixed(data, exc.start, name)
     if "\x00" in text:
         raise CorpusError(f"{name}: contains NUL characters after decoding as {encoding}; save it as UTF-8 text")
     if not text.strip():
         raise CorpusError(f"{name}: {empty}")
     text, cleaned = clean_controls(normalise_newlines(text), name)
     return text, encoding, warnings + cleaned
+
+
+_UTF8_CHAR_RE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]{1,3}")
+
+
+def _mixed(data: bytes, bad: int, name: str) -> list[str]:
+    """A warning when a file read as Windows-1252 also holds UTF-8 characters (pieces saved in two encodings
+    joined into one): those read garbled, so name both places."""
+    for match in _UTF8_CHAR_RE.finditer(data):
+        try:
+            char = match.group().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        line, first = data.count(b"\n", 0, match.start()) + 1, data.count(b"\n", 0, bad) + 1
+        garbled = match.group().decode("cp1252", errors="replace")
+        return [f"{name}: line {first}: byte 0x{data[bad]:02X} is not UTF-8, but line {line} holds UTF-8 ({char!r}, "
+                f"read as {garbled!r}): the file mixes two encodings; fix line {first} and save the file as UTF-8"]
+    return []
 
 
 def clean_controls(text: str, name: str) -> tuple[str, list[str]]:
