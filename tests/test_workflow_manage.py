@@ -869,6 +869,43 @@ def test_a_code_renamed_while_code_runs_moves_with_the_codings_not_yet_stored(pr
     assert "bold" not in set(project.codings().code)
 
 
+def test_two_codebook_edits_at_once_keep_both_changes(built, tmp_path, monkeypatch):
+    """Found in an outside-in audit: codebook edits read the codebook before taking the write lock, so a second
+    `casecode codebook edit` meanwhile was lost when the first stored the codebook it had read."""
+    import shutil
+    import threading
+
+    import casecode.workflow._manage as manage
+    from casecode.codebook import read_codebook
+    from casecode.store import open_project
+    from casecode.workflow import edit_code
+
+    folder = tmp_path / "p"
+    shutil.copytree(built["folder"], folder)
+    rebuilt, other = manage._rebuilt, []
+
+    def meanwhile(codebook, codes):
+        if not other:  # the first edit has read the codebook: another command edits another code now
+            def second():
+                with open_project(folder) as project:
+                    edit_code(project, "agile", label="Nimble")
+
+            other.append(threading.Thread(target=second))
+            other[0].start()
+            other[0].join(timeout=2)  # it finishes now if nothing holds it back, else waits for the lock
+        return rebuilt(codebook, codes)
+
+    monkeypatch.setattr(manage, "_rebuilt", meanwhile)
+    with open_project(folder) as project:
+        edit_code(project, "bold", label="Brave")
+    other[0].join(timeout=60)
+    assert not other[0].is_alive()
+    with open_project(folder) as project:
+        labels = {c.id: c.label for c in project.codebook()}
+    assert (labels["bold"], labels["agile"]) == ("Brave", "Nimble")
+    assert {c.id: c.label for c in read_codebook(folder / "codebook.yaml")} == labels
+
+
 # -- retrieval --------------------------------------------------------------------------------------------------
 
 

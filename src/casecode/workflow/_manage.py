@@ -178,27 +178,30 @@ def set_codebook(project, path: str | Path) -> Codebook:
 def edit_code(project, code: str, label: str | None = None, definition: str | None = None,
               color: str | None = None) -> Codebook:
     """Change a code's label, definition or colour (#RRGGBB); its codings are untouched."""
-    codebook = project.codebook()
-    target = _code(codebook, code)
     changes = {k: v for k, v in (("label", label), ("definition", definition), ("color", color)) if v is not None}
-    if not changes:
-        raise CodebookError(f"nothing to change for code {code!r}; give --label, --definition or --colour")
-    edited = _rebuilt(codebook, [target.model_copy(update=changes) if c.id == code else c for c in codebook])
-    _store_codebook(project, edited)
+    with project.transaction():  # read, change and write under the write lock: a codebook command meanwhile waits
+        codebook = project.codebook()
+        target = _code(codebook, code)
+        if not changes:
+            raise CodebookError(f"nothing to change for code {code!r}; give --label, --definition or --colour")
+        edited = _rebuilt(codebook, [target.model_copy(update=changes) if c.id == code else c for c in codebook])
+        _store_codebook(project, edited)
     return edited
 
 
 def rename_code(project, old: str, new: str) -> int:
     """Give code `old` the id `new`; its codings, decisions and memos follow. Returns the codings moved."""
-    codebook = project.codebook()
-    source = _code(codebook, old)
-    if new == old:
-        raise CodebookError(f"code {old!r} already has the id {new!r}; name a different new id")
-    if new in codebook:
-        raise CodebookError(f"code {new!r} already exists; merge into it with 'casecode codebook merge {old} {new}'")
-    renamed = _rebuilt(codebook, [source.model_copy(update={"id": new}) if c.id == old else c for c in codebook])
-    moved = project.rename_code(old, new, renamed)
-    _write_file(project, renamed)
+    with project.transaction():  # read, change and write under the write lock (see edit_code)
+        codebook = project.codebook()
+        source = _code(codebook, old)
+        if new == old:
+            raise CodebookError(f"code {old!r} already has the id {new!r}; name a different new id")
+        if new in codebook:
+            raise CodebookError(f"code {new!r} already exists; merge into it with 'casecode codebook merge {old} "
+                                f"{new}'")
+        renamed = _rebuilt(codebook, [source.model_copy(update={"id": new}) if c.id == old else c for c in codebook])
+        moved = project.rename_code(old, new, renamed)
+        _write_file(project, renamed)
     return moved
 
 
@@ -207,16 +210,17 @@ def merge_codes(project, source: str, into: str) -> dict:
     examples join `into`'s, and `source` leaves the codebook. A unit that so holds `into` twice keeps one coding
     per status (and coder, unless accepted): the others are folded into it, each by a `fold` decision in the
     history. Returns {"moved": codings moved, "folded": codings folded}."""
-    codebook = project.codebook()
-    merged_from, target = _code(codebook, source), _code(codebook, into)
-    if source == into:
-        raise CodebookError(f"cannot merge code {source!r} into itself; name two different codes")
-    joined = target.model_copy(update={
-        field: getattr(target, field) + getattr(merged_from, field)
-        for field in ("include", "exclude", "patterns", "exclusions", "examples")})
-    merged = _rebuilt(codebook, [joined if c.id == into else c for c in codebook if c.id != source])
-    moved, folded = project.merge_code(source, into, merged)
-    _write_file(project, merged)
+    with project.transaction():  # read, change and write under the write lock (see edit_code)
+        codebook = project.codebook()
+        merged_from, target = _code(codebook, source), _code(codebook, into)
+        if source == into:
+            raise CodebookError(f"cannot merge code {source!r} into itself; name two different codes")
+        joined = target.model_copy(update={
+            field: getattr(target, field) + getattr(merged_from, field)
+            for field in ("include", "exclude", "patterns", "exclusions", "examples")})
+        merged = _rebuilt(codebook, [joined if c.id == into else c for c in codebook if c.id != source])
+        moved, folded = project.merge_code(source, into, merged)
+        _write_file(project, merged)
     return {"moved": moved, "folded": folded}
 
 
