@@ -46,3 +46,30 @@ def nlp():
     from casecode.coders import load_nlp
 
     return load_nlp()
+
+
+def _collections(call):
+    """What `call()` returns and the collection passes run during it, with a pass due every ten new objects."""
+    import gc
+
+    passes = []
+
+    def count(phase, info):
+        if phase == "start":
+            passes.append(info["generation"])
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(10, *threshold[1:])
+    gc.callbacks.append(count)
+    try:
+        return call(), passes
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*threshold)
+
+
+@pytest.fixture
+def gc_passes():
+    """`gc_passes(call)`: what `call()` returns and the garbage collector's passes during it (a pass due every ten
+    new objects, were the collector running); the collector's settings are restored after."""
+    return _collections

@@ -225,27 +225,14 @@ def test_write_table_rejects_other_extensions(tmp_path):
     assert str(caught.value) == f"{tmp_path / 'table.txt'}: cannot write a table as '.txt'; name the file .csv or .xlsx"
 
 
-def test_reading_a_review_workbook_holds_the_garbage_collector_and_restores_it(workbook):
+def test_reading_a_review_workbook_holds_the_garbage_collector_and_restores_it(workbook, gc_passes):
     # every cell read stays alive until the table is made, so a collection pass would only walk them again (full
     # passes grew faster than the workbook); the collector is left as it was found
     import gc
 
     from casecode.interop import read_review_rows
 
-    passes = []
-
-    def count(phase, info):
-        if phase == "start":
-            passes.append(info["generation"])
-
-    threshold = gc.get_threshold()
-    gc.set_threshold(10, *threshold[1:])  # a pass every ten new objects, were the collector running
-    gc.callbacks.append(count)
-    try:
-        rows = read_review_rows(workbook)
-    finally:
-        gc.callbacks.remove(count)
-        gc.set_threshold(*threshold)
+    rows, passes = gc_passes(lambda: read_review_rows(workbook))
     assert len(rows) == 3 and gc.isenabled()
     assert len(passes) <= 5  # only as the collector starts again (reading runs hundreds at this threshold)
     gc.disable()

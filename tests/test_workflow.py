@@ -731,41 +731,21 @@ def test_a_case_type_with_no_case_is_refused_and_nothing_is_added(tmp_path):
     assert (len(project.documents()), len(project.cases())) == (0, 0)
 
 
-def _collections(call):
-    """What `call()` returns and the collection passes run during it, with a pass due every ten new objects."""
-    import gc
-
-    passes = []
-
-    def count(phase, info):
-        if phase == "start":
-            passes.append(info["generation"])
-
-    threshold = gc.get_threshold()
-    gc.set_threshold(10, *threshold[1:])
-    gc.callbacks.append(count)
-    try:
-        return call(), passes
-    finally:
-        gc.callbacks.remove(count)
-        gc.set_threshold(*threshold)
-
-
-def test_add_files_and_apply_review_hold_the_garbage_collector(built, tmp_path):
+def test_add_files_and_apply_review_hold_the_garbage_collector(built, tmp_path, gc_passes):
     # every document, workbook row and coding read stays alive until stored, so a collection pass would only walk
     # them all again (full passes grew faster than the project); the collector runs again afterwards
     import gc
 
     files = built["files"]
     project = init_project(tmp_path / "project", read_codebook(CODEBOOK), name="Acceptance")
-    added, passes = _collections(lambda: add_files(project, [files["front"], files["md"]], manifest=files["manifest"]))
+    added, passes = gc_passes(lambda: add_files(project, [files["front"], files["md"]], manifest=files["manifest"]))
     assert len(added) == len(built["added"]) and len(passes) <= 5 and gc.isenabled()  # hundreds were due
     code_project(project)
     written = write_review(project, tmp_path / "review.xlsx")
     ids = [int(i) for i in read_sheet(written["workbook"]).coding_id]
     ana = edit_workbook(written["workbook"], tmp_path / "ana.xlsx",
                         {i: {"decision": "accept", "decided_by": "Ana"} for i in ids})
-    recorded, passes = _collections(lambda: apply_review(project, ana))
+    recorded, passes = gc_passes(lambda: apply_review(project, ana))
     assert len(recorded) == len(ids) and len(passes) <= 5 and gc.isenabled()
     project.close()
 
