@@ -158,13 +158,13 @@ def code(
             return
         coder, what = project_coder(proj, nlp_name=model, use_model=not no_model)
         typer.echo(f"Coder: {what}", err=True)
+        from ..workflow._manage import first_names
         from ..workflow._shards import settle_memory
 
         settle_memory()
         units = len(proj.segments(documents, codable=True))
         why = "documents, every one again (--recode)" if recode else "documents not coded before"
-        shown = ", ".join(documents[:5]) + (f" and {len(documents) - 5} more" if len(documents) > 5 else "")
-        typer.echo(f"Coding {units} units of {len(documents)} {why}: {shown}")
+        typer.echo(f"Coding {units} units of {len(documents)} {why}: {first_names(documents)}")
         codings = code_project(proj, nlp_name=model, use_model=not no_model, recode=recode, coder=coder,
                                workers=workers, engine=engine, scheduler=scheduler)
     skipped = total - len(documents)

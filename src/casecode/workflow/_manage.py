@@ -70,9 +70,9 @@ def status_lines(status: dict) -> list[str]:
     lines = [
         f"project    {status['project']}",
         f"documents  {status['documents']}" + (f" ({len(status['not_coded'])} not coded yet: "
-                                               f"{_first(status['not_coded'])})" if status["not_coded"] else ""),
+                                               f"{first_names(status['not_coded'])})" if status["not_coded"] else ""),
         f"cases      {status['cases']}" + (f" ({len(status['without_case'])} document(s) without a case: "
-                                           f"{_first(status['without_case'])})" if status["without_case"] else ""),
+                                           f"{first_names(status['without_case'])})" if status["without_case"] else ""),
         f"units      {status['units']} codable",
         "codings    " + ", ".join(f"{k} {v}" for k, v in codings.items()),
         f"reviewers  {reviewers}; {status['decisions']} decisions",
@@ -82,7 +82,7 @@ def status_lines(status: dict) -> list[str]:
     return lines
 
 
-def _first(names: list[str], shown: int = 5) -> str:
+def first_names(names: list[str], shown: int = 5) -> str:
     """The first names, saying how many more there are."""
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
     return ", ".join(names[:shown]) + more
