@@ -145,13 +145,7 @@ class _Sentencizer:
         n = len(orths)
         punct = puncts != 0
         texts, inverse = numpy.unique(orths[punct], return_inverse=True)
-        final = self.final
-        try:
-            flags = list(map(final.__getitem__, texts.tolist()))  # in C: texts seen before
-        except KeyError:
-            for orth in set(texts.tolist()).difference(final):
-                final[orth] = self.vocab.strings[orth] in self.punct_chars
-            flags = list(map(final.__getitem__, texts.tolist()))
+        flags = self._final_flags(texts.tolist())
         is_final = numpy.zeros(n, dtype=bool)
         is_final[punct] = numpy.array(flags, dtype=bool)[inverse.reshape(-1)] if len(flags) else False
         at = numpy.arange(n)
@@ -166,23 +160,26 @@ class _Sentencizer:
         values = numpy.where(new, 1, -1).astype(numpy.int64).astype(numpy.uint64)
         return numpy.where(current != 0, current, values)
 
+    def _final_flags(self, texts: list[int]) -> list[bool]:
+        """Whether each text (hash) is a sentence-final character, remembered by hash."""
+        final = self.final
+        try:
+            return list(map(final.__getitem__, texts))  # in C: texts seen before
+        except KeyError:
+            for orth in set(texts).difference(final):
+                final[orth] = self.vocab.strings[orth] in self.punct_chars
+            return list(map(final.__getitem__, texts))
+
     def start_values(self, orths: list[int], puncts: list[int]) -> list[int]:
         """SENT_START of a new doc with these words (text hashes, punctuation flags): 1 where a sentence starts,
         -1 elsewhere (the learned coder's scope marks also read it for words of a doc already made)."""
         n = len(orths)
-        final = self.final
         if self.final_is_punct:  # only punctuation can be sentence-final: look up only those positions
             at = list(compress(range(n), puncts))
             texts = [orths[i] for i in at]
         else:
             at, texts = range(n), orths
-        try:
-            flags = list(map(final.__getitem__, texts))  # in C: texts seen before
-        except KeyError:
-            for orth in set(texts).difference(final):
-                final[orth] = self.vocab.strings[orth] in self.punct_chars
-            flags = list(map(final.__getitem__, texts))
-        finals = list(compress(at, flags))
+        finals = list(compress(at, self._final_flags(texts)))
         # a sentence starts at 0 and at the first token after each run of sentence-final characters that is
         # neither punctuation nor sentence-final; only the (few) sentence-final positions are visited
         values = [-1] * n
