@@ -12,6 +12,7 @@ from ..analysis import agreement_table
 from ..codebook import Codebook
 from ..errors import ReviewError, warn
 from ..interop import read_review_rows, review_decisions
+from ._manage import first_names
 
 _UNIT_COLUMNS = ["segment_id", "text"]
 
@@ -132,9 +133,8 @@ def _warn_documents_unnamed(path: Path, units: pd.DataFrame, codable: pd.DataFra
     missing = [d for d in dict.fromkeys(codable.document_id) if d not in named]
     if missing:
         who = ", ".join(sorted(map(str, coders)))
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         warn(f"{path}: names no unit of {len(missing)} of the project's {codable.document_id.nunique()} documents "
-             f"({shown}); agreement counts every code absent there for {who}: if they did not code those documents, "
+             f"({first_names(missing)}); agreement counts every code absent there for {who}: if they did not code those documents, "
              f"the figures understate agreement")
 
 
