@@ -73,7 +73,6 @@ class _Lemmatizer:
     def __call__(self, doc):
         if not len(doc):
             return doc
-        known = self.lemma_of
         # the texts the sentencizer read from this doc just before, else read here
         orths = _LAST_ORTHS[1] if _LAST_ORTHS[0] is doc and len(_LAST_ORTHS[1]) == len(doc) else \
             doc.to_array([ORTH]).ravel().tolist()
