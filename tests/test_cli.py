@@ -537,10 +537,10 @@ def _word_copy(source: str, out: str) -> None:
     document.save(out)
 
 
-def test_the_same_transcript_as_txt_and_docx_is_warned_about(workdir):
+def test_the_same_transcript_as_txt_and_docx_is_warned_about_or_refused(workdir):
     """Reported: the .txt and the .docx of one transcript, named differently, were coded (by `code FILES`) and
     added (by `add`) as two documents without a word: their texts differ (front matter, layout), so neither
-    copy check saw them, and every count doubled."""
+    copy check saw them, and every count doubled. `code FILES` warns; `add` refuses unless --allow-duplicate."""
     _word_copy("fenmoor.txt", "Fenmoor interview.docx")
     said = ("Warning: Fenmoor interview.docx: the same words as fenmoor.txt; if it is the same transcript, leave one "
             "of them out, or its codings are written (and counted) twice\n")
@@ -550,8 +550,15 @@ def test_the_same_transcript_as_txt_and_docx_is_warned_about(workdir):
     assert run("code", "fenmoor.txt", "ashby.md", "--codebook", CODEBOOK, "--out", "d.csv", "--rules-only").stderr == ""
     run("init", "proj", "--codebook", CODEBOOK, "--coder", "rules")
     assert run("add", "fenmoor.txt", "-p", "proj").stderr == ""
-    added = run("add", "Fenmoor interview.docx", "--case", "Fenmoor District Council", "--interviewer", "Ana Lopez",
+    add_word = ("add", "Fenmoor interview.docx", "--case", "Fenmoor District Council", "--interviewer", "Ana Lopez",
                 "-p", "proj")
+    assert_error(run(*add_word, ok=False),
+                 "Fenmoor interview.docx: the same words as document 'fenmoor' of the project (its .txt); if it is "
+                 "the same transcript, leave the file out, or casecode remove fenmoor first to keep this one instead, "
+                 "or pass --allow-duplicate to keep both (its codings then count twice)")
+    with open_project("proj") as proj:
+        assert proj.documents().document_id.tolist() == ["fenmoor"]
+    added = run(*add_word, "--allow-duplicate")
     assert added.stderr == ("Warning: Fenmoor interview.docx: the same words as document 'fenmoor' (its .txt); if it "
                             "is the same transcript, remove one (casecode remove fenmoor-interview), or its codings "
                             "count twice\n")
@@ -567,8 +574,11 @@ def test_the_same_transcript_as_txt_and_docx_is_warned_about(workdir):
         "Warning: fenmoor-teams.vtt: the same words as fenmoor.txt; if it is the same transcript, leave one of them "
         "out, or its codings are written (and counted) twice\n")
     run("init", "both", "--codebook", CODEBOOK, "--coder", "rules")
+    assert_error(run("add", "fenmoor.txt", "Fenmoor interview.docx", "-p", "both", ok=False),
+                 "Fenmoor interview.docx: the same words as fenmoor.txt, added with it; if it is the same transcript, "
+                 "leave one of them out, or pass --allow-duplicate to keep both (its codings then count twice)")
     assert "Warning: Fenmoor interview.docx: the same words as document 'fenmoor' (its .txt)" in \
-        run("add", "fenmoor.txt", "Fenmoor interview.docx", "-p", "both").stderr
+        run("add", "fenmoor.txt", "Fenmoor interview.docx", "-p", "both", "--allow-duplicate").stderr
 
 
 def test_adding_a_file_again_with_another_case_or_interviewer_is_refused(workdir):

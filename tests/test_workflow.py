@@ -248,16 +248,32 @@ def test_add_files_twice_does_not_duplicate(project, built):
     pd.testing.assert_frame_equal(project.segments(), before[1])
 
 
-def test_add_files_warns_of_a_copy_under_another_name(project, built, tmp_path):
-    """Reported: a transcript copied under another name was added in silence as a second document of its case, so
-    its codings counted twice in every table."""
+@pytest.mark.parametrize("batch", [False, True], ids=["stored", "same-batch"])
+def test_add_files_refuses_a_copy_under_another_name(project, built, tmp_path, batch):
+    """Reported: a transcript copied under another name was added as a second document of its case with a
+    warning only, so its codings counted twice in every table; now refused, naming both and the fix, and nothing
+    is stored. `allow_duplicate` stores it, with the warning."""
     from casecode.errors import CasecodeWarning
 
     copy = tmp_path / "fenmoor-ceo-copy.txt"
     shutil.copy(built["files"]["front"], copy)
+    if batch:  # both files new in one call: the second is refused
+        with project.transaction():
+            project.remove_document("fenmoor-ceo")
+    before = project.documents().document_id.tolist()
+    first = (f"{built['files']['front']}, added with it; if it is the same transcript, leave one of them out"
+             if batch else "document 'fenmoor-ceo' of the project; if it is the same transcript, leave the file out, "
+             "or casecode remove fenmoor-ceo first to keep this one instead")
+    with pytest.raises(CorpusError) as refused:
+        add_files(project, [built["files"]["front"], copy] if batch else [copy])
+    assert str(refused.value) == (f"{copy}: the same text as {first}, or pass --allow-duplicate to keep both (its "
+                                  f"codings then count twice)")
+    assert project.documents().document_id.tolist() == before
+    if batch:
+        return
     with pytest.warns(CasecodeWarning, match=r"document 'fenmoor-ceo-copy' has the same text as 'fenmoor-ceo'; if "
                                              r"it is the same transcript, remove one"):
-        added = add_files(project, [copy])
+        added = add_files(project, [copy], allow_duplicate=True)
     assert added.status.tolist() == ["added"]
     with warnings.catch_warnings():
         warnings.simplefilter("error", CasecodeWarning)

@@ -401,8 +401,9 @@ def test_add_case_conflicting_with_front_matter_is_an_error(project, built):
 def test_add_override_case_moves_the_file(project, built, tmp_path):
     from casecode.workflow import add_files
 
-    moved = tmp_path / "moved.txt"
-    moved.write_text(built["files"]["front"].read_text(encoding="utf-8"), encoding="utf-8")
+    moved = tmp_path / "moved.txt"  # its own words: a word-for-word copy of a project's document is refused
+    moved.write_text(built["files"]["front"].read_text(encoding="utf-8") + "\nKim Park: And we moved.\n",
+                     encoding="utf-8")
     added = add_files(project, [moved], case="Ashby Borough Council", override_case=True)
     assert added.case_id.tolist() == ["ashby_borough_council"]
     assert set(project.segments("moved").cases.map(tuple)) == {("ashby_borough_council",)}

@@ -69,8 +69,11 @@ def add(
     interviewer: List[str] = typer.Option([], "--interviewer", help="Name of an interviewer (repeatable)."),
     override_case: bool = typer.Option(False, "--override-case", help="Let --case or the manifest replace a "
                                        "file's own front-matter case and case_type (default: a conflict is an error)."),
+    allow_duplicate: bool = typer.Option(False, "--allow-duplicate", help="Add a file whose text (or words, in "
+                                         "another format) a document of the project has, with a warning (default: "
+                                         "refused, since its codings would count twice)."),
 ):
-    """Add transcripts to a project; an unchanged file is skipped, a changed one refused.
+    """Add transcripts to a project; an unchanged file is skipped, a changed one or a copy refused.
 
     Example: casecode add interviews/*.txt --case "Fenmoor District Council" -p my-study
     """
@@ -78,7 +81,7 @@ def add(
 
     with open_project_at(project) as proj:
         result = add_files(proj, files or [], case=case, manifest=manifest, interviewer_names=interviewer,
-                           override_case=override_case)
+                           override_case=override_case, allow_duplicate=allow_duplicate)
     for row in result.itertuples():
         typer.echo(f"{row.status}: {row.document_id} ({row.path})" + (f" [case {row.case_id}]" if row.case_id else ""))
         if row.warnings:

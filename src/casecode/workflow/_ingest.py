@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from itertools import chain
 from pathlib import Path
 from typing import Iterable
 
@@ -77,7 +78,7 @@ def _cases_to_store(stored: pd.DataFrame, prepared: list[tuple[Document, dict | 
 
 def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None,
               manifest: str | Path | None = None, interviewer_names: Iterable[str] = (),
-              override_case: bool = False) -> pd.DataFrame:
+              override_case: bool = False, allow_duplicate: bool = False) -> pd.DataFrame:
     """Read files (or a manifest's rows) and add them to `project`.
 
     Returns one row per file: `document_id, path, case_id, status` ('added' or 'unchanged'), `warnings`.
@@ -85,6 +86,8 @@ def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None
     All files are read before anything is stored, so a bad file stops the whole batch with the store untouched.
     `case` (or a manifest's case) contradicting a file's own `case:` is an error unless `override_case`.
     A document already stored with the same text is 'unchanged'; a changed one is an error (see the store).
+    A new document whose text (or, in another format, whose words) a document of the project or an earlier file
+    of the batch has is refused, since its codings would count twice; `allow_duplicate` stores it with a warning.
     """
     items: list = list(paths)
     if manifest is not None:
@@ -94,18 +97,20 @@ def add_files(project, paths: Iterable[str | Path] = (), case: str | None = None
     # Every document read stays alive until stored and checked, so a collection pass would only walk them all again
     # (full passes grew faster than the files); they are freed as usual when the call ends.
     with paused_gc():
-        return _add_read(project, items, case, interviewer_names, override_case)
+        return _add_read(project, items, case, interviewer_names, override_case, allow_duplicate)
 
 
 def _add_read(project, items: list, case: str | None, interviewer_names: Iterable[str],
-              override_case: bool) -> pd.DataFrame:
+              override_case: bool, allow_duplicate: bool) -> pd.DataFrame:
     """`add_files` once its arguments are checked."""
     documents = read_documents(items, case=case, interviewer_names=interviewer_names, override_case=override_case)
     prepared = [_with_case_ids(doc) for doc in documents]
     new_cases = _cases_to_store(project.cases(), prepared)
     _check_readded(project, prepared)
     rows = []
-    with project.transaction():
+    with project.transaction():  # checked under the write lock, so a second `add` running at once is seen
+        if not allow_duplicate:
+            _refuse_duplicates(project, [doc for doc, _ in prepared])
         if new_cases:
             project.add_cases(list(new_cases.values()))
         statuses = project.add_documents([doc for doc, _ in prepared])
@@ -113,8 +118,9 @@ def _add_read(project, items: list, case: str | None, interviewer_names: Iterabl
             rows.append({"document_id": doc.document_id, "path": doc.path,
                          "case_id": info["case_id"] if info else "", "status": status,
                          "warnings": "; ".join(doc.warnings)})
-    _warn_same_text(project, [r["document_id"] for r in rows if r["status"] == "added"])
-    _warn_same_words(project, [doc for doc, _ in prepared], [r["status"] for r in rows])
+    if allow_duplicate:  # stored, but said: its codings count twice
+        _warn_same_text(project, [r["document_id"] for r in rows if r["status"] == "added"])
+        _warn_same_words(project, [doc for doc, _ in prepared], [r["status"] for r in rows])
     uncased = [r["document_id"] for r in rows if not r["case_id"] and r["status"] == "added"]
     if uncased:
         warn(f"{len(uncased)} document(s) added without a case ({', '.join(uncased[:5])}"
@@ -154,6 +160,50 @@ def _check_readded(project, prepared: list[tuple[Document, dict | None]]) -> Non
                 f"{doc.path}: already in the project as {doc.document_id!r}, where {len(asked)} turn(s) the "
                 f"interviewer named now asks are coded (unit {asked[0]} the first); to leave them out, casecode remove "
                 f"{doc.document_id}, then add it again with the interviewer named")
+
+
+_DUPLICATE_FIX = "pass --allow-duplicate to keep both (its codings then count twice)"
+
+
+def _refuse_duplicates(project, documents: list[Document]) -> None:
+    """Refuse a new document whose text a document of the project, or an earlier file of this batch, has word for
+    word (a copy under another name), or whose words one in another format has (the .txt and the .docx of one
+    transcript): stored twice, its codings would count twice in every table, chart and matrix."""
+    from ..corpus._readers import same_words, words_digest
+    from ..store._documents import sha256
+
+    stored = project.documents()
+    known = set(stored.document_id)
+    new = [doc for doc in documents if doc.document_id not in known]  # the others are 'unchanged' or refused
+    if not new:
+        return
+    text_of = dict(zip(stored.sha256, stored.document_id))
+    for doc in new:
+        first = text_of.setdefault(sha256(doc.text), doc)
+        if first is not doc:
+            _refuse(doc, first, "text")
+    formats = {doc.format for doc in new}
+    others = stored[stored.format.map(lambda fmt: bool(formats - {fmt}))]
+    earlier = []
+    if len(others):
+        rows_of = project.segments(list(others.document_id)).groupby("document_id", sort=False)
+        fmt_of = dict(zip(others.document_id, others.format))
+        earlier = [(words_digest(rows.itertuples()), fmt_of[doc_id], doc_id) for doc_id, rows in rows_of]
+    if earlier or len(formats) > 1:
+        said = ((words_digest(doc.segments), doc.format, doc) for doc in new)
+        for doc, first, fmt in same_words(chain(earlier, said), other_format=True):
+            _refuse(doc, first, "words", fmt)
+
+
+def _refuse(doc: Document, first: Document | str, what: str, fmt: str | None = None) -> None:
+    """The one-line refusal of `doc`, a duplicate of `first` (a stored document's id, or a file of the batch)."""
+    if isinstance(first, str):
+        where = f"document {first!r} of the project" + (f" (its .{fmt})" if fmt else "")
+        fix = f"leave the file out, or casecode remove {first} first to keep this one instead, or {_DUPLICATE_FIX}"
+    else:
+        where = f"{first.path}, added with it"
+        fix = f"leave one of them out, or {_DUPLICATE_FIX}"
+    raise CorpusError(f"{doc.path}: the same {what} as {where}; if it is the same transcript, {fix}")
 
 
 def _warn_same_text(project, added: list[str]) -> None:
