@@ -406,6 +406,25 @@ def test_import_inline_plain_text_content_and_skips_other_kinds_of_source(tmp_pa
         assert p.document_text("notes")[row.start:row.end] == "fund ideas"
 
 
+@pytest.mark.parametrize("cdata", [False, True], ids=["text", "cdata"])
+@pytest.mark.parametrize("text", [CRLF, CRLF.replace("\r\n", "\n"), CRLF.replace("\r\n", "\r")],
+                         ids=["crlf", "lf", "cr"])
+def test_import_inline_text_positions_count_its_line_ends_as_written(tmp_path, text, cdata):
+    """Found in an audit: inline PlainTextContent with raw CR LF lost its CRs to the XML parser (XML 1.0, 2.11)
+    while positions count them, so a selection after the first line was shifted a character per line end."""
+    start = text.index("fund ideas")
+    body = f"<![CDATA[{text}]]>" if cdata else text
+    src = (f'<TextSource guid="{SRC2}" name="Notes"><PlainTextContent>{body}</PlainTextContent>'
+           + _sel(1, start, start + 10, C_MONEY) + _sel(2, start, len(text), C_STAFF) + "</TextSource>")
+    summary = read_qdpx(_archive(tmp_path / "inline.qdpx", src, {}), tmp_path / "p")
+    assert summary["codings"] == 2 and summary["outside_units"] == 0
+    with open_project(tmp_path / "p") as p:
+        stored = p.document_text("notes")
+        quotes = [stored[row.start:row.end] for row in p.codings().sort_values("end").itertuples()]
+    assert stored == "We listen to staff.\n\nWe fund ideas and we listen.\n"
+    assert quotes == ["fund ideas", "fund ideas and we listen."]
+
+
 def test_import_into_an_empty_project_maps_and_adds_codes(tmp_path):
     text = "We fund ideas.\n\nStaff speak up at every meeting."
     src = (f'<TextSource guid="{SRC2}" name="Notes"><PlainTextContent>{text}</PlainTextContent>'

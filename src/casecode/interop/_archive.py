@@ -7,6 +7,7 @@ folder, sizes in the ZIP header may lie, and XML may declare entities that expan
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -132,6 +133,35 @@ def parse_xml(data: bytes, where: str) -> etree._Element:
     if info.internalDTD is not None or info.doctype:  # e.g. a UTF-16 file, which the byte check above cannot see
         raise InteropError(f"{where}: declares a DOCTYPE, which REFI-QDA never needs; refused")
     return root
+
+
+# A text source's inline text (a prefix such as `qda:` allowed; `<PlainTextContent/>` holds no text), and CDATA.
+_TEXT_SOURCE_RE = re.compile(r"<(?:[\w.-]+:)?TextSource\b.*?</(?:[\w.-]+:)?TextSource\s*>", re.S)
+_INLINE_TEXT_RE = re.compile(
+    r"(<(?:[\w.-]+:)?PlainTextContent\b[^>]*(?<!/)>)(.*?)(?=</(?:[\w.-]+:)?PlainTextContent\s*>)", re.S)
+_CR_OR_CDATA_RE = re.compile(r"<!\[CDATA\[.*?\]\]>|\r", re.S)
+
+
+def keep_inline_carriage_returns(data: bytes) -> bytes:
+    """`data` with every raw carriage return in a text source's inline `PlainTextContent` written `&#13;`.
+
+    An XML parser reads a raw CR LF as LF (XML 1.0, 2.11), but a `PlainTextSelection` counts the characters of the
+    text as the archive holds it, CR LF as two: without the CRs every selection after a line end would be shifted."""
+    if b"\r" not in data:
+        return data
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    # Latin-1 maps each byte to one character and back, so a UTF-8 (or any 8-bit) file goes through unchanged
+    # outside what is rewritten: the markup is ASCII, and no byte of a multi-byte UTF-8 character is below 0x80.
+    text = data.decode("utf-16" if utf16 else "latin-1")
+
+    def written(match: re.Match) -> str:  # a character reference is literal text inside CDATA: step out for it
+        return "&#13;" if match[0] == "\r" else match[0].replace("\r", "]]>&#13;<![CDATA[")
+
+    def content(match: re.Match) -> str:
+        return match[1] + _CR_OR_CDATA_RE.sub(written, match[2])
+
+    text = _TEXT_SOURCE_RE.sub(lambda source: _INLINE_TEXT_RE.sub(content, source[0]), text)
+    return text.encode("utf-16" if utf16 else "latin-1")
 
 
 def xml_bytes(root: etree._Element) -> bytes:

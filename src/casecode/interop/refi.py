@@ -32,7 +32,7 @@ from ..corpus._plain import plain_blocks
 from ..corpus._readers import slugify
 from ..corpus._turns import build_segments
 from ..errors import CasecodeError, InteropError
-from ._archive import Archive, parse_xml, write_atomic, write_zip, xml_bytes
+from ._archive import Archive, keep_inline_carriage_returns, parse_xml, write_atomic, write_zip, xml_bytes
 
 NS = "urn:QDA-XML:project:1.0"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
@@ -585,7 +585,7 @@ class _Reader:
             if len(found) != 1:
                 raise InteropError(f"{self.where}: holds no project.qde; is it a .qdpx exported by a QDA tool?")
             qde = found[0]
-        root = parse_xml(self.archive.read(qde), f"{self.where}: {qde}")
+        root = parse_xml(keep_inline_carriage_returns(self.archive.read(qde)), f"{self.where}: {qde}")
         if _local(root) != "Project":
             raise InteropError(f"{self.where}: {qde} has root <{_local(root)}>, not <Project>; is it a REFI-QDA "
                                "project?")
