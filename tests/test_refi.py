@@ -227,6 +227,49 @@ def test_a_reviewer_who_only_rejected_survives_the_round_trip(tmp_path):
     assert (tmp_path / "again.qdpx").read_bytes() == (tmp_path / "first.qdpx").read_bytes()
 
 
+def test_the_projects_coder_travels_with_the_archive(tmp_path):
+    """Found in an audit: casecode.yaml's `coder:` was lost in an export and import, so the copy coded with the
+    rules alone. It travels in casecode/project.json; a project that exists keeps its own, with a warning."""
+    import json
+
+    project = init_project(tmp_path / "p", read_codebook(CODEBOOK), name="Coder", coder="solace2015-transcripts")
+    with project:
+        add_files(project, [_write(tmp_path / "fenmoor.txt", TRANSCRIPT)])
+        write_qdpx(project, tmp_path / "first.qdpx")
+    runner = CliRunner()
+    result = runner.invoke(app, ["import", "qdpx", str(tmp_path / "first.qdpx"), "-p", str(tmp_path / "copy")])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[1].startswith("Coder: solace2015-transcripts (rules and the learned")
+    with open_project(tmp_path / "copy") as copy:
+        assert copy.coder == "solace2015-transcripts"
+        write_qdpx(copy, tmp_path / "again.qdpx")
+    assert (tmp_path / "again.qdpx").read_bytes() == (tmp_path / "first.qdpx").read_bytes()
+
+    init_project(tmp_path / "own", read_codebook(CODEBOOK), coder="rules").close()
+    result = runner.invoke(app, ["import", "qdpx", str(tmp_path / "first.qdpx"), "-p", str(tmp_path / "own")])
+    assert result.exit_code == 0 and result.stdout.splitlines()[1] == "Coder: rules (the codebook's patterns alone)"
+    assert result.stderr == (f"Warning: {tmp_path / 'first.qdpx'}: the archive's project codes with coder "
+                             f"'solace2015-transcripts'; {tmp_path / 'own'} keeps its own (rules); to use the "
+                             "archive's, set 'coder: solace2015-transcripts' in its casecode.yaml\n")
+
+    with zipfile.ZipFile(tmp_path / "first.qdpx") as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    side = json.loads(members["casecode/project.json"])
+    members["casecode/project.json"] = json.dumps(dict(side, coder="from-a-newer-casecode")).encode("utf-8")
+    result = runner.invoke(app, ["import", "qdpx", str(_zip(tmp_path / "newer.qdpx", members)), "-p",
+                                 str(tmp_path / "newer")])
+    assert result.exit_code == 0 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"Warning: {tmp_path / 'newer'}: unknown coder 'from-a-newer-casecode'; use one "
+                                    "of: rules, solace2015-transcripts")
+    with open_project(tmp_path / "newer") as newer:
+        assert newer.coder == "from-a-newer-casecode"  # kept, for the casecode that knows it
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _selections_by_user(archive: Path) -> list[tuple[str, str, int, int, str, str]]:
     """(code, user, start, end, date, description) of each coded selection of the archive."""
     from lxml import etree

@@ -84,10 +84,19 @@ def import_qdpx(
 
     Example: casecode import qdpx from-nvivo.qdpx -p my-study --map "Staff voice=employees"
     """
+    from ..errors import CoderError, warn
     from ..interop.refi import read_qdpx
+    from ..store import open_project
+    from ..studies.coders import describe, named_coder
 
     counts = read_qdpx(file, project, code_map=map_)
     typer.echo(f"Imported {file} into {project}: {_summary(counts)}")
+    with open_project(project) as proj:
+        coder = proj.coder
+    try:  # the archive's `coder:` came with it; one from a newer casecode may be unknown here
+        typer.echo(f"Coder: {describe(named_coder(coder))}")
+    except CoderError as exc:
+        warn(f"{project}: {exc}")
 
 
 @command("qdc", on=import_app)

@@ -5,8 +5,9 @@ codes), cases with variables, every document as UTF-8 text with `\\n` line endin
 standing coding as a `PlainTextSelection` (code-point offsets, end exclusive) with its user and date, and memos as
 notes. GUIDs are uuid5 of stable casecode ids, and the ZIP has fixed dates, so one project gives the same bytes.
 
-What REFI-QDA cannot hold (code ids and patterns, segmentation into units, exact case and document metadata) goes
-in `casecode/project.json` inside the archive; other tools ignore it, and casecode reads it back.
+What REFI-QDA cannot hold (code ids and patterns, segmentation into units, exact case and document metadata, the
+project's `coder:`) goes in `casecode/project.json` inside the archive; other tools ignore it, and casecode reads it
+back.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..corpus import Document, Segment
 from ..corpus._plain import plain_blocks
 from ..corpus._readers import slugify
 from ..corpus._turns import build_segments
-from ..errors import CasecodeError, InteropError
+from ..errors import CasecodeError, InteropError, warn
 from ._archive import Archive, keep_inline_carriage_returns, parse_xml, write_atomic, write_zip, xml_bytes
 
 NS = "urn:QDA-XML:project:1.0"
@@ -421,6 +422,8 @@ def write_qdpx(project, out: str | Path, include_suggested: bool = False) -> dic
         "cases": [{"case_id": c.case_id, "name": c.name, "type": c.type, "members": list(c.members),
                    "aliases": list(c.aliases), "metadata": c.metadata or {}} for c in cases.itertuples()],
     }
+    if project.coder:  # casecode.yaml's `coder:`; REFI-QDA has no place for it (a project without one stays as it was)
+        sidecar["coder"] = project.coder
     side = json.dumps(sidecar, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
     write_zip([("project.qde", xml_bytes(root)), *sorted(members), (SIDECAR, side)], Path(out))
     return counts
@@ -508,6 +511,7 @@ class _Plan:
     summary: dict[str, int]
     users: list[str]
     joins: list[dict] = field(default_factory=list)  # `add` decisions of a second user of a manual coding
+    coder: str = ""  # the exporting project's `coder:` (casecode.yaml), from the sidecar
 
 
 class _Reader:
@@ -610,7 +614,8 @@ class _Reader:
         memos = self._resolve_memos(memos, code_ids)
         self.summary["cases"] = len(cases)
         return _Plan(root.get("name") or self.archive.path.stem, codebook, changed, documents, cases, manual,
-                     suggested, memos, self.summary, sorted(set(self.users.values())), joins)
+                     suggested, memos, self.summary, sorted(set(self.users.values())), joins,
+                     str(self.side.get("coder") or ""))
 
     def _sidecar(self) -> dict:
         member = self.archive.find(SIDECAR)
@@ -623,7 +628,8 @@ class _Reader:
                                "import the REFI-QDA part alone") from None
         ok = (isinstance(side, dict) and side.get("format") == SIDECAR_FORMAT
               and isinstance(side.get("documents"), dict) and isinstance(side.get("cases"), list)
-              and isinstance(side.get("codes"), dict) and isinstance(side.get("codebook"), dict))
+              and isinstance(side.get("codes"), dict) and isinstance(side.get("codebook"), dict)
+              and isinstance(side.get("coder", ""), str))
         if not ok:
             raise InteropError(f"{self.where}: {SIDECAR} is not casecode's format {SIDECAR_FORMAT}; delete it from the "
                                "archive to import the REFI-QDA part alone")
@@ -1066,9 +1072,10 @@ def read_qdpx(path: str | Path, project, code_map: Mapping[str, str] | Iterable[
     """Import a REFI-QDA `.qdpx` into `project` (a Project, or a folder: created if it holds no project).
 
     The project must hold no documents yet. Codings become `manual` codings of their original users (marked
-    casecode suggestions come back as suggestions); codes the codebook lacks are added, or mapped by `code_map`
-    ({archive code name: code id}, or 'OLD=NEW' strings). Everything is checked before anything is stored, and it
-    is stored in one transaction. Returns the counts of what was imported and skipped.
+    casecode suggestions come back as suggestions); a project it creates takes the archive's `coder:` (a project
+    that exists keeps its own, with a warning when they differ); codes the codebook lacks are added, or mapped by
+    `code_map` ({archive code name: code id}, or 'OLD=NEW' strings). Everything is checked before anything is
+    stored, and it is stored in one transaction. Returns the counts of what was imported and skipped.
     """
     from ..store import Project, init_project, open_project
     from ..store._folder import CONFIG_FILE
@@ -1095,7 +1102,7 @@ def read_qdpx(path: str | Path, project, code_map: Mapping[str, str] | Iterable[
             plan = _Reader(archive, base, mapping).read()
         if created is not None:
             existed = created.exists()
-            target = init_project(created, plan.codebook, name=plan.name)
+            target = init_project(created, plan.codebook, name=plan.name, coder=plan.coder or None)
             try:
                 _store(target, plan, set_codebook=False)
             except BaseException:
@@ -1104,6 +1111,10 @@ def read_qdpx(path: str | Path, project, code_map: Mapping[str, str] | Iterable[
                 raise
         else:
             _store(target, plan, set_codebook=plan.codebook_changed, empty=(where, path))
+            if plan.coder and plan.coder != target.coder:
+                warn(f"{path}: the archive's project codes with coder {plan.coder!r}; {where} keeps its own "
+                     f"({target.coder or 'rules'}); to use the archive's, set 'coder: {plan.coder}' in its "
+                     f"{CONFIG_FILE}")
             if plan.codebook_changed and target.codebook_path is not None and target.codebook_path.exists():
                 from ..codebook import write_codebook
 
