@@ -178,6 +178,24 @@ def test_error_code_files_without_codebook_or_out(workdir, options):
     assert not Path("x.csv").exists()
 
 
+@pytest.mark.parametrize("count", ["0", "-2"])
+@pytest.mark.parametrize("command", [["code", "-p", "proj", "--workers"],
+                                     ["code", "fenmoor.txt", "--codebook", str(CODEBOOK), "--out", "x.csv", "--workers"],
+                                     ["undo", "-p", "proj", "--last"]], ids=["code-p", "code-files", "undo"])
+def test_error_a_count_below_one_is_one_line(project, command, count):
+    """Found in an audit: `code --workers 0` (or -2) printed typer's boxed usage error instead of a one-line error
+    like the other options'; it is refused before anything is read, built or stored."""
+    run("add", "fenmoor.txt", "-p", "proj")
+    result = run(*command, count, ok=False)
+    option = command[-1]
+    assert_error(result, f"--workers is {count}; give 1 or more, the number of processes to code in (1 codes in this "
+                         f"one)" if option == "--workers" else f"--last is {count}; give how many decisions to undo, "
+                         f"1 or more")
+    assert result.stdout == "" and not Path("x.csv").exists()
+    with open_project("proj") as proj:
+        assert proj.codings().empty
+
+
 def test_error_review_apply_bad_decision(project):
     run("add", "fenmoor.txt", "-p", "proj")
     run("code", "-p", "proj")

@@ -102,7 +102,7 @@ def code(
                                 "hand)."),
     rules_only: bool = typer.Option(False, "--rules-only", help="The rule coder alone, even with the 2015 codebook "
                                     "(whose default is the learned transcript coder as well) or a trained model."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Code in this many processes (files: documents are "
+    workers: int = typer.Option(1, "--workers", help="Code in this many processes (files: documents are "
                                 "sharded across them; a project: its new units)."),
     engine: str = typer.Option("local", "--engine", help="local (this machine) or dask (a Dask cluster, with "
                                "--scheduler; needs the dask extra)."),
@@ -116,6 +116,9 @@ def code(
     In a project, documents already coded are left alone, even after 'casecode train'; --recode codes them again.
     Example: casecode code transcripts/*.txt --codebook codebooks/leadership-actions-2015.yaml --out codings.csv
     """
+    from ..workflow._shards import check_engine
+
+    check_engine(engine, workers)  # before a file is read or a coder built
     if files:
         from functools import partial
 

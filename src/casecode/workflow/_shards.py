@@ -62,11 +62,13 @@ def build_named_coder(name: str, nlp_name: str | None, codebook: Codebook | None
 _WORKER: dict[str, object] = {}  # spec key -> coder, one per process
 
 
-def _check_engine(engine: str, workers: int) -> None:
+def check_engine(engine: str, workers: int) -> None:
+    """Refuse an unknown engine or fewer than one worker (the CLI asks first, before it reads or builds anything)."""
     if engine not in ENGINES:
         raise CasecodeError(f"--engine {engine!r} is not known; use one of: {', '.join(ENGINES)}")
     if workers < 1:
-        raise CasecodeError(f"--workers {workers}: give 1 or more")
+        raise CasecodeError(f"--workers is {workers}; give 1 or more, the number of processes to code in "
+                            f"(1 codes in this one)")
 
 
 def _coder(spec: CoderSpec):
@@ -185,7 +187,7 @@ def iter_segment_codings(segments: pd.DataFrame, spec: CoderSpec | None, *, work
                          ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """(segments of a batch of documents, their codings), batch by batch; a document is never split. `coder`,
     with local processes, is used instead of building one from `spec` (by this process, or by forked workers)."""
-    _check_engine(engine, workers)
+    check_engine(engine, workers)
     batches = _document_batches(segments, batch_documents)
     if engine == "dask":
         results = _dask_map(_segments_batch, spec, batches, scheduler)
@@ -279,7 +281,7 @@ def iter_file_codings(paths: Iterable[str | Path], spec: CoderSpec, *, workers: 
     `scheduler` (an address such as tcp://10.0.0.5:8786, or a `distributed.Client`). `coder`, with local
     processes, is used instead of building one from `spec` (by this process, or by forked workers).
     """
-    _check_engine(engine, workers)
+    check_engine(engine, workers)
     ordered = document_order(paths)
     from ..corpus import SUPPORTED_EXTENSIONS
 
