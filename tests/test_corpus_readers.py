@@ -1060,6 +1060,37 @@ def test_several_speakers_and_no_interviewer_is_warned_about(tmp_path):
     assert read(tmp_path, "one.txt", "Tom Reed: We ring-fenced a budget.\n\nTom Reed: And met staff.\n").warnings == []
 
 
+@pytest.mark.parametrize("label", ["jane:", "[Jane Smith]:", "<Jane>", "(Jane)", "Cllr jones:"])
+def test_unrecognised_speaker_labels_are_warned_about_and_cut_as_before(tmp_path, label):
+    """Found in an audit: a transcript whose answers open with labels casecode does not recognise was read as the
+    interviewer's turn throughout, so nothing in it was coded, without a word. The reader now says so, naming the
+    file, the line and the fix; how the turns are cut stays as it was (golden codings pin it)."""
+    text = (f"---\ncase: Fenmoor\n---\nInterviewer: How do you lead?\n\n{label} We were bold and ring-fenced the "
+            f"budget.\n\nInterviewer: And staff?\n\n{label} We engaged staff.\n")
+    path = write(tmp_path, "answers.txt", text)
+    doc = read_document(path)
+    assert turns(doc) == [(unit, "Interviewer", "interviewer", "turn", False) for unit in (1, 2, 3, 4)]
+    opening = " ".join(f"{label} We were bold and ring-fenced the budget.".split())[:40]
+    assert doc.warnings == [
+        f"{path}: every turn is read as the interviewer's (Interviewer), so nothing in it is coded: line 6 "
+        f"({opening + '...'!r}) opens with no speaker label casecode recognises, so it continues that turn; write "
+        f"each speaker's label as 'Name: text' with the name capitalised ('Jane Smith: ...', 'Speaker 2: ...', "
+        f"'Respondent: ...')"]
+    fixed = read(tmp_path, "fixed.txt", text.replace(label, "Jane Smith:"))
+    assert fixed.warnings == [] and [s.role for s in fixed.segments] == ["interviewer", "respondent"] * 2
+
+
+def test_a_transcript_of_interviewers_alone_is_warned_about(tmp_path):
+    """Every speaker asks (a respondent named by --interviewer by mistake): nothing is coded, and the reader says
+    where to look."""
+    path = write(tmp_path, "asked.txt", "Interviewer: How do you lead?\n\nJane Smith: We were bold.\n")
+    assert read_document(path).warnings == []
+    assert read_document(path, interviewer_names=["Jane Smith"]).warnings == [
+        f"{path}: every turn is an interviewer's (Interviewer, Jane Smith), so nothing in it is coded; if one of "
+        f"them answers, check --interviewer and the front matter's 'interviewer:' (labels such as Interviewer, Q or "
+        f"INT always ask)"]
+
+
 def _tracked(paragraph, tag: str, words: str) -> None:
     """Append a tracked change (w:ins or w:del) of `words` to a python-docx paragraph."""
     from docx.oxml import OxmlElement

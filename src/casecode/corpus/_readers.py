@@ -18,7 +18,7 @@ from ._plain import plain_blocks
 from ._stamped import restamp
 from ._subtitles import read_subtitles
 from ._text import read_text_file, split_front_matter
-from ._turns import Block, build_segments, interviewer_by_part
+from ._turns import Block, build_segments, interviewer_by_part, interviewer_only
 
 #: File extensions read_document accepts.
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".docx", ".vtt", ".srt")
@@ -61,6 +61,7 @@ def read_document(
     doc.segments, speaker_roles = build_segments(document_id, doc.text, blocks, interviewers, cases)
     _check_unit_lengths(doc, path)
     doc.warnings += _unclear_interviewer(doc, path, interviewers) or _no_interviewer(doc, path)
+    doc.warnings += interviewer_only(str(path), doc.text, doc.segments, doc.format)
     if speaker_roles:
         doc.metadata["speaker_roles"] = speaker_roles
     if isinstance(timings, dict):  # a transcript with times in its labels: {offset of a timed turn: times}

@@ -324,6 +324,29 @@ def interviewer_by_part(speakers: Iterable[str], names: Iterable[str]) -> tuple[
     return found, ambiguous
 
 
+def interviewer_only(where: str, text: str, segments: list[Segment], fmt: str = "txt") -> list[str]:
+    """A warning for a transcript whose every turn is an interviewer's, so nothing in it is coded: most often its
+    other speakers' labels are none casecode recognises ("jane: ...", "[Jane Smith] ..."), so their paragraphs
+    continue the interviewer's turn. Only said: how turns are cut stays as it is."""
+    turns = [seg for seg in segments if seg.speaker]
+    if not turns or any(seg.role != "interviewer" for seg in turns):
+        return []
+    asking = ", ".join(dict.fromkeys(seg.speaker for seg in turns))
+    labelled = fmt in ("vtt", "srt")  # a cue's speaker comes from its voice tag, not its text
+    carried = next((seg for seg in turns if not labelled and not speaker_label_end(seg.text, seg.speaker)), None)
+    if carried is None:
+        return [f"{where}: every turn is an interviewer's ({asking}), so nothing in it is coded; if one of them "
+                f"answers, check --interviewer and the front matter's 'interviewer:' (labels such as Interviewer, "
+                f"Q or INT always ask)"]
+    place = f"paragraph {carried.unit}" if fmt == "docx" else f"line {text.count(chr(10), 0, carried.start) + 1}"
+    opening = " ".join(carried.text.split())
+    opening = opening if len(opening) <= 40 else f"{opening[:40]}..."
+    return [f"{where}: every turn is read as the interviewer's ({asking}), so nothing in it is coded: {place} "
+            f"({opening!r}) opens with no speaker label casecode recognises, so it continues that turn; write each "
+            f"speaker's label as 'Name: text' with the name capitalised ('Jane Smith: ...', 'Speaker 2: ...', "
+            f"'Respondent: ...')"]
+
+
 def _assign_roles(segments: list[Segment], interviewers: list[str]) -> None:
     if not any(seg.speaker for seg in segments):
         return  # no turns at all: every role stays ""
