@@ -417,6 +417,29 @@ def test_evaluate_passes_embeddings_on_and_refuses_it_without_the_extra(quick_ev
     assert "Error: --embeddings goes with --study (casecode evaluate --study 2015 --embeddings)" in alone.output
 
 
+@pytest.mark.parametrize("name, message", [
+    ("schools-demo", "study 'schools-demo' has no evaluation (casecode reproduce --study schools-demo rebuilds it); "
+                     "the studies casecode can evaluate: '2015'"),
+    ("2016", "unknown study '2016'; the studies casecode can evaluate: '2015'"),
+])
+def test_evaluate_study_refusal_names_the_study_given_and_those_it_can_evaluate(name, message, monkeypatch):
+    """Found in an audit: the refusal hard-coded '2015' ("the study casecode can evaluate is '2015'") and called a
+    study casecode ships, schools-demo, unknown. It is built from catalogue.EVALUABLE and names the study given."""
+    from typer.testing import CliRunner
+
+    from casecode.cli import app
+    from casecode.errors import CorpusError
+    from casecode.studies import catalogue, evaluation
+
+    monkeypatch.setattr(evaluation, "load_study", lambda *a: pytest.fail("the study was loaded before the check"))
+    result = CliRunner().invoke(app, ["evaluate", "--study", name])
+    assert result.exit_code == 1 and result.output == f"Error: {message}\n"
+    monkeypatch.setattr(catalogue, "EVALUABLE", ("2015", "2031"))
+    evaluation.check_evaluable("2031")
+    with pytest.raises(CorpusError, match=r"the studies casecode can evaluate: '2015', '2031'$"):
+        evaluation.check_evaluable(name)
+
+
 def test_check_study_message_lists_the_studies_a_replication_can_start_from(monkeypatch):
     """The refusal is built from catalogue.REPLICABLE, so a study added there is named (and accepted) too."""
     from casecode.errors import StoreError

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from .._output import write_csv
-from ..studies.catalogue import REPLICABLE
+from ..studies.catalogue import EVALUABLE, REPLICABLE
 from ._app import command, fail
 
 PROJECT_OPTION = typer.Option(Path("."), "--project", "-p", help="The project folder (default: the current one).")
@@ -407,7 +407,8 @@ def evaluate(
     gold: Optional[Path] = typer.Argument(None, help="Gold coding CSV (document, unit, code)."),
     files: List[Path] = typer.Argument(None, help="The transcripts both codings cover."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="The codebook."),
-    study: Optional[str] = typer.Option(None, "--study", help="Run the 2015 study's evaluations: '2015'."),
+    study: Optional[str] = typer.Option(None, "--study", help="Run a study's evaluations: "
+                                        f"{', '.join(repr(name) for name in EVALUABLE)}."),
     heldout: List[Path] = typer.Option(None, "--heldout", help="With --study: a folder of held-out transcripts and "
                                        "their gold.csv, scored by the study's transcript coder; repeat for more."),
     embeddings: bool = typer.Option(False, "--embeddings", help="With --study: also measure the sentence-embedding "
@@ -428,7 +429,7 @@ def evaluate(
         return
     if heldout or embeddings:
         option = "--heldout DIR" if heldout else "--embeddings"
-        fail(f"{option.split()[0]} goes with --study (casecode evaluate --study 2015 {option})")
+        fail(f"{option.split()[0]} goes with --study (casecode evaluate --study {EVALUABLE[0]} {option})")
     from ..codebook import read_codebook
     from ..workflow._evaluate import evaluate_files
 

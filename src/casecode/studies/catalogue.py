@@ -13,6 +13,8 @@ STUDIES = {"2015": "solace2015", "schools-demo": "schools_demo"}
 #: The studies `casecode init --from-study NAME` (studies.replication) can start a replication from: those whose
 #: codebook, baseline and transcript coder casecode ships.
 REPLICABLE = ("2015",)
+#: The studies `casecode evaluate --study NAME` (studies.evaluation) can score casecode's coders on.
+EVALUABLE = ("2015",)
 
 
 def reproduce_study(name: str, out: str | Path, nlp_name: str | None = None):

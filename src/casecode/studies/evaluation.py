@@ -34,6 +34,21 @@ from .transcripts import (fit_transcript_coder, shipped_training, training_trans
 
 
 
+def check_evaluable(study_name: str) -> None:
+    """Refuse a study with no evaluation, naming it as given: one casecode only reproduces, or one it lacks."""
+    from ..errors import CorpusError
+    from .catalogue import EVALUABLE, STUDIES
+
+    name = str(study_name)
+    if name in EVALUABLE:
+        return
+    which = ", ".join(map(repr, EVALUABLE))
+    if name in STUDIES:
+        raise CorpusError(f"study {name!r} has no evaluation (casecode reproduce --study {name} rebuilds it); the "
+                          f"studies casecode can evaluate: {which}")
+    raise CorpusError(f"unknown study {name!r}; the studies casecode can evaluate: {which}")
+
+
 def heldout_sets(folders: Sequence[str | Path]) -> dict[str, Path]:
     """Section name (the folder's name; "-2", "-3" when two share one) -> folder, each checked to be a held-out set:
     transcripts (*.txt) and their gold.csv."""
@@ -221,10 +236,7 @@ def evaluate_study(study_name: str = "2015", out: str | Path | None = None, nlp_
     `heldout`: folders of held-out transcripts with their gold.csv, each scored alone and all pooled by the
     transcript coder fitted on every training set; none, and those sections are left out. `embeddings` adds the
     sentence-embedding coder's lines to the placement and Appendix Two sections (slow; needs the extra)."""
-    if str(study_name) != "2015":
-        from ..errors import CorpusError
-
-        raise CorpusError(f"unknown study {study_name!r}; the study casecode can evaluate is '2015'")
+    check_evaluable(study_name)
     sets = heldout_sets(heldout)  # checked before the long steps
     _extra_models(embeddings)  # a missing extra is refused before the long steps too
     paths = study_paths()
