@@ -133,6 +133,7 @@ class Batch:
         self._arrays: dict[str, numpy.ndarray] = dict(zip(_UNANNOTATED if annotate is not None else _TOKEN,
                                                           numpy.ascontiguousarray(matrix.T)))
         self._rows: dict[str, list[int]] = {}
+        self._views: dict[str, memoryview] = {}  # see values
         self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
         self._words: tuple | None = None  # see words
         self._numbers: numpy.ndarray | None = None  # see word_numbers
@@ -202,6 +203,18 @@ class Batch:
         row = self._rows.get(attr)
         if row is None:
             row = self._rows[attr] = self._array(attr).tolist()
+        return row
+
+    def values(self, attr: str) -> list[int] | memoryview:
+        """The column's values as `column` gives them, each made an int only when read (unless `column` made the
+        list already): for a reader of a few positions, as an int made, and freed, for every word of a batch
+        costs more than the compiled matcher's lookups."""
+        row = self._rows.get(attr)
+        if row is None:
+            row = self._views.get(attr)
+            if row is None:
+                array = numpy.ascontiguousarray(self._array(attr), dtype=numpy.uint64)
+                row = self._views[attr] = memoryview(array).cast("B").cast("Q")
         return row
 
     def _distinct_values(self, attr: str) -> tuple[numpy.ndarray, numpy.ndarray]:

@@ -291,7 +291,7 @@ class CompiledMatcher:
             doc_at = first_at = [0] * total  # one doc: every position is doc 0's, from 0 to total
             end_at = [total] * total
         else:
-            total, column = batch.n, batch.column
+            total, column = batch.n, batch.values
             starts, ends = batch.starts, batch.ends
             found = [set() for _ in batch.docs]
             doc_at, first_at, end_at = batch.by_token()
