@@ -260,18 +260,20 @@ class CompiledMatcher:
             for value in values:
                 by_value[value] = by_value.get(value, 0) | bit
         # each anchored pattern as the matching loop reads it: (need, fewest and most tokens before the anchor, key,
-        # the first step's one test (column, values, wanted) or None, the steps after the first, all the steps)
+        # the first step's one test (column, values, wanted) or None, the steps after the first as `_ends` reads
+        # them (`_plan`), the first step, all the steps as `_ends` reads them)
         tries = []
         for key, steps, rest in self._steps:
             first, first_lo, first_hi = steps[0]
             simple = first_lo == first_hi == 1 and len(first) == 1 and first[0][0] is not None
-            tries.append((key, *(first[0] if simple else (None, None, None)), rest, steps))
+            tries.append((key, *(first[0] if simple else (None, None, None)), _plan(rest), steps[0], _plan(steps)))
         anchors = {attr: {value: [(needs[number], lo, hi, *tries[number]) for number, lo, hi in entries]
                           for value, entries in by_value.items()} for attr, by_value in self._anchors.items()}
         # each table's values as a sorted array, to find the positions holding one in a batch's column at once
         sorted_values = {id(table): numpy.array(sorted(table), dtype=numpy.uint64)
                          for table in [*phrases.values(), *value_bits.values(), *anchors.values()]}
-        self._built = (phrases, value_bits, anchors, needs, sorted_values)
+        anywhere = [(self._steps[number][0], _plan(self._steps[number][1])) for number in self._anywhere]
+        self._built = (phrases, value_bits, anchors, needs, sorted_values, anywhere)
         return self._built
 
     def __call__(self, doc: Doc) -> set[tuple[Hashable, int, int]]:
@@ -297,7 +299,7 @@ class CompiledMatcher:
             doc_at, first_at, end_at = batch.by_token()
         if not total or not self._attrs:
             return found
-        phrases, value_bits, anchors, needs, sorted_values = self._tables()
+        phrases, value_bits, anchors, needs, sorted_values, anywhere = self._tables()
         attrs = self._attrs
         rows = _Rows(column, attrs)
 
@@ -328,13 +330,12 @@ class CompiledMatcher:
             row = rows[col]
             for p in holding(attrs[col], by_value):
                 held[doc_at[p]] |= by_value[row[p]]
-        steps_of = self._steps
         for attr, table in anchors.items():
             values = rows[self._column[attr]]
             for p in holding(attr, table):
                 d, lo, hi = doc_at[p], first_at[p], end_at[p]
                 missing = ~held[d]
-                for need, before_lo, before_hi, key, col, wanted_values, wanted, rest, steps in table[values[p]]:
+                for need, before_lo, before_hi, key, col, wanted_values, wanted, rest, first, steps in table[values[p]]:
                     if need & missing:
                         continue
                     if col is not None:
@@ -345,15 +346,14 @@ class CompiledMatcher:
                                 for end in _ends(rest, start + 1, rows, hi):
                                     found[d].add((key, start - lo, end - lo))
                         continue
-                    first, first_lo, _ = steps[0]
+                    first_checks, first_lo, _ = first
                     starts_ok = [start for start in range(max(lo, p - before_hi), p - before_lo + 1)
-                                 if not first_lo or _holds(first, rows, start)]
+                                 if not first_lo or _holds(first_checks, rows, start)]
                     for start in starts_ok:
                         for end in _ends(steps, start, rows, hi):
                             if end > start:
                                 found[d].add((key, start - lo, end - lo))
-        for number in self._anywhere:
-            key, steps, _ = steps_of[number]
+        for key, steps in anywhere:
             for d, (lo, hi) in enumerate(zip(starts, ends)):
                 for start in range(lo, hi):
                     for end in _ends(steps, start, rows, hi):
@@ -407,19 +407,51 @@ def _holds(checks: tuple, rows, i: int) -> bool:
     return True
 
 
-def _ends(steps: tuple, start: int, rows, n: int) -> list[int]:
-    """Every position where a pattern's steps can stop matching when started at `start`: the positions each step
-    can reach, step by step (a wildcard's run is position arithmetic, a token's run is counted)."""
-    positions = [start]
+# The kinds of step `_ends` takes (`_plan`): one token with one test, one token with several (or a negated
+# token), a run of tokens, and a free gap followed by one token with one test (a `{0,4}` wildcard and the word after).
+_TOKEN, _TOKEN_CHECKS, _RUN, _GAP_TOKEN = range(4)
+
+
+def _plan(steps: tuple) -> tuple:
+    """A pattern's steps (`_membership` tests, min, max) as `_ends` takes them: each a tuple of its kind and its
+    tests, a wildcard gap and the one-test token after it as one step (the gap's positions are only the token's)."""
+    plan = []
     for checks, lo, hi in steps:
-        if lo == 1 and hi == 1:  # one token (most steps): each position moves on by one if its token passes
-            if len(checks) == 1 and checks[0][0] is not None:
-                col, values, wanted = checks[0]
-                row = rows[col]
-                positions = [p + 1 for p in positions if p < n and (row[p] in values) is wanted]
-            else:
-                positions = [p + 1 for p in positions if p < n and _holds(checks, rows, p)]
+        one = len(checks) == 1 and checks[0][0] is not None
+        if lo == hi == 1 and one and plan and plan[-1][0] == _RUN and not plan[-1][1]:
+            _, _, gap_lo, gap_hi = plan.pop()
+            plan.append((_GAP_TOKEN, gap_lo, gap_hi, *checks[0]))
+        elif lo == hi == 1:
+            plan.append((_TOKEN, *checks[0]) if one else (_TOKEN_CHECKS, checks))
         else:
+            plan.append((_RUN, checks, lo, hi))
+    return tuple(plan)
+
+
+def _ends(plan: tuple, start: int, rows, n: int) -> list[int]:
+    """Every position where a pattern's steps (its `_plan`) can stop matching when started at `start`: the positions
+    each step can reach, step by step (a wildcard's run is position arithmetic, a token's run is counted)."""
+    positions = [start]
+    for step in plan:
+        kind = step[0]
+        if kind == _TOKEN:  # one token (most steps): each position moves on by one if its token passes
+            _, col, values, wanted = step
+            row = rows[col]
+            positions = [p + 1 for p in positions if p < n and (row[p] in values) is wanted]
+        elif kind == _GAP_TOKEN:  # a gap of lo to hi tokens, then a token that passes: the positions just after it
+            _, lo, hi, col, values, wanted = step
+            row = rows[col]
+            if len(positions) == 1:
+                p = positions[0]
+                positions = [q + 1 for q in range(p + lo, min(p + hi, n - 1) + 1) if (row[q] in values) is wanted]
+            else:
+                positions = list({q + 1 for p in positions for q in range(p + lo, min(p + hi, n - 1) + 1)
+                                  if (row[q] in values) is wanted})
+        elif kind == _TOKEN_CHECKS:
+            checks = step[1]
+            positions = [p + 1 for p in positions if p < n and _holds(checks, rows, p)]
+        else:
+            _, checks, lo, hi = step
             reached: set[int] = set()
             for pos in positions:
                 limit = n - pos if hi > n - pos else hi
