@@ -483,6 +483,7 @@ def _list_number(phrases: tuple[tuple[str, ...], ...]) -> int:
     number = len(_LISTS)
     _LISTS.append(phrases)
     _LIST_NUMBER[id(phrases)] = number
+    _CANDIDATES.clear()
     for phrase in phrases:
         order = _FIRST_WORDS[phrase[0]] = _FIRST_WORDS.get(phrase[0], 0) + 1
         if len(phrase) == 1:
@@ -548,34 +549,21 @@ def _scan(lower: list[str], lemma: list[str], end_at: list[int], first: int, sta
     positions holding a phrase's first word, when known (`_batch_starts`)."""
     hits: list[tuple[list[int], list[tuple[int, int]]]] = [([], []) for _ in range(len(_LISTS) - first)]
     index = _FIRST_WORDS
-    singles, pairs = _SINGLES, _PAIRS
     if starts is None:  # the positions holding a first word, found in C (map, compress) rather than word by word
         found = set(compress(range(len(lower)), map(index.__contains__, lower)))
         found.update(compress(range(len(lemma)), map(index.__contains__, lemma)))
         starts = sorted(found)
+    known = _CANDIDATES
+    if len(known) > _CANDIDATES_KEPT:
+        known.clear()
     for i in starts:
-        low, lem = lower[i], lemma[i]
         n = end_at[i]
-        candidates = []
-        # as a lookup list by list would give them: lower-case matches, then lemma matches, each in list order
-        for tag, word in enumerate((low, lem) if lem != low else (low,)):
-            one = singles.get(word)
-            if one:
-                candidates += [(k, tag, order, 1, ()) for k, order, _ in one]
-            if i + 1 < n:
-                second, second_lemma = lower[i + 1], lemma[i + 1]
-                more = pairs.get((word, second))
-                if more:
-                    candidates += [(k, tag, order, size, rest) for k, order, size, rest in more]
-                if second_lemma != second:
-                    more = pairs.get((word, second_lemma))
-                    if more:
-                        candidates += [(k, tag, order, size, rest) for k, order, size, rest in more]
-        if not candidates:
-            continue
-        if len(candidates) > 1:
-            candidates.sort()
-        for k, _, _, size, rest in candidates:
+        # a few thousand distinct (word, next word) pairs stand at a batch's many starts: each looked up once
+        key = (lower[i], lemma[i], lower[i + 1], lemma[i + 1]) if i + 1 < n else (lower[i], lemma[i])
+        candidates = known.get(key)
+        if candidates is None:
+            candidates = known[key] = _candidates(*key)
+        for k, size, rest in candidates:
             if k < first:
                 continue
             if size > 2 and (i + size > n or not all(lower[j] == w or lemma[j] == w
@@ -584,6 +572,34 @@ def _scan(lower: list[str], lemma: list[str], end_at: list[int], first: int, sta
             hits[k - first][0].append(i)
             hits[k - first][1].append((i, size))
     return hits
+
+
+def _candidates(low: str, lem: str, second: str | None = None, second_lemma: str | None = None
+                ) -> list[tuple[int, int, tuple[str, ...]]]:
+    """(list number, length, words after the second) of each phrase of the lists known that may start at a word
+    with lower-case form `low` and lemma `lem`, followed by `second` / `second_lemma` (None: the doc's last word), in
+    the order `_scan` records their hits: as a lookup list by list would give them, lower-case matches, then lemma
+    matches, each in list order."""
+    candidates = []
+    for tag, word in enumerate((low, lem) if lem != low else (low,)):
+        one = _SINGLES.get(word)
+        if one:
+            candidates += [(k, tag, order, 1, ()) for k, order, _ in one]
+        if second is not None:
+            more = _PAIRS.get((word, second))
+            if more:
+                candidates += [(k, tag, order, size, rest) for k, order, size, rest in more]
+            if second_lemma != second:
+                more = _PAIRS.get((word, second_lemma))
+                if more:
+                    candidates += [(k, tag, order, size, rest) for k, order, size, rest in more]
+    candidates.sort()
+    return [(k, size, rest) for k, _, _, size, rest in candidates]
+
+
+# `_candidates` by its arguments, for the phrase lists known (cleared when one is added; at most _CANDIDATES_KEPT)
+_CANDIDATES: dict[tuple, list[tuple[int, int, tuple[str, ...]]]] = {}
+_CANDIDATES_KEPT = 200_000
 
 
 def _located(doc: Doc, phrases: tuple[tuple[str, ...], ...]) -> tuple[list[int], list[tuple[int, int]], int, int]:
