@@ -24,11 +24,11 @@ _COMMON_IDS = [IDS[a] for a in COMMON]
 # A batch reads these at once too (SHAPE: a codebook's shape patterns), each made a list of ints only when asked for:
 # the token's own from each doc, and the word's (its lexeme's, the same wherever the word stands) once per distinct
 # word of the batch (`_lexical`), as reading them token by token costs about twice as much as the rest.
-_TOKEN = ("ORTH", "LEMMA", "SPACY", "SENT_START")
+_TOKEN = ("ORTH", "LEMMA", "SPACY", "SENT_START", "DEP")
 _TOKEN_IDS = [IDS[a] for a in _TOKEN]
 _LEXICAL = ("LOWER", "IS_PUNCT", "IS_ALPHA", "IS_TITLE", "SHAPE")
 # what a batch reads of docs it annotates itself (see Batch), and what it sets
-_UNANNOTATED = ("ORTH", "SPACY", "SENT_START")
+_UNANNOTATED = ("ORTH", "SPACY", "SENT_START", "DEP")
 _UNANNOTATED_IDS = [IDS[a] for a in _UNANNOTATED]
 _ANNOTATED_IDS = [IDS["LEMMA"], IDS["SENT_START"]]
 
@@ -134,6 +134,7 @@ class Batch:
                                                           numpy.ascontiguousarray(matrix.T)))
         self._rows: dict[str, list[int]] = {}
         self._views: dict[str, memoryview] = {}  # see values
+        self._set_before: dict[str, numpy.ndarray | None] = {}  # see any_set
         self._distinct: dict[str, tuple[numpy.ndarray, numpy.ndarray]] = {}  # see positions
         self._words: tuple | None = None  # see words
         self._numbers: numpy.ndarray | None = None  # see word_numbers
@@ -216,6 +217,16 @@ class Batch:
                 array = numpy.ascontiguousarray(self._array(attr), dtype=numpy.uint64)
                 row = self._views[attr] = memoryview(array).cast("B").cast("Q")
         return row
+
+    def any_set(self, attr: str, lo: int, hi: int) -> bool:
+        """Whether a position from `lo` up to `hi` holds a value of `attr` other than 0, as `Doc.has_annotation`
+        tells of a doc (which looks at each of its tokens), from one pass over the batch's column."""
+        if attr not in self._set_before:
+            is_set = self._array(attr) != 0
+            # how many positions before each hold a value (None: none in the batch, as DEP in an unparsed one)
+            self._set_before[attr] = numpy.concatenate(([0], numpy.cumsum(is_set))) if is_set.any() else None
+        before = self._set_before[attr]
+        return before is not None and bool(before[hi] > before[lo])
 
     def _distinct_values(self, attr: str) -> tuple[numpy.ndarray, numpy.ndarray]:
         """The column's distinct values (sorted) and, for each position, the number of its value among them."""

@@ -195,7 +195,6 @@ class _Info:
         self.n = len(doc)
         self.clauses: dict[tuple[int, int], list[int]] = {}  # (sentence start, end) -> clause bounds
         self.hits: list[tuple[list[int], list[tuple[int, int]]]] = []  # by phrase list number, see _all_hits
-        self.parsed = doc.has_annotation("DEP")
         self.titles: frozenset[int] | None = None  # see _titles.title_tokens
         self.sentence_starts: list[int] | None = None  # see sentence_bounds
         self.where: dict = {}  # see within
@@ -203,6 +202,9 @@ class _Info:
         # read as hashes once per doc (shared with the compiled matchers), not Token by Token
         read = token_columns(doc)
         batch = read.batch
+        # as doc.has_annotation("DEP") (an empty doc counts as parsed), from the batch's column when in one
+        self.parsed = batch.any_set("DEP", read.lo, read.lo + self.n) if batch is not None and self.n else \
+            doc.has_annotation("DEP")
         if batch is not None:  # in a batch (the rule coder's): the batch's word lists, read once, sliced
             self.batch, self.lo = weakref.ref(batch), read.lo
             whole = batch.shared.get(_WORD_LISTS)
