@@ -339,6 +339,10 @@ class CompiledMatcher:
                     if need & missing:
                         continue
                     if col is not None:
+                        if not before_hi:  # the first word is the anchor, which p holds: no test, one start
+                            for end in _ends(rest, p + 1, rows, hi):
+                                found[d].add((key, p - lo, end - lo))
+                            continue
                         # most patterns: one test of one first word; the rest of the steps go on after it
                         row = rows[col]
                         for start in range(max(lo, p - before_hi), p - before_lo + 1):
