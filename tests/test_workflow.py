@@ -747,6 +747,33 @@ def test_a_case_type_with_no_case_is_refused_and_nothing_is_added(tmp_path):
     assert (len(project.documents()), len(project.cases())) == (0, 0)
 
 
+def test_case_names_differing_in_an_accent_or_in_another_script_stay_distinct_cases(tmp_path):
+    """Found in an outside-in audit: a case id kept only a-z and 0-9 of the name, so 'Cyngor Mön' joined 'Cyngor
+    Môn' (both cyngor_m_n: two councils counted as one) and a Greek name was refused as having no letters. Ids
+    stored before stay as they were; a name differing only in case or spacing is still the same case."""
+    from casecode.workflow import case_id_for, rename_case
+
+    names = {"a": "Cyngor Môn", "b": "Cyngor Mön", "c": "Αθήνα", "d": "cyngor  MÖN", "e": "Σπάρτη", "f": "Fenmoor"}
+    for name in names:
+        (tmp_path / f"{name}.txt").write_text(f"Kim Lee: We listened to residents in {name}.\n", encoding="utf-8")
+    project = init_project(tmp_path / "project", read_codebook(CODEBOOK))
+    for name, case in names.items():
+        add_files(project, [tmp_path / f"{name}.txt"], case=case)
+    cases = project.cases().set_index("case_id").name.to_dict()
+    athens, sparta = case_id_for("Αθήνα"), case_id_for("Σπάρτη")
+    mon = next(c for c in cases if c.startswith("cyngor_m_n_"))
+    assert cases == {"cyngor_m_n": "Cyngor Môn", mon: "Cyngor Mön", athens: "Αθήνα", sparta: "Σπάρτη",
+                     "fenmoor": "Fenmoor"}
+    assert athens != sparta and athens.startswith("case_") and len({athens, sparta, mon}) == 3
+    docs = project.segments().groupby("document_id").cases.first().map(lambda cs: cs[0]).to_dict()
+    assert docs == {"a": "cyngor_m_n", "b": mon, "c": athens, "d": mon, "e": sparta, "f": "fenmoor"}
+    with pytest.raises(CorpusError) as raised:  # a file added before under the other council
+        add_files(project, [tmp_path / "a.txt"], case="Cyngor Mön")
+    assert "already in the project as 'a' under case 'Cyngor Môn', not 'Cyngor Mön'" in str(raised.value)
+    assert rename_case(project, mon, "Cyngor Mön") == mon  # renaming keeps it apart from the other council too
+    project.close()
+
+
 def test_add_files_and_apply_review_hold_the_garbage_collector(built, tmp_path, gc_passes):
     # every document, workbook row and coding read stays alive until stored, so a collection pass would only walk
     # them all again (full passes grew faster than the project); the collector runs again afterwards

@@ -15,7 +15,7 @@ from ..codebook import Codebook
 from ..corpus import cases_or_document, read_documents, read_manifest, segments_frame
 from ..corpus._text import decode_bytes
 from ..errors import CasecodeError, ReviewError, warn
-from ._ingest import case_id_for
+from ._ingest import case_ids
 
 
 #: A coding CSV larger than this is refused before it is read.
@@ -135,7 +135,7 @@ def evaluate_files(predicted: str | Path, gold: str | Path, files: Iterable[str 
         warn(f"{len(uncased)} document(s) have no case ({', '.join(uncased[:5])}{' ...' if len(uncased) > 5 else ''})"
              f"; at case level each counts as a case of its own: give cases with --manifest or front matter 'case:'")
     # A document without a case is its own case, so the case level still means something.
-    segments["cases"] = cases_or_document(segments, case_id_for)
+    segments["cases"] = cases_or_document(segments, case_ids())  # 'Môn' and 'Mön' stay two cases
     units = segments[segments.codable]
     pred = read_file_codings(predicted, segments, "predicted", codebook.ids)
     gold_codings = read_file_codings(gold, segments, "gold", codebook.ids)

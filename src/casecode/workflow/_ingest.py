@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
+import unicodedata
 from itertools import chain
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pandas as pd
 
@@ -16,14 +18,63 @@ from ..errors import CorpusError, warn
 
 
 def case_id_for(name: str) -> str:
-    """A stable case id from a case name: 'Fenmoor District Council' → 'fenmoor_district_council'."""
+    """A stable case id from a case name: 'Fenmoor District Council' → 'fenmoor_district_council'.
+
+    A name in another script, with no ASCII letter or digit, gets a short digest of the name ('Αθήνα' →
+    'case_3b9d2e'), so two such names keep distinct ids. Names that differ only in letters an id drops ('Cyngor Môn',
+    'Cyngor Mön') share an id here; `case_ids` keeps them apart within a project."""
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     if not slug:
-        raise CorpusError(f"case name {name!r} has no letters or digits; give the case a name")
+        key = _case_key(name)
+        if not key:
+            raise CorpusError(f"case name {name!r} has no letters or digits; give the case a name")
+        return f"case_{_digest(key)}"
     return slug if slug[0].isalpha() else f"case_{slug}"
 
 
-def _with_case_ids(doc: Document) -> tuple[Document, dict | None]:
+def _case_key(name: str) -> str:
+    """What makes two case names one case: letter case, spacing and punctuation do not count; every letter does,
+    accented or in any script ('Cyngor Môn' ≠ 'Cyngor Mön', though both have the id 'cyngor_m_n')."""
+    return re.sub(r"[\W_]+", "_", unicodedata.normalize("NFKC", name).casefold()).strip("_")
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:6]
+
+
+def case_ids(cases: pd.DataFrame | None = None) -> Callable[[str], str]:
+    """Case name → case id, for names given together (one `add`, one evaluation) beside the stored `cases`.
+
+    A name one of `cases` has (up to letter case, spacing and punctuation) gets that case's id. A name whose
+    `case_id_for` id a case of another name already holds, the two differing only in letters the id drops
+    ('Cyngor Mön' after 'Cyngor Môn'), gets that id with a digest of its name, so two councils stay two cases; the
+    first keeps its plain id, and so every id stored before."""
+    by_key: dict[str, str] = {}
+    held: dict[str, str] = {}  # an id made from a name -> that name's key
+    for row in (cases if cases is not None else pd.DataFrame(columns=["case_id", "name"])).itertuples():
+        key = _case_key(str(row.name))
+        if key and _plain_id(str(row.name)) == row.case_id:  # a case whose id is not made from its name is found by id
+            by_key.setdefault(key, row.case_id)
+            held.setdefault(row.case_id, key)
+
+    def case_id(name: str) -> str:
+        key = _case_key(name)
+        if key not in by_key:
+            plain = case_id_for(name)
+            by_key[key] = plain if held.get(plain, key) == key else f"{plain}_{_digest(key)}"
+            held.setdefault(by_key[key], key)
+        return by_key[key]
+    return case_id
+
+
+def _plain_id(name: str) -> str:
+    try:
+        return case_id_for(name)
+    except CorpusError:
+        return ""
+
+
+def _with_case_ids(doc: Document, case_id: Callable[[str], str]) -> tuple[Document, dict | None]:
     """Point the document's segments at a case id (not the name the file gives) and describe the case. A type
     given with no case is refused: it would be dropped without a word."""
     name = str(doc.metadata.get("case") or "").strip()
@@ -33,10 +84,12 @@ def _with_case_ids(doc: Document) -> tuple[Document, dict | None]:
             raise CorpusError(f"{doc.path}: case_type {kind!r} but no case; give its case (a manifest's 'case' cell, "
                               f"--case or front matter 'case:'), or leave case_type empty")
         return doc, None
-    case_id = case_id_for(name)
-    doc.segments = [_with_cases(seg, (case_id,)) for seg in doc.segments]
-    case = {"case_id": case_id, "name": name, "type": str(doc.metadata.get("case_type") or "")}
-    return doc, case
+    try:
+        case = case_id(name)
+    except CorpusError as error:
+        raise CorpusError(f"{doc.path}: {error}") from None
+    doc.segments = [_with_cases(seg, (case,)) for seg in doc.segments]
+    return doc, {"case_id": case, "name": name, "type": str(doc.metadata.get("case_type") or "")}
 
 
 def _with_cases(segment: Segment, cases: tuple[str, ...]) -> Segment:
@@ -104,8 +157,10 @@ def _add_read(project, items: list, case: str | None, interviewer_names: Iterabl
               override_case: bool, allow_duplicate: bool) -> pd.DataFrame:
     """`add_files` once its arguments are checked."""
     documents = read_documents(items, case=case, interviewer_names=interviewer_names, override_case=override_case)
-    prepared = [_with_case_ids(doc) for doc in documents]
-    new_cases = _cases_to_store(project.cases(), prepared)
+    stored_cases = project.cases()
+    case_id = case_ids(stored_cases)
+    prepared = [_with_case_ids(doc, case_id) for doc in documents]
+    new_cases = _cases_to_store(stored_cases, prepared)
     _check_readded(project, prepared)
     rows = []
     with project.transaction():  # checked under the write lock, so a second `add` running at once is seen
@@ -147,7 +202,7 @@ def _check_readded(project, prepared: list[tuple[Document, dict | None]]) -> Non
     roles = {doc_id: rows.role.tolist() for doc_id, rows in segments.groupby("document_id", sort=False)}
     for doc, info in again:
         old = str((known[doc.document_id].metadata or {}).get("case") or "").strip()
-        if info and (case_id_for(old) if old else "") != info["case_id"]:
+        if info and (_case_key(old) if old else "") != _case_key(info["name"]):
             fix = (f"change its case with casecode rename-case (or casecode remove {doc.document_id}, then add it "
                    f"again)" if old else f"casecode remove {doc.document_id}, then add it again with its case")
             raise CorpusError(f"{doc.path}: already in the project as {doc.document_id!r} "

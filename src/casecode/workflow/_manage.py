@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..codebook import Codebook, codebook_from_dict, read_codebook, write_codebook
 from ..errors import CodebookError, StoreError
-from ._ingest import case_id_for
+from ._ingest import case_ids
 
 #: Columns of `list_documents`.
 DOCUMENT_LIST_COLUMNS = ["document_id", "case_id", "format", "units", "suggested", "accepted", "rejected", "manual",
@@ -149,8 +149,9 @@ def rename_case(project, old: str, new_name: str) -> str:
     if match.empty:
         known = ", ".join(cases.case_id) or "none"
         raise StoreError(f"no case {old!r} in this project; known: {known} (see casecode list cases)")
-    new_id = case_id_for(new_name)
-    project.rename_case(match.case_id.iloc[0], new_id, name=new_name)
+    old_id = match.case_id.iloc[0]
+    new_id = case_ids(cases[cases.case_id != old_id])(new_name)  # kept apart from a case whose name differs in accents
+    project.rename_case(old_id, new_id, name=new_name)
     return new_id
 
 
