@@ -208,6 +208,36 @@ def test_cli_report_refuses_a_table_that_is_not_agreement(project, tmp_path):
         f"Error: {bad}: column 'kappa' is missing; pass the agreement.csv that 'casecode agree --out DIR' wrote")
 
 
+@pytest.mark.parametrize("table, where, shown, what", [
+    ("code,kappa\nbold,abc\n", "row 2, column 'kappa'", "abc", "a kappa (from -1 to 1)"),
+    ("code,kappa\nbold,0.5\nlearn,\nagile,1.5\n", "row 4, column 'kappa'", "1.5", "a kappa (from -1 to 1)"),
+    ("code,kappa,n_present_ana\nbold,0.5,2\nlearn,0.2,–\n", "row 3, column 'n_present_ana'", "–",
+     "a count (0 or more)"),
+])
+def test_cli_report_refuses_a_cell_of_agreement_that_is_not_a_number_before_writing(project, tmp_path, table, where,
+                                                                                    shown, what):
+    """Found in an outside-in audit: a hand-edited agreement.csv with a word in kappa ended in 'internal error
+    (TypeError ...)' after the report's other files were written."""
+    bad = tmp_path / "agreement.csv"
+    bad.write_text(table, encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "-p", str(project), "--out", str(tmp_path / "r"),
+                                      "--agreement", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: {bad}: {where}: '{shown}' is not {what}; leave the cell empty where it is undefined, or pass the "
+        f"agreement.csv that 'casecode agree --out DIR' wrote")
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_report_quotes_agreement_with_an_empty_kappa_left_out(project, tmp_path):
+    table = tmp_path / "agreement.csv"
+    table.write_text("code,kappa,n_present_ana\nbold,0.5,2\nlearn,,0\nagile,0.2,1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "-p", str(project), "--out", str(tmp_path / "r"),
+                                      "--agreement", str(table)])
+    assert result.exit_code == 0, result.output
+    assert "mean Cohen's kappa 0.35 over 2 codes" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+
+
 def test_cli_compare_writes_the_comparison_against_the_baseline(project):
     with open_project(project) as proj:
         codes = proj.codebook().chart_ids

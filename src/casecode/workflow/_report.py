@@ -148,7 +148,28 @@ def read_agreement(path: str | Path) -> pd.DataFrame:
     if missing:
         raise AnalysisError(f"{path}: column {missing[0]!r} is missing; pass the agreement.csv that "
                             f"'casecode agree --out DIR' wrote")
+    for column in ["kappa"] + [c for c in table.columns if str(c).startswith("n_present_")]:
+        table[column] = _numbers(table[column], path, column, (-1.0, 1.0) if column == "kappa" else (0.0, None))
     return table
+
+
+def _numbers(cells: pd.Series, path: Path, column: str, bounds: tuple[float | None, float | None]) -> pd.Series:
+    """A column of the agreement table as numbers (an empty cell stays empty: kappa is undefined for a code no coder
+    used), or an error naming the first bad cell: a hand-edited table with 'n/a' would end in a TypeError."""
+    from ..errors import AnalysisError
+
+    numbers = pd.to_numeric(cells, errors="coerce")
+    low, high = bounds
+    bad = (numbers.isna() & cells.notna() & (cells.astype(str).str.strip() != "")) | (numbers < low)
+    if high is not None:
+        bad |= numbers > high
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        what = "a kappa (from -1 to 1)" if column == "kappa" else "a count (0 or more)"
+        raise AnalysisError(f"{path}: row {row + 2}, column {column!r}: '{cells.iloc[row]}' is not {what}; leave the "
+                            f"cell empty where it is undefined, or pass the agreement.csv that 'casecode agree --out "
+                            f"DIR' wrote")
+    return numbers
 
 
 def report_notices(project, tables: ProjectTables, statuses) -> list[str]:
