@@ -583,11 +583,31 @@ def test_agree_leaves_out_a_code_added_to_an_interviewers_turn_and_says_so(proje
                         {i: {"decision": "accept", "decided_by": "Ana"} for i in ids}, [add])
     ben = edit_workbook(written["workbook"], tmp_path / "ben.xlsx",
                         {i: {"decision": "accept", "decided_by": "Ben"} for i in ids})
-    assert len(apply_review(project, ana)) == len(ids) + 1  # the store takes it: a person may code any turn
     with pytest.warns(CasecodeWarning, match=rf"ana.xlsx: row {len(ids) + 2} code\(s\) an interviewer's turn, "
                                              rf"which casecode does not code, so agreement leaves it out"):
         per_code, disagreements = agree([ana, ben], project.codebook(), project.segments())
     assert disagreements.empty and (per_code.units == len(project.segments(codable=True))).all()
+
+
+def test_apply_review_refuses_a_code_added_to_an_interviewers_turn_and_records_nothing(project, tmp_path):
+    """Found in an outside-in audit: an add on the interviewer's question was recorded and counted in the case-by-code
+    matrix and cases_per_code, while agreement, status's codable units and the report's method leave that unit out
+    (and agree refuses a coding CSV naming it). One rule everywhere: casecode does not code interviewer turns."""
+    written = write_review(project, tmp_path / "review.xlsx")
+    ids = [int(i) for i in read_sheet(written["workbook"]).coding_id]
+    asked = project.segments("fenmoor-ceo").query("role == 'interviewer'").iloc[0]
+    add = {"document": "fenmoor-ceo", "unit": int(asked.unit), "decision": "add", "new_code": "culture",
+           "decided_by": "Ana"}
+    ana = edit_workbook(written["workbook"], tmp_path / "ana.xlsx",
+                        {i: {"decision": "accept", "decided_by": "Ana"} for i in ids}, [add])
+    before = project.codings()
+    with pytest.raises(ReviewError) as raised:
+        apply_review(project, ana)
+    assert str(raised.value) == (
+        f"{ana}: row {len(ids) + 2}, column 'unit': unit {int(asked.unit)} of 'fenmoor-ceo' is the interviewer's turn "
+        f"({asked.speaker}), which casecode does not code; add the code to an answer's unit")
+    pd.testing.assert_frame_equal(project.codings(), before)
+    assert project.decisions().empty
 
 
 def test_agree_needs_two_coders(project, tmp_path):

@@ -154,6 +154,7 @@ def _apply_review(project, workbook: str | Path, reviewer: str | None) -> pd.Dat
     rows = read_review_rows(path)
     segments = project.segments()
     decisions = review_decisions(rows, project.codebook(), reviewer=reviewer, segments=segments)
+    _refuse_uncoded_adds(path, decisions, segments)
     _warn_named_in_cells(path, decisions, reviewer)
     with project.transaction():  # the write lock: a second run of the same workbook waits, then skips every row
         _check_project(rows.attrs.get("project_id"), project, path)
@@ -166,6 +167,22 @@ def _apply_review(project, workbook: str | Path, reviewer: str | None) -> pd.Dat
     fresh = fresh.drop(columns=["where"], errors="ignore").reset_index(drop=True)
     fresh.attrs["skipped"] = len(decisions) - len(fresh)
     return fresh
+
+
+def _refuse_uncoded_adds(path: Path, decisions: pd.DataFrame, segments: pd.DataFrame) -> None:
+    """Refuse a code added to a unit casecode does not code (an interviewer's turn, a heading): the case-by-code
+    matrix and the report would count it while agreement, status and the report's method leave that unit out.
+    (`agree` still reads such a row of an older workbook, and says it leaves it out.)"""
+    adds = decisions[decisions.decision == "add"]
+    if adds.empty:
+        return
+    uncoded = segments[~segments.codable.astype(bool)].set_index("segment_id")
+    for d in adds[adds.segment_id.isin(uncoded.index)].itertuples():
+        unit = uncoded.loc[d.segment_id]
+        speaker = f" ({unit.speaker})" if unit.speaker else ""
+        what = f"the interviewer's turn{speaker}" if unit.role == "interviewer" else f"a {unit.kind or 'unit'}{speaker}"
+        _fail(path, d.row, "unit", f"unit {int(unit.unit)} of {unit.document_id!r} is {what}, which casecode does not "
+                                   f"code; add the code to an answer's unit")
 
 
 def _warn_named_in_cells(path: Path, decisions: pd.DataFrame, reviewer: str | None) -> None:
