@@ -424,7 +424,13 @@ def test_a_partly_filled_workbook_applied_again_records_only_its_new_rows(coded,
     assert len(project.decisions()) == 3
 
 
-def test_a_workbook_from_another_project_is_refused(coded, tmp_path):
+@pytest.mark.parametrize("cells", [
+    {(2, "decision"): "accept", (2, "document"): None, (2, "unit"): None},
+    # found in an outside-in audit: rows naming units this project lacks were blamed first ("document 'a' has no
+    # unit 2; copy document and unit from a suggestion row"), as if the row were wrong, not the project
+    {(2, "decision"): "accept", (2, "unit"): 999},
+])
+def test_a_workbook_from_another_project_is_refused(coded, tmp_path, cells):
     from casecode.workflow import apply_review
 
     project, workbook = coded
@@ -432,8 +438,7 @@ def test_a_workbook_from_another_project_is_refused(coded, tmp_path):
     other = init_project(tmp_path / "other", codebook_from_dict(HOSTILE_CODEBOOK))
     add_files(other, [path])
     code_project(other)
-    foreign = _fill(write_review(other, tmp_path / "other.xlsx")["workbook"], tmp_path / "foreign.xlsx", {
-        (2, "decision"): "accept", (2, "document"): None, (2, "unit"): None})
+    foreign = _fill(write_review(other, tmp_path / "other.xlsx")["workbook"], tmp_path / "foreign.xlsx", cells)
     before = _state(project)
     with pytest.raises(Exception) as err:
         apply_review(project, foreign, reviewer="Ana")

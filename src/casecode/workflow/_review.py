@@ -152,12 +152,13 @@ def apply_review(project, workbook: str | Path, reviewer: str | None = None) -> 
 def _apply_review(project, workbook: str | Path, reviewer: str | None) -> pd.DataFrame:
     path = Path(workbook)
     rows = read_review_rows(path)
+    # Before any row is checked against this project's units: a row of another project's workbook would be blamed.
+    _check_project(rows.attrs.get("project_id"), project, path)
     segments = project.segments()
     decisions = review_decisions(rows, project.codebook(), reviewer=reviewer, segments=segments)
     _refuse_uncoded_adds(path, decisions, segments)
     _warn_named_in_cells(path, decisions, reviewer)
     with project.transaction():  # the write lock: a second run of the same workbook waits, then skips every row
-        _check_project(rows.attrs.get("project_id"), project, path)
         fresh = _unrecorded(project, decisions, path, segments)
         if not fresh.empty:
             now = pd.Timestamp.now(tz="UTC").tz_localize(None)
