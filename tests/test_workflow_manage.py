@@ -164,6 +164,27 @@ def test_agree_refuses_a_file_named_twice_and_warns_of_a_copy(project, tmp_path)
     assert per_code.kappa.eq(1).all() or per_code.percent_agreement.eq(1).all()
 
 
+def test_agree_follows_a_code_renamed_since_the_workbooks_were_written(project, tmp_path):
+    """Found in an outside-in audit: after 'codebook rename', agree counted an accepted row under the workbook's old
+    code, which the codebook no longer has, so its rows vanished from every figure ('no coder used this code')."""
+    from casecode.workflow import rename_code
+
+    ana, ben = _two_reviewers(project, tmp_path, ana_add_named=True)
+    old = str(read_sheet(ana).code.iloc[0])
+    before, before_disagreements = agree([ana, ben], project.codebook(), project=project)
+    rename_code(project, old, "renamed")
+    after, after_disagreements = agree([ana, ben], project.codebook(), project=project)
+    was, now = before.set_index("code").loc[old], after.set_index("code").loc["renamed"]
+    assert (now.n_present_Ana, now.n_present_Ben, now.kappa) == (was.n_present_Ana, was.n_present_Ben, was.kappa)
+    assert now.n_present_Ana >= 1 and len(after_disagreements) == len(before_disagreements)
+    with pytest.raises(ReviewError) as err:  # without the project, the old code cannot be followed
+        agree([ana, ben], project.codebook(), project.segments())
+    assert str(err.value) == (
+        f"{ana}: row 2, column 'code': {old!r} is not a code of the codebook (renamed or merged since the workbook "
+        f"was written?); pass -p with the project the workbook came from, so its codes follow, or write a new "
+        f"workbook with 'casecode review'")
+
+
 # -- compare and report on an unreviewed project --------------------------------------------------------------
 
 

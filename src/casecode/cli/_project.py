@@ -358,16 +358,15 @@ def agree(
     from ..codebook import read_codebook
     from ..workflow import agree as run
 
-    segments = None
     if project is not None:
         with open_project_at(project) as proj:
             book = read_codebook(codebook) if codebook else proj.codebook()
-            segments = proj.segments()  # interviewers' turns too, so a row coding one is named, not lost
+            # its segments (interviewers' turns too, so a row coding one is named, not lost) and codings' codes now
+            per_code, disagreements = run(sources, book, by_reviewer=by_reviewer, project=proj)
     elif codebook is not None:
-        book = read_codebook(codebook)
+        per_code, disagreements = run(sources, read_codebook(codebook), by_reviewer=by_reviewer)
     else:
         fail("give --codebook CODEBOOK or --project PROJECT so the codes are known")
-    per_code, disagreements = run(sources, book, segments, by_reviewer=by_reviewer)
     shown = per_code[["code", "units", "percent_agreement", "kappa", "alpha"]]
     typer.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     typer.echo(f"{len(disagreements)} disagreements")

@@ -25,8 +25,12 @@ def _segment_ids(table: pd.DataFrame) -> list[str]:
 _UNNAMED = "\x00unnamed"  # stands for an empty decided_by cell while a workbook is read for agreement
 
 
-def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None, by_reviewer: bool = False):
+def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None, by_reviewer: bool = False,
+                   stored: tuple[str, dict[int, str]] | None = None):
     """A reviewer's codings: accepted suggestions, recodes and additions; units are the workbook's units.
+
+    An accepted suggestion counts under the code its coding has now in `stored` (the project's id and its codings'
+    codes) when the workbook came from that project, so a code renamed or merged since follows.
 
     One workbook is one coder: the one name its `decided_by` cells give (rows left empty are that reviewer's
     too), or the file's name, with a warning, when no row names anyone. Two names in one workbook are an error
@@ -34,6 +38,7 @@ def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None
     """
     rows = read_review_rows(path)  # read once: the same rows give the units and the checked decisions
     decisions = review_decisions(rows, codebook, reviewer=_UNNAMED, segments=segments)  # checks every row
+    codes_now = stored[1] if stored is not None and rows.attrs.get("project_id") == stored[0] else {}
     coders = _workbook_coders(path, decisions, by_reviewer)
     rows = rows.loc[pd.Series([_filled(d) and _filled(u) for d, u in zip(rows["document"], rows["unit"])],
                               index=rows.index, dtype=bool)]
@@ -47,7 +52,7 @@ def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None
         if d.segment_id in uncoded:
             left_out.append(d.row)
         elif d.decision == "accept":
-            codings.append((coder, d.segment_id, d.code))
+            codings.append((coder, d.segment_id, _accepted_code(path, d, codebook, codes_now)))
         elif d.decision in ("recode", "add"):
             codings.append((coder, d.segment_id, d.new_code))
     if left_out:
@@ -57,6 +62,19 @@ def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None
     units = sheet.drop_duplicates("segment_id")[_UNIT_COLUMNS]
     # A reviewer who rejected every suggestion still judged the units: every code absent.
     return pd.DataFrame(codings, columns=["coder", "segment_id", "code"]), units, set(coders)
+
+
+def _accepted_code(path: Path, d, codebook: Codebook, codes_now: dict[int, str]) -> str:
+    """The code an accepted row counts under: its coding's code now, in the project the workbook came from, else the
+    row's `code` cell, which must be a code of the codebook: agreement counts the codebook's codes only, so a code
+    renamed or merged since the workbook was written would drop out of every figure without a word."""
+    if not pd.isna(d.coding_id) and int(d.coding_id) in codes_now:
+        return codes_now[int(d.coding_id)]
+    if d.code not in codebook.ids:
+        raise ReviewError(f"{path}: row {d.row}, column 'code': {d.code!r} is not a code of the codebook (renamed or "
+                          f"merged since the workbook was written?); pass -p with the project the workbook came "
+                          f"from, so its codes follow, or write a new workbook with 'casecode review'")
+    return d.code
 
 
 def _filled(value) -> bool:
@@ -165,11 +183,19 @@ def _warn_same_codings(path: Path, codings: pd.DataFrame, earlier: list[pd.DataF
 
 
 def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segments: pd.DataFrame | None = None,
-                       by_reviewer: bool = False) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+                       by_reviewer: bool = False, project=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Codings by coder from review workbooks (.xlsx), coding CSVs or project folders, and the units seen.
 
-    Two sources that name the same coder are an error: agreement would silently pool them into one.
+    Two sources that name the same coder are an error: agreement would silently pool them into one. With `project`
+    (its segments are the default `segments`), a workbook it wrote counts each accepted suggestion under the code
+    its coding has now.
     """
+    stored = None
+    if project is not None:
+        if segments is None:
+            segments = project.segments()
+        codings = project.codings()
+        stored = (project.project_id(), dict(zip(codings.coding_id.astype(int), codings.code)))
     frames, unit_frames, coders = [], [], set()
     source_of: dict[str, Path] = {}
     # With a `codable` column, `segments` may hold interviewers' turns: a workbook row that names one is found
@@ -189,7 +215,7 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segmen
         if path.is_dir():
             codings, units, names = _from_project(path)
         elif path.suffix.lower() == ".xlsx":
-            codings, units, names = _from_workbook(path, codebook, segments, by_reviewer)
+            codings, units, names = _from_workbook(path, codebook, segments, by_reviewer, stored)
         elif path.suffix.lower() == ".csv":
             codings, units, names = _from_csv(path, codebook, codable)
             _warn_documents_unnamed(path, units, codable, names)
@@ -218,14 +244,15 @@ def read_coder_codings(sources: Iterable[str | Path], codebook: Codebook, segmen
 
 
 def agree(sources: Iterable[str | Path], codebook: Codebook, segments: pd.DataFrame | None = None,
-          by_reviewer: bool = False):
+          by_reviewer: bool = False, project=None):
     """Per-code agreement (percentage, Cohen's kappa for two coders, Krippendorff's alpha) and disagreements.
 
     Every unit in `segments` (or, without it, every unit any source mentions) counts as seen by every coder;
     a coder who did not give a unit a code said it was absent. A workbook is one coder unless `by_reviewer`.
+    With `project`, its segments are the default and a workbook it wrote follows its codes renamed or merged since.
     """
     with paused_gc():  # every workbook row read stays alive until the codings are made
-        by_coder, units = read_coder_codings(sources, codebook, segments, by_reviewer)
+        by_coder, units = read_coder_codings(sources, codebook, segments, by_reviewer, project)
     if len(by_coder) < 2:
         raise ReviewError(f"found codings by {len(by_coder)} coder(s) ({', '.join(by_coder) or 'none'}); "
                           f"agreement needs two or more — give each coder's workbook or CSV")
