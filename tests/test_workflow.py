@@ -656,8 +656,13 @@ def test_agree_with_an_empty_workbook_is_a_review_error(project, tmp_path):
                               for i in project.codings(status="suggested").coding_id])
     empty = write_review(project, tmp_path / "empty.xlsx")["workbook"]
     assert read_sheet(empty).empty
-    with pytest.raises(ReviewError, match=r"found codings by 1 coder\(s\) \(Ana\)"):
+    with pytest.raises(ReviewError) as raised:  # found in an outside-in audit: the file was not named
         agree([ana, empty], project.codebook(), project.segments(codable=True))
+    assert str(raised.value) == (f"{empty}: no row has a decision (an unfilled review workbook); fill its decision "
+                                 f"column, or leave the file out")
+    blank = written["workbook"]  # rows, none decided
+    with pytest.raises(ReviewError, match=r"review.xlsx: no row has a decision \(an unfilled review workbook\)"):
+        agree([ana, blank], project.codebook(), project.segments(codable=True))
 
 
 def test_project_report_exports_memos(project, tmp_path):

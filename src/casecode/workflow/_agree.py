@@ -38,6 +38,9 @@ def _from_workbook(path: Path, codebook: Codebook, segments: pd.DataFrame | None
     """
     rows = read_review_rows(path)  # read once: the same rows give the units and the checked decisions
     decisions = review_decisions(rows, codebook, reviewer=_UNNAMED, segments=segments)  # checks every row
+    if decisions.empty:  # it names no coder: counted as none, leaving the others one short without naming it
+        raise ReviewError(f"{path}: no row has a decision (an unfilled review workbook); fill its decision column, "
+                          f"or leave the file out")
     codes_now = stored[1] if stored is not None and rows.attrs.get("project_id") == stored[0] else {}
     coders = _workbook_coders(path, decisions, by_reviewer)
     rows = rows.loc[pd.Series([_filled(d) and _filled(u) for d, u in zip(rows["document"], rows["unit"])],
