@@ -303,3 +303,39 @@ def test_findings_agreement_mean_leaves_out_codes_nobody_used(reviewed):
                                   project.codebook(), tables.matrix, "t", agreement=agreement)
     line = next(p for p in findings.method if "Cohen's kappa" in p)
     assert "mean Cohen's kappa 0.80 over 2 codes (2 codes nobody used left out), lowest for bold (0.60)" in line
+
+
+@pytest.fixture
+def interviews(tmp_path):
+    """Two interviews whose interviewee's role comes from the file (front matter, a manifest row), not the label,
+    each with one unit coded by hand."""
+    (tmp_path / "leader.md").write_text(
+        "---\ncase: Fenmoor District Council\ninterviewee: Helen Marsh\nrole: Council Leader\ninterviewer: Tom Reid\n"
+        "---\nTom Reid: What changed?\n\nHelen Marsh: We built a partnership with the health trust.\n",
+        encoding="utf-8")
+    (tmp_path / "digital.txt").write_text(
+        "Interviewer: Tell me about agile working.\nDerek Lowe: We use agile sprints on every project.\n",
+        encoding="utf-8")
+    (tmp_path / "manifest.csv").write_text(
+        "file,case,interviewee,role,interviewer\nleader.md,Fenmoor District Council,Helen Marsh,Council Leader,"
+        "Tom Reid\ndigital.txt,Marlbridge Borough Council,Derek Lowe,Head of Digital,Interviewer\n",
+        encoding="utf-8")
+    project = init_project(tmp_path / "project", read_codebook(CODEBOOK), name="Roles")
+    add_files(project, manifest=tmp_path / "manifest.csv")
+    answers = project.segments(codable=True).set_index("document_id").segment_id
+    project.record_decisions([
+        {"segment_id": answers["leader"], "decision": "add", "new_code": "partnerships", "decided_by": "Ana Diaz"},
+        {"segment_id": answers["digital"], "decision": "add", "new_code": "agile", "decided_by": "Ana Diaz"}])
+    yield project
+    project.close()
+
+
+def test_findings_quotation_names_the_role_the_file_gives(interviews):
+    """A quotation names the speaker's role from the file's `role` (front matter or manifest) as well as from a
+    `Name (Role):` label, as the report promises "speaker, role and case" (it left such roles out)."""
+    findings = findings_of(interviews, ("accepted", "manual", "reference"))
+    quotes = {q.speaker: q.attribution() for cf in findings.codes for q in cf.quotations}
+    assert quotes == {"Helen Marsh": "Helen Marsh, Council Leader, Fenmoor District Council",
+                      "Derek Lowe": "Derek Lowe, Head of Digital, Marlbridge Borough Council"}
+    by_case = [q.attribution() for _, items in findings.by_case for _, q in items]
+    assert sorted(by_case) == sorted(quotes.values())

@@ -73,11 +73,13 @@ def segment_attributes(segments: pd.DataFrame, documents: pd.DataFrame | None = 
     for seg in segments.itertuples():
         first = next(iter(as_case_tuple(seg.cases)), "")
         rows.append({"segment_id": seg.segment_id, "case_id": first, "case_type": types.get(first, ""),
-                     "role": _speaker_role(meta.get(seg.document_id) or {}, seg.speaker)})
+                     "role": speaker_role(meta.get(seg.document_id) or {}, seg.speaker)})
     return pd.DataFrame(rows, columns=["segment_id", "case_id", "case_type", "role"])
 
 
-def _speaker_role(metadata: Mapping, speaker: Any) -> str:
+def speaker_role(metadata: Mapping, speaker: Any) -> str:
+    """A speaker's job role: from the document's `speaker_roles` (its `Name (Role):` labels), else the document's
+    `role` when the speaker is its one interviewee (front matter or a manifest row); "" when neither says."""
     roles = metadata.get("speaker_roles") or {}
     if isinstance(speaker, str) and speaker in roles:
         return str(roles[speaker])

@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from .._output import printable, write_text
+from ..analysis._patterns import speaker_role
 from ..analysis._tables import as_case_tuple, markdown_table
 from ..codebook import Codebook
 from ..corpus import speaker_label_end
@@ -110,7 +111,7 @@ def build_findings(
                                                                   "created_at"])
     seg = segments.set_index("segment_id")
     names = dict(zip(cases["case_id"].astype(str), cases["name"].astype(str))) if len(cases) else {}
-    roles = {row.document_id: (row.metadata or {}).get("speaker_roles", {}) for row in documents.itertuples()}
+    metadata = {row.document_id: row.metadata or {} for row in documents.itertuples()}
     provisional = bool(len(codings)) and not codings["status"].isin(REVIEWED).all()
     memo_lines = _memo_lines(memos)
 
@@ -121,7 +122,7 @@ def build_findings(
             continue
         takers = [str(c) for c in matrix.index[matrix[code.id].astype(bool)]]
         own = codings[codings["code"] == code.id]
-        quotes = _quotations(own, seg, names, roles, n_quotes)
+        quotes = _quotations(own, seg, names, metadata, n_quotes)
         notes = list(memo_lines.get("code", {}).get(code.id, []))
         notes += [f"On a quoted passage ({q.case}): {line}" for q in quotes for line in passage_notes.get(q.segment_id, [])]
         code_findings.append(CodeFindings(
@@ -141,7 +142,7 @@ def build_findings(
         title=title, provisional=provisional,
         method=_method(codings, segments, documents, cases, codebook, decisions, agreement, provisional, case_noun),
         codes=code_findings, matrix=table, matrix_key=key,
-        by_case=_by_case(codings, seg, names, roles, codebook, matrix), notes=notes)
+        by_case=_by_case(codings, seg, names, metadata, codebook, matrix), notes=notes)
 
 
 # -- quotations ----------------------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ def quote_span(text: str, start: int, end: int, floor: int = 0, limit: int = QUO
     return left, right, cut_before, cut_after
 
 
-def _quotations(codings: pd.DataFrame, seg: pd.DataFrame, names: dict, roles: dict, n: int) -> list[Quotation]:
+def _quotations(codings: pd.DataFrame, seg: pd.DataFrame, names: dict, metadata: dict, n: int) -> list[Quotation]:
     """The `n` strongest quotations: reviewed before unreviewed, one per case before a second from any case,
     higher score first, then document order."""
     if codings.empty or n <= 0:
@@ -195,13 +196,13 @@ def _quotations(codings: pd.DataFrame, seg: pd.DataFrame, names: dict, roles: di
             case = _first_case(seg.at[c.segment_id, "cases"])
             if case in seen_cases and not second_round:
                 continue
-            chosen.append(_quotation(c, seg, names, roles))
+            chosen.append(_quotation(c, seg, names, metadata))
             seen_cases.add(case)
             seen_units.add(c.segment_id)
     return chosen
 
 
-def _quotation(c, seg: pd.DataFrame, names: dict, roles: dict) -> Quotation:
+def _quotation(c, seg: pd.DataFrame, names: dict, metadata: dict) -> Quotation:
     row = seg.loc[c.segment_id]
     text, offset = str(row["text"]), int(row["start"])
     floor = speaker_label_end(text, row["speaker"])
@@ -211,7 +212,7 @@ def _quotation(c, seg: pd.DataFrame, names: dict, roles: dict) -> Quotation:
     left, right, cut_before, cut_after = quote_span(text, start, end, floor)
     speaker = str(row["speaker"] or "")
     return Quotation(segment_id=c.segment_id, code=c.code, text=text[left:right], start=left, end=right,
-                     speaker=speaker, role=str(roles.get(row["document_id"], {}).get(speaker, "")),
+                     speaker=speaker, role=speaker_role(metadata.get(row["document_id"], {}), speaker),
                      case=names.get(_first_case(row["cases"]), _first_case(row["cases"])), status=str(c.status),
                      cut_before=cut_before, cut_after=cut_after)
 
@@ -220,7 +221,7 @@ def _first_case(cases) -> str:
     return next(iter(as_case_tuple(cases)), "")
 
 
-def _by_case(codings, seg, names, roles, codebook, matrix) -> list[tuple[str, list[tuple[str, Quotation | None]]]]:
+def _by_case(codings, seg, names, metadata, codebook, matrix) -> list[tuple[str, list[tuple[str, Quotation | None]]]]:
     """Appendix Two style: per case, each code it takes with its one strongest quotation."""
     # One pass over the codings: each coding under every case its unit belongs to, ranked as `_quotations` ranks
     # (one sort of the whole table, stable, so ties keep the codings' order), the first of each case and code kept.
@@ -240,7 +241,7 @@ def _by_case(codings, seg, names, roles, codebook, matrix) -> list[tuple[str, li
             if code.id not in matrix.columns or not matrix.at[case_id, code.id]:
                 continue
             c = strongest.get((str(case_id), code.id))
-            items.append((code.label, _quotation(c, seg, names, roles) if c is not None else None))
+            items.append((code.label, _quotation(c, seg, names, metadata) if c is not None else None))
         rows.append((names.get(str(case_id), str(case_id)), items))
     return rows
 
