@@ -339,3 +339,13 @@ def test_findings_quotation_names_the_role_the_file_gives(interviews):
                       "Derek Lowe": "Derek Lowe, Head of Digital, Marlbridge Borough Council"}
     by_case = [q.attribution() for _, items in findings.by_case for _, q in items]
     assert sorted(by_case) == sorted(quotes.values())
+
+
+def test_findings_method_names_as_suggesters_the_coders_not_the_reviewers(reviewed, interviews):
+    """A code a reviewer added is a manual coding whose coder is the reviewer: the method named her among the
+    coders that suggested codes ("suggested by Ana Diaz, rules")."""
+    with open_project(reviewed) as project:
+        method = " ".join(findings_of(project, ("accepted", "manual", "reference")).method)
+    assert "Codes were suggested by rules and reviewed by Ana Diaz, Ben Okafor:" in method
+    by_hand = " ".join(findings_of(interviews, ("accepted", "manual", "reference")).method)
+    assert "Codes were suggested by no automatic coder and reviewed by Ana Diaz: 0 accepted" in by_hand

@@ -289,8 +289,11 @@ def _method(codings, segments, documents, cases, codebook, decisions, agreement,
     if decisions is not None and len(decisions):
         kinds = decisions["decision"].value_counts()
         reviewers = sorted({str(r) for r in decisions["decided_by"].dropna() if str(r)})
+        # A manual coding's coder is the person who added or recoded it: a reviewer, not a suggester.
+        suggested = codings[codings["status"] != "manual"] if "status" in codings else codings
+        suggesters = sorted({str(c) for c in suggested.get("coder", pd.Series(dtype=str)).dropna() if str(c)})
         paragraphs.append(
-            f"Codes were suggested by {', '.join(coders) or 'the coders'} and reviewed by "
+            f"Codes were suggested by {', '.join(suggesters) or 'no automatic coder'} and reviewed by "
             f"{', '.join(reviewers) or 'unnamed reviewers'}: {int(kinds.get('accept', 0))} accepted, "
             f"{int(kinds.get('reject', 0))} rejected, {int(kinds.get('recode', 0))} recoded and "
             f"{int(kinds.get('add', 0))} added by hand ({_plural(len(decisions), 'decision')} in all).")
