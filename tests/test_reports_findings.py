@@ -349,3 +349,13 @@ def test_findings_method_names_as_suggesters_the_coders_not_the_reviewers(review
     assert "Codes were suggested by rules and reviewed by Ana Diaz, Ben Okafor:" in method
     by_hand = " ".join(findings_of(interviews, ("accepted", "manual", "reference")).method)
     assert "Codes were suggested by no automatic coder and reviewed by Ana Diaz: 0 accepted" in by_hand
+
+
+def test_findings_of_one_case_say_case_not_cases(tmp_path):
+    (tmp_path / "ynys.md").write_text("---\ncase: Cyngor Sir Ynys Môn\ninterviewee: Siân Owen\n---\n"
+                                      "Interviewer: Hello?\n\nSiân Owen: Nothing to report today.\n", encoding="utf-8")
+    with init_project(tmp_path / "project", read_codebook(CODEBOOK), name="One") as project:
+        add_files(project, [tmp_path / "ynys.md"])
+        findings = findings_of(project, ("accepted", "manual", "reference"))
+    assert "from 1 case, coded against" in findings.method[0]
+    assert findings.codes[0].summary == "0 of 1 case (0%), no case; evidence in 0 units of 0 documents."

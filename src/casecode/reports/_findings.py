@@ -267,8 +267,8 @@ def _summary(n: int, total: int, codings: pd.DataFrame, noun: str) -> str:
     docs = codings["document_id"].nunique() if "document_id" in codings else 0
     reviewed = int(codings["status"].isin(REVIEWED).sum())
     pct = f" ({100 * n / total:.0f}%)" if total else ""
-    line = f"{n} of {total} {noun}{pct}, {_share_words(n, total)}; evidence in {units} unit{'s' * (units != 1)}"
-    line += f" of {docs} document{'s' * (docs != 1)}"
+    line = f"{n} of {_counted(total, noun)}{pct}, {_share_words(n, total)}; evidence in {_plural(units, 'unit')}"
+    line += f" of {_plural(docs, 'document')}"
     if len(codings) and reviewed < len(codings):
         line += f", {len(codings) - reviewed} of them unreviewed suggestions"
     return line + "."
@@ -278,12 +278,17 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _counted(n: int, plural_noun: str) -> str:
+    """"1 case", "2 cases": `plural_noun` ("cases", "councils") said of n."""
+    return f"{n} {plural_noun[:-1] if n == 1 and plural_noun.endswith('s') else plural_noun}"
+
+
 def _method(codings, segments, documents, cases, codebook, decisions, agreement, provisional, noun) -> list[str]:
     respondent = int(segments["codable"].sum()) if "codable" in segments else len(segments)
     paragraphs = [
         f"This report covers {_plural(len(documents), 'document')} ({_plural(len(segments), 'unit')}, "
-        f"{respondent} of them codable interviewee units) from {len(cases)} {noun}, coded against the codebook "
-        f"“{codebook.title or codebook.name}” ({_plural(len(codebook.ids), 'code')}).",
+        f"{respondent} of them codable interviewee units) from {_counted(len(cases), noun)}, coded against the "
+        f"codebook “{codebook.title or codebook.name}” ({_plural(len(codebook.ids), 'code')}).",
     ]
     coders = sorted({str(c) for c in codings.get("coder", pd.Series(dtype=str)).dropna() if str(c)})
     if decisions is not None and len(decisions):
