@@ -96,3 +96,17 @@ def test_saturation_curve_sampled_orders_are_seeded(segments, codings):
 def test_saturation_curve_refuses_a_repeated_document(segments, codings):
     with pytest.raises(AnalysisError, match="names a document twice"):
         saturation_curve(codings, segments, ["A", "A"], CODES)
+
+
+def test_codes_by_attribute_leaves_out_units_not_coded(segments, codings):
+    """An interviewer's turns carry no role and are never coded: they made '(none)' a role of every case."""
+    asked = pd.DataFrame({"segment_id": ["q1", "q2"], "document_id": ["A", "C"], "speaker": ["Tom", "Tom"],
+                          "cases": [("k1",), ("k2",)]})
+    units = pd.concat([segments.assign(codable=True), asked.assign(codable=False)], ignore_index=True)
+    documents = pd.DataFrame({"document_id": ["A", "B", "C"], "metadata": [
+        {"speaker_roles": {"Ann": "Chief Executive"}}, {},
+        {"speaker_roles": {"Di": "Chief Executive"}, "interviewee": "Cy", "role": "Director"}]})
+    by_role = codes_by_attribute(codings, segment_attributes(units, documents), CODES, "role")
+    assert by_role.index.tolist() == ["(none)", "Chief Executive", "Director"]
+    assert by_role.loc["(none)"].tolist() == [1, 0, 1, 0]  # Bo's b1 in k1 only, not Tom's questions in k2
+    assert by_role.loc["Director"].tolist() == [1, 0, 0, 1]  # Cy, the interviewee named by the file

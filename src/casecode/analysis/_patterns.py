@@ -56,11 +56,12 @@ def _square(frame: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
 
 def segment_attributes(segments: pd.DataFrame, documents: pd.DataFrame | None = None,
                        cases: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per segment: `segment_id, case_id, case_type, role`, for `codes_by_attribute`.
+    """Per segment: `segment_id, case_id, case_type, role, codable`, for `codes_by_attribute`.
 
     `case_id` is the segment's first case, `case_type` that case's `type`, and `role` the speaker's job role:
     from the document's `speaker_roles` metadata (written by the transcript readers from `Name (Role):` labels),
-    else the document's `role` when it names one interviewee. Missing values are "".
+    else the document's `role` when it names one interviewee. Missing values are "". `codable` is the segment's
+    own (True where `segments` has no such column): interviewer turns and notes are never coded.
     """
     require_columns(segments, ["segment_id", "document_id", "speaker", "cases"], "segments")
     meta = {}
@@ -73,8 +74,9 @@ def segment_attributes(segments: pd.DataFrame, documents: pd.DataFrame | None = 
     for seg in segments.itertuples():
         first = next(iter(as_case_tuple(seg.cases)), "")
         rows.append({"segment_id": seg.segment_id, "case_id": first, "case_type": types.get(first, ""),
-                     "role": speaker_role(meta.get(seg.document_id) or {}, seg.speaker)})
-    return pd.DataFrame(rows, columns=["segment_id", "case_id", "case_type", "role"])
+                     "role": speaker_role(meta.get(seg.document_id) or {}, seg.speaker),
+                     "codable": bool(getattr(seg, "codable", True))})
+    return pd.DataFrame(rows, columns=["segment_id", "case_id", "case_type", "role", "codable"])
 
 
 def speaker_role(metadata: Mapping, speaker: Any) -> str:
@@ -94,13 +96,17 @@ def codes_by_attribute(codings: pd.DataFrame, attributes: pd.DataFrame, codes: A
     """How many cases take each code, by a segment attribute such as `case_type` or `role`.
 
     `attributes` is `segment_attributes(...)`. One row per value of `attribute` (blank values as "(none)"), sorted:
-    `cases` counts the cases with any segment of that value, then one column per code counts the cases whose
-    segments of that value carry the code. For `case_type` this is the cases-per-code table split by type; for
-    `role` it says, for instance, in how many councils a chief executive spoke of each action.
+    `cases` counts the cases with any codable segment of that value, then one column per code counts the cases
+    whose segments of that value carry the code. For `case_type` this is the cases-per-code table split by type;
+    for `role` it says, for instance, in how many councils a chief executive spoke of each action. Segments that
+    are not codable (where `attributes` has a `codable` column) count nowhere: an interviewer's turns would add a
+    "(none)" role to every case.
     """
     require_columns(codings, ["segment_id", "code"], "codings")
     require_columns(attributes, ["segment_id", "case_id", attribute], "attributes")
     ids = code_ids(codes)
+    if "codable" in attributes:
+        attributes = attributes[attributes["codable"].fillna(True).astype(bool)]
     attrs = attributes[["segment_id", "case_id", attribute]].copy()
     attrs[attribute] = attrs[attribute].fillna("").astype(str).replace("", "(none)")
     attrs = attrs[attrs["case_id"].astype(str) != ""]
