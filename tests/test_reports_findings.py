@@ -359,3 +359,17 @@ def test_findings_of_one_case_say_case_not_cases(tmp_path):
         findings = findings_of(project, ("accepted", "manual", "reference"))
     assert "from 1 case, coded against" in findings.method[0]
     assert findings.codes[0].summary == "0 of 1 case (0%), no case; evidence in 0 units of 0 documents."
+
+
+@pytest.mark.parametrize("files, expected", [
+    (["a"], "1 document without a case (a) counts in no case's row; give it a case."),
+    (["a", "b"], "2 documents without a case (a, b) count in no case's row; give them a case."),
+])
+def test_findings_method_names_documents_without_a_case(tmp_path, files, expected):
+    for name in files:
+        (tmp_path / f"{name}.txt").write_text(f"Interviewer: Hi\n\nAnn: We took a considered risk in {name}.\n",
+                                              encoding="utf-8")
+    with init_project(tmp_path / "project", read_codebook(CODEBOOK), name="No case") as project:
+        add_files(project, [tmp_path / f"{name}.txt" for name in files])
+        findings = findings_of(project, ("accepted", "manual", "reference"))
+    assert findings.method[-1] == expected

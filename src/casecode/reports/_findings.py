@@ -328,8 +328,10 @@ def _method(codings, segments, documents, cases, codebook, decisions, agreement,
                           "pass its agreement.csv with --agreement).")
     caseless = sorted({str(s.document_id) for s in segments.itertuples() if not as_case_tuple(s.cases)})
     if caseless:
+        one = len(caseless) == 1
         paragraphs.append(f"{_plural(len(caseless), 'document')} without a case ({', '.join(caseless[:5])}"
-                          f"{', …' if len(caseless) > 5 else ''}) count in no case's row; give them a case.")
+                          f"{', …' if len(caseless) > 5 else ''}) count{'s' * one} in no case's row; give "
+                          f"{'it' if one else 'them'} a case.")
     return paragraphs
 
 
