@@ -145,3 +145,21 @@ def test_readme_researcher_section_twice_equals_once(tmp_path, monkeypatch):
     assert code_line.startswith("Nothing to code: all 8 documents were coded before")
     assert any("already says this; nothing stored" in out for out in again)
     assert outputs[0].startswith("Created project")
+
+
+def test_readme_python_example_runs_on_a_project(tmp_path, monkeypatch):
+    """The findings report section's Python block, run as written in a folder holding a project 'my-study'."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("    from casecode.store import open_project")
+    block = text[start:text.index("\n\n", text.index("project_report(project", start))]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "leader.md").write_text(FRONT_MATTER_MD, encoding="utf-8")
+    runner = CliRunner()
+    for args in (["init", "my-study", "--codebook", "leadership-actions-2015", "--coder", "rules"],
+                 ["add", "leader.md", "-p", "my-study"], ["code", "-p", "my-study"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    namespace: dict = {}
+    exec(compile("\n".join(line[4:] for line in block.splitlines()), "README.md", "exec"), namespace)
+    assert list(namespace["tables"].matrix.columns[:2]) == ["bold", "partnerships"]
+    assert (tmp_path / "my-study" / "report" / "report.docx").is_file()
