@@ -166,6 +166,27 @@ def test_replication_starts_open_with_baseline_and_compares(tmp_path):
     assert any("Fisher" in p.text for p in report.paragraphs)
 
 
+def test_replication_of_one_council_says_one_transcript_and_names_its_role(tmp_path):
+    """The comparison report's first page counts in the singular for one council ("1 transcripts from 1
+    councils" before), and its Appendix Two names the role the file's front matter gives."""
+    from casecode.workflow import add_files, code_project
+
+    (tmp_path / "ynys.md").write_text(
+        "---\ncase: Cyngor Sir Ynys Môn\ninterviewee: Siân Owen\nrole: Leader\ninterviewer: Sam Greer\n---\n"
+        "Sam Greer: Partners?\n\nSiân Owen: We built a partnership with the health trust and the police.\n",
+        encoding="utf-8")
+    project = start_replication(tmp_path / "rep")
+    try:
+        add_files(project, [tmp_path / "ynys.md"])
+        code_project(project)
+        compare(project, tmp_path / "cmp", include_suggested=True)
+    finally:
+        project.close()
+    text = [p.text for p in docx.Document(tmp_path / "cmp" / "comparison_report.docx").paragraphs]
+    assert any("“New study” means the 1 transcript from 1 council in this project" in t for t in text)
+    assert any("— Siân Owen, Leader, Cyngor Sir Ynys Môn" in t for t in text)
+
+
 def test_new_appendix_quotes_the_sentence_without_the_speaker_label():
     from casecode.corpus import speaker_label_end
     from casecode.studies.replication import _sentence_around

@@ -196,7 +196,8 @@ def _word(path, project, codebook, cases, segments, statuses, own_png, share_png
         f"councils…”), recovered here as a range. The reference coding: casecode's coding of the report's passages "
         f"and Appendix Two, council by council, which is what the charts and Fisher's tests compare with, because "
         f"a test needs a count, not a range.",
-        f"“New study” means the {len(project.documents())} transcripts from {n_new} councils in this project, coded "
+        f"“New study” means the {_counted(len(project.documents()), 'transcript')} from "
+        f"{_counted(n_new, 'council')} in this project, coded "
         f"against the 2015 codebook; a council takes an action when any of its units carries that code, counting "
         f"codings with status {', '.join(statuses)}."
         + (" Unreviewed suggestions are included, so every new figure is provisional (marked * below and on "
@@ -232,6 +233,10 @@ def _word(path, project, codebook, cases, segments, statuses, own_png, share_png
     return comparison_docx(path, project.name, first_page, figures, sections, findings.by_case, provisional,
                            first_heading="What “2015” means here",
                            cases_heading="Appendix Two (new study): each council's actions in its own words")
+
+
+def _counted(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _range(reported: dict | None) -> str:
