@@ -205,6 +205,23 @@ def test_word_report_writes_each_kind_of_block(tmp_path):
                                                                                ["bold", "0.46", "1; 2"]]
 
 
+def test_word_report_written_again_is_the_same_file(tmp_path, monkeypatch):
+    """A Word file's ZIP members carry a fixed date, so a report written again an hour later (a second run of
+    casecode report or reproduce) is the same file, byte for byte."""
+    import time
+    import zipfile
+
+    blocks = [("One", ["A paragraph.", ["first", "second"]])]
+    first = word_report(tmp_path / "a.docx", "Report", blocks).read_bytes()
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    second = word_report(tmp_path / "b.docx", "Report", blocks).read_bytes()
+    assert first == second
+    with zipfile.ZipFile(tmp_path / "b.docx") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert docx.Document(str(tmp_path / "b.docx")).paragraphs[0].text == "Report"
+
+
 TRANSCRIPT = "Interviewer: What helped?\nAnna: We were bold <script>alert(1)</script> & built partnerships."
 
 

@@ -10,6 +10,8 @@ heading stays with what follows it, and a section holding a wide table is set on
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 from typing import Iterable, Sequence, Union
 
@@ -34,6 +36,7 @@ TABLE_STYLE = "Table Grid"
 WIDE_EM, NARROW_EM = 0.82, 0.62
 CELL_PADDING_PT = 16  # left + right cell margins of the default table style (2 x 5.4 pt), borders and slack
 FONT_SIZES = (9, 8, 7)  # a wide table tries these in turn until its columns fit the page
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every member's date in a written Word file
 
 
 def word_report(path: str | Path, title: str, sections: Iterable[Section]) -> Path:
@@ -80,7 +83,24 @@ def set_orientation(doc, landscape: bool) -> None:
 
 
 def save(doc, path: str | Path) -> Path:
-    return write_file(path, lambda temp: doc.save(str(temp)))
+    """Write `doc` whole or not at all. Its ZIP members carry a fixed date (as `casecode export qdpx` does), so
+    writing the same report again, in `casecode report` or `reproduce`, gives the same bytes."""
+
+    def write(temp: Path) -> None:
+        doc.save(str(temp))
+        temp.write_bytes(_dated(temp.read_bytes()))
+
+    return write_file(path, write)
+
+
+def _dated(packed: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(packed)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
+            member.compress_type, member.external_attr = info.compress_type, info.external_attr
+            target.writestr(member, source.read(info))
+    return out.getvalue()
 
 
 def is_wide(block: Block) -> bool:
