@@ -373,3 +373,22 @@ def test_findings_method_names_documents_without_a_case(tmp_path, files, expecte
         add_files(project, [tmp_path / f"{name}.txt" for name in files])
         findings = findings_of(project, ("accepted", "manual", "reference"))
     assert findings.method[-1] == expected
+
+
+def test_findings_markdown_escapes_case_names_and_case_types(tmp_path):
+    """A case name or type is stored text too (a manifest's, or an imported .qdpx's): in report.md it must not
+    open raw HTML or a Markdown emphasis, in the code sections, the matrix, the case-type table or its heading."""
+    name = "Bar <i>Council</i> *x*"
+    (tmp_path / "a.md").write_text(
+        f"---\ncase: \"{name}\"\ncase_type: \"<b>district</b>\"\ninterviewee: Ann\n---\nInterviewer: Hi\n\n"
+        "Ann: We built a partnership with the health trust.\n", encoding="utf-8")
+    with init_project(tmp_path / "project", read_codebook(CODEBOOK), name="Esc") as project:
+        add_files(project, [tmp_path / "a.md"])
+        unit = project.segments(codable=True).segment_id.iloc[0]
+        project.record_decisions([{"segment_id": unit, "decision": "add", "new_code": "partnerships",
+                                   "decided_by": "Ana Diaz"}])
+        project_report(project, tmp_path / "report")
+    text = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "<i>" not in text and "<b>" not in text and "*x*" not in text
+    assert "Cases: Bar \\<i\\>Council\\</i\\> \\*x\\*." in text
+    assert "### Bar \\<i\\>Council\\</i\\> \\*x\\*" in text

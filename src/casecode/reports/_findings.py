@@ -360,7 +360,7 @@ def _matrix_table(matrix: pd.DataFrame, codebook: Codebook, names: dict) -> tupl
 
 def findings_markdown(findings: Findings, path: str | Path) -> Path:
     """The findings as Markdown (charts linked by file name, so keep them beside the file)."""
-    lines = [f"# {findings.title}", ""]
+    lines = [f"# {_md_escape(findings.title)}", ""]
     if findings.provisional:
         lines += [f"> **{PROVISIONAL}.** Figures and quotations marked unreviewed have not been checked by a person.",
                   ""]
@@ -370,23 +370,23 @@ def findings_markdown(findings: Findings, path: str | Path) -> Path:
         lines += ["## How many cases take each code", "", f"![Cases per code]({findings.charts['cases'].name})", ""]
     lines += ["## Findings by code", ""]
     for cf in findings.codes:
-        lines += [f"### {cf.label}", "", f"*{cf.summary}*", ""]
+        lines += [f"### {_md_escape(cf.label)}", "", f"*{cf.summary}*", ""]
         if cf.cases:
-            lines += [f"Cases: {', '.join(cf.cases)}.", ""]
+            lines += [f"Cases: {_md_escape(', '.join(cf.cases))}.", ""]
         for q in cf.quotations:
             lines += [f"> {_md_escape(q.shown())}", ">", f"> — {_md_escape(q.attribution())}", ""]
         if not cf.quotations:
             lines += ["No coded passage to quote.", ""]
         lines += _md_notes("Notes", cf.memos, level=4)
-    lines += ["## Cases and codes", "", markdown_table(findings.matrix), "", *[f"- {k}" for k in findings.matrix_key],
-              ""]
+    lines += ["## Cases and codes", "", markdown_table(_md_cells(findings.matrix)), "",
+              *[f"- {_md_escape(k)}" for k in findings.matrix_key], ""]
     lines += _md_notes("Notes on cases", findings.notes.get("Cases", []))
     lines += _md_patterns(findings)
     lines += ["## Each case in its own words", ""]
     for case, items in findings.by_case:
-        lines += [f"### {case}", ""]
+        lines += [f"### {_md_escape(case)}", ""]
         for label, q in items:
-            lines.append(f"- **{label}**" + (f": “{_md_escape(q.shown())}” — {_md_escape(q.attribution())}" if q else ""))
+            lines.append(f"- **{_md_escape(label)}**" + (f": “{_md_escape(q.shown())}” — {_md_escape(q.attribution())}" if q else ""))
         lines += ["" if items else "No code taken.", ""]
     lines += _md_notes("Notes on documents", findings.notes.get("Documents", []))
     lines += _md_notes("Notes on passages", findings.notes.get("Passages", []))
@@ -401,7 +401,7 @@ def _md_patterns(findings: Findings) -> list[str]:
     if "cooccurrence" in findings.charts:
         lines += [f"![Co-occurrence]({findings.charts['cooccurrence'].name})", ""]
     if findings.by_type is not None and len(findings.by_type):
-        lines += ["Cases taking each code, by case type:", "", markdown_table(findings.by_type.reset_index()), ""]
+        lines += ["Cases taking each code, by case type:", "", markdown_table(_md_cells(findings.by_type.reset_index())), ""]
     if findings.saturation_note:
         lines += [findings.saturation_note, ""]
     if "saturation" in findings.charts:
@@ -411,6 +411,11 @@ def _md_patterns(findings: Findings) -> list[str]:
 
 def _md_notes(title: str, notes: Sequence[str], level: int = 2) -> list[str]:
     return [f"{'#' * level} {title}", "", *[f"- {_md_escape(n)}" for n in notes], ""] if notes else []
+
+
+def _md_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table's text cells escaped as `_md_escape` does, but for `|`, which `markdown_table` escapes itself."""
+    return frame.map(lambda v: _md_escape(v).replace("\\|", "|") if isinstance(v, str) else v)
 
 
 def _md_escape(text: str) -> str:

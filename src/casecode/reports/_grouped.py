@@ -43,7 +43,7 @@ def grouped_items_markdown(
     sections, ticks = _outline(items, tables, codebook, groups, cases, uncoded, first_column, total="**Total**")
     lines = [f"# {title}", ""]
     for level, heading, case_items in sections:
-        lines += [f"{'#' * (level + 1)} {heading}", ""]
+        lines += [f"{'#' * (level + 1)} {_md(heading)}", ""]
         if case_items is not None:
             lines += [f"- {_md(text)} — {coded}" for text, coded in case_items] + [""]
     for heading, table in ticks:
