@@ -17,6 +17,7 @@ from casecode.reports import (
     grouped_items_docx,
     grouped_items_markdown,
     plot_cases_per_code,
+    plot_saturation,
     plot_share_comparison,
     tick_table,
     transcript_html,
@@ -119,6 +120,19 @@ def test_plot_cases_per_code_draws_first_code_at_top_and_the_axis_to_n_cases(tmp
 def test_plot_cases_per_code_hides_reported_ranges_when_asked(tmp_path):
     _, svg = plot_cases_per_code(chart_table(), tmp_path / "chart", reported=False)
     assert "Reported range" not in svg_texts(svg)
+
+
+@pytest.mark.parametrize("n_cases, title", [(1, "Cases per code (n = 1 case)"), (2, "Cases per code (n = 2 cases)")])
+def test_plot_cases_per_code_title_counts_one_case_in_the_singular(tmp_path, n_cases, title):
+    _, svg = plot_cases_per_code(chart_table(), tmp_path / "chart", n_cases=n_cases, reported=False)
+    assert title in svg_texts(svg)
+
+
+def test_plot_saturation_title_counts_one_document_in_the_singular(tmp_path):
+    curve = pd.DataFrame({"documents": [1], "codes": [0], "case_codes": [0], "random_codes": [0.0],
+                          "random_case_codes": [0.0]})
+    _, svg = plot_saturation(curve, tmp_path / "saturation", title="Saturation")
+    assert "Saturation (n = 1 document)" in svg_texts(svg)
 
 
 def test_plot_share_comparison_labels_bars_with_counts(tmp_path):

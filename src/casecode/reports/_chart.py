@@ -65,7 +65,7 @@ def plot_cases_per_code(
     show_reported = reported and {"reported_min", "reported_max"} <= set(table.columns)
     x_max = n_cases if n_cases is not None else _largest(table, series + ["reported_max"])
     if n_cases is not None:
-        title = f"{title} (n = {n_cases} {_noun(unit_label)})"
+        title = f"{title} (n = {n_cases} {_noun(unit_label, n_cases)})"
 
     fig, ax = _new_chart(len(table), title, unit_label, x_max)
     extra = [_draw_reported(ax, table, names["reported"])] if show_reported else []
@@ -140,7 +140,7 @@ def plot_saturation(curve: pd.DataFrame, path_stem: str | Path,
                 label=f"{name}, in the order added")
         ax.plot(x, curve[random_column], color=_COLORS[color], linewidth=1.5, linestyle="--",
                 label=f"{name}, mean over random orders")
-    ax.set_title(f"{title} (n = {len(curve)} documents)", fontsize=11, loc="left")
+    ax.set_title(f"{title} (n = {len(curve)} document{'s' * (len(curve) != 1)})", fontsize=11, loc="left")
     ax.set_xlabel("Documents added")
     ax.set_ylabel("Seen so far")
     top = max([float(curve[c].max()) for c in ("case_codes", "codes")] + [1]) if len(curve) else 1
@@ -246,10 +246,11 @@ def _fraction(count, total) -> str:
     return "n/a" if _missing(count) or _missing(total) else f"{int(count)}/{int(total)}"
 
 
-def _noun(unit_label: str) -> str:
-    """"Number of councils" -> "councils": the unit counted, for the n in a title."""
+def _noun(unit_label: str, n: int = 2) -> str:
+    """"Number of councils" -> "councils" ("council" when n is 1): the unit counted, for the n in a title."""
     words = str(unit_label).split()
-    return words[-1] if words else "cases"
+    noun = words[-1] if words else "cases"
+    return noun[:-1] if n == 1 and noun.endswith("s") else noun
 
 
 def _fraction_total(totals) -> str:
