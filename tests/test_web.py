@@ -148,6 +148,20 @@ def test_code_refuses_a_selection_that_does_not_match_the_text(client, project):
     assert project.decisions().empty
 
 
+def test_code_refuses_a_passage_of_the_interviewers_turn(client, project):
+    """An interviewer's turn is never coded: a passage coded there on the page was a coding the case-by-code matrix
+    counted while agreement and status left the unit out (review --apply refuses the same add)."""
+    token = login(client)
+    text = project.document_text("fenmoor")
+    start = text.index("work with staff")
+    reply = api(client, token, "/api/code", {"document_id": "fenmoor", "segment_id": "fenmoor:1", "start": start,
+                                             "end": start + 15, "code": "employees", "text": "work with staff"})
+    assert reply.status_code == 409
+    assert reply.get_json()["error"] == ("segment 'fenmoor:1' is the interviewer's turn (Interviewer), which "
+                                         "casecode does not code; code a passage of an answer's turn")
+    assert project.decisions().empty and project.codings(status="manual").empty
+
+
 def test_undo_takes_back_only_my_last_decision(client, project):
     ana = login(client, "Ana")
     other = create_app(project).test_client()

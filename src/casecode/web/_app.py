@@ -193,8 +193,15 @@ def create_app(project, allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhos
             abort(400, description="start and end must be character offsets")
         document_id = str(data.get("document_id", ""))
         text = project.document_text(document_id)
-        if segment_id not in set(project.segments([document_id])["segment_id"]):
+        units = project.segments([document_id]).set_index("segment_id")
+        if segment_id not in units.index:
             abort(409, description=f"segment {segment_id!r} is not part of document {document_id!r}; reload the page")
+        unit = units.loc[segment_id]
+        if not bool(unit["codable"]):  # as review --apply refuses it: no count or agreement would see it alike
+            who = f" ({unit['speaker']})" if unit["speaker"] else ""
+            kind = "the interviewer's turn" if unit["role"] == "interviewer" else f"a {unit['kind'] or 'unit'}"
+            abort(409, description=f"segment {segment_id!r} is {kind}{who}, which casecode does not code; code a "
+                                   f"passage of an answer's turn")
         if "text" in data and text[start:end] != data["text"]:
             abort(409, description="the selection does not match the stored text; reload the page")
         row = {"segment_id": segment_id, "decision": "add", "new_code": code_id, "start": start, "end": end,
