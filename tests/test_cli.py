@@ -196,6 +196,31 @@ def test_error_a_count_below_one_is_one_line(project, command, count):
         assert proj.codings().empty
 
 
+@pytest.mark.parametrize("args, message", [
+    (["code", "--workers", "two"], "casecode code: Invalid value for '--workers': Input should be a valid integer, "
+                                   "unable to parse string as an integer; see 'casecode code --help'"),
+    (["report", "--agreement"], "casecode report: Option '--agreement' requires an argument; see 'casecode report "
+                                "--help'"),
+    (["code", "--frob"], "casecode code: No such option: --frob; see 'casecode code --help'"),
+    (["import", "qdpx"], "casecode import qdpx: Missing argument 'file'; see 'casecode import qdpx --help'"),
+    (["codebook", "merge", "agile"], "casecode codebook merge: Missing argument 'into'; see 'casecode codebook merge "
+                                     "--help'"),
+    (["codee"], "casecode: No such command 'codee'. Did you mean 'code', 'codebook'?; see 'casecode --help'"),
+], ids=["bad-value", "no-value", "unknown-option", "missing-argument", "sub-command", "unknown-command"])
+def test_error_a_usage_error_is_one_line(args, message):
+    """Found by the lead: a usage error printed the usage and typer's boxed panel, not one line like every other
+    error; it names the command and its --help (exit 2, click's code for usage errors)."""
+    result = _runner().invoke(app, args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr == f"Error: {message}\n" and result.stdout == ""
+    assert "Traceback" not in result.output and "─" not in result.output
+
+
+def test_a_group_named_alone_still_shows_its_help():
+    result = _runner().invoke(app, ["export"])
+    assert "Usage: casecode export" in result.output and "qdpx" in result.output and "Error" not in result.output
+
+
 def test_error_review_apply_bad_decision(project):
     run("add", "fenmoor.txt", "-p", "proj")
     run("code", "-p", "proj")

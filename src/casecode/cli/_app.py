@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -9,9 +10,64 @@ import warnings
 from typing import Callable, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__
 from ..errors import CasecodeError, CasecodeWarning
+
+
+# typer parses with its own copy of click and exports only BadParameter of its errors; its base is click's UsageError.
+_UsageError = next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "UsageError")
+
+
+@contextlib.contextmanager
+def _one_line_usage_errors():
+    """A usage error (a value of the wrong kind, an unknown option or command, a missing argument) as one `Error:`
+    line naming the command and its --help, instead of the usage text and a boxed panel."""
+    try:
+        yield
+    except _UsageError as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # `casecode export` alone: the help is the answer
+            raise
+        where = error.ctx.command_path if error.ctx is not None else "casecode"
+        message = " ".join(error.format_message().split()).rstrip(".")
+        typer.echo(f"Error: {where}: {message}; see '{where} --help'", err=True)
+        raise typer.Exit(error.exit_code) from None
+
+
+@contextlib.contextmanager
+def _naming(ctx):
+    """Give a usage error the command it was raised in (an option lacking its value is raised with none)."""
+    try:
+        yield
+    except _UsageError as error:
+        if error.ctx is None:
+            error.ctx = ctx
+        raise
+
+
+class _Command(TyperCommand):
+    def parse_args(self, ctx, args):
+        with _naming(ctx):
+            return super().parse_args(ctx, args)
+
+
+class Group(TyperGroup):
+    """casecode's command groups: parsing their own arguments and every sub-command's under
+    `_one_line_usage_errors`."""
+
+    def parse_args(self, ctx, args):
+        with _naming(ctx):
+            return super().parse_args(ctx, args)
+
+    def make_context(self, *args, **kwargs):
+        with _one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
 
 app = typer.Typer(
     name="casecode",
@@ -19,6 +75,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Group,
 )
 
 
@@ -78,7 +135,7 @@ def command(*args, on: typer.Typer | None = None, **kwargs) -> Callable:
                 fail(f"internal error ({type(exc).__name__}: {exc}); rerun with CASECODE_DEBUG=1 for the "
                      f"traceback and report it")
 
-        return (on or app).command(*args, **kwargs)(guarded)
+        return (on or app).command(*args, cls=_Command, **kwargs)(guarded)
 
     return register
 

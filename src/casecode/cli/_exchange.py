@@ -7,12 +7,12 @@ from typing import List, Optional
 
 import typer
 
-from ._app import app, command
+from ._app import Group, app, command
 
 export_app = typer.Typer(help="Export to other QDA tools: a project as .qdpx, a codebook as .qdc (REFI-QDA).",
-                         no_args_is_help=True)
+                         no_args_is_help=True, cls=Group)
 import_app = typer.Typer(help="Import from other QDA tools: a .qdpx project, a .qdc codebook (REFI-QDA).",
-                         no_args_is_help=True)
+                         no_args_is_help=True, cls=Group)
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 

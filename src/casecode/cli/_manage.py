@@ -8,12 +8,12 @@ from typing import List, Optional
 
 import typer
 
-from ._app import app, command
+from ._app import Group, app, command
 from ._exchange import export_app
 from ._project import PROJECT_OPTION, open_project_at
 
 codebook_app = typer.Typer(help="Set, show or change a project's codebook; codings follow renamed and merged codes.",
-                           no_args_is_help=True)
+                           no_args_is_help=True, cls=Group)
 app.add_typer(codebook_app, name="codebook")
 
 LISTS = ("documents", "cases", "codes")
