@@ -517,7 +517,7 @@ def test_a_second_reviewers_add_of_a_standing_code_is_recorded_and_joins_it(proj
     project.undo_decision("ana")
     assert project.codings().status.tolist() == ["manual"]
     project.undo_decision("ben")
-    assert project.codings().status.tolist() == ["rejected"]
+    assert project.codings().status.tolist() == ["withdrawn"]
 
 
 def test_add_decision_codes_a_passage_with_exact_offsets(project):
@@ -548,7 +548,8 @@ def test_undo_appends_a_decision_and_restores_statuses(project):
     project.undo_decision("ana", source="test")  # takes back the recode: trust is ben's rejection again
     codings = project.codings().set_index("coding_id")
     recoded = codings.index.max()
-    assert codings.loc[[listen, trust, recoded], "status"].tolist() == ["accepted", "rejected", "rejected"]
+    # the recode's own coding is withdrawn, not one more rejected suggestion
+    assert codings.loc[[listen, trust, recoded], "status"].tolist() == ["accepted", "rejected", "withdrawn"]
     project.undo_decision("ana")  # then the accept
     assert project.codings().set_index("coding_id").at[listen, "status"] == "suggested"
     with pytest.raises(StoreError, match="'ana' has no decision left to undo"):
@@ -591,7 +592,7 @@ def test_undo_of_an_add_takes_its_coding_back(project):
     made = int(project.decisions().new_coding_id.iloc[0])
     assert _status(project, made) == "manual"
     project.undo_decision("ana")
-    assert _status(project, made) == "rejected" and project.current_codings().empty
+    assert _status(project, made) == "withdrawn" and project.current_codings().empty
     assert project.decisions().comment.iloc[-1] == f"undoes decision {added} (add)"
     project.record_decisions([{"segment_id": "d1:3", "decision": "add", "new_code": "trust", "decided_by": "ana"}])
     assert project.current_codings().code.tolist() == ["trust"]  # the undone add may be made again
@@ -610,7 +611,7 @@ def test_undo_is_refused_when_another_reviewer_decided_on_the_coding_it_made(pro
     pd.testing.assert_frame_equal(project.decisions(), before)  # nothing written
     project.undo_decision("ben")
     project.undo_decision("ana")
-    assert _status(project, made) == "rejected" and project.check()["problems"] == []
+    assert _status(project, made) == "withdrawn" and project.check()["problems"] == []
 
 
 def test_undo_is_refused_when_a_coding_would_stand_twice_on_its_unit(project):

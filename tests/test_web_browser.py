@@ -140,7 +140,7 @@ def test_review_code_undo_and_memo_in_the_browser(served, browsers, tmp_path):
     assert (added.code, added.status, added.coder) == ("resources", "manual", "Ana Diaz")
     assert text[added.start:added.end] == "also listen to staff when budgets" == added.evidence
     undone = codings.loc[history.new_coding_id.iloc[2]]
-    assert text[undone.start:undone.end] == "new ideas" and undone.status == "rejected"
+    assert text[undone.start:undone.end] == "new ideas" and undone.status == "withdrawn"
     memos = project.memos()
     assert memos[["target_type", "target_id", "author", "text"]].values.tolist() == [
         ["segment", "fenmoor:2", "Ana Diaz", "Ann leads the budget talks <b>not</b> HR"]]

@@ -1069,7 +1069,7 @@ def test_undo_cli_takes_back_the_last_decisions_newest_first_and_keeps_them_in_t
         f"(coding {recoded} no longer stands)",
         f"Undid decision 2 by Ben: reject of coding {second} ({code[second]} on unit {unit[second]})"]
     status = project.codings().set_index("coding_id").status
-    assert status[[first, second, third, recoded]].tolist() == ["accepted", "suggested", "suggested", "rejected"]
+    assert status[[first, second, third, recoded]].tolist() == ["accepted", "suggested", "suggested", "withdrawn"]
     history = project.decisions()
     assert history.decision.tolist() == ["accept", "reject", "recode", "undo", "undo"]
     assert history.source.tolist()[3:] == ["casecode undo"] * 2
@@ -1097,8 +1097,25 @@ def test_undo_cli_of_an_add_another_reviewer_joined_says_the_coding_still_stands
                                           f"still stands: another reviewer coded it too)"]
     assert _undo(project.path).output.splitlines() == [f"Undid decision 2 by Ben: add of culture on unit {unit} "
                                                        f"(coding {made} no longer stands)"]
-    assert project.codings().set_index("coding_id").status[made] == "rejected"
+    assert project.codings().set_index("coding_id").status[made] == "withdrawn"
     assert project.check()["problems"] == []
+
+
+def test_an_undone_add_is_withdrawn_not_a_rejected_suggestion(project):
+    """Found in an outside-in audit: an undone add's coding got status 'rejected', so status, list documents and the
+    page showed one more rejected suggestion than any reviewer rejected, one more per undo and apply again."""
+    from casecode.workflow import list_documents, project_status, undo_decisions
+
+    unit = project.segments("fenmoor-policy", codable=True).iloc[-1]
+    before = project_status(project)["codings"]
+    for _ in range(2):  # added, undone, added again, undone again
+        project.record_decisions([{"segment_id": unit.segment_id, "decision": "add", "new_code": "culture",
+                                   "decided_by": "Ana"}])
+        undo_decisions(project, reviewer="Ana")
+    after = project_status(project)["codings"]
+    assert after == {**before, "withdrawn": 2} and after["rejected"] == before["rejected"]
+    documents = list_documents(project).set_index("document_id")
+    assert documents.at["fenmoor-policy", "rejected"] == 0 and documents.at["fenmoor-policy", "manual"] == 0
 
 
 def test_undo_cli_is_all_or_none(project):

@@ -604,7 +604,8 @@ def _check_standing(conn: Connection, target: dict, risen: dict[int, str]) -> No
 
 def _replayed_status(conn: Connection, coding_id: int) -> str:
     """A coding's status from the decisions that stand: the latest accept/reject/recode on it; else `manual` for a
-    coding a standing add or recode made, `rejected` for one whose making was undone, `suggested` otherwise
+    coding a standing add or recode made, `withdrawn` for one whose making was undone (no reviewer rejected it: a
+    `rejected` would count as one more rejected suggestion), `suggested` otherwise
     (`reference` for the reference coder's)."""
     d = t.decisions.c
     history = conn.execute(select(d.decision_id, d.decided_by, d.decision)).all()
@@ -619,6 +620,6 @@ def _replayed_status(conn: Connection, coding_id: int) -> str:
     made_by = conn.execute(select(d.decision_id).where(d.new_coding_id == coding_id,
                                                        d.decision.in_(("add", "recode")))).scalars().all()
     if made_by:  # made by hand, or joined by another reviewer's add: it stands while any of those stands
-        return "manual" if any(i not in undone for i in made_by) else "rejected"
+        return "manual" if any(i not in undone for i in made_by) else "withdrawn"
     coder = conn.execute(select(t.codings.c.coder).where(t.codings.c.coding_id == coding_id)).scalar_one()
     return "reference" if coder == "reference" else "suggested"

@@ -24,8 +24,9 @@ from sqlalchemy import (
 SCHEMA_VERSION = 2  # 2: codings.pattern (see _project.Project._migrate)
 
 #: Review status of a coding. `folded`: a second coding of one code on one unit (two codes merged), folded into the
-#: coding that stands for both by a `fold` decision; it counts nowhere.
-STATUSES = ("suggested", "accepted", "rejected", "manual", "reference", "folded")
+#: coding that stands for both by a `fold` decision; it counts nowhere. `withdrawn`: a reviewer's own coding (an add or
+#: a recode's new code) whose making was undone; kept for the history, counted nowhere, and never a rejected suggestion.
+STATUSES = ("suggested", "accepted", "rejected", "manual", "reference", "folded", "withdrawn")
 #: What a reviewer can decide about a coding (or a segment, for `add`).
 DECISIONS = ("accept", "reject", "recode", "add")
 #: What a memo can be attached to.

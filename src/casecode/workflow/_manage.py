@@ -19,7 +19,7 @@ DOCUMENT_LIST_COLUMNS = ["document_id", "case_id", "format", "units", "suggested
 CASE_LIST_COLUMNS = ["case_id", "name", "type", "documents", "units", "codings"]
 #: Columns of `list_codes`.
 CODE_LIST_COLUMNS = ["code", "label", "definition", "color", "in_chart", "suggested", "standing", "cases"]
-_STATUSES = ("suggested", "accepted", "rejected", "manual", "reference", "folded")
+_STATUSES = ("suggested", "accepted", "rejected", "manual", "reference", "folded", "withdrawn")
 
 
 def project_status(project) -> dict:
@@ -53,7 +53,7 @@ def project_status(project) -> dict:
         "cases": len(project.cases()),
         "units": int(segments.codable.sum()) if len(segments) else 0,
         "codings": {status: n for status in _STATUSES if (n := int((codings.status == status).sum()))
-                    or status != "folded"},  # folded (codes merged) only where there are some
+                    or status not in ("folded", "withdrawn")},  # (codes merged, adds undone) only where there are some
         "decisions": len(decisions),
         "reviewers": {str(k): int(v) for k, v in dict(reviewers).items()},
         "codebook": f"{codebook.name} ({len(codebook)} codes)",
