@@ -569,11 +569,9 @@ def test_two_reviewers_adding_one_code_to_one_unit_are_both_recorded(project, tm
     assert per_code.set_index("code").loc["culture", "percent_agreement"] == 1.0
 
 
-def test_agree_leaves_out_a_code_added_to_an_interviewers_turn_and_says_so(project, tmp_path):
-    """Reported: `review --apply` recorded an add on the interviewer's unit 4, but `casecode agree -p` then refused
-    the workbook with "document ... has no unit 4", which was not true, and gave no agreement at all."""
-    from casecode.errors import CasecodeWarning
-
+def _ana_adds_to_the_interviewer(project, tmp_path):
+    """Ana's workbook: every suggestion accepted, and a row adding culture to the interviewer's first turn.
+    Returns (the workbook written, Ana's, the suggestions' coding ids, the interviewer's unit)."""
     written = write_review(project, tmp_path / "review.xlsx")
     ids = [int(i) for i in read_sheet(written["workbook"]).coding_id]
     asked = project.segments("fenmoor-ceo").query("role == 'interviewer'").iloc[0]
@@ -581,6 +579,15 @@ def test_agree_leaves_out_a_code_added_to_an_interviewers_turn_and_says_so(proje
            "decided_by": "Ana"}
     ana = edit_workbook(written["workbook"], tmp_path / "ana.xlsx",
                         {i: {"decision": "accept", "decided_by": "Ana"} for i in ids}, [add])
+    return written, ana, ids, asked
+
+
+def test_agree_leaves_out_a_code_added_to_an_interviewers_turn_and_says_so(project, tmp_path):
+    """Reported: `review --apply` recorded an add on the interviewer's unit 4, but `casecode agree -p` then refused
+    the workbook with "document ... has no unit 4", which was not true, and gave no agreement at all."""
+    from casecode.errors import CasecodeWarning
+
+    written, ana, ids, _ = _ana_adds_to_the_interviewer(project, tmp_path)
     ben = edit_workbook(written["workbook"], tmp_path / "ben.xlsx",
                         {i: {"decision": "accept", "decided_by": "Ben"} for i in ids})
     with pytest.warns(CasecodeWarning, match=rf"ana.xlsx: row {len(ids) + 2} code\(s\) an interviewer's turn, "
@@ -593,13 +600,7 @@ def test_apply_review_refuses_a_code_added_to_an_interviewers_turn_and_records_n
     """Found in an outside-in audit: an add on the interviewer's question was recorded and counted in the case-by-code
     matrix and cases_per_code, while agreement, status's codable units and the report's method leave that unit out
     (and agree refuses a coding CSV naming it). One rule everywhere: casecode does not code interviewer turns."""
-    written = write_review(project, tmp_path / "review.xlsx")
-    ids = [int(i) for i in read_sheet(written["workbook"]).coding_id]
-    asked = project.segments("fenmoor-ceo").query("role == 'interviewer'").iloc[0]
-    add = {"document": "fenmoor-ceo", "unit": int(asked.unit), "decision": "add", "new_code": "culture",
-           "decided_by": "Ana"}
-    ana = edit_workbook(written["workbook"], tmp_path / "ana.xlsx",
-                        {i: {"decision": "accept", "decided_by": "Ana"} for i in ids}, [add])
+    _, ana, ids, asked = _ana_adds_to_the_interviewer(project, tmp_path)
     before = project.codings()
     with pytest.raises(ReviewError) as raised:
         apply_review(project, ana)
