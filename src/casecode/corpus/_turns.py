@@ -60,6 +60,8 @@ _SERVICE_LINE_RE = re.compile(
 )
 _ROLE_RE = re.compile(r"(?P<name>[^()]+?)\s*\((?P<role>[^()]{1,60})\)")
 _HEADING_MARKS_RE = re.compile(r"^#{1,6}\s+|\s+#+\s*$")
+# A speaker with none of the marks speaker_label_end's other forms look for (dots, brackets, dashes, colons).
+_PLAIN_NAME_RE = re.compile(r"[^\W_](?:[\w ]{0,100}\w)?")
 _LIST_MARK_RE = re.compile(r"[ \t]*[-*+•–][ \t]+")  # a list item's mark: "- ", "* ", "• "
 
 
@@ -179,6 +181,7 @@ def is_interviewer(speaker: str, interviewer_names: Iterable[str] = ()) -> bool:
     return key in names or (" " not in key and any(key in (n.split()[0], n.split()[-1]) for n in names if " " in n))
 
 
+@lru_cache(maxsize=4096)  # called for every turn's label; a transcript has few speakers
 def _name_key(name: str) -> str:
     """A name as compared: lower case, without full stops, "Jones, Sarah" (as Teams names people) as "sarah jones"."""
     key = " ".join(name.replace(".", " ").lower().split())
@@ -353,10 +356,12 @@ def _assign_roles(segments: list[Segment], interviewers: list[str]) -> None:
     interviewers = interviewers + interviewer_by_part(dict.fromkeys(s.speaker for s in segments if s.speaker),
                                                       interviewers)[0]
     asking = _numbered_interviewer(segments, interviewers)
+    # Judged once per speaker, not per turn.
+    asks = {s: is_interviewer(s, interviewers) or s == asking for s in {seg.speaker for seg in segments} if s}
     for seg in segments:
         if not seg.speaker:
             continue
-        if is_interviewer(seg.speaker, interviewers) or seg.speaker == asking:
+        if asks[seg.speaker]:
             seg.role, seg.codable = "interviewer", False
         else:
             seg.role = "respondent"
@@ -391,9 +396,11 @@ def _numbered_interviewer(segments: list[Segment], interviewers: list[str]) -> s
         return ""
     if any(is_interviewer(s, interviewers) for s in speakers):
         return ""
+    said: dict[str, list[str]] = {speaker: [] for speaker in speakers}
+    for seg in turns:
+        said[seg.speaker].append(seg.text[speaker_label_end(seg.text, seg.speaker):])
     score = {}
-    for speaker in speakers:
-        own = [seg.text[speaker_label_end(seg.text, speaker):] for seg in turns if seg.speaker == speaker]
+    for speaker, own in said.items():
         asked = sum(map(_looks_like_question, own))
         score[speaker] = 2 * asked / len(own) + 0.5 * (turns[0].speaker == speaker and asked > 0)
     ranked = sorted(speakers, key=score.get, reverse=True)
@@ -419,6 +426,8 @@ def _looks_like_question(text: str) -> bool:
     # A question after a preamble, as speech recognition writes it without a question mark: "great so i wanted to
     # start with the twenty thirty five thing where did that come from", "... can you say who you are".
     words = [w.lower() for w in found]
+    if _AUXILIARIES.isdisjoint(words):
+        return False  # each pattern below has an auxiliary in it
     return any(a in _QUESTION_WORDS and b in _AUXILIARIES and c in _ASKED or a in _AUXILIARIES and b == "you"
                for a, b, c in zip(words, words[1:], words[2:] + [""]))
 
@@ -427,6 +436,8 @@ def speaker_label_end(text: str, speaker: object) -> int:
     """Where the speaker label at the start of a turn ends (after its colon), or 0 when there is none."""
     if not isinstance(speaker, str) or not speaker.strip():
         return 0
+    if text.startswith(speaker) and text[len(speaker):len(speaker) + 1] == ":" and _PLAIN_NAME_RE.fullmatch(speaker):
+        return len(speaker) + 1  # "Name: text", the common case: what the checks below would find
     if _DOTTED_LABEL_RE.match(text) and text.startswith(f"{speaker}."):
         return len(speaker) + 1  # "Q. How ..." ends at its full stop
     if text.startswith(f"**{speaker}**"):

@@ -111,7 +111,7 @@ def file_codings_of_records(records: list[dict], segments: list) -> pd.DataFrame
         "pattern": ["" if p is None else str(p) for p in column["pattern"]],
     }, columns=FILE_CODING_COLUMNS)
     out.attrs = {"documents": len({seg.document_id for seg in segments}),
-                 "words": sum(len(seg.text.split()) for seg in segments if isinstance(seg.text, str))}
+                 "words": sum(map(len, map(str.split, [seg.text for seg in segments if isinstance(seg.text, str)])))}
     return out
 
 
