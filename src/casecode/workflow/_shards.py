@@ -413,11 +413,27 @@ def _csv_rows(table: pd.DataFrame):
         column = table[name]
         values = column.tolist()
         if column.dtype.kind == "O":
-            values = [safe_cell(v) for v in values]
+            values = _safe_cells(values)
         elif column.dtype.kind == "f":
             values = [None if v != v else v for v in values]  # NaN: an empty cell, as to_csv writes it
         columns.append(values)
     return zip(*columns)
+
+
+def _safe_cells(values: list) -> list:
+    """`safe_cell` of each value, worked out once per distinct text: a table repeats its documents, speakers,
+    codes and rules on row after row."""
+    done: dict[str, str] = {}
+    out = []
+    for value in values:
+        if type(value) is str:
+            safe = done.get(value)
+            if safe is None:
+                safe = done[value] = safe_cell(value)
+            out.append(safe)
+        else:
+            out.append(safe_cell(value))
+    return out
 
 
 class _Bar:
