@@ -410,6 +410,26 @@ def test_a_text_counted_once_keeps_its_count_row_for_later_batches(transcript_se
     assert counted[-1] == len(set(first))
 
 
+def test_a_full_row_cache_starts_again_without_losing_a_text_of_the_batch(transcript_sets, monkeypatch):
+    """Found coding 10M words with the default coder: when a batch's new texts overflowed the kept count rows, the
+    rows were emptied, and the batch's texts kept from before were then looked up in the empty cache (KeyError)."""
+    from casecode.coders import _tfidf
+    from casecode.coders._codings import unit_texts
+
+    saved, sets = transcript_sets
+    vectorizer = saved.model.vectorizer_
+    texts = list(dict.fromkeys(saved.model._texts(unit_texts(sets[0][1][sets[0][1].codable]))))
+    monkeypatch.setattr(_tfidf, "_ROW_LIMIT", len(texts) // 2 + 2)
+    _tfidf.forget_pieces()
+    try:
+        half = texts[: len(texts) // 2]
+        _tfidf.tfidf_transform(vectorizer, half)
+        batch = half[:3] + texts  # three kept rows, then more new texts than the cache has room for
+        _same_matrix(_tfidf.tfidf_transform(vectorizer, batch), vectorizer.transform(batch), "after overflow")
+    finally:
+        _tfidf.forget_pieces()
+
+
 def test_one_product_for_all_codes_gives_each_codes_own_probabilities(transcript_sets):
     from casecode.coders._learned import _positive, model_scores
 

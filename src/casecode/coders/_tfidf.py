@@ -105,8 +105,9 @@ def tfidf_transform(vectorizer, texts: list[str]):
     rows = table.rows
     new = [text for text in dict.fromkeys(texts) if text not in rows]
     if new:  # the texts not counted before, counted together
-        if len(rows) + len(new) > _ROW_LIMIT:
+        if len(rows) + len(new) > _ROW_LIMIT:  # full: start again, counting every text of this batch
             rows.clear()
+            new = list(dict.fromkeys(texts))
         counts = _counts(table, new, pairs)
         indptr, indices, data = counts.indptr.tolist(), counts.indices, counts.data
         for k, text in enumerate(new):
