@@ -347,3 +347,12 @@ def test_reason_in_words_takes_the_pattern_from_its_column(rule, pattern, said):
     from casecode.web._views import reason_in_words
 
     assert reason_in_words(rule, "ann", {"listen-staff": "listening to staff"}, pattern) == said
+
+
+def test_every_stored_status_has_a_name_on_the_page():
+    """A status the store can hold (such as 'withdrawn', an undone add) is named in words on the page, not shown
+    as the raw stored word."""
+    from casecode.store._schema import STATUSES
+    from casecode.web._views import STATUS_NAMES
+
+    assert set(STATUSES) <= set(STATUS_NAMES)

@@ -17,7 +17,8 @@ from ..reports._html import code_colors, text_color
 SHOWN = ("suggested", "accepted", "manual", "reference")
 #: The names the page uses for statuses; `suggested` is what the reviewer sees as pending.
 STATUS_NAMES = {"suggested": "pending", "accepted": "accepted", "rejected": "rejected", "manual": "coded by hand",
-                "reference": "reference", "folded": "folded into another (codes merged)"}
+                "reference": "reference", "folded": "folded into another (codes merged)",
+                "withdrawn": "withdrawn (an added code undone)"}
 FILTER_STATUSES = ("pending", "accepted", "rejected", "manual")
 _STORED = {"pending": "suggested", "accepted": "accepted", "rejected": "rejected", "manual": "manual"}
 
