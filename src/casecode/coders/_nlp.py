@@ -60,6 +60,16 @@ def _make_lemmatizer(nlp: Language, name: str):
     return _Lemmatizer(nlp.vocab)
 
 
+def _remembered(known: dict, keys: list[int], compute) -> list:
+    """`known[key]` for each of `keys`, computing and keeping (with `compute(key)`) those not known yet."""
+    try:
+        return list(map(known.__getitem__, keys))  # in C: keys seen before
+    except KeyError:
+        for key in set(keys).difference(known):
+            known[key] = compute(key)
+        return list(map(known.__getitem__, keys))
+
+
 class _Lemmatizer:
     """spaCy's lookup lemmatizer (the `lemma_lookup` table of spacy-lookups-data, keyed on the token's text) and
     `_lower_lemma`'s fixes in one step: a lemma depends only on the token's text, so it is worked out once per
@@ -82,15 +92,13 @@ class _Lemmatizer:
 
     def lemmas(self, orths: list[int]) -> list[int]:
         """The lemma (hash) of each text (hash) in `orths`, as `__call__` sets them."""
-        known = self.lemma_of
-        try:
-            return list(map(known.__getitem__, orths))  # in C: texts seen before
-        except KeyError:
-            for orth in set(orths).difference(known):
-                text = self.vocab.strings[orth]
-                looked_up = _lookup_table().get(text, text)
-                known[orth] = self.vocab.strings.add(_fixed_lemma(text.lower(), looked_up) or looked_up)
-            return list(map(known.__getitem__, orths))
+        return _remembered(self.lemma_of, orths, self._lemma_of_new)
+
+    def _lemma_of_new(self, orth: int) -> int:
+        """The lemma (hash) of a text (hash) not seen before."""
+        text = self.vocab.strings[orth]
+        looked_up = _lookup_table().get(text, text)
+        return self.vocab.strings.add(_fixed_lemma(text.lower(), looked_up) or looked_up)
 
 
 # The doc the sentencizer last read and its texts' hashes: the lemmatizer, next in the pipeline, needs the same.
@@ -161,13 +169,7 @@ class _Sentencizer:
 
     def _final_flags(self, texts: list[int]) -> list[bool]:
         """Whether each text (hash) is a sentence-final character, remembered by hash."""
-        final = self.final
-        try:
-            return list(map(final.__getitem__, texts))  # in C: texts seen before
-        except KeyError:
-            for orth in set(texts).difference(final):
-                final[orth] = self.vocab.strings[orth] in self.punct_chars
-            return list(map(final.__getitem__, texts))
+        return _remembered(self.final, texts, lambda orth: self.vocab.strings[orth] in self.punct_chars)
 
     def start_values(self, orths: list[int], puncts: list[int]) -> list[int]:
         """SENT_START of a new doc with these words (text hashes, punctuation flags): 1 where a sentence starts,
